@@ -1,0 +1,27 @@
+"""losscli: evaluate loss functions on model predictions, exactly and fast."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from losscli.api import evaluate
+    from losscli.report import Report
+
+
+def __getattr__(name: str) -> Any:
+    # Heavy imports (NumPy, pyarrow) wait until the API is used, keeping `losscli --help` fast.
+    if name == "evaluate":
+        from losscli.api import evaluate
+
+        return evaluate
+    if name == "Report":
+        from losscli.report import Report
+
+        return Report
+    raise AttributeError(f"module 'losscli' has no attribute {name!r}")
+
+
+__all__ = ["Report", "__version__", "evaluate"]

@@ -1,0 +1,5 @@
+import sys
+
+from losscli.cli import main
+
+sys.exit(main())

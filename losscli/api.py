@@ -1,0 +1,262 @@
+"""``losscli.evaluate``: the whole job for Python callers; the CLI is a thin layer over it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from losscli import __version__
+from losscli.engine.run import evaluate_stream
+from losscli.errors import InputError, UsageError
+from losscli.io.chunks import NAN_POLICIES, Chunk, ReadPlan, RowLocator, assemble, frames, rebatch
+from losscli.io.columns import resolve_roles, select
+from losscli.io.memory import MemoryReader, is_in_memory
+from losscli.io.readers import TableReader
+from losscli.io.sources import FORMATS, expand_inputs
+from losscli.io.writers import PerRowWriter
+from losscli.losses import LossRequest, parse_specs
+from losscli.report import Report, Result
+
+DEFAULT_CHUNK_ROWS = 1 << 17
+
+
+def evaluate(
+    data: Any,
+    losses: str | Sequence[str],
+    pred: str | None = None,
+    target: str | None = None,
+    weight: str | None = None,
+    *,
+    columns: Mapping[str, str] | None = None,
+    targets: str | PathLike[str] | Sequence[str] | None = None,
+    nan: str = "error",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    per_row: str | PathLike[str] | None = None,
+    id_column: str | None = None,
+    input_format: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Compute ``losses`` over ``data`` in one streaming pass.
+
+    ``data`` is a path, glob or directory (or a list of them, read as one table), ``"-"`` for stdin,
+    a pandas DataFrame, a pyarrow Table or RecordBatchReader, or a dict of NumPy arrays (a 2-D array
+    is a vector per row). ``losses`` are SPEC strings such as ``"mse,huber:delta=0.5"``. ``pred``,
+    ``target`` and ``weight`` name columns (a comma list or glob for a group); ``columns`` names
+    other roles (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised.
+    """
+    requests = parse_specs([losses] if isinstance(losses, str) else losses)
+    if not requests:
+        raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
+    _check_options(nan, chunk_rows, input_format)
+    given = {"pred": pred, "target": target, **(columns or {})}
+    needed = _roles_needed(requests)
+    main = _open(data, input_format)
+    side = _open(targets, input_format) if targets is not None else None
+    try:
+        main_roles = {r: by for r, by in needed.items() if side is None or r != "target"}
+        plan = ReadPlan(
+            roles=resolve_roles(main_roles, given, main.first.names, main.display),
+            weight=select(weight, main.first.names, "weight", main.display)[0] if weight else None,
+            id_column=select(id_column, main.first.names, "id", main.display)[0]
+            if id_column
+            else None,
+            nan=nan,
+        )
+        side_plan = None
+        if side is not None:
+            side_plan = ReadPlan(
+                roles=resolve_roles(
+                    {"target": needed["target"]},
+                    _target_given(target, side),
+                    side.first.names,
+                    side.display,
+                ),
+            )
+        counter = RowCounter()
+        chunks = counter.watch(_chunks(main, side, plan, side_plan, chunk_rows), on_progress)
+        writer = (
+            PerRowWriter(per_row, [r.label for r in requests], plan.id_column) if per_row else None
+        )
+        with writer if writer else _nothing():
+            states = evaluate_stream(chunks, requests, writer.write if writer else None)
+    finally:
+        main.close()
+        if side is not None:
+            side.close()
+    counter.check(main.display)
+    results = [_result(request, state) for request, state in zip(requests, states, strict=True)]
+    inputs = {
+        "files": main.names,
+        "targets": side.names if side is not None else None,
+        "rows_read": counter.read,
+        "rows_used": counter.used,
+        "rows_dropped": counter.read - counter.used,
+    }
+    return Report(__version__, inputs, results)
+
+
+def _check_options(nan: str, chunk_rows: int, input_format: str | None) -> None:
+    if nan not in NAN_POLICIES:
+        raise UsageError(f"--nan {nan} is not a policy.", "Use --nan error, drop or propagate.")
+    if chunk_rows < 1:
+        raise UsageError(
+            f"--chunk-rows {chunk_rows} must be at least 1.", "Leave it out for the default."
+        )
+    if input_format is not None and input_format not in FORMATS:
+        raise UsageError(
+            f"--input-format {input_format} is unknown.", f"Use one of {', '.join(FORMATS)}."
+        )
+
+
+def _roles_needed(requests: Sequence[LossRequest]) -> dict[str, str]:
+    needed: dict[str, str] = {}
+    for request in requests:
+        for role in request.definition.roles:
+            needed.setdefault(role, request.label)
+    return needed
+
+
+def _target_given(target: str | None, side: Inputs) -> dict[str, str | None]:
+    """A targets file with a single column needs no -t."""
+    if target is None and len(side.first.names) == 1:
+        return {"target": side.first.names[0]}
+    return {"target": target}
+
+
+class Inputs:
+    """The sources of one table: the first reader is open (its columns decide the plan)."""
+
+    def __init__(self, first: Any, rest: Iterable[Any], names: list[str], display: str) -> None:
+        self.first = first
+        self.rest = rest
+        self.names = names
+        self.display = display
+
+    def readers(self) -> Iterator[Any]:
+        return itertools.chain([self.first], self.rest)
+
+    def close(self) -> None:
+        self.first.close()
+
+
+def _open(data: Any, input_format: str | None) -> Inputs:
+    if is_in_memory(data):
+        reader = MemoryReader(data)
+        return Inputs(reader, [], [reader.source.display], reader.source.display)
+    items = [data] if isinstance(data, (str, PathLike)) else list(data)
+    sources = expand_inputs(
+        [str(Path(i)) if isinstance(i, PathLike) else str(i) for i in items], input_format
+    )
+    first = TableReader(sources[0])
+    rest = (TableReader(source) for source in sources[1:])
+    display = sources[0].display if len(sources) == 1 else f"{len(sources)} files"
+    return Inputs(first, rest, [s.display for s in sources], display)
+
+
+def _chunks(
+    main: Inputs,
+    side: Inputs | None,
+    plan: ReadPlan,
+    side_plan: ReadPlan | None,
+    chunk_rows: int,
+) -> Iterator[Chunk]:
+    locator = RowLocator()
+    columns = plan.numeric_columns() + ([plan.id_column] if plan.id_column else [])
+    stream = frames(main.readers(), columns, set(plan.numeric_columns()), locator)
+    if side is None or side_plan is None:
+        batches: Iterable[dict[str, Any]] = rebatch(stream, chunk_rows, exact=False)
+    else:
+        side_columns = side_plan.numeric_columns()
+        side_stream = frames(side.readers(), side_columns, set(side_columns), RowLocator())
+        batches = _aligned(
+            rebatch(stream, chunk_rows, True),
+            rebatch(side_stream, chunk_rows, True),
+            main.display,
+            side.display,
+        )
+        plan = ReadPlan({**plan.roles, **side_plan.roles}, plan.weight, plan.id_column, plan.nan)
+    start = 0
+    for frame in batches:
+        chunk = assemble(frame, plan, start, locator.describe)
+        start += chunk.size
+        yield chunk
+
+
+def _aligned(main: Iterator[dict], side: Iterator[dict], main_name: str, side_name: str):
+    """Frames of the two streams side by side; a differing row count is an input error."""
+    counts = [0, 0]
+    for left, right in itertools.zip_longest(main, side):
+        if left is None or right is None:
+            counts[0] += _rows(left) + sum(_rows(frame) for frame in main)
+            counts[1] += _rows(right) + sum(_rows(frame) for frame in side)
+            raise InputError(
+                f"{main_name} has {counts[0]} rows but the targets file {side_name} has "
+                f"{counts[1]}.",
+                "--targets is aligned row by row: both need the same rows in the same order.",
+            )
+        counts[0] += _rows(left)
+        counts[1] += _rows(right)
+        yield {**left, **right}
+
+
+def _rows(frame: dict | None) -> int:
+    return len(next(iter(frame.values()))) if frame else 0
+
+
+class RowCounter:
+    """Counts rows read and used while passing chunks through, and reports progress."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.used = 0
+
+    def watch(self, chunks: Iterator[Chunk], on_progress: Callable[[int], None] | None):
+        for chunk in chunks:
+            self.read += chunk.size
+            self.used += chunk.rows
+            yield chunk
+            if on_progress is not None:
+                on_progress(self.read)
+
+    def check(self, where: str) -> None:
+        if self.read == 0:
+            raise InputError(
+                f"{where} has no data rows (only a header, or nothing).",
+                "Give a file with at least one row of values.",
+            )
+        if self.used == 0:
+            raise InputError(
+                f"Every one of the {self.read} rows of {where} has a missing value.",
+                "Check the columns chosen, or use --nan propagate to see NaN.",
+            )
+
+
+def _result(request: LossRequest, state: Any) -> Result:
+    if state.weight_sum == 0 and not request.params.get("reduction") == "sum":
+        raise InputError(
+            f"{request.label}: the weights of the rows used sum to 0, so no mean exists.",
+            "Give some rows a positive weight, or leave out -w.",
+        )
+    return Result(
+        label=request.label,
+        loss=request.name,
+        params=dict(request.params),
+        value=float(state.finalize()),
+        n=state.n,
+        weight_sum=state.weight_sum,
+        direction=request.definition.direction,
+    )
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "evaluate"]

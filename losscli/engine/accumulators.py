@@ -1,0 +1,177 @@
+"""Mergeable streaming state: update per chunk, merge two states, finalize to one number.
+
+Every state is made of additive float64 sums carried with compensation, so the result does not
+depend on how rows were cut into chunks, in which order chunks arrive or how many files they
+came from.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+
+class CompensatedSum:
+    """Neumaier (improved Kahan) summation of chunk totals; works on floats and float arrays.
+
+    Within a chunk NumPy's pairwise summation keeps the error at O(log n) ulps; across chunks the
+    compensation term carries what each addition rounded away.
+    """
+
+    __slots__ = ("total", "compensation")
+
+    def __init__(self, shape: tuple[int, ...] = ()) -> None:
+        self.total: Any = np.zeros(shape) if shape else 0.0
+        self.compensation: Any = np.zeros(shape) if shape else 0.0
+
+    def add(self, value: Any) -> None:
+        total = self.total + value
+        if np.ndim(total):
+            big = np.abs(self.total) >= np.abs(value)
+            lost = np.where(big, (self.total - total) + value, (value - total) + self.total)
+        elif abs(self.total) >= abs(value):
+            lost = (self.total - total) + value
+        else:
+            lost = (value - total) + self.total
+        self.compensation = self.compensation + lost
+        self.total = total
+
+    def merge(self, other: CompensatedSum) -> None:
+        self.add(other.total)
+        self.compensation = self.compensation + other.compensation
+
+    @property
+    def value(self) -> Any:
+        return self.total + self.compensation
+
+
+class Accumulator(ABC):
+    """Streaming state of one loss. ``update`` returns the per-row values it folded, if any."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.weights = CompensatedSum()
+
+    def count(self, rows: int, weight: np.ndarray | None) -> None:
+        self.n += rows
+        self.weights.add(float(rows) if weight is None else float(weight.sum()))
+
+    @property
+    def weight_sum(self) -> float:
+        return float(self.weights.value)
+
+    @abstractmethod
+    def update(
+        self, values: np.ndarray, weight: np.ndarray | None, inputs: Mapping[str, np.ndarray]
+    ) -> np.ndarray | None:
+        """Fold one chunk of per-element loss values (shape (n,) or (n, k)) into the state."""
+
+    def merge(self, other: Accumulator) -> None:
+        self.n += other.n
+        self.weights.merge(other.weights)
+
+    @abstractmethod
+    def finalize(self) -> float:
+        """The loss value of everything seen so far."""
+
+
+def mean_over_elements(values: np.ndarray) -> np.ndarray:
+    """A vector row counts as the mean of its elements, as torch's ``reduction='mean'`` does."""
+    return values if values.ndim == 1 else values.mean(axis=1)
+
+
+class WeightedMean(Accumulator):
+    """sum(w l) / sum(w) over per-row values; ``total`` gives sum(w l); ``transform`` e.g. sqrt."""
+
+    def __init__(self, total: bool = False, transform: Callable[[float], float] | None = None):
+        super().__init__()
+        self.total = total
+        self.transform = transform
+        self.weighted = CompensatedSum()
+
+    def update(self, values, weight, inputs):
+        rows = mean_over_elements(values)
+        self.weighted.add(float(rows.sum() if weight is None else (weight * rows).sum()))
+        self.count(len(rows), weight)
+        return rows
+
+    def merge(self, other: Accumulator) -> None:
+        assert isinstance(other, WeightedMean)
+        super().merge(other)
+        self.weighted.merge(other.weighted)
+
+    def finalize(self) -> float:
+        weighted = float(self.weighted.value)
+        value = weighted if self.total else weighted / self.weight_sum
+        if self.transform is None or math.isnan(value):
+            return value
+        return self.transform(value)
+
+
+class Maximum(Accumulator):
+    """The largest per-element value over rows of positive weight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.largest = -math.inf
+
+    def update(self, values, weight, inputs):
+        rows = values if values.ndim == 1 else values.max(axis=1)
+        kept = rows if weight is None else rows[weight > 0]
+        if kept.size:
+            self.largest = max(self.largest, float(kept.max()), key=_nan_first)
+        self.count(len(rows), weight)
+        return rows
+
+    def merge(self, other: Accumulator) -> None:
+        assert isinstance(other, Maximum)
+        super().merge(other)
+        self.largest = max(self.largest, other.largest, key=_nan_first)
+
+    def finalize(self) -> float:
+        return self.largest
+
+
+def _nan_first(value: float) -> float:
+    # A NaN (under --nan propagate) must win every comparison so it reaches the result.
+    return math.inf if math.isnan(value) else value
+
+
+class WeightedMoments:
+    """Per-column weighted mean and sum of squared deviations, merged with Chan's formula.
+
+    Stable where ``sum(w x^2) - sum(w x)^2 / sum(w)`` cancels (large mean, small spread).
+    """
+
+    def __init__(self, width: int) -> None:
+        self.weight = 0.0
+        self.mean = np.zeros(width)
+        self.squares = np.zeros(width)
+
+    def update(self, values: np.ndarray, weight: np.ndarray | None) -> None:
+        columns = values.reshape(len(values), -1)
+        w = np.ones(len(columns)) if weight is None else weight
+        chunk = WeightedMoments(columns.shape[1])
+        chunk.weight = float(w.sum())
+        if chunk.weight > 0:
+            chunk.mean = (w[:, None] * columns).sum(axis=0) / chunk.weight
+            chunk.squares = (w[:, None] * (columns - chunk.mean) ** 2).sum(axis=0)
+        self.merge(chunk)
+
+    def merge(self, other: WeightedMoments) -> None:
+        if other.weight == 0:
+            return
+        if self.weight == 0:
+            self.weight, self.mean, self.squares = other.weight, other.mean, other.squares
+            return
+        total = self.weight + other.weight
+        delta = other.mean - self.mean
+        self.squares = (
+            self.squares + other.squares + delta**2 * (self.weight * other.weight / total)
+        )
+        self.mean = self.mean + delta * (other.weight / total)
+        self.weight = total

@@ -1,0 +1,94 @@
+"""The streaming loop: every chunk is read once and fed to every requested loss's accumulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from losscli.engine.accumulators import Accumulator
+from losscli.errors import DomainError, InputError
+
+
+class ChunkLike(Protocol):
+    roles: dict[str, np.ndarray]
+    weight: np.ndarray | None
+    columns: Mapping[str, tuple[str, ...]]
+
+    @property
+    def rows(self) -> int: ...
+
+    def where(self, index: int) -> str: ...
+
+
+class RequestLike(Protocol):
+    label: str
+    params: Mapping[str, Any]
+
+    @property
+    def definition(self) -> Any: ...
+
+
+RowSink = Callable[[ChunkLike, dict[str, np.ndarray | None]], None]
+
+
+def evaluate_stream(
+    chunks: Iterable[ChunkLike],
+    requests: Sequence[RequestLike],
+    on_rows: RowSink | None = None,
+) -> list[Accumulator]:
+    """Accumulators of every request after one pass over ``chunks``."""
+    states = [request.definition.accumulator(request.params) for request in requests]
+    for chunk in chunks:
+        if chunk.rows == 0:
+            continue
+        _check_widths(chunk)
+        per_row: dict[str, np.ndarray | None] = {}
+        for request, state in zip(requests, states, strict=True):
+            per_row[request.label] = update(state, request, chunk)
+        if on_rows is not None:
+            on_rows(chunk, per_row)
+    return states
+
+
+def update(state: Accumulator, request: RequestLike, chunk: ChunkLike) -> np.ndarray | None:
+    definition = request.definition
+    inputs = {role: chunk.roles[role] for role in definition.roles}
+    for requirement in definition.requires:
+        _check(requirement, inputs[requirement.role], request, chunk)
+    with np.errstate(all="ignore"):
+        values = definition.compute(inputs, request.params)
+        return state.update(values, chunk.weight, inputs)
+
+
+def _check(requirement: Any, values: np.ndarray, request: RequestLike, chunk: ChunkLike) -> None:
+    with np.errstate(invalid="ignore"):
+        holds = np.asarray(requirement.holds(values, request.params)) | np.isnan(values)
+    if holds.all():
+        return
+    flat = np.broadcast_to(holds, values.shape)
+    row, *element = np.argwhere(~flat)[0]
+    columns = chunk.columns[requirement.role]
+    column = columns[element[0]] if element and len(columns) > 1 else columns[0]
+    value = values[(row, *element)]
+    raise DomainError(
+        f"{request.label} needs {requirement.role} {requirement.needs}, but column '{column}' "
+        f"is {value:g} at {chunk.where(int(row))}.",
+        f"{requirement.hint[0].upper()}{requirement.hint[1:]}.",
+    )
+
+
+def _check_widths(chunk: ChunkLike) -> None:
+    """Vector roles must agree in width; a scalar role applies to every element of a row."""
+    widths = {role: values.shape[1] for role, values in chunk.roles.items() if values.ndim > 1}
+    if len(set(widths.values())) > 1:
+        described = ", ".join(
+            f"{role} has {width} ({', '.join(chunk.columns[role][:4])}"
+            f"{', ...' if len(chunk.columns[role]) > 4 else ''})"
+            for role, width in widths.items()
+        )
+        raise InputError(
+            f"Vector roles differ in width: {described}.",
+            "Select the same number of columns for each role (check the globs).",
+        )

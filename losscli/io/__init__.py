@@ -1,0 +1,1 @@
+"""Readers: files, globs, directories and stdin -> Arrow batches -> NumPy chunks."""

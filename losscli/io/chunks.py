@@ -1,0 +1,284 @@
+"""From Arrow record batches to NumPy chunks: one float64 array per role, missing values handled.
+
+A role's columns become a (rows,) array for one scalar column, or (rows, k) for a column group or a
+list column. Rows are numbered from 1 within their file (header not counted) in every message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from losscli.errors import InputError, UsageError
+
+NAN_POLICIES = ("error", "drop", "propagate")
+Frame = dict[str, Any]  # column name -> np.ndarray (numbers) or pa.Array (ids); same length
+
+
+class RowLocator:
+    """Maps a global 0-based row index to 'row N of FILE' as sources are read one after another."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[int, str]] = []
+
+    def begin(self, first_row: int, name: str) -> None:
+        self.starts.append((first_row, name))
+
+    def describe(self, index: int) -> str:
+        start, name = next(((s, n) for s, n in reversed(self.starts) if s <= index), (0, "input"))
+        if len(self.starts) > 1 or name == "<stdin>":
+            return f"row {index - start + 1} of {name}"
+        return f"row {index - start + 1}"
+
+
+@dataclass
+class Chunk:
+    """Rows ``start`` to ``start + size`` of the input, as NumPy arrays of the rows kept."""
+
+    start: int
+    size: int
+    roles: dict[str, np.ndarray]
+    weight: np.ndarray | None
+    columns: Mapping[str, tuple[str, ...]]
+    locate: Callable[[int], str]
+    kept: np.ndarray | None = None  # boolean mask over the ``size`` rows; None keeps all
+    ids: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return self.size if self.kept is None else int(self.kept.sum())
+
+    def where(self, index: int) -> str:
+        """'row N of FILE' for the ``index``-th kept row."""
+        if self.kept is not None:
+            index = int(np.flatnonzero(self.kept)[index])
+        return self.locate(self.start + index)
+
+
+def frames(
+    readers: Iterable[Any],
+    columns: list[str],
+    numeric: set[str],
+    locator: RowLocator,
+) -> Iterator[Frame]:
+    """Every reader's rows in order as frames of ``columns``; a missing column names its file."""
+    seen = 0
+    for reader in readers:
+        where = reader.source.display
+        try:
+            absent = [name for name in columns if name not in reader.names]
+            if absent:
+                raise InputError(
+                    f"{where} has no column {', '.join(repr(n) for n in absent)}, "
+                    "which the first file has.",
+                    "Several files are read as one table: give them the same columns.",
+                )
+            locator.begin(seen, where)
+            for batch in reader.batches(columns, numeric):
+                frame = {
+                    name: to_numbers(batch.column(name), name, where)
+                    if name in numeric
+                    else batch.column(name)
+                    for name in columns
+                }
+                seen += batch.num_rows
+                yield frame
+        finally:
+            reader.close()
+
+
+def to_numbers(column: pa.Array, name: str, where: str) -> np.ndarray:
+    """float64 values of a numeric or list column; nulls become NaN."""
+    kind = column.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _list_to_matrix(column, name, where)
+    if not (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_null(kind)
+    ):
+        raise InputError(
+            f"Column '{name}' of {where} holds {kind} values, not numbers.",
+            "Select numeric columns with -p/-t/-w/--col.",
+        )
+    numbers = column.cast(pa.float64()) if kind != pa.float64() else column
+    return numbers.to_numpy(zero_copy_only=False)
+
+
+def _list_to_matrix(column: pa.Array, name: str, where: str) -> np.ndarray:
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    if len(column) == 0:
+        return np.zeros((0, 0))
+    width = lengths[0]
+    uneven = np.flatnonzero((lengths != width) & ~np.isnan(lengths.astype(float)))
+    if uneven.size or column.null_count:
+        bad = (
+            int(uneven[0])
+            if uneven.size
+            else int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+        )
+        raise InputError(
+            f"List column '{name}' of {where} has rows of different lengths or a null list "
+            f"(at its row {bad + 1}).",
+            "Every row of a list column needs the same number of values.",
+        )
+    values = pc.list_flatten(column)
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        raise InputError(f"List column '{name}' of {where} holds {values.type}, not numbers.")
+    return values.cast(pa.float64()).to_numpy(zero_copy_only=False).reshape(len(column), -1)
+
+
+def rebatch(stream: Iterable[Frame], rows: int, exact: bool) -> Iterator[Frame]:
+    """Frames of at most ``rows`` rows; ``exact`` also joins small ones so two streams line up."""
+    pending: list[Frame] = []
+    count = 0
+    for frame in stream:
+        length = _length(frame)
+        offset = 0
+        while offset < length:
+            take = min(rows - count, length - offset)
+            piece = {key: value[offset : offset + take] for key, value in frame.items()}
+            offset += take
+            if not exact:
+                yield piece
+                continue
+            pending.append(piece)
+            count += take
+            if count == rows:
+                yield _join(pending)
+                pending, count = [], 0
+    if pending:
+        yield _join(pending)
+
+
+def _length(frame: Frame) -> int:
+    return len(next(iter(frame.values()))) if frame else 0
+
+
+def _join(frames_: list[Frame]) -> Frame:
+    if len(frames_) == 1:
+        return frames_[0]
+    joined: Frame = {}
+    for key, first in frames_[0].items():
+        parts = [frame[key] for frame in frames_]
+        if isinstance(first, np.ndarray):
+            joined[key] = np.concatenate(parts)
+        else:
+            joined[key] = pa.concat_arrays([_as_array(part) for part in parts])
+    return joined
+
+
+def _as_array(value: Any) -> pa.Array:
+    return value.combine_chunks() if isinstance(value, pa.ChunkedArray) else value
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """Role -> columns, and what to do with missing values."""
+
+    roles: Mapping[str, tuple[str, ...]]
+    weight: str | None = None
+    id_column: str | None = None
+    nan: str = "error"
+
+    def numeric_columns(self) -> list[str]:
+        names = [name for columns in self.roles.values() for name in columns]
+        if self.weight:
+            names.append(self.weight)
+        return list(dict.fromkeys(names))
+
+
+def assemble(
+    frame: Frame,
+    plan: ReadPlan,
+    start: int,
+    locate: Callable[[int], str],
+) -> Chunk:
+    """A chunk of role arrays from a frame, with the --nan policy and weight checks applied."""
+    size = _length(frame)
+    roles = {role: _role_array(frame, columns) for role, columns in plan.roles.items()}
+    weight = frame[plan.weight] if plan.weight else None
+    chunk = Chunk(start, size, roles, weight, plan.roles, locate, ids=frame.get(plan.id_column))
+    missing = _missing_rows(chunk)
+    if missing is not None:
+        if plan.nan == "error":
+            raise _missing_error(chunk, missing, plan)
+        if plan.nan == "drop":
+            keep = ~missing
+            chunk.kept = keep
+            chunk.roles = {role: values[keep] for role, values in roles.items()}
+            chunk.weight = None if weight is None else weight[keep]
+    if chunk.weight is not None:
+        _check_weights(chunk, plan.weight or "weight")
+    return chunk
+
+
+def _role_array(frame: Frame, columns: tuple[str, ...]) -> np.ndarray:
+    if len(columns) == 1:
+        return frame[columns[0]]
+    parts = [frame[name] for name in columns]
+    if any(part.ndim > 1 for part in parts):
+        raise UsageError(
+            f"Columns {', '.join(columns)} mix a list column with others in one role.",
+            "Give a role either one list column or a group of scalar columns.",
+        )
+    return np.column_stack(parts)
+
+
+def _missing_rows(chunk: Chunk) -> np.ndarray | None:
+    arrays = list(chunk.roles.values()) + ([chunk.weight] if chunk.weight is not None else [])
+    missing = None
+    for values in arrays:
+        with contextlib.suppress(TypeError):
+            bad = np.isnan(values)
+            bad = bad if bad.ndim == 1 else bad.any(axis=1)
+            missing = bad if missing is None else missing | bad
+    if missing is None or not missing.any():
+        return None
+    return missing
+
+
+def _missing_error(chunk: Chunk, missing: np.ndarray, plan: ReadPlan) -> InputError:
+    row = int(np.flatnonzero(missing)[0])
+    named = dict(plan.roles)
+    if plan.weight:
+        named["weight"] = (plan.weight,)
+    column = "?"
+    for role, columns in named.items():
+        values = chunk.roles.get(role, chunk.weight)
+        assert values is not None
+        cell = np.isnan(values[row])
+        if np.any(cell):
+            column = (
+                columns[int(np.flatnonzero(np.atleast_1d(cell))[0])]
+                if len(columns) > 1
+                else columns[0]
+            )
+            break
+    return InputError(
+        f"Column '{column}' has a missing value (empty, null or NaN) at "
+        f"{chunk.locate(chunk.start + row)}.",
+        "Fill it in, or pass --nan drop to skip such rows (or --nan propagate to get NaN).",
+    )
+
+
+def _check_weights(chunk: Chunk, column: str) -> None:
+    weight = chunk.weight
+    assert weight is not None
+    bad = np.flatnonzero(~(weight >= 0) & ~np.isnan(weight) | np.isinf(weight))
+    if bad.size:
+        index = int(bad[0])
+        raise InputError(
+            f"Weight column '{column}' has {weight[index]:g} at {chunk.where(index)}; "
+            "weights must be finite and >= 0.",
+            "Fix the weights, or leave out -w to weight every row equally.",
+        )

@@ -1,0 +1,280 @@
+"""The one registry of losses: a decorator records each pure function with everything said about it.
+
+``list``, ``describe``, the SPEC parser, the engine and the registry-wide tests all read from here,
+so a loss is added by decorating one function in its family module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.accumulators import Accumulator, WeightedMean
+from losscli.errors import UsageError
+
+Pointwise = Callable[..., np.ndarray]
+AccumulatorFactory = Callable[[Mapping[str, Any]], Accumulator]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A keyword-only hyperparameter: its type, default and the range it must lie in."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    choices: tuple[str, ...] = ()
+    valid: Callable[[Any], bool] | None = None
+    valid_text: str = ""
+
+    def range_text(self) -> str:
+        parts = []
+        if self.gt is not None:
+            parts.append(f"> {format_value(self.gt)}")
+        if self.ge is not None:
+            parts.append(f">= {format_value(self.ge)}")
+        if self.lt is not None:
+            parts.append(f"< {format_value(self.lt)}")
+        if self.le is not None:
+            parts.append(f"<= {format_value(self.le)}")
+        if self.choices:
+            parts.append("one of " + ", ".join(self.choices))
+        if self.valid_text:
+            parts.append(self.valid_text)
+        return " and ".join(parts)
+
+    def coerce(self, raw: Any, loss: str) -> Any:
+        """Turn a command-line string or a Python value into a checked value of this type."""
+        value = self._convert(raw, loss)
+        if not self._in_range(value):
+            raise UsageError(
+                f"{loss}: {self.name}={format_value(value)} is out of range; it must be "
+                f"{self.range_text()}.",
+                f"Example: --loss {loss}:{self.name}={format_value(self.default)}",
+            )
+        return value
+
+    def _convert(self, raw: Any, loss: str) -> Any:
+        text = raw.strip() if isinstance(raw, str) else raw
+        try:
+            if self.kind is bool:
+                return _to_bool(text)
+            if self.kind is float:
+                value = float(text)
+                if math.isnan(value):
+                    raise ValueError
+                return value
+            if self.kind is int:
+                if isinstance(text, float) and not text.is_integer():
+                    raise ValueError
+                return int(text)
+            if self.kind is str:
+                return str(text).lower()
+        except (TypeError, ValueError):
+            pass
+        else:
+            raise AssertionError(f"unsupported parameter kind {self.kind}")
+        raise UsageError(
+            f"{loss}: {self.name}={raw!s} is not a valid {self.kind.__name__}.",
+            f"Example: --loss {loss}:{self.name}={format_value(self.default)}",
+        )
+
+    def _in_range(self, value: Any) -> bool:
+        if self.choices:
+            return value in self.choices
+        checks = [
+            self.gt is None or value > self.gt,
+            self.ge is None or value >= self.ge,
+            self.lt is None or value < self.lt,
+            self.le is None or value <= self.le,
+            self.valid is None or self.valid(value),
+        ]
+        return all(checks)
+
+
+def _to_bool(text: Any) -> bool:
+    if isinstance(text, bool):
+        return text
+    lowered = str(text).lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A domain condition on one input role, checked on every chunk before the loss is computed."""
+
+    role: str
+    holds: Callable[..., np.ndarray]  # (values, **params) -> boolean mask of valid elements
+    needs: str  # completes "<loss> needs <role> <needs>"
+    hint: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small worked case: inputs per role, parameters, the expected value and its source."""
+
+    inputs: Mapping[str, Sequence[Any]]
+    expected: float
+    source: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    weight: Sequence[float] | None = None
+
+
+@dataclass(frozen=True)
+class LossDef:
+    name: str
+    family: str
+    function: Pointwise
+    roles: tuple[str, ...]
+    params: tuple[Param, ...]
+    aliases: tuple[str, ...]
+    formula: str
+    reference: str
+    direction: str
+    keywords: tuple[str, ...]  # the function's keyword-only parameters
+    accumulator: AccumulatorFactory
+    requires: tuple[Requirement, ...]
+    examples: tuple[Example, ...]
+    notes: str
+    summary: str
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise UsageError(
+            f"{self.name} has no parameter '{name}' (its parameters: {known}).",
+            f"See 'losscli describe {self.name}'.",
+        )
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Every parameter with its effective value, given ones checked, defaults filled in."""
+        resolved = {p.name: p.default for p in self.params}
+        for key, raw in given.items():
+            resolved[key] = self.param(key).coerce(raw, self.name)
+        return resolved
+
+    def compute(self, inputs: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> np.ndarray:
+        """Per-element loss values for the roles in ``inputs``."""
+        arguments = {name: params[name] for name in self.keywords}
+        return self.function(*(inputs[role] for role in self.roles), **arguments)
+
+
+REGISTRY: dict[str, LossDef] = {}
+_ALIASES: dict[str, str] = {}
+
+REDUCTION = Param(
+    "reduction",
+    str,
+    "mean",
+    "mean: weighted mean of the per-row losses; sum: their weighted sum",
+    choices=("mean", "sum"),
+)
+
+
+def mean_of_rows(params: Mapping[str, Any]) -> Accumulator:
+    """The default reducer: a weighted mean (or sum) of the per-row values."""
+    return WeightedMean(total=params.get("reduction") == "sum")
+
+
+def register(
+    *,
+    name: str,
+    family: str,
+    formula: str,
+    reference: str,
+    aliases: Iterable[str] = (),
+    params: Iterable[Param] = (),
+    direction: str = "lower",
+    accumulator: AccumulatorFactory | None = None,
+    requires: Iterable[Requirement] = (),
+    examples: Iterable[Example] = (),
+    notes: str = "",
+    summary: str | None = None,
+) -> Callable[[Pointwise], Pointwise]:
+    """Record a pure per-element loss function under ``name``.
+
+    Positional parameters of the function are its input roles (``pred``, ``target``, ``var``, ...);
+    keyword-only ones are its hyperparameters and must each be described by a ``Param``. A loss
+    without its own ``accumulator`` is a weighted mean of per-row values and gains ``reduction``.
+    ``summary`` defaults to the first line of the function's docstring.
+    """
+
+    def decorate(function: Pointwise) -> Pointwise:
+        declared = tuple(params) + (() if accumulator else (REDUCTION,))
+        signature = inspect.signature(function).parameters.values()
+        roles = tuple(p.name for p in signature if p.kind is p.POSITIONAL_OR_KEYWORD)
+        keywords = tuple(p.name for p in signature if p.kind is p.KEYWORD_ONLY)
+        undeclared = set(keywords) - {p.name for p in declared}
+        if undeclared:
+            raise TypeError(f"{name}: keyword parameters {undeclared} have no Param")
+        definition = LossDef(
+            name=name,
+            family=family,
+            function=function,
+            roles=roles,
+            params=declared,
+            aliases=tuple(aliases),
+            formula=formula,
+            reference=reference,
+            direction=direction,
+            keywords=keywords,
+            accumulator=accumulator or mean_of_rows,
+            requires=tuple(requires),
+            examples=tuple(examples),
+            notes=notes,
+            summary=summary or (function.__doc__ or "").strip().splitlines()[0],
+        )
+        for key in (name, *definition.aliases):
+            if key in _ALIASES:
+                raise ValueError(f"loss name {key!r} registered twice")
+            _ALIASES[key] = name
+        REGISTRY[name] = definition
+        return function
+
+    return decorate
+
+
+def all_names() -> list[str]:
+    return sorted(_ALIASES)
+
+
+def get_loss(name: str) -> LossDef:
+    """The loss called ``name`` or one of its aliases; an unknown name suggests the nearest ones."""
+    key = name.strip().lower()
+    if key in _ALIASES:
+        return REGISTRY[_ALIASES[key]]
+    nearest = difflib.get_close_matches(key, all_names(), n=3, cutoff=0.5)
+    suggestion = f"Did you mean {', '.join(nearest)}? " if nearest else ""
+    raise UsageError(
+        f"Unknown loss '{name}'.",
+        f"{suggestion}Run 'losscli list' to see every loss.",
+    )
+
+
+def format_value(value: Any) -> str:
+    """How a parameter value is written in a label: ``2.0`` as ``2``, booleans in lower case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(format_value(v) for v in value) + "]"
+    return str(value)

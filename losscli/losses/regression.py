@@ -1,0 +1,417 @@
+"""Regression losses: pure per-element functions of ``pred``, ``target`` (and ``var``).
+
+Each function returns unreduced values with the shape of its inputs; the engine folds a vector row
+into the mean of its elements (as torch's ``reduction='mean'`` does) and reduces rows by their
+weighted mean unless the loss names another accumulator. Worked examples give their source.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.accumulators import (
+    Accumulator,
+    CompensatedSum,
+    Maximum,
+    WeightedMean,
+    WeightedMoments,
+)
+from losscli.losses.registry import Example, Param, Requirement, register
+
+FAMILY = "regression"
+LOG_2 = math.log(2.0)
+LOG_2PI = math.log(2.0 * math.pi)
+
+HAND = "hand-worked"
+
+
+def root_of_mean(params: Mapping[str, Any]) -> Accumulator:
+    return WeightedMean(transform=math.sqrt)
+
+
+def largest(params: Mapping[str, Any]) -> Accumulator:
+    return Maximum()
+
+
+@register(
+    name="rmse",
+    family=FAMILY,
+    formula="sqrt( sum_i w_i mean_k (p - t)^2 / sum_i w_i )",
+    reference="sklearn.metrics.root_mean_squared_error",
+    accumulator=root_of_mean,
+    summary="Root of the mean squared error, in the target's units.",
+    examples=[Example({"pred": [1, 2, 3], "target": [1, 1, 1]}, math.sqrt(5 / 3), HAND)],
+    notes="The root of the mean over all elements. For vector rows scikit-learn's multioutput "
+    "default averages per-column RMSEs instead. --per-row writes the squared error.",
+)
+@register(
+    name="mse",
+    aliases=("l2", "squared_error"),
+    family=FAMILY,
+    formula="(p - t)^2",
+    reference="torch.nn.MSELoss",
+    examples=[
+        Example({"pred": [1, 2, 3], "target": [1, 1, 1]}, 5 / 3, HAND),
+        Example({"pred": [[1, 2], [0, 0]], "target": [[0, 0], [0, 3]]}, 14 / 4, HAND),
+        Example({"pred": [1, 2, 3], "target": [1, 1, 1]}, 12 / 4, HAND, weight=[1, 0, 3]),
+    ],
+)
+def squared_error(pred, target):
+    """Squared difference between prediction and target."""
+    return (pred - target) ** 2
+
+
+@register(
+    name="max_error",
+    family=FAMILY,
+    formula="max_i |p_i - t_i| over rows of positive weight",
+    reference="sklearn.metrics.max_error",
+    accumulator=largest,
+    summary="The worst absolute error of any row.",
+    examples=[Example({"pred": [1, -2, 3], "target": [1, 1, 1]}, 3.0, HAND)],
+    notes="Weights only select rows (weight 0 leaves a row out). Vector rows take their largest "
+    "element; scikit-learn accepts scalar targets only.",
+)
+@register(
+    name="mae",
+    aliases=("l1", "absolute_error"),
+    family=FAMILY,
+    formula="|p - t|",
+    reference="torch.nn.L1Loss",
+    examples=[Example({"pred": [1, -2, 3], "target": [1, 1, 1]}, 5 / 3, HAND)],
+)
+def absolute_error(pred, target):
+    """Absolute difference between prediction and target."""
+    return np.abs(pred - target)
+
+
+@register(
+    name="huber",
+    family=FAMILY,
+    formula="0.5 d^2 if |d| <= delta else delta (|d| - 0.5 delta)",
+    reference="torch.nn.HuberLoss",
+    params=[Param("delta", float, 1.0, "where the loss turns from quadratic to linear", gt=0)],
+    examples=[
+        Example({"pred": [0.5, 3.0], "target": [0.0, 0.0]}, (0.125 + 2.5) / 2, HAND),
+        Example({"pred": [0.5, 3.0], "target": [0.0, 0.0]}, (0.125 + 4.0) / 2, HAND, {"delta": 2}),
+    ],
+)
+def huber(pred, target, *, delta):
+    """Quadratic near zero, linear beyond delta: robust to outliers."""
+    error = np.abs(pred - target)
+    inner = np.minimum(error, delta)
+    # Written without a branch: 0.5 q^2 + delta (|d| - q) equals both pieces and never overflows.
+    return 0.5 * inner**2 + delta * (error - inner)
+
+
+@register(
+    name="smooth_l1",
+    family=FAMILY,
+    formula="0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1",
+    reference="torch.nn.SmoothL1Loss (= huber(delta=beta) / beta)",
+    params=[Param("beta", float, 1.0, "width of the quadratic zone; 0 gives L1", ge=0)],
+    examples=[
+        Example({"pred": [0.5, 3.0], "target": [0.0, 0.0]}, (0.125 + 2.5) / 2, HAND),
+        Example({"pred": [0.5, 3.0], "target": [0.0, 0.0]}, (0.0625 + 2.0) / 2, HAND, {"beta": 2}),
+        Example({"pred": [0.5, 3.0], "target": [0.0, 0.0]}, 1.75, HAND, {"beta": 0}),
+    ],
+)
+def smooth_l1(pred, target, *, beta):
+    """Huber scaled by 1/beta, as in Fast R-CNN's box regression."""
+    error = np.abs(pred - target)
+    if beta == 0:
+        return error
+    inner = np.minimum(error, beta)
+    return 0.5 * inner**2 / beta + (error - inner)
+
+
+@register(
+    name="log_cosh",
+    family=FAMILY,
+    formula="log(cosh(d)) = |d| + log1p(exp(-2|d|)) - log 2",
+    reference="keras.losses.LogCosh",
+    examples=[
+        Example({"pred": [0.0, 1.0], "target": [0.0, 0.0]}, math.log(math.cosh(1)) / 2, HAND)
+    ],
+    notes="Computed in the overflow-free form, so |d| of 1e6 gives |d| - log 2.",
+)
+def log_cosh(pred, target):
+    """Logarithm of the hyperbolic cosine of the error: quadratic near zero, linear far out."""
+    error = np.abs(pred - target)
+    return error + np.log1p(np.exp(-2.0 * error)) - LOG_2
+
+
+@register(
+    name="pinball",
+    aliases=("quantile",),
+    family=FAMILY,
+    formula="max(alpha (t - p), (alpha - 1) (t - p))",
+    reference="sklearn.metrics.mean_pinball_loss",
+    params=[Param("alpha", float, 0.5, "the quantile the prediction targets", gt=0, lt=1)],
+    examples=[
+        Example({"pred": [0.0, 2.0], "target": [1.0, 1.0]}, (0.9 + 0.1) / 2, HAND, {"alpha": 0.9}),
+    ],
+)
+def pinball(pred, target, *, alpha):
+    """Quantile loss: under-prediction costs alpha, over-prediction 1 - alpha per unit."""
+    residual = target - pred
+    return np.maximum(alpha * residual, (alpha - 1.0) * residual)
+
+
+@register(
+    name="mape",
+    family=FAMILY,
+    formula="|p - t| / max(|t|, eps)",
+    reference="sklearn.metrics.mean_absolute_percentage_error",
+    params=[
+        Param("eps", float, float(np.finfo(np.float64).eps), "floor on |t| in the divisor", gt=0)
+    ],
+    examples=[Example({"pred": [110.0, 45.0], "target": [100.0, 50.0]}, 0.1, HAND)],
+    notes="A fraction, not a percentage (Keras reports percent: 100 times this).",
+)
+def absolute_percentage_error(pred, target, *, eps):
+    """Absolute error relative to the target's magnitude."""
+    return np.abs(pred - target) / np.maximum(np.abs(target), eps)
+
+
+@register(
+    name="smape",
+    family=FAMILY,
+    formula="2 |p - t| / (|p| + |t|), with 0/0 counted as 0",
+    reference="symmetric MAPE as a fraction in [0, 2]",
+    examples=[
+        Example({"pred": [110.0, 0.0, 0.0], "target": [90.0, 0.0, 5.0]}, (0.2 + 0 + 2) / 3, HAND)
+    ],
+)
+def symmetric_percentage_error(pred, target):
+    """Absolute error relative to the mean magnitude of prediction and target."""
+    scale = np.abs(pred) + np.abs(target)
+    error = 2.0 * np.abs(pred - target)
+    return np.divide(error, scale, out=np.zeros_like(error), where=scale != 0)
+
+
+ABOVE_MINUS_ONE = "log1p is undefined there; shift the values or use mse"
+
+
+@register(
+    name="rmsle",
+    family=FAMILY,
+    formula="sqrt( weighted mean of (log1p(p) - log1p(t))^2 )",
+    reference="sklearn.metrics.root_mean_squared_log_error",
+    accumulator=root_of_mean,
+    summary="Root of the mean squared log error.",
+    requires=[
+        Requirement("pred", lambda p, params: p > -1, "> -1", ABOVE_MINUS_ONE),
+        Requirement("target", lambda t, params: t > -1, "> -1", ABOVE_MINUS_ONE),
+    ],
+    examples=[
+        Example({"pred": [math.e - 1, 0.0], "target": [0.0, 0.0]}, math.sqrt(0.5), HAND),
+    ],
+    notes="--per-row writes the squared log error.",
+)
+@register(
+    name="msle",
+    family=FAMILY,
+    formula="(log1p(p) - log1p(t))^2",
+    reference="sklearn.metrics.mean_squared_log_error",
+    requires=[
+        Requirement("pred", lambda p, params: p > -1, "> -1", ABOVE_MINUS_ONE),
+        Requirement("target", lambda t, params: t > -1, "> -1", ABOVE_MINUS_ONE),
+    ],
+    examples=[Example({"pred": [math.e - 1, 0.0], "target": [0.0, 0.0]}, 0.5, HAND)],
+)
+def squared_log_error(pred, target):
+    """Squared difference of log(1 + x): relative error for positive quantities."""
+    return (np.log1p(pred) - np.log1p(target)) ** 2
+
+
+@register(
+    name="poisson_nll",
+    family=FAMILY,
+    formula="log_input: exp(p) - t p; else p - t log(p + eps); "
+    "full adds t log t - t + 0.5 log(2 pi t) where t > 1",
+    reference="torch.nn.PoissonNLLLoss",
+    params=[
+        Param("log_input", bool, True, "pred is the log of the rate (true) or the rate itself"),
+        Param("full", bool, False, "add the Stirling approximation of log(t!)"),
+        Param("eps", float, 1e-8, "added to the rate before its log when log_input=false", gt=0),
+    ],
+    requires=[
+        Requirement(
+            "pred",
+            lambda p, params: params["log_input"] | (p >= 0),
+            ">= 0 when log_input=false",
+            "a rate cannot be negative; pass log_input=true if pred holds log-rates",
+        ),
+        Requirement("target", lambda t, params: t >= 0, ">= 0", "Poisson targets are counts"),
+    ],
+    examples=[
+        Example({"pred": [0.0, 1.0], "target": [1.0, 2.0]}, (1.0 + math.e - 2.0) / 2, HAND),
+        Example(
+            {"pred": [1.0], "target": [2.0]},
+            1.0 - 2.0 * math.log(1.0 + 1e-8),
+            HAND,
+            {"log_input": False},
+        ),
+    ],
+)
+def poisson_nll(pred, target, *, log_input, full, eps):
+    """Negative log-likelihood of a Poisson count given a predicted rate."""
+    loss = np.exp(pred) - target * pred if log_input else pred - target * np.log(pred + eps)
+    if full:
+        safe = np.where(target > 1, target, 1.0)
+        stirling = safe * np.log(safe) - safe + 0.5 * np.log(2.0 * math.pi * safe)
+        loss = loss + np.where(target > 1, stirling, 0.0)
+    return loss
+
+
+@register(
+    name="gaussian_nll",
+    family=FAMILY,
+    formula="0.5 (log(max(var, eps)) + d^2 / max(var, eps)) [+ 0.5 log(2 pi) if full]",
+    reference="torch.nn.GaussianNLLLoss",
+    params=[
+        Param("full", bool, False, "add the constant 0.5 log(2 pi)"),
+        Param("eps", float, 1e-6, "floor on the variance", gt=0),
+    ],
+    requires=[
+        Requirement("var", lambda v, params: v >= 0, ">= 0", "a variance cannot be negative")
+    ],
+    examples=[
+        Example({"pred": [1.0], "target": [0.0], "var": [4.0]}, 0.5 * (math.log(4) + 0.25), HAND),
+    ],
+    notes="Needs role var (--col var=COLUMN): one column per row, or one per element of a "
+    "vector row.",
+)
+def gaussian_nll(pred, target, var, *, full, eps):
+    """Negative log-likelihood of the target under a Gaussian with predicted mean and variance."""
+    if var.ndim < pred.ndim:
+        var = var[:, None]
+    var = np.maximum(var, eps)
+    loss = 0.5 * (np.log(var) + (pred - target) ** 2 / var)
+    return loss + 0.5 * LOG_2PI if full else loss
+
+
+def _tweedie_pred_ok(p, params):
+    return (p > 0) | (params["power"] == 0)
+
+
+def _tweedie_target_ok(t, params):
+    power = params["power"]
+    if 1 <= power < 2:
+        return t >= 0
+    if power >= 2:
+        return t > 0
+    return np.ones(np.shape(t), dtype=bool)
+
+
+@register(
+    name="tweedie",
+    family=FAMILY,
+    formula="Tweedie deviance of power p: 0 squared error, 1 Poisson, 2 gamma, "
+    "else 2 (max(t,0)^(2-p)/((1-p)(2-p)) - t mu^(1-p)/(1-p) + mu^(2-p)/(2-p))",
+    reference="sklearn.metrics.mean_tweedie_deviance",
+    params=[
+        Param(
+            "power",
+            float,
+            0.0,
+            "Tweedie power: 0 normal, 1 Poisson, 2 gamma, 3 inverse Gaussian",
+            valid=lambda v: v <= 0 or v >= 1,
+            valid_text="<= 0 or >= 1",
+        )
+    ],
+    requires=[
+        Requirement("pred", _tweedie_pred_ok, "> 0 when power != 0", "the mean must be positive"),
+        Requirement(
+            "target",
+            _tweedie_target_ok,
+            ">= 0 for 1 <= power < 2 and > 0 for power >= 2",
+            "choose a power whose distribution covers these targets",
+        ),
+    ],
+    examples=[
+        Example({"pred": [2.0], "target": [1.0]}, 1.0, HAND),
+        Example({"pred": [1.0, 2.0], "target": [1.0, 0.0]}, 2.0, HAND, {"power": 1}),
+        Example({"pred": [2.0], "target": [1.0]}, 2 * (math.log(2) - 0.5), HAND, {"power": 2}),
+    ],
+)
+def tweedie_deviance(pred, target, *, power):
+    """Unit deviance of the Tweedie distribution with the given power."""
+    if power == 0:
+        return (target - pred) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if power == 1:
+            ratio_log = np.where(target > 0, target * np.log(target / pred), 0.0)
+            return 2.0 * (ratio_log - target + pred)
+        if power == 2:
+            return 2.0 * (np.log(pred / target) + target / pred - 1.0)
+    one, two = 1.0 - power, 2.0 - power
+    return 2.0 * (
+        np.maximum(target, 0.0) ** two / (one * two) - target * pred**one / one + pred**two / two
+    )
+
+
+class ExplainedVariance(Accumulator):
+    """1 - SS_res / SS_tot per output column, averaged (scikit-learn's uniform average)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.residual: CompensatedSum | None = None
+        self.spread: WeightedMoments | None = None
+
+    def update(self, values, weight, inputs):
+        target = inputs["target"].reshape(len(values), -1)
+        columns = values.reshape(len(values), -1)
+        if self.residual is None:
+            self.residual = CompensatedSum((columns.shape[1],))
+            self.spread = WeightedMoments(columns.shape[1])
+        weighted = columns if weight is None else weight[:, None] * columns
+        self.residual.add(weighted.sum(axis=0))
+        assert self.spread is not None
+        self.spread.update(target, weight)
+        self.count(len(values), weight)
+        return None
+
+    def merge(self, other: Accumulator) -> None:
+        assert isinstance(other, ExplainedVariance)
+        super().merge(other)
+        if other.residual is None or other.spread is None:
+            return
+        if self.residual is None or self.spread is None:
+            self.residual, self.spread = other.residual, other.spread
+            return
+        self.residual.merge(other.residual)
+        self.spread.merge(other.spread)
+
+    def finalize(self) -> float:
+        if self.residual is None or self.spread is None:
+            return math.nan
+        residual, total = self.residual.value, self.spread.squares
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = 1.0 - residual / total
+        # scikit-learn's force_finite: a constant target scores 1 if predicted exactly, else 0.
+        constant = total == 0
+        score = np.where(constant, np.where(residual == 0, 1.0, 0.0), score)
+        return float(score.mean())
+
+
+@register(
+    name="r2",
+    aliases=("score",),
+    family=FAMILY,
+    formula="1 - sum w (t - p)^2 / sum w (t - mean_w(t))^2, per output column, averaged",
+    reference="sklearn.metrics.r2_score",
+    direction="higher",
+    accumulator=lambda params: ExplainedVariance(),
+    examples=[Example({"pred": [1.0, 2.0, 4.0], "target": [1.0, 2.0, 3.0]}, 0.5, HAND)],
+    notes="Higher is better. A constant target gives 1 when predicted exactly and 0 otherwise, "
+    "as scikit-learn's force_finite does. Has no per-row value.",
+)
+def r2_residual(pred, target):
+    """Coefficient of determination: the share of the target's variance the predictions explain."""
+    return (pred - target) ** 2

@@ -1,0 +1,93 @@
+"""The SPEC grammar of ``--loss``: ``mse,mae``, ``huber:delta=0.5``, ``ce:weight=[1,2]``.
+
+Tokens are separated by commas outside brackets. A token whose name part has no ``=`` starts a loss
+(``name`` or ``name:param=value``); a ``param=value`` token adds a parameter to the loss before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from losscli.errors import UsageError
+from losscli.losses.registry import LossDef, format_value, get_loss
+
+
+@dataclass(frozen=True)
+class LossRequest:
+    """One loss to compute: its definition, every parameter's effective value and its label."""
+
+    definition: LossDef
+    params: Mapping[str, Any]
+    label: str
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+
+def build_request(name: str, given: Mapping[str, Any]) -> LossRequest:
+    """Check ``given`` against the loss's parameters; the label shows only what was given."""
+    definition = get_loss(name)
+    params = definition.resolve_params(given)
+    shown = [f"{key}={format_value(params[key])}" for key in given]
+    label = definition.name + (":" + ",".join(shown) if shown else "")
+    return LossRequest(definition, params, label)
+
+
+def parse_specs(specs: Iterable[str]) -> list[LossRequest]:
+    """Every loss named by the SPEC strings, in order, without repeating an identical label."""
+    requests: dict[str, LossRequest] = {}
+    for spec in specs:
+        for name, given in _split_spec(spec):
+            request = build_request(name, given)
+            requests.setdefault(request.label, request)
+    return list(requests.values())
+
+
+def _split_spec(spec: str) -> list[tuple[str, dict[str, str]]]:
+    losses: list[tuple[str, dict[str, str]]] = []
+    for token in _tokens(spec):
+        head, _, rest = token.partition(":")
+        if "=" not in head:
+            losses.append((head.strip(), {}))
+            if not rest:
+                continue
+            token = rest
+        elif not losses:
+            raise UsageError(
+                f"Loss spec '{spec}' starts with a parameter '{token}' but names no loss.",
+                "Write the loss first, e.g. --loss huber:delta=0.5",
+            )
+        key, _, value = token.partition("=")
+        if not key.strip() or not value.strip():
+            raise UsageError(
+                f"Cannot read '{token}' in loss spec '{spec}': write param=value.",
+                "Example: --loss huber:delta=0.5,mae",
+            )
+        losses[-1][1][key.strip().lower()] = _list_or_text(value.strip())
+    if not losses or any(not name for name, _ in losses):
+        raise UsageError(f"Empty loss name in spec '{spec}'.", "Example: --loss mse,mae")
+    return losses
+
+
+def _tokens(spec: str) -> list[str]:
+    tokens, depth, current = [], 0, ""
+    for char in spec:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            tokens.append(current)
+            current = ""
+        else:
+            current += char
+    if depth != 0:
+        raise UsageError(f"Unbalanced brackets in loss spec '{spec}'.", "Example: weight=[1,2,0.5]")
+    tokens.append(current)
+    return [token.strip() for token in tokens if token.strip()]
+
+
+def _list_or_text(value: str) -> Any:
+    if value.startswith("[") and value.endswith("]"):
+        return [item.strip() for item in value[1:-1].split(",") if item.strip()]
+    return value

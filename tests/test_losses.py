@@ -1,0 +1,237 @@
+"""Loss math: worked examples, reference values from torch/scikit-learn, identities, numerics.
+
+Reference values come from ``tests/reference/regression.json``, written by running PyTorch and
+scikit-learn in ``tests/reference/generate_regression.py`` (see that script for versions).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from losscli.errors import DomainError, UsageError
+from losscli.losses import REGISTRY, get_loss, parse_specs
+from tests.conftest import close, evaluate_arrays
+
+REFERENCE = json.loads((Path(__file__).parent / "reference" / "regression.json").read_text())
+CASES = REFERENCE["cases"]
+EXAMPLES = [
+    pytest.param(loss, example, id=f"{loss.name}-{index}")
+    for loss in REGISTRY.values()
+    for index, example in enumerate(loss.examples)
+]
+
+
+@pytest.mark.parametrize(("loss", "example"), EXAMPLES)
+def test_worked_example(loss, example):
+    value = evaluate_arrays(loss.name, example.inputs, example.params, example.weight)
+    assert close(value, example.expected, 1e-12), (value, example.expected, example.source)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_reference_value(case):
+    value = evaluate_arrays(case["loss"], case["inputs"], case["params"], case["weight"])
+    assert close(value, case["expected"], 1e-9), (value, case["expected"], case["source"])
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 64])
+def test_reference_value_in_chunks(chunk_rows):
+    for case in CASES:
+        value = evaluate_arrays(
+            case["loss"], case["inputs"], case["params"], case["weight"], chunk_rows=chunk_rows
+        )
+        assert close(value, case["expected"], 1e-9), (case["id"], value, case["expected"])
+
+
+def test_every_loss_has_examples_and_reference_values():
+    referenced = {case["loss"] for case in CASES}
+    for loss in REGISTRY.values():
+        assert loss.examples, f"{loss.name} has no worked example"
+        assert all(example.source for example in loss.examples)
+        if loss.family == "regression":
+            assert loss.name in referenced, f"{loss.name} has no reference value"
+
+
+def test_reference_file_names_only_registered_losses_and_params():
+    for case in CASES:
+        definition = get_loss(case["loss"])
+        definition.resolve_params(case["params"])  # raises on an unknown or bad parameter
+
+
+def test_every_loss_documents_itself():
+    for loss in REGISTRY.values():
+        assert loss.summary and loss.formula and loss.reference, loss.name
+        assert loss.direction in ("lower", "higher")
+        assert all(param.help for param in loss.params), loss.name
+
+
+RNG = np.random.default_rng(7)
+P = RNG.normal(2.0, 1.5, 40)
+T = RNG.normal(2.0, 1.5, 40)
+W = RNG.uniform(0.1, 3.0, 40)
+
+
+def value(spec: str, pred=P, target=T, weight=None, **roles) -> float:
+    name, _, given = spec.partition(":")
+    params = dict(item.split("=") for item in given.split(",")) if given else {}
+    return evaluate_arrays(name, {"pred": pred, "target": target, **roles}, params, weight)
+
+
+@pytest.mark.parametrize("weight", [None, W])
+def test_identities(weight):
+    assert math.isclose(
+        value("rmse", weight=weight) ** 2, value("mse", weight=weight), rel_tol=1e-12
+    )
+    for beta in (0.3, 1.0, 2.5):
+        smooth = value(f"smooth_l1:beta={beta}", weight=weight)
+        assert math.isclose(
+            smooth, value(f"huber:delta={beta}", weight=weight) / beta, rel_tol=1e-12
+        )
+    assert math.isclose(value("pinball:alpha=0.5", weight=weight), value("mae", weight=weight) / 2)
+    assert math.isclose(value("tweedie:power=0", weight=weight), value("mse", weight=weight))
+    big = value("huber:delta=1e6", weight=weight)
+    assert math.isclose(big, value("mse", weight=weight) / 2, rel_tol=1e-12)
+    assert value("max_error", weight=weight) >= value("mae", weight=weight)
+    positive_p, positive_t = np.abs(P) + 0.1, np.abs(T) + 0.1
+    msle = value("msle", positive_p, positive_t, weight)
+    assert math.isclose(value("rmsle", positive_p, positive_t, weight) ** 2, msle, rel_tol=1e-12)
+
+
+def test_reduction_sum_is_the_weighted_sum():
+    total = value("mse:reduction=sum", weight=W)
+    assert math.isclose(total, float(np.sum(W * (P - T) ** 2)), rel_tol=1e-12)
+    assert math.isclose(value("mae:reduction=sum"), float(np.sum(np.abs(P - T))), rel_tol=1e-12)
+
+
+def test_integer_weights_equal_repeated_rows():
+    counts = RNG.integers(0, 4, len(P))
+    counts[0] = 1
+    repeated_p, repeated_t = np.repeat(P, counts), np.repeat(T, counts)
+    for spec in (
+        "mse",
+        "huber:delta=0.5",
+        "r2",
+        "rmse",
+        "max_error",
+        "log_cosh",
+        "pinball:alpha=0.2",
+    ):
+        weighted = value(spec, weight=counts)
+        assert math.isclose(weighted, value(spec, repeated_p, repeated_t), rel_tol=1e-12), spec
+
+
+def test_vector_rows_average_over_elements():
+    pred, target = RNG.normal(size=(30, 4)), RNG.normal(size=(30, 4))
+    flat = value("huber", pred.ravel(), target.ravel())
+    assert math.isclose(value("huber", pred, target), flat, rel_tol=1e-12)
+    row_means = np.mean((pred - target) ** 2, axis=1)
+    weighted = float(np.sum(W[:30] * row_means) / np.sum(W[:30]))
+    assert math.isclose(value("mse", pred, target, W[:30]), weighted, rel_tol=1e-12)
+
+
+def test_r2_of_constant_target_follows_scikit_learn():
+    # scikit-learn's r2_score (force_finite=True): 1.0 for an exact prediction, else 0.0.
+    constant = np.full(5, 3.0)
+    assert value("r2", constant, constant) == 1.0
+    assert value("r2", constant + 1, constant) == 0.0
+
+
+def test_r2_is_stable_for_large_targets_with_small_spread():
+    # Hand-worked: target 1e9 + [-1, 0, 1], pred off by [0, 1, 0] -> SS_res = 1, SS_tot = 2.
+    target = 1e9 + np.array([-1.0, 0.0, 1.0])
+    pred = target + np.array([0.0, 1.0, 0.0])
+    for chunk_rows in (1, 2, 3):
+        r2 = evaluate_arrays("r2", {"pred": pred, "target": target}, chunk_rows=chunk_rows)
+        assert r2 == 0.5
+
+
+def test_extreme_inputs_stay_finite_where_the_loss_is():
+    far = np.array([1e6, -1e6, 1e300])
+    zero = np.zeros(3)
+    assert math.isclose(value("log_cosh", far[:2], zero[:2]), 1e6 - math.log(2), rel_tol=1e-15)
+    assert math.isfinite(value("log_cosh", far, zero))
+    assert math.isclose(value("huber", far[:2], zero[:2]), 1e6 - 0.5, rel_tol=1e-15)
+    assert math.isfinite(value("huber", far, zero))
+    assert math.isfinite(value("smooth_l1:beta=0.5", far, zero))
+    assert value("smape", zero, zero) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("spec", "roles", "column", "needs"),
+    [
+        ("msle", {"pred": [0.5, -1.0, 2.0], "target": [1.0, 1.0, 1.0]}, "pred", "> -1"),
+        ("rmsle", {"pred": [0.5, 1.0], "target": [1.0, -3.0]}, "target", "> -1"),
+        (
+            "gaussian_nll",
+            {"pred": [1.0, 2.0], "target": [1.0, 1.0], "var": [1.0, -0.5]},
+            "var",
+            ">= 0",
+        ),
+        ("poisson_nll:log_input=false", {"pred": [-1.0], "target": [1.0]}, "pred", ">= 0"),
+        ("poisson_nll", {"pred": [0.0], "target": [-2.0]}, "target", ">= 0"),
+        ("tweedie:power=2", {"pred": [1.0, 1.0], "target": [1.0, 0.0]}, "target", "> 0"),
+        ("tweedie:power=1.5", {"pred": [0.0], "target": [1.0]}, "pred", "> 0"),
+    ],
+)
+def test_domain_errors_name_the_column_row_and_value(spec, roles, column, needs):
+    name, _, given = spec.partition(":")
+    params = dict(item.split("=") for item in given.split(",")) if given else {}
+    with pytest.raises(DomainError) as raised:
+        evaluate_arrays(name, roles, params)
+    message = str(raised.value)
+    assert f"column '{column}'" in message and needs in message and "row " in message
+
+
+def test_domain_error_gives_the_first_bad_row():
+    pred = np.ones(10)
+    pred[6] = -2.0
+    with pytest.raises(DomainError, match=r"is -2 at row 7"):
+        evaluate_arrays("msle", {"pred": pred, "target": np.ones(10)}, chunk_rows=4)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("hubber", "Did you mean huber"),
+        ("huber:delta=0", "out of range"),
+        ("huber:delta=abc", "not a valid float"),
+        ("huber:alpha=1", "no parameter 'alpha'"),
+        ("pinball:alpha=1", "< 1"),
+        ("tweedie:power=0.5", "<= 0 or >= 1"),
+        ("mse:reduction=median", "one of mean, sum"),
+        ("poisson_nll:full=maybe", "not a valid bool"),
+        ("delta=2", "names no loss"),
+        ("huber:delta=[1", "Unbalanced"),
+    ],
+)
+def test_bad_specs_are_usage_errors(spec, message):
+    with pytest.raises(UsageError, match=message.replace("[", r"\[")):
+        parse_specs([spec])
+
+
+def test_spec_grammar():
+    labels = [r.label for r in parse_specs(["mse,mae,rmse", "huber:delta=0.5,l1", "HUBER:delta=2"])]
+    assert labels == ["mse", "mae", "rmse", "huber:delta=0.5", "huber:delta=2"]
+    (request,) = parse_specs(["smooth_l1:beta=0.5,reduction=sum"])
+    assert dict(request.params) == {"beta": 0.5, "reduction": "sum"}
+    assert request.label == "smooth_l1:beta=0.5,reduction=sum"
+    assert [r.name for r in parse_specs(["l2,squared_error,quantile,score"])] == [
+        "mse",
+        "pinball",
+        "r2",
+    ]
+
+
+def test_losses_import_no_cli_or_io_library():
+    code = (
+        "import sys, losscli.losses; "
+        "print(sorted(m for m in ('typer', 'rich', 'pyarrow', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
