@@ -144,34 +144,44 @@ def _nan_first(value: float) -> float:
 class WeightedMoments:
     """Per-column weighted mean and sum of squared deviations, merged with Chan's formula.
 
-    Stable where ``sum(w x^2) - sum(w x)^2 / sum(w)`` cancels (large mean, small spread).
+    Values are centred on the first row seen before anything is summed, so a large mean with a small
+    spread (targets near 1e9 that differ by 1) loses no digits, in one chunk or across many.
     """
 
     def __init__(self, width: int) -> None:
         self.weight = 0.0
-        self.mean = np.zeros(width)
+        self.shift = np.zeros(width)
+        self.centred_mean = np.zeros(width)
         self.squares = np.zeros(width)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.shift + self.centred_mean
 
     def update(self, values: np.ndarray, weight: np.ndarray | None) -> None:
         columns = values.reshape(len(values), -1)
+        if self.weight == 0 and len(columns):
+            self.shift = columns[0].copy()
+        centred = columns - self.shift
         w = np.ones(len(columns)) if weight is None else weight
         chunk = WeightedMoments(columns.shape[1])
+        chunk.shift = self.shift
         chunk.weight = float(w.sum())
         if chunk.weight > 0:
-            chunk.mean = (w[:, None] * columns).sum(axis=0) / chunk.weight
-            chunk.squares = (w[:, None] * (columns - chunk.mean) ** 2).sum(axis=0)
+            chunk.centred_mean = (w[:, None] * centred).sum(axis=0) / chunk.weight
+            chunk.squares = (w[:, None] * (centred - chunk.centred_mean) ** 2).sum(axis=0)
         self.merge(chunk)
 
     def merge(self, other: WeightedMoments) -> None:
         if other.weight == 0:
             return
         if self.weight == 0:
-            self.weight, self.mean, self.squares = other.weight, other.mean, other.squares
+            self.weight, self.shift = other.weight, other.shift
+            self.centred_mean, self.squares = other.centred_mean, other.squares
             return
         total = self.weight + other.weight
-        delta = other.mean - self.mean
-        self.squares = (
-            self.squares + other.squares + delta**2 * (self.weight * other.weight / total)
-        )
-        self.mean = self.mean + delta * (other.weight / total)
+        delta = (other.centred_mean + (other.shift - self.shift)) - self.centred_mean
+        between = delta**2 * (self.weight * other.weight / total)
+        self.squares = self.squares + other.squares + between
+        self.centred_mean = self.centred_mean + delta * (other.weight / total)
         self.weight = total

@@ -1,0 +1,186 @@
+"""The streaming engine: results do not depend on chunk size, merge order, row order or file count.
+
+Every registered loss is checked (the parametrisation reads the registry), so a new loss is covered
+without being listed; ``test_no_loss_escapes_the_invariance_tests`` makes sure of it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from losscli.engine.accumulators import CompensatedSum, WeightedMoments
+from losscli.engine.run import update
+from losscli.losses import REGISTRY, build_request
+from tests.conftest import evaluate_arrays
+
+LOSSES = sorted(REGISTRY)
+TESTED: set[str] = set()
+
+
+@dataclass
+class Rows:
+    """A chunk as the engine sees it, for driving accumulators directly."""
+
+    roles: dict[str, np.ndarray]
+    weight: np.ndarray | None
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.roles.values())))
+
+    def where(self, index: int) -> str:
+        return f"row {index + 1}"
+
+    def take(self, index: np.ndarray) -> Rows:
+        weight = None if self.weight is None else self.weight[index]
+        return Rows({r: v[index] for r, v in self.roles.items()}, weight, self.columns)
+
+
+@st.composite
+def datasets(draw, name: str) -> Rows:
+    """Inputs inside every loss's domain (positive values), scalar or 3-wide rows; maybe weights."""
+    rows = draw(st.integers(1, 40))
+    width = draw(st.sampled_from([None, 3]))
+    shape = (rows,) if width is None else (rows, width)
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    roles = {
+        role: np.round(rng.uniform(0.05, 20.0, shape), draw(st.sampled_from([1, 6, 15])))
+        for role in REGISTRY[name].roles
+    }
+    weight = None
+    if draw(st.booleans()):
+        weight = rng.uniform(0.0, 3.0, rows)
+        weight[rng.integers(rows)] = 1.0
+    columns = {role: (role,) for role in roles}
+    return Rows(roles, weight, columns)
+
+
+def params_for(name: str) -> list[dict]:
+    """Default parameters and those of each worked example."""
+    variants = [{}] + [dict(example.params) for example in REGISTRY[name].examples]
+    return [dict(p) for p in {tuple(sorted(v.items())): v for v in variants}.values()]
+
+
+def single_pass(name: str, params: dict, data: Rows, parts: list[np.ndarray]) -> float:
+    request = build_request(name, params)
+    state = request.definition.accumulator(request.params)
+    for index in parts:
+        update(state, request, data.take(index))
+    return state.finalize()
+
+
+def merged(name: str, params: dict, data: Rows, parts: list[np.ndarray], order: list[int]) -> float:
+    request = build_request(name, params)
+    states = []
+    for index in parts:
+        state = request.definition.accumulator(request.params)
+        update(state, request, data.take(index))
+        states.append(state)
+    total = request.definition.accumulator(request.params)
+    for position in order:
+        total.merge(states[position])
+    return total.finalize()
+
+
+def agree(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-13)
+
+
+def split(rows: int, cuts: list[int]) -> list[np.ndarray]:
+    edges = sorted({0, rows, *(c % (rows + 1) for c in cuts)})
+    return [np.arange(lo, hi) for lo, hi in zip(edges, edges[1:], strict=False) if hi > lo]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_chunking_merging_and_row_order_do_not_change_the_result(name, data):
+    TESTED.add(name)
+    rows = data.draw(datasets(name))
+    cuts = data.draw(st.lists(st.integers(0, 1000), max_size=6))
+    everything = [np.arange(rows.rows)]
+    for params in params_for(name):
+        whole = single_pass(name, params, rows, everything)
+        parts = split(rows.rows, cuts)
+        assert agree(single_pass(name, params, rows, parts), whole)
+        order = data.draw(st.permutations(range(len(parts))))
+        assert agree(merged(name, params, rows, parts, list(order)), whole)
+        shuffled = data.draw(st.permutations(range(rows.rows)))
+        assert agree(single_pass(name, params, rows.take(np.array(shuffled)), everything), whole)
+
+
+def test_no_loss_escapes_the_invariance_tests():
+    # Runs after the parametrised test above (file order); every registered loss must be in it.
+    assert set(REGISTRY) == TESTED
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_chunk_size_through_the_api(name):
+    rng = np.random.default_rng(3)
+    inputs = {role: rng.uniform(0.1, 5.0, 1000) for role in REGISTRY[name].roles}
+    weight = rng.uniform(0.0, 2.0, 1000)
+    whole = evaluate_arrays(name, inputs, weight=weight, chunk_rows=1000)
+    for chunk_rows in (1, 7, 333):
+        value = evaluate_arrays(name, inputs, weight=weight, chunk_rows=chunk_rows)
+        assert math.isclose(value, whole, rel_tol=1e-12), (chunk_rows, value, whole)
+
+
+def test_compensated_sum_recovers_what_plain_addition_loses():
+    values = [1e16, 1.0, -1e16, 1.0] * 1000
+    total = CompensatedSum()
+    for value in values:
+        total.add(value)
+    assert total.value == math.fsum(values) == 2000.0
+    assert sum(values) != 2000.0
+
+
+def test_compensated_sums_merge_in_any_order():
+    rng = random.Random(5)
+    values = [rng.uniform(-1, 1) * 10 ** rng.randint(-8, 12) for _ in range(2000)]
+    pieces = [values[i : i + 97] for i in range(0, len(values), 97)]
+    states = []
+    for piece in pieces:
+        state = CompensatedSum()
+        for value in piece:
+            state.add(value)
+        states.append(state)
+    rng.shuffle(states)
+    total = CompensatedSum()
+    for state in states:
+        total.merge(state)
+    assert math.isclose(total.value, math.fsum(values), rel_tol=1e-15)
+
+
+def test_compensated_sum_of_arrays():
+    total = CompensatedSum((2,))
+    for _ in range(1000):
+        total.add(np.array([1e16, 1.0]))
+        total.add(np.array([-1e16, 1.0]))
+    assert total.value.tolist() == [0.0, 2000.0]
+
+
+def test_weighted_moments_keep_every_digit_of_a_small_spread_around_a_large_mean():
+    rng = np.random.default_rng(11)
+    values = 1e9 + rng.normal(0, 1, (200, 2))
+    weight = rng.uniform(0, 2, 200)
+    moments = WeightedMoments(2)
+    for start in range(0, 200, 37):
+        moments.update(values[start : start + 37], weight[start : start + 37])
+    for column in range(2):
+        # Exact rational arithmetic on the same float inputs.
+        w = [Fraction(x) for x in weight]
+        x = [Fraction(v) for v in values[:, column]]
+        mean = sum(a * b for a, b in zip(w, x, strict=True)) / sum(w)
+        squares = sum(a * (b - mean) ** 2 for a, b in zip(w, x, strict=True))
+        assert math.isclose(moments.mean[column], float(mean), rel_tol=1e-15)
+        assert math.isclose(moments.squares[column], float(squares), rel_tol=1e-12)
