@@ -82,12 +82,13 @@ def evaluate(
         )
         with writer if writer else _nothing():
             states = evaluate_stream(chunks, requests, writer.write if writer else None)
+            # Inside the writer's block: a run that fails here must not replace the --per-row file.
+            counter.check(main.display)
+            results = [_result(r, state) for r, state in zip(requests, states, strict=True)]
     finally:
         main.close()
         if side is not None:
             side.close()
-    counter.check(main.display)
-    results = [_result(request, state) for request, state in zip(requests, states, strict=True)]
     inputs = {
         "files": main.names,
         "targets": side.names if side is not None else None,
@@ -189,7 +190,9 @@ def _aligned(main: Iterator[dict], side: Iterator[dict], main_name: str, side_na
     """Frames of the two streams side by side; a differing row count is an input error."""
     counts = [0, 0]
     for left, right in itertools.zip_longest(main, side):
-        if left is None or right is None:
+        # Both streams come in frames of exactly chunk_rows until their last: a shorter or
+        # missing frame on one side means the row counts differ.
+        if left is None or right is None or _rows(left) != _rows(right):
             counts[0] += _rows(left) + sum(_rows(frame) for frame in main)
             counts[1] += _rows(right) + sum(_rows(frame) for frame in side)
             raise InputError(

@@ -7,6 +7,7 @@ stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Annotated, Any
@@ -16,9 +17,21 @@ import typer
 from losscli import __version__
 from losscli.errors import EXIT_INTERNAL, EXIT_USAGE, LossCliError, UsageError
 
+EXIT_INTERRUPTED = 130
+ROOT_HELP = (
+    "Evaluate loss functions on model predictions: exactly, fast, in bounded memory.\n\n"
+    "Start with 'losscli list', then 'losscli eval --loss mse preds.csv'. Add --debug (or set "
+    "LOSSCLI_DEBUG=1) to see the traceback of an internal error."
+)
+# Rich assumes 80 columns when stdout is not a terminal and wraps wide tables into narrow strips;
+# a file or a pipe has no width, so there a table takes its natural width.
+UNBOUNDED_WIDTH = 10_000
+# Below this many columns `losscli list` puts aliases under the name and leaves out the family.
+WIDE_TABLE = 120
+
 app = typer.Typer(
     name="losscli",
-    help="Evaluate loss functions on model predictions: exactly, fast, in bounded memory.",
+    help=ROOT_HELP,
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -42,7 +55,7 @@ def root(
         ),
     ] = False,
 ) -> None:
-    """Evaluate loss functions on model predictions: exactly, fast, in bounded memory."""
+    pass
 
 
 @app.command("eval")
@@ -50,6 +63,7 @@ def eval_command(
     files: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="FILE",
             help="Paths, globs or directories read as one table; '-' or a pipe is stdin.",
             show_default=False,
         ),
@@ -59,44 +73,67 @@ def eval_command(
         typer.Option(
             "--loss",
             "-l",
-            help="Loss SPEC, repeatable: mse,mae or huber:delta=0.5.",
+            metavar="SPEC",
+            help="Losses, repeatable: mse,mae or huber:delta=0.5 ('losscli list' names them).",
             show_default=False,
         ),
     ] = None,
     pred: Annotated[
-        str | None, typer.Option("--pred", "-p", help="Prediction column(s): name, list or glob.")
+        str | None,
+        typer.Option(
+            "--pred", "-p", metavar="COLS", help="Prediction column(s): name, list or glob."
+        ),
     ] = None,
     target: Annotated[
-        str | None, typer.Option("--target", "-t", help="Target column(s): name, list or glob.")
+        str | None,
+        typer.Option(
+            "--target", "-t", metavar="COLS", help="Target column(s): name, list or glob."
+        ),
     ] = None,
     weight: Annotated[
-        str | None, typer.Option("--weight", "-w", help="Sample-weight column.")
+        str | None,
+        typer.Option("--weight", "-w", metavar="COL", help="Sample-weight column."),
     ] = None,
     col: Annotated[
         list[str] | None,
         typer.Option(
             "--col",
-            help="Another input role: ROLE=COLS (e.g. var=sigma2), repeatable.",
+            metavar="ROLE=COLS",
+            help="Another input role, e.g. var=sigma2; repeatable.",
             show_default=False,
         ),
     ] = None,
     targets: Annotated[
-        str | None, typer.Option("--targets", help="Read targets from this file, row by row.")
+        str | None,
+        typer.Option("--targets", metavar="FILE", help="Read targets from this file, row by row."),
     ] = None,
     nan: Annotated[
-        str, typer.Option("--nan", help="Missing values: error, drop (skip the row) or propagate.")
+        str,
+        typer.Option(
+            "--nan",
+            metavar="POLICY",
+            help="Missing values: error, drop (skip the row) or propagate.",
+        ),
     ] = "error",
     per_row: Annotated[
         str | None,
-        typer.Option("--per-row", help="Also write each row's losses to this .csv or .parquet."),
+        typer.Option(
+            "--per-row",
+            metavar="PATH",
+            help="Also write each row's losses to this .csv or .parquet file.",
+        ),
     ] = None,
     id_column: Annotated[
-        str | None, typer.Option("--id", help="Column copied into the --per-row file.")
+        str | None,
+        typer.Option("--id", metavar="COL", help="Column copied into the --per-row file."),
     ] = None,
     chunk_rows: Annotated[
         int | None,
         typer.Option(
-            "--chunk-rows", help="Rows per chunk; results do not depend on it.", show_default=False
+            "--chunk-rows",
+            metavar="N",
+            help="Rows per chunk; results do not depend on it.",
+            show_default=False,
         ),
     ] = None,
     output_format: Annotated[
@@ -104,6 +141,7 @@ def eval_command(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="auto (table on a terminal, else JSON), table, json, csv or markdown.",
         ),
     ] = "auto",
@@ -111,6 +149,7 @@ def eval_command(
         str | None,
         typer.Option(
             "--input-format",
+            metavar="FORMAT",
             help="csv, tsv, parquet, arrow or jsonl, when the name or bytes do not say.",
         ),
     ] = None,
@@ -130,7 +169,12 @@ def eval_command(
         raise UsageError(
             f"--format {output_format} is unknown.", f"Use one of {', '.join(FORMATS)}."
         )
-    if not files and sys.stdin.isatty():
+    if id_column and not per_row:
+        raise UsageError(
+            "--id only names a column for the --per-row file.",
+            "Add --per-row PATH (.csv or .parquet), or leave out --id.",
+        )
+    if not files and _stdin_is_terminal():
         raise UsageError(
             "No FILE given and nothing is piped in.",
             "Name a file (losscli eval --loss mse preds.csv) or pipe data in.",
@@ -147,20 +191,22 @@ def eval_command(
             columns=_roles(col or []),
             targets=targets,
             nan=nan,
-            chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
             per_row=per_row,
             id_column=id_column,
             input_format=input_format,
             on_progress=on_progress,
         )
-    dropped = report.inputs["rows_dropped"]
-    if dropped and not quiet:
-        typer.echo(
-            f"note: {dropped} of {report.inputs['rows_read']} rows dropped for missing "
-            "values (--nan drop).",
-            err=True,
-        )
+    if output_format == "auto":
+        output_format = "table" if sys.stdout.isatty() else "json"
     _print_report(report, output_format)
+    if not quiet:
+        _report_notes(report, output_format)
+
+
+def _stdin_is_terminal() -> bool:
+    # A closed stdin (None) has nothing piped in either.
+    return sys.stdin is None or sys.stdin.isatty()
 
 
 def _roles(entries: list[str]) -> dict[str, str]:
@@ -173,6 +219,21 @@ def _roles(entries: list[str]) -> dict[str, str]:
             raise UsageError(f"--col {entry}: use -p, -t or -w for the {role.strip()} role.")
         roles[role.strip()] = columns.strip()
     return roles
+
+
+def _report_notes(report: Any, output_format: str) -> None:
+    """Dropped rows, and (where the format has no room for them) why a value is missing."""
+    dropped = report.inputs["rows_dropped"]
+    if dropped:
+        _note(
+            f"{dropped} of {report.inputs['rows_read']} rows dropped for missing values "
+            "(--nan drop)."
+        )
+    if output_format == "json":
+        return
+    for result in report.results:
+        if result.note:
+            _note(f"{result.label}: {result.note}.")
 
 
 class _progress:
@@ -213,52 +274,73 @@ class _progress:
 def _print_report(report: Any, output_format: str) -> None:
     from losscli.report import render
 
-    if output_format == "auto":
-        output_format = "table" if sys.stdout.isatty() else "json"
     if output_format == "table":
-        from rich.console import Console
-
-        Console().print(render.to_table(report))
+        _write(_rendered(render.to_table(report), _console()))
         return
-    sys.stdout.write(render.render_text(report, output_format))
-    sys.stdout.flush()
+    _write(render.render_text(report, output_format))
 
 
 @app.command("list")
 def list_command(
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="table (default) or json.")
+        str,
+        typer.Option("--format", "-f", metavar="FORMAT", help="table, json or markdown."),
     ] = "table",
 ) -> None:
     """List every loss: name, aliases, family, parameters, direction."""
-    from losscli.report.catalogue import catalogue_json, catalogue_table
+    from losscli.report.catalogue import catalogue_json, catalogue_markdown, catalogue_table
 
-    if output_format == "json":
-        sys.stdout.write(catalogue_json())
+    if output_format in ("json", "markdown"):
+        _write(catalogue_json() if output_format == "json" else catalogue_markdown())
         return
     if output_format != "table":
-        raise UsageError(f"--format {output_format} is unknown for list.", "Use table or json.")
-    from rich.console import Console
-
-    Console().print(catalogue_table())
+        raise UsageError(
+            f"--format {output_format} is unknown for list.", "Use table, json or markdown."
+        )
+    console = _console()
+    _write(_rendered(catalogue_table(compact=console.width < WIDE_TABLE), console))
 
 
 @app.command("describe")
 def describe_command(
-    name: Annotated[str, typer.Argument(help="A loss name or alias, e.g. huber.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A loss name or alias, e.g. huber.")],
 ) -> None:
     """Show one loss: formula, parameters, input roles, conventions and an example."""
     from losscli.losses import get_loss
     from losscli.report.catalogue import description
 
-    sys.stdout.write(description(get_loss(name)))
+    _write(description(get_loss(name)))
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _note(text: str) -> None:
+    sys.stderr.write(f"note: {text}\n")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console()
+    return Console(width=UNBOUNDED_WIDTH)
+
+
+def _rendered(renderable: Any, console: Any) -> str:
+    """A rich table as text, written by ``_write`` like every other output."""
+    with console.capture() as capture:
+        console.print(renderable)
+    # Rich pads every line (a centred caption too) to the table's width.
+    return "".join(line.rstrip(" ") + "\n" for line in capture.get().splitlines())
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``losscli`` command; returns the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("LOSSCLI_DEBUG", "") not in ("", "0")
-    args = [arg for arg in args if arg != "--debug"]
+    debug, args = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    streams = (sys.stdout, sys.stderr)
     try:
         code = typer.main.get_command(app).main(
             args=args, prog_name="losscli", standalone_mode=False
@@ -269,12 +351,17 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(error))
         return error.exit_code
     except BrokenPipeError:
-        return _closed_pipe()
-    except KeyboardInterrupt:
+        return _closed_pipe(streams)
+    except SystemExit:
+        # Click answers a closed stdout (EPIPE) by wrapping both streams and exiting with 1.
+        if sys.stdout is not streams[0]:
+            return _closed_pipe(streams)
+        raise
+    except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted.")
-        return 130
-    except Exception as error:  # noqa: BLE001
-        if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if _is_usage_error(error):
             return _usage_error(error)
         if debug:
             raise
@@ -285,10 +372,26 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _take_debug(args: list[str]) -> tuple[bool, list[str]]:
+    """``--debug`` may stand anywhere before a ``--``; it is ours, not click's."""
+    end = args.index("--") if "--" in args else len(args)
+    wanted = "--debug" in args[:end] or os.environ.get("LOSSCLI_DEBUG", "") not in ("", "0")
+    return wanted, [arg for arg in args[:end] if arg != "--debug"] + args[end:]
+
+
+def _is_usage_error(error: Exception) -> bool:
+    # Click's exceptions, whether typer vendors click or uses the installed one.
+    return hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int)
+
+
 def _usage_error(error: Any) -> int:
     """Typer/click usage errors as one line plus a pointer to --help."""
-    if getattr(error, "exit_code", EXIT_USAGE) == 0:
+    if error.exit_code == 0:
         return 0
+    if type(error).__name__ == "NoArgsIsHelpError":
+        # 'losscli' alone: the help is what the user needs, not an error line around it.
+        sys.stderr.write(error.format_message() + "\n")
+        return EXIT_USAGE
     context = getattr(error, "ctx", None)
     command = context.command_path if context is not None else "losscli"
     _fail(f"{error.format_message()}\n  See '{command} --help'.")
@@ -300,9 +403,13 @@ def _fail(message: str) -> None:
     sys.stderr.flush()
 
 
-def _closed_pipe() -> int:
-    # The reader of our stdout went away (| head): stop quietly, and keep Python from complaining
-    # again when it flushes stdout at exit.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+def _closed_pipe(streams: tuple[Any, Any]) -> int:
+    # The reader of our stdout went away (| head): stop quietly. Put back the streams click may
+    # have wrapped, and point stdout at /dev/null so Python's flush at exit cannot complain again.
+    sys.stdout, sys.stderr = streams
+    with contextlib.suppress(OSError, ValueError):
+        descriptor = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, descriptor)
+        os.close(devnull)
     return 0

@@ -23,8 +23,11 @@ class ChunkLike(Protocol):
 
 
 class RequestLike(Protocol):
-    label: str
-    params: Mapping[str, Any]
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
     @property
     def definition(self) -> Any: ...
@@ -42,6 +45,9 @@ def evaluate_stream(
     states = [request.definition.accumulator(request.params) for request in requests]
     for chunk in chunks:
         if chunk.rows == 0:
+            # Every row was dropped (--nan drop); the per-row file still gets its empty rows.
+            if on_rows is not None:
+                on_rows(chunk, {request.label: np.empty(0) for request in requests})
             continue
         _check_widths(chunk)
         per_row: dict[str, np.ndarray | None] = {}
@@ -68,10 +74,11 @@ def _check(requirement: Any, values: np.ndarray, request: RequestLike, chunk: Ch
     if holds.all():
         return
     flat = np.broadcast_to(holds, values.shape)
-    row, *element = np.argwhere(~flat)[0]
+    position = tuple(np.argwhere(~flat)[0])
+    row, element = position[0], position[1:]
     columns = chunk.columns[requirement.role]
     column = columns[element[0]] if element and len(columns) > 1 else columns[0]
-    value = values[(row, *element)]
+    value = values[position]
     raise DomainError(
         f"{request.label} needs {requirement.role} {requirement.needs}, but column '{column}' "
         f"is {value:g} at {chunk.where(int(row))}.",

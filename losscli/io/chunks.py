@@ -70,6 +70,7 @@ def frames(
 ) -> Iterator[Frame]:
     """Every reader's rows in order as frames of ``columns``; a missing column names its file."""
     seen = 0
+    widths = ListWidths()
     for reader in readers:
         where = reader.source.display
         try:
@@ -81,24 +82,51 @@ def frames(
                     "Several files are read as one table: give them the same columns.",
                 )
             locator.begin(seen, where)
+            file_rows = 0
             for batch in reader.batches(columns, numeric):
                 frame = {
-                    name: to_numbers(batch.column(name), name, where)
+                    name: to_numbers(batch.column(name), name, where, file_rows)
                     if name in numeric
                     else batch.column(name)
                     for name in columns
                 }
+                widths.check(frame, where, file_rows)
                 seen += batch.num_rows
+                file_rows += batch.num_rows
                 yield frame
         finally:
             reader.close()
 
 
-def to_numbers(column: pa.Array, name: str, where: str) -> np.ndarray:
-    """float64 values of a numeric or list column; nulls become NaN."""
+class ListWidths:
+    """The width of each list column, set by its first row: every later batch must agree."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, tuple[int, str]] = {}
+
+    def check(self, frame: Frame, where: str, first_row: int) -> None:
+        for name, values in frame.items():
+            if not isinstance(values, np.ndarray) or values.ndim != 2 or not len(values):
+                continue
+            width, seen_at = self.first.setdefault(
+                name, (values.shape[1], f"row {first_row + 1} of {where}")
+            )
+            if values.shape[1] != width:
+                raise InputError(
+                    f"List column '{name}' has {values.shape[1]} values at row {first_row + 1} "
+                    f"of {where} but {width} at {seen_at}.",
+                    "Every row of a list column needs the same number of values.",
+                )
+
+
+def to_numbers(column: pa.Array, name: str, where: str, first_row: int = 0) -> np.ndarray:
+    """float64 values of a numeric or list column; nulls become NaN.
+
+    ``first_row`` is the 0-based row of ``column[0]`` within its file, for messages.
+    """
     kind = column.type
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
-        return _list_to_matrix(column, name, where)
+        return _list_to_matrix(column, name, where, first_row)
     if not (
         pa.types.is_integer(kind)
         or pa.types.is_floating(kind)
@@ -110,31 +138,50 @@ def to_numbers(column: pa.Array, name: str, where: str) -> np.ndarray:
             f"Column '{name}' of {where} holds {kind} values, not numbers.",
             "Select numeric columns with -p/-t/-w/--col.",
         )
-    numbers = column.cast(pa.float64()) if kind != pa.float64() else column
-    return numbers.to_numpy(zero_copy_only=False)
+    return float_values(column.cast(pa.float64()) if kind != pa.float64() else column)
 
 
-def _list_to_matrix(column: pa.Array, name: str, where: str) -> np.ndarray:
-    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+def float_values(column: pa.Array) -> np.ndarray:
+    """A float64 Arrow array as NumPy, nulls as NaN: zero-copy when nothing is null.
+
+    Read from the buffers directly: Arrow's own ``to_numpy`` imports pandas, which would cost
+    every run a third of a second.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    validity, data = column.buffers()[:2]
+    start, length = column.offset, len(column)
+    if data is None:
+        return np.full(length, np.nan)
+    values = np.frombuffer(data, dtype=np.float64)[start : start + length]
+    if not column.null_count:
+        return values
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    return np.where(bits[start : start + length].astype(bool), values, np.nan)
+
+
+def _list_to_matrix(column: pa.Array, name: str, where: str, first_row: int) -> np.ndarray:
     if len(column) == 0:
         return np.zeros((0, 0))
-    width = lengths[0]
-    uneven = np.flatnonzero((lengths != width) & ~np.isnan(lengths.astype(float)))
-    if uneven.size or column.null_count:
-        bad = (
-            int(uneven[0])
-            if uneven.size
-            else int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-        )
+    lengths = float_values(pc.list_value_length(column).cast(pa.float64()))  # a null list: NaN
+    nulls = np.flatnonzero(np.isnan(lengths))
+    if nulls.size:
         raise InputError(
-            f"List column '{name}' of {where} has rows of different lengths or a null list "
-            f"(at its row {bad + 1}).",
+            f"List column '{name}' of {where} has a null list at row {first_row + nulls[0] + 1}.",
+            "Give every row a list; a null or NaN inside a list is a missing value (see --nan).",
+        )
+    uneven = np.flatnonzero(lengths != lengths[0])
+    if uneven.size:
+        row = int(uneven[0])
+        raise InputError(
+            f"List column '{name}' of {where} has {lengths[row]:g} values at row "
+            f"{first_row + row + 1} but {lengths[0]:g} at row {first_row + 1}.",
             "Every row of a list column needs the same number of values.",
         )
     values = pc.list_flatten(column)
     if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
         raise InputError(f"List column '{name}' of {where} holds {values.type}, not numbers.")
-    return values.cast(pa.float64()).to_numpy(zero_copy_only=False).reshape(len(column), -1)
+    return float_values(values.cast(pa.float64())).reshape(len(column), -1)
 
 
 def rebatch(stream: Iterable[Frame], rows: int, exact: bool) -> Iterator[Frame]:
@@ -207,7 +254,15 @@ def assemble(
     size = _length(frame)
     roles = {role: _role_array(frame, columns) for role, columns in plan.roles.items()}
     weight = frame[plan.weight] if plan.weight else None
-    chunk = Chunk(start, size, roles, weight, plan.roles, locate, ids=frame.get(plan.id_column))
+    chunk = Chunk(
+        start,
+        size,
+        roles,
+        weight,
+        plan.roles,
+        locate,
+        ids=frame[plan.id_column] if plan.id_column else None,
+    )
     missing = _missing_rows(chunk)
     if missing is not None:
         if plan.nan == "error":

@@ -4,6 +4,11 @@ Memory stays bounded whatever the file size: CSV, TSV and JSON Lines are parsed 
 Parquet by row group batches, Arrow IPC by record batch. Inputs that need seeking (Parquet, the
 Arrow file format) arriving through a pipe or compressed are spooled to a temporary file, never
 held in memory.
+
+Arrow's threads only ever read native files and in-memory blocks, never a Python stream such as
+standard input: an Arrow thread still reading one when the interpreter exits (after an error, say)
+aborts the whole process. So text is cut into blocks here, on the calling thread, and each block
+is handed to Arrow whole.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -25,10 +31,13 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from losscli.errors import InputError
+from losscli.io import locate
 from losscli.io.sources import Source, sniff_compression, sniff_format, stdin_binary
 
 BLOCK_BYTES = 4 << 20
 HEAD_BYTES = 1 << 16
+MAX_HEADER_BYTES = 64 << 20
+TEXT_FORMATS = ("csv", "tsv", "jsonl")
 FORMAT_NAMES = {
     "csv": "CSV",
     "tsv": "TSV",
@@ -36,6 +45,9 @@ FORMAT_NAMES = {
     "arrow": "Arrow IPC",
     "jsonl": "JSON Lines",
 }
+# The Arrow type of a JSON field that is not read as a number, from its value in the first row.
+JSON_TYPES = ((bool, pa.bool_()), (int, pa.int64()), (float, pa.float64()))
+READ_ERRORS = (pa.ArrowException, OSError, ValueError, csv.Error)
 
 
 class PrefixedStream(io.RawIOBase):
@@ -65,122 +77,147 @@ def _prefixed(head: bytes, rest: Any) -> pa.PythonFile:
     return pa.PythonFile(buffered, mode="r")
 
 
+def _through_first_line(head: bytes, rest: Any) -> bytes:
+    """``head`` extended to the end of its first line: a wide header can be longer than it."""
+    while b"\n" not in head and b"\r" not in head and len(head) < MAX_HEADER_BYTES:
+        more = rest.read(HEAD_BYTES)
+        if not more:
+            break
+        head += more
+    return head
+
+
+def _line_blocks(stream: Any) -> Iterator[bytes]:
+    """The bytes of ``stream`` in blocks of about BLOCK_BYTES, each ending at a line end."""
+    carry = b""
+    while data := stream.read(BLOCK_BYTES):
+        block = carry + data
+        cut = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
+        block, carry = block[:cut], block[cut:]
+        if block:
+            yield block
+    if carry:
+        yield carry
+
+
+@dataclass(frozen=True)
+class Block:
+    """The text block being parsed when Arrow failed, for finding the row of the failure."""
+
+    data: bytes
+    first: bool  # the first block: a CSV header comes before its rows
+    rows_before: int
+
+
 class TableReader:
     """An opened source: ``names`` and ``types`` now, ``batches(columns)`` later."""
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._closers: list[Any] = []
-        self.spooled: str | None = None
-        self.stream, head = self._open_stream()
-        self.format = source.format or sniff_format(head)
+        self.format = source.format
+        self.compression = source.compression
+        self.names: list[str] = []
         self.types: dict[str, pa.DataType] = {}
-        with self._translate_errors():
-            self.names = self._read_names(head)
+        self.first_record: dict[str, Any] = {}
+        self.spooled: str | None = None
+        self._closers: list[Any] = []
+        try:
+            with self._translate_errors():
+                self.stream, head = self._open_stream()
+                self.names = self._read_names(head)
+        except BaseException:
+            self.close()  # a spooled copy must not outlive a failed open
+            raise
 
     # -- opening ------------------------------------------------------------------------------
     def _open_stream(self) -> tuple[Any, bytes]:
-        source = self.source
-        try:
-            raw: Any = stdin_binary() if source.is_stdin else pa.OSFile(source.name)
-        except OSError as error:
-            raise InputError(f"Cannot open {source.display}: {error}.") from None
-        if not source.is_stdin:
-            self._closers.append(raw)
-        compression = source.compression
-        if source.is_stdin:
+        """The stream to read from its first byte, and its first bytes (decompressed)."""
+        if self.source.is_stream:
+            raw = self._closing(stdin_binary() if self.source.is_stdin else self._open_pipe())
             head = raw.read(HEAD_BYTES)
-            compression = compression or sniff_compression(head)
-            raw = _prefixed(head, raw)
-        if compression:
-            raw = pa.CompressedInputStream(raw, compression)
-            self._closers.append(raw)
-        head = raw.read(HEAD_BYTES)
-        if source.is_stdin or compression:
+            self.compression = self.compression or sniff_compression(head)
             stream = _prefixed(head, raw)
-        else:
-            raw.seek(0)
-            stream = raw
+            if self.compression:
+                stream = self._closing(pa.CompressedInputStream(stream, self.compression))
+            head = self._read_head(stream)
+            return _prefixed(head, stream), head
+        # A named file is opened twice rather than given its head back through Python.
+        with contextlib.closing(self._open_file()) as probe:
+            head = self._read_head(probe)
+        return self._closing(self._open_file()), head
+
+    def _read_head(self, stream: Any) -> bytes:
+        head = stream.read(HEAD_BYTES)
         if not head:
             raise InputError(
-                f"{source.display} is empty.", "Give a file with a header row and data rows."
+                f"{self.source.display} is empty.", "Give a file with a header row and data rows."
             )
-        return stream, head
+        self.format = self.format or sniff_format(head)
+        return _through_first_line(head, stream) if self.format in TEXT_FORMATS else head
+
+    def _open_pipe(self) -> Any:
+        # Python's buffered reader never returns short reads from a pipe; Arrow cannot open one.
+        return open(self.source.name, "rb")  # noqa: SIM115 - closed by close()
+
+    def _open_file(self) -> pa.NativeFile:
+        try:
+            raw = pa.OSFile(self.source.name)
+        except OSError as error:
+            raise InputError(
+                f"Cannot open {self.source.display}: {error}.", "Check the path and permissions."
+            ) from None
+        return pa.CompressedInputStream(raw, self.compression) if self.compression else raw
+
+    def _closing(self, stream: Any) -> Any:
+        self._closers.append(stream)
+        return stream
+
+    @property
+    def _needs_spool(self) -> bool:
+        return self.source.is_stream or bool(self.compression)
 
     def _seekable_path(self) -> str:
         """A path for formats that need seeking; pipes and compressed inputs are spooled to disk."""
-        if not self.source.is_stdin and not self.source.compression:
+        if not self._needs_spool:
             return self.source.name
-        handle, path = tempfile.mkstemp(prefix="losscli-", suffix="." + self.format)
+        handle, path = tempfile.mkstemp(prefix="losscli-", suffix="." + str(self.format))
+        self.spooled = path
         with os.fdopen(handle, "wb") as spool:
             shutil.copyfileobj(self.stream, spool, length=1 << 20)
-        self.spooled = path
         return path
 
     def _read_names(self, head: bytes) -> list[str]:
         if self.format in ("csv", "tsv"):
-            text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-            delimiter = "\t" if self.format == "tsv" else ","
-            first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
-            return [name.strip() for name in first]
+            return _csv_header(head, self._delimiter)
         if self.format == "jsonl":
-            return list(_first_json_object(head, self.source.display))
+            self.first_record = _first_json_object(head, self.source.display)
+            return list(self.first_record)
         if self.format == "parquet":
-            self.parquet = pq.ParquetFile(self._seekable_path())
+            self.parquet = self._closing(pq.ParquetFile(self._seekable_path()))
             schema = self.parquet.schema_arrow
         else:
-            schema = self._open_arrow()
+            schema = self._open_arrow(head)
         self.types = {field.name: field.type for field in schema}
         return list(schema.names)
 
-    def _open_arrow(self) -> pa.Schema:
-        if self.source.is_stdin or self.source.compression:
-            stream_head = self.stream.read(6)
-            if stream_head == b"ARROW1":
-                self.arrow_file = pa.ipc.open_file(
-                    pa.memory_map(self._seekable_path_rest(stream_head))
-                )
-                return self.arrow_file.schema
-            self.arrow_stream = pa.ipc.open_stream(_prefixed(stream_head, self.stream))
-            return self.arrow_stream.schema
-        with contextlib.suppress(pa.ArrowInvalid):
-            self.arrow_file = pa.ipc.open_file(pa.memory_map(self.source.name))
+    def _open_arrow(self, head: bytes) -> pa.Schema:
+        if head.startswith(b"ARROW1"):
+            mapped = self._closing(pa.memory_map(self._seekable_path()))
+            self.arrow_file = pa.ipc.open_file(mapped)
             return self.arrow_file.schema
+        # The stream format is read in order, by this thread: no need to spool it.
         self.arrow_stream = pa.ipc.open_stream(self.stream)
         return self.arrow_stream.schema
-
-    def _seekable_path_rest(self, head: bytes) -> str:
-        self.stream = _prefixed(head, self.stream)
-        return self._seekable_path()
 
     # -- reading ------------------------------------------------------------------------------
     def batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
         """Record batches of ``columns``; CSV/JSON columns in ``numeric`` are parsed as float64."""
-        with self._translate_errors(numeric):
+        with self._translate_errors():
             yield from self._batches(columns, numeric)
 
     def _batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
-        if self.format in ("csv", "tsv"):
-            reader = pa_csv.open_csv(
-                self.stream,
-                read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=True),
-                parse_options=pa_csv.ParseOptions(delimiter="\t" if self.format == "tsv" else ","),
-                convert_options=pa_csv.ConvertOptions(
-                    include_columns=columns,
-                    column_types={name: pa.float64() for name in columns if name in numeric},
-                ),
-            )
-            yield from reader
-        elif self.format == "jsonl":
-            fields = [(name, pa.float64() if name in numeric else pa.string()) for name in columns]
-            reader = pa_json.open_json(
-                self.stream,
-                read_options=pa_json.ReadOptions(block_size=BLOCK_BYTES, use_threads=True),
-                parse_options=pa_json.ParseOptions(
-                    explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore"
-                ),
-            )
-            yield from reader
+        if self.format in TEXT_FORMATS:
+            yield from self._text_batches(columns, numeric)
         elif self.format == "parquet":
             yield from self.parquet.iter_batches(batch_size=1 << 17, columns=columns)
         elif hasattr(self, "arrow_file"):
@@ -190,49 +227,124 @@ class TableReader:
             for batch in self.arrow_stream:
                 yield batch.select(columns)
 
+    def _text_batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
+        parse = self._json_block if self.format == "jsonl" else self._csv_block
+        rows = 0
+        for index, data in enumerate(_line_blocks(self.stream)):
+            block = Block(data, index == 0, rows)
+            try:
+                table = parse(block, columns, numeric)
+            except READ_ERRORS as error:
+                raise self._explain(str(error), block) from None
+            rows += table.num_rows
+            yield from table.to_batches()
+
+    @property
+    def _delimiter(self) -> str:
+        return "\t" if self.format == "tsv" else ","
+
+    def _csv_options(self, block: Block) -> dict[str, Any]:
+        # Our own header names (spaces stripped, byte-order mark gone) replace the file's, so the
+        # columns asked for are found whatever the spacing around the commas.
+        skip = 1 if block.first else 0
+        return {
+            "read_options": pa_csv.ReadOptions(column_names=self.names, skip_rows=skip),
+            "parse_options": pa_csv.ParseOptions(delimiter=self._delimiter),
+        }
+
+    def _csv_block(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
+        types = {name: pa.float64() for name in columns if name in numeric}
+        convert = pa_csv.ConvertOptions(include_columns=columns, column_types=types)
+        return pa_csv.read_csv(
+            pa.BufferReader(block.data), **self._csv_options(block), convert_options=convert
+        )
+
+    def _json_block(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
+        example = self.first_record
+        fields = [(name, _json_type(example.get(name), name in numeric)) for name in columns]
+        options = pa_json.ParseOptions(
+            explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore"
+        )
+        return pa_json.read_json(pa.BufferReader(block.data), parse_options=options)
+
+    # -- errors -------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _translate_errors(self, numeric: set[str] | None = None) -> Iterator[None]:
+    def _translate_errors(self) -> Iterator[None]:
         """Arrow's exceptions become one-line input errors that name the file and what to do."""
         try:
             yield
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as error:
+        except READ_ERRORS as error:
             raise self._explain(str(error)) from None
 
-    def _explain(self, message: str) -> InputError:
-        where = self.source.display
-        kind = FORMAT_NAMES.get(self.format, self.format)
-        conversion = re.search(
+    def _explain(self, message: str, block: Block | None = None) -> InputError:
+        for explain in (self._bad_number, self._bad_field_count, self._bad_json_type):
+            error = explain(message, block)
+            if error is not None:
+                return error
+        return self._unreadable(message, block)
+
+    def _bad_number(self, message: str, block: Block | None) -> InputError | None:
+        found = re.search(
             r"column #(\d+): CSV conversion error to \w+: invalid value '(.*)'", message
         )
-        if conversion:
-            column = self.names[int(conversion.group(1))]
-            return InputError(
-                f"Column '{column}' of {where} holds a non-numeric value '{conversion.group(2)}'"
-                f"{self._locate_text(column, conversion.group(2))}.",
-                "Fix or remove that value, or select other columns with -p/-t/-w.",
-            )
-        json_type = re.search(r"Column\(/(.*?)\) changed from number to (\w+)", message)
-        if json_type:
-            return InputError(
-                f"Field '{json_type.group(1)}' of {where} holds a {json_type.group(2)} where a "
-                "number is needed.",
-                "Fix that value, or select other fields with -p/-t/-w.",
-            )
-        first_line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+        if not found or block is None:
+            return None
+        column, value = self.names[int(found.group(1))], found.group(2)
+        options = self._csv_options(block)
+        row = self._row(block, locate.row_with_value, options, column, value)
         return InputError(
-            f"Cannot read {where} as {kind}: {first_line}.",
+            f"Column '{column}' of {self.source.display} holds a non-numeric value '{value}'{row}.",
+            "Fix or remove that value, or select other columns with -p/-t/-w.",
+        )
+
+    def _bad_field_count(self, message: str, block: Block | None) -> InputError | None:
+        found = re.search(r"Expected (\d+) columns, got (\d+)", message)
+        if not found or block is None:
+            return None
+        expected, got = found.groups()
+        row = self._row(
+            block, locate.row_with_wrong_width, self._delimiter, block.first, int(expected)
+        )
+        return InputError(
+            f"A row of {self.source.display} has {got} field{'' if got == '1' else 's'} but the "
+            f"header has {expected}{row}.",
+            "Fix that row; quote values that contain the delimiter.",
+        )
+
+    def _bad_json_type(self, message: str, block: Block | None) -> InputError | None:
+        found = re.search(r"Column\(/(.*?)\) changed from (\w+) to (\w+)", message)
+        if not found or block is None:
+            return None
+        path, expected, got = found.group(1).split("/"), found.group(2), found.group(3)
+        row = self._row(block, locate.row_with_json_problem, path, expected)
+        return InputError(
+            f"Field '{path[0]}' of {self.source.display} holds {_a(got)} where {_a(expected)} "
+            f"is needed{row}.",
+            "Fix that value, or select other fields with -p/-t/-w.",
+        )
+
+    def _unreadable(self, message: str, block: Block | None) -> InputError:
+        first_line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+        row = ""
+        if block is not None and self.format == "jsonl":
+            # Arrow counts JSON rows from the start of its own block, not of the file.
+            first_line = re.sub(r"\.? in row \d+$", "", first_line)
+            row = self._row(block, locate.row_with_json_problem, [], None)
+        kind = FORMAT_NAMES.get(str(self.format), "data")
+        if self.compression:
+            kind = f"{self.compression}-compressed {kind}"
+        return InputError(
+            f"Cannot read {self.source.display} as {kind}: {first_line.rstrip('.')}{row}.",
             "Check that the file is complete and in the format its name says "
             "(or pass --input-format).",
         )
 
-    def _locate_text(self, column: str, value: str) -> str:
-        """Rescan a named file for the first bad value of ``column``: the error path only."""
-        if self.source.is_stdin:
-            return ""
-        with contextlib.suppress(Exception):
-            row = first_non_numeric_row(self.source, self.format, column)
-            if row is not None:
-                return f" at row {row}"
+    def _row(self, block: Block, finder: Callable[..., int], *args: Any) -> str:
+        """' at row N' (of the whole input) from rescanning ``block``; '' if that cannot tell."""
+        with contextlib.suppress(*READ_ERRORS):
+            row = finder(block.data, *args)
+            if row:
+                return f" at row {block.rows_before + row}"
         return ""
 
     def close(self) -> None:
@@ -244,33 +356,20 @@ class TableReader:
                 os.unlink(self.spooled)
 
 
-def first_non_numeric_row(source: Source, fmt: str, column: str) -> int | None:
-    """1-based data row of the first value in ``column`` that does not parse as a number."""
-    raw: Any = pa.OSFile(source.name)
-    if source.compression:
-        raw = pa.CompressedInputStream(raw, source.compression)
-    reader = pa_csv.open_csv(
-        raw,
-        parse_options=pa_csv.ParseOptions(delimiter="\t" if fmt == "tsv" else ","),
-        convert_options=pa_csv.ConvertOptions(
-            include_columns=[column], column_types={column: pa.string()}
-        ),
-    )
-    seen = 0
-    for batch in reader:
-        for offset, text in enumerate(batch.column(0).to_pylist()):
-            if text is not None and not _parses_as_float(text):
-                return seen + offset + 1
-        seen += batch.num_rows
-    return None
+def _csv_header(head: bytes, delimiter: str) -> list[str]:
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    return [name.strip() for name in first]
 
 
-def _parses_as_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return text.strip() == ""
-    return True
+def _json_type(example: Any, numeric: bool) -> pa.DataType:
+    if numeric:
+        return pa.list_(pa.float64()) if isinstance(example, list) else pa.float64()
+    return next((kind for python, kind in JSON_TYPES if isinstance(example, python)), pa.string())
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def _first_json_object(head: bytes, where: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +45,16 @@ class Source:
     name: str
     format: str | None = None  # None until sniffed from the first bytes
     compression: str | None = None
+    pipe: bool = False  # a named pipe such as bash's <(zcat x.gz): readable once, not seekable
 
     @property
     def is_stdin(self) -> bool:
         return self.name == STDIN
+
+    @property
+    def is_stream(self) -> bool:
+        """Read once from the front: standard input or a pipe (sniffed, spooled if need be)."""
+        return self.is_stdin or self.pipe
 
     @property
     def display(self) -> str:
@@ -122,9 +129,17 @@ def describe_path(name: str, format_hint: str | None = None) -> Source:
     if name == STDIN:
         return Source(STDIN, format_hint)
     fmt, compression = split_extension(name)
-    if compression is None:
-        with open(name, "rb") as handle:
-            compression = sniff_compression(handle.read(4))
+    try:
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            # Sniffing a pipe here would eat its first bytes: the reader sniffs it instead.
+            return Source(name, format_hint or fmt, compression, pipe=True)
+        if compression is None:
+            with open(name, "rb") as handle:
+                compression = sniff_compression(handle.read(4))
+    except OSError as error:
+        raise InputError(
+            f"Cannot open '{name}': {error.strerror or error}.", "Check the path and permissions."
+        ) from None
     return Source(name, format_hint or fmt, compression)
 
 

@@ -72,8 +72,11 @@ class Param:
                 return _to_bool(text)
             if self.kind is float:
                 value = float(text)
-                if math.isnan(value):
-                    raise ValueError
+                if not math.isfinite(value):
+                    raise UsageError(
+                        f"{loss}: {self.name}={raw!s} must be a finite number.",
+                        f"Example: --loss {loss}:{self.name}={format_value(self.default)}",
+                    )
                 return value
             if self.kind is int:
                 if isinstance(text, float) and not text.is_integer():

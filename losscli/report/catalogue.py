@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 from losscli.losses import REGISTRY, LossDef
 from losscli.losses.registry import Param, format_value
 
 
-def param_text(param: Param) -> str:
-    return f"{param.name}={format_value(param.default)}"
+def param_text(param: Param, short: bool = False) -> str:
+    """``name=default``; ``short`` writes floats to 6 digits (eps=2.22045e-16) for tables."""
+    default = param.default
+    if short and isinstance(default, float):
+        return f"{param.name}={default:.6g}"
+    return f"{param.name}={format_value(default)}"
 
 
 def catalogue_rows() -> list[dict[str, Any]]:
@@ -32,21 +37,48 @@ def catalogue_json() -> str:
     return json.dumps(catalogue_rows(), indent=2) + "\n"
 
 
-def catalogue_table() -> Any:
+def catalogue_markdown() -> str:
+    """Every loss as a GitHub table: the README's loss list is exactly this output."""
+    lines = [
+        "| name (aliases) | per-row loss | params (default) | better | agrees with |",
+        "|---|---|---|---|---|",
+    ]
+    for loss in sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name)):
+        aliases = f" ({', '.join(loss.aliases)})" if loss.aliases else ""
+        params = ", ".join(f"`{param_text(p, short=True)}`" for p in loss.params)
+        cells = [f"`{loss.name}`{aliases}", loss.formula, params, loss.direction, loss.reference]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def catalogue_table(compact: bool = False) -> Any:
+    """Every loss as a rich table; ``compact`` fits a narrow terminal (aliases under the name).
+
+    Only the summary wraps: a name or parameter cut in half cannot be typed back.
+    """
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(header_style="bold")
-    for column in ("name", "aliases", "family", "params", "better", "what it measures"):
-        table.add_column(column)
+    table.add_column("name", no_wrap=True)
+    if not compact:
+        table.add_column("aliases")
+        table.add_column("family", no_wrap=True)
+    table.add_column("params", no_wrap=True)
+    table.add_column("better", no_wrap=True)
+    table.add_column("what it measures", ratio=1, min_width=16)
     for loss in sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name)):
-        table.add_row(
-            loss.name,
-            ", ".join(loss.aliases),
-            loss.family,
-            " ".join(param_text(p) for p in loss.params),
-            loss.direction,
-            loss.summary,
-        )
+        # Text, not markup: a bracket in a summary or a list default must print as written.
+        params = Text("\n".join(param_text(p, short=True) for p in loss.params))
+        summary = Text(loss.summary)
+        if compact:
+            name = Text(loss.name)
+            for alias in loss.aliases:
+                name.append(f"\n= {alias}", style="dim")
+            table.add_row(name, params, Text(loss.direction), summary)
+        else:
+            cells = (loss.name, ", ".join(loss.aliases), loss.family)
+            table.add_row(*map(Text, cells), params, Text(loss.direction), summary)
     return table
 
 
@@ -54,27 +86,28 @@ def description(loss: LossDef) -> str:
     """Formula, parameters with defaults and ranges, roles, conventions and a worked example."""
     lines = [f"{loss.name}: {loss.summary}"]
     if loss.aliases:
-        lines.append(f"  aliases:    {', '.join(loss.aliases)}")
+        lines.append(_field("aliases", ", ".join(loss.aliases)))
     lines += [
-        f"  family:     {loss.family}",
-        f"  formula:    {loss.formula}",
-        "  reduction:  " + _reduction_text(loss),
-        f"  better:     {loss.direction}",
-        f"  agrees with {loss.reference}",
-        "  roles:      " + ", ".join(_role_text(role) for role in loss.roles),
+        _field("family", loss.family),
+        _field("formula", loss.formula, wrap=False),
+        _field("reduction", _reduction_text(loss)),
+        _field("better", loss.direction),
+        _field("agrees with", loss.reference),
+        _field("roles", ", ".join(_role_text(role) for role in loss.roles)),
     ]
     if loss.params:
         lines.append("  parameters:")
         for param in loss.params:
             bound = param.range_text()
-            lines.append(
-                f"    {param.name} ({param.kind.__name__}, default {format_value(param.default)}"
+            text = (
+                f"{param.name} ({param.kind.__name__}, default {format_value(param.default)}"
                 f"{', ' + bound if bound else ''}): {param.help}"
             )
+            lines.append(_wrap(text, "    ", "      "))
     for requirement in loss.requires:
-        lines.append(f"  requires:   {requirement.role} {requirement.needs}")
+        lines.append(_field("requires", f"{requirement.role} {requirement.needs}"))
     if loss.notes:
-        lines.append(f"  notes:      {loss.notes}")
+        lines.append(_field("notes", loss.notes))
     if loss.examples:
         example = loss.examples[0]
         spec = loss.name + "".join(
@@ -82,8 +115,33 @@ def description(loss: LossDef) -> str:
             for i, (k, v) in enumerate(example.params.items())
         )
         inputs = "; ".join(f"{role}={list(values)}" for role, values in example.inputs.items())
-        lines.append(f"  example:    --loss {spec} on {inputs} gives {example.expected:.10g}")
+        lines.append(
+            _field("example", f"--loss {spec} on {inputs} gives {example.expected:.10g}", False)
+        )
     return "\n".join(lines) + "\n"
+
+
+DESCRIBE_WIDTH = 100
+LABEL_WIDTH = 13
+
+
+def _field(label: str, text: str, wrap: bool = True) -> str:
+    """``  label:  text`` with long prose wrapped under the text; formulas stay on one line."""
+    head = f"  {label + ':':<{LABEL_WIDTH}}"
+    if not wrap:
+        return head + text
+    return _wrap(text, head, " " * len(head))
+
+
+def _wrap(text: str, first: str, rest: str) -> str:
+    return textwrap.fill(
+        text,
+        DESCRIBE_WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _role_text(role: str) -> str:

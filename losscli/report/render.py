@@ -25,7 +25,22 @@ def params_text(result: Result) -> str:
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
+    return json.dumps(json_ready(report.to_dict()), indent=2, allow_nan=False) + "\n"
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with every non-finite float written as a string ("inf"): JSON has no infinity.
+
+    A result's ``value`` is already null with a note; this covers parameters such as
+    ``huber:delta=inf`` and a weight sum that overflowed.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    return value
 
 
 def to_csv(report: Report) -> str:
@@ -37,7 +52,7 @@ def to_csv(report: Report) -> str:
             [
                 result.label,
                 result.loss,
-                json.dumps(result.params),
+                json.dumps(json_ready(result.params), allow_nan=False),
                 repr(result.value) if math.isfinite(result.value) else "",
                 result.n,
                 repr(result.weight_sum),
@@ -64,14 +79,19 @@ def to_markdown(report: Report) -> str:
 
 def to_table(report: Report) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=None, header_style="bold")
+    inputs = report.inputs
+    caption = f"{inputs.get('rows_used')} rows used of {inputs.get('rows_read')} read"
+    table = Table(header_style="bold", caption=caption)
     table.add_column("loss")
     table.add_column("value", justify="right")
     table.add_column("n", justify="right")
     table.add_column("better")
     for result in report.results:
-        table.add_row(result.label, short(result.value), str(result.n), result.direction)
+        # Text, not markup: a label such as ce:weight=[1,2] must print as written.
+        cells = (result.label, short(result.value), str(result.n), result.direction)
+        table.add_row(*map(Text, cells))
     return table
 
 
