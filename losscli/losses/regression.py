@@ -195,6 +195,10 @@ def symmetric_percentage_error(pred, target):
 
 
 ABOVE_MINUS_ONE = "log1p is undefined there; shift the values or use mse"
+LOG1P_DOMAIN = (
+    Requirement("pred", lambda p, params: p > -1, "> -1", ABOVE_MINUS_ONE),
+    Requirement("target", lambda t, params: t > -1, "> -1", ABOVE_MINUS_ONE),
+)
 
 
 @register(
@@ -204,10 +208,7 @@ ABOVE_MINUS_ONE = "log1p is undefined there; shift the values or use mse"
     reference="sklearn.metrics.root_mean_squared_log_error",
     accumulator=root_of_mean,
     summary="Root of the mean squared log error.",
-    requires=[
-        Requirement("pred", lambda p, params: p > -1, "> -1", ABOVE_MINUS_ONE),
-        Requirement("target", lambda t, params: t > -1, "> -1", ABOVE_MINUS_ONE),
-    ],
+    requires=LOG1P_DOMAIN,
     examples=[
         Example({"pred": [math.e - 1, 0.0], "target": [0.0, 0.0]}, math.sqrt(0.5), HAND),
     ],
@@ -218,10 +219,7 @@ ABOVE_MINUS_ONE = "log1p is undefined there; shift the values or use mse"
     family=FAMILY,
     formula="(log1p(p) - log1p(t))^2",
     reference="sklearn.metrics.mean_squared_log_error",
-    requires=[
-        Requirement("pred", lambda p, params: p > -1, "> -1", ABOVE_MINUS_ONE),
-        Requirement("target", lambda t, params: t > -1, "> -1", ABOVE_MINUS_ONE),
-    ],
+    requires=LOG1P_DOMAIN,
     examples=[Example({"pred": [math.e - 1, 0.0], "target": [0.0, 0.0]}, 0.5, HAND)],
 )
 def squared_log_error(pred, target):
