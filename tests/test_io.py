@@ -345,16 +345,16 @@ def test_named_pipe_is_read_like_stdin(tmp_path):
     data = sample()
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    payload = gzip.compress(encode(data, "parquet"))
-    feeder = subprocess.Popen(
-        [sys.executable, "-c", f"open({str(fifo)!r}, 'wb').write(open(0, 'rb').read())"],
-        stdin=subprocess.PIPE,
-    )
-    feeder.stdin.write(payload)
-    feeder.stdin.close()
-    report = losscli.evaluate(str(fifo), "mse", pred="pred", target="target")
-    assert feeder.wait(timeout=30) == 0
-    assert_close(report.results[0].value, numpy_mse(data))
+    source = write(tmp_path / "data.parquet.gz", data, "parquet", "gzip")
+    copy = f"open({str(fifo)!r}, 'wb').write(open({str(source)!r}, 'rb').read())"
+    feeder = subprocess.Popen([sys.executable, "-c", copy])  # waits for a reader of the pipe
+    try:
+        report = cli_report([str(fifo)], b"")
+        assert feeder.wait(timeout=30) == 0
+    finally:
+        feeder.kill()
+    assert_close(report["results"][0]["value"], numpy_mse(data))
+    assert report["inputs"]["files"] == [str(fifo)]
 
 
 def test_stdin_json_error_names_field_and_row():
@@ -500,6 +500,17 @@ def test_id_column_keeps_its_type_in_json_lines(tmp_path):
     assert written.column("id").to_pylist() == list(range(20))
 
 
+def test_id_column_of_a_csv_is_copied_verbatim(tmp_path, monkeypatch):
+    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 32)  # each block infers on its own
+    ids = ["007", "12", "x9"] * 20
+    path = tmp_path / "ids.csv"
+    path.write_text("id,pred,target\n" + "".join(f"{i},1,{k % 3}\n" for k, i in enumerate(ids)))
+    per_row = tmp_path / "rows.parquet"
+    value = mse(path, id_column="id", per_row=per_row)
+    assert_close(value, float(np.mean((1 - np.arange(60) % 3) ** 2)))
+    assert pq.read_table(per_row).column("id").to_pylist() == ids
+
+
 # -- 6. a second file of targets ------------------------------------------------------------------
 def test_targets_file_aligned_across_formats_and_batch_sizes(tmp_path):
     data = sample()
@@ -600,8 +611,8 @@ def test_ragged_list_column_names_the_row(tmp_path, fmt):
 def test_list_width_must_agree_across_batches_and_files(tmp_path):
     narrow = pa.table({"pred": [[1.0, 2.0]] * 20, "target": [[0.0, 0.0]] * 20})
     wide = pa.table({"pred": [[1.0, 2.0, 3.0]] * 20, "target": [[0.0, 0.0, 0.0]] * 20})
-    path = write(tmp_path / "mixed.arrow", pa.concat_tables([narrow, wide]), "arrow-file",
-                 batch_rows=10)  # fmt: skip
+    mixed = pa.concat_tables([narrow, wide])
+    path = write(tmp_path / "mixed.arrow", mixed, "arrow-file", batch_rows=10)
     message = input_error(path)
     assert "'pred' has 3 values at row 21" in message
     assert "but 2 at row 1" in message

@@ -133,7 +133,7 @@ class TableReader:
     def _open_stream(self) -> tuple[Any, bytes]:
         """The stream to read from its first byte, and its first bytes (decompressed)."""
         if self.source.is_stream:
-            raw = self._closing(stdin_binary() if self.source.is_stdin else self._open_pipe())
+            raw = stdin_binary() if self.source.is_stdin else self._closing(self._open_pipe())
             head = raw.read(HEAD_BYTES)
             self.compression = self.compression or sniff_compression(head)
             stream = _prefixed(head, raw)
@@ -253,7 +253,9 @@ class TableReader:
         }
 
     def _csv_block(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
-        types = {name: pa.float64() for name in columns if name in numeric}
+        # Other columns (an --id) are kept as written: '007' stays '007', and every block gets
+        # the same type whatever its values look like.
+        types = {name: pa.float64() if name in numeric else pa.string() for name in columns}
         convert = pa_csv.ConvertOptions(include_columns=columns, column_types=types)
         return pa_csv.read_csv(
             pa.BufferReader(block.data), **self._csv_options(block), convert_options=convert
