@@ -54,7 +54,11 @@ def evaluate(
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
     main = _open(data, input_format)
-    side = _open(targets, input_format) if targets is not None else None
+    try:
+        side = _open(targets, input_format) if targets is not None else None
+    except BaseException:
+        main.close()
+        raise
     try:
         main_roles = {r: by for r, by in needed.items() if side is None or r != "target"}
         plan = ReadPlan(
@@ -164,14 +168,16 @@ def _chunks(
     side_plan: ReadPlan | None,
     chunk_rows: int,
 ) -> Iterator[Chunk]:
-    locator = RowLocator()
+    locator = RowLocator(name_files=len(main.names) > 1 or side is not None)
+    locate = locator.describe
     columns = plan.numeric_columns() + ([plan.id_column] if plan.id_column else [])
     stream = frames(main.readers(), columns, set(plan.numeric_columns()), locator)
     if side is None or side_plan is None:
         batches: Iterable[dict[str, Any]] = rebatch(stream, chunk_rows, exact=False)
     else:
         side_columns = side_plan.numeric_columns()
-        side_stream = frames(side.readers(), side_columns, set(side_columns), RowLocator())
+        side_locator = RowLocator(name_files=True)
+        side_stream = frames(side.readers(), side_columns, set(side_columns), side_locator)
         batches = _aligned(
             rebatch(stream, chunk_rows, True),
             rebatch(side_stream, chunk_rows, True),
@@ -179,11 +185,21 @@ def _chunks(
             side.display,
         )
         plan = ReadPlan({**plan.roles, **side_plan.roles}, plan.weight, plan.id_column, plan.nan)
+        locate = _by_role(locator, side_locator, set(side_plan.roles))
     start = 0
     for frame in batches:
-        chunk = assemble(frame, plan, start, locator.describe)
+        chunk = assemble(frame, plan, start, locate)
         start += chunk.size
         yield chunk
+
+
+def _by_role(main: RowLocator, side: RowLocator, side_roles: set[str]):
+    """Rows of a role read from the targets file are named in that file."""
+
+    def locate(index: int, role: str | None = None) -> str:
+        return (side if role in side_roles else main).describe(index)
+
+    return locate
 
 
 def _aligned(main: Iterator[dict], side: Iterator[dict], main_name: str, side_name: str):

@@ -806,3 +806,20 @@ def test_readme_loss_table_is_the_registry(capsys):
     assert outcome.code == 0
     assert outcome.out in readme
     assert all(f"`{name}`" in outcome.out for name in REGISTRY)
+
+
+def test_per_row_file_gets_the_usual_permissions(tmp_path, capsys):
+    data = write(tmp_path, "preds.csv", SIMPLE)
+    out = tmp_path / "rows.csv"
+    umask = os.umask(0o022)
+    try:
+        assert run(capsys, "eval", "-l", "mse", "--per-row", out, "-q", data).code == 0
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_bad_id_column_names_the_id_option(tmp_path, capsys):
+    data = write(tmp_path, "preds.csv", SIMPLE)
+    outcome = run(capsys, "eval", "-l", "mse", "--id", "key", "--per-row", tmp_path / "r.csv", data)
+    assert_user_error(outcome, "for --id")

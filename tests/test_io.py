@@ -839,3 +839,20 @@ def test_temporary_files_are_not_left_behind_after_stdin_parquet(tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     assert_close(json.loads(done.stdout)["results"][0]["value"], numpy_mse(data))
     assert list(spool.iterdir()) == []
+
+
+def test_a_missing_target_in_a_targets_file_names_that_file(tmp_path):
+    preds = tmp_path / "preds.csv"
+    preds.write_text("pred\n1\n2\n3\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("label,source\n1,a\n,b\n3,c\n")
+    with pytest.raises(InputError, match=r"'label' .* at row 2 of .*labels\.csv"):
+        losscli.evaluate(str(preds), "mse", target="label", targets=str(labels))
+
+
+def test_a_missing_value_in_the_first_of_several_files_names_the_file(tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("pred,target\n1,1\n,2\n")
+    second.write_text("pred,target\n1,1\n")
+    with pytest.raises(InputError, match=r"'pred' .* at row 2 of .*a\.csv"):
+        losscli.evaluate([str(first), str(second)], "mse")

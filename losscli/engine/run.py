@@ -19,7 +19,7 @@ class ChunkLike(Protocol):
     @property
     def rows(self) -> int: ...
 
-    def where(self, index: int) -> str: ...
+    def where(self, index: int, role: str | None = None) -> str: ...
 
 
 class RequestLike(Protocol):
@@ -81,7 +81,7 @@ def _check(requirement: Any, values: np.ndarray, request: RequestLike, chunk: Ch
     value = values[position]
     raise DomainError(
         f"{request.label} needs {requirement.role} {requirement.needs}, but column '{column}' "
-        f"is {value:g} at {chunk.where(int(row))}.",
+        f"is {value:g} at {chunk.where(int(row), requirement.role)}.",
         f"{requirement.hint[0].upper()}{requirement.hint[1:]}.",
     )
 

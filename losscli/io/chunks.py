@@ -24,15 +24,16 @@ Frame = dict[str, Any]  # column name -> np.ndarray (numbers) or pa.Array (ids);
 class RowLocator:
     """Maps a global 0-based row index to 'row N of FILE' as sources are read one after another."""
 
-    def __init__(self) -> None:
+    def __init__(self, name_files: bool = False) -> None:
         self.starts: list[tuple[int, str]] = []
+        self.name_files = name_files  # several files, or a targets file beside the predictions
 
     def begin(self, first_row: int, name: str) -> None:
         self.starts.append((first_row, name))
 
-    def describe(self, index: int) -> str:
+    def describe(self, index: int, role: str | None = None) -> str:
         start, name = next(((s, n) for s, n in reversed(self.starts) if s <= index), (0, "input"))
-        if len(self.starts) > 1 or name == "<stdin>":
+        if self.name_files or len(self.starts) > 1 or name == "<stdin>":
             return f"row {index - start + 1} of {name}"
         return f"row {index - start + 1}"
 
@@ -46,7 +47,7 @@ class Chunk:
     roles: dict[str, np.ndarray]
     weight: np.ndarray | None
     columns: Mapping[str, tuple[str, ...]]
-    locate: Callable[[int], str]
+    locate: Callable[[int, str | None], str]  # (global row, role) -> 'row N of FILE'
     kept: np.ndarray | None = None  # boolean mask over the ``size`` rows; None keeps all
     ids: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -55,11 +56,11 @@ class Chunk:
     def rows(self) -> int:
         return self.size if self.kept is None else int(self.kept.sum())
 
-    def where(self, index: int) -> str:
+    def where(self, index: int, role: str | None = None) -> str:
         """'row N of FILE' for the ``index``-th kept row."""
         if self.kept is not None:
             index = int(np.flatnonzero(self.kept)[index])
-        return self.locate(self.start + index)
+        return self.locate(self.start + index, role)
 
 
 def frames(
@@ -248,7 +249,7 @@ def assemble(
     frame: Frame,
     plan: ReadPlan,
     start: int,
-    locate: Callable[[int], str],
+    locate: Callable[[int, str | None], str],
 ) -> Chunk:
     """A chunk of role arrays from a frame, with the --nan policy and weight checks applied."""
     size = _length(frame)
@@ -307,7 +308,7 @@ def _missing_error(chunk: Chunk, missing: np.ndarray, plan: ReadPlan) -> InputEr
     named = dict(plan.roles)
     if plan.weight:
         named["weight"] = (plan.weight,)
-    column = "?"
+    column, where = "?", None
     for role, columns in named.items():
         values = chunk.roles.get(role, chunk.weight)
         assert values is not None
@@ -318,10 +319,11 @@ def _missing_error(chunk: Chunk, missing: np.ndarray, plan: ReadPlan) -> InputEr
                 if len(columns) > 1
                 else columns[0]
             )
+            where = role
             break
     return InputError(
         f"Column '{column}' has a missing value (empty, null or NaN) at "
-        f"{chunk.locate(chunk.start + row)}.",
+        f"{chunk.locate(chunk.start + row, where)}.",
         "Fill it in, or pass --nan drop to skip such rows (or --nan propagate to get NaN).",
     )
 

@@ -41,7 +41,7 @@ COMMON_NAMES = {
     ),
     "var": ("var", "variance", "sigma2"),
 }
-OPTION = {"pred": "-p/--pred", "target": "-t/--target", "weight": "-w/--weight"}
+OPTION = {"pred": "-p/--pred", "target": "-t/--target", "weight": "-w/--weight", "id": "--id"}
 
 
 def option_for(role: str) -> str:

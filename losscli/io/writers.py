@@ -68,6 +68,10 @@ class PerRowWriter:
             self.writer.close()
         assert self.temporary is not None
         if kind is None:
+            # mkstemp makes the file private (0600); give it the mode a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.temporary, 0o666 & ~umask)
             os.replace(self.temporary, self.path)
         else:
             with contextlib.suppress(OSError):
