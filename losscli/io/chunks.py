@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,6 @@ class Chunk:
     locate: Callable[[int, str | None], str]  # (global row, role) -> 'row N of FILE'
     kept: np.ndarray | None = None  # boolean mask over the ``size`` rows; None keeps all
     ids: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:

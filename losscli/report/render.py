@@ -8,7 +8,7 @@ import json
 import math
 from typing import Any
 
-from losscli.report.report import Report, Result
+from losscli.report.report import Report
 
 FORMATS = ("auto", "table", "json", "csv", "markdown")
 
@@ -20,10 +20,6 @@ def short(value: float) -> str:
     return f"{value:.6g}"
 
 
-def params_text(result: Result) -> str:
-    return ", ".join(f"{key}={value}" for key, value in result.params.items())
-
-
 def to_json(report: Report) -> str:
     return json.dumps(json_ready(report.to_dict()), indent=2, allow_nan=False) + "\n"
 
@@ -31,8 +27,8 @@ def to_json(report: Report) -> str:
 def json_ready(value: Any) -> Any:
     """``value`` with every non-finite float written as a string ("inf"): JSON has no infinity.
 
-    A result's ``value`` is already null with a note; this covers parameters such as
-    ``huber:delta=inf`` and a weight sum that overflowed.
+    A result's ``value`` is already null with a note, and parameters must be finite; this covers
+    a weight sum that overflowed.
     """
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
