@@ -8,11 +8,13 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from losscli import __version__
 from losscli.engine.run import evaluate_stream
 from losscli.errors import InputError, UsageError
 from losscli.io.chunks import NAN_POLICIES, Chunk, ReadPlan, RowLocator, assemble, frames, rebatch
-from losscli.io.columns import resolve_roles, select
+from losscli.io.columns import optional_role, resolve_roles, select
 from losscli.io.memory import MemoryReader, is_in_memory
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
@@ -21,6 +23,8 @@ from losscli.losses import LossRequest, parse_specs
 from losscli.report import Report, Result
 
 DEFAULT_CHUNK_ROWS = 1 << 17
+# A chunk holds at most this many numbers (8 MiB per copy): wide rows get fewer rows per chunk.
+CHUNK_NUMBERS = 1 << 20
 
 
 def evaluate(
@@ -61,8 +65,13 @@ def evaluate(
         raise
     try:
         main_roles = {r: by for r, by in needed.items() if side is None or r != "target"}
+        roles = resolve_roles(main_roles, given, main.first.names, main.display)
+        for role in _optional_roles(requests, needed):
+            found = optional_role(role, given.get(role), main.first.names, main.display)
+            if found:
+                roles[role] = found
         plan = ReadPlan(
-            roles=resolve_roles(main_roles, given, main.first.names, main.display),
+            roles=roles,
             weight=select(weight, main.first.names, "weight", main.display)[0] if weight else None,
             id_column=select(id_column, main.first.names, "id", main.display)[0]
             if id_column
@@ -117,11 +126,18 @@ def _check_options(nan: str, chunk_rows: int, input_format: str | None) -> None:
 
 
 def _roles_needed(requests: Sequence[LossRequest]) -> dict[str, str]:
+    """Each role some loss cannot do without, and the first loss that needs it."""
     needed: dict[str, str] = {}
     for request in requests:
         for role in request.definition.roles:
-            needed.setdefault(role, request.label)
+            if role not in request.definition.optional:
+                needed.setdefault(role, request.label)
     return needed
+
+
+def _optional_roles(requests: Sequence[LossRequest], needed: Mapping[str, str]) -> list[str]:
+    optional = (role for request in requests for role in request.definition.optional)
+    return [role for role in dict.fromkeys(optional) if role not in needed]
 
 
 def _target_given(target: str | None, side: Inputs) -> dict[str, str | None]:
@@ -171,16 +187,22 @@ def _chunks(
     locator = RowLocator(name_files=len(main.names) > 1 or side is not None)
     locate = locator.describe
     columns = plan.numeric_columns() + ([plan.id_column] if plan.id_column else [])
-    stream = frames(main.readers(), columns, set(plan.numeric_columns()), locator)
+    stream, width = _peek_width(
+        frames(main.readers(), columns, set(plan.numeric_columns()), locator)
+    )
     if side is None or side_plan is None:
-        batches: Iterable[dict[str, Any]] = rebatch(stream, chunk_rows, exact=False)
+        rows = _chunk_rows(chunk_rows, width)
+        batches: Iterable[dict[str, Any]] = rebatch(stream, rows, exact=False)
     else:
         side_columns = side_plan.numeric_columns()
         side_locator = RowLocator(name_files=True)
-        side_stream = frames(side.readers(), side_columns, set(side_columns), side_locator)
+        side_stream, side_width = _peek_width(
+            frames(side.readers(), side_columns, set(side_columns), side_locator)
+        )
+        rows = _chunk_rows(chunk_rows, width + side_width)
         batches = _aligned(
-            rebatch(stream, chunk_rows, True),
-            rebatch(side_stream, chunk_rows, True),
+            rebatch(stream, rows, True),
+            rebatch(side_stream, rows, True),
             main.display,
             side.display,
         )
@@ -191,6 +213,22 @@ def _chunks(
         chunk = assemble(frame, plan, start, locate)
         start += chunk.size
         yield chunk
+
+
+def _peek_width(stream: Iterator[dict[str, Any]]) -> tuple[Iterator[dict[str, Any]], int]:
+    """The stream unchanged, and how many numbers one row holds (a list column counts wide)."""
+    first = next(stream, None)
+    if first is None:
+        return iter(()), 1
+    width = sum(
+        v.shape[1] if isinstance(v, np.ndarray) and v.ndim > 1 else 1 for v in first.values()
+    )
+    return itertools.chain([first], stream), max(width, 1)
+
+
+def _chunk_rows(chunk_rows: int, width: int) -> int:
+    """Rows per chunk: as asked, but never more than CHUNK_NUMBERS numbers (1000-class rows)."""
+    return max(1, min(chunk_rows, CHUNK_NUMBERS // width))
 
 
 def _by_role(main: RowLocator, side: RowLocator, side_roles: set[str]):

@@ -29,3 +29,21 @@ class InputError(LossCliError):
 
 class DomainError(InputError):
     """Values outside what a loss is defined for (msle on values <= -1, negative variance)."""
+
+
+class RowProblem(Exception):
+    """Raised inside a loss or accumulator about one row of a chunk; the engine locates it.
+
+    ``row`` counts the chunk's kept rows from 0, ``element`` is a position within a vector role.
+    The engine turns it into an ``InputError`` naming the loss, the column and 'row N of FILE'.
+    """
+
+    def __init__(
+        self, row: int, role: str, problem: str, hint: str, element: int | None = None
+    ) -> None:
+        self.row = row
+        self.role = role
+        self.problem = problem
+        self.hint = hint
+        self.element = element
+        super().__init__(problem)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import losscli
 from losscli.losses.registry import format_value
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+# Every reference case (id, loss, params, inputs, weight, expected, source) of every family.
+REFERENCE_CASES: list[dict[str, Any]] = [
+    case
+    for path in sorted(REFERENCE_DIR.glob("*.json"))
+    for case in json.loads(path.read_text())["cases"]
+]
 
 
 def spec_of(name: str, params: Mapping[str, Any]) -> str:
@@ -33,8 +43,8 @@ def evaluate_arrays(
     report = losscli.evaluate(
         data,
         spec_of(name, params or {}),
-        pred="pred",
-        target="target",
+        pred="pred" if "pred" in data else None,
+        target="target" if "target" in data else None,
         weight="weight" if weight is not None else None,
         columns=extra,
         **options,

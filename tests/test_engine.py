@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from losscli.engine.accumulators import CompensatedSum, WeightedMoments
 from losscli.engine.run import update
 from losscli.losses import REGISTRY, build_request
-from tests.conftest import evaluate_arrays
+from tests.conftest import REFERENCE_CASES, evaluate_arrays
 
 LOSSES = sorted(REGISTRY)
 TESTED: set[str] = set()
@@ -45,30 +45,42 @@ class Rows:
         return Rows({r: v[index] for r, v in self.roles.items()}, weight, self.columns)
 
 
+def valid_inputs(name: str) -> list[tuple[dict, dict]]:
+    """(params, role -> values) of each worked example and reference case of the loss."""
+    cases = [(dict(e.params), dict(e.inputs)) for e in REGISTRY[name].examples]
+    cases += [(c["params"], c["inputs"]) for c in REFERENCE_CASES if c["loss"] == name]
+    return cases
+
+
 @st.composite
-def datasets(draw, name: str) -> Rows:
-    """Inputs inside every loss's domain (positive values), scalar or 3-wide rows; maybe weights."""
+def datasets(draw, name: str) -> tuple[dict, Rows]:
+    """Parameters and rows inside the loss's domain; maybe weights.
+
+    Regression losses take any positive values, scalar or 3-wide. Every loss also gets rows drawn
+    with replacement from one of its worked examples or reference cases, which hold the forms it
+    accepts (class indices, probability rows, labels in {-1, 1}, ...).
+    """
     rows = draw(st.integers(1, 40))
-    width = draw(st.sampled_from([None, 3]))
-    shape = (rows,) if width is None else (rows, width)
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
-    roles = {
-        role: np.round(rng.uniform(0.05, 20.0, shape), draw(st.sampled_from([1, 6, 15])))
-        for role in REGISTRY[name].roles
-    }
+    definition = REGISTRY[name]
+    if definition.family == "regression" and draw(st.booleans()):
+        width = draw(st.sampled_from([None, 3]))
+        shape = (rows,) if width is None else (rows, width)
+        decimals = draw(st.sampled_from([1, 6, 15]))
+        params: dict = {}
+        roles = {r: np.round(rng.uniform(0.05, 20.0, shape), decimals) for r in definition.roles}
+    else:
+        params, inputs = draw(st.sampled_from(valid_inputs(name)))
+        arrays = {role: np.asarray(values, dtype=float) for role, values in inputs.items()}
+        picked = rng.integers(len(next(iter(arrays.values()))), size=rows)
+        roles = {role: values[picked] for role, values in arrays.items()}
     weight = None
     if draw(st.booleans()):
         weight = rng.uniform(0.0, 3.0, rows)
         weight[rng.integers(rows)] = 1.0
     columns = {role: (role,) for role in roles}
-    return Rows(roles, weight, columns)
-
-
-def params_for(name: str) -> list[dict]:
-    """Default parameters and those of each worked example."""
-    variants = [{}] + [dict(example.params) for example in REGISTRY[name].examples]
-    return [dict(p) for p in {tuple(sorted(v.items())): v for v in variants}.values()]
+    return params, Rows(roles, weight, columns)
 
 
 def single_pass(name: str, params: dict, data: Rows, parts: list[np.ndarray]) -> float:
@@ -106,17 +118,16 @@ def split(rows: int, cuts: list[int]) -> list[np.ndarray]:
 @given(data=st.data())
 def test_chunking_merging_and_row_order_do_not_change_the_result(name, data):
     TESTED.add(name)
-    rows = data.draw(datasets(name))
+    params, rows = data.draw(datasets(name))
     cuts = data.draw(st.lists(st.integers(0, 1000), max_size=6))
     everything = [np.arange(rows.rows)]
-    for params in params_for(name):
-        whole = single_pass(name, params, rows, everything)
-        parts = split(rows.rows, cuts)
-        assert agree(single_pass(name, params, rows, parts), whole)
-        order = data.draw(st.permutations(range(len(parts))))
-        assert agree(merged(name, params, rows, parts, list(order)), whole)
-        shuffled = data.draw(st.permutations(range(rows.rows)))
-        assert agree(single_pass(name, params, rows.take(np.array(shuffled)), everything), whole)
+    whole = single_pass(name, params, rows, everything)
+    parts = split(rows.rows, cuts)
+    assert agree(single_pass(name, params, rows, parts), whole)
+    order = data.draw(st.permutations(range(len(parts))))
+    assert agree(merged(name, params, rows, parts, list(order)), whole)
+    shuffled = data.draw(st.permutations(range(rows.rows)))
+    assert agree(single_pass(name, params, rows.take(np.array(shuffled)), everything), whole)
 
 
 def test_no_loss_escapes_the_invariance_tests():
@@ -126,12 +137,16 @@ def test_no_loss_escapes_the_invariance_tests():
 
 @pytest.mark.parametrize("name", LOSSES)
 def test_chunk_size_through_the_api(name):
+    # The largest case the loss has, repeated to 1000 rows, with random weights.
+    params, inputs = max(valid_inputs(name), key=lambda case: len(next(iter(case[1].values()))))
     rng = np.random.default_rng(3)
-    inputs = {role: rng.uniform(0.1, 5.0, 1000) for role in REGISTRY[name].roles}
+    size = len(next(iter(inputs.values())))
+    picked = rng.integers(size, size=1000)
+    rows = {role: np.asarray(values, dtype=float)[picked] for role, values in inputs.items()}
     weight = rng.uniform(0.0, 2.0, 1000)
-    whole = evaluate_arrays(name, inputs, weight=weight, chunk_rows=1000)
+    whole = evaluate_arrays(name, rows, params, weight=weight, chunk_rows=1000)
     for chunk_rows in (1, 7, 333):
-        value = evaluate_arrays(name, inputs, weight=weight, chunk_rows=chunk_rows)
+        value = evaluate_arrays(name, rows, params, weight=weight, chunk_rows=chunk_rows)
         assert math.isclose(value, whole, rel_tol=1e-12), (chunk_rows, value, whole)
 
 

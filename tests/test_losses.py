@@ -1,26 +1,23 @@
 """Loss math: worked examples, reference values from torch/scikit-learn, identities, numerics.
 
-Reference values come from ``tests/reference/regression.json``, written by running PyTorch and
-scikit-learn in ``tests/reference/generate_regression.py`` (see that script for versions).
+Reference values come from ``tests/reference/*.json``, each written by running PyTorch, scikit-learn
+or SciPy (or a formula it names) in the ``generate_*.py`` script beside it (see those for versions).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from losscli.errors import DomainError, UsageError
 from losscli.losses import REGISTRY, get_loss, parse_specs
-from tests.conftest import close, evaluate_arrays
+from tests.conftest import REFERENCE_CASES, close, evaluate_arrays
 
-REFERENCE = json.loads((Path(__file__).parent / "reference" / "regression.json").read_text())
-CASES = REFERENCE["cases"]
+CASES = REFERENCE_CASES
 EXAMPLES = [
     pytest.param(loss, example, id=f"{loss.name}-{index}")
     for loss in REGISTRY.values()
@@ -54,8 +51,7 @@ def test_every_loss_has_examples_and_reference_values():
     for loss in REGISTRY.values():
         assert loss.examples, f"{loss.name} has no worked example"
         assert all(example.source for example in loss.examples)
-        if loss.family == "regression":
-            assert loss.name in referenced, f"{loss.name} has no reference value"
+        assert loss.name in referenced, f"{loss.name} has no reference value"
 
 
 def test_reference_file_names_only_registered_losses_and_params():

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from losscli.errors import InputError
+
 
 class CompensatedSum:
     """Neumaier (improved Kahan) summation of chunk totals; works on floats and float arrays.
@@ -85,17 +87,34 @@ def mean_over_elements(values: np.ndarray) -> np.ndarray:
 
 
 class WeightedMean(Accumulator):
-    """sum(w l) / sum(w) over per-row values; ``total`` gives sum(w l); ``transform`` e.g. sqrt."""
+    """sum(w l) / sum(w) over per-row values; ``total`` gives sum(w l); ``transform`` e.g. sqrt.
 
-    def __init__(self, total: bool = False, transform: Callable[[float], float] | None = None):
+    ``divisor`` gives each row's share of the denominator instead of 1: PyTorch's class-weighted
+    mean divides by sum(w_i c_{y_i}), and an ignored row adds 0. A denominator of 0 with rows seen
+    is the input error ``nothing_left`` (message, hint).
+    """
+
+    def __init__(
+        self,
+        total: bool = False,
+        transform: Callable[[float], float] | None = None,
+        divisor: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = None,
+        nothing_left: tuple[str, str] = ("", ""),
+    ):
         super().__init__()
         self.total = total
         self.transform = transform
+        self.divisor = divisor
+        self.nothing_left = nothing_left
         self.weighted = CompensatedSum()
+        self.divided = CompensatedSum()
 
     def update(self, values, weight, inputs):
         rows = mean_over_elements(values)
         self.weighted.add(float(rows.sum() if weight is None else (weight * rows).sum()))
+        if self.divisor is not None:
+            shares = self.divisor(inputs)
+            self.divided.add(float(shares.sum() if weight is None else (weight * shares).sum()))
         self.count(len(rows), weight)
         return rows
 
@@ -103,10 +122,19 @@ class WeightedMean(Accumulator):
         assert isinstance(other, WeightedMean)
         super().merge(other)
         self.weighted.merge(other.weighted)
+        self.divided.merge(other.divided)
 
     def finalize(self) -> float:
         weighted = float(self.weighted.value)
-        value = weighted if self.total else weighted / self.weight_sum
+        if self.total:
+            value = weighted
+        elif self.divisor is None:
+            value = weighted / self.weight_sum
+        else:
+            denominator = float(self.divided.value)
+            if denominator == 0 and self.weight_sum > 0:
+                raise InputError(*self.nothing_left)
+            value = weighted / denominator
         if self.transform is None or math.isnan(value):
             return value
         return self.transform(value)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from losscli.engine.accumulators import Accumulator
-from losscli.errors import DomainError, InputError
+from losscli.errors import DomainError, InputError, RowProblem
 
 
 class ChunkLike(Protocol):
@@ -60,30 +60,54 @@ def evaluate_stream(
 
 def update(state: Accumulator, request: RequestLike, chunk: ChunkLike) -> np.ndarray | None:
     definition = request.definition
-    inputs = {role: chunk.roles[role] for role in definition.roles}
+    inputs = {role: chunk.roles[role] for role in definition.roles if role in chunk.roles}
     for requirement in definition.requires:
-        _check(requirement, inputs[requirement.role], request, chunk)
-    with np.errstate(all="ignore"):
-        values = definition.compute(inputs, request.params)
-        return state.update(values, chunk.weight, inputs)
+        if requirement.role in inputs:
+            _check(requirement, inputs[requirement.role], request, chunk)
+    try:
+        with np.errstate(all="ignore"):
+            values = definition.compute(inputs, request.params)
+            return state.update(values, chunk.weight, inputs)
+    except RowProblem as problem:
+        columns = chunk.columns[problem.role]
+        element = problem.element if problem.element is not None and len(columns) > 1 else 0
+        raise InputError(
+            f"{request.label}: column '{columns[element]}' {problem.problem} at "
+            f"{chunk.where(problem.row, problem.role)}.",
+            _sentence(problem.hint, request),
+        ) from None
 
 
 def _check(requirement: Any, values: np.ndarray, request: RequestLike, chunk: ChunkLike) -> None:
     with np.errstate(invalid="ignore"):
-        holds = np.asarray(requirement.holds(values, request.params)) | np.isnan(values)
+        holds = np.asarray(requirement.holds(values, request.params))
+        missing = np.isnan(values)
+        if requirement.rowwise is not None and values.ndim > 1:
+            missing = missing.any(axis=1)
+        holds = holds | missing
     if holds.all():
         return
-    flat = np.broadcast_to(holds, values.shape)
-    position = tuple(np.argwhere(~flat)[0])
-    row, element = position[0], position[1:]
     columns = chunk.columns[requirement.role]
-    column = columns[element[0]] if element and len(columns) > 1 else columns[0]
-    value = values[position]
+    if requirement.rowwise is not None:
+        row = int(np.flatnonzero(~np.broadcast_to(holds, values.shape[:1]))[0])
+        shown = f"{columns[0]}..{columns[-1]}" if len(columns) > 1 else columns[0]
+        found = f"the row of '{shown}' {requirement.rowwise(values[row])}"
+    else:
+        flat = np.broadcast_to(holds, values.shape)
+        position = tuple(np.argwhere(~flat)[0])
+        row, element = int(position[0]), position[1:]
+        column = columns[element[0]] if element and len(columns) > 1 else columns[0]
+        found = f"column '{column}' is {values[position]:g}"
     raise DomainError(
-        f"{request.label} needs {requirement.role} {requirement.needs}, but column '{column}' "
-        f"is {value:g} at {chunk.where(int(row), requirement.role)}.",
-        f"{requirement.hint[0].upper()}{requirement.hint[1:]}.",
+        f"{request.label} needs {requirement.role} {requirement.needs}, but {found} "
+        f"at {chunk.where(row, requirement.role)}.",
+        _sentence(requirement.hint, request),
     )
+
+
+def _sentence(hint: str, request: RequestLike) -> str:
+    text = hint.format(loss=request.definition.name)
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _check_widths(chunk: ChunkLike) -> None:

@@ -40,6 +40,8 @@ COMMON_NAMES = {
         "ground_truth",
     ),
     "var": ("var", "variance", "sigma2"),
+    "real": ("real", "d_real", "real_score", "d_x"),
+    "fake": ("fake", "d_fake", "fake_score", "d_g_z"),
 }
 OPTION = {"pred": "-p/--pred", "target": "-t/--target", "weight": "-w/--weight", "id": "--id"}
 
@@ -122,3 +124,14 @@ def resolve_roles(
         )
         for role, needed_by in roles.items()
     }
+
+
+def optional_role(
+    role: str, pattern: str | None, names: list[str], where: str
+) -> tuple[str, ...] | None:
+    """Columns of a role a loss can do without: named ones, or its one usual name if present."""
+    if pattern:
+        return select(pattern, names, role, where)
+    usual = COMMON_NAMES.get(role, (role,))
+    found = [name for name in names if name.lower() in usual]
+    return (found[0],) if len(found) == 1 else None

@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from losscli.io.sources import arrow_reader
+
 JSON_KINDS = {
     "number": (int, float),
     "string": (str,),
@@ -32,7 +34,7 @@ def row_with_value(block: bytes, options: dict[str, Any], column: str, value: st
     ``options`` are the read and parse options the block was read with, so both see the same rows.
     """
     convert = pa_csv.ConvertOptions(include_columns=[column], column_types={column: pa.string()})
-    table = pa_csv.read_csv(pa.BufferReader(block), **options, convert_options=convert)
+    table = pa_csv.read_csv(arrow_reader(block), **options, convert_options=convert)
     texts = table.column(0).to_pylist()
     return texts.index(value) + 1 if value in texts else 0
 

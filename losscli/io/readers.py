@@ -32,9 +32,17 @@ import pyarrow.parquet as pq
 
 from losscli.errors import InputError
 from losscli.io import locate
-from losscli.io.sources import Source, sniff_compression, sniff_format, stdin_binary
+from losscli.io.sources import (
+    Source,
+    arrow_reader,
+    sniff_compression,
+    sniff_format,
+    stdin_binary,
+)
 
 BLOCK_BYTES = 4 << 20
+BATCH_ROWS = 1 << 17
+BATCH_NUMBERS = 1 << 21  # a Parquet batch of wide rows (1000 class scores) gets fewer rows
 HEAD_BYTES = 1 << 16
 MAX_HEADER_BYTES = 64 << 20
 TEXT_FORMATS = ("csv", "tsv", "jsonl")
@@ -222,7 +230,8 @@ class TableReader:
         if self.format in TEXT_FORMATS:
             yield from self._text_batches(columns, numeric)
         elif self.format == "parquet":
-            yield from self.parquet.iter_batches(batch_size=1 << 17, columns=columns)
+            rows = max(1, min(BATCH_ROWS, BATCH_NUMBERS // self._parquet_width(columns)))
+            yield from self.parquet.iter_batches(batch_size=rows, columns=columns)
         elif hasattr(self, "arrow_file"):
             for index in range(self.arrow_file.num_record_batches):
                 yield self.arrow_file.get_batch(index).select(columns)
@@ -261,7 +270,7 @@ class TableReader:
         types = {name: pa.float64() if name in numeric else pa.string() for name in columns}
         convert = pa_csv.ConvertOptions(include_columns=columns, column_types=types)
         return pa_csv.read_csv(
-            pa.BufferReader(block.data), **self._csv_options(block), convert_options=convert
+            arrow_reader(block.data), **self._csv_options(block), convert_options=convert
         )
 
     def _json_block(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
@@ -270,7 +279,21 @@ class TableReader:
         options = pa_json.ParseOptions(
             explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore"
         )
-        return pa_json.read_json(pa.BufferReader(block.data), parse_options=options)
+        return pa_json.read_json(arrow_reader(block.data), parse_options=options)
+
+    def _parquet_width(self, columns: list[str]) -> int:
+        """Numbers per row in ``columns``, a list column counting its values (from the metadata)."""
+        metadata = self.parquet.metadata
+        if metadata.num_row_groups == 0 or metadata.row_group(0).num_rows == 0:
+            return max(1, len(columns))
+        group = metadata.row_group(0)
+        wanted = set(columns)
+        values = sum(
+            group.column(index).num_values
+            for index in range(group.num_columns)
+            if group.column(index).path_in_schema.split(".")[0] in wanted
+        )
+        return max(1, len(columns), values // group.num_rows)
 
     # -- errors -------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """Pure NumPy loss functions and the one registry that describes them."""
 
-from losscli.losses import regression  # noqa: F401  (registers the family)
+from losscli.losses import classification, generative, regression  # noqa: F401  (registering)
 from losscli.losses.registry import REGISTRY, LossDef, get_loss
 from losscli.losses.spec import LossRequest, build_request, parse_specs
 

@@ -84,6 +84,8 @@ class Param:
                 return int(text)
             if self.kind is str:
                 return str(text).lower()
+            if self.kind is list:
+                return _to_numbers(text)
         except (TypeError, ValueError):
             pass
         else:
@@ -96,6 +98,10 @@ class Param:
     def _in_range(self, value: Any) -> bool:
         if self.choices:
             return value in self.choices
+        if isinstance(value, tuple):
+            return all(self._in_range(item) for item in value)
+        if value is None:
+            return True
         checks = [
             self.gt is None or value > self.gt,
             self.ge is None or value >= self.ge,
@@ -104,6 +110,19 @@ class Param:
             self.valid is None or self.valid(value),
         ]
         return all(checks)
+
+
+def _to_numbers(raw: Any) -> tuple[float, ...]:
+    """A list parameter: ``[1,2,0.5]`` (text or the SPEC parser's list of texts) or numbers."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not (text.startswith("[") and text.endswith("]")):
+            raise ValueError(raw)
+        raw = [item for item in text[1:-1].split(",") if item.strip()]
+    values = tuple(float(item) for item in raw)
+    if not values or not all(math.isfinite(value) for value in values):
+        raise ValueError(raw)
+    return values
 
 
 def _to_bool(text: Any) -> bool:
@@ -122,9 +141,10 @@ class Requirement:
     """A domain condition on one input role, checked on every chunk before the loss is computed."""
 
     role: str
-    holds: Callable[..., np.ndarray]  # (values, **params) -> boolean mask of valid elements
+    holds: Callable[..., Any]  # (values, params) -> mask of valid elements (True: all valid)
     needs: str  # completes "<loss> needs <role> <needs>"
-    hint: str
+    hint: str  # may name the loss as {loss}
+    rowwise: Callable[[np.ndarray], str] | None = None  # holds judges whole rows; says why not
 
 
 @dataclass(frozen=True)
@@ -144,6 +164,7 @@ class LossDef:
     family: str
     function: Pointwise
     roles: tuple[str, ...]
+    optional: tuple[str, ...]  # roles used when present (a default of None in the function)
     params: tuple[Param, ...]
     aliases: tuple[str, ...]
     formula: str
@@ -176,7 +197,7 @@ class LossDef:
     def compute(self, inputs: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> np.ndarray:
         """Per-element loss values for the roles in ``inputs``."""
         arguments = {name: params[name] for name in self.keywords}
-        return self.function(*(inputs[role] for role in self.roles), **arguments)
+        return self.function(*(inputs.get(role) for role in self.roles), **arguments)
 
 
 REGISTRY: dict[str, LossDef] = {}
@@ -213,16 +234,19 @@ def register(
 ) -> Callable[[Pointwise], Pointwise]:
     """Record a pure per-element loss function under ``name``.
 
-    Positional parameters of the function are its input roles (``pred``, ``target``, ``var``, ...);
-    keyword-only ones are its hyperparameters and must each be described by a ``Param``. A loss
-    without its own ``accumulator`` is a weighted mean of per-row values and gains ``reduction``.
+    Positional parameters of the function are its input roles (``pred``, ``target``, ``var``, ...),
+    optional when they default to None; keyword-only ones are its hyperparameters and must each be
+    described by a ``Param``. A loss without its own ``accumulator`` is a weighted mean of per-row
+    values and gains ``reduction``.
     ``summary`` defaults to the first line of the function's docstring.
     """
 
     def decorate(function: Pointwise) -> Pointwise:
         declared = tuple(params) + (() if accumulator else (REDUCTION,))
         signature = inspect.signature(function).parameters.values()
-        roles = tuple(p.name for p in signature if p.kind is p.POSITIONAL_OR_KEYWORD)
+        positional = [p for p in signature if p.kind is p.POSITIONAL_OR_KEYWORD]
+        roles = tuple(p.name for p in positional)
+        optional = tuple(p.name for p in positional if p.default is None)
         keywords = tuple(p.name for p in signature if p.kind is p.KEYWORD_ONLY)
         undeclared = set(keywords) - {p.name for p in declared}
         if undeclared:
@@ -232,6 +256,7 @@ def register(
             family=family,
             function=function,
             roles=roles,
+            optional=optional,
             params=declared,
             aliases=tuple(aliases),
             formula=formula,
@@ -273,6 +298,8 @@ def get_loss(name: str) -> LossDef:
 
 def format_value(value: Any) -> str:
     """How a parameter value is written in a label: ``2.0`` as ``2``, booleans in lower case."""
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -40,13 +40,20 @@ def catalogue_json() -> str:
 def catalogue_markdown() -> str:
     """Every loss as a GitHub table: the README's loss list is exactly this output."""
     lines = [
-        "| name (aliases) | per-row loss | params (default) | better | agrees with |",
-        "|---|---|---|---|---|",
+        "| name (aliases) | family | per-row loss | params (default) | better | agrees with |",
+        "|---|---|---|---|---|---|",
     ]
     for loss in sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name)):
         aliases = f" ({', '.join(loss.aliases)})" if loss.aliases else ""
         params = ", ".join(f"`{param_text(p, short=True)}`" for p in loss.params)
-        cells = [f"`{loss.name}`{aliases}", loss.formula, params, loss.direction, loss.reference]
+        cells = [
+            f"`{loss.name}`{aliases}",
+            loss.family,
+            loss.formula,
+            params,
+            loss.direction,
+            loss.reference,
+        ]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 

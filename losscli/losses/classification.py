@@ -1,0 +1,790 @@
+"""Classification and probabilistic losses: pure per-row functions of class scores and targets.
+
+``pred`` is one column for binary losses or K columns (a group or a list column) of class scores;
+``input=`` says whether it holds probabilities, logits or log-probabilities. ``target`` is a class
+index column, K one-hot or probability columns, or binary labels. Every log is taken in a form that
+cannot overflow. Functions return one value per row (or per element of a multi-label row).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.accumulators import Accumulator, CompensatedSum, WeightedMean
+from losscli.errors import InputError, RowProblem
+from losscli.losses.probability import (
+    binary_logs,
+    class_index,
+    class_log_probs,
+    class_scores,
+    class_weights,
+    hard_class,
+    input_param,
+    log_probability_checks,
+    log_sigmoid,
+    pick,
+    probability_checks,
+    require_labels,
+    sigmoid,
+    softplus,
+    target_row_checks,
+    target_rows,
+    unit_interval,
+)
+from losscli.losses.registry import REDUCTION, Example, Param, Requirement, register
+
+FAMILY = "classification"
+HAND = "hand-worked"
+LOG_2 = math.log(2.0)
+LOG_3 = math.log(3.0)
+
+CLASS_WEIGHT = Param("weight", list, None, "one weight per class, e.g. [1,2,0.5]", ge=0)
+IGNORE_INDEX = Param("ignore_index", int, -100, "target class whose rows are left out")
+SMOOTHING = Param(
+    "label_smoothing", float, 0.0, "eps: the target becomes (1 - eps) q + eps / K", ge=0, le=1
+)
+
+
+# ------------------------------------------------------------------------ binary targets
+
+
+def _binary_target_checks() -> tuple[Requirement, ...]:
+    return (unit_interval("target", "binary targets (soft labels allowed)"),)
+
+
+@register(
+    name="bce",
+    aliases=("binary_cross_entropy", "log_loss"),
+    family=FAMILY,
+    formula="-[pw t log p + (1 - t) log(1 - p)], each log clamped at >= -100; "
+    "input=logits: pw t softplus(-s) + (1 - t) softplus(s)",
+    reference="torch.nn.BCELoss / torch.nn.BCEWithLogitsLoss",
+    params=[
+        input_param("probs", ("probs", "logits")),
+        Param("pos_weight", float, 1.0, "weight of the positive term", ge=0),
+        SMOOTHING,
+    ],
+    requires=[
+        *probability_checks(rows=False),
+        *_binary_target_checks(),
+    ],
+    examples=[
+        Example({"pred": [0.8, 0.4], "target": [1, 0]}, -(math.log(0.8) + math.log(0.6)) / 2, HAND),
+        Example({"pred": [0.0], "target": [1]}, -math.log(0.5), HAND, {"input": "logits"}),
+        Example({"pred": [1.0], "target": [0]}, 100.0, "torch.nn.BCELoss clamps log(0) at -100"),
+    ],
+    notes="pred holds probabilities unless input=logits (then the overflow-free logits form, as "
+    "BCEWithLogitsLoss). Targets may be soft, in [0, 1]. label_smoothing=eps moves targets to "
+    "t (1 - eps) + eps / 2. A row of K columns (multi-label) counts as the mean of its elements. "
+    "scikit-learn's log_loss clips probabilities at 1e-15 instead of clamping logs at -100, and "
+    "Keras clips at 1e-7, so values differ when a prediction is exactly 0 or 1.",
+)
+def binary_cross_entropy(pred, target, *, input, pos_weight, label_smoothing):
+    """Negative log-likelihood of binary (or soft) labels under predicted probabilities."""
+    t = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    log_p, log_not_p = binary_logs(pred, input)
+    return -(pos_weight * t * log_p + (1.0 - t) * log_not_p)
+
+
+# ------------------------------------------------------------------ softmax cross-entropy
+
+
+def _class_weighted(params: Mapping[str, Any]) -> Accumulator:
+    """PyTorch's weighted mean: index targets divide by the sum of their classes' weights."""
+    weight, ignore = params.get("weight"), params.get("ignore_index")
+
+    def divisor(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        target, classes = inputs["target"], inputs["pred"].shape[1]
+        if target.ndim == 2:
+            return np.ones(len(target))
+        index, counted = class_index(target, classes, ignore)
+        return np.where(counted, class_weights(weight, classes, "")[index], 0.0)
+
+    return WeightedMean(
+        total=params.get("reduction") == "sum",
+        divisor=divisor,
+        nothing_left=(
+            f"Every row's target is ignore_index={ignore} (or has class weight 0): "
+            "no row is left to average.",
+            "Check -t and ignore_index=, or the class weights.",
+        ),
+    )
+
+
+def _smoothed_rows(rows: np.ndarray, eps: float) -> np.ndarray:
+    return rows * (1.0 - eps) + eps / rows.shape[1]
+
+
+CE_NOTES = (
+    "pred holds K logits per row (input=probs or logprobs for other kinds; every kind is "
+    "normalised with log-softmax, as PyTorch does). target is a class index column "
+    "(ignore_index rows are left out and add 0 to --per-row) or K probability columns. With "
+    "class weights, index targets give PyTorch's weighted mean: sum of w_y l / sum of w_y; "
+    "probability targets divide by the number of rows. label_smoothing mixes eps / K into the "
+    "target, with the class weights applied to the smoothing term as PyTorch does. Keras' "
+    "CategoricalCrossentropy takes probabilities by default (from_logits=False)."
+)
+
+
+def _cross_entropy(pred, target, input, weight, ignore_index, label_smoothing, loss):
+    log_p = class_log_probs(pred, input, loss)
+    classes = log_p.shape[1]
+    w = class_weights(weight, classes, loss)
+    if target.ndim == 2:
+        rows = _smoothed_rows(target, label_smoothing)
+        return -(np.where(rows > 0, rows * log_p, 0.0) * w).sum(axis=1)
+    index, counted = class_index(target, classes, ignore_index)
+    nll = -w[index] * pick(log_p, index)
+    if label_smoothing:
+        smooth = -(log_p * w).sum(axis=1) / classes
+        nll = (1.0 - label_smoothing) * nll + label_smoothing * smooth
+    return np.where(counted, nll, np.where(np.isnan(target), np.nan, 0.0))
+
+
+CE_PARAMS = [input_param("logits"), CLASS_WEIGHT, IGNORE_INDEX]
+CE_CHECKS = [
+    *probability_checks(),
+    *log_probability_checks(),
+    *target_row_checks(),
+]
+
+
+@register(
+    name="ce",
+    aliases=("cross_entropy", "softmax_ce"),
+    family=FAMILY,
+    formula="-sum_c w_c q_c log softmax(s)_c, q = one-hot of the class (or given rows), "
+    "smoothed q = (1 - eps) q + eps / K",
+    reference="torch.nn.CrossEntropyLoss",
+    params=[*CE_PARAMS, SMOOTHING, REDUCTION],
+    accumulator=_class_weighted,
+    requires=CE_CHECKS,
+    examples=[
+        Example({"pred": [[0.0, 0.0]], "target": [1]}, LOG_2, HAND),
+        Example({"pred": [[0.0, 0.0, 0.0]], "target": [[0.5, 0.5, 0.0]]}, LOG_3, HAND),
+        Example(
+            {"pred": [[0.0, math.log(3)], [0.0, 0.0]], "target": [1, 0]},
+            (2 * math.log(4 / 3) + LOG_2) / 3,
+            "hand-worked: weights [1,2] divide by w_1 + w_0 = 3",
+            {"weight": [1, 2]},
+        ),
+        Example({"pred": [[0.0, 0.0], [5.0, 1.0]], "target": [0, -100]}, LOG_2, HAND),
+    ],
+    notes=CE_NOTES,
+)
+def cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing):
+    """Softmax cross-entropy of class scores against class indices or probability rows."""
+    return _cross_entropy(pred, target, input, weight, ignore_index, label_smoothing, "ce")
+
+
+@register(
+    name="label_smoothing_ce",
+    family=FAMILY,
+    formula="ce with label_smoothing (default 0.1): q = (1 - eps) onehot(y) + eps / K",
+    reference="torch.nn.CrossEntropyLoss(label_smoothing=0.1)",
+    params=[*CE_PARAMS, replace(SMOOTHING, default=0.1), REDUCTION],
+    accumulator=_class_weighted,
+    requires=CE_CHECKS,
+    examples=[
+        Example(
+            {"pred": [[0.0, math.log(3)]], "target": [1]},
+            0.95 * math.log(4 / 3) + 0.05 * math.log(4),
+            HAND,
+        )
+    ],
+    notes="ce with label_smoothing=0.1 unless given. " + CE_NOTES,
+)
+def label_smoothing_cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing):
+    """Cross-entropy against targets smoothed toward the uniform distribution."""
+    return _cross_entropy(
+        pred, target, input, weight, ignore_index, label_smoothing, "label_smoothing_ce"
+    )
+
+
+@register(
+    name="nll",
+    aliases=("nll_loss",),
+    family=FAMILY,
+    formula="-w_y logprob_y",
+    reference="torch.nn.NLLLoss",
+    params=[CLASS_WEIGHT, IGNORE_INDEX, REDUCTION],
+    accumulator=_class_weighted,
+    requires=log_probability_checks(always=True),
+    examples=[
+        Example({"pred": [[math.log(0.25), math.log(0.75)]], "target": [1]}, -math.log(0.75), HAND)
+    ],
+    notes="pred holds K log-probabilities per row (a log_softmax output); target is a class "
+    "index column. For logits use ce. Class weights and ignore_index as in ce.",
+)
+def negative_log_likelihood(pred, target, *, weight, ignore_index):
+    """Negative log-probability of the true class."""
+    log_p = class_scores(pred, "nll")
+    if target.ndim == 2:
+        raise InputError(
+            "nll needs a class index column as target, not K columns.",
+            "Give class indices with -t, or use ce:input=logprobs for probability rows.",
+        )
+    classes = log_p.shape[1]
+    index, counted = class_index(target, classes, ignore_index)
+    nll = -class_weights(weight, classes, "nll")[index] * pick(log_p, index)
+    return np.where(counted, nll, np.where(np.isnan(target), np.nan, 0.0))
+
+
+# ------------------------------------------------------------------------- divergences
+
+
+def _log_of(values: np.ndarray, input: str) -> np.ndarray:
+    return values if input == "logprobs" else np.log(values)
+
+
+def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """t (log t - log q) with 0 log 0 = 0, summed over a row."""
+    terms = np.where(t > 0, t * (log_t - log_q), 0.0)
+    return terms if terms.ndim == 1 else terms.sum(axis=1)
+
+
+@register(
+    name="kl_div",
+    aliases=("kl",),
+    family=FAMILY,
+    formula="sum_c t_c (log t_c - log q_c), 0 log 0 = 0, summed per row",
+    reference="torch.nn.KLDivLoss(reduction='batchmean')",
+    params=[
+        input_param("probs", ("probs", "logprobs")),
+        Param("log_target", bool, False, "target holds log-probabilities"),
+    ],
+    requires=[*probability_checks(), *log_probability_checks()],
+    examples=[
+        Example({"pred": [[0.5, 0.5]], "target": [[1.0, 0.0]]}, LOG_2, HAND),
+        Example({"pred": [[0.25, 0.75]], "target": [[0.25, 0.75]]}, 0.0, HAND),
+    ],
+    notes="KL(target || pred): pred is the model's distribution q (probabilities, or "
+    "input=logprobs), target the true one (log_target=true if it is in logs; a class index "
+    "column counts as one-hot). Each row's divergence is summed over classes and rows are "
+    "averaged: PyTorch's reduction='batchmean'. PyTorch's default reduction='mean' divides by "
+    "the number of elements (rows x K) instead, which is not a divergence.",
+)
+def kl_divergence(pred, target, *, input, log_target):
+    """Kullback-Leibler divergence of the predicted distribution from the target one."""
+    log_q = _log_of(pred, input)
+    if target.ndim == 1 and pred.ndim == 2:
+        target = target_rows(target, pred.shape[1])
+    if log_target:
+        return _relative_entropy(np.exp(target), target, log_q)
+    return _relative_entropy(target, np.log(target), log_q)
+
+
+@register(
+    name="js_div",
+    aliases=("jensen_shannon",),
+    family=FAMILY,
+    formula="0.5 KL(p || m) + 0.5 KL(t || m), m = (p + t) / 2, natural log",
+    reference="scipy.spatial.distance.jensenshannon(p, t) ** 2",
+    params=[input_param("probs", ("probs", "logprobs"))],
+    requires=[
+        *probability_checks(),
+        *log_probability_checks(),
+        *target_row_checks(),
+    ],
+    examples=[
+        Example({"pred": [[1.0, 0.0]], "target": [[0.0, 1.0]]}, LOG_2, HAND),
+        Example({"pred": [[0.5, 0.5]], "target": [[0.5, 0.5]]}, 0.0, HAND),
+    ],
+    notes="Symmetric and bounded by log 2. In nats; scipy's jensenshannon returns the square "
+    "root (a distance) and takes base= for other logs. A class index target counts as one-hot.",
+)
+def jensen_shannon(pred, target, *, input):
+    """Jensen-Shannon divergence between predicted and target distributions."""
+    p = np.exp(pred) if input == "logprobs" else pred
+    if target.ndim == 1 and p.ndim == 2:
+        target = target_rows(target, p.shape[1])
+    middle = 0.5 * (p + target)
+    log_middle = np.log(middle)
+    return 0.5 * (
+        _relative_entropy(p, np.log(p), log_middle)
+        + _relative_entropy(target, np.log(target), log_middle)
+    )
+
+
+# ------------------------------------------------------------------ margin-based, +-1 labels
+
+
+class SignedLabels(WeightedMean):
+    """A weighted mean whose targets are labels in {-1, 1} or {0, 1}, never both in one input."""
+
+    def __init__(self, total: bool = False) -> None:
+        super().__init__(total=total)
+        self.zero_seen = False
+        self.minus_seen = False
+
+    def update(self, values, weight, inputs):
+        target = inputs["target"]
+        zeros, minuses = np.flatnonzero(target == 0), np.flatnonzero(target == -1)
+        if self.minus_seen and zeros.size:
+            raise self._mixed(int(zeros[0]))
+        if self.zero_seen and minuses.size:
+            raise self._mixed(int(minuses[0]))
+        if zeros.size and minuses.size:
+            raise self._mixed(int(max(zeros[0], minuses[0])))
+        self.zero_seen |= bool(zeros.size)
+        self.minus_seen |= bool(minuses.size)
+        return super().update(values, weight, inputs)
+
+    @staticmethod
+    def _mixed(row: int) -> RowProblem:
+        return RowProblem(
+            row,
+            "target",
+            "mixes label conventions: it holds both 0 and -1",
+            "Use labels {-1, 1} or {0, 1} (0 means -1), not both",
+        )
+
+    def merge(self, other: Accumulator) -> None:
+        assert isinstance(other, SignedLabels)
+        super().merge(other)
+        if (self.zero_seen and other.minus_seen) or (self.minus_seen and other.zero_seen):
+            raise InputError("The target mixes labels 0 and -1.", "Use {-1, 1} or {0, 1}.")
+        self.zero_seen |= other.zero_seen
+        self.minus_seen |= other.minus_seen
+
+
+def _signed(params: Mapping[str, Any]) -> Accumulator:
+    return SignedLabels(total=params.get("reduction") == "sum")
+
+
+SIGNED_LABELS = Requirement(
+    "target",
+    lambda t, params: (t == 1) | (t == -1) | (t == 0),
+    "labels in {-1, 1} or {0, 1}",
+    "0 is read as -1; other values are not labels",
+)
+LABEL_NOTE = (
+    "Labels are {-1, 1} or {0, 1} (0 is read as -1); an input holding both 0 and -1 is an "
+    "error, since the convention would be ambiguous."
+)
+
+
+def _sign(target: np.ndarray) -> np.ndarray:
+    return np.where(target == 0, -1.0, target)
+
+
+@register(
+    name="hinge",
+    family=FAMILY,
+    formula="max(0, 1 - y s)",
+    reference="sklearn.metrics.hinge_loss",
+    params=[REDUCTION],
+    accumulator=_signed,
+    requires=[SIGNED_LABELS],
+    examples=[Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, (0.5 + 3 + 3) / 3, HAND)],
+    notes="pred is a raw decision score (not a probability). " + LABEL_NOTE + " scikit-learn "
+    "maps any two labels to {-1, 1} the same way; PyTorch's HingeEmbeddingLoss is a different "
+    "loss (see hinge_embedding).",
+)
+def hinge(pred, target):
+    """Margin loss of a linear classifier: zero once y s >= 1."""
+    return np.maximum(0.0, 1.0 - _sign(target) * pred)
+
+
+@register(
+    name="squared_hinge",
+    family=FAMILY,
+    formula="max(0, 1 - y s)^2",
+    reference="keras.losses.SquaredHinge",
+    params=[REDUCTION],
+    accumulator=_signed,
+    requires=[SIGNED_LABELS],
+    examples=[Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND)],
+    notes=LABEL_NOTE + " Keras also converts {0, 1} labels to {-1, 1}.",
+)
+def squared_hinge(pred, target):
+    """The hinge loss squared: smooth at the margin, harsher on large violations."""
+    return np.maximum(0.0, 1.0 - _sign(target) * pred) ** 2
+
+
+@register(
+    name="exponential",
+    aliases=("adaboost",),
+    family=FAMILY,
+    formula="exp(-y s)",
+    reference="AdaBoost's exponential loss (Freund & Schapire 1997)",
+    params=[REDUCTION],
+    accumulator=_signed,
+    requires=[SIGNED_LABELS],
+    examples=[Example({"pred": [0.0, -math.log(2)], "target": [1, 0]}, (1 + 0.5) / 2, HAND)],
+    notes=LABEL_NOTE + " Large negative margins overflow to inf, as the loss itself does.",
+)
+def exponential(pred, target):
+    """AdaBoost's loss: exponential in the negative margin."""
+    return np.exp(-_sign(target) * pred)
+
+
+@register(
+    name="soft_margin",
+    family=FAMILY,
+    formula="log(1 + exp(-y s))",
+    reference="torch.nn.SoftMarginLoss",
+    requires=[
+        Requirement(
+            "target",
+            lambda t, params: (t == 1) | (t == -1),
+            "labels in {-1, 1}",
+            "soft_margin takes -1 and 1 only; for 0/1 labels use bce:input=logits (the same loss)",
+        )
+    ],
+    examples=[Example({"pred": [0.0, 0.0], "target": [1, -1]}, LOG_2, HAND)],
+    notes="Labels must be -1 or 1, as in PyTorch. It equals bce with input=logits on 0/1 labels.",
+)
+def soft_margin(pred, target):
+    """Logistic loss on {-1, 1} labels: a smooth hinge."""
+    return softplus(-target * pred)
+
+
+@register(
+    name="multiclass_hinge",
+    aliases=("multi_margin",),
+    family=FAMILY,
+    formula="crammer_singer: max(0, margin + max_{j != y} s_j - s_y); "
+    "weston_watkins: sum_{j != y} max(0, margin - s_y + s_j)^power / K",
+    reference="sklearn.metrics.hinge_loss (crammer_singer) / torch.nn.MultiMarginLoss "
+    "(weston_watkins)",
+    params=[
+        Param(
+            "variant",
+            str,
+            "crammer_singer",
+            "crammer_singer (worst rival) or weston_watkins (every rival)",
+            choices=("crammer_singer", "weston_watkins"),
+        ),
+        Param("margin", float, 1.0, "the required gap between the true score and the rivals", ge=0),
+        Param("power", int, 1, "exponent of each weston_watkins term (PyTorch's p)", ge=1, le=2),
+    ],
+    examples=[
+        Example({"pred": [[2.0, 1.5, 0.0]], "target": [0]}, 0.5, HAND),
+        Example(
+            {"pred": [[2.0, 1.5, 0.0]], "target": [0]},
+            0.5 / 3,
+            HAND,
+            {"variant": "weston_watkins"},
+        ),
+    ],
+    notes="pred holds K raw scores, target a class index (or one-hot rows). crammer_singer is "
+    "scikit-learn's multiclass hinge_loss; weston_watkins with power 1 or 2 is PyTorch's "
+    "MultiMarginLoss (which divides by K).",
+)
+def multiclass_hinge(pred, target, *, variant, margin, power):
+    """Multi-class margin loss: the true class must beat the others by the margin."""
+    scores = class_scores(pred, "multiclass_hinge")
+    index, counted = hard_class(target, scores.shape[1])
+    true = pick(scores, index)
+    rivals = scores.copy()
+    np.put_along_axis(rivals, index[:, None], -np.inf, axis=1)
+    if variant == "crammer_singer":
+        loss = np.maximum(0.0, margin + rivals.max(axis=1) - true)
+    else:
+        loss = (np.maximum(0.0, margin - true[:, None] + rivals) ** power).sum(axis=1)
+        loss = loss / scores.shape[1]
+    return np.where(counted, loss, np.nan)
+
+
+@register(
+    name="multilabel_soft_margin",
+    family=FAMILY,
+    formula="-(1/K) sum_c w_c [y_c log sigmoid(s_c) + (1 - y_c) log sigmoid(-s_c)]",
+    reference="torch.nn.MultiLabelSoftMarginLoss",
+    params=[CLASS_WEIGHT],
+    requires=[unit_interval("target", "multi-label targets")],
+    examples=[Example({"pred": [[0.0, 0.0]], "target": [[1, 0]]}, LOG_2, HAND)],
+    notes="pred holds K logits per row, target K labels in {0, 1}. Equals bce:input=logits "
+    "averaged over the K labels, with optional per-class weights.",
+)
+def multilabel_soft_margin(pred, target, *, weight):
+    """Per-label logistic loss averaged over the K labels of a row."""
+    scores = class_scores(pred, "multilabel_soft_margin")
+    w = class_weights(weight, scores.shape[1], "multilabel_soft_margin")
+    terms = target * log_sigmoid(scores) + (1.0 - target) * log_sigmoid(-scores)
+    return -(terms * w).sum(axis=1) / scores.shape[1]
+
+
+# -------------------------------------------------------------------------------- focal
+
+
+@register(
+    name="focal",
+    aliases=("sigmoid_focal",),
+    family=FAMILY,
+    formula="bce * (1 - p_t)^gamma * alpha_t, p_t = p t + (1 - p)(1 - t), "
+    "alpha_t = alpha t + (1 - alpha)(1 - t) (alpha < 0: 1)",
+    reference="torchvision.ops.sigmoid_focal_loss",
+    params=[
+        input_param("logits", ("logits", "probs")),
+        Param("alpha", float, 0.25, "weight of positives; -1 turns the balancing off", ge=-1, le=1),
+        Param("gamma", float, 2.0, "focusing exponent; 0 gives (balanced) bce", ge=0),
+    ],
+    requires=[*probability_checks(rows=False), *_binary_target_checks()],
+    examples=[
+        Example({"pred": [0.0], "target": [1]}, 0.25 * 0.25 * LOG_2, HAND),
+        Example({"pred": [0.0], "target": [0]}, LOG_2, HAND, {"alpha": -1, "gamma": 0}),
+    ],
+    notes="Binary or multi-label (K columns, averaged per element as torchvision's mean). pred "
+    "holds logits unless input=probs. alpha weights positives and 1 - alpha negatives; "
+    "alpha=-1 disables it as torchvision does.",
+)
+def sigmoid_focal(pred, target, *, input, alpha, gamma):
+    """Binary cross-entropy down-weighted on well-classified examples (RetinaNet)."""
+    log_p, log_not_p = binary_logs(pred, input)
+    bce = -(target * log_p + (1.0 - target) * log_not_p)
+    p = sigmoid(pred) if input == "logits" else pred
+    p_t = p * target + (1.0 - p) * (1.0 - target)
+    loss = bce * (1.0 - p_t) ** gamma
+    if alpha >= 0:
+        loss = loss * (alpha * target + (1.0 - alpha) * (1.0 - target))
+    return loss
+
+
+def _log_probs_and_rows(pred, target, input, loss):
+    log_p = class_log_probs(pred, input, loss)
+    return log_p, target_rows(target, log_p.shape[1])
+
+
+@register(
+    name="softmax_focal",
+    family=FAMILY,
+    formula="-alpha sum_c q_c (1 - p_c)^gamma log p_c = -alpha (1 - p_y)^gamma log p_y",
+    reference="keras.losses.CategoricalFocalCrossentropy (alpha set)",
+    params=[
+        input_param("logits"),
+        Param("alpha", float, 1.0, "overall weight", ge=0),
+        Param("gamma", float, 2.0, "focusing exponent; 0 gives alpha * ce", ge=0),
+    ],
+    requires=[*CE_CHECKS],
+    examples=[Example({"pred": [[0.0, 0.0]], "target": [1]}, 0.25 * LOG_2, HAND)],
+    notes="pred holds K logits (or input=probs/logprobs); target a class index, one-hot or "
+    "probability rows (the sum over classes). Keras' default alpha is 0.25; here it is 1 "
+    "unless given.",
+)
+def softmax_focal(pred, target, *, input, alpha, gamma):
+    """Multi-class focal loss: cross-entropy scaled by (1 - p_y)^gamma."""
+    log_p, rows = _log_probs_and_rows(pred, target, input, "softmax_focal")
+    terms = np.where(rows > 0, rows * (1.0 - np.exp(log_p)) ** gamma * log_p, 0.0)
+    return -alpha * terms.sum(axis=1)
+
+
+class BinnedMean(Accumulator):
+    """GHM-C: the mean over non-empty gradient-norm bins of the weighted mean loss in each bin."""
+
+    def __init__(self, bins: int, input: str) -> None:
+        super().__init__()
+        self.edges = np.arange(bins + 1) / bins
+        self.input = input
+        self.losses = CompensatedSum((bins,))
+        self.weights_in = CompensatedSum((bins,))
+
+    def update(self, values, weight, inputs):
+        pred, target = inputs["pred"], inputs["target"]
+        p = sigmoid(pred) if self.input == "logits" else pred
+        gradient = np.abs(p - target).reshape(-1)
+        bins = len(self.edges) - 1
+        # The edges of the reference: [i / bins, (i + 1) / bins), the last one closed at 1.
+        where = np.clip(np.searchsorted(self.edges, gradient, side="right") - 1, 0, bins - 1)
+        row_weight = np.ones(len(values)) if weight is None else weight
+        w = np.broadcast_to(row_weight.reshape(-1, *([1] * (values.ndim - 1))), values.shape)
+        flat_w, flat_l = w.reshape(-1), values.reshape(-1)
+        self.losses.add(np.bincount(where, weights=flat_w * flat_l, minlength=bins))
+        self.weights_in.add(np.bincount(where, weights=flat_w, minlength=bins))
+        self.count(len(values), weight)
+        return values if values.ndim == 1 else values.mean(axis=1)
+
+    def merge(self, other: Accumulator) -> None:
+        assert isinstance(other, BinnedMean)
+        super().merge(other)
+        self.losses.merge(other.losses)
+        self.weights_in.merge(other.weights_in)
+
+    def finalize(self) -> float:
+        weights = self.weights_in.value
+        filled = weights > 0
+        if not filled.any():
+            return math.nan
+        return float((self.losses.value[filled] / weights[filled]).mean())
+
+
+@register(
+    name="ghm_c",
+    aliases=("ghmc",),
+    family=FAMILY,
+    formula="mean over non-empty bins b of [sum_{i in b} w_i bce_i / sum_{i in b} w_i], "
+    "bins of g = |sigmoid(s) - t| on [0, 1]",
+    reference="Li et al. 2019 (GHM-C; mmdetection GHMC without momentum)",
+    params=[
+        Param("bins", int, 10, "number of equal gradient-norm bins on [0, 1]", ge=1, le=10_000),
+        input_param("logits", ("logits", "probs")),
+    ],
+    accumulator=lambda params: BinnedMean(params["bins"], params["input"]),
+    requires=[*probability_checks(rows=False), *_binary_target_checks()],
+    examples=[
+        Example(
+            {"pred": [0.0, 0.0, 10.0], "target": [1, 1, 1]},
+            (LOG_2 + math.log1p(math.exp(-10.0))) / 2,
+            "hand-worked: two rows in bin 5, one in bin 0",
+        )
+    ],
+    notes="Each example's bce is weighted by the inverse density of its gradient norm g over "
+    "the whole input (one pass, per-bin sums), so easy and outlier examples count less. "
+    "--per-row writes the plain bce. No momentum: the density is that of the evaluated data.",
+)
+def gradient_harmonized_bce(pred, target, *, input):
+    """Binary cross-entropy re-weighted by gradient density (GHM-C)."""
+    log_p, log_not_p = binary_logs(pred, input)
+    return -(target * log_p + (1.0 - target) * log_not_p)
+
+
+# ---------------------------------------------------------------- scores and probabilities
+
+
+@register(
+    name="brier",
+    family=FAMILY,
+    formula="binary: (p - t)^2; multiclass: sum_c (p_c - q_c)^2",
+    reference="sklearn.metrics.brier_score_loss",
+    params=[input_param("probs", ("probs", "logits"))],
+    requires=[*probability_checks(), *target_row_checks()],
+    examples=[
+        Example({"pred": [0.9, 0.2], "target": [1, 1]}, (0.01 + 0.64) / 2, HAND),
+        Example({"pred": [[0.5, 0.25, 0.25]], "target": [0]}, 0.375, HAND),
+    ],
+    notes="Binary when pred is one column (target 0/1), else K probability columns against a "
+    "class index, one-hot or probability rows, summed over classes. input=logits applies a "
+    "sigmoid or softmax first. The multiclass sum ranges over [0, 2]; Keras and some texts halve "
+    "it or divide by K.",
+)
+def brier(pred, target, *, input):
+    """Squared error of predicted probabilities against the outcome."""
+    if pred.ndim == 1:
+        require_labels(target, (0.0, 1.0), "brier", soft=True)
+        p = sigmoid(pred) if input == "logits" else pred
+        return (p - target) ** 2
+    p = np.exp(class_log_probs(pred, "logits", "brier")) if input == "logits" else pred
+    return ((p - target_rows(target, p.shape[1])) ** 2).sum(axis=1)
+
+
+@register(
+    name="zero_one",
+    aliases=("error_rate",),
+    family=FAMILY,
+    formula="1 if argmax_c s_c != y (binary: [p >= threshold] != t) else 0",
+    reference="sklearn.metrics.zero_one_loss",
+    params=[Param("threshold", float, 0.5, "binary: predict 1 when pred >= threshold")],
+    examples=[
+        Example({"pred": [0.7, 0.4, 0.5], "target": [1, 1, 1]}, 1 / 3, HAND),
+        Example({"pred": [[0.1, 0.7, 0.2], [3.0, 1.0, 2.0]], "target": [1, 2]}, 0.5, HAND),
+    ],
+    notes="The misclassification rate (1 - accuracy). Binary when pred is one column: labels "
+    "0/1 and pred >= threshold counts as 1 (threshold=0 for logits). Otherwise K scores against "
+    "a class index or one-hot rows; ties go to the first class, as argmax does.",
+)
+def zero_one(pred, target, *, threshold):
+    """Misclassification: 1 for a wrong predicted class, 0 for a right one."""
+    if pred.ndim == 1:
+        require_labels(target, (0.0, 1.0), "zero_one")
+        wrong = (pred >= threshold).astype(float) != target
+        return np.where(np.isnan(pred) | np.isnan(target), np.nan, wrong.astype(float))
+    index, counted = hard_class(target, pred.shape[1])
+    wrong = (pred.argmax(axis=1) != index).astype(float)
+    return np.where(counted & ~np.isnan(pred).any(axis=1), wrong, np.nan)
+
+
+@register(
+    name="poly1",
+    family=FAMILY,
+    formula="ce + epsilon (1 - p_y), p = softmax(s) (soft rows: p_y = sum_c q_c p_c)",
+    reference="Leng et al. 2022 (PolyLoss); optax.poly_loss_cross_entropy",
+    params=[
+        input_param("logits"),
+        Param("epsilon", float, 1.0, "weight of the first polynomial term", ge=-1),
+    ],
+    requires=[*CE_CHECKS],
+    examples=[Example({"pred": [[0.0, 0.0]], "target": [0]}, LOG_2 + 0.5, HAND)],
+    notes="pred holds K logits; target a class index, one-hot or probability rows.",
+)
+def poly1(pred, target, *, input, epsilon):
+    """Cross-entropy plus epsilon times the first polynomial term (1 - p_y)."""
+    log_p, rows = _log_probs_and_rows(pred, target, input, "poly1")
+    ce = -np.where(rows > 0, rows * log_p, 0.0).sum(axis=1)
+    return ce + epsilon * (1.0 - (rows * np.exp(log_p)).sum(axis=1))
+
+
+@register(
+    name="gce",
+    aliases=("generalized_ce",),
+    family=FAMILY,
+    formula="(1 - p_y^q) / q, p = softmax(s)",
+    reference="Zhang & Sabuncu 2018 (generalized cross-entropy)",
+    params=[
+        input_param("logits"),
+        Param("q", float, 0.7, "between ce (q -> 0) and mae (q = 1)", gt=0, le=1),
+    ],
+    requires=[*probability_checks(), *log_probability_checks()],
+    examples=[Example({"pred": [[0.0, 0.0]], "target": [1]}, (1 - 0.5**0.7) / 0.7, HAND)],
+    notes="Robust to noisy labels. pred holds K logits (or input=probs/logprobs); target a "
+    "class index or one-hot rows.",
+)
+def generalized_cross_entropy(pred, target, *, input, q):
+    """Box-Cox cross-entropy: ce as q -> 0, mean absolute error on p at q = 1."""
+    log_p = class_log_probs(pred, input, "gce")
+    index, counted = hard_class(target, log_p.shape[1])
+    loss = (1.0 - np.exp(q * pick(log_p, index))) / q
+    return np.where(counted, loss, np.nan)
+
+
+def _exp_of_mean(params: Mapping[str, Any]) -> Accumulator:
+    return WeightedMean(transform=_exp)
+
+
+def _exp(value: float) -> float:
+    return math.exp(value) if value < 709.0 else math.inf
+
+
+@register(
+    name="perplexity",
+    aliases=("ppl",),
+    family=FAMILY,
+    formula="exp( sum_i w_i nll_i / sum_i w_i ), nll_i = -log p(token_i)",
+    reference="exp of the corpus-level mean negative log-likelihood",
+    params=[input_param("logprobs")],
+    accumulator=_exp_of_mean,
+    requires=[*probability_checks(), *log_probability_checks()],
+    examples=[
+        Example({"pred": [math.log(0.5), math.log(0.125)]}, 4.0, HAND),
+        Example({"pred": [[0.0, 0.0, 0.0, 0.0]], "target": [2]}, 4.0, HAND, {"input": "logits"}),
+    ],
+    notes="From one pred column of token log-probabilities (no target needed), or from K "
+    "scores per row with a class index target (input=logits or probs). The mean is over all "
+    "tokens of the input (corpus level), not a mean of per-sentence perplexities. --per-row "
+    "writes each token's negative log-likelihood.",
+)
+def perplexity(pred, target=None, *, input):
+    """Exponential of the mean negative log-likelihood per token."""
+    if pred.ndim == 1:
+        if input == "logits":
+            raise InputError(
+                "perplexity with input=logits needs K class scores per row and the true class.",
+                "For one column of token log-probabilities leave out input= (or input=probs).",
+            )
+        return -(pred if input == "logprobs" else np.log(pred))
+    if target is None:
+        raise InputError(
+            f"perplexity over {pred.shape[1]} class scores per row needs the true class.",
+            "Name the class index column with -t, or give one column of token log-probabilities.",
+        )
+    if input == "logprobs":
+        log_p = class_scores(pred, "perplexity")
+    else:
+        log_p = class_log_probs(pred, input, "perplexity")
+    index, counted = class_index(target, log_p.shape[1])
+    return np.where(counted, -pick(log_p, index), np.nan)
