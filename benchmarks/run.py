@@ -2,6 +2,11 @@
 
     python3 benchmarks/run.py                 # 10 M rows, CSV and Parquet, 5 alternating runs
     python3 benchmarks/run.py --rows 1000000 --runs 3
+    python3 benchmarks/run.py --losses bce,ce --runs 3
+
+Losses: huber, mse and five (mse, mae, huber, log_cosh, smooth_l1 in one run) on a regression file
+of --rows rows; bce on --rows probabilities (a few exactly 0 or 1, so the -100 log clamp counts)
+with 0/1 labels; ce on a tenth of --rows rows of ten logits (logit_0 .. logit_9) and a class label.
 
 Generates the data once under benchmarks/data/ (seeded), checks that every tool computes the same
 value (1e-9 relative) before timing, then runs each command in turn (losscli, duckdb, polars, ...)
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -35,24 +41,90 @@ HUBER_POLARS = (
 MSE_POLARS = "expr = ((pl.col('prediction') - pl.col('target')) ** 2).mean()"
 FIVE = "mse,mae,huber,log_cosh,smooth_l1:beta=0.5"
 
+# PyTorch's BCELoss: each log clamped at >= -100. The CASE keeps LN away from 0 (DuckDB 2.0 gives
+# -inf there and GREATEST then gives -100, but older releases raise an error instead).
+BCE_SQL = (
+    "avg(-(label * CASE WHEN prob > 0 THEN GREATEST(LN(prob), -100) ELSE -100 END "
+    "+ (1 - label) * CASE WHEN prob < 1 THEN GREATEST(LN(1 - prob), -100) ELSE -100 END))"
+)
+# log(0) is -inf in polars, which the clip turns into -100.
+BCE_POLARS = (
+    "p = pl.col('prob'); t = pl.col('label'); "
+    "expr = (-(t * p.log().clip(lower_bound=-100) "
+    "+ (1 - t) * (1 - p).log().clip(lower_bound=-100))).mean()"
+)
+CLASSES = 10
+LOGITS = [f"logit_{k}" for k in range(CLASSES)]
+# PyTorch's CrossEntropyLoss on class indices: logsumexp(logits) - logit_label, with the row's
+# largest logit m (added by CE_FROM around the file) taken out before EXP.
+CE_SUM = " + ".join(f"EXP({c} - m)" for c in LOGITS)
+CE_PICK = " ".join(f"WHEN {k} THEN {c}" for k, c in enumerate(LOGITS))
+CE_SQL = f"avg(m + LN({CE_SUM}) - CASE label {CE_PICK} END)"
+CE_FROM = f"(SELECT *, GREATEST({', '.join(LOGITS)}) AS m FROM {{}})"
+CE_POLARS = (
+    f"logits = [pl.col(f'logit_{{k}}') for k in range({CLASSES})]; "
+    "m = pl.max_horizontal(logits); "
+    "picked = pl.coalesce(pl.when(pl.col('label') == k).then(c) for k, c in enumerate(logits)); "
+    "expr = (m + pl.sum_horizontal((c - m).exp() for c in logits).log() - picked).mean()"
+)
+# Which generated file each loss reads, and the columns losscli is told to use.
+DATASET = {"huber": "reg", "mse": "reg", "five": "reg", "bce": "bce", "ce": "ce"}
+COLUMNS = {"bce": ["-p", "prob", "-t", "label"], "ce": ["-p", "logit_*", "-t", "label"]}
 
-def make_data(rows: int) -> dict[str, Path]:
+
+def rows_of(dataset: str, rows: int) -> int:
+    return rows // CLASSES if dataset == "ce" else rows
+
+
+def columns_of(dataset: str, rng, n: int) -> dict[str, object]:
+    import numpy as np
+
+    if dataset == "bce":
+        prob = 1 / (1 + np.exp(-rng.normal(0, 2, n)))
+        label = (rng.random(n) < prob).astype(np.int64)
+        exact = rng.choice(n, size=max(n // 10_000, 2), replace=False)
+        prob[exact] = np.arange(len(exact)) % 2  # 0.0 and 1.0, against either label
+        return {"prob": prob, "label": label}
+    if dataset == "ce":
+        found: dict[str, object] = {c: rng.normal(0, 2, n) for c in LOGITS}
+        found["label"] = rng.integers(0, CLASSES, n)
+        return found
+    target = rng.normal(0, 2, n)
+    return {"prediction": target + rng.standard_t(3, n), "target": target}
+
+
+def make_data(rows: int, dataset: str = "reg") -> dict[str, Path]:
+    rows = rows_of(dataset, rows)
+    paths = {fmt: DATA / f"{dataset}_{rows}.{fmt}" for fmt in ("csv", "parquet")}
+    if all(path.exists() for path in paths.values()):
+        return paths
+    # Write in a fresh process: the peak RSS wait4 reports for a child is never below its parent's
+    # own peak, so this process must not hold NumPy, Arrow or the generated tables.
+    writer = multiprocessing.get_context("spawn").Process(
+        target=write_data, args=(paths, rows, dataset)
+    )
+    writer.start()
+    writer.join()
+    if writer.exitcode != 0:
+        for path in paths.values():
+            path.unlink(missing_ok=True)
+        raise SystemExit(f"generating {dataset} data failed")
+    return paths
+
+
+def write_data(paths: dict[str, Path], rows: int, dataset: str) -> None:
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     DATA.mkdir(exist_ok=True)
-    paths = {"csv": DATA / f"reg_{rows}.csv", "parquet": DATA / f"reg_{rows}.parquet"}
-    if all(path.exists() for path in paths.values()):
-        return paths
     rng = np.random.default_rng(0)
     writer_csv = writer_pq = None
     step = 1_000_000
     for start in range(0, rows, step):
         n = min(step, rows - start)
-        target = rng.normal(0, 2, n)
-        table = pa.table({"prediction": target + rng.standard_t(3, n), "target": target})
+        table = pa.table(columns_of(dataset, rng, n))
         if writer_csv is None:
             writer_csv = pa_csv.CSVWriter(paths["csv"], table.schema)
             writer_pq = pq.ParquetWriter(paths["parquet"], table.schema)
@@ -60,15 +132,19 @@ def make_data(rows: int) -> dict[str, Path]:
         writer_pq.write_table(table)
     writer_csv.close()
     writer_pq.close()
-    return paths
 
 
 def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
     python = sys.executable
     reader = "read_csv" if fmt == "csv" else "read_parquet"
     scan = "scan_csv" if fmt == "csv" else "scan_parquet"
-    sql = {"huber": HUBER_SQL, "mse": MSE_SQL}.get(loss)
-    expression = {"huber": HUBER_POLARS, "mse": MSE_POLARS}.get(loss)
+    sql = {"huber": HUBER_SQL, "mse": MSE_SQL, "bce": BCE_SQL, "ce": CE_SQL}.get(loss)
+    expression = {
+        "huber": HUBER_POLARS,
+        "mse": MSE_POLARS,
+        "bce": BCE_POLARS,
+        "ce": CE_POLARS,
+    }.get(loss)
     found = {
         "losscli": [
             python,
@@ -80,15 +156,18 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
             "json",
             "--loss",
             FIVE if loss == "five" else loss,
+            *COLUMNS.get(loss, []),
             str(path),
         ],
     }
     if sql and _has("duckdb"):
+        source = f"{reader}('{path}')"
+        if loss == "ce":
+            source = CE_FROM.format(source)
         found["duckdb"] = [
             python,
             "-c",
-            'import duckdb; print(duckdb.sql("SELECT '
-            f"{sql} FROM {reader}('{path}')\").fetchall()[0][0])",
+            f'import duckdb; print(duckdb.sql("SELECT {sql} FROM {source}").fetchall()[0][0])',
         ]
     if expression and _has("polars"):
         found["polars"] = [
@@ -125,17 +204,24 @@ def value_of(tool: str, output: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--rows", type=int, default=10_000_000, help="ce reads a tenth of them")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--formats", default="csv,parquet")
-    parser.add_argument("--losses", default="huber,mse,five")
+    parser.add_argument("--losses", default=",".join(DATASET), help=", ".join(DATASET))
     args = parser.parse_args()
-    paths = make_data(args.rows)
-    print(f"{args.rows:,} rows; {os.cpu_count()} cores; medians of {args.runs} alternating runs")
-    print(f"{'file':8} {'loss':6} {'tool':8} {'wall s':>8} {'peak MB':>8} {'ratio':>6}")
+    losses = args.losses.split(",")
+    unknown = [loss for loss in losses if loss not in DATASET]
+    if unknown:
+        parser.error(f"unknown loss {', '.join(unknown)}; choose from {', '.join(DATASET)}")
+    paths = {loss: make_data(args.rows, DATASET[loss]) for loss in losses}
+    print(f"{os.cpu_count()} cores; medians of {args.runs} alternating runs")
+    print(
+        f"{'file':8} {'loss':6} {'rows':>10} {'tool':8} {'wall s':>8} {'peak MB':>8} {'ratio':>6}"
+    )
     for fmt in args.formats.split(","):
-        for loss in args.losses.split(","):
-            table = commands(paths[fmt], fmt, loss)
+        for loss in losses:
+            rows = rows_of(DATASET[loss], args.rows)
+            table = commands(paths[loss][fmt], fmt, loss)
             values = {tool: value_of(tool, measure(cmd)[2]) for tool, cmd in table.items()}
             reference = values["losscli"]
             for tool, found in values.items():
@@ -154,7 +240,7 @@ def main() -> None:
             for tool in table:
                 ratio = medians[tool] / best if peers else float("nan")
                 print(
-                    f"{fmt:8} {loss:6} {tool:8} {medians[tool]:8.2f} "
+                    f"{fmt:8} {loss:6} {rows:>10,} {tool:8} {medians[tool]:8.2f} "
                     f"{statistics.median(peaks[tool]):8.0f} {ratio:6.2f}"
                 )
 

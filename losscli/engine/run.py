@@ -106,7 +106,7 @@ def _check(requirement: Any, values: np.ndarray, request: RequestLike, chunk: Ch
 
 
 def _sentence(hint: str, request: RequestLike) -> str:
-    text = hint.format(loss=request.definition.name)
+    text = hint.replace("{loss}", request.definition.name)
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 

@@ -295,8 +295,9 @@ def kl_divergence(pred, target, *, input, log_target):
         Example({"pred": [[1.0, 0.0]], "target": [[0.0, 1.0]]}, LOG_2, HAND),
         Example({"pred": [[0.5, 0.5]], "target": [[0.5, 0.5]]}, 0.0, HAND),
     ],
-    notes="Symmetric and bounded by log 2. In nats; scipy's jensenshannon returns the square "
-    "root (a distance) and takes base= for other logs. A class index target counts as one-hot.",
+    notes="pred and target hold probability rows (input=logprobs if pred is in logs); a class "
+    "index target counts as one-hot. Symmetric and bounded by log 2. In nats: scipy's "
+    "jensenshannon returns the square root (a distance) and takes base= for other logs.",
 )
 def jensen_shannon(pred, target, *, input):
     """Jensen-Shannon divergence between predicted and target distributions."""

@@ -51,10 +51,10 @@ INPUT_NOTE = (
             "mode",
             str,
             "standard",
-            "standard, lsgan, hinge or wasserstein",
+            "the discriminator's objective",
             choices=("standard", "lsgan", "hinge", "wasserstein"),
         ),
-        input_param("probs", ("probs", "logits")),
+        input_param("probs", ("probs", "logits"), holds="D's output"),
     ],
     requires=[_probabilities("real"), _probabilities("fake")],
     examples=[
@@ -91,10 +91,10 @@ def discriminator_loss(real, fake, *, mode, input):
             "mode",
             str,
             "nonsaturating",
-            "nonsaturating, minimax, lsgan, hinge or wasserstein",
+            "the generator's objective",
             choices=("nonsaturating", "minimax", "lsgan", "hinge", "wasserstein"),
         ),
-        input_param("probs", ("probs", "logits")),
+        input_param("probs", ("probs", "logits"), holds="D's output"),
     ],
     requires=[_probabilities("fake")],
     examples=[
@@ -130,7 +130,7 @@ def generator_loss(fake, *, mode, input):
         Param(
             "features", str, "mean", "mean or sum over a row's features", choices=("mean", "sum")
         ),
-        input_param("probs", ("probs", "logits")),
+        input_param("probs", ("probs", "logits"), holds="pred with kind=bce"),
     ],
     requires=[
         Requirement(

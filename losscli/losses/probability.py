@@ -17,8 +17,8 @@ ROW_SUM_TOLERANCE = 1e-6
 LOG_CLAMP = -100.0  # PyTorch's BCELoss floor on each log term
 
 
-def input_param(default: str, choices: tuple[str, ...] = INPUTS) -> Param:
-    return Param("input", str, default, "what pred holds: " + ", ".join(choices), choices=choices)
+def input_param(default: str, choices: tuple[str, ...] = INPUTS, holds: str = "pred") -> Param:
+    return Param("input", str, default, f"what {holds} holds", choices=choices)
 
 
 # ------------------------------------------------------------------------- stable log forms

@@ -91,8 +91,16 @@ class Param:
         else:
             raise AssertionError(f"unsupported parameter kind {self.kind}")
         raise UsageError(
-            f"{loss}: {self.name}={raw!s} is not a valid {self.kind.__name__}.",
-            f"Example: --loss {loss}:{self.name}={format_value(self.default)}",
+            f"{loss}: {self.name}={raw!s} is not a valid {self.kind.__name__}"
+            f"{' of numbers' if self.kind is list else ''}.",
+            f"Example: --loss {loss}:{self.name}={self._example()}",
+        )
+
+    def _example(self) -> str:
+        return (
+            "[1,2,0.5]"
+            if self.default is None and self.kind is list
+            else format_value(self.default)
         )
 
     def _in_range(self, value: Any) -> bool:
@@ -303,7 +311,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        text = repr(value)
+        text = repr(float(value))  # a NumPy float's repr names its type
         return text[:-2] if text.endswith(".0") else text
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(format_value(v) for v in value) + "]"

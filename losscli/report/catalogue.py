@@ -100,7 +100,7 @@ def description(loss: LossDef) -> str:
         _field("reduction", _reduction_text(loss)),
         _field("better", loss.direction),
         _field("agrees with", loss.reference),
-        _field("roles", ", ".join(_role_text(role) for role in loss.roles)),
+        _field("roles", ", ".join(_role_text(role, role in loss.optional) for role in loss.roles)),
     ]
     if loss.params:
         lines.append("  parameters:")
@@ -151,9 +151,9 @@ def _wrap(text: str, first: str, rest: str) -> str:
     )
 
 
-def _role_text(role: str) -> str:
+def _role_text(role: str, optional: bool = False) -> str:
     flags = {"pred": "-p", "target": "-t"}
-    return f"{role} ({flags.get(role, f'--col {role}=')})"
+    return f"{role} ({flags.get(role, f'--col {role}=')}{', optional' if optional else ''})"
 
 
 def _reduction_text(loss: LossDef) -> str:
