@@ -39,12 +39,44 @@ def demand_forecast(rng: np.random.Generator, rows: int = 120) -> pa.Table:
     return pa.table(columns)
 
 
+def image_classes(rng: np.random.Generator, rows: int = 300, classes: int = 10) -> pa.Table:
+    """A 10-class image classifier's logits (logit_0..logit_9) with the true class: label."""
+    label = rng.integers(0, classes, rows)
+    logits = rng.normal(0, 1.5, (rows, classes))
+    logits[np.arange(rows), label] += rng.normal(2.5, 1.5, rows)  # right more often than not
+    columns = {"image_id": [f"img{i:04d}" for i in range(1, rows + 1)]}
+    columns.update({f"logit_{k}": np.round(logits[:, k], 4) for k in range(classes)})
+    columns["label"] = label
+    return pa.table(columns)
+
+
+def as_list_column(table: pa.Table, classes: int = 10) -> pa.Table:
+    """The same scores as one list column ``logits``, as a Parquet writer of tensors would."""
+    scores = np.column_stack([table.column(f"logit_{k}").to_numpy() for k in range(classes)])
+    logits = pa.FixedSizeListArray.from_arrays(pa.array(scores.reshape(-1)), classes)
+    return pa.table({"image_id": table["image_id"], "logits": logits, "label": table["label"]})
+
+
+def churn(rng: np.random.Generator, rows: int = 400) -> pa.Table:
+    """A churn model's predicted probability (prob) and whether the customer left (churned)."""
+    risk = rng.normal(0, 1.2, rows)
+    churned = (rng.uniform(size=rows) < 1 / (1 + np.exp(-(risk - 1.0)))).astype(np.int64)
+    prob = 1 / (1 + np.exp(-(0.9 * risk - 1.0 + rng.normal(0, 0.4, rows))))
+    return pa.table(
+        {"customer": np.arange(1, rows + 1), "prob": np.round(prob, 4), "churned": churned}
+    )
+
+
 def main() -> None:
     rng = np.random.default_rng(20261121)
     houses = house_prices(rng)
     pa_csv.write_csv(houses, HERE / "house_prices.csv")
     pq.write_table(houses, HERE / "house_prices.parquet")
     pa_csv.write_csv(demand_forecast(rng), HERE / "demand_forecast.csv")
+    images = image_classes(rng)
+    pa_csv.write_csv(images, HERE / "image_classes.csv")
+    pq.write_table(as_list_column(images), HERE / "image_classes.parquet")
+    pa_csv.write_csv(churn(rng), HERE / "churn.csv")
 
 
 if __name__ == "__main__":
