@@ -310,7 +310,7 @@ def test_every_new_loss_explains_its_input_convention():
     [
         ("kl_div", "batchmean"),
         ("hinge", "{-1, 1} or {0, 1}"),
-        ("brier", "Keras"),
+        ("brier", "scale_by_half"),
         ("bce", "scikit-learn's log_loss"),
         ("ce", "weighted mean"),
         ("softmax_focal", "Keras' default alpha"),

@@ -661,8 +661,8 @@ def gradient_harmonized_bce(pred, target, *, input):
     ],
     notes="Binary when pred is one column (target 0/1), else K probability columns against a "
     "class index, one-hot or probability rows, summed over classes. input=logits applies a "
-    "sigmoid or softmax first. The multiclass sum ranges over [0, 2]; Keras and some texts halve "
-    "it or divide by K.",
+    "sigmoid or softmax first. The multiclass sum ranges over [0, 2]; scikit-learn halves it "
+    "for two-column scores (scale_by_half='auto'), and some texts divide it by K.",
 )
 def brier(pred, target, *, input):
     """Squared error of predicted probabilities against the outcome."""
