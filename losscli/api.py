@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,23 @@ import numpy as np
 from losscli import __version__
 from losscli.engine.run import evaluate_stream
 from losscli.errors import InputError, UsageError
-from losscli.io.chunks import NAN_POLICIES, Chunk, ReadPlan, RowLocator, assemble, frames, rebatch
+from losscli.io.chunks import (
+    NAN_POLICIES,
+    Chunk,
+    KeyCodes,
+    ReadPlan,
+    RowLocator,
+    assemble,
+    frames,
+    rebatch,
+)
 from losscli.io.columns import optional_role, resolve_roles, select
 from losscli.io.memory import MemoryReader, is_in_memory
-from losscli.io.readers import TableReader
+from losscli.io.readers import TableReader, read_matrix
 from losscli.io.sources import FORMATS, expand_inputs
 from losscli.io.writers import PerRowWriter
 from losscli.losses import LossRequest, parse_specs
+from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
 
 DEFAULT_CHUNK_ROWS = 1 << 17
@@ -54,6 +65,7 @@ def evaluate(
     requests = parse_specs([losses] if isinstance(losses, str) else losses)
     if not requests:
         raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
+    requests = [_with_files_read(request) for request in requests]
     _check_options(nan, chunk_rows, input_format)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
@@ -72,6 +84,7 @@ def evaluate(
                 roles[role] = found
         plan = ReadPlan(
             roles=roles,
+            keys=frozenset(role for role in roles if role in KEY_ROLES),
             weight=select(weight, main.first.names, "weight", main.display)[0] if weight else None,
             id_column=select(id_column, main.first.names, "id", main.display)[0]
             if id_column
@@ -135,6 +148,19 @@ def _roles_needed(requests: Sequence[LossRequest]) -> dict[str, str]:
     return needed
 
 
+def _with_files_read(request: LossRequest) -> LossRequest:
+    """Parameters that name a file (center:centers=FILE) get the file's numbers."""
+    files = {
+        param.name: request.params[param.name]
+        for param in request.definition.params
+        if param.kind is Path and isinstance(request.params.get(param.name), str)
+    }
+    if not files:
+        return request
+    loaded = {name: read_matrix(path, f"{request.label} ({name}=)") for name, path in files.items()}
+    return replace(request, params={**request.params, **loaded})
+
+
 def _optional_roles(requests: Sequence[LossRequest], needed: Mapping[str, str]) -> list[str]:
     optional = (role for request in requests for role in request.definition.optional)
     return [role for role in dict.fromkeys(optional) if role not in needed]
@@ -186,7 +212,7 @@ def _chunks(
 ) -> Iterator[Chunk]:
     locator = RowLocator(name_files=len(main.names) > 1 or side is not None)
     locate = locator.describe
-    columns = plan.numeric_columns() + ([plan.id_column] if plan.id_column else [])
+    columns = plan.numeric_columns() + plan.other_columns()
     stream, width = _peek_width(
         frames(main.readers(), columns, set(plan.numeric_columns()), locator)
     )
@@ -206,11 +232,14 @@ def _chunks(
             main.display,
             side.display,
         )
-        plan = ReadPlan({**plan.roles, **side_plan.roles}, plan.weight, plan.id_column, plan.nan)
+        plan = ReadPlan(
+            {**plan.roles, **side_plan.roles}, plan.weight, plan.id_column, plan.nan, plan.keys
+        )
         locate = _by_role(locator, side_locator, set(side_plan.roles))
     start = 0
+    key_codes = KeyCodes()
     for frame in batches:
-        chunk = assemble(frame, plan, start, locate)
+        chunk = assemble(frame, plan, start, locate, key_codes)
         start += chunk.size
         yield chunk
 

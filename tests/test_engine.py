@@ -13,11 +13,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from losscli.engine.accumulators import CompensatedSum, WeightedMoments
 from losscli.engine.run import update
+from losscli.errors import InputError
 from losscli.losses import REGISTRY, build_request
 from tests.conftest import REFERENCE_CASES, evaluate_arrays
 
@@ -121,7 +122,10 @@ def test_chunking_merging_and_row_order_do_not_change_the_result(name, data):
     params, rows = data.draw(datasets(name))
     cuts = data.draw(st.lists(st.integers(0, 1000), max_size=6))
     everything = [np.arange(rows.rows)]
-    whole = single_pass(name, params, rows, everything)
+    try:
+        whole = single_pass(name, params, rows, everything)
+    except InputError:
+        reject()  # rows that leave nothing to average (every target ignored): another draw
     parts = split(rows.rows, cuts)
     assert agree(single_pass(name, params, rows, parts), whole)
     order = data.draw(st.permutations(range(len(parts))))

@@ -213,3 +213,58 @@ class WeightedMoments:
         self.squares = self.squares + other.squares + between
         self.centred_mean = self.centred_mean + delta * (other.weight / total)
         self.weight = total
+
+
+class KeyedSums:
+    """Per-key compensated sums of ``width`` values, with each key's weight and row count.
+
+    Keys are dense integer codes (0, 1, 2, ... as the readers number them), so the state is a few
+    arrays as long as the number of keys: memory grows with the samples or groups, never the rows.
+    """
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.sums = CompensatedSum((0, width))
+        self.weights = CompensatedSum((0,))
+        self.rows = np.zeros(0, dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+    def add(self, keys: np.ndarray, values: np.ndarray, weight: np.ndarray | None) -> None:
+        """Fold rows: ``keys`` (n,) codes, ``values`` (n, width), ``weight`` (n,) or None."""
+        codes = keys.astype(np.intp)
+        if not len(codes):
+            return
+        self._grow(int(codes.max()) + 1)
+        size = self.size
+        sums = np.column_stack(
+            [np.bincount(codes, weights=values[:, j], minlength=size) for j in range(self.width)]
+        )
+        self.sums.add(sums)
+        w = np.ones(len(codes)) if weight is None else weight
+        self.weights.add(np.bincount(codes, weights=w, minlength=size))
+        self.rows += np.bincount(codes, minlength=size)
+
+    def merge(self, other: KeyedSums) -> None:
+        self._grow(other.size)
+        other._grow(self.size)
+        self.sums.merge(other.sums)
+        self.weights.merge(other.weights)
+        self.rows += other.rows
+
+    def _grow(self, size: int) -> None:
+        extra = size - self.size
+        if extra <= 0:
+            return
+        for total in (self.sums, self.weights):
+            pad = ((0, extra),) + ((0, 0),) * (total.total.ndim - 1)
+            total.total = np.pad(total.total, pad)
+            total.compensation = np.pad(total.compensation, pad)
+        self.rows = np.pad(self.rows, (0, extra))
+
+    def values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sums (keys, width), weight per key, rows per key) of the keys seen."""
+        seen = self.rows > 0
+        return self.sums.value[seen], self.weights.value[seen], self.rows[seen]

@@ -230,18 +230,51 @@ def _as_array(value: Any) -> pa.Array:
 
 @dataclass(frozen=True)
 class ReadPlan:
-    """Role -> columns, and what to do with missing values."""
+    """Role -> columns, and what to do with missing values.
+
+    ``keys`` are roles whose column names a group (``sample``): any type, read as written and
+    numbered 0, 1, 2, ... in order of first appearance over the whole input.
+    """
 
     roles: Mapping[str, tuple[str, ...]]
     weight: str | None = None
     id_column: str | None = None
     nan: str = "error"
+    keys: frozenset[str] = frozenset()
 
     def numeric_columns(self) -> list[str]:
-        names = [name for columns in self.roles.values() for name in columns]
+        names = [
+            name
+            for role, columns in self.roles.items()
+            if role not in self.keys
+            for name in columns
+        ]
         if self.weight:
             names.append(self.weight)
         return list(dict.fromkeys(names))
+
+    def other_columns(self) -> list[str]:
+        """Columns read as written: key roles and the --id column."""
+        names = [self.roles[role][0] for role in self.roles if role in self.keys]
+        if self.id_column:
+            names.append(self.id_column)
+        return [name for name in dict.fromkeys(names) if name not in self.numeric_columns()]
+
+
+class KeyCodes:
+    """Dense integer codes (as float64, NaN for a null) of key values, stable across chunks."""
+
+    def __init__(self) -> None:
+        self.codes: dict[Any, int] = {}
+
+    def __call__(self, values: Any) -> np.ndarray:
+        if isinstance(values, np.ndarray):
+            values = pa.array(values)
+        encoded = pc.dictionary_encode(_as_array(values))
+        known = [self.codes.setdefault(v, len(self.codes)) for v in encoded.dictionary.to_pylist()]
+        indices = float_values(encoded.indices.cast(pa.float64()))
+        table = np.asarray(known + [np.nan], dtype=float)
+        return table[np.where(np.isnan(indices), len(known), indices).astype(np.intp)]
 
 
 def assemble(
@@ -249,10 +282,16 @@ def assemble(
     plan: ReadPlan,
     start: int,
     locate: Callable[[int, str | None], str],
+    key_codes: KeyCodes | None = None,
 ) -> Chunk:
     """A chunk of role arrays from a frame, with the --nan policy and weight checks applied."""
     size = _length(frame)
-    roles = {role: _role_array(frame, columns) for role, columns in plan.roles.items()}
+    roles = {
+        role: key_codes(frame[columns[0]])
+        if role in plan.keys and key_codes is not None
+        else _role_array(frame, columns)
+        for role, columns in plan.roles.items()
+    }
     weight = frame[plan.weight] if plan.weight else None
     chunk = Chunk(
         start,

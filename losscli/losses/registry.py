@@ -11,6 +11,7 @@ import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,8 @@ class Param:
                 return str(text).lower()
             if self.kind is list:
                 return _to_numbers(text)
+            if self.kind is Path:
+                return str(text)  # a file the caller loads (losscli.api), kept as written
         except (TypeError, ValueError):
             pass
         else:
@@ -209,6 +212,9 @@ class LossDef:
 
 
 REGISTRY: dict[str, LossDef] = {}
+# Roles whose values name a group rather than measure anything: read as written (strings too) and
+# handed to the losses as dense integer codes 0, 1, 2, ... (NaN for a missing one).
+KEY_ROLES = frozenset({"sample"})
 _ALIASES: dict[str, str] = {}
 
 REDUCTION = Param(

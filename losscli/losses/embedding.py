@@ -1,0 +1,349 @@
+"""Metric-learning losses: distances and similarities of embeddings, pairs, triplets, class centers.
+
+Embeddings are vectors per row (a column group such as ``--col anchor='a_*'`` or a list column);
+roles that are compared must have the same width. Pair labels follow each reference: ``contrastive``
+takes 0 for a similar pair (Hadsell et al.), the PyTorch losses take 1 and -1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.accumulators import Accumulator, CompensatedSum, WeightedMean
+from losscli.errors import InputError, RowProblem
+from losscli.losses.registry import Example, Param, Requirement, register
+
+FAMILY = "metric_learning"
+HAND = "hand-worked"
+
+PLUS_MINUS_ONE = Requirement(
+    "target",
+    lambda t, params: (t == 1) | (t == -1),
+    "labels in {1, -1}",
+    "1 marks a similar pair (or x1 ranked higher), -1 a dissimilar one",
+)
+WIDTH_NOTE = "Compared roles must have the same width (the same number of columns)."
+
+
+def _vectors(values: np.ndarray) -> np.ndarray:
+    return values if values.ndim == 2 else values[:, None]
+
+
+def _norm(values: np.ndarray, p: float) -> np.ndarray:
+    return np.linalg.norm(_vectors(values), ord=p, axis=1)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    a, b = _vectors(a), _vectors(b)
+    norms = np.maximum(_norm(a, 2), eps) * np.maximum(_norm(b, 2), eps)
+    return (a * b).sum(axis=1) / norms
+
+
+@register(
+    name="contrastive",
+    family=FAMILY,
+    formula="similar: 0.5 D^2; dissimilar: 0.5 max(0, margin - D)^2; D = pred or ||x1 - x2||_p",
+    reference="Hadsell, Chopra & LeCun 2006",
+    params=[
+        Param("margin", float, 1.0, "distance beyond which dissimilar pairs cost nothing", ge=0),
+        Param("similar_label", int, 0, "the target label of a similar pair", ge=0, le=1),
+        Param("p", float, 2.0, "the norm of x1 - x2 when D is computed", gt=0),
+    ],
+    requires=[
+        Requirement(
+            "target",
+            lambda t, params: (t == 0) | (t == 1),
+            "labels in {0, 1}",
+            "with similar_label=0 (default) 0 marks a similar pair and 1 a dissimilar one",
+        ),
+        Requirement("pred", lambda d, params: d >= 0, ">= 0 (a distance)", "give distances"),
+    ],
+    examples=[
+        Example({"pred": [0.5, 0.5], "target": [0, 1]}, (0.125 + 0.125) / 2, HAND),
+        Example(
+            {"x1": [[0.0, 0.0]], "x2": [[3.0, 4.0]], "target": [1]},
+            0.0,
+            "hand-worked: D = 5 beyond the margin",
+        ),
+        Example({"pred": [0.5], "target": [0]}, 0.125, HAND, {"similar_label": 1, "margin": 1}),
+    ],
+    notes="Labels as in the seed formula and Hadsell et al.: 0 = similar pair, 1 = dissimilar; "
+    "similar_label=1 swaps them (the convention of many code bases). D is a pred column of "
+    "ready distances, or the p-norm of x1 - x2 (--col x1=... --col x2=..., no eps). " + WIDTH_NOTE,
+)
+def contrastive(target, pred=None, x1=None, x2=None, *, margin, similar_label, p):
+    """Pulls similar pairs together and pushes dissimilar ones beyond the margin."""
+    if pred is None:
+        if x1 is None or x2 is None:
+            raise InputError(
+                "contrastive needs a distance column (-p) or two embeddings (--col x1, --col x2).",
+                "See 'losscli describe contrastive'.",
+            )
+        pred = _norm(x1 - x2, p)
+    similar = target == similar_label
+    loss = np.where(similar, 0.5 * pred**2, 0.5 * np.maximum(0.0, margin - pred) ** 2)
+    return np.where(np.isnan(target), np.nan, loss)
+
+
+@register(
+    name="cosine",
+    aliases=("cosine_distance",),
+    family=FAMILY,
+    formula="1 - p.t / (max(||p||, eps) max(||t||, eps))",
+    reference="torch.nn.functional.cosine_similarity",
+    params=[Param("eps", float, 1e-8, "floor on each norm", gt=0)],
+    examples=[
+        Example({"pred": [[1.0, 0.0], [1.0, 1.0]], "target": [[0.0, 1.0], [2.0, 2.0]]}, 0.5, HAND)
+    ],
+    notes="In [0, 2]. Keras' CosineSimilarity loss returns -cos (in [-1, 1]) instead. "
+    + WIDTH_NOTE,
+)
+def cosine_distance(pred, target, *, eps):
+    """One minus the cosine similarity of predicted and target vectors."""
+    return 1.0 - _cosine(pred, target, eps)
+
+
+@register(
+    name="cosine_embedding",
+    family=FAMILY,
+    formula="y = 1: 1 - cos(x1, x2); y = -1: max(0, cos(x1, x2) - margin)",
+    reference="torch.nn.CosineEmbeddingLoss",
+    params=[
+        Param("margin", float, 0.0, "cosine below which dissimilar pairs cost nothing", ge=-1, le=1)
+    ],
+    requires=[PLUS_MINUS_ONE],
+    examples=[
+        Example(
+            {"x1": [[1.0, 0.0], [1.0, 0.0]], "x2": [[1.0, 1.0], [1.0, 1.0]], "target": [1, -1]},
+            ((1 - math.sqrt(0.5)) + math.sqrt(0.5)) / 2,
+            HAND,
+        ),
+    ],
+    notes="Roles x1 and x2 (--col x1=... --col x2=...) and a target of 1 (similar) or -1. "
+    + WIDTH_NOTE,
+)
+def cosine_embedding(x1, x2, target, *, margin):
+    """Cosine-based pair loss: similar pairs aligned, dissimilar ones below the margin."""
+    cos = _cosine(x1, x2, 1e-12)
+    return np.where(target == 1, 1.0 - cos, np.maximum(0.0, cos - margin))
+
+
+@register(
+    name="triplet",
+    aliases=("triplet_margin",),
+    family=FAMILY,
+    formula="max(0, D(a, p) - D(a, n) + margin), D(u, v) = ||u - v + eps||_p; "
+    "swap: D(a, n) -> min(D(a, n), D(p, n))",
+    reference="torch.nn.TripletMarginLoss",
+    params=[
+        Param("margin", float, 1.0, "the required gap between negative and positive", ge=0),
+        Param("p", float, 2.0, "the norm", gt=0),
+        Param("eps", float, 1e-6, "added to the difference, as PyTorch does", ge=0),
+        Param("swap", bool, False, "use the closer of anchor and positive to the negative"),
+    ],
+    examples=[
+        Example(
+            {"anchor": [[0.0, 0.0]], "positive": [[3.0, 4.0]], "negative": [[1.0, 0.0]]},
+            5.0,
+            HAND,
+            {"eps": 0},
+        )
+    ],
+    notes="Roles anchor, positive and negative (--col anchor=... etc.). " + WIDTH_NOTE,
+)
+def triplet(anchor, positive, negative, *, margin, p, eps, swap):
+    """The anchor must be closer to the positive than to the negative by the margin."""
+    to_positive = _norm(anchor - positive + eps, p)
+    to_negative = _norm(anchor - negative + eps, p)
+    if swap:
+        to_negative = np.minimum(to_negative, _norm(positive - negative + eps, p))
+    return np.maximum(0.0, to_positive - to_negative + margin)
+
+
+@register(
+    name="margin_ranking",
+    family=FAMILY,
+    formula="max(0, -y (x1 - x2) + margin)",
+    reference="torch.nn.MarginRankingLoss",
+    params=[Param("margin", float, 0.0, "how much the higher-ranked score must lead")],
+    requires=[PLUS_MINUS_ONE],
+    examples=[Example({"x1": [1.0, 1.0], "x2": [0.5, 0.5], "target": [1, -1]}, 0.25, HAND)],
+    notes="Roles x1 and x2 hold one score each per row; target 1 means x1 should rank higher, "
+    "-1 that x2 should.",
+)
+def margin_ranking(x1, x2, target, *, margin):
+    """Pairwise ranking hinge: the preferred score must lead by the margin."""
+    return np.maximum(0.0, -target * (x1 - x2) + margin)
+
+
+@register(
+    name="hinge_embedding",
+    family=FAMILY,
+    formula="y = 1: x; y = -1: max(0, margin - x)",
+    reference="torch.nn.HingeEmbeddingLoss",
+    params=[Param("margin", float, 1.0, "distance beyond which dissimilar pairs cost nothing")],
+    requires=[PLUS_MINUS_ONE],
+    examples=[Example({"pred": [0.3, 0.3], "target": [1, -1]}, (0.3 + 0.7) / 2, HAND)],
+    notes="pred is usually a distance (for example L1) between a pair; target 1 for a similar "
+    "pair and -1 for a dissimilar one. Not the classification hinge (see hinge).",
+)
+def hinge_embedding(pred, target, *, margin):
+    """Distance for similar pairs, hinge on the margin for dissimilar ones."""
+    return np.where(target == 1, pred, np.maximum(0.0, margin - pred))
+
+
+class ClassScatter(Accumulator):
+    """0.5 sum_i w_i ||x_i - c_{y_i}||^2 / sum_i w_i with c the weighted class means, one pass.
+
+    Per class: the weight, and the weighted sums of x - s and ||x - s||^2 around a shift s (the
+    class's first row), so the scatter S2 - |S1|^2 / W loses no digits to a large mean.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shift: np.ndarray | None = None
+        self.seen = np.zeros(0, dtype=bool)
+        self.sums: list[CompensatedSum] = []  # W, S1 (E), S2 per class, stacked per class
+
+    def update(self, values, weight, inputs):
+        x, target = _vectors(inputs["pred"]), inputs["target"]
+        classes = _class_codes(target)
+        self._grow(int(classes.max()) + 1, x.shape[1])
+        assert self.shift is not None
+        new = ~self.seen[classes]
+        first = np.unique(classes[new], return_index=True)
+        self.shift[first[0]] = x[np.flatnonzero(new)[first[1]]]
+        self.seen[first[0]] = True
+        centred = x - self.shift[classes]
+        w = np.ones(len(x)) if weight is None else weight
+        size = len(self.seen)
+        rows = np.column_stack([w, w[:, None] * centred, w * (centred**2).sum(axis=1)])
+        per_class = np.column_stack(
+            [np.bincount(classes, weights=rows[:, j], minlength=size) for j in range(rows.shape[1])]
+        )
+        self.sums[0].add(per_class)
+        self.count(len(x), weight)
+        return None
+
+    def _grow(self, size: int, width: int) -> None:
+        if self.shift is None:
+            self.shift = np.zeros((0, width))
+            self.sums = [CompensatedSum((0, width + 2))]
+        extra = size - len(self.seen)
+        if extra > 0:
+            self.shift = np.pad(self.shift, ((0, extra), (0, 0)))
+            self.seen = np.pad(self.seen, (0, extra))
+            total = self.sums[0]
+            total.total = np.pad(total.total, ((0, extra), (0, 0)))
+            total.compensation = np.pad(total.compensation, ((0, extra), (0, 0)))
+
+    def merge(self, other: Accumulator) -> None:
+        assert isinstance(other, ClassScatter)
+        super().merge(other)
+        if other.shift is None:
+            return
+        self._grow(len(other.seen), other.shift.shape[1])
+        other._grow(len(self.seen), other.shift.shape[1])
+        assert self.shift is not None
+        mine = self.sums[0].value
+        theirs = other.sums[0].value
+        # Move the other's sums to this shift: x - s = (x - s') + (s' - s).
+        delta = np.where(self.seen[:, None], other.shift - self.shift, 0.0)
+        w, s1, s2 = theirs[:, :1], theirs[:, 1:-1], theirs[:, -1]
+        moved = np.column_stack(
+            [
+                w,
+                s1 + w * delta,
+                s2 + 2 * (s1 * delta).sum(axis=1) + w[:, 0] * (delta**2).sum(axis=1),
+            ]
+        )
+        self.shift = np.where(self.seen[:, None], self.shift, other.shift)
+        self.seen |= other.seen
+        total = CompensatedSum(mine.shape)
+        total.add(mine)
+        total.add(moved)
+        self.sums = [total]
+
+    def finalize(self) -> float:
+        if self.shift is None:
+            return math.nan
+        sums = self.sums[0].value[self.seen]
+        w, s1, s2 = sums[:, 0], sums[:, 1:-1], sums[:, -1]
+        scatter = s2 - np.divide((s1**2).sum(axis=1), w, out=np.zeros_like(w), where=w > 0)
+        return float(0.5 * scatter.sum() / w.sum())
+
+
+def _class_codes(target: np.ndarray) -> np.ndarray:
+    bad = ~((target >= 0) & (target == np.floor(target)))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise RowProblem(
+            row,
+            "target",
+            f"holds {target[row]:g}, not a class index 0, 1, 2, ...",
+            "Give the class as a whole number per row",
+        )
+    return target.astype(np.intp)
+
+
+def _center_accumulator(params: Mapping[str, Any]) -> Accumulator:
+    if params.get("centers") is None:
+        return ClassScatter()
+    return WeightedMean(total=False)
+
+
+@register(
+    name="center",
+    aliases=("center_loss",),
+    family=FAMILY,
+    formula="0.5 sum_i w_i ||x_i - c_{y_i}||^2 / sum_i w_i, c_k the weighted mean of class k",
+    reference="Wen et al. 2016 (center loss)",
+    params=[
+        Param(
+            "centers",
+            Path,
+            None,
+            "a file of K rows (one per class) of E numbers; without it, the class means",
+        )
+    ],
+    accumulator=_center_accumulator,
+    examples=[
+        Example(
+            {"pred": [[0.0, 0.0], [2.0, 0.0], [5.0, 5.0]], "target": [0, 0, 1]},
+            0.5 * 2 / 3,
+            "hand-worked: class 0 center (1, 0), class 1 alone",
+        )
+    ],
+    notes="pred holds each row's features (E columns), target its class index. By default the "
+    "centers are the class means of the evaluated data, from per-class sums in one pass, so the "
+    "loss is the within-class scatter of the features (and --per-row has no value: a row's loss "
+    "needs the final centers). centers=FILE reads a model's learned centers instead: row k of the "
+    "file (its numeric columns, or one list column) is the center of class k.",
+)
+def center(pred, target, *, centers):
+    """Half the squared distance of each feature vector to its class center, averaged."""
+    if centers is None:
+        return np.zeros(len(target))
+    x, classes = _vectors(pred), _class_codes(target)
+    table = np.asarray(centers, dtype=float)
+    if table.ndim != 2 or table.shape[1] != x.shape[1]:
+        raise InputError(
+            f"center: the centers file has {table.shape[-1]} numbers per row but pred has "
+            f"{x.shape[1]}.",
+            "Give one row per class with as many numbers as the features.",
+        )
+    outside = np.flatnonzero(classes >= len(table))
+    if outside.size:
+        row = int(outside[0])
+        raise RowProblem(
+            row,
+            "target",
+            f"holds class {classes[row]}, but the centers file has {len(table)} rows",
+            "Row k of the centers file is the center of class k",
+        )
+    return 0.5 * ((x - table[classes]) ** 2).sum(axis=1)

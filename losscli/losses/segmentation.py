@@ -1,0 +1,240 @@
+"""Overlap losses of soft masks: Dice, IoU (Jaccard), Tversky and focal Tversky.
+
+A sample (an image) is a vector row (a list column or a column group of its pixels), or the rows
+sharing a value of role ``sample`` (one row per pixel, in any order, across chunks and files), or,
+with neither, the whole input. Each loss is a function of three sums over a sample's elements,
+TP = sum p t, SP = sum p and ST = sum t, kept per sample in the engine's per-key state: memory
+grows with the number of samples, never with the number of pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.accumulators import Accumulator, CompensatedSum, KeyedSums
+from losscli.losses.registry import Example, Param, Requirement, register
+
+FAMILY = "segmentation"
+HAND = "hand-worked"
+
+Score = Callable[..., np.ndarray]  # (tp, sp, st, **params) -> loss
+
+
+def dice_score(tp, sp, st, *, smooth, **_):
+    return 1.0 - (2.0 * tp + smooth) / (sp + st + smooth)
+
+
+def iou_score(tp, sp, st, *, smooth, **_):
+    return 1.0 - (tp + smooth) / (sp + st - tp + smooth)
+
+
+def tversky_score(tp, sp, st, *, smooth, alpha, beta, **_):
+    return 1.0 - (tp + smooth) / (tp + alpha * (sp - tp) + beta * (st - tp) + smooth)
+
+
+def focal_tversky_score(tp, sp, st, *, gamma, **params):
+    return np.maximum(tversky_score(tp, sp, st, **params), 0.0) ** gamma
+
+
+def _element_sums(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(n, 3): TP, SP, ST of each row's elements."""
+    if pred.ndim == 1:
+        return np.column_stack([pred * target, pred, target])
+    return np.column_stack([(pred * target).sum(axis=1), pred.sum(axis=1), target.sum(axis=1)])
+
+
+class OverlapSums(Accumulator):
+    """TP, SP, ST per sample (aggregate=sample) or pooled over every element (aggregate=global).
+
+    A sample's weight in the mean over samples is the mean weight of its rows; pooled sums count
+    each element with its row's weight.
+    """
+
+    def __init__(self, score: Score, params: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.score = score
+        self.params = dict(params)
+        self.pooled = CompensatedSum((3,))  # global, or the whole input as one sample
+        self.per_key = KeyedSums(3)
+        self.per_row = CompensatedSum((2,))  # vector rows as samples: sum w l, sum w
+        self.kinds: set[str] = set()
+
+    def _loss(self, sums: np.ndarray) -> np.ndarray:
+        return self.score(sums[..., 0], sums[..., 1], sums[..., 2], **self.params)
+
+    def update(self, values, weight, inputs):
+        pred, target, sample = inputs["pred"], inputs["target"], inputs.get("sample")
+        sums = _element_sums(pred, target)
+        w = np.ones(len(sums)) if weight is None else weight
+        self.count(len(sums), weight)
+        if self.params["aggregate"] == "global":
+            self.pooled.add((w[:, None] * sums).sum(axis=0))
+            return None
+        if sample is not None:
+            self.kinds.add("keyed")
+            self.per_key.add(sample, sums, weight)
+            return None
+        if pred.ndim == 1:
+            self.kinds.add("whole")
+            self.pooled.add((w[:, None] * sums).sum(axis=0))
+            return None
+        self.kinds.add("rows")
+        losses = self._loss(sums)
+        self.per_row.add(np.array([(w * losses).sum(), w.sum()]))
+        return losses
+
+    def merge(self, other: Accumulator) -> None:
+        assert isinstance(other, OverlapSums)
+        super().merge(other)
+        self.pooled.merge(other.pooled)
+        self.per_key.merge(other.per_key)
+        self.per_row.merge(other.per_row)
+        self.kinds |= other.kinds
+
+    def finalize(self) -> float:
+        if self.params["aggregate"] == "global" or self.kinds == {"whole"}:
+            return float(self._loss(self.pooled.value))
+        if self.kinds == {"keyed"}:
+            sums, weights, rows = self.per_key.values()
+            sample_weight = weights / rows
+            return float((sample_weight * self._loss(sums)).sum() / sample_weight.sum())
+        weighted, total = self.per_row.value
+        return float(weighted / total)
+
+
+def _overlap(score: Score) -> Callable[[Mapping[str, Any]], Accumulator]:
+    return lambda params: OverlapSums(score, params)
+
+
+MASK_CHECKS = [
+    Requirement(
+        "pred",
+        lambda v, params: (v >= 0) & (v <= 1),
+        "in [0, 1] (soft mask probabilities)",
+        "apply a sigmoid or softmax to logits first",
+    ),
+    Requirement(
+        "target",
+        lambda v, params: (v >= 0) & (v <= 1),
+        "in [0, 1] (a mask)",
+        "masks hold 0 and 1 (or soft values between)",
+    ),
+]
+SMOOTH = Param("smooth", float, 1e-6, "added to numerator and denominator", ge=0)
+AGGREGATE = Param(
+    "aggregate",
+    str,
+    "sample",
+    "sample: mean of per-sample losses; global: one loss over all elements pooled",
+    choices=("sample", "global"),
+)
+ALPHA = Param("alpha", float, 0.5, "weight of false positives", ge=0)
+BETA = Param("beta", float, 0.5, "weight of false negatives", ge=0)
+LAYOUT_NOTE = (
+    "A sample is a vector row (pixels as a list column or a column group), or every row sharing "
+    "a value of role sample (--col sample=COLUMN: one row per pixel, in any order, across "
+    "chunks and files), or the whole input when there is neither. aggregate=sample averages "
+    "per-sample losses (a sample weighs the mean weight of its rows); aggregate=global pools "
+    "every element first. Libraries differ here: segmentation_models_pytorch and MONAI pool over "
+    "the batch or average per image and channel depending on options. --per-row writes a value "
+    "only for vector rows."
+)
+TWO_IMAGES: dict[str, Any] = {
+    "pred": [[1.0, 1.0, 0.0, 0.0], [0.5, 0.5, 0.5, 0.5]],
+    "target": [[1, 0, 0, 0]] * 2,
+}
+
+
+@register(
+    name="dice",
+    aliases=("dice_loss", "soft_dice"),
+    family=FAMILY,
+    formula="1 - (2 sum(p t) + smooth) / (sum p + sum t + smooth) per sample",
+    reference="soft Dice loss (Milletari et al. 2016)",
+    params=[SMOOTH, AGGREGATE],
+    accumulator=_overlap(dice_score),
+    requires=MASK_CHECKS,
+    examples=[
+        Example(TWO_IMAGES, ((1 - 2 / 3) + (1 - 1 / 3)) / 2, HAND, {"smooth": 0}),
+        Example(
+            {"pred": [1, 1, 0, 0.5, 0.5], "target": [1, 0, 0, 1, 0], "sample": [0, 0, 0, 1, 1]},
+            ((1 - 2 / 3) + (1 - 1 / 2)) / 2,
+            "hand-worked: one row per pixel, two samples",
+            {"smooth": 0},
+        ),
+    ],
+    notes=LAYOUT_NOTE,
+)
+def dice(pred, target, sample=None, *, smooth, aggregate):
+    """One minus the soft Dice coefficient (F1 of the overlap) of predicted and true masks."""
+    return dice_score(*_element_sums(pred, target).T, smooth=smooth)
+
+
+@register(
+    name="iou",
+    aliases=("jaccard",),
+    family=FAMILY,
+    formula="1 - (sum(p t) + smooth) / (sum p + sum t - sum(p t) + smooth) per sample",
+    reference="soft Jaccard loss",
+    params=[SMOOTH, AGGREGATE],
+    accumulator=_overlap(iou_score),
+    requires=MASK_CHECKS,
+    examples=[Example(TWO_IMAGES, ((1 - 1 / 2) + (1 - 1 / 5)) / 2, HAND, {"smooth": 0})],
+    notes=LAYOUT_NOTE,
+)
+def iou(pred, target, sample=None, *, smooth, aggregate):
+    """One minus the soft intersection over union of predicted and true masks."""
+    return iou_score(*_element_sums(pred, target).T, smooth=smooth)
+
+
+@register(
+    name="tversky",
+    family=FAMILY,
+    formula="1 - (TP + smooth) / (TP + alpha FP + beta FN + smooth), TP = sum p t, "
+    "FP = sum p (1 - t), FN = sum (1 - p) t",
+    reference="Salehi et al. 2017",
+    params=[ALPHA, BETA, SMOOTH, AGGREGATE],
+    accumulator=_overlap(tversky_score),
+    requires=MASK_CHECKS,
+    examples=[
+        Example(TWO_IMAGES, ((1 - 2 / 3) + (1 - 1 / 3)) / 2, HAND, {"smooth": 0}),
+    ],
+    notes="alpha = beta = 0.5 is Dice; alpha = beta = 1 is IoU. " + LAYOUT_NOTE,
+)
+def tversky(pred, target, sample=None, *, alpha, beta, smooth, aggregate):
+    """Dice generalised with separate weights on false positives and false negatives."""
+    return tversky_score(*_element_sums(pred, target).T, smooth=smooth, alpha=alpha, beta=beta)
+
+
+@register(
+    name="focal_tversky",
+    family=FAMILY,
+    formula="tversky^gamma per sample",
+    reference="Abraham & Khan 2019",
+    params=[
+        ALPHA,
+        BETA,
+        Param("gamma", float, 0.75, "exponent on each sample's Tversky loss", gt=0),
+        SMOOTH,
+        AGGREGATE,
+    ],
+    accumulator=_overlap(focal_tversky_score),
+    requires=MASK_CHECKS,
+    examples=[
+        Example(
+            TWO_IMAGES,
+            ((1 - 2 / 3) ** 0.75 + (1 - 1 / 3) ** 0.75) / 2,
+            HAND,
+            {"smooth": 0},
+        ),
+    ],
+    notes="The paper writes the exponent as 1/gamma with gamma = 4/3; here gamma is the exponent "
+    "itself (0.75). " + LAYOUT_NOTE,
+)
+def focal_tversky(pred, target, sample=None, *, alpha, beta, gamma, smooth, aggregate):
+    """Tversky loss raised to gamma, to focus on hard samples."""
+    sums = _element_sums(pred, target).T
+    return focal_tversky_score(*sums, smooth=smooth, alpha=alpha, beta=beta, gamma=gamma)
