@@ -3,10 +3,14 @@
     python3 benchmarks/run.py                 # 10 M rows, CSV and Parquet, 5 alternating runs
     python3 benchmarks/run.py --rows 1000000 --runs 3
     python3 benchmarks/run.py --losses bce,ce --runs 3
+    python3 benchmarks/run.py --losses dice --runs 3
 
 Losses: huber, mse and five (mse, mae, huber, log_cosh, smooth_l1 in one run) on a regression file
 of --rows rows; bce on --rows probabilities (a few exactly 0 or 1, so the -100 log clamp counts)
-with 0/1 labels; ce on a tenth of --rows rows of ten logits (logit_0 .. logit_9) and a class label.
+with 0/1 labels; ce on a tenth of --rows rows of ten logits (logit_0 .. logit_9) and a class label;
+dice (Parquet only, whatever --rows says) on 1,000 images of 256x256 pixels, one row per pixel
+(image, pred, target), each image's rows together but the images in a shuffled order and a few of
+them split across row groups.
 
 Generates the data once under benchmarks/data/ (seeded), checks that every tool computes the same
 value (1e-9 relative) before timing, then runs each command in turn (losscli, duckdb, polars, ...)
@@ -67,12 +71,34 @@ CE_POLARS = (
     "picked = pl.coalesce(pl.when(pl.col('label') == k).then(c) for k, c in enumerate(logits)); "
     "expr = (m + pl.sum_horizontal((c - m).exp() for c in logits).log() - picked).mean()"
 )
-# Which generated file each loss reads, and the columns losscli is told to use.
-DATASET = {"huber": "reg", "mse": "reg", "five": "reg", "bce": "bce", "ce": "ce"}
-COLUMNS = {"bce": ["-p", "prob", "-t", "label"], "ce": ["-p", "logit_*", "-t", "label"]}
+IMAGES = 1_000
+SIDE = 256
+PIXELS = SIDE * SIDE
+# Mean over images of 1 - (2 TP + smooth) / (SP + ST + smooth), losscli's default smooth 1e-6; the
+# per-image sums (DICE_FROM around the file, DICE_POLARS_BY on the scan) are taken in float64.
+DICE_SQL = "avg(1 - (2 * tp + 1e-6) / (sp + st + 1e-6))"
+DICE_FROM = (
+    "(SELECT image, sum(pred::DOUBLE * target) AS tp, sum(pred::DOUBLE) AS sp, "
+    "sum(target::DOUBLE) AS st FROM {} GROUP BY image)"
+)
+DICE_POLARS = (
+    "p = pl.col('pred').cast(pl.Float64); t = pl.col('target').cast(pl.Float64); "
+    "expr = (1 - (2 * pl.col('tp') + 1e-6) / (pl.col('sp') + pl.col('st') + 1e-6)).mean()"
+)
+DICE_POLARS_BY = ".group_by('image').agg(tp=(p * t).sum(), sp=p.sum(), st=t.sum())"
+# Which generated file each loss reads, in which formats, and the columns losscli is told to use.
+DATASET = {"huber": "reg", "mse": "reg", "five": "reg", "bce": "bce", "ce": "ce", "dice": "dice"}
+FORMATS = {"dice": ("parquet",)}
+COLUMNS = {
+    "bce": ["-p", "prob", "-t", "label"],
+    "ce": ["-p", "logit_*", "-t", "label"],
+    "dice": ["-p", "pred", "-t", "target", "--col", "sample=image"],
+}
 
 
 def rows_of(dataset: str, rows: int) -> int:
+    if dataset == "dice":
+        return IMAGES * PIXELS
     return rows // CLASSES if dataset == "ce" else rows
 
 
@@ -95,7 +121,8 @@ def columns_of(dataset: str, rng, n: int) -> dict[str, object]:
 
 def make_data(rows: int, dataset: str = "reg") -> dict[str, Path]:
     rows = rows_of(dataset, rows)
-    paths = {fmt: DATA / f"{dataset}_{rows}.{fmt}" for fmt in ("csv", "parquet")}
+    formats = FORMATS.get(dataset, ("csv", "parquet"))
+    paths = {fmt: DATA / f"{dataset}_{rows}.{fmt}" for fmt in formats}
     if all(path.exists() for path in paths.values()):
         return paths
     # Write in a fresh process: the peak RSS wait4 reports for a child is never below its parent's
@@ -120,6 +147,9 @@ def write_data(paths: dict[str, Path], rows: int, dataset: str) -> None:
 
     DATA.mkdir(exist_ok=True)
     rng = np.random.default_rng(0)
+    if dataset == "dice":
+        write_masks(paths["parquet"], rng)
+        return
     writer_csv = writer_pq = None
     step = 1_000_000
     for start in range(0, rows, step):
@@ -134,16 +164,78 @@ def write_data(paths: dict[str, Path], rows: int, dataset: str) -> None:
     writer_pq.close()
 
 
+def write_masks(path: Path, rng) -> None:
+    """IMAGES images in a shuffled order, a batch of images at a time (bounded memory); a few
+    batches are written in two pieces cut inside one image, whose pixels then span two row groups.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunk, split = 10, 20  # images per batch; every split-th batch cut inside an image
+    schema = pa.schema([("image", pa.int32()), ("pred", pa.float32()), ("target", pa.uint8())])
+    order = rng.permutation(IMAGES).astype(np.int32)
+    with pq.ParquetWriter(path, schema) as writer:
+        for number, start in enumerate(range(0, IMAGES, chunk)):
+            ids = order[start : start + chunk]
+            pred, target = masks(rng, len(ids))
+            table = pa.table(
+                [pa.array(np.repeat(ids, PIXELS)), pa.array(pred), pa.array(target)],
+                schema=schema,
+            )
+            if number % split == 0:
+                cut = int(rng.integers(len(ids))) * PIXELS + int(rng.integers(1, PIXELS))
+                writer.write_table(table.slice(0, cut))
+                table = table.slice(cut)
+            writer.write_table(table)
+
+
+def masks(rng, n: int):
+    """n blobs (a circle with a wavy edge; about 2% of images empty) and soft predictions of them
+    from a shifted, resized blob with a blurred edge and pixel noise, flattened row by row."""
+    import numpy as np
+
+    y, x = np.mgrid[0:SIDE, 0:SIDE].astype(np.float64)
+
+    def blob(cx, cy, radius, lobes, wave, phase):
+        dx, dy = x - cx[:, None, None], y - cy[:, None, None]
+        angle = np.arctan2(dy, dx)
+        edge = radius[:, None, None] * (1 + wave[:, None, None] * np.sin(lobes * angle + phase))
+        return edge - np.hypot(dx, dy)  # > 0 inside, in pixels
+
+    cx, cy = rng.uniform(64, SIDE - 64, (2, n))
+    radius = rng.uniform(8, 60, n) * (rng.random(n) > 0.02)
+    lobes = rng.integers(2, 6, n)[:, None, None]
+    wave, phase = rng.uniform(0, 0.3, n), rng.uniform(0, 2 * np.pi, n)[:, None, None]
+    target = blob(cx, cy, radius, lobes, wave, phase) > 0
+    shift = rng.normal(0, 3, (2, n))
+    inside = blob(
+        cx + shift[0], cy + shift[1], radius * rng.uniform(0.85, 1.15, n), lobes, wave, phase
+    )
+    logit = np.clip(
+        inside / rng.uniform(1, 4, n)[:, None, None] + rng.normal(0, 1, inside.shape), -30, 30
+    )
+    pred = (1 / (1 + np.exp(-logit))).astype(np.float32)
+    return pred.reshape(-1), target.astype(np.uint8).reshape(-1)
+
+
 def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
     python = sys.executable
     reader = "read_csv" if fmt == "csv" else "read_parquet"
     scan = "scan_csv" if fmt == "csv" else "scan_parquet"
-    sql = {"huber": HUBER_SQL, "mse": MSE_SQL, "bce": BCE_SQL, "ce": CE_SQL}.get(loss)
+    sql = {
+        "huber": HUBER_SQL,
+        "mse": MSE_SQL,
+        "bce": BCE_SQL,
+        "ce": CE_SQL,
+        "dice": DICE_SQL,
+    }.get(loss)
     expression = {
         "huber": HUBER_POLARS,
         "mse": MSE_POLARS,
         "bce": BCE_POLARS,
         "ce": CE_POLARS,
+        "dice": DICE_POLARS,
     }.get(loss)
     found = {
         "losscli": [
@@ -162,19 +254,20 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
     }
     if sql and _has("duckdb"):
         source = f"{reader}('{path}')"
-        if loss == "ce":
-            source = CE_FROM.format(source)
+        if loss in ("ce", "dice"):
+            source = (CE_FROM if loss == "ce" else DICE_FROM).format(source)
         found["duckdb"] = [
             python,
             "-c",
             f'import duckdb; print(duckdb.sql("SELECT {sql} FROM {source}").fetchall()[0][0])',
         ]
     if expression and _has("polars"):
+        by = DICE_POLARS_BY if loss == "dice" else ""
         found["polars"] = [
             python,
             "-c",
             f"import polars as pl; {expression}; "
-            f"print(pl.{scan}('{path}').select(expr).collect().item())",
+            f"print(pl.{scan}('{path}'){by}.select(expr).collect().item())",
         ]
     return found
 
@@ -204,7 +297,9 @@ def value_of(tool: str, output: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="ce reads a tenth of them")
+    parser.add_argument(
+        "--rows", type=int, default=10_000_000, help="ce reads a tenth of them; dice is fixed"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--formats", default="csv,parquet")
     parser.add_argument("--losses", default=",".join(DATASET), help=", ".join(DATASET))
@@ -220,6 +315,8 @@ def main() -> None:
     )
     for fmt in args.formats.split(","):
         for loss in losses:
+            if fmt not in paths[loss]:
+                continue
             rows = rows_of(DATASET[loss], args.rows)
             table = commands(paths[loss][fmt], fmt, loss)
             values = {tool: value_of(tool, measure(cmd)[2]) for tool, cmd in table.items()}

@@ -157,7 +157,7 @@ def _with_files_read(request: LossRequest) -> LossRequest:
     }
     if not files:
         return request
-    loaded = {name: read_matrix(path, f"{request.label} ({name}=)") for name, path in files.items()}
+    loaded = {name: read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
     return replace(request, params={**request.params, **loaded})
 
 

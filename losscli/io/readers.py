@@ -424,7 +424,10 @@ def read_matrix(path: str, what: str) -> Any:
     from losscli.io.chunks import to_numbers
     from losscli.io.sources import expand_inputs
 
-    reader = TableReader(expand_inputs([path], None)[0])
+    try:
+        reader = TableReader(expand_inputs([path], None)[0])
+    except InputError as error:
+        raise InputError(f"{what}: {error.message}", error.hint) from None
     try:
         names = list(reader.names)
         parts = [

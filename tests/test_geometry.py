@@ -1,0 +1,255 @@
+"""Masks, boxes, embeddings and face margins end to end: layouts, per-sample state and errors.
+
+Reference values are in ``test_losses.py`` (from ``tests/reference/geometry.json``); these tests
+cover how the inputs reach the losses: a mask as one row per pixel (any order, any chunking, several
+files, string ids) equals the same mask as one row per image, the per-sample state grows with the
+samples only, boxes in every format and layout, width checks, centers from the data or a file.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import losscli
+from losscli.engine.accumulators import KeyedSums
+from losscli.errors import DomainError, InputError
+from losscli.losses import build_request
+from tests.conftest import close, evaluate_arrays
+from tests.test_cli import assert_user_error, results_of, run
+
+MASK_LOSSES = [
+    "dice",
+    "iou",
+    "tversky:alpha=0.3,beta=0.7",
+    "focal_tversky",
+    "dice:aggregate=global",
+    "dice:smooth=1",
+]
+
+
+def masks(seed: int, images: int, pixels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    target = (rng.uniform(size=(images, pixels)) < rng.uniform(0.05, 0.6, (images, 1))) * 1.0
+    pred = np.clip(target * 0.7 + rng.uniform(0, 0.5, (images, pixels)), 0, 1)
+    weight = np.repeat(rng.uniform(0.5, 2.0, images), 1)
+    return pred, target, weight
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    images=st.integers(1, 12),
+    pixels=st.integers(1, 30),
+    chunk_rows=st.integers(1, 200),
+    weighted=st.booleans(),
+)
+def test_one_row_per_pixel_equals_one_row_per_image(seed, images, pixels, chunk_rows, weighted):
+    pred, target, weight = masks(seed, images, pixels)
+    by_image = losscli.evaluate(
+        {"pred": pred, "target": target, "w": weight},
+        MASK_LOSSES,
+        "pred",
+        "target",
+        "w" if weighted else None,
+    )
+    order = np.random.default_rng(seed + 1).permutation(images * pixels)
+    ids = np.char.add("scan-", np.repeat(np.arange(images), pixels).astype(str))
+    pixels_table = {
+        "pred": pred.reshape(-1)[order],
+        "target": target.reshape(-1)[order],
+        "w": np.repeat(weight, pixels)[order],
+        "image": ids[order],
+    }
+    by_pixel = losscli.evaluate(
+        pixels_table,
+        MASK_LOSSES,
+        "pred",
+        "target",
+        "w" if weighted else None,
+        columns={"sample": "image"},
+        chunk_rows=chunk_rows,
+    )
+    for image_row, pixel_row in zip(by_image.results, by_pixel.results, strict=True):
+        assert close(pixel_row.value, image_row.value, 1e-12), image_row.label
+
+
+def test_pixels_of_one_image_may_span_several_files(tmp_path, capsys):
+    pred, target, _ = masks(5, 4, 50)
+    rows = pa.table(
+        {
+            "image": np.repeat(np.arange(4), 50),
+            "pred": pred.reshape(-1),
+            "target": target.reshape(-1),
+        }
+    )
+    # Three files cut across images, read as one table (natural order of the names).
+    for index, (start, stop) in enumerate([(0, 70), (70, 130), (130, 200)]):
+        pq.write_table(rows.slice(start, stop - start), tmp_path / f"part{index}.parquet")
+    found = results_of(run(capsys, "eval", "-l", "dice", "--col", "sample=image", tmp_path))
+    expected = evaluate_arrays("dice", {"pred": pred, "target": target})
+    assert close(found["dice"]["value"], expected, 1e-12)
+
+
+def test_per_sample_state_grows_with_samples_not_pixels():
+    request = build_request("dice", {})
+    state = request.definition.accumulator(request.params)
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # 20 chunks of 10,000 pixels over the same 7 samples
+        inputs = {
+            "pred": rng.uniform(size=10_000),
+            "target": (rng.uniform(size=10_000) < 0.3) * 1.0,
+            "sample": rng.integers(0, 7, 10_000).astype(float),
+        }
+        state.update(np.zeros(10_000), None, inputs)
+    assert isinstance(state.per_key, KeyedSums) and state.per_key.size == 7
+    assert state.per_key.sums.total.shape == (7, 3)
+
+
+def test_the_whole_input_is_one_sample_without_a_sample_role():
+    pred, target = np.array([1.0, 1, 0, 0.5]), np.array([1.0, 0, 0, 1])
+    expected = 1 - (2 * 1.5 + 1e-6) / (2.5 + 2 + 1e-6)
+    assert close(evaluate_arrays("dice", {"pred": pred, "target": target}), expected, 1e-15)
+
+
+def test_mask_values_outside_zero_one_are_an_error():
+    with pytest.raises(DomainError, match="sigmoid"):
+        evaluate_arrays("dice", {"pred": [[0.2, 1.4]], "target": [[0, 1]]})
+
+
+# -- boxes -------------------------------------------------------------------------------------
+
+BOXES_XYXY = np.array([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 4.0, 3.0], [5.0, 5.0, 6.0, 8.0]])
+TRUTH_XYXY = np.array([[1.0, 1.0, 3.0, 3.0], [1.0, 1.0, 4.0, 3.0], [0.0, 0.0, 1.0, 1.0]])
+
+
+def as_format(boxes: np.ndarray, format: str) -> np.ndarray:
+    x1, y1, x2, y2 = boxes.T
+    if format == "xywh":
+        return np.column_stack([x1, y1, x2 - x1, y2 - y1])
+    if format == "cxcywh":
+        return np.column_stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
+    return boxes
+
+
+@pytest.mark.parametrize("loss", ["box_iou", "giou", "diou", "ciou"])
+@pytest.mark.parametrize("format", ["xywh", "cxcywh"])
+def test_box_formats_give_the_same_loss(loss, format):
+    expected = evaluate_arrays(loss, {"pred": BOXES_XYXY, "target": TRUTH_XYXY})
+    given_boxes = {"pred": as_format(BOXES_XYXY, format), "target": as_format(TRUTH_XYXY, format)}
+    assert close(evaluate_arrays(loss, given_boxes, {"format": format}), expected, 1e-12)
+
+
+def test_boxes_as_four_columns_or_a_list_column(tmp_path, capsys):
+    columns = {f"p_{name}": BOXES_XYXY[:, i] for i, name in enumerate(["x1", "y1", "x2", "y2"])}
+    columns |= {f"t_{name}": TRUTH_XYXY[:, i] for i, name in enumerate(["x1", "y1", "x2", "y2"])}
+    pa_csv.write_csv(pa.table(columns), tmp_path / "boxes.csv")
+    # t_* expands in natural order (t_x1, t_x2, t_y1, t_y2): not corners, and the error says so.
+    shuffled = run(capsys, "eval", "-l", "giou", "-p", "p_x1,p_y1,p_x2,p_y2", "-t", "t_*",
+                   tmp_path / "boxes.csv")  # fmt: skip
+    assert_user_error(shuffled, "degenerate or inverted box")
+    listed = results_of(
+        run(capsys, "eval", "-l", "giou", "-p", "p_x1,p_y1,p_x2,p_y2", "-t", "t_x1,t_y1,t_x2,t_y2",
+            tmp_path / "boxes.csv")
+    )  # fmt: skip
+    expected = evaluate_arrays("giou", {"pred": BOXES_XYXY, "target": TRUTH_XYXY})
+    assert close(listed["giou"]["value"], expected, 1e-12)
+    list_column = pa.FixedSizeListArray.from_arrays(pa.array(BOXES_XYXY.reshape(-1)), 4)
+    truth_column = pa.FixedSizeListArray.from_arrays(pa.array(TRUTH_XYXY.reshape(-1)), 4)
+    pq.write_table(pa.table({"box": list_column, "gt": truth_column}), tmp_path / "boxes.parquet")
+    found = results_of(run(capsys, "eval", "-l", "giou", "-p", "box", tmp_path / "boxes.parquet"))
+    assert close(found["giou"]["value"], expected, 1e-12)
+
+
+def test_an_inverted_box_is_an_error_naming_its_row(tmp_path, capsys):
+    data = tmp_path / "boxes.csv"
+    data.write_text("x1,y1,x2,y2,a,b,c,d\n0,0,2,2,0,0,2,2\n3,0,1,2,0,0,2,2\n")
+    outcome = run(capsys, "eval", "-l", "ciou", "-p", "x1,y1,x2,y2", "-t", "a,b,c,d", data)
+    assert_user_error(outcome, "column 'x1'", "degenerate or inverted box (3, 0, 1, 2)", "row 2")
+
+
+def test_boxes_need_four_numbers():
+    with pytest.raises(InputError, match="4 numbers per row"):
+        evaluate_arrays("giou", {"pred": [[0, 0, 1]], "target": [[0, 0, 1]]})
+
+
+# -- embeddings --------------------------------------------------------------------------------
+
+
+def test_embedding_roles_of_different_widths_are_an_error():
+    rng = np.random.default_rng(0)
+    inputs = {"anchor": rng.normal(size=(4, 8)), "positive": rng.normal(size=(4, 8))}
+    inputs["negative"] = rng.normal(size=(4, 6))
+    with pytest.raises(InputError, match="differ in width"):
+        evaluate_arrays("triplet", inputs)
+
+
+def test_contrastive_takes_a_distance_or_two_embeddings_and_either_label_convention():
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.normal(size=(10, 5)), rng.normal(size=(10, 5))
+    label = rng.integers(0, 2, 10)
+    distance = np.linalg.norm(x1 - x2, axis=1)
+    from_pairs = evaluate_arrays("contrastive", {"x1": x1, "x2": x2, "target": label})
+    from_distance = evaluate_arrays("contrastive", {"pred": distance, "target": label})
+    assert close(from_pairs, from_distance, 1e-12)
+    flipped = evaluate_arrays(
+        "contrastive", {"pred": distance, "target": 1 - label}, {"similar_label": 1}
+    )
+    assert close(flipped, from_distance, 1e-15)
+    with pytest.raises(InputError, match="distance column"):
+        losscli.evaluate({"y": label}, "contrastive", target="y")
+
+
+def test_center_from_the_data_and_from_a_centers_file(tmp_path):
+    rng = np.random.default_rng(2)
+    features, classes = rng.normal(size=(60, 3)) + 100.0, rng.integers(0, 4, 60)
+    means = np.array([features[classes == k].mean(axis=0) for k in range(4)])
+    expected = 0.5 * ((features - means[classes]) ** 2).sum(axis=1).mean()
+    assert close(evaluate_arrays("center", {"pred": features, "target": classes}), expected, 1e-10)
+    centers = tmp_path / "centers.csv"
+    centers.write_text(
+        "a,b,c\n" + "\n".join(",".join(repr(float(v)) for v in row) for row in means) + "\n"
+    )
+    from_file = evaluate_arrays(
+        "center", {"pred": features, "target": classes}, {"centers": str(centers)}
+    )
+    assert close(from_file, expected, 1e-10)
+    with pytest.raises(InputError, match="centers file has 4 rows"):
+        evaluate_arrays(
+            "center", {"pred": features[:2], "target": [0, 7]}, {"centers": str(centers)}
+        )
+
+
+def test_center_file_that_cannot_be_read_is_an_input_error(tmp_path, capsys):
+    data = tmp_path / "f.csv"
+    data.write_text("f1,f2,label\n1,2,0\n")
+    outcome = run(
+        capsys, "eval", "-l", f"center:centers={tmp_path / 'nope.csv'}", "-p", "f1,f2", data
+    )
+    assert_user_error(outcome, "nope.csv")
+
+
+# -- face margins ------------------------------------------------------------------------------
+
+
+def test_cosines_outside_minus_one_one_are_an_error():
+    with pytest.raises(DomainError, match=r"cosine similarities in \[-1, 1\]"):
+        evaluate_arrays("arcface", {"pred": [[0.5, 1.5]], "target": [0]})
+
+
+def test_face_margins_reduce_to_normface_without_a_margin():
+    rng = np.random.default_rng(3)
+    cosines, labels = np.tanh(rng.normal(size=(20, 6))), rng.integers(0, 6, 20)
+    inputs = {"pred": cosines, "target": labels}
+    plain = evaluate_arrays("normface", inputs, {"s": 10})
+    for loss in ("cosface", "arcface"):
+        assert close(evaluate_arrays(loss, inputs, {"s": 10, "m": 0}), plain, 1e-12), loss
+    assert close(evaluate_arrays("sphereface", inputs, {"s": 10, "m": 1}), plain, 1e-12)
+    assert math.isfinite(evaluate_arrays("arcface", inputs))
