@@ -67,6 +67,39 @@ def churn(rng: np.random.Generator, rows: int = 400) -> pa.Table:
     )
 
 
+def lesion_masks(rng: np.random.Generator, images: int = 20, side: int = 32) -> pa.Table:
+    """A segmentation model's soft masks, one row per pixel: scan, pixel, prob, lesion."""
+    yy, xx = np.mgrid[0:side, 0:side]
+    rows = []
+    for scan in range(images):
+        cy, cx, radius = *rng.uniform(8, side - 8, 2), rng.uniform(3, 8)
+        lesion = ((yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2).astype(np.int64)
+        score = 3.0 * (lesion - 0.5) + rng.normal(0, 1.2, lesion.shape)
+        rows.append((np.full(side * side, f"scan{scan:02d}"), 1 / (1 + np.exp(-score)), lesion))
+    order = rng.permutation(images * side * side)  # pixels arrive in any order
+    return pa.table(
+        {
+            "scan": np.concatenate([r[0] for r in rows])[order],
+            "prob": np.round(np.concatenate([r[1].reshape(-1) for r in rows]), 4)[order],
+            "lesion": np.concatenate([r[2].reshape(-1) for r in rows])[order],
+        }
+    )
+
+
+def detections(rng: np.random.Generator, rows: int = 60) -> pa.Table:
+    """Predicted and true boxes (x1, y1, x2, y2 in pixels) of a detector."""
+    x1, y1 = rng.uniform(0, 400, rows), rng.uniform(0, 300, rows)
+    w, h = rng.uniform(20, 120, rows), rng.uniform(20, 120, rows)
+    jitter = rng.normal(0, 6, (rows, 4))
+    truth = np.column_stack([x1, y1, x1 + w, y1 + h])
+    guess = truth + jitter
+    guess[:, 2:] = np.maximum(guess[:, 2:], guess[:, :2] + 1)
+    names = ["x1", "y1", "x2", "y2"]
+    columns = {f"pred_{n}": np.round(guess[:, i], 1) for i, n in enumerate(names)}
+    columns.update({f"true_{n}": np.round(truth[:, i], 1) for i, n in enumerate(names)})
+    return pa.table(columns)
+
+
 def main() -> None:
     rng = np.random.default_rng(20261121)
     houses = house_prices(rng)
@@ -77,6 +110,8 @@ def main() -> None:
     pa_csv.write_csv(images, HERE / "image_classes.csv")
     pq.write_table(as_list_column(images), HERE / "image_classes.parquet")
     pa_csv.write_csv(churn(rng), HERE / "churn.csv")
+    pq.write_table(lesion_masks(rng), HERE / "lesion_masks.parquet")
+    pa_csv.write_csv(detections(rng), HERE / "detections.csv")
 
 
 if __name__ == "__main__":
