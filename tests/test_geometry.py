@@ -253,3 +253,14 @@ def test_face_margins_reduce_to_normface_without_a_margin():
         assert close(evaluate_arrays(loss, inputs, {"s": 10, "m": 0}), plain, 1e-12), loss
     assert close(evaluate_arrays("sphereface", inputs, {"s": 10, "m": 1}), plain, 1e-12)
     assert math.isfinite(evaluate_arrays("arcface", inputs))
+
+
+def test_per_row_file_keeps_an_empty_column_for_per_sample_losses(tmp_path, capsys):
+    # Per-pixel dice has no value per row (it needs the whole sample): an empty column, not none.
+    out = tmp_path / "rows.csv"
+    args = ["-l", "dice,mse", "-p", "prob", "-t", "lesion", "--col", "sample=scan"]
+    outcome = run(capsys, "eval", *args, "--per-row", out, "sample_data/lesion_masks.parquet")
+    assert outcome.code == 0, outcome
+    table = pa_csv.read_csv(out)
+    assert table.column_names == ["dice", "mse"] and table.num_rows == 20480
+    assert table.column("dice").null_count == 20480 and table.column("mse").null_count == 0

@@ -47,8 +47,12 @@ class PerRowWriter:
             columns[self.id_column] = chunk.ids
         for label in self.labels:
             values = per_row.get(label)
-            if values is not None:
-                columns[label] = _full_length(values, chunk.kept, chunk.size)
+            # A loss without per-row values (r2, per-pixel dice) keeps an empty column.
+            columns[label] = (
+                pa.nulls(chunk.size, pa.float64())
+                if values is None
+                else _full_length(values, chunk.kept, chunk.size)
+            )
         table = pa.table(columns)
         if self.writer is None:
             self.writer = self._open(table.schema)
