@@ -108,7 +108,7 @@ def test_per_sample_state_grows_with_samples_not_pixels():
             "target": (rng.uniform(size=10_000) < 0.3) * 1.0,
             "sample": rng.integers(0, 7, 10_000).astype(float),
         }
-        state.update(np.zeros(10_000), None, inputs)
+        state.update(request.definition.compute(inputs, request.params), None, inputs)
     assert isinstance(state.per_key, KeyedSums) and state.per_key.size == 7
     assert state.per_key.sums.total.shape == (7, 3)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -232,20 +232,22 @@ class KeyedSums:
     def size(self) -> int:
         return len(self.rows)
 
-    def add(self, keys: np.ndarray, values: np.ndarray, weight: np.ndarray | None) -> None:
-        """Fold rows: ``keys`` (n,) codes, ``values`` (n, width), ``weight`` (n,) or None."""
+    def add(
+        self, keys: np.ndarray, columns: Sequence[np.ndarray], weight: np.ndarray | None
+    ) -> None:
+        """Fold rows: ``keys`` (n,) codes, ``width`` columns of (n,) values, ``weight`` or None."""
         codes = keys.astype(np.intp)
         if not len(codes):
             return
         self._grow(int(codes.max()) + 1)
         size = self.size
-        sums = np.column_stack(
-            [np.bincount(codes, weights=values[:, j], minlength=size) for j in range(self.width)]
-        )
+        sums = np.empty((size, self.width))
+        for j, column in enumerate(columns):
+            sums[:, j] = np.bincount(codes, weights=column, minlength=size)
         self.sums.add(sums)
-        w = np.ones(len(codes)) if weight is None else weight
-        self.weights.add(np.bincount(codes, weights=w, minlength=size))
-        self.rows += np.bincount(codes, minlength=size)
+        rows = np.bincount(codes, minlength=size)
+        self.rows += rows
+        self.weights.add(rows * 1.0 if weight is None else np.bincount(codes, weight, size))
 
     def merge(self, other: KeyedSums) -> None:
         self._grow(other.size)

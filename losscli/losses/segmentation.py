@@ -4,7 +4,8 @@ A sample (an image) is a vector row (a list column or a column group of its pixe
 sharing a value of role ``sample`` (one row per pixel, in any order, across chunks and files), or,
 with neither, the whole input. Each loss is a function of three sums over a sample's elements,
 TP = sum p t, SP = sum p and ST = sum t, kept per sample in the engine's per-key state: memory
-grows with the number of samples, never with the number of pixels.
+grows with the number of samples, never with the number of pixels. The registered functions
+return each row's three sums; ``OverlapSums`` turns them into losses.
 """
 
 from __future__ import annotations
@@ -39,18 +40,25 @@ def focal_tversky_score(tp, sp, st, *, gamma, **params):
     return np.maximum(tversky_score(tp, sp, st, **params), 0.0) ** gamma
 
 
-def _element_sums(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(n, 3): TP, SP, ST of each row's elements."""
+def _element_sums(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...]:
+    """TP, SP, ST of each row's elements: three (n,) arrays."""
     if pred.ndim == 1:
-        return np.column_stack([pred * target, pred, target])
-    return np.column_stack([(pred * target).sum(axis=1), pred.sum(axis=1), target.sum(axis=1)])
+        return pred * target, pred, target
+    return (pred * target).sum(axis=1), pred.sum(axis=1), target.sum(axis=1)
+
+
+def _weighted_totals(sums: tuple[np.ndarray, ...], weight: np.ndarray | None) -> np.ndarray:
+    if weight is None:
+        return np.array([column.sum() for column in sums])
+    return np.array([(weight * column).sum() for column in sums])
 
 
 class OverlapSums(Accumulator):
     """TP, SP, ST per sample (aggregate=sample) or pooled over every element (aggregate=global).
 
-    A sample's weight in the mean over samples is the mean weight of its rows; pooled sums count
-    each element with its row's weight.
+    ``update`` receives each row's TP, SP and ST from the loss function. A sample's weight in the
+    mean over samples is the mean weight of its rows; pooled sums count each element with its
+    row's weight.
     """
 
     def __init__(self, score: Score, params: Mapping[str, Any]) -> None:
@@ -62,27 +70,26 @@ class OverlapSums(Accumulator):
         self.per_row = CompensatedSum((2,))  # vector rows as samples: sum w l, sum w
         self.kinds: set[str] = set()
 
-    def _loss(self, sums: np.ndarray) -> np.ndarray:
-        return self.score(sums[..., 0], sums[..., 1], sums[..., 2], **self.params)
+    def _loss(self, sums: Any) -> np.ndarray:
+        return self.score(sums[0], sums[1], sums[2], **self.params)
 
     def update(self, values, weight, inputs):
-        pred, target, sample = inputs["pred"], inputs["target"], inputs.get("sample")
-        sums = _element_sums(pred, target)
-        w = np.ones(len(sums)) if weight is None else weight
-        self.count(len(sums), weight)
+        sums, sample = values, inputs.get("sample")
+        self.count(len(sums[0]), weight)
         if self.params["aggregate"] == "global":
-            self.pooled.add((w[:, None] * sums).sum(axis=0))
+            self.pooled.add(_weighted_totals(sums, weight))
             return None
         if sample is not None:
             self.kinds.add("keyed")
             self.per_key.add(sample, sums, weight)
             return None
-        if pred.ndim == 1:
+        if inputs["pred"].ndim == 1:
             self.kinds.add("whole")
-            self.pooled.add((w[:, None] * sums).sum(axis=0))
+            self.pooled.add(_weighted_totals(sums, weight))
             return None
         self.kinds.add("rows")
         losses = self._loss(sums)
+        w = np.ones(len(losses)) if weight is None else weight
         self.per_row.add(np.array([(w * losses).sum(), w.sum()]))
         return losses
 
@@ -100,7 +107,7 @@ class OverlapSums(Accumulator):
         if self.kinds == {"keyed"}:
             sums, weights, rows = self.per_key.values()
             sample_weight = weights / rows
-            return float((sample_weight * self._loss(sums)).sum() / sample_weight.sum())
+            return float((sample_weight * self._loss(sums.T)).sum() / sample_weight.sum())
         weighted, total = self.per_row.value
         return float(weighted / total)
 
@@ -168,9 +175,9 @@ TWO_IMAGES: dict[str, Any] = {
     ],
     notes=LAYOUT_NOTE,
 )
-def dice(pred, target, sample=None, *, smooth, aggregate):
+def dice(pred, target, sample=None):
     """One minus the soft Dice coefficient (F1 of the overlap) of predicted and true masks."""
-    return dice_score(*_element_sums(pred, target).T, smooth=smooth)
+    return _element_sums(pred, target)  # per sample in OverlapSums
 
 
 @register(
@@ -185,9 +192,9 @@ def dice(pred, target, sample=None, *, smooth, aggregate):
     examples=[Example(TWO_IMAGES, ((1 - 1 / 2) + (1 - 1 / 5)) / 2, HAND, {"smooth": 0})],
     notes=LAYOUT_NOTE,
 )
-def iou(pred, target, sample=None, *, smooth, aggregate):
+def iou(pred, target, sample=None):
     """One minus the soft intersection over union of predicted and true masks."""
-    return iou_score(*_element_sums(pred, target).T, smooth=smooth)
+    return _element_sums(pred, target)  # per sample in OverlapSums
 
 
 @register(
@@ -204,9 +211,9 @@ def iou(pred, target, sample=None, *, smooth, aggregate):
     ],
     notes="alpha = beta = 0.5 is Dice; alpha = beta = 1 is IoU. " + LAYOUT_NOTE,
 )
-def tversky(pred, target, sample=None, *, alpha, beta, smooth, aggregate):
+def tversky(pred, target, sample=None):
     """Dice generalised with separate weights on false positives and false negatives."""
-    return tversky_score(*_element_sums(pred, target).T, smooth=smooth, alpha=alpha, beta=beta)
+    return _element_sums(pred, target)  # per sample in OverlapSums
 
 
 @register(
@@ -234,7 +241,6 @@ def tversky(pred, target, sample=None, *, alpha, beta, smooth, aggregate):
     notes="The paper writes the exponent as 1/gamma with gamma = 4/3; here gamma is the exponent "
     "itself (0.75). " + LAYOUT_NOTE,
 )
-def focal_tversky(pred, target, sample=None, *, alpha, beta, gamma, smooth, aggregate):
+def focal_tversky(pred, target, sample=None):
     """Tversky loss raised to gamma, to focus on hard samples."""
-    sums = _element_sums(pred, target).T
-    return focal_tversky_score(*sums, smooth=smooth, alpha=alpha, beta=beta, gamma=gamma)
+    return _element_sums(pred, target)  # per sample in OverlapSums
