@@ -26,7 +26,7 @@ from losscli.io.chunks import (
 )
 from losscli.io.columns import optional_role, resolve_roles, select
 from losscli.io.memory import MemoryReader, is_in_memory
-from losscli.io.readers import TableReader, read_matrix
+from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
 from losscli.io.writers import PerRowWriter
 from losscli.losses import LossRequest, parse_specs
@@ -157,8 +157,23 @@ def _with_files_read(request: LossRequest) -> LossRequest:
     }
     if not files:
         return request
-    loaded = {name: read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
+    loaded = {name: _read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
     return replace(request, params={**request.params, **loaded})
+
+
+def _read_matrix(path: str, what: str) -> np.ndarray:
+    """A small file's numbers as (rows, columns): its numeric columns, or its one list column."""
+    try:
+        source = _open(path, None)
+        names = source.first.names
+        parts = list(frames(source.readers(), names, set(names), RowLocator()))
+    except InputError as error:
+        raise InputError(f"{what}: {error.message}", error.hint) from None
+    columns = [np.concatenate([part[name] for part in parts]) for name in names]
+    matrix = columns[0] if len(columns) == 1 and columns[0].ndim == 2 else np.column_stack(columns)
+    if np.isnan(matrix).any():
+        raise InputError(f"{what}: {path} has a missing value.", "Give every number.")
+    return matrix
 
 
 def _optional_roles(requests: Sequence[LossRequest], needed: Mapping[str, str]) -> list[str]:

@@ -239,7 +239,7 @@ class KeyedSums:
         codes = keys.astype(np.intp)
         if not len(codes):
             return
-        self._grow(int(codes.max()) + 1)
+        self.grow(int(codes.max()) + 1)
         size = self.size
         sums = np.empty((size, self.width))
         for j, column in enumerate(columns):
@@ -250,13 +250,21 @@ class KeyedSums:
         self.weights.add(rows * 1.0 if weight is None else np.bincount(codes, weight, size))
 
     def merge(self, other: KeyedSums) -> None:
-        self._grow(other.size)
-        other._grow(self.size)
+        self.grow(other.size)
+        other.grow(self.size)
         self.sums.merge(other.sums)
         self.weights.merge(other.weights)
         self.rows += other.rows
 
-    def _grow(self, size: int) -> None:
+    def add_totals(self, sums: np.ndarray, weights: np.ndarray, rows: np.ndarray) -> None:
+        """Fold per-key totals already summed elsewhere (one row per key, from key 0)."""
+        self.grow(len(rows))
+        self.sums.add(sums)
+        self.weights.add(weights)
+        self.rows += rows
+
+    def grow(self, size: int) -> None:
+        """Make room for keys up to ``size - 1``."""
         extra = size - self.size
         if extra <= 0:
             return

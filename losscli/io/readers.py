@@ -412,36 +412,3 @@ def _first_json_object(head: bytes, where: str) -> dict[str, Any]:
             'JSON Lines needs one object per line, e.g. {"pred": 0.5, "target": 1}.',
         )
     return record
-
-
-def read_matrix(path: str, what: str) -> Any:
-    """A small file's numbers as (rows, columns): its numeric columns, or its one list column.
-
-    For parameters that name a file (``center:centers=FILE``); ``what`` says what it is for.
-    """
-    import numpy as np
-
-    from losscli.io.chunks import to_numbers
-    from losscli.io.sources import expand_inputs
-
-    try:
-        reader = TableReader(expand_inputs([path], None)[0])
-    except InputError as error:
-        raise InputError(f"{what}: {error.message}", error.hint) from None
-    try:
-        names = list(reader.names)
-        parts = [
-            to_numbers(batch.column(name), name, reader.source.display)
-            for batch in reader.batches(names, set(names))
-            for name in names
-        ]
-    except InputError as error:
-        raise InputError(f"{what}: {error.message}", error.hint) from None
-    finally:
-        reader.close()
-    width = len(names)
-    columns = [np.concatenate(parts[j::width]) for j in range(width)]
-    matrix = columns[0] if width == 1 and columns[0].ndim == 2 else np.column_stack(columns)
-    if np.isnan(matrix).any():
-        raise InputError(f"{what}: {path} has a missing value.", "Give every number.")
-    return matrix

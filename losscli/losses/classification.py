@@ -99,7 +99,7 @@ def binary_cross_entropy(pred, target, *, input, pos_weight, label_smoothing):
 def _hard_label_bce(pred: np.ndarray, target: np.ndarray) -> np.ndarray | None:
     """With labels that are all 0 or 1 one log per element is enough: -log of p or of 1 - p.
 
-    Three times faster than both logs; None when some label is soft (or missing).
+    None when some label is soft (or missing): the general form takes both logs.
     """
     positive = target == 1
     if not (positive | (target == 0)).all():
@@ -155,10 +155,15 @@ def _cross_entropy(pred, target, input, weight, ignore_index, label_smoothing, l
     if target.ndim == 2:
         rows = _smoothed_rows(target, label_smoothing)
         return -(np.where(rows > 0, rows * log_p, 0.0) * w).sum(axis=1)
-    index, counted = class_index(target, classes, ignore_index)
+    return _index_nll(log_p, target, w, ignore_index, label_smoothing)
+
+
+def _index_nll(log_p, target, w, ignore_index, label_smoothing=0.0):
+    """-w_y log p_y (smoothed as PyTorch does); ignored rows give 0 and missing targets NaN."""
+    index, counted = class_index(target, log_p.shape[1], ignore_index)
     nll = -w[index] * pick(log_p, index)
     if label_smoothing:
-        smooth = -(log_p * w).sum(axis=1) / classes
+        smooth = -(log_p * w).sum(axis=1) / log_p.shape[1]
         nll = (1.0 - label_smoothing) * nll + label_smoothing * smooth
     return np.where(counted, nll, np.where(np.isnan(target), np.nan, 0.0))
 
@@ -246,10 +251,7 @@ def negative_log_likelihood(pred, target, *, weight, ignore_index):
             "nll needs a class index column as target, not K columns.",
             "Give class indices with -t, or use ce:input=logprobs for probability rows.",
         )
-    classes = log_p.shape[1]
-    index, counted = class_index(target, classes, ignore_index)
-    nll = -class_weights(weight, classes, "nll")[index] * pick(log_p, index)
-    return np.where(counted, nll, np.where(np.isnan(target), np.nan, 0.0))
+    return _index_nll(log_p, target, class_weights(weight, log_p.shape[1], "nll"), ignore_index)
 
 
 # ------------------------------------------------------------------------- divergences

@@ -64,8 +64,8 @@ def _shown(box: np.ndarray) -> str:
     return "(" + ", ".join(f"{value:g}" for value in box) + ")"
 
 
-def _geometry(pred, target, format):
-    """IoU terms shared by the four losses: corners, intersection, union, enclosing box."""
+def _geometry(pred, target, format, eps):
+    """What the four losses share: corners, IoU (inter / (union + eps)), union, enclosing box."""
     p, t = _corners(pred, format, "pred"), _corners(target, format, "target")
     width = np.maximum(np.minimum(p[:, 2], t[:, 2]) - np.maximum(p[:, 0], t[:, 0]), 0.0)
     height = np.maximum(np.minimum(p[:, 3], t[:, 3]) - np.maximum(p[:, 1], t[:, 1]), 0.0)
@@ -77,13 +77,12 @@ def _geometry(pred, target, format):
         [np.minimum(p[:, 0], t[:, 0]), np.minimum(p[:, 1], t[:, 1]), np.maximum(p[:, 2], t[:, 2])]
         + [np.maximum(p[:, 3], t[:, 3])]
     )
-    return p, t, inter, union, enclosing
+    return p, t, inter / (union + eps), union, enclosing
 
 
 def _distance_terms(pred, target, format, eps):
     """1 - IoU + centre distance^2 / enclosing diagonal^2, and the parts CIoU needs."""
-    p, t, inter, union, c = _geometry(pred, target, format)
-    iou = inter / (union + eps)
+    p, t, iou, _, c = _geometry(pred, target, format, eps)
     diagonal = (c[:, 2] - c[:, 0]) ** 2 + (c[:, 3] - c[:, 1]) ** 2 + eps
     centres = ((p[:, 0] + p[:, 2]) / 2 - (t[:, 0] + t[:, 2]) / 2) ** 2 + (
         (p[:, 1] + p[:, 3]) / 2 - (t[:, 1] + t[:, 3]) / 2
@@ -114,8 +113,7 @@ UNIT = {"pred": [[0.0, 0.0, 2.0, 2.0]], "target": [[1.0, 1.0, 3.0, 3.0]]}  # ove
 )
 def box_iou(pred, target, *, format, eps):
     """One minus the intersection over union of predicted and true boxes."""
-    _, _, inter, union, _ = _geometry(pred, target, format)
-    return 1.0 - inter / (union + eps)
+    return 1.0 - _geometry(pred, target, format, eps)[2]
 
 
 @register(
@@ -131,9 +129,9 @@ def box_iou(pred, target, *, format, eps):
 )
 def generalized_iou(pred, target, *, format, eps):
     """IoU loss plus the share of the enclosing box that neither box covers."""
-    _, _, inter, union, c = _geometry(pred, target, format)
+    _, _, iou, union, c = _geometry(pred, target, format, eps)
     area_c = (c[:, 2] - c[:, 0]) * (c[:, 3] - c[:, 1])
-    return 1.0 - inter / (union + eps) + (area_c - union) / (area_c + eps)
+    return 1.0 - iou + (area_c - union) / (area_c + eps)
 
 
 @register(

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.accumulators import Accumulator, CompensatedSum, WeightedMean
+from losscli.engine.accumulators import Accumulator, KeyedSums, WeightedMean
 from losscli.errors import InputError, RowProblem
 from losscli.losses.registry import Example, Param, Requirement, register
 
@@ -200,80 +200,64 @@ def hinge_embedding(pred, target, *, margin):
 class ClassScatter(Accumulator):
     """0.5 sum_i w_i ||x_i - c_{y_i}||^2 / sum_i w_i with c the weighted class means, one pass.
 
-    Per class: the weight, and the weighted sums of x - s and ||x - s||^2 around a shift s (the
-    class's first row), so the scatter S2 - |S1|^2 / W loses no digits to a large mean.
+    Per class (the engine's per-key sums): the weight, and the weighted sums S1 of x - s and S2 of
+    ||x - s||^2 around a shift s (the class's first row), so the scatter S2 - |S1|^2 / W loses no
+    digits to a large mean.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.shift: np.ndarray | None = None
+        self.shift = np.zeros((0, 0))
         self.seen = np.zeros(0, dtype=bool)
-        self.sums: list[CompensatedSum] = []  # W, S1 (E), S2 per class, stacked per class
+        self.per_class: KeyedSums | None = None  # columns S1 (E), S2
 
-    def update(self, values, weight, inputs):
-        x, target = _vectors(inputs["pred"]), inputs["target"]
-        classes = _class_codes(target)
-        self._grow(int(classes.max()) + 1, x.shape[1])
-        assert self.shift is not None
-        new = ~self.seen[classes]
-        first = np.unique(classes[new], return_index=True)
-        self.shift[first[0]] = x[np.flatnonzero(new)[first[1]]]
-        self.seen[first[0]] = True
-        centred = x - self.shift[classes]
-        w = np.ones(len(x)) if weight is None else weight
-        size = len(self.seen)
-        rows = np.column_stack([w, w[:, None] * centred, w * (centred**2).sum(axis=1)])
-        per_class = np.column_stack(
-            [np.bincount(classes, weights=rows[:, j], minlength=size) for j in range(rows.shape[1])]
-        )
-        self.sums[0].add(per_class)
-        self.count(len(x), weight)
-        return None
-
-    def _grow(self, size: int, width: int) -> None:
-        if self.shift is None:
+    def _grow(self, size: int, width: int) -> KeyedSums:
+        if self.per_class is None:
+            self.per_class = KeyedSums(width + 1)
             self.shift = np.zeros((0, width))
-            self.sums = [CompensatedSum((0, width + 2))]
         extra = size - len(self.seen)
         if extra > 0:
             self.shift = np.pad(self.shift, ((0, extra), (0, 0)))
             self.seen = np.pad(self.seen, (0, extra))
-            total = self.sums[0]
-            total.total = np.pad(total.total, ((0, extra), (0, 0)))
-            total.compensation = np.pad(total.compensation, ((0, extra), (0, 0)))
+        self.per_class.grow(size)
+        return self.per_class
+
+    def update(self, values, weight, inputs):
+        x, classes = _vectors(inputs["pred"]), _class_codes(inputs["target"])
+        per_class = self._grow(int(classes.max()) + 1, x.shape[1])
+        new = ~self.seen[classes]
+        first_classes, first_rows = np.unique(classes[new], return_index=True)
+        self.shift[first_classes] = x[np.flatnonzero(new)[first_rows]]
+        self.seen[first_classes] = True
+        centred = x - self.shift[classes]
+        w = 1.0 if weight is None else weight
+        columns = [w * centred[:, j] for j in range(x.shape[1])]
+        per_class.add(classes, [*columns, w * (centred**2).sum(axis=1)], weight)
+        self.count(len(x), weight)
+        return None
 
     def merge(self, other: Accumulator) -> None:
         assert isinstance(other, ClassScatter)
         super().merge(other)
-        if other.shift is None:
+        if other.per_class is None:
             return
-        self._grow(len(other.seen), other.shift.shape[1])
-        other._grow(len(self.seen), other.shift.shape[1])
-        assert self.shift is not None
-        mine = self.sums[0].value
-        theirs = other.sums[0].value
+        theirs = other._grow(len(self.seen), other.shift.shape[1])
+        self._grow(theirs.size, other.shift.shape[1])
         # Move the other's sums to this shift: x - s = (x - s') + (s' - s).
+        sums, w = theirs.sums.value, theirs.weights.value
         delta = np.where(self.seen[:, None], other.shift - self.shift, 0.0)
-        w, s1, s2 = theirs[:, :1], theirs[:, 1:-1], theirs[:, -1]
-        moved = np.column_stack(
-            [
-                w,
-                s1 + w * delta,
-                s2 + 2 * (s1 * delta).sum(axis=1) + w[:, 0] * (delta**2).sum(axis=1),
-            ]
-        )
+        s1, s2 = sums[:, :-1], sums[:, -1]
+        s2 = s2 + 2 * (s1 * delta).sum(axis=1) + w * (delta**2).sum(axis=1)
+        assert self.per_class is not None
+        self.per_class.add_totals(np.column_stack([s1 + w[:, None] * delta, s2]), w, theirs.rows)
         self.shift = np.where(self.seen[:, None], self.shift, other.shift)
         self.seen |= other.seen
-        total = CompensatedSum(mine.shape)
-        total.add(mine)
-        total.add(moved)
-        self.sums = [total]
 
     def finalize(self) -> float:
-        if self.shift is None:
+        if self.per_class is None:
             return math.nan
-        sums = self.sums[0].value[self.seen]
-        w, s1, s2 = sums[:, 0], sums[:, 1:-1], sums[:, -1]
+        sums, w, _ = self.per_class.values()
+        s1, s2 = sums[:, :-1], sums[:, -1]
         scatter = s2 - np.divide((s1**2).sum(axis=1), w, out=np.zeros_like(w), where=w > 0)
         return float(0.5 * scatter.sum() / w.sum())
 

@@ -14,11 +14,8 @@ tests that read it. To regenerate, from the repository root run:
 
 from __future__ import annotations
 
-import json
 import math
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +24,11 @@ import scipy
 import sklearn
 import sklearn.metrics
 import torch
+from fixture import Builder, Inputs, Spec, case_record, case_rng, check_unique, write_fixture
 from scipy.spatial import distance
 
 OUTPUT = Path(__file__).with_name("classification.json")
 
-Inputs = dict[str, np.ndarray]
-Builder = Callable[[np.random.Generator], Inputs]
 Weight = np.ndarray | None
 Reference = Callable[[dict[str, Any], Inputs, Weight], tuple[float, str]]
 
@@ -40,15 +36,6 @@ EXTREME = 1e4  # logits this large saturate sigmoid/softmax; float64 references 
 TENSOR_KWARGS = {"weight", "pos_weight"}  # torch wants these as tensors
 WEIGHTED = "; then sum(w * l) / sum(w) over rows in float64"
 ROW_MEAN_WEIGHTED = "; mean over each row's elements, then sum(w * rowmean) / sum(w) in float64"
-
-
-@dataclass
-class Spec:
-    case_id: str
-    loss: str
-    build: Builder
-    params: dict[str, Any] = field(default_factory=dict)
-    weighted: bool = False
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -1122,44 +1109,26 @@ def as_array(value: Any) -> np.ndarray:
 
 
 def make_case(spec: Spec) -> dict[str, Any]:
-    rng = np.random.default_rng(zlib.crc32(spec.case_id.encode()))
+    rng = case_rng(spec.case_id)
     inputs = {key: as_array(value) for key, value in spec.build(rng).items()}
     n = len(next(iter(inputs.values())))
     weight = weights_for(rng, n) if spec.weighted else None
     expected, source = REFERENCES[spec.loss](spec.params, inputs, weight)
-    if not math.isfinite(expected):
-        raise ValueError(f"{spec.case_id}: non-finite expected value {expected}")
-    return {
-        "id": spec.case_id,
-        "loss": spec.loss,
-        "params": spec.params,
-        "inputs": {key: value.tolist() for key, value in inputs.items()},
-        "weight": None if weight is None else weight.tolist(),
-        "expected": float(expected),
-        "source": source,
-    }
+    return case_record(spec, inputs, weight, expected, source)
 
 
 def main() -> None:
     torch.set_num_threads(1)
     all_specs = specs()
-    ids = [spec.case_id for spec in all_specs]
-    if len(set(ids)) != len(ids):
-        raise ValueError("duplicate case ids")
-    fixture = {
-        "generated_by": "tests/reference/generate_classification.py",
-        "versions": {
-            "torch": torch.__version__,
-            "sklearn": sklearn.__version__,
-            "scipy": scipy.__version__,
-            "numpy": np.__version__,
-        },
-        "cases": [make_case(spec) for spec in all_specs],
+    check_unique(all_specs)
+    versions = {
+        "torch": torch.__version__,
+        "sklearn": sklearn.__version__,
+        "scipy": scipy.__version__,
+        "numpy": np.__version__,
     }
-    with OUTPUT.open("w", encoding="utf-8") as f:
-        json.dump(fixture, f, indent=1, sort_keys=False, allow_nan=False)
-        f.write("\n")
-    print(f"wrote {len(fixture['cases'])} cases to {OUTPUT}")
+    cases = [make_case(spec) for spec in all_specs]
+    write_fixture(OUTPUT, "tests/reference/generate_classification.py", versions, cases)
 
 
 if __name__ == "__main__":

@@ -20,22 +20,18 @@ regenerate, from the repository root run:
 
 from __future__ import annotations
 
-import json
 import math
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fixture import Builder, Inputs, Spec, case_record, case_rng, check_unique, write_fixture
 
 OUTPUT = Path(__file__).with_name("geometry.json")
 
-Inputs = dict[str, np.ndarray]
-Builder = Callable[[np.random.Generator], Inputs]
 Weight = np.ndarray | None
 Reference = Callable[[dict[str, Any], Inputs, Weight], tuple[float, str]]
 
@@ -45,19 +41,6 @@ SAMPLE_WEIGHTED = (
 )
 PAIR_TOLERANCE = 1e-12  # images and pixels layouts of one pair must agree this closely
 BRANCH_GAP = 1e-9  # no target cosine this close to the arcface threshold cos(pi - m)
-
-
-@dataclass
-class Spec:
-    case_id: str
-    loss: str
-    build: Builder
-    params: dict[str, Any] = field(default_factory=dict)
-    weighted: bool = False
-
-
-def seed(case_id: str) -> int:
-    return zlib.crc32(case_id.encode())
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -107,7 +90,7 @@ def pixels(images_id: str, images: Builder, weighted: bool = False) -> Builder:
     """
 
     def build(rng: np.random.Generator) -> Inputs:
-        image_rng = np.random.default_rng(seed(images_id))
+        image_rng = case_rng(images_id)
         data = images(image_rng)
         n, e = data["pred"].shape
         order = rng.permutation(n * e)
@@ -895,24 +878,14 @@ def as_array(value: Any) -> np.ndarray:
 
 
 def make_case(spec: Spec) -> dict[str, Any]:
-    rng = np.random.default_rng(seed(spec.case_id))
+    rng = case_rng(spec.case_id)
     built = spec.build(rng)
     given = built.pop("weight", None)
     inputs = {key: as_array(value) for key, value in built.items()}
     n = len(next(iter(inputs.values())))
     weight = given if given is not None else weights_for(rng, n) if spec.weighted else None
     expected, source = REFERENCES[spec.loss](spec.params, inputs, weight)
-    if not math.isfinite(expected):
-        raise ValueError(f"{spec.case_id}: non-finite expected value {expected}")
-    return {
-        "id": spec.case_id,
-        "loss": spec.loss,
-        "params": spec.params,
-        "inputs": {key: value.tolist() for key, value in inputs.items()},
-        "weight": None if weight is None else weight.tolist(),
-        "expected": float(expected),
-        "source": source,
-    }
+    return case_record(spec, inputs, weight, expected, source)
 
 
 def check_pairs(cases: list[dict[str, Any]]) -> None:
@@ -929,20 +902,11 @@ def check_pairs(cases: list[dict[str, Any]]) -> None:
 def main() -> None:
     torch.set_num_threads(1)
     all_specs = specs()
-    ids = [spec.case_id for spec in all_specs]
-    if len(set(ids)) != len(ids):
-        raise ValueError("duplicate case ids")
+    check_unique(all_specs)
     cases = [make_case(spec) for spec in all_specs]
     check_pairs(cases)
-    fixture = {
-        "generated_by": "tests/reference/generate_geometry.py",
-        "versions": {"torch": torch.__version__, "numpy": np.__version__},
-        "cases": cases,
-    }
-    with OUTPUT.open("w", encoding="utf-8") as f:
-        json.dump(fixture, f, indent=1, sort_keys=False, allow_nan=False)
-        f.write("\n")
-    print(f"wrote {len(fixture['cases'])} cases to {OUTPUT}")
+    versions = {"torch": torch.__version__, "numpy": np.__version__}
+    write_fixture(OUTPUT, "tests/reference/generate_geometry.py", versions, cases)
 
 
 if __name__ == "__main__":

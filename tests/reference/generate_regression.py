@@ -13,11 +13,7 @@ that read it. To regenerate, from the repository root run:
 
 from __future__ import annotations
 
-import json
 import math
-import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -26,11 +22,10 @@ import numpy as np
 import sklearn
 import sklearn.metrics
 import torch
+from fixture import Builder, Inputs, Spec, case_record, case_rng, check_unique, write_fixture
 
 OUTPUT = Path(__file__).with_name("regression.json")
 
-Inputs = dict[str, np.ndarray]
-Builder = Callable[[np.random.Generator], Inputs]
 
 TORCH_LOSSES = {
     "mse": "MSELoss",
@@ -54,15 +49,6 @@ SKLEARN_LOSSES = {
 }
 # Losses that go to torch only without weights; weighted cases use sklearn's sample_weight.
 SKLEARN_WHEN_WEIGHTED = {"mse", "mae"}
-
-
-@dataclass
-class Spec:
-    case_id: str
-    loss: str
-    build: Builder
-    params: dict[str, Any] = field(default_factory=dict)
-    weighted: bool = False
 
 
 # ---------------------------------------------------------------------------- input builders
@@ -506,43 +492,21 @@ def reference(
 
 
 def make_case(spec: Spec) -> dict[str, Any]:
-    rng = np.random.default_rng(zlib.crc32(spec.case_id.encode()))
+    rng = case_rng(spec.case_id)
     inputs = {key: np.asarray(value, dtype=np.float64) for key, value in spec.build(rng).items()}
     n = len(inputs["pred"])
     weight = weights_for(rng, n) if spec.weighted else None
     expected, source = reference(spec.loss, spec.params, inputs, weight)
-    if not math.isfinite(expected):
-        raise ValueError(f"{spec.case_id}: non-finite expected value {expected}")
-    return {
-        "id": spec.case_id,
-        "loss": spec.loss,
-        "params": spec.params,
-        "inputs": {key: value.tolist() for key, value in inputs.items()},
-        "weight": None if weight is None else weight.tolist(),
-        "expected": expected,
-        "source": source,
-    }
+    return case_record(spec, inputs, weight, expected, source)
 
 
 def main() -> None:
     torch.set_num_threads(1)
     all_specs = specs()
-    ids = [spec.case_id for spec in all_specs]
-    if len(set(ids)) != len(ids):
-        raise ValueError("duplicate case ids")
-    fixture = {
-        "generated_by": "tests/reference/generate_regression.py",
-        "versions": {
-            "torch": torch.__version__,
-            "sklearn": sklearn.__version__,
-            "numpy": np.__version__,
-        },
-        "cases": [make_case(spec) for spec in all_specs],
-    }
-    with OUTPUT.open("w", encoding="utf-8") as f:
-        json.dump(fixture, f, indent=1, sort_keys=False, allow_nan=False)
-        f.write("\n")
-    print(f"wrote {len(fixture['cases'])} cases to {OUTPUT}")
+    check_unique(all_specs)
+    versions = {"torch": torch.__version__, "sklearn": sklearn.__version__, "numpy": np.__version__}
+    cases = [make_case(spec) for spec in all_specs]
+    write_fixture(OUTPUT, "tests/reference/generate_regression.py", versions, cases)
 
 
 if __name__ == "__main__":
