@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from losscli import __version__
-from losscli.engine.run import evaluate_stream
+from losscli.engine.analysis import DEFAULT_REPLICATES, Options
+from losscli.engine.run import Outcome, evaluate_stream
 from losscli.errors import InputError, UsageError
 from losscli.io.chunks import (
     NAN_POLICIES,
     Chunk,
+    GroupCodes,
     KeyCodes,
     ReadPlan,
     RowLocator,
@@ -53,6 +55,11 @@ def evaluate(
     id_column: str | None = None,
     input_format: str | None = None,
     on_progress: Callable[[int], None] | None = None,
+    by: str | Sequence[str] | None = None,
+    ci: float | None = None,
+    bootstrap: int = DEFAULT_REPLICATES,
+    seed: int = 0,
+    worst: int = 0,
 ) -> Report:
     """Compute ``losses`` over ``data`` in one streaming pass.
 
@@ -61,12 +68,18 @@ def evaluate(
     is a vector per row). ``losses`` are SPEC strings such as ``"mse,huber:delta=0.5"``. ``pred``,
     ``target`` and ``weight`` name columns (a comma list or glob for a group); ``columns`` names
     other roles (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised.
+
+    ``by`` adds a result per group of these columns' values; ``ci`` (a level such as 0.95) gives
+    every result an interval, from the streamed variance for a plain mean and from ``bootstrap``
+    Poisson replicates drawn with ``seed`` otherwise; ``worst`` lists that many rows with the
+    largest loss under each result.
     """
     requests = parse_specs([losses] if isinstance(losses, str) else losses)
     if not requests:
         raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
     requests = [_with_files_read(request) for request in requests]
     _check_options(nan, chunk_rows, input_format)
+    options = analysis_options(ci, bootstrap, seed, worst, by is not None)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
     main = _open(data, input_format)
@@ -90,7 +103,9 @@ def evaluate(
             if id_column
             else None,
             nan=nan,
+            groups=_group_columns(by, main) if by is not None else (),
         )
+        group_codes = GroupCodes(plan.groups) if plan.groups else None
         side_plan = None
         if side is not None:
             side_plan = ReadPlan(
@@ -102,15 +117,20 @@ def evaluate(
                 ),
             )
         counter = RowCounter()
-        chunks = counter.watch(_chunks(main, side, plan, side_plan, chunk_rows), on_progress)
+        sides = [Side(side, side_plan, "the targets file")] if side and side_plan else []
+        chunks = counter.watch(_chunks(main, sides, plan, chunk_rows, group_codes), on_progress)
         writer = (
             PerRowWriter(per_row, [r.label for r in requests], plan.id_column) if per_row else None
         )
         with writer if writer else _nothing():
-            states = evaluate_stream(chunks, requests, writer.write if writer else None)
+            outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
             # Inside the writer's block: a run that fails here must not replace the --per-row file.
             counter.check(main.display)
-            results = [_result(r, state) for r, state in zip(requests, states, strict=True)]
+            results = [
+                _result(r, outcome, options) for r, outcome in zip(requests, outcomes, strict=True)
+            ]
+            if group_codes is not None:
+                results += _group_results(requests, outcomes, group_codes, options)
     finally:
         main.close()
         if side is not None:
@@ -136,6 +156,35 @@ def _check_options(nan: str, chunk_rows: int, input_format: str | None) -> None:
         raise UsageError(
             f"--input-format {input_format} is unknown.", f"Use one of {', '.join(FORMATS)}."
         )
+
+
+def analysis_options(
+    ci: float | None, bootstrap: int, seed: int, worst: int, grouped: bool
+) -> Options:
+    """The checked options of what a run keeps besides each value."""
+    if ci is not None and not 0 < ci < 1:
+        raise UsageError(
+            f"--ci {ci:g} is not a confidence level.", "Give a level between 0 and 1, e.g. 0.95."
+        )
+    if bootstrap < 10:
+        raise UsageError(
+            f"--bootstrap {bootstrap} is too few replicates for an interval.",
+            f"Use at least 10; the default is {DEFAULT_REPLICATES}.",
+        )
+    if worst < 0:
+        raise UsageError(f"--worst {worst} must be at least 1.", "Example: --worst 10")
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed {seed} is out of range.", "Give a whole number from 0 up.")
+    return Options(level=ci, replicates=bootstrap, seed=seed, grouped=grouped, worst=worst)
+
+
+def _group_columns(by: str | Sequence[str], main: Inputs) -> tuple[str, ...]:
+    names: list[str] = []
+    for item in [by] if isinstance(by, str) else by:
+        names.extend(select(item, main.first.names, "--by", main.display))
+    if not names:
+        raise UsageError("--by names no column.", "Example: --by region or --by region,month")
+    return tuple(dict.fromkeys(names))
 
 
 def _roles_needed(requests: Sequence[LossRequest]) -> dict[str, str]:
@@ -218,45 +267,77 @@ def _open(data: Any, input_format: str | None) -> Inputs:
     return Inputs(first, rest, [s.display for s in sources], display)
 
 
+@dataclass(frozen=True)
+class Side:
+    """A second input aligned row by row with the main one: a targets file, a candidate model.
+
+    Its columns are renamed with ``prefix`` so they cannot collide with the main input's.
+    """
+
+    inputs: Inputs
+    plan: ReadPlan
+    what: str  # how messages name it: "the targets file", "the candidate"
+    prefix: str = ""
+
+    def roles(self) -> dict[str, tuple[str, ...]]:
+        roles = self.plan.roles.items()
+        return {role: tuple(self.prefix + name for name in names) for role, names in roles}
+
+
 def _chunks(
     main: Inputs,
-    side: Inputs | None,
+    sides: Sequence[Side],
     plan: ReadPlan,
-    side_plan: ReadPlan | None,
     chunk_rows: int,
+    group_codes: GroupCodes | None = None,
 ) -> Iterator[Chunk]:
-    locator = RowLocator(name_files=len(main.names) > 1 or side is not None)
+    locator = RowLocator(name_files=len(main.names) > 1 or bool(sides))
     locate = locator.describe
     columns = plan.numeric_columns() + plan.other_columns()
     stream, width = _peek_width(
         frames(main.readers(), columns, set(plan.numeric_columns()), locator)
     )
-    if side is None or side_plan is None:
+    if not sides:
         rows = _chunk_rows(chunk_rows, width)
         batches: Iterable[dict[str, Any]] = rebatch(stream, rows, exact=False)
     else:
-        side_columns = side_plan.numeric_columns()
-        side_locator = RowLocator(name_files=True)
-        side_stream, side_width = _peek_width(
-            frames(side.readers(), side_columns, set(side_columns), side_locator)
-        )
-        rows = _chunk_rows(chunk_rows, width + side_width)
+        streams, locators, total = [], [], width
+        for side in sides:
+            side_columns = side.plan.numeric_columns()
+            side_locator = RowLocator(name_files=True)
+            side_stream, side_width = _peek_width(
+                _renamed(
+                    frames(side.inputs.readers(), side_columns, set(side_columns), side_locator),
+                    side.prefix,
+                )
+            )
+            streams.append(side_stream)
+            locators.append(side_locator)
+            total += side_width
+        rows = _chunk_rows(chunk_rows, total)
         batches = _aligned(
-            rebatch(stream, rows, True),
-            rebatch(side_stream, rows, True),
-            main.display,
-            side.display,
+            [rebatch(s, rows, True) for s in [stream, *streams]],
+            [main.display] + [f"{side.what} {side.inputs.display}" for side in sides],
         )
-        plan = ReadPlan(
-            {**plan.roles, **side_plan.roles}, plan.weight, plan.id_column, plan.nan, plan.keys
+        roles = dict(plan.roles)
+        for side in sides:
+            roles.update(side.roles())
+        plan = replace(plan, roles=roles)
+        locate = _by_role(
+            locator, [(loc, set(side.roles())) for loc, side in zip(locators, sides, strict=True)]
         )
-        locate = _by_role(locator, side_locator, set(side_plan.roles))
     start = 0
     key_codes = KeyCodes()
     for frame in batches:
-        chunk = assemble(frame, plan, start, locate, key_codes)
+        chunk = assemble(frame, plan, start, locate, key_codes, group_codes)
         start += chunk.size
         yield chunk
+
+
+def _renamed(stream: Iterator[dict[str, Any]], prefix: str) -> Iterator[dict[str, Any]]:
+    if not prefix:
+        return stream
+    return ({prefix + name: values for name, values in frame.items()} for frame in stream)
 
 
 def _peek_width(stream: Iterator[dict[str, Any]]) -> tuple[Iterator[dict[str, Any]], int]:
@@ -275,32 +356,40 @@ def _chunk_rows(chunk_rows: int, width: int) -> int:
     return max(1, min(chunk_rows, CHUNK_NUMBERS // width))
 
 
-def _by_role(main: RowLocator, side: RowLocator, side_roles: set[str]):
-    """Rows of a role read from the targets file are named in that file."""
+def _by_role(main: RowLocator, sides: list[tuple[RowLocator, set[str]]]):
+    """Rows of a role read from a side input are named in that input."""
 
     def locate(index: int, role: str | None = None) -> str:
-        return (side if role in side_roles else main).describe(index)
+        for locator, roles in sides:
+            if role in roles:
+                return locator.describe(index)
+        return main.describe(index)
 
     return locate
 
 
-def _aligned(main: Iterator[dict], side: Iterator[dict], main_name: str, side_name: str):
-    """Frames of the two streams side by side; a differing row count is an input error."""
-    counts = [0, 0]
-    for left, right in itertools.zip_longest(main, side):
-        # Both streams come in frames of exactly chunk_rows until their last: a shorter or
+def _aligned(streams: list[Iterator[dict]], names: list[str]):
+    """Frames of the streams side by side; a differing row count is an input error."""
+    counts = [0] * len(streams)
+    for frames_ in itertools.zip_longest(*streams):
+        # Every stream comes in frames of exactly chunk_rows until its last: a shorter or
         # missing frame on one side means the row counts differ.
-        if left is None or right is None or _rows(left) != _rows(right):
-            counts[0] += _rows(left) + sum(_rows(frame) for frame in main)
-            counts[1] += _rows(right) + sum(_rows(frame) for frame in side)
+        lengths = [_rows(frame) for frame in frames_]
+        if None in frames_ or len(set(lengths)) > 1:
+            totals = [
+                c + n + sum(_rows(f) for f in s)
+                for c, n, s in zip(counts, lengths, streams, strict=True)
+            ]
+            other = next(i for i in range(1, len(totals)) if totals[i] != totals[0])
             raise InputError(
-                f"{main_name} has {counts[0]} rows but the targets file {side_name} has "
-                f"{counts[1]}.",
-                "--targets is aligned row by row: both need the same rows in the same order.",
+                f"{names[0]} has {totals[0]} rows but {names[other]} has {totals[other]}.",
+                "The inputs are aligned row by row: they need the same rows in the same order.",
             )
-        counts[0] += _rows(left)
-        counts[1] += _rows(right)
-        yield {**left, **right}
+        counts = [c + n for c, n in zip(counts, lengths, strict=True)]
+        merged: dict[str, Any] = {}
+        for frame in frames_:
+            merged.update(frame)
+        yield merged
 
 
 def _rows(frame: dict | None) -> int:
@@ -335,7 +424,8 @@ class RowCounter:
             )
 
 
-def _result(request: LossRequest, state: Any) -> Result:
+def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
+    state = outcome.state
     if state.weight_sum == 0 and not request.params.get("reduction") == "sum":
         raise InputError(
             f"{request.label}: the weights of the rows used sum to 0, so no mean exists.",
@@ -349,7 +439,52 @@ def _result(request: LossRequest, state: Any) -> Result:
         n=state.n,
         weight_sum=state.weight_sum,
         direction=request.definition.direction,
+        ci=outcome.estimate.interval(options.level) if options.level is not None else None,
+        worst=_worst_rows(request, outcome, options),
     )
+
+
+def _worst_rows(request: LossRequest, outcome: Outcome, options: Options) -> list | None:
+    if not options.worst:
+        return None
+    if outcome.worst is None or not outcome.has_rows:
+        return None
+    return outcome.worst.rows()
+
+
+def _group_results(
+    requests: Sequence[LossRequest],
+    outcomes: Sequence[Outcome],
+    group_codes: GroupCodes,
+    options: Options,
+) -> list[Result]:
+    """One result per group and loss, groups in order of their values (a null last)."""
+    labels = group_codes.labels()
+    order = sorted(labels, key=lambda code: _sort_key(labels[code]))
+    rank = {code: i for i, code in enumerate(order)}
+    ranked = []
+    for number, (request, outcome) in enumerate(zip(requests, outcomes, strict=True)):
+        assert outcome.groups is not None
+        for code, entry in outcome.groups.results(options.level):
+            result = Result(
+                label=request.label,
+                loss=request.name,
+                params=dict(request.params),
+                value=entry["value"],
+                n=entry["n"],
+                weight_sum=entry["weight_sum"],
+                direction=request.definition.direction,
+                ci=entry.get("ci"),
+                group=labels[code],
+                reason=entry["note"],
+            )
+            ranked.append((rank[code], number, result))
+    ranked.sort(key=lambda item: item[:2])
+    return [result for _, _, result in ranked]
+
+
+def _sort_key(group: Mapping[str, Any]) -> tuple:
+    return tuple((value is None, value if value is not None else 0) for value in group.values())
 
 
 class _nothing:

@@ -156,6 +156,43 @@ def eval_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
     ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="COLS",
+            help="Also a result per group of these columns' values (a name or comma list).",
+        ),
+    ] = None,
+    ci: Annotated[
+        str | None,
+        typer.Option(
+            "--ci",
+            metavar="LEVEL",
+            help="A confidence interval per result at this level (0.95 or 95%).",
+        ),
+    ] = None,
+    bootstrap: Annotated[
+        int | None,
+        typer.Option(
+            "--bootstrap",
+            metavar="N",
+            help="Bootstrap replicates for --ci of losses that are not plain means [1000].",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="S", help="Seed of the --ci bootstrap.")
+    ] = 0,
+    worst: Annotated[
+        int | None,
+        typer.Option(
+            "--worst",
+            metavar="K",
+            help="List the K rows with the largest loss (with --id COL to name them).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Compute losses over a file of predictions and targets."""
     from losscli.report.render import FORMATS
@@ -169,10 +206,10 @@ def eval_command(
         raise UsageError(
             f"--format {output_format} is unknown.", f"Use one of {', '.join(FORMATS)}."
         )
-    if id_column and not per_row:
+    if id_column and not per_row and not worst:
         raise UsageError(
-            "--id only names a column for the --per-row file.",
-            "Add --per-row PATH (.csv or .parquet), or leave out --id.",
+            "--id only names a column for the --per-row file or the --worst rows.",
+            "Add --per-row PATH (.csv or .parquet) or --worst K, or leave out --id.",
         )
     if not files and _stdin_is_terminal():
         raise UsageError(
@@ -180,6 +217,7 @@ def eval_command(
             "Name a file (losscli eval --loss mse preds.csv) or pipe data in.",
         )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
+    from losscli.engine.analysis import DEFAULT_REPLICATES
 
     with _progress(quiet, files or []) as on_progress:
         report = evaluate(
@@ -196,12 +234,43 @@ def eval_command(
             id_column=id_column,
             input_format=input_format,
             on_progress=on_progress,
+            by=by,
+            ci=_level(ci),
+            bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
+            seed=seed,
+            worst=0 if worst is None else _at_least_one(worst),
         )
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
     _print_report(report, output_format)
     if not quiet:
-        _report_notes(report, output_format)
+        _report_notes(report, output_format, worst)
+
+
+def _level(text: str | None) -> float | None:
+    """--ci 0.95, 95% or 95: a confidence level as a fraction."""
+    if text is None:
+        return None
+    raw = text.strip()
+    try:
+        level = float(raw.rstrip("%"))
+    except ValueError:
+        raise UsageError(
+            f"--ci {text} is not a confidence level.", "Example: --ci 0.95 (or --ci 95%)."
+        ) from None
+    if raw.endswith("%") or level >= 1:
+        level /= 100
+    if not 0 < level < 1:
+        raise UsageError(
+            f"--ci {text} is not a confidence level.", "Give a level between 0 and 1, e.g. 0.95."
+        )
+    return level
+
+
+def _at_least_one(worst: int) -> int:
+    if worst < 1:
+        raise UsageError(f"--worst {worst} must be at least 1.", "Example: --worst 10")
+    return worst
 
 
 def _stdin_is_terminal() -> bool:
@@ -221,7 +290,7 @@ def _roles(entries: list[str]) -> dict[str, str]:
     return roles
 
 
-def _report_notes(report: Any, output_format: str) -> None:
+def _report_notes(report: Any, output_format: str, worst: int | None = None) -> None:
     """Dropped rows, and (where the format has no room for them) why a value is missing."""
     dropped = report.inputs["rows_dropped"]
     if dropped:
@@ -232,8 +301,10 @@ def _report_notes(report: Any, output_format: str) -> None:
     if output_format == "json":
         return
     for result in report.results:
-        if result.note:
+        if result.note and result.group is None:
             _note(f"{result.label}: {result.note}.")
+        if worst and result.group is None and result.worst is None:
+            _note(f"{result.label} has no per-row values, so no --worst rows.")
 
 
 class _progress:

@@ -86,12 +86,74 @@ def mean_over_elements(values: np.ndarray) -> np.ndarray:
     return values if values.ndim == 1 else values.mean(axis=1)
 
 
+class Spread:
+    """The streamed variance of a weighted mean R = sum(w l) / sum(w d), for its standard error.
+
+    Linearised (the ratio estimator's sandwich form): each row contributes e_i = w_i (l_i - R d_i),
+    and SE^2 = n / (n - 1) * sum(e_i^2) / sum(w_i d_i)^2, which with d = 1 and w = 1 is the familiar
+    s / sqrt(n). sum(e^2) is kept as three sums over values shifted by the first chunk's mean, so a
+    large mean with a small spread loses no digits.
+    """
+
+    def __init__(self) -> None:
+        self.shift: float | None = None
+        self.rows = 0
+        self.sums = CompensatedSum((3,))
+
+    def add(self, rows: np.ndarray, weight: np.ndarray | None, shares: np.ndarray | None) -> None:
+        if not len(rows):
+            return
+        d = np.ones(len(rows)) if shares is None else shares
+        wd = d if weight is None else weight * d
+        if self.shift is None:
+            below = float(wd.sum())
+            self.shift = float((rows * wd).sum() / below) if below else 0.0
+            if not math.isfinite(self.shift):
+                self.shift = 0.0
+        centred = rows - self.shift * d
+        e = centred if weight is None else weight * centred
+        self.sums.add(np.array([(e * e).sum(), (e * wd).sum(), (wd * wd).sum()]))
+        self.rows += len(rows)
+
+    def merge(self, other: Spread) -> None:
+        if other.shift is None:
+            return
+        if self.shift is None:
+            self.shift, self.rows, self.sums = other.shift, other.rows, other.sums
+            return
+        # Re-centre the other's sums on this shift: e' = e - (s - s') w d.
+        move = self.shift - other.shift
+        ee, ed, dd = other.sums.value
+        moved = np.array([ee - 2 * move * ed + move * move * dd, ed - move * dd, dd])
+        self.sums.add(moved)
+        self.rows += other.rows
+
+    def standard_error(self, mean: float, denominator: float) -> float:
+        """SE of ``mean`` (= R), given the denominator sum(w d); NaN with fewer than 2 rows."""
+        if self.shift is None:
+            return math.nan
+        return ratio_standard_error(self.sums.value, self.shift, self.rows, mean, denominator)
+
+
+def ratio_standard_error(
+    sums: np.ndarray, shift: float, rows: int, mean: float, denominator: float
+) -> float:
+    """``Spread``'s SE from its three shifted sums (sum e^2, sum e w d, sum (w d)^2)."""
+    if rows < 2 or denominator == 0 or not math.isfinite(mean):
+        return math.nan
+    r = mean - shift
+    ee, ed, dd = (float(v) for v in sums)
+    squares = max(ee - 2 * r * ed + r * r * dd, 0.0)
+    return math.sqrt(rows / (rows - 1) * squares) / abs(denominator)
+
+
 class WeightedMean(Accumulator):
     """sum(w l) / sum(w) over per-row values; ``total`` gives sum(w l); ``transform`` e.g. sqrt.
 
     ``divisor`` gives each row's share of the denominator instead of 1: PyTorch's class-weighted
     mean divides by sum(w_i c_{y_i}), and an ignored row adds 0. A denominator of 0 with rows seen
-    is the input error ``nothing_left`` (message, hint).
+    is the input error ``nothing_left`` (message, hint). ``spread`` (set by ``track_spread``) keeps
+    what a confidence interval of a plain mean needs.
     """
 
     def __init__(
@@ -108,13 +170,25 @@ class WeightedMean(Accumulator):
         self.nothing_left = nothing_left
         self.weighted = CompensatedSum()
         self.divided = CompensatedSum()
+        self.spread: Spread | None = None
+
+    @property
+    def is_plain_mean(self) -> bool:
+        """A mean with no finalize step: its interval comes from the streamed variance."""
+        return self.transform is None and not self.total
+
+    def track_spread(self) -> None:
+        self.spread = Spread()
 
     def update(self, values, weight, inputs):
         rows = mean_over_elements(values)
         self.weighted.add(float(rows.sum() if weight is None else (weight * rows).sum()))
+        shares = None
         if self.divisor is not None:
             shares = self.divisor(inputs)
             self.divided.add(float(shares.sum() if weight is None else (weight * shares).sum()))
+        if self.spread is not None:
+            self.spread.add(rows, weight, shares)
         self.count(len(rows), weight)
         return rows
 
@@ -123,6 +197,11 @@ class WeightedMean(Accumulator):
         super().merge(other)
         self.weighted.merge(other.weighted)
         self.divided.merge(other.divided)
+        if self.spread is not None and other.spread is not None:
+            self.spread.merge(other.spread)
+
+    def denominator(self) -> float:
+        return self.weight_sum if self.divisor is None else float(self.divided.value)
 
     def finalize(self) -> float:
         weighted = float(self.weighted.value)
@@ -138,6 +217,11 @@ class WeightedMean(Accumulator):
         if self.transform is None or math.isnan(value):
             return value
         return self.transform(value)
+
+    def standard_error(self) -> float:
+        """SE of the plain mean (``track_spread`` first); NaN when it cannot be estimated."""
+        assert self.spread is not None and self.is_plain_mean
+        return self.spread.standard_error(self.finalize(), self.denominator())
 
 
 class Maximum(Accumulator):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from losscli.engine.accumulators import Accumulator
+from losscli.engine.analysis import Estimate, Groups, Options, Worst, groups_for
+from losscli.engine.resample import poisson_counts
 from losscli.errors import DomainError, InputError, RowProblem
 
 
@@ -15,6 +19,9 @@ class ChunkLike(Protocol):
     roles: dict[str, np.ndarray]
     weight: np.ndarray | None
     columns: Mapping[str, tuple[str, ...]]
+    start: int
+    size: int
+    groups: Any
 
     @property
     def rows(self) -> int: ...
@@ -36,13 +43,29 @@ class RequestLike(Protocol):
 RowSink = Callable[[ChunkLike, dict[str, np.ndarray | None]], None]
 
 
+@dataclass
+class Outcome:
+    """One request after the pass: its estimate, and its groups and worst rows when asked for."""
+
+    estimate: Estimate
+    groups: Groups | None = None
+    worst: Worst | None = None
+    has_rows: bool = True  # the loss gave per-row values (not per-pixel dice, r2, ...)
+
+    @property
+    def state(self) -> Accumulator:
+        return self.estimate.state
+
+
 def evaluate_stream(
     chunks: Iterable[ChunkLike],
     requests: Sequence[RequestLike],
     on_rows: RowSink | None = None,
-) -> list[Accumulator]:
-    """Accumulators of every request after one pass over ``chunks``."""
-    states = [request.definition.accumulator(request.params) for request in requests]
+    options: Options | None = None,
+) -> list[Outcome]:
+    """Every request's outcome after one pass over ``chunks``."""
+    options = options or Options()
+    outcomes = [_outcome(request, options) for request in requests]
     for chunk in chunks:
         if chunk.rows == 0:
             # Every row was dropped (--nan drop); the per-row file still gets its empty rows.
@@ -51,23 +74,89 @@ def evaluate_stream(
             continue
         _check_widths(chunk)
         per_row: dict[str, np.ndarray | None] = {}
-        for request, state in zip(requests, states, strict=True):
-            per_row[request.label] = update(state, request, chunk)
+        computed = []
+        for request, outcome in zip(requests, outcomes, strict=True):
+            with located(request, chunk):
+                values, inputs = compute(request, chunk)
+                rows = outcome.state.update(values, chunk.weight, inputs)
+                if outcome.groups is not None:
+                    outcome.groups.update(chunk.groups, values, chunk.weight, inputs)
+            outcome.has_rows = rows is not None
+            if outcome.worst is not None and rows is not None:
+                outcome.worst.add(rows, chunk, inputs)
+            per_row[request.label] = rows
+            computed.append((outcome, values, inputs))
+        _resample(chunk, computed, options)
         if on_rows is not None:
             on_rows(chunk, per_row)
-    return states
+    return outcomes
 
 
-def update(state: Accumulator, request: RequestLike, chunk: ChunkLike) -> np.ndarray | None:
+def _outcome(request: RequestLike, options: Options) -> Outcome:
+    def make() -> Accumulator:
+        return request.definition.accumulator(request.params)
+
+    return Outcome(
+        Estimate(make, options),
+        groups_for(make, options) if options.grouped else None,
+        Worst(options.worst) if options.worst else None,
+    )
+
+
+def _resample(chunk: ChunkLike, computed: list, options: Options) -> None:
+    """Fold the chunk into every bootstrap replicate, one replicate's counts at a time."""
+    busy = [item for item in computed if item[0].estimate.replicates or _replicated(item[0])]
+    if not busy:
+        return
+    units = resampling_units(chunk)
+    for b in range(options.replicates):
+        counts = poisson_counts(options.seed, units, b)
+        weight = counts if chunk.weight is None else chunk.weight * counts
+        with np.errstate(all="ignore"):
+            for outcome, values, inputs in busy:
+                if outcome.estimate.replicates:
+                    outcome.estimate.replicates[b].update(values, weight, inputs)
+                if outcome.groups is not None and outcome.groups.replicated:
+                    outcome.groups.update_replicate(b, chunk.groups, values, weight, inputs)
+
+
+def _replicated(outcome: Outcome) -> bool:
+    return outcome.groups is not None and outcome.groups.replicated
+
+
+def resampling_units(chunk: ChunkLike) -> np.ndarray:
+    """What the bootstrap draws: samples when rows carry a sample key (pixel masks), else rows."""
+    if "sample" in chunk.roles:
+        return chunk.roles["sample"].astype(np.int64)
+    kept = getattr(chunk, "kept", None)
+    positions = np.arange(chunk.rows) if kept is None else np.flatnonzero(kept)
+    return chunk.start + positions
+
+
+def compute(request: RequestLike, chunk: ChunkLike) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The loss's per-element values on a chunk, after its domain checks."""
     definition = request.definition
     inputs = {role: chunk.roles[role] for role in definition.roles if role in chunk.roles}
     for requirement in definition.requires:
         if requirement.role in inputs:
             _check(requirement, inputs[requirement.role], request, chunk)
+    with np.errstate(all="ignore"):
+        return definition.compute(inputs, request.params), inputs
+
+
+def update(state: Accumulator, request: RequestLike, chunk: ChunkLike) -> np.ndarray | None:
+    """Compute one request on a chunk and fold it into ``state``; returns the per-row values."""
+    with located(request, chunk):
+        values, inputs = compute(request, chunk)
+        return state.update(values, chunk.weight, inputs)
+
+
+@contextlib.contextmanager
+def located(request: RequestLike, chunk: ChunkLike) -> Iterator[None]:
+    """A loss's complaint about a row becomes an input error naming the column and the row."""
     try:
         with np.errstate(all="ignore"):
-            values = definition.compute(inputs, request.params)
-            return state.update(values, chunk.weight, inputs)
+            yield
     except RowProblem as problem:
         columns = chunk.columns[problem.role]
         element = problem.element if problem.element is not None and len(columns) > 1 else 0

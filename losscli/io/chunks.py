@@ -50,6 +50,7 @@ class Chunk:
     locate: Callable[[int, str | None], str]  # (global row, role) -> 'row N of FILE'
     kept: np.ndarray | None = None  # boolean mask over the ``size`` rows; None keeps all
     ids: Any = None
+    groups: np.ndarray | None = None  # --by: each kept row's group code
 
     @property
     def rows(self) -> int:
@@ -241,6 +242,7 @@ class ReadPlan:
     id_column: str | None = None
     nan: str = "error"
     keys: frozenset[str] = frozenset()
+    groups: tuple[str, ...] = ()  # --by columns, read as written
 
     def numeric_columns(self) -> list[str]:
         names = [
@@ -258,23 +260,61 @@ class ReadPlan:
         names = [self.roles[role][0] for role in self.roles if role in self.keys]
         if self.id_column:
             names.append(self.id_column)
+        names.extend(self.groups)
         return [name for name in dict.fromkeys(names) if name not in self.numeric_columns()]
 
 
 class KeyCodes:
-    """Dense integer codes (as float64, NaN for a null) of key values, stable across chunks."""
+    """Dense integer codes (as float64, NaN for a null) of key values, stable across chunks.
 
-    def __init__(self) -> None:
+    ``nulls`` gives a null its own code (a group of its own) instead of NaN.
+    """
+
+    def __init__(self, nulls: bool = False) -> None:
         self.codes: dict[Any, int] = {}
+        self.nulls = "encode" if nulls else "mask"
 
     def __call__(self, values: Any) -> np.ndarray:
         if isinstance(values, np.ndarray):
-            values = pa.array(values)
-        encoded = pc.dictionary_encode(_as_array(values))
+            values = pa.array(values, from_pandas=True)
+        encoded = pc.dictionary_encode(_as_array(values), null_encoding=self.nulls)
         known = [self.codes.setdefault(v, len(self.codes)) for v in encoded.dictionary.to_pylist()]
         indices = float_values(encoded.indices.cast(pa.float64()))
         table = np.asarray(known + [np.nan], dtype=float)
         return table[np.where(np.isnan(indices), len(known), indices).astype(np.intp)]
+
+
+class GroupCodes:
+    """Dense codes of the --by columns' value combinations, stable across chunks and files."""
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self.columns = columns
+        self.each = [KeyCodes(nulls=True) for _ in columns]
+        self.combined: dict[tuple[int, ...], int] = {}
+
+    def __call__(self, frame: Frame) -> np.ndarray:
+        codes = [
+            encode(frame[name]).astype(np.int64)
+            for encode, name in zip(self.each, self.columns, strict=True)
+        ]
+        if len(codes) == 1:
+            return codes[0]
+        tuples, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+        known = [self.combined.setdefault(tuple(t), len(self.combined)) for t in tuples.tolist()]
+        return np.asarray(known, dtype=np.int64)[inverse.reshape(-1)]
+
+    def labels(self) -> dict[int, dict[str, Any]]:
+        """Each code's group as {column: value}."""
+        values = [{code: value for value, code in each.codes.items()} for each in self.each]
+        if len(self.columns) == 1:
+            return {code: {self.columns[0]: value} for code, value in values[0].items()}
+        return {
+            code: {
+                name: values[i][part]
+                for i, (name, part) in enumerate(zip(self.columns, combination, strict=True))
+            }
+            for combination, code in self.combined.items()
+        }
 
 
 def assemble(
@@ -283,6 +323,7 @@ def assemble(
     start: int,
     locate: Callable[[int, str | None], str],
     key_codes: KeyCodes | None = None,
+    group_codes: GroupCodes | None = None,
 ) -> Chunk:
     """A chunk of role arrays from a frame, with the --nan policy and weight checks applied."""
     size = _length(frame)
@@ -301,6 +342,7 @@ def assemble(
         plan.roles,
         locate,
         ids=frame[plan.id_column] if plan.id_column else None,
+        groups=group_codes(frame) if group_codes is not None else None,
     )
     missing = _missing_rows(chunk)
     if missing is not None:
@@ -311,6 +353,7 @@ def assemble(
             chunk.kept = keep
             chunk.roles = {role: values[keep] for role, values in roles.items()}
             chunk.weight = None if weight is None else weight[keep]
+            chunk.groups = None if chunk.groups is None else chunk.groups[keep]
     if chunk.weight is not None:
         _check_weights(chunk, plan.weight or "weight")
     return chunk

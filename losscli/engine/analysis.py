@@ -1,0 +1,331 @@
+"""What a run keeps per loss beyond its value: an interval (--ci), groups (--by), worst rows.
+
+All of it is streamed with the value, in the same single pass, in memory that grows with the
+number of groups, replicates and worst rows asked for, never with the number of rows.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.accumulators import (
+    Accumulator,
+    KeyedSums,
+    WeightedMean,
+    mean_over_elements,
+    ratio_standard_error,
+)
+from losscli.errors import InputError
+
+DEFAULT_REPLICATES = 1000
+# Bootstrap replicates of every group are kept in memory: groups x replicates is capped.
+MAX_GROUP_REPLICATES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to keep besides each loss's value."""
+
+    level: float | None = None  # --ci: the confidence level of an interval per result
+    replicates: int = DEFAULT_REPLICATES  # --bootstrap
+    seed: int = 0  # --seed
+    grouped: bool = False  # --by: chunks carry group codes
+    worst: int = 0  # --worst K
+
+
+Inputs = Mapping[str, np.ndarray]
+Make = Callable[[], Accumulator]
+
+
+def value_of(state: Accumulator) -> tuple[float, str | None]:
+    """A state's value, or NaN and why when it has none (an empty group, weights summing to 0)."""
+    if state.weight_sum == 0 and not (isinstance(state, WeightedMean) and state.total):
+        return math.nan, "the weights of its rows sum to 0"
+    try:
+        return float(state.finalize()), None
+    except InputError as error:
+        return math.nan, error.message
+
+
+class Estimate:
+    """One loss's state, with what its interval needs: the streamed variance of a plain mean, or
+    bootstrap replicates of any other state (rmse, r2, perplexity, global dice, ...)."""
+
+    def __init__(self, make: Make, options: Options) -> None:
+        self.state = make()
+        self.method: str | None = None
+        self.replicates: list[Accumulator] = []
+        if options.level is None:
+            return
+        if isinstance(self.state, WeightedMean) and self.state.is_plain_mean:
+            self.state.track_spread()
+            self.method = "normal"
+        else:
+            self.replicates = [make() for _ in range(options.replicates)]
+            self.method = "bootstrap"
+
+    def interval(self, level: float) -> dict[str, Any] | None:
+        if self.method == "normal":
+            assert isinstance(self.state, WeightedMean)
+            value, _ = value_of(self.state)
+            return normal_interval(level, value, self.state.standard_error())
+        if self.method == "bootstrap":
+            return bootstrap_interval(level, [value_of(r)[0] for r in self.replicates])
+        return None
+
+
+def normal_interval(level: float, value: float, se: float) -> dict[str, Any]:
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    low, high = value - z * se, value + z * se
+    return {
+        "level": level,
+        "low": low if math.isfinite(low) else None,
+        "high": high if math.isfinite(high) else None,
+        "method": "normal",
+        "se": se if math.isfinite(se) else None,
+    }
+
+
+def bootstrap_interval(level: float, values: list[float]) -> dict[str, Any]:
+    """The percentile interval of the replicates' values; none if most replicates have none."""
+    replicates = np.asarray(values, dtype=float)
+    finite = replicates[np.isfinite(replicates)]
+    low = high = None
+    if len(finite) and len(finite) * 2 >= len(replicates):
+        low, high = (float(q) for q in np.quantile(finite, [(1 - level) / 2, (1 + level) / 2]))
+    return {
+        "level": level,
+        "low": low,
+        "high": high,
+        "method": "bootstrap",
+        "replicates": len(replicates),
+    }
+
+
+def take(inputs: Inputs, index: np.ndarray) -> dict[str, np.ndarray]:
+    return {role: values[index] for role, values in inputs.items()}
+
+
+def split(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Each group code in a chunk with the positions of its rows (in row order)."""
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    return [(int(ordered[a]), order[a:b]) for a, b in zip(starts, ends, strict=True)]
+
+
+class Groups:
+    """Per-group estimates of one loss; built by ``groups_for`` for the state's kind."""
+
+    replicated = False  # whether groups keep bootstrap replicates
+
+    def update(self, codes: np.ndarray, values: np.ndarray, weight, inputs: Inputs) -> None:
+        raise NotImplementedError
+
+    def update_replicate(self, b: int, codes: np.ndarray, values, weight, inputs) -> None:
+        raise NotImplementedError
+
+    def results(self, level: float | None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(code, {value, n, weight_sum, note, ci}) for every group seen."""
+        raise NotImplementedError
+
+
+def groups_for(make: Make, options: Options) -> Groups:
+    probe = make()
+    if isinstance(probe, WeightedMean):
+        return MeanGroups(probe, options)
+    return StateGroups(make, options)
+
+
+class MeanGroups(Groups):
+    """Weighted means per group as arrays (one row per group), so 10^5 groups cost a few MB.
+
+    Columns: sum w l, sum w d (the denominator), and for an interval the spread's three sums.
+    """
+
+    def __init__(self, like: WeightedMean, options: Options) -> None:
+        self.like = like
+        self.options = options
+        spread = options.level is not None and like.is_plain_mean
+        self.sums = KeyedSums(5 if spread else 2)
+        self.shift: float | None = None
+        self.replicates: list[KeyedSums] = []
+        if options.level is not None and not like.is_plain_mean:
+            self.replicates = [KeyedSums(2) for _ in range(options.replicates)]
+        self.replicated = bool(self.replicates)
+
+    def _columns(self, values, weight, inputs) -> list[np.ndarray]:
+        rows = mean_over_elements(values)
+        shares = np.ones(len(rows)) if self.like.divisor is None else self.like.divisor(inputs)
+        wd = shares if weight is None else weight * shares
+        columns = [rows if weight is None else weight * rows, wd]
+        if self.sums.width == 5:
+            if self.shift is None:
+                below = float(wd.sum())
+                shift = float((rows * wd).sum() / below) if below else 0.0
+                self.shift = shift if math.isfinite(shift) else 0.0
+            centred = rows - self.shift * shares
+            e = centred if weight is None else weight * centred
+            columns += [e * e, e * wd, wd * wd]
+        return columns
+
+    def update(self, codes, values, weight, inputs) -> None:
+        self.sums.add(codes, self._columns(values, weight, inputs), weight)
+        if self.replicates and self.sums.size * len(self.replicates) > MAX_GROUP_REPLICATES:
+            raise too_many_replicates(self.sums.size, len(self.replicates))
+
+    def update_replicate(self, b, codes, values, weight, inputs) -> None:
+        self.replicates[b].add(codes, self._columns(values, weight, inputs)[:2], weight)
+
+    def _value(self, weighted: float, below: float, weight_sum: float) -> tuple[float, str | None]:
+        like = self.like
+        if like.total:
+            value = weighted
+        elif below == 0:
+            return math.nan, "the weights of its rows sum to 0" if weight_sum == 0 else (
+                like.nothing_left[0] or "no row counts toward its mean"
+            )
+        else:
+            value = weighted / below
+        if like.transform is not None and not math.isnan(value):
+            value = like.transform(value)
+        return value, None
+
+    def results(self, level):
+        sums = self.sums.sums.value
+        weights = self.sums.weights.value
+        for code in np.flatnonzero(self.sums.rows > 0):
+            value, note = self._value(sums[code, 0], sums[code, 1], weights[code])
+            entry: dict[str, Any] = {
+                "value": value,
+                "n": int(self.sums.rows[code]),
+                "weight_sum": float(weights[code]),
+                "note": note,
+            }
+            if level is not None and self.sums.width == 5:
+                se = ratio_standard_error(
+                    sums[code, 2:], self.shift or 0.0, entry["n"], value, sums[code, 1]
+                )
+                entry["ci"] = normal_interval(level, value, se)
+            elif level is not None:
+                replicated = []
+                for replicate in self.replicates:
+                    replicate.grow(code + 1)
+                    r_sums, r_weights = replicate.sums.value, replicate.weights.value
+                    replicated.append(
+                        self._value(r_sums[code, 0], r_sums[code, 1], r_weights[code])[0]
+                    )
+                entry["ci"] = bootstrap_interval(level, replicated)
+            yield int(code), entry
+
+
+class StateGroups(Groups):
+    """Any other state: one per group, fed the group's rows of each chunk."""
+
+    def __init__(self, make: Make, options: Options) -> None:
+        self.make = make
+        self.options = options
+        self.members: dict[int, Estimate] = {}
+        self.replicated = options.level is not None  # never a plain mean: those are MeanGroups
+
+    def _member(self, code: int) -> Estimate:
+        member = self.members.get(code)
+        if member is None:
+            if self.options.level is not None:
+                count = (len(self.members) + 1) * self.options.replicates
+                if count > MAX_GROUP_REPLICATES:
+                    raise too_many_replicates(len(self.members) + 1, self.options.replicates)
+            member = self.members[code] = Estimate(self.make, self.options)
+        return member
+
+    def update(self, codes, values, weight, inputs) -> None:
+        for code, index in split(codes):
+            part = None if weight is None else weight[index]
+            self._member(code).state.update(values[index], part, take(inputs, index))
+
+    def update_replicate(self, b, codes, values, weight, inputs) -> None:
+        for code, index in split(codes):
+            member = self._member(code)
+            if member.replicates:
+                member.replicates[b].update(values[index], weight[index], take(inputs, index))
+
+    def results(self, level):
+        for code, member in self.members.items():
+            value, note = value_of(member.state)
+            entry: dict[str, Any] = {
+                "value": value,
+                "n": member.state.n,
+                "weight_sum": member.state.weight_sum,
+                "note": note,
+            }
+            if level is not None:
+                entry["ci"] = member.interval(level)
+            yield code, entry
+
+
+def too_many_replicates(groups: int, replicates: int) -> InputError:
+    return InputError(
+        f"--ci with --by keeps {replicates} bootstrap replicates for each of {groups}+ groups, "
+        f"more than {MAX_GROUP_REPLICATES:,} in all.",
+        "Use fewer replicates (--bootstrap 200), coarser groups, or leave out --ci.",
+    )
+
+
+class Worst:
+    """The K rows with the largest loss, kept in a bounded list while streaming.
+
+    Ties are broken by row order and a NaN loss counts as the largest, so the list is exactly the
+    first K of a full sort by (loss descending, row ascending).
+    """
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.entries: list[tuple[float, int, dict[str, Any]]] = []
+
+    def add(self, rows: np.ndarray, chunk: Any, inputs: Inputs) -> None:
+        positions = np.arange(chunk.size) if chunk.kept is None else np.flatnonzero(chunk.kept)
+        key = np.where(np.isnan(rows), -np.inf, -rows)
+        if len(key) > self.k:
+            chosen = np.argpartition(key, self.k - 1)[: self.k]
+        else:
+            chosen = np.arange(len(key))
+        fresh = []
+        for i in chosen.tolist():
+            index = chunk.start + int(positions[i])
+            row: dict[str, Any] = {"row": index + 1}
+            where = chunk.locate(index, None)
+            if where != f"row {index + 1}":
+                row["where"] = where  # several files: the row within its file
+            if chunk.ids is not None:
+                row["id"] = _identifier(chunk.ids[int(positions[i])])
+            for role in ("pred", "target"):
+                if role in inputs:
+                    row[role] = _plain(inputs[role][i])
+            row["loss"] = float(rows[i])
+            fresh.append((float(key[i]), index, row))
+        self.entries = heapq.nsmallest(self.k, self.entries + fresh, key=lambda e: e[:2])
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [entry for _, _, entry in self.entries]
+
+
+def _identifier(value: Any) -> Any:
+    """An --id value as Python: Arrow scalars as written, a numeric column's float as read."""
+    if hasattr(value, "as_py"):
+        return value.as_py()
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return [float(v) for v in value]
+    return float(value)
