@@ -13,6 +13,7 @@ import numpy as np
 
 from losscli import __version__
 from losscli.engine.analysis import DEFAULT_REPLICATES, Options
+from losscli.engine.compare import CANDIDATE, compare_stream
 from losscli.engine.run import Outcome, evaluate_stream
 from losscli.errors import InputError, UsageError
 from losscli.io.chunks import (
@@ -34,6 +35,7 @@ from losscli.io.writers import PerRowWriter
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
+from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
 # A chunk holds at most this many numbers (8 MiB per copy): wide rows get fewer rows per chunk.
@@ -89,12 +91,7 @@ def evaluate(
         main.close()
         raise
     try:
-        main_roles = {r: by for r, by in needed.items() if side is None or r != "target"}
-        roles = resolve_roles(main_roles, given, main.first.names, main.display)
-        for role in _optional_roles(requests, needed):
-            found = optional_role(role, given.get(role), main.first.names, main.display)
-            if found:
-                roles[role] = found
+        roles = _resolve(requests, needed, given, main, skip_target=side is not None)
         plan = ReadPlan(
             roles=roles,
             keys=frozenset(role for role in roles if role in KEY_ROLES),
@@ -106,18 +103,8 @@ def evaluate(
             groups=_group_columns(by, main) if by is not None else (),
         )
         group_codes = GroupCodes(plan.groups) if plan.groups else None
-        side_plan = None
-        if side is not None:
-            side_plan = ReadPlan(
-                roles=resolve_roles(
-                    {"target": needed["target"]},
-                    _target_given(target, side),
-                    side.first.names,
-                    side.display,
-                ),
-            )
         counter = RowCounter()
-        sides = [Side(side, side_plan, "the targets file")] if side and side_plan else []
+        sides = [_targets_side(side, needed, target)] if side is not None else []
         chunks = counter.watch(_chunks(main, sides, plan, chunk_rows, group_codes), on_progress)
         writer = (
             PerRowWriter(per_row, [r.label for r in requests], plan.id_column) if per_row else None
@@ -143,6 +130,137 @@ def evaluate(
         "rows_dropped": counter.read - counter.used,
     }
     return Report(__version__, inputs, results)
+
+
+def compare(
+    baseline: Any,
+    candidate: Any,
+    losses: str | Sequence[str],
+    pred: str | None = None,
+    target: str | None = None,
+    weight: str | None = None,
+    *,
+    columns: Mapping[str, str] | None = None,
+    targets: str | PathLike[str] | Sequence[str] | None = None,
+    nan: str = "error",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    input_format: str | None = None,
+    ci: float = 0.95,
+    bootstrap: int = DEFAULT_REPLICATES,
+    seed: int = 0,
+    on_progress: Callable[[int], None] | None = None,
+) -> Comparison:
+    """Score two models' predictions of the same rows and the paired difference of each loss.
+
+    ``baseline`` and ``candidate`` are inputs as for ``evaluate``, aligned row by row. Column
+    options apply to both; targets come from each (they must agree), or once from ``targets``.
+    Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
+    """
+    requests = parse_specs([losses] if isinstance(losses, str) else losses)
+    if not requests:
+        raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
+    requests = [_with_files_read(request) for request in requests]
+    _check_options(nan, chunk_rows, input_format)
+    options = analysis_options(ci, bootstrap, seed, 0, False)
+    given = {"pred": pred, "target": target, **(columns or {})}
+    needed = _roles_needed(requests)
+    opened: list[Inputs] = []
+    try:
+        base = _open(baseline, input_format)
+        opened.append(base)
+        other = _open(candidate, input_format)
+        opened.append(other)
+        side = _open(targets, input_format) if targets is not None else None
+        if side is not None:
+            opened.append(side)
+        roles = _resolve(requests, needed, given, base, skip_target=side is not None)
+        plan = ReadPlan(
+            roles=roles,
+            keys=frozenset(role for role in roles if role in KEY_ROLES),
+            weight=select(weight, base.first.names, "weight", base.display)[0] if weight else None,
+            nan=nan,
+        )
+        own = _candidate_roles(roles, plan.keys, given, other)
+        sides = [Side(other, ReadPlan(roles=own), "the candidate", CANDIDATE)]
+        if side is not None:
+            sides.append(_targets_side(side, needed, target))
+        counter = RowCounter()
+        chunks = counter.watch(_chunks(base, sides, plan, chunk_rows), on_progress)
+        shared = [role for role in ("target",) if CANDIDATE + role in own]
+        pairs = compare_stream(chunks, requests, shared, options)
+        counter.check(base.display)
+    finally:
+        for source in opened:
+            source.close()
+    entries = [
+        {
+            "label": request.label,
+            "loss": request.name,
+            "params": dict(request.params),
+            "direction": request.definition.direction,
+            **pair.summary(options.level or ci),
+        }
+        for request, pair in zip(requests, pairs, strict=True)
+    ]
+    inputs = {
+        "baseline": base.names,
+        "candidate": other.names,
+        "targets": side.names if side is not None else None,
+        "rows_read": counter.read,
+        "rows_used": counter.used,
+        "rows_dropped": counter.read - counter.used,
+    }
+    return Comparison(__version__, inputs, entries, ci)
+
+
+def _resolve(
+    requests: Sequence[LossRequest],
+    needed: Mapping[str, str],
+    given: Mapping[str, str | None],
+    source: Inputs,
+    skip_target: bool,
+) -> dict[str, tuple[str, ...]]:
+    """Role -> columns of ``source``: every role needed, and optional roles that are there."""
+    wanted = {r: label for r, label in needed.items() if not (skip_target and r == "target")}
+    roles = resolve_roles(wanted, given, source.first.names, source.display)
+    for role in _optional_roles(requests, needed):
+        found = optional_role(role, given.get(role), source.first.names, source.display)
+        if found:
+            roles[role] = found
+    return roles
+
+
+def _candidate_roles(
+    roles: Mapping[str, tuple[str, ...]],
+    keys: frozenset[str],
+    given: Mapping[str, str | None],
+    other: Inputs,
+) -> dict[str, tuple[str, ...]]:
+    """The roles the candidate gives itself (pred, and var, x1, ... where it has them)."""
+    own: dict[str, tuple[str, ...]] = {}
+    for role in roles:
+        if role in keys:
+            continue
+        try:
+            found = resolve_roles({role: role}, given, other.first.names, other.display)
+        except InputError:
+            if role == "pred":
+                raise
+            continue  # read from the baseline's file, as the rows' own data
+        own[CANDIDATE + role] = found[role]
+    return own
+
+
+def _targets_side(side: Inputs, needed: Mapping[str, str], target: str | None) -> Side:
+    plan = ReadPlan(
+        roles=resolve_roles(
+            {"target": needed["target"]},
+            _target_given(target, side),
+            side.first.names,
+            side.display,
+        ),
+    )
+    return Side(side, plan, "the targets file")
 
 
 def _check_options(nan: str, chunk_rows: int, input_format: str | None) -> None:
@@ -495,4 +613,4 @@ class _nothing:
         return None
 
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "evaluate"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "compare", "evaluate"]

@@ -15,7 +15,13 @@ from typing import Annotated, Any
 import typer
 
 from losscli import __version__
-from losscli.errors import EXIT_INTERNAL, EXIT_USAGE, LossCliError, UsageError
+from losscli.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    LossCliError,
+    UsageError,
+)
 
 EXIT_INTERRUPTED = 130
 ROOT_HELP = (
@@ -258,7 +264,7 @@ def _level(text: str | None) -> float | None:
         raise UsageError(
             f"--ci {text} is not a confidence level.", "Example: --ci 0.95 (or --ci 95%)."
         ) from None
-    if raw.endswith("%") or level >= 1:
+    if raw.endswith("%") or 50 <= level < 100:
         level /= 100
     if not 0 < level < 1:
         raise UsageError(
@@ -298,13 +304,14 @@ def _report_notes(report: Any, output_format: str, worst: int | None = None) -> 
             f"{dropped} of {report.inputs['rows_read']} rows dropped for missing values "
             "(--nan drop)."
         )
+    for result in report.results:
+        if worst and result.group is None and result.worst is None:
+            _note(f"{result.label} has no per-row values, so no --worst rows.")
     if output_format == "json":
         return
     for result in report.results:
         if result.note and result.group is None:
             _note(f"{result.label}: {result.note}.")
-        if worst and result.group is None and result.worst is None:
-            _note(f"{result.label} has no per-row values, so no --worst rows.")
 
 
 class _progress:
@@ -349,6 +356,141 @@ def _print_report(report: Any, output_format: str) -> None:
         _write(_rendered(render.to_table(report), _console()))
         return
     _write(render.render_text(report, output_format))
+
+
+@app.command("compare")
+def compare_command(
+    baseline: Annotated[
+        str, typer.Argument(metavar="BASELINE", help="The reference model's predictions.")
+    ],
+    candidate: Annotated[
+        str, typer.Argument(metavar="CANDIDATE", help="The new model's, for the same rows.")
+    ],
+    loss: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--loss",
+            "-l",
+            metavar="SPEC",
+            help="Losses, repeatable, as for eval.",
+            show_default=False,
+        ),
+    ] = None,
+    pred: Annotated[
+        str | None,
+        typer.Option("--pred", "-p", metavar="COLS", help="Prediction column(s) in both files."),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", metavar="COLS", help="Target column(s).")
+    ] = None,
+    weight: Annotated[
+        str | None,
+        typer.Option("--weight", "-w", metavar="COL", help="Sample-weight column (baseline)."),
+    ] = None,
+    col: Annotated[
+        list[str] | None,
+        typer.Option("--col", metavar="ROLE=COLS", help="Another input role.", show_default=False),
+    ] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option("--targets", metavar="FILE", help="Read the targets once, from this file."),
+    ] = None,
+    nan: Annotated[
+        str, typer.Option("--nan", metavar="POLICY", help="error, drop or propagate.")
+    ] = "error",
+    ci: Annotated[
+        str, typer.Option("--ci", metavar="LEVEL", help="Level of the paired intervals.")
+    ] = "0.95",
+    bootstrap: Annotated[
+        int | None,
+        typer.Option(
+            "--bootstrap",
+            metavar="N",
+            help="Paired bootstrap replicates for losses that are not plain means [1000].",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", metavar="S", help="Bootstrap seed.")] = 0,
+    fail_if_worse: Annotated[
+        bool,
+        typer.Option(
+            "--fail-if-worse",
+            help="Exit 1 when the candidate is worse on a loss beyond the interval.",
+        ),
+    ] = False,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option("--chunk-rows", metavar="N", help="Rows per chunk.", show_default=False),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
+        ),
+    ] = "auto",
+    input_format: Annotated[
+        str | None,
+        typer.Option("--input-format", metavar="FORMAT", help="csv, tsv, parquet, arrow or jsonl."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+) -> None:
+    """Compare two models on the same rows: the difference per loss, its paired interval and
+    p-value."""
+    from losscli.report import comparison as render
+
+    if not loss:
+        raise UsageError(
+            "No --loss given.", "Example: losscli compare --loss mse,mae old.csv new.csv"
+        )
+    if output_format not in render.FORMATS:
+        raise UsageError(
+            f"--format {output_format} is unknown.", f"Use one of {', '.join(render.FORMATS)}."
+        )
+    from losscli.api import DEFAULT_CHUNK_ROWS, compare
+    from losscli.engine.analysis import DEFAULT_REPLICATES
+
+    level = _level(ci)
+    assert level is not None
+    with _progress(quiet, [baseline, candidate]) as on_progress:
+        result = compare(
+            baseline,
+            candidate,
+            loss,
+            pred=pred,
+            target=target,
+            weight=weight,
+            columns=_roles(col or []),
+            targets=targets,
+            nan=nan,
+            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+            input_format=input_format,
+            ci=level,
+            bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
+            seed=seed,
+            on_progress=on_progress,
+        )
+    if output_format == "auto":
+        output_format = "table" if sys.stdout.isatty() else "json"
+    if output_format == "table":
+        _write(_rendered(render.to_table(result), _console()))
+    else:
+        writers = {
+            "json": render.to_json,
+            "csv": render.to_csv,
+            "markdown": render.to_markdown,
+            "github": render.to_github,
+        }
+        _write(writers[output_format](result))
+    dropped = result.inputs["rows_dropped"]
+    if dropped and not quiet:
+        _note(f"{dropped} of {result.inputs['rows_read']} rows dropped for missing values.")
+    if fail_if_worse and result.worse:
+        if not quiet:
+            _note(f"the candidate is worse on {', '.join(result.worse)}.")
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 @app.command("list")

@@ -28,6 +28,19 @@ def house_prices(rng: np.random.Generator, rows: int = 200) -> pa.Table:
     )
 
 
+def house_prices_candidate(houses: pa.Table, rng: np.random.Generator) -> pa.Table:
+    """A second model's predictions of the same houses: a little biased and noisier."""
+    baseline = houses.column("prediction").to_numpy()
+    prediction = np.round(baseline * 1.03 + rng.normal(0, 15, len(baseline)), 1)
+    return pa.table(
+        {
+            "house_id": houses.column("house_id"),
+            "prediction": prediction,
+            "target": houses.column("target"),
+        }
+    )
+
+
 def demand_forecast(rng: np.random.Generator, rows: int = 120) -> pa.Table:
     """Daily demand of a product, forecast 1, 2 and 3 days ahead: vector rows."""
     level = rng.uniform(20, 80, rows)
@@ -112,6 +125,9 @@ def main() -> None:
     pa_csv.write_csv(churn(rng), HERE / "churn.csv")
     pq.write_table(lesion_masks(rng), HERE / "lesion_masks.parquet")
     pa_csv.write_csv(detections(rng), HERE / "detections.csv")
+    # Its own generator, so the files above stay as they were.
+    candidate = house_prices_candidate(houses, np.random.default_rng(20261122))
+    pa_csv.write_csv(candidate, HERE / "house_prices_candidate.csv")
 
 
 if __name__ == "__main__":

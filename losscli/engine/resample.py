@@ -39,9 +39,17 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _mix_int(x: int) -> int:
+    """``_mix`` on one Python integer."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
 def _offset(seed: int, replicate: int) -> np.uint64:
-    key = np.array([(seed * GOLDEN + replicate + 1) & MASK], dtype=np.uint64)
-    return _mix(_mix(key))[0]
+    return np.uint64(_mix_int(_mix_int((seed * GOLDEN + replicate + 1) & MASK)))
 
 
 def poisson_counts(seed: int, index: np.ndarray, replicate: int) -> np.ndarray:

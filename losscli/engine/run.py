@@ -23,6 +23,8 @@ class ChunkLike(Protocol):
     size: int
     groups: Any
 
+    def locate(self, index: int, role: str | None = None) -> str: ...
+
     @property
     def rows(self) -> int: ...
 
@@ -72,7 +74,7 @@ def evaluate_stream(
             if on_rows is not None:
                 on_rows(chunk, {request.label: np.empty(0) for request in requests})
             continue
-        _check_widths(chunk)
+        check_widths(chunk)
         per_row: dict[str, np.ndarray | None] = {}
         computed = []
         for request, outcome in zip(requests, outcomes, strict=True):
@@ -199,7 +201,7 @@ def _sentence(hint: str, request: RequestLike) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _check_widths(chunk: ChunkLike) -> None:
+def check_widths(chunk: ChunkLike) -> None:
     """Vector roles must agree in width; a scalar role applies to every element of a row."""
     widths = {role: values.shape[1] for role, values in chunk.roles.items() if values.ndim > 1}
     if len(set(widths.values())) > 1:
