@@ -304,8 +304,8 @@ class GroupCodes:
         return np.asarray(known, dtype=np.int64)[inverse.reshape(-1)]
 
     def labels(self) -> dict[int, dict[str, Any]]:
-        """Each code's group as {column: value}."""
-        values = [{code: value for value, code in each.codes.items()} for each in self.each]
+        """Each code's group as {column: value}; a whole float (a label read as a number) as int."""
+        values = [{code: _whole(value) for value, code in each.codes.items()} for each in self.each]
         if len(self.columns) == 1:
             return {code: {self.columns[0]: value} for code, value in values[0].items()}
         return {
@@ -315,6 +315,10 @@ class GroupCodes:
             }
             for combination, code in self.combined.items()
         }
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def assemble(

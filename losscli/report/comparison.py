@@ -112,7 +112,9 @@ def to_table(comparison: Comparison) -> Any:
 
     table = Table(header_style="bold", caption=_caption(comparison))
     for name in HEAD:
-        table.add_column(name, justify="left" if name in ("loss", "verdict") else "right")
+        table.add_column(
+            name, justify="left" if name in ("loss", "verdict") else "right", no_wrap=name == "ci"
+        )
     for entry in comparison.entries:
         table.add_row(*map(Text, _cells(entry)))
     return table

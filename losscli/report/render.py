@@ -168,7 +168,8 @@ def to_table(report: Report) -> Any:
         table.add_column("ci", justify="right")
     table.add_column("n", justify="right")
     table.add_column("better")
-    for result in report.results:
+    overall = sum(result.group is None for result in report.results)
+    for number, result in enumerate(report.results):
         # Text, not markup: a label such as ce:weight=[1,2] must print as written.
         cells = [result.label]
         cells += [
@@ -178,7 +179,7 @@ def to_table(report: Report) -> Any:
         if with_ci:
             cells.append(interval_text(result))
         cells += [str(result.n), result.direction]
-        table.add_row(*map(Text, cells), end_section=result.group is None and bool(groups))
+        table.add_row(*map(Text, cells), end_section=bool(groups) and number == overall - 1)
     parts: list[Any] = [table]
     for result in report.results:
         if result.worst:
