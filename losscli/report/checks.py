@@ -306,6 +306,60 @@ def baseline_checks(
     return checks
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """The checks asked for on the command line, read and matched to the losses before any data."""
+
+    max: dict[str, float] = field(default_factory=dict)
+    min: dict[str, float] = field(default_factory=dict)
+    baseline: dict[str, Any] | None = None
+    tolerance: dict[str, str] | None = None
+    allow_missing: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        losses: Sequence[str],
+        max: Sequence[str] = (),
+        min: Sequence[str] = (),
+        baseline: str | None = None,
+        tolerance: Sequence[str] = (),
+        allow_missing: bool = False,
+    ) -> CheckOptions:
+        """``--max LABEL=VALUE``, ``--min``, ``--baseline FILE``, ``--tolerance [LABEL=]TOL``."""
+        from losscli.losses import parse_specs
+
+        if baseline is None and (tolerance or allow_missing):
+            option = "--tolerance" if tolerance else "--allow-missing"
+            raise UsageError(f"{option} applies to a baseline.", "Add --baseline FILE.")
+        labels = Labels.of_requests(parse_specs(losses))
+        bounds = {}
+        for kind, entries in (("max", max), ("min", min)):
+            bounds[kind] = parse_bounds(parse_assignments(entries, f"--{kind}"), f"--{kind}")
+            for text in bounds[kind]:
+                labels.resolve(text, f"--{kind} {text}")
+        tolerances = parse_tolerances(tolerance)
+        _tolerances_by_label(tolerances, labels)
+        return cls(
+            max=bounds["max"],
+            min=bounds["min"],
+            baseline=read_baseline(baseline) if baseline is not None else None,
+            tolerance=tolerances or None,
+            allow_missing=allow_missing,
+        )
+
+    def apply(self, report: Report) -> Report:
+        if not self.max and not self.min and self.baseline is None:
+            return report
+        return report.check(
+            max=self.max,
+            min=self.min,
+            baseline=self.baseline,
+            tolerance=self.tolerance,
+            allow_missing=self.allow_missing,
+        )
+
+
 def _tolerances_by_label(
     tolerance: str | float | Mapping[str, str | float] | None, labels: Labels
 ) -> dict[str, Tolerance]:
