@@ -259,6 +259,7 @@ def test_eval_labels_match_by_params_and_alias(capsys):
         (("--max", "mse=lots"), ["--max mse=lots", "not a finite number"]),
         (("--max", "mse=nan"), ["not a finite number"]),
         (("--tolerance", "1%"), ["--tolerance applies to a baseline", "--baseline FILE"]),
+        (("--max", "mse=1", "--max", "mse=2"), ["--max mse is given twice"]),
         (("--allow-missing",), ["--allow-missing applies to a baseline"]),
     ],
 )
@@ -821,3 +822,12 @@ def test_help_shows_the_check_command_and_options(capsys):
     out = run(capsys, "eval", "--help").out
     for shown in ("--max LABEL=VALUE", "--min LABEL=VALUE", "--baseline FILE", "--allow-missing"):
         assert shown in out
+
+
+def test_the_readme_shows_the_sample_config_and_its_real_output(capsys):
+    readme = (ROOT / "README.md").read_text()
+    assert f"```toml\n{SAMPLE_CONFIG.read_text()}```" in readme
+    command = "check --config sample_data/losscli.toml --format markdown house_prices"
+    shown = readme.split(f"$ losscli {command}\n", 1)[1].split("$ echo $?\n", 1)[0]
+    outcome = run(capsys, *command.replace("sample_data", str(ROOT / "sample_data")).split())
+    assert outcome.out.replace(str(ROOT) + "/", "") == shown

@@ -152,6 +152,10 @@ def parse_assignments(entries: Iterable[str], option: str) -> dict[str, str]:
                 f"{option} {entry} is not LABEL=VALUE.",
                 f"Example: {option} mse=1200 or {option} huber:delta=2=0.5",
             )
+        if label.strip() in parsed:
+            raise UsageError(
+                f"{option} {label.strip()} is given twice.", "Give each LABEL one value."
+            )
         parsed[label.strip()] = value.strip()
     return parsed
 
