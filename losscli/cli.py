@@ -148,7 +148,7 @@ def eval_command(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="auto (table on a terminal, else JSON), table, json, csv or markdown.",
+            help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
         ),
     ] = "auto",
     input_format: Annotated[
@@ -199,8 +199,52 @@ def eval_command(
             show_default=False,
         ),
     ] = None,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max",
+            metavar="LABEL=VALUE",
+            help="Fail (exit 1) when this loss is above VALUE, e.g. mse=1200; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    min_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min",
+            metavar="LABEL=VALUE",
+            help="Fail (exit 1) when this loss is below VALUE, e.g. r2=0.9; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            help="Fail when a loss is worse than in this earlier 'eval --format json' report.",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tolerance",
+            metavar="[LABEL=]TOL",
+            help="How much worse than --baseline may pass: 0.01, 2% (of the baseline), "
+            "or mse=2% for one loss; repeatable; default 0.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing",
+            help="Skip, rather than fail, a loss missing from the results or the --baseline.",
+        ),
+    ] = False,
 ) -> None:
-    """Compute losses over a file of predictions and targets."""
+    """Compute losses over a file of predictions and targets, and check them if asked."""
+    from losscli.report.checks import CheckOptions
     from losscli.report.render import FORMATS
 
     if not loss:
@@ -222,6 +266,9 @@ def eval_command(
             "No FILE given and nothing is piped in.",
             "Name a file (losscli eval --loss mse preds.csv) or pipe data in.",
         )
+    gate = CheckOptions.parse(
+        loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing
+    )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.analysis import DEFAULT_REPLICATES
 
@@ -246,11 +293,76 @@ def eval_command(
             seed=seed,
             worst=0 if worst is None else _at_least_one(worst),
         )
+    report = gate.apply(report)
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
     _print_report(report, output_format)
     if not quiet:
         _report_notes(report, output_format, worst)
+        _report_failures(report.checks, output_format)
+    if report.passed is False:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command("check")
+def check_command(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="NAME",
+            help="Checks to run, as named in the configuration; all of them when none is given.",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="The configuration file (default: losscli.toml, else pyproject.toml, here).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="auto (table on a terminal, else JSON), table, json, markdown or github.",
+        ),
+    ] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+) -> None:
+    """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
+    from losscli.config import load_config, run_checks
+    from losscli.report import render
+
+    if output_format not in render.RUN_FORMATS:
+        raise UsageError(
+            f"--format {output_format} is unknown for check.",
+            f"Use one of {', '.join(render.RUN_FORMATS)}.",
+        )
+    run = run_checks(load_config(config), names or [])
+    if output_format == "auto":
+        output_format = "table" if sys.stdout.isatty() else "json"
+    if output_format == "table":
+        _write(_rendered(render.run_table(run), _console()))
+    else:
+        _write(render.render_run(run, output_format))
+    if not quiet:
+        for name, report in run.reports.items():
+            _report_failures(report.checks, output_format, f"{name}: ")
+    if not run.passed:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _report_failures(checks: list[Any], output_format: str, prefix: str = "") -> None:
+    """Failed checks in words on stderr, where the output is for machines (JSON, CSV)."""
+    if output_format not in ("json", "csv"):
+        return
+    for check in checks:
+        if check.failed:
+            sys.stderr.write(f"check failed: {prefix}{check.describe()}\n")
 
 
 def _level(text: str | None) -> float | None:

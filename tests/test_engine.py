@@ -106,7 +106,8 @@ def merged(name: str, params: dict, data: Rows, parts: list[np.ndarray], order: 
 
 
 def agree(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-13)
+    # Undefined stays undefined (dice with smooth=0 on an empty mask is 0/0 in any order).
+    return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-13)
 
 
 def split(rows: int, cuts: list[int]) -> list[np.ndarray]:

@@ -1,5 +1,6 @@
-"""Results and how they are shown: rich table, JSON, CSV, markdown."""
+"""Results and how they are shown: rich table, JSON, CSV, markdown; checks on them."""
 
+from losscli.report.checks import Check, CheckRun
 from losscli.report.report import Report, Result
 
-__all__ = ["Report", "Result"]
+__all__ = ["Check", "CheckRun", "Report", "Result"]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from losscli.report.checks import Check
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,45 @@ class Report:
     version: str
     inputs: dict[str, Any]
     results: list[Result] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool | None:
+        """None without checks; else True when no check failed (a skipped one does not fail)."""
+        if not self.checks:
+            return None
+        return not any(check.failed for check in self.checks)
+
+    def check(
+        self,
+        *,
+        max: Mapping[str, float] | None = None,
+        min: Mapping[str, float] | None = None,
+        baseline: Report | Mapping[str, Any] | str | PathLike[str] | None = None,
+        tolerance: str | float | Mapping[str, str | float] | None = None,
+        allow_missing: bool = False,
+    ) -> Report:
+        """This report with checks added: thresholds by LABEL, and a baseline report.
+
+        ``max={"mse": 1200}`` fails when the value is above 1200, ``min={"r2": 0.9}`` when below.
+        ``baseline`` is an earlier Report, its ``to_dict()``, or the path of its JSON file; a result
+        fails when worse than the baseline's by more than ``tolerance`` (``0.01`` absolute, ``"2%"``
+        of the baseline value, or ``{"default": "1%", "mse": 0.5}``; 0 when not given). A loss on
+        one side only fails, or is skipped when ``allow_missing``. See ``passed`` and ``checks``.
+        """
+        from losscli.errors import UsageError
+        from losscli.report import checks as gate
+
+        added = gate.threshold_checks(self, max=max, min=min)
+        if baseline is not None:
+            document = _baseline_document(baseline)
+            added += gate.baseline_checks(self, document, tolerance, allow_missing)
+        elif tolerance is not None or allow_missing:
+            raise UsageError(
+                "A tolerance and allowing missing losses apply to a baseline only.",
+                "Give a baseline (--baseline FILE), or leave them out.",
+            )
+        return replace(self, checks=[*self.checks, *added])
 
     def __getitem__(self, label: str) -> float:
         """The overall value of the result called ``label`` (e.g. ``report["huber:delta=2"]``)."""
@@ -72,11 +115,15 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``losscli eval --format json``."""
-        return {
+        document: dict[str, Any] = {
             "version": self.version,
             "inputs": dict(self.inputs),
             "results": [result.to_dict() for result in self.results],
         }
+        if self.checks:
+            document["checks"] = [check.to_dict() for check in self.checks]
+            document["passed"] = self.passed
+        return document
 
     def to_frame(self) -> pd.DataFrame:
         """One row per result: label, any --by columns (empty on the overall rows), loss, params,
@@ -98,3 +145,14 @@ class Report:
                 row["ci_high"] = (result.ci or {}).get("high")
             rows.append(row)
         return pd.DataFrame(rows, columns=columns)
+
+
+def _baseline_document(baseline: Report | Mapping[str, Any] | str | PathLike[str]) -> Any:
+    from losscli.report.checks import baseline_results, read_baseline
+
+    if isinstance(baseline, Report):
+        return baseline.to_dict()
+    if isinstance(baseline, Mapping):
+        baseline_results(baseline)
+        return baseline
+    return read_baseline(baseline)
