@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from losscli.errors import InputError, UsageError
 
@@ -161,6 +160,8 @@ def float_values(column: pa.Array) -> np.ndarray:
 
 
 def _list_to_matrix(column: pa.Array, name: str, where: str, first_row: int) -> np.ndarray:
+    import pyarrow.compute as pc  # here: a tenth of a second that scalar columns never need
+
     if len(column) == 0:
         return np.zeros((0, 0))
     lengths = float_values(pc.list_value_length(column).cast(pa.float64()))  # a null list: NaN
@@ -268,6 +269,8 @@ class KeyCodes:
         self.codes: dict[Any, int] = {}
 
     def __call__(self, values: Any) -> np.ndarray:
+        import pyarrow.compute as pc
+
         if isinstance(values, np.ndarray):
             values = pa.array(values)
         encoded = pc.dictionary_encode(_as_array(values))
