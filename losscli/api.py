@@ -14,6 +14,7 @@ import numpy as np
 from losscli import __version__
 from losscli.engine.run import evaluate_stream
 from losscli.errors import InputError, UsageError
+from losscli.io.ahead import ReadAhead
 from losscli.io.chunks import (
     NAN_POLICIES,
     Chunk,
@@ -191,16 +192,27 @@ def _target_given(target: str | None, side: Inputs) -> dict[str, str | None]:
 class Inputs:
     """The sources of one table: the first reader is open (its columns decide the plan)."""
 
-    def __init__(self, first: Any, rest: Iterable[Any], names: list[str], display: str) -> None:
+    def __init__(
+        self,
+        first: Any,
+        rest: Iterable[Any],
+        names: list[str],
+        display: str,
+        streamed: bool = False,
+    ) -> None:
         self.first = first
         self.rest = rest
         self.names = names
         self.display = display
+        self.streamed = streamed  # standard input or a pipe among the sources
+        self.ahead: ReadAhead | None = None
 
     def readers(self) -> Iterator[Any]:
         return itertools.chain([self.first], self.rest)
 
     def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.stop()  # the reading thread first: it may be inside the files
         self.first.close()
 
 
@@ -215,10 +227,30 @@ def _open(data: Any, input_format: str | None) -> Inputs:
     first = TableReader(sources[0])
     rest = (TableReader(source) for source in sources[1:])
     display = sources[0].display if len(sources) == 1 else f"{len(sources)} files"
-    return Inputs(first, rest, [s.display for s in sources], display)
+    streamed = any(source.is_stream for source in sources)
+    return Inputs(first, rest, [s.display for s in sources], display, streamed)
 
 
 def _chunks(
+    main: Inputs,
+    side: Inputs | None,
+    plan: ReadPlan,
+    side_plan: ReadPlan | None,
+    chunk_rows: int,
+) -> Iterator[Chunk]:
+    """The input's chunks, read and assembled on a second thread while the losses run.
+
+    Not from standard input or a pipe: a thread waiting there for data cannot be stopped when a
+    run ends early (on a bad row, say), so streams are read on this thread.
+    """
+    chunks = _assembled(main, side, plan, side_plan, chunk_rows)
+    if main.streamed or (side is not None and side.streamed):
+        return chunks
+    main.ahead = ReadAhead(chunks)
+    return iter(main.ahead)
+
+
+def _assembled(
     main: Inputs,
     side: Inputs | None,
     plan: ReadPlan,
