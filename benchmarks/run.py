@@ -259,7 +259,9 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
         found["duckdb"] = [
             python,
             "-c",
-            f'import duckdb; print(duckdb.sql("SELECT {sql} FROM {source}").fetchall()[0][0])',
+            # DuckDB 2 draws a progress bar on stdout on long queries, even into a pipe.
+            "import duckdb; duckdb.sql('SET enable_progress_bar = false'); "
+            f'print(duckdb.sql("SELECT {sql} FROM {source}").fetchall()[0][0])',
         ]
     if expression and _has("polars"):
         by = DICE_POLARS_BY if loss == "dice" else ""

@@ -16,6 +16,7 @@ from losscli.engine.analysis import DEFAULT_REPLICATES, Options
 from losscli.engine.compare import CANDIDATE, compare_stream
 from losscli.engine.run import Outcome, evaluate_stream
 from losscli.errors import InputError, UsageError
+from losscli.io.ahead import ReadAhead
 from losscli.io.chunks import (
     NAN_POLICIES,
     Chunk,
@@ -358,16 +359,27 @@ def _target_given(target: str | None, side: Inputs) -> dict[str, str | None]:
 class Inputs:
     """The sources of one table: the first reader is open (its columns decide the plan)."""
 
-    def __init__(self, first: Any, rest: Iterable[Any], names: list[str], display: str) -> None:
+    def __init__(
+        self,
+        first: Any,
+        rest: Iterable[Any],
+        names: list[str],
+        display: str,
+        streamed: bool = False,
+    ) -> None:
         self.first = first
         self.rest = rest
         self.names = names
         self.display = display
+        self.streamed = streamed  # standard input or a pipe among the sources
+        self.ahead: ReadAhead | None = None
 
     def readers(self) -> Iterator[Any]:
         return itertools.chain([self.first], self.rest)
 
     def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.stop()  # the reading thread first: it may be inside the files
         self.first.close()
 
 
@@ -382,7 +394,8 @@ def _open(data: Any, input_format: str | None) -> Inputs:
     first = TableReader(sources[0])
     rest = (TableReader(source) for source in sources[1:])
     display = sources[0].display if len(sources) == 1 else f"{len(sources)} files"
-    return Inputs(first, rest, [s.display for s in sources], display)
+    streamed = any(source.is_stream for source in sources)
+    return Inputs(first, rest, [s.display for s in sources], display, streamed)
 
 
 @dataclass(frozen=True)
@@ -403,6 +416,25 @@ class Side:
 
 
 def _chunks(
+    main: Inputs,
+    sides: Sequence[Side],
+    plan: ReadPlan,
+    chunk_rows: int,
+    group_codes: GroupCodes | None = None,
+) -> Iterator[Chunk]:
+    """The input's chunks, read and assembled on a second thread while the losses run.
+
+    Not from standard input or a pipe: a thread waiting there for data cannot be stopped when a
+    run ends early (on a bad row, say), so streams are read on this thread.
+    """
+    chunks = _assembled(main, sides, plan, chunk_rows, group_codes)
+    if main.streamed or any(side.inputs.streamed for side in sides):
+        return chunks
+    main.ahead = ReadAhead(chunks)
+    return iter(main.ahead)
+
+
+def _assembled(
     main: Inputs,
     sides: Sequence[Side],
     plan: ReadPlan,

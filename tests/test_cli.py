@@ -712,6 +712,37 @@ def test_version_matches_pyproject(capsys):
     assert (outcome.code, outcome.out) == (0, f"losscli {version}\n")
 
 
+@pytest.mark.parametrize(
+    ("args", "unused"),
+    [
+        (["--help"], ["numpy", "pyarrow", "pydantic", "rich", "pandas"]),
+        (
+            ["eval", "-l", "mse", "-f", "json", "{data}"],
+            ["pydantic", "pyarrow.compute", "pyarrow.parquet", "rich", "pandas"],
+        ),
+    ],
+)
+def test_start_up_imports_only_what_is_used(tmp_path, args, unused):
+    """Importing these costs 0.05-0.2 s each: a run that does not need them must not pay."""
+    data = write(tmp_path, "ok.csv", SIMPLE)
+    script = (
+        "import sys; from losscli.cli import main; code = main(sys.argv[1:]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('numpy', 'pyarrow', 'pydantic', 'rich', 'pandas')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *(arg.format(data=data) for arg in args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_process_env(),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    imported = set(eval(done.stdout.splitlines()[-1]))
+    assert not imported & set(unused)
+
+
 # -- 9. list and describe ----------------------------------------------------------------------
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from losscli.errors import InputError, UsageError
 
@@ -162,6 +161,8 @@ def float_values(column: pa.Array) -> np.ndarray:
 
 
 def _list_to_matrix(column: pa.Array, name: str, where: str, first_row: int) -> np.ndarray:
+    import pyarrow.compute as pc  # here: a tenth of a second that scalar columns never need
+
     if len(column) == 0:
         return np.zeros((0, 0))
     lengths = float_values(pc.list_value_length(column).cast(pa.float64()))  # a null list: NaN
@@ -275,6 +276,8 @@ class KeyCodes:
         self.nulls = "encode" if nulls else "mask"
 
     def __call__(self, values: Any) -> np.ndarray:
+        import pyarrow.compute as pc
+
         if isinstance(values, np.ndarray):
             values = pa.array(values, from_pandas=True)
         encoded = pc.dictionary_encode(_as_array(values), null_encoding=self.nulls)
@@ -372,7 +375,12 @@ def _role_array(frame: Frame, columns: tuple[str, ...]) -> np.ndarray:
             f"Columns {', '.join(columns)} mix a list column with others in one role.",
             "Give a role either one list column or a group of scalar columns.",
         )
-    return np.column_stack(parts)
+    # Column-major, as the columns arrive: a copy per column, and sums or maxima across a row
+    # run down whole columns instead of ten numbers at a time.
+    rows = np.empty((len(parts[0]), len(parts)), order="F")
+    for index, part in enumerate(parts):
+        rows[:, index] = part
+    return rows
 
 
 def _missing_rows(chunk: Chunk) -> np.ndarray | None:

@@ -27,8 +27,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.json as pa_json
-import pyarrow.parquet as pq
 
 from losscli.errors import InputError
 from losscli.io import locate
@@ -201,6 +199,8 @@ class TableReader:
             self.first_record = _first_json_object(head, self.source.display)
             return list(self.first_record)
         if self.format == "parquet":
+            import pyarrow.parquet as pq  # here: CSV runs need not import it
+
             # Reading column chunks as they are decoded (not all of a row group up front) keeps the
             # peak near one batch: 110 MB instead of 250 MB on 10 M rows, no slower.
             parquet = pq.ParquetFile(self._seekable_path(), pre_buffer=False, buffer_size=1 << 20)
@@ -274,6 +274,8 @@ class TableReader:
         )
 
     def _json_block(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
+        import pyarrow.json as pa_json
+
         example = self.first_record
         fields = [(name, _json_type(example.get(name), name in numeric)) for name in columns]
         options = pa_json.ParseOptions(

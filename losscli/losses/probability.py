@@ -41,7 +41,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def log_softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise log-softmax by log-sum-exp; rows of +-1e4 stay finite."""
     shifted = scores - scores.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted
 
 
 def log_clamped(p: np.ndarray) -> np.ndarray:

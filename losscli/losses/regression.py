@@ -62,7 +62,9 @@ def largest(params: Mapping[str, Any]) -> Accumulator:
 )
 def squared_error(pred, target):
     """Squared difference between prediction and target."""
-    return (pred - target) ** 2
+    error = pred - target
+    error *= error  # in place: one array per chunk
+    return error
 
 
 @register(
@@ -105,7 +107,13 @@ def huber(pred, target, *, delta):
     error = np.abs(pred - target)
     inner = np.minimum(error, delta)
     # Written without a branch: 0.5 q^2 + delta (|d| - q) equals both pieces and never overflows.
-    return 0.5 * inner**2 + delta * (error - inner)
+    # In place: two arrays per chunk instead of six, the same operations in the same order.
+    error -= inner
+    error *= delta
+    inner *= inner
+    inner *= 0.5
+    inner += error
+    return inner
 
 
 @register(
@@ -126,7 +134,13 @@ def smooth_l1(pred, target, *, beta):
     if beta == 0:
         return error
     inner = np.minimum(error, beta)
-    return 0.5 * inner**2 / beta + (error - inner)
+    # In place, as huber: the same operations in the same order.
+    error -= inner
+    inner *= inner
+    inner *= 0.5
+    inner /= beta
+    inner += error
+    return inner
 
 
 @register(
@@ -142,7 +156,12 @@ def smooth_l1(pred, target, *, beta):
 def log_cosh(pred, target):
     """Logarithm of the hyperbolic cosine of the error: quadratic near zero, linear far out."""
     error = np.abs(pred - target)
-    return error + np.log1p(np.exp(-2.0 * error)) - LOG_2
+    tail = -2.0 * error
+    np.exp(tail, out=tail)  # in place: two arrays per chunk instead of five
+    np.log1p(tail, out=tail)
+    tail += error
+    tail -= LOG_2
+    return tail
 
 
 @register(

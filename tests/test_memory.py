@@ -1,0 +1,97 @@
+"""Bounded memory: on a file many times the chunk size, nothing ever holds more than a few chunks.
+
+Memory is asserted through rows, not bytes or time: how many rows the readers have produced when
+each chunk is consumed (reading runs ahead on a second thread, a bounded distance), the largest
+batch a reader hands over, and the largest chunk.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+import losscli
+import losscli.io.readers
+from losscli.errors import InputError
+from losscli.io.readers import TableReader
+
+ROWS = 200_000
+CHUNK_ROWS = 1_000
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(7)
+    return {"pred": rng.normal(size=ROWS), "target": rng.normal(size=ROWS)}
+
+
+def write(tmp_path, data, fmt):
+    table = pa.table(data)
+    path = tmp_path / f"big.{fmt}"
+    if fmt == "csv":
+        pa_csv.write_csv(table, path)
+    else:
+        pq.write_table(table, path, row_group_size=20_000)
+    return path
+
+
+class Watch:
+    """Rows produced by the readers (on whichever thread) and, per chunk consumed, how far ahead."""
+
+    def __init__(self, monkeypatch):
+        self.lock = threading.Lock()
+        self.produced = 0
+        self.batches: list[int] = []
+        self.ahead: list[int] = []
+        self.consumed: list[int] = []
+        real = TableReader.batches
+        watch = self
+
+        def batches(reader, columns, numeric):
+            for batch in real(reader, columns, numeric):
+                with watch.lock:
+                    watch.produced += batch.num_rows
+                    watch.batches.append(batch.num_rows)
+                yield batch
+
+        monkeypatch.setattr(TableReader, "batches", batches)
+
+    def progress(self, rows_read: int) -> None:
+        with self.lock:
+            self.ahead.append(self.produced - rows_read)
+        self.consumed.append(rows_read)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_reading_stays_a_few_chunks_ahead_of_the_losses(tmp_path, monkeypatch, data, fmt):
+    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 64 << 10)  # about 1,600 rows
+    monkeypatch.setattr(losscli.io.readers, "BATCH_ROWS", 2_000)
+    path = write(tmp_path, data, fmt)
+    watch = Watch(monkeypatch)
+    report = losscli.evaluate(
+        path, "mse,huber", "pred", "target", chunk_rows=CHUNK_ROWS, on_progress=watch.progress
+    )
+    expected = float(np.mean((data["pred"] - data["target"]) ** 2))
+    assert math.isclose(report.results[0].value, expected, rel_tol=1e-12)
+    assert watch.produced == ROWS == watch.consumed[-1]
+    chunks = np.diff([0, *watch.consumed])
+    assert chunks.max() <= CHUNK_ROWS
+    # A reader's batch is bounded by the block or batch size, whatever the file's size...
+    assert max(watch.batches) <= 2_000
+    # ...and reading runs at most a few batches ahead of the chunk being computed.
+    assert max(watch.ahead) <= 4 * max(watch.batches) + 2 * CHUNK_ROWS
+    assert max(watch.ahead) < ROWS // 20
+
+
+def test_a_run_that_stops_early_stops_the_reading_thread(tmp_path, data):
+    data["target"][150_000] = np.nan
+    path = write(tmp_path, data, "parquet")
+    with pytest.raises(InputError, match="row 150001"):
+        losscli.evaluate(path, "mse", "pred", "target", chunk_rows=CHUNK_ROWS)
+    assert not [t for t in threading.enumerate() if t.name == "losscli-read"]
