@@ -77,10 +77,7 @@ def evaluate(
     Poisson replicates drawn with ``seed`` otherwise; ``worst`` lists that many rows with the
     largest loss under each result.
     """
-    requests = parse_specs([losses] if isinstance(losses, str) else losses)
-    if not requests:
-        raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
-    requests = [_with_files_read(request) for request in requests]
+    requests = _requests(losses)
     _check_options(nan, chunk_rows, input_format)
     options = analysis_options(ci, bootstrap, seed, worst, by is not None)
     given = {"pred": pred, "target": target, **(columns or {})}
@@ -157,10 +154,7 @@ def compare(
     options apply to both; targets come from each (they must agree), or once from ``targets``.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     """
-    requests = parse_specs([losses] if isinstance(losses, str) else losses)
-    if not requests:
-        raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
-    requests = [_with_files_read(request) for request in requests]
+    requests = _requests(losses)
     _check_options(nan, chunk_rows, input_format)
     options = analysis_options(ci, bootstrap, seed, 0, False)
     given = {"pred": pred, "target": target, **(columns or {})}
@@ -262,6 +256,14 @@ def _targets_side(side: Inputs, needed: Mapping[str, str], target: str | None) -
         ),
     )
     return Side(side, plan, "the targets file")
+
+
+def _requests(losses: str | Sequence[str]) -> list[LossRequest]:
+    """The parsed SPECs, with the files that parameters name read in."""
+    requests = parse_specs([losses] if isinstance(losses, str) else losses)
+    if not requests:
+        raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
+    return [_with_files_read(request) for request in requests]
 
 
 def _check_options(nan: str, chunk_rows: int, input_format: str | None) -> None:
@@ -585,21 +587,19 @@ def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
         label=request.label,
         loss=request.name,
         params=dict(request.params),
-        value=float(state.finalize()),
+        value=_finalized(state),
         n=state.n,
         weight_sum=state.weight_sum,
         direction=request.definition.direction,
         ci=outcome.estimate.interval(options.level) if options.level is not None else None,
-        worst=_worst_rows(request, outcome, options),
+        worst=outcome.worst.rows() if outcome.worst is not None and outcome.has_rows else None,
     )
 
 
-def _worst_rows(request: LossRequest, outcome: Outcome, options: Options) -> list | None:
-    if not options.worst:
-        return None
-    if outcome.worst is None or not outcome.has_rows:
-        return None
-    return outcome.worst.rows()
+def _finalized(state: Any) -> float:
+    """The state's value; 0/0 in a finalize step is NaN (with a note), not a warning."""
+    with np.errstate(all="ignore"):
+        return float(state.finalize())
 
 
 def _group_results(

@@ -65,6 +65,76 @@ def root(
     pass
 
 
+# Options that eval and compare share, declared once.
+LossOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--loss",
+        "-l",
+        metavar="SPEC",
+        help="Losses, repeatable: mse,mae or huber:delta=0.5 ('losscli list' names them).",
+        show_default=False,
+    ),
+]
+PredOption = Annotated[
+    str | None,
+    typer.Option("--pred", "-p", metavar="COLS", help="Prediction column(s): name, list or glob."),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option("--target", "-t", metavar="COLS", help="Target column(s): name, list or glob."),
+]
+WeightOption = Annotated[
+    str | None, typer.Option("--weight", "-w", metavar="COL", help="Sample-weight column.")
+]
+ColOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--col",
+        metavar="ROLE=COLS",
+        help="Another input role, e.g. var=sigma2; repeatable.",
+        show_default=False,
+    ),
+]
+TargetsOption = Annotated[
+    str | None,
+    typer.Option("--targets", metavar="FILE", help="Read targets from this file, row by row."),
+]
+NanOption = Annotated[
+    str,
+    typer.Option(
+        "--nan", metavar="POLICY", help="Missing values: error, drop (skip the row) or propagate."
+    ),
+]
+ChunkRowsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--chunk-rows",
+        metavar="N",
+        help="Rows per chunk; results do not depend on it.",
+        show_default=False,
+    ),
+]
+InputFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format",
+        metavar="FORMAT",
+        help="csv, tsv, parquet, arrow or jsonl, when the name or bytes do not say.",
+    ),
+]
+BootstrapOption = Annotated[
+    int | None,
+    typer.Option(
+        "--bootstrap",
+        metavar="N",
+        help="Bootstrap replicates for intervals of losses that are not plain means [1000].",
+        show_default=False,
+    ),
+]
+SeedOption = Annotated[int, typer.Option("--seed", metavar="S", help="Seed of the bootstrap.")]
+
+
 @app.command("eval")
 def eval_command(
     files: Annotated[
@@ -75,53 +145,13 @@ def eval_command(
             show_default=False,
         ),
     ] = None,
-    loss: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--loss",
-            "-l",
-            metavar="SPEC",
-            help="Losses, repeatable: mse,mae or huber:delta=0.5 ('losscli list' names them).",
-            show_default=False,
-        ),
-    ] = None,
-    pred: Annotated[
-        str | None,
-        typer.Option(
-            "--pred", "-p", metavar="COLS", help="Prediction column(s): name, list or glob."
-        ),
-    ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target", "-t", metavar="COLS", help="Target column(s): name, list or glob."
-        ),
-    ] = None,
-    weight: Annotated[
-        str | None,
-        typer.Option("--weight", "-w", metavar="COL", help="Sample-weight column."),
-    ] = None,
-    col: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--col",
-            metavar="ROLE=COLS",
-            help="Another input role, e.g. var=sigma2; repeatable.",
-            show_default=False,
-        ),
-    ] = None,
-    targets: Annotated[
-        str | None,
-        typer.Option("--targets", metavar="FILE", help="Read targets from this file, row by row."),
-    ] = None,
-    nan: Annotated[
-        str,
-        typer.Option(
-            "--nan",
-            metavar="POLICY",
-            help="Missing values: error, drop (skip the row) or propagate.",
-        ),
-    ] = "error",
+    loss: LossOption = None,
+    pred: PredOption = None,
+    target: TargetOption = None,
+    weight: WeightOption = None,
+    col: ColOption = None,
+    targets: TargetsOption = None,
+    nan: NanOption = "error",
     per_row: Annotated[
         str | None,
         typer.Option(
@@ -134,15 +164,7 @@ def eval_command(
         str | None,
         typer.Option("--id", metavar="COL", help="Column copied into the --per-row file."),
     ] = None,
-    chunk_rows: Annotated[
-        int | None,
-        typer.Option(
-            "--chunk-rows",
-            metavar="N",
-            help="Rows per chunk; results do not depend on it.",
-            show_default=False,
-        ),
-    ] = None,
+    chunk_rows: ChunkRowsOption = None,
     output_format: Annotated[
         str,
         typer.Option(
@@ -152,14 +174,7 @@ def eval_command(
             help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
         ),
     ] = "auto",
-    input_format: Annotated[
-        str | None,
-        typer.Option(
-            "--input-format",
-            metavar="FORMAT",
-            help="csv, tsv, parquet, arrow or jsonl, when the name or bytes do not say.",
-        ),
-    ] = None,
+    input_format: InputFormatOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
     ] = False,
@@ -179,18 +194,8 @@ def eval_command(
             help="A confidence interval per result at this level (0.95 or 95%).",
         ),
     ] = None,
-    bootstrap: Annotated[
-        int | None,
-        typer.Option(
-            "--bootstrap",
-            metavar="N",
-            help="Bootstrap replicates for --ci of losses that are not plain means [1000].",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[
-        int, typer.Option("--seed", metavar="S", help="Seed of the --ci bootstrap.")
-    ] = 0,
+    bootstrap: BootstrapOption = None,
+    seed: SeedOption = 0,
     worst: Annotated[
         int | None,
         typer.Option(
@@ -502,51 +507,18 @@ def compare_command(
     candidate: Annotated[
         str, typer.Argument(metavar="CANDIDATE", help="The new model's, for the same rows.")
     ],
-    loss: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--loss",
-            "-l",
-            metavar="SPEC",
-            help="Losses, repeatable, as for eval.",
-            show_default=False,
-        ),
-    ] = None,
-    pred: Annotated[
-        str | None,
-        typer.Option("--pred", "-p", metavar="COLS", help="Prediction column(s) in both files."),
-    ] = None,
-    target: Annotated[
-        str | None, typer.Option("--target", "-t", metavar="COLS", help="Target column(s).")
-    ] = None,
-    weight: Annotated[
-        str | None,
-        typer.Option("--weight", "-w", metavar="COL", help="Sample-weight column (baseline)."),
-    ] = None,
-    col: Annotated[
-        list[str] | None,
-        typer.Option("--col", metavar="ROLE=COLS", help="Another input role.", show_default=False),
-    ] = None,
-    targets: Annotated[
-        str | None,
-        typer.Option("--targets", metavar="FILE", help="Read the targets once, from this file."),
-    ] = None,
-    nan: Annotated[
-        str, typer.Option("--nan", metavar="POLICY", help="error, drop or propagate.")
-    ] = "error",
+    loss: LossOption = None,
+    pred: PredOption = None,
+    target: TargetOption = None,
+    weight: WeightOption = None,
+    col: ColOption = None,
+    targets: TargetsOption = None,
+    nan: NanOption = "error",
     ci: Annotated[
         str, typer.Option("--ci", metavar="LEVEL", help="Level of the paired intervals.")
     ] = "0.95",
-    bootstrap: Annotated[
-        int | None,
-        typer.Option(
-            "--bootstrap",
-            metavar="N",
-            help="Paired bootstrap replicates for losses that are not plain means [1000].",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", metavar="S", help="Bootstrap seed.")] = 0,
+    bootstrap: BootstrapOption = None,
+    seed: SeedOption = 0,
     fail_if_worse: Annotated[
         bool,
         typer.Option(
@@ -554,10 +526,7 @@ def compare_command(
             help="Exit 1 when the candidate is worse on a loss beyond the interval.",
         ),
     ] = False,
-    chunk_rows: Annotated[
-        int | None,
-        typer.Option("--chunk-rows", metavar="N", help="Rows per chunk.", show_default=False),
-    ] = None,
+    chunk_rows: ChunkRowsOption = None,
     output_format: Annotated[
         str,
         typer.Option(
@@ -567,10 +536,7 @@ def compare_command(
             help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
         ),
     ] = "auto",
-    input_format: Annotated[
-        str | None,
-        typer.Option("--input-format", metavar="FORMAT", help="csv, tsv, parquet, arrow or jsonl."),
-    ] = None,
+    input_format: InputFormatOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
     """Compare two models on the same rows: the difference per loss, its paired interval and

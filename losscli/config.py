@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import LossCliError, UsageError
-from losscli.report.checks import DEFAULT, CheckRun, Labels, parse_tolerance, read_baseline
+from losscli.report.checks import (
+    DEFAULT,
+    CheckOptions,
+    CheckRun,
+    Labels,
+    parse_tolerance,
+    read_baseline,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,25 +74,14 @@ class NamedCheck:
     files: list[str]
     loss: list[str]
     options: dict[str, Any] = field(default_factory=dict)
-    max: dict[str, float] = field(default_factory=dict)
-    min: dict[str, float] = field(default_factory=dict)
-    baseline: dict[str, Any] | None = None
-    tolerance: dict[str, str | float] | None = None
-    allow_missing: bool = False
+    gate: CheckOptions = field(default_factory=CheckOptions)
 
     def run(self) -> Any:
         """Evaluate the losses and return the report with its checks."""
         from losscli.api import evaluate
 
         try:
-            report = evaluate(self.files, self.loss, **self.options)
-            return report.check(
-                max=self.max,
-                min=self.min,
-                baseline=self.baseline,
-                tolerance=self.tolerance,
-                allow_missing=self.allow_missing,
-            )
+            return self.gate.apply(evaluate(self.files, self.loss, **self.options))
         except LossCliError as error:
             raise type(error)(f"check {self.name}: {error.message}", error.hint) from None
 
@@ -220,11 +216,7 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
         files=files,
         loss=loss,
         options=_options(source, table, at),
-        max=bounds["max"],
-        min=bounds["min"],
-        baseline=baseline,
-        tolerance=tolerance,
-        allow_missing=allow_missing,
+        gate=CheckOptions(bounds["max"], bounds["min"], baseline, tolerance, allow_missing),
     )
 
 

@@ -9,6 +9,7 @@ samples only, boxes in every format and layout, width checks, centers from the d
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pyarrow as pa
@@ -266,3 +267,14 @@ def test_per_row_file_keeps_an_empty_column_for_per_sample_losses(tmp_path, caps
     table = pa_csv.read_csv(out)
     assert table.column_names == ["dice", "mse"] and table.num_rows == 20480
     assert table.column("dice").null_count == 20480 and table.column("mse").null_count == 0
+
+
+def test_an_undefined_dice_is_nan_with_a_note_and_no_numpy_warning(capsys, tmp_path):
+    # smooth=0 on masks with nothing in them is 0/0: undefined, as in PyTorch.
+    (tmp_path / "empty.csv").write_text("pred,target\n0,0\n0,0\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy warning would end the run as an internal error
+        outcome = run(capsys, "eval", "-l", "dice:smooth=0", tmp_path / "empty.csv", "-f", "csv")
+    assert outcome.code == 0
+    assert outcome.out.splitlines()[1].split(",")[-4] == ""
+    assert "undefined" in outcome.err

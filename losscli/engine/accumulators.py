@@ -103,16 +103,9 @@ class Spread:
     def add(self, rows: np.ndarray, weight: np.ndarray | None, shares: np.ndarray | None) -> None:
         if not len(rows):
             return
-        d = np.ones(len(rows)) if shares is None else shares
-        wd = d if weight is None else weight * d
         if self.shift is None:
-            below = float(wd.sum())
-            self.shift = float((rows * wd).sum() / below) if below else 0.0
-            if not math.isfinite(self.shift):
-                self.shift = 0.0
-        centred = rows - self.shift * d
-        e = centred if weight is None else weight * centred
-        self.sums.add(np.array([(e * e).sum(), (e * wd).sum(), (wd * wd).sum()]))
+            self.shift = first_shift(rows, weight, shares)
+        self.sums.add(np.array([t.sum() for t in spread_terms(rows, weight, shares, self.shift)]))
         self.rows += len(rows)
 
     def merge(self, other: Spread) -> None:
@@ -133,6 +126,31 @@ class Spread:
         if self.shift is None:
             return math.nan
         return ratio_standard_error(self.sums.value, self.shift, self.rows, mean, denominator)
+
+
+def first_shift(rows: np.ndarray, weight: np.ndarray | None, shares: np.ndarray | None) -> float:
+    """The first chunk's weighted mean: what ``Spread`` centres every later value on."""
+    wd = _wd(rows, weight, shares)
+    below = float(wd.sum())
+    shift = float((rows * wd).sum() / below) if below else 0.0
+    return shift if math.isfinite(shift) else 0.0
+
+
+def spread_terms(
+    rows: np.ndarray, weight: np.ndarray | None, shares: np.ndarray | None, shift: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row terms of ``Spread``'s three sums: e^2, e w d and (w d)^2, e = w (l - shift d)."""
+    d = np.ones(len(rows)) if shares is None else shares
+    wd = _wd(rows, weight, shares)
+    centred = rows - shift * d
+    e = centred if weight is None else weight * centred
+    return e * e, e * wd, wd * wd
+
+
+def _wd(rows: np.ndarray, weight: np.ndarray | None, shares: np.ndarray | None) -> np.ndarray:
+    """Each row's weighted share of the denominator, w d."""
+    d = np.ones(len(rows)) if shares is None else shares
+    return d if weight is None else weight * d
 
 
 def ratio_standard_error(
@@ -204,14 +222,14 @@ class WeightedMean(Accumulator):
         return self.weight_sum if self.divisor is None else float(self.divided.value)
 
     def finalize(self) -> float:
-        weighted = float(self.weighted.value)
+        return self.value_of(float(self.weighted.value), self.denominator(), self.weight_sum)
+
+    def value_of(self, weighted: float, denominator: float, weight_sum: float) -> float:
+        """The loss from the sums sum(w l), the denominator and sum(w): shared by groups."""
         if self.total:
             value = weighted
-        elif self.divisor is None:
-            value = weighted / self.weight_sum
         else:
-            denominator = float(self.divided.value)
-            if denominator == 0 and self.weight_sum > 0:
+            if self.divisor is not None and denominator == 0 and weight_sum > 0:
                 raise InputError(*self.nothing_left)
             value = weighted / denominator
         if self.transform is None or math.isnan(value):

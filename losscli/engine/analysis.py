@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -19,8 +20,10 @@ from losscli.engine.accumulators import (
     Accumulator,
     KeyedSums,
     WeightedMean,
+    first_shift,
     mean_over_elements,
     ratio_standard_error,
+    spread_terms,
 )
 from losscli.errors import InputError
 
@@ -49,7 +52,8 @@ def value_of(state: Accumulator) -> tuple[float, str | None]:
     if state.weight_sum == 0 and not (isinstance(state, WeightedMean) and state.total):
         return math.nan, "the weights of its rows sum to 0"
     try:
-        return float(state.finalize()), None
+        with np.errstate(all="ignore"):  # 0/0 in a finalize step is NaN, said in the note
+            return float(state.finalize()), None
     except InputError as error:
         return math.nan, error.message
 
@@ -122,20 +126,22 @@ def split(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(ordered[a]), order[a:b]) for a, b in zip(starts, ends, strict=True)]
 
 
-class Groups:
+class Groups(ABC):
     """Per-group estimates of one loss; built by ``groups_for`` for the state's kind."""
 
     replicated = False  # whether groups keep bootstrap replicates
 
+    @abstractmethod
     def update(self, codes: np.ndarray, values: np.ndarray, weight, inputs: Inputs) -> None:
-        raise NotImplementedError
+        """Fold a chunk's rows into their groups (``codes`` per row)."""
 
+    @abstractmethod
     def update_replicate(self, b: int, codes: np.ndarray, values, weight, inputs) -> None:
-        raise NotImplementedError
+        """Fold the same rows into bootstrap replicate ``b`` with its weights."""
 
+    @abstractmethod
     def results(self, level: float | None) -> Iterator[tuple[int, dict[str, Any]]]:
         """(code, {value, n, weight_sum, note, ci}) for every group seen."""
-        raise NotImplementedError
 
 
 def groups_for(make: Make, options: Options) -> Groups:
@@ -163,18 +169,15 @@ class MeanGroups(Groups):
         self.replicated = bool(self.replicates)
 
     def _columns(self, values, weight, inputs) -> list[np.ndarray]:
+        """sum w l, sum w d, and with an interval the spread's three terms, per row."""
         rows = mean_over_elements(values)
         shares = np.ones(len(rows)) if self.like.divisor is None else self.like.divisor(inputs)
         wd = shares if weight is None else weight * shares
         columns = [rows if weight is None else weight * rows, wd]
         if self.sums.width == 5:
             if self.shift is None:
-                below = float(wd.sum())
-                shift = float((rows * wd).sum() / below) if below else 0.0
-                self.shift = shift if math.isfinite(shift) else 0.0
-            centred = rows - self.shift * shares
-            e = centred if weight is None else weight * centred
-            columns += [e * e, e * wd, wd * wd]
+                self.shift = first_shift(rows, weight, shares)
+            columns += spread_terms(rows, weight, shares, self.shift)
         return columns
 
     def update(self, codes, values, weight, inputs) -> None:
@@ -187,17 +190,11 @@ class MeanGroups(Groups):
 
     def _value(self, weighted: float, below: float, weight_sum: float) -> tuple[float, str | None]:
         like = self.like
-        if like.total:
-            value = weighted
-        elif below == 0:
-            return math.nan, "the weights of its rows sum to 0" if weight_sum == 0 else (
-                like.nothing_left[0] or "no row counts toward its mean"
-            )
-        else:
-            value = weighted / below
-        if like.transform is not None and not math.isnan(value):
-            value = like.transform(value)
-        return value, None
+        if not like.total and below == 0:
+            if weight_sum == 0:
+                return math.nan, "the weights of its rows sum to 0"
+            return math.nan, like.nothing_left[0] or "no row counts toward its mean"
+        return like.value_of(weighted, below, weight_sum), None
 
     def results(self, level):
         sums = self.sums.sums.value

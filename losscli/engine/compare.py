@@ -25,14 +25,13 @@ from losscli.engine.analysis import (
     normal_interval,
     value_of,
 )
-from losscli.engine.resample import poisson_counts
 from losscli.engine.run import (
     ChunkLike,
     RequestLike,
     check_widths,
     compute,
     located,
-    resampling_units,
+    replicate_weights,
 )
 from losscli.errors import InputError
 
@@ -184,11 +183,8 @@ def _resample(chunk: ChunkLike, computed: list, options: Options) -> None:
     busy = [item for item in computed if item[0].difference is None]
     if not busy:
         return
-    units = resampling_units(chunk)
-    for b in range(options.replicates):
-        counts = poisson_counts(options.seed, units, b)
-        weight = counts if chunk.weight is None else chunk.weight * counts
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
+        for b, weight in replicate_weights(chunk, options):
             for pair, base_values, base_inputs, values, inputs in busy:
                 pair.base.replicates[b].update(base_values, weight, base_inputs)
                 pair.candidate.replicates[b].update(values, weight, inputs)

@@ -107,14 +107,15 @@ def _outcome(request: RequestLike, options: Options) -> Outcome:
 
 def _resample(chunk: ChunkLike, computed: list, options: Options) -> None:
     """Fold the chunk into every bootstrap replicate, one replicate's counts at a time."""
-    busy = [item for item in computed if item[0].estimate.replicates or _replicated(item[0])]
+    busy = [
+        item
+        for item in computed
+        if item[0].estimate.replicates or (item[0].groups and item[0].groups.replicated)
+    ]
     if not busy:
         return
-    units = resampling_units(chunk)
-    for b in range(options.replicates):
-        counts = poisson_counts(options.seed, units, b)
-        weight = counts if chunk.weight is None else chunk.weight * counts
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
+        for b, weight in replicate_weights(chunk, options):
             for outcome, values, inputs in busy:
                 if outcome.estimate.replicates:
                     outcome.estimate.replicates[b].update(values, weight, inputs)
@@ -122,8 +123,12 @@ def _resample(chunk: ChunkLike, computed: list, options: Options) -> None:
                     outcome.groups.update_replicate(b, chunk.groups, values, weight, inputs)
 
 
-def _replicated(outcome: Outcome) -> bool:
-    return outcome.groups is not None and outcome.groups.replicated
+def replicate_weights(chunk: ChunkLike, options: Options) -> Iterator[tuple[int, np.ndarray]]:
+    """Each bootstrap replicate's row weights for a chunk: its Poisson counts times the weights."""
+    units = resampling_units(chunk)
+    for b in range(options.replicates):
+        counts = poisson_counts(options.seed, units, b)
+        yield b, counts if chunk.weight is None else chunk.weight * counts
 
 
 def resampling_units(chunk: ChunkLike) -> np.ndarray:

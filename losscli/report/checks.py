@@ -317,7 +317,7 @@ class CheckOptions:
     max: dict[str, float] = field(default_factory=dict)
     min: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, Any] | None = None
-    tolerance: dict[str, str] | None = None
+    tolerance: dict[str, str | float] | None = None
     allow_missing: bool = False
 
     @classmethod
@@ -348,7 +348,7 @@ class CheckOptions:
             max=bounds["max"],
             min=bounds["min"],
             baseline=read_baseline(baseline) if baseline is not None else None,
-            tolerance=tolerances or None,
+            tolerance=dict(tolerances) or None,
             allow_missing=allow_missing,
         )
 
