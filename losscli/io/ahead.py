@@ -2,16 +2,20 @@
 
 Arrow's parsers and NumPy release the GIL, so on two cores the next chunk is read while the losses
 are computed on this one. At most ``depth`` chunks wait in between, so memory stays bounded.
+``ordered_map`` does the same for the parsing of text blocks, on a few threads at once.
 """
 
 from __future__ import annotations
 
+import collections
+import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
+Result = TypeVar("Result")
 # How often a producer blocked on a full queue looks whether it has been told to stop.
 POLL_SECONDS = 0.05
 
@@ -71,3 +75,49 @@ class ReadAhead(Generic[Item]):
             except queue.Full:
                 continue
         return False
+
+
+def parse_workers() -> int:
+    """Threads for parsing text blocks: the processors this process may use, at most four."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, 4))
+
+
+def ordered_map(
+    function: Callable[[Item], Result], items: Iterable[Item], workers: int
+) -> Iterator[tuple[Item, Result | None, BaseException | None]]:
+    """``(item, function(item), None)`` for each item in order, computed on ``workers`` threads.
+
+    At most ``workers + 1`` items are in hand at once, so memory stays bounded. A call that raised
+    gives ``(item, None, error)`` in its place, after every earlier result; the caller decides
+    whether to go on. ``items`` is iterated on the calling thread only: it may read a stream.
+    """
+    if workers <= 1:
+        for item in items:
+            try:
+                yield item, function(item), None
+            except Exception as error:
+                yield item, None, error
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending: collections.deque = collections.deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="losscli-parse") as pool:
+        try:
+            for item in items:
+                pending.append((item, pool.submit(function, item)))
+                if len(pending) > workers:
+                    yield _settled(*pending.popleft())
+            while pending:
+                yield _settled(*pending.popleft())
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _settled(item: Any, future: Any) -> tuple[Any, Any, BaseException | None]:
+    error = future.exception()
+    return item, (None if error is not None else future.result()), error

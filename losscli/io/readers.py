@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 
 from losscli.errors import InputError
 from losscli.io import locate
+from losscli.io.ahead import ordered_map, parse_workers
 from losscli.io.sources import (
     Source,
     arrow_reader,
@@ -112,7 +113,7 @@ class Block:
 
     data: bytes
     first: bool  # the first block: a CSV header comes before its rows
-    rows_before: int
+    rows_before: int = 0  # known once the blocks before it are parsed
 
 
 class TableReader:
@@ -240,14 +241,17 @@ class TableReader:
                 yield batch.select(columns)
 
     def _text_batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
+        # Blocks are cut here, on this thread, and parsed on several at once (one each).
         parse = self._json_block if self.format == "jsonl" else self._csv_block
+        blocks = (Block(data, index == 0) for index, data in enumerate(_line_blocks(self.stream)))
         rows = 0
-        for index, data in enumerate(_line_blocks(self.stream)):
-            block = Block(data, index == 0, rows)
-            try:
-                table = parse(block, columns, numeric)
-            except READ_ERRORS as error:
-                raise self._explain(str(error), block) from None
+        parsed = ordered_map(lambda block: parse(block, columns, numeric), blocks, parse_workers())
+        for block, table, error in parsed:
+            if error is not None:
+                if isinstance(error, READ_ERRORS):
+                    raise self._explain(str(error), replace(block, rows_before=rows)) from None
+                raise error
+            assert table is not None
             rows += table.num_rows
             yield from table.to_batches()
 
@@ -260,7 +264,12 @@ class TableReader:
         # columns asked for are found whatever the spacing around the commas.
         skip = 1 if block.first else 0
         return {
-            "read_options": pa_csv.ReadOptions(column_names=self.names, skip_rows=skip),
+            "read_options": pa_csv.ReadOptions(
+                column_names=self.names,
+                skip_rows=skip,
+                use_threads=False,  # blocks are parsed in parallel instead
+                block_size=_whole(block),
+            ),
             "parse_options": pa_csv.ParseOptions(delimiter=self._delimiter),
         }
 
@@ -281,7 +290,10 @@ class TableReader:
         options = pa_json.ParseOptions(
             explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore"
         )
-        return pa_json.read_json(arrow_reader(block.data), parse_options=options)
+        reading = pa_json.ReadOptions(use_threads=False, block_size=_whole(block))
+        return pa_json.read_json(
+            arrow_reader(block.data), read_options=reading, parse_options=options
+        )
 
     def _parquet_width(self, columns: list[str]) -> int:
         """Numbers per row in ``columns``, a list column counting its values (from the metadata)."""
@@ -315,7 +327,8 @@ class TableReader:
 
     def _bad_number(self, message: str, block: Block | None) -> InputError | None:
         found = re.search(
-            r"column #(\d+): CSV conversion error to \w+: invalid value '(.*)'", message
+            r"column #(\d+): (?:Row #\d+: )?CSV conversion error to \w+: invalid value '(.*)'",
+            message,
         )
         if not found or block is None:
             return None
@@ -384,6 +397,11 @@ class TableReader:
         if self.spooled:
             with contextlib.suppress(OSError):
                 os.unlink(self.spooled)
+
+
+def _whole(block: Block) -> int:
+    """An Arrow block size that parses ``block`` in one piece: one record batch per block."""
+    return max(len(block.data) + 1, 1 << 20)
 
 
 def _csv_header(head: bytes, delimiter: str) -> list[str]:
