@@ -234,6 +234,21 @@ def test_non_numeric_value_row_counts_rows_of_earlier_blocks(tmp_path, monkeypat
     assert "'oops' at row 433" in input_error(path)
 
 
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
+def test_lines_longer_than_a_block(tmp_path, monkeypatch, ending):
+    # A block holds no whole line until several reads are joined; the search for the last line
+    # end widens from a window smaller than the block.
+    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 7)
+    monkeypatch.setattr(losscli.io.readers, "HEAD_BYTES", 3)
+    preds = [1.0 + k / 7 for k in range(40)]
+    targets = [float(k % 5) for k in range(40)]
+    rows = [f"{p!r},{t!r}".encode() for p, t in zip(preds, targets, strict=True)]
+    path = tmp_path / "long.csv"
+    path.write_bytes(ending.join([b"pred,target", *rows]) + ending)
+    expected = float(np.mean((np.array(preds) - np.array(targets)) ** 2))
+    assert_close(mse(path), expected)
+
+
 def test_old_mac_line_ends(tmp_path):
     path = tmp_path / "cr.csv"
     path.write_bytes(b"pred,target\r1,2\r3,5\r")

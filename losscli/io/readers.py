@@ -33,7 +33,7 @@ from losscli.io import locate
 from losscli.io.ahead import ordered_map, parse_workers
 from losscli.io.sources import (
     Source,
-    arrow_reader,
+    arrow_buffer,
     sniff_compression,
     sniff_format,
     stdin_binary,
@@ -94,24 +94,58 @@ def _through_first_line(head: bytes, rest: Any) -> bytes:
     return head
 
 
-def _line_blocks(stream: Any) -> Iterator[bytes]:
-    """The bytes of ``stream`` in blocks of about BLOCK_BYTES, each ending at a line end."""
+def _line_blocks(stream: Any) -> Iterator[pa.Buffer]:
+    """``stream`` in blocks of about BLOCK_BYTES, each ending at a line end.
+
+    Read straight into memory Arrow owns: the one copy of the bytes the parsers need (see
+    ``arrow_buffer``). Only the part line after a block's last line end is copied again.
+    """
     carry = b""
-    while data := stream.read(BLOCK_BYTES):
-        block = carry + data
-        cut = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
-        block, carry = block[:cut], block[cut:]
-        if block:
-            yield block
+    while True:
+        buffer = pa.allocate_buffer(len(carry) + BLOCK_BYTES)
+        view = memoryview(buffer).cast("B")
+        view[: len(carry)] = carry
+        filled = len(carry) + _fill(stream, view[len(carry) :])
+        if filled == len(carry):
+            break
+        cut = _after_last_line_end(view, len(carry), filled)
+        if cut:
+            yield buffer.slice(0, cut)
+        carry = bytes(view[cut:filled])
     if carry:
-        yield carry
+        yield arrow_buffer(carry)
+
+
+def _fill(stream: Any, view: memoryview) -> int:
+    """Bytes read into ``view``: all of it, unless the stream ends first."""
+    filled = 0
+    while filled < len(view):
+        got = stream.readinto(view[filled:])
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+def _after_last_line_end(view: memoryview, start: int, end: int) -> int:
+    """Position just after the last newline or carriage return in ``view[start:end]``; 0 if none."""
+    window = HEAD_BYTES
+    while True:
+        low = max(start, end - window)
+        tail = bytes(view[low:end])
+        found = max(tail.rfind(b"\n"), tail.rfind(b"\r"))
+        if found >= 0:
+            return low + found + 1
+        if low == start:
+            return 0
+        window *= 4
 
 
 @dataclass(frozen=True)
 class Block:
     """The text block being parsed when Arrow failed, for finding the row of the failure."""
 
-    data: bytes
+    data: pa.Buffer
     first: bool  # the first block: a CSV header comes before its rows
     rows_before: int = 0  # known once the blocks before it are parsed
 
@@ -279,7 +313,7 @@ class TableReader:
         types = {name: pa.float64() if name in numeric else pa.string() for name in columns}
         convert = pa_csv.ConvertOptions(include_columns=columns, column_types=types)
         return pa_csv.read_csv(
-            arrow_reader(block.data), **self._csv_options(block), convert_options=convert
+            pa.BufferReader(block.data), **self._csv_options(block), convert_options=convert
         )
 
     def _json_block(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
@@ -292,7 +326,7 @@ class TableReader:
         )
         reading = pa_json.ReadOptions(use_threads=False, block_size=_whole(block))
         return pa_json.read_json(
-            arrow_reader(block.data), read_options=reading, parse_options=options
+            pa.BufferReader(block.data), read_options=reading, parse_options=options
         )
 
     def _parquet_width(self, columns: list[str]) -> int:
@@ -385,7 +419,7 @@ class TableReader:
     def _row(self, block: Block, finder: Callable[..., int], *args: Any) -> str:
         """' at row N' (of the whole input) from rescanning ``block``; '' if that cannot tell."""
         with contextlib.suppress(*READ_ERRORS):
-            row = finder(block.data, *args)
+            row = finder(block.data.to_pybytes(), *args)
             if row:
                 return f" at row {block.rows_before + row}"
         return ""
@@ -401,7 +435,7 @@ class TableReader:
 
 def _whole(block: Block) -> int:
     """An Arrow block size that parses ``block`` in one piece: one record batch per block."""
-    return max(len(block.data) + 1, 1 << 20)
+    return max(block.data.size + 1, 1 << 20)
 
 
 def _csv_header(head: bytes, delimiter: str) -> list[str]:

@@ -164,7 +164,7 @@ def stdin_binary() -> BinaryIO:
     return sys.stdin.buffer
 
 
-def arrow_reader(data: bytes) -> Any:
+def arrow_buffer(data: bytes) -> Any:
     """``data`` copied into memory Arrow owns, for Arrow's threaded parsers.
 
     A reader over the Python bytes themselves is released by whichever Arrow thread finishes
@@ -174,6 +174,13 @@ def arrow_reader(data: bytes) -> Any:
     """
     import pyarrow as pa  # here, not at the top: this module serves `--help` too
 
-    sink = pa.BufferOutputStream()
-    sink.write(data)
-    return pa.BufferReader(sink.getvalue())
+    buffer = pa.allocate_buffer(len(data))
+    memoryview(buffer).cast("B")[:] = data
+    return buffer
+
+
+def arrow_reader(data: bytes) -> Any:
+    """A reader over a copy of ``data`` in Arrow's memory (see ``arrow_buffer``)."""
+    import pyarrow as pa
+
+    return pa.BufferReader(arrow_buffer(data))
