@@ -11,7 +11,6 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -86,6 +85,8 @@ class Estimate:
 
 
 def normal_interval(level: float, value: float, se: float) -> dict[str, Any]:
+    from statistics import NormalDist  # here: only intervals need it
+
     z = NormalDist().inv_cdf(0.5 + level / 2)
     low, high = value - z * se, value + z * se
     return {
