@@ -95,3 +95,30 @@ def test_a_run_that_stops_early_stops_the_reading_thread(tmp_path, data):
     with pytest.raises(InputError, match="row 150001"):
         losscli.evaluate(path, "mse", "pred", "target", chunk_rows=CHUNK_ROWS)
     assert not [t for t in threading.enumerate() if t.name == "losscli-read"]
+
+
+def test_parsing_threads_keep_order_and_hold_a_bounded_number_of_blocks():
+    from losscli.io.ahead import ordered_map
+
+    taken = []
+
+    def items():
+        for k in range(40):
+            taken.append(k)
+            yield k
+
+    def parse(k):
+        if k == 25:
+            raise ValueError("bad block")
+        return k * k
+
+    seen = []
+    for item, result, error in ordered_map(parse, items(), workers=3):
+        # Never more than workers + 1 items read beyond the one handed over.
+        assert len(taken) - item <= 3 + 1
+        seen.append((item, result, type(error).__name__ if error else None))
+        if error is not None:
+            break
+    assert seen[:25] == [(k, k * k, None) for k in range(25)]
+    assert seen[25] == (25, None, "ValueError")
+    assert not [t for t in threading.enumerate() if t.name.startswith("losscli-parse")]

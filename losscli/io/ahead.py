@@ -8,6 +8,7 @@ are computed on this one. At most ``depth`` chunks wait in between, so memory st
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 import queue
 import threading
@@ -95,8 +96,10 @@ def ordered_map(
     gives ``(item, None, error)`` in its place, after every earlier result; the caller decides
     whether to go on. ``items`` is iterated on the calling thread only: it may read a stream.
     """
-    if workers <= 1:
-        for item in items:
+    items = iter(items)
+    first = list(itertools.islice(items, 2))
+    if workers <= 1 or len(first) < 2:  # one item (a small file) is not worth a thread
+        for item in itertools.chain(first, items):
             try:
                 yield item, function(item), None
             except Exception as error:
@@ -107,7 +110,7 @@ def ordered_map(
     pending: collections.deque = collections.deque()
     with ThreadPoolExecutor(workers, thread_name_prefix="losscli-parse") as pool:
         try:
-            for item in items:
+            for item in itertools.chain(first, items):
                 pending.append((item, pool.submit(function, item)))
                 if len(pending) > workers:
                     yield _settled(*pending.popleft())
