@@ -115,6 +115,15 @@ ChunkRowsOption = Annotated[
         show_default=False,
     ),
 ]
+ReportFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
+    ),
+]
 InputFormatOption = Annotated[
     str | None,
     typer.Option(
@@ -165,15 +174,7 @@ def eval_command(
         typer.Option("--id", metavar="COL", help="Column copied into the --per-row file."),
     ] = None,
     chunk_rows: ChunkRowsOption = None,
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
-        ),
-    ] = "auto",
+    output_format: ReportFormatOption = "auto",
     input_format: InputFormatOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
@@ -527,15 +528,7 @@ def compare_command(
         ),
     ] = False,
     chunk_rows: ChunkRowsOption = None,
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
-        ),
-    ] = "auto",
+    output_format: ReportFormatOption = "auto",
     input_format: InputFormatOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
