@@ -1,5 +1,3 @@
-import sys
+from losscli.cli import run
 
-from losscli.cli import main
-
-sys.exit(main())
+run()

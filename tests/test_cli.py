@@ -54,7 +54,7 @@ def run_process(*args: object, stdin: bytes | None = None, **options) -> Outcome
         input=stdin,
         capture_output=True,
         cwd=options.pop("cwd", ROOT),
-        env=_process_env(),
+        env=options.pop("env", _process_env()),
         timeout=60,
         **options,
     )
@@ -822,12 +822,36 @@ def test_describe_without_a_name(capsys):
 
 def test_python_dash_m_is_the_console_script(tmp_path, capsys):
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'losscli = "losscli.cli:main"' in pyproject
+    assert 'losscli = "losscli.cli:run"' in pyproject
     data = write(tmp_path, "preds.csv", SIMPLE)
     args = ["eval", "-l", "mse,huber:delta=2", "-f", "json", str(data)]
     assert run_process(*args).out == run(capsys, *args).out
     version = run_process("--version")
     assert (version.code, version.out) == (0, f"losscli {losscli.__version__}\n")
+
+
+def test_the_process_ends_without_losing_buffered_output(tmp_path, capsys):
+    """The command skips Python's teardown: what it wrote must still all arrive, buffered or not."""
+    rows = "pred,target\n" + "".join(f"{i / 7:.6f},{i % 5}\n" for i in range(20_000))
+    data = write(tmp_path, "preds.csv", rows)
+    env = {key: value for key, value in _process_env().items() if key != "PYTHONUNBUFFERED"}
+    listing = run_process("list", "--format", "markdown", env=env)
+    assert listing.code == 0 and listing.out == run(capsys, "list", "--format", "markdown").out
+    per_row = tmp_path / "rows.csv"
+    args = ["eval", "-l", "mse", "-f", "json", "--per-row", per_row, data]
+    outcome = run_process(*args, env=env)
+    assert outcome.code == 0 and json.loads(outcome.out)["results"][0]["n"] == 20_000
+    assert len(per_row.read_text().splitlines()) == 20_001
+    failed = run_process(
+        "eval",
+        "-l",
+        "msle",
+        "-f",
+        "json",
+        write(tmp_path, "bad.csv", "pred,target\n-2,1\n"),
+        env=env,
+    )
+    assert failed.code == 2 and failed.out == "" and "msle" in failed.err
 
 
 def test_readme_loss_table_is_the_registry(capsys):

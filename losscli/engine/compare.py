@@ -12,7 +12,6 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -79,7 +78,8 @@ def _normal_p(difference: float, se: float) -> float:
         return math.nan
     if se == 0:
         return 1.0 if difference == 0 else 0.0
-    return 2 * (1 - NormalDist().cdf(abs(difference) / se))
+    # Two-sided: 2 (1 - Phi(|z|)) = erfc(|z| / sqrt 2), without the cancellation in 1 - Phi.
+    return math.erfc(abs(difference) / se / math.sqrt(2.0))
 
 
 def _bootstrap_p(difference: float, replicated: np.ndarray) -> float:
