@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from losscli.errors import DomainError, UsageError
+from losscli.errors import DomainError, InputError, UsageError
 from losscli.losses import REGISTRY, get_loss, parse_specs
 from tests.conftest import REFERENCE_CASES, close, evaluate_arrays
 
@@ -231,3 +231,51 @@ def test_losses_import_no_cli_or_io_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+ELEMENTWISE = [loss.name for loss in REGISTRY.values() if loss.elementwise]
+
+
+def _paired_inputs(name: str, pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """0/1 targets, or -1/1 for the losses that take those; a var of ones where one is used."""
+    signs = {"soft_margin", "hinge_embedding"}
+    extra = {"var": np.ones(len(pred))} if "var" in get_loss(name).roles else {}
+    return {"pred": pred, "target": 2 * target - 1 if name in signs else target, **extra}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("rows", [2, 3])  # 2 rows of 2 values would broadcast without an error
+def test_elementwise_losses_refuse_a_vector_beside_a_scalar(name, rows):
+    pred = np.linspace(0.2, 0.8, 2 * rows).reshape(rows, 2)
+    labels = np.arange(rows) % 2.0
+    for inputs in (_paired_inputs(name, pred, labels), _paired_inputs(name, labels, pred)):
+        with pytest.raises(InputError, match="pairs pred and target value by value"):
+            evaluate_arrays(name, inputs)
+
+
+@pytest.mark.parametrize("name", [n for n in ELEMENTWISE if n != "multilabel_soft_margin"])
+def test_a_one_wide_list_column_is_one_value_per_row(name):
+    pred, labels = np.array([0.2, 0.9, 0.6, 0.3]), np.array([0.0, 1.0, 1.0, 0.0])
+    plain = evaluate_arrays(name, _paired_inputs(name, pred, labels))
+    wide_pred = _paired_inputs(name, pred[:, None], labels)
+    assert close(evaluate_arrays(name, wide_pred), plain, 0)
+    wide_target = _paired_inputs(name, pred, labels)
+    wide_target["target"] = wide_target["target"][:, None]
+    assert close(evaluate_arrays(name, wide_target), plain, 0)
+
+
+def test_the_losses_that_are_not_elementwise_take_a_vector_beside_a_scalar():
+    """The flag is complete: a loss NumPy would broadcast element by element is marked."""
+    pred = np.array([[0.2, 0.7], [0.9, 0.4], [0.5, 0.5]])
+    target = np.array([1.0, 0.0, 1.0])
+    for loss in REGISTRY.values():
+        if (
+            loss.elementwise
+            or not {"pred", "target"} <= set(loss.roles)
+            or loss.family == "detection"
+        ):
+            continue
+        inputs = {"pred": pred, "target": target, "sample": None}
+        with np.errstate(all="ignore"):
+            values = loss.compute(inputs, loss.resolve_params({}))
+        assert len(values) == len(pred), loss.name

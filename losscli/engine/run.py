@@ -144,11 +144,44 @@ def compute(request: RequestLike, chunk: ChunkLike) -> tuple[np.ndarray, dict[st
     """The loss's per-element values on a chunk, after its domain checks."""
     definition = request.definition
     inputs = {role: chunk.roles[role] for role in definition.roles if role in chunk.roles}
+    if definition.elementwise:
+        inputs = _paired(inputs, request, chunk)
     for requirement in definition.requires:
         if requirement.role in inputs:
             _check(requirement, inputs[requirement.role], request, chunk)
     with np.errstate(all="ignore"):
         return definition.compute(inputs, request.params), inputs
+
+
+def _paired(
+    inputs: dict[str, np.ndarray], request: RequestLike, chunk: ChunkLike
+) -> dict[str, np.ndarray]:
+    """pred and target of an element-by-element loss, checked to be equally wide.
+
+    NumPy would otherwise pair a column of targets with a row's K predictions along the wrong
+    axis: an error, or a wrong number when a chunk happens to have K rows. A one-wide list
+    column and a plain column are both one value per row.
+    """
+    pred, target = inputs.get("pred"), inputs.get("target")
+    if pred is None or target is None:
+        return inputs
+    widths = [1 if values.ndim == 1 else values.shape[1] for values in (pred, target)]
+    if widths[0] != widths[1]:
+        shown = [_columns(chunk.columns[role]) for role in ("pred", "target")]
+        raise InputError(
+            f"{request.label} pairs pred and target value by value, but pred has "
+            f"{widths[0]} values per row ({shown[0]}) and target has {widths[1]} ({shown[1]}).",
+            "Give -p and -t as many columns each; for class scores against a class index "
+            "use ce, nll or multiclass_hinge.",
+        )
+    if pred.ndim != target.ndim:
+        inputs = {**inputs, "pred": pred.reshape(len(pred), -1)[:, 0]}
+        inputs["target"] = target.reshape(len(target), -1)[:, 0]
+    return inputs
+
+
+def _columns(names: tuple[str, ...]) -> str:
+    return f"{names[0]}..{names[-1]}" if len(names) > 1 else names[0]
 
 
 def update(state: Accumulator, request: RequestLike, chunk: ChunkLike) -> np.ndarray | None:

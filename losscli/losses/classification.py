@@ -62,6 +62,7 @@ def _binary_target_checks() -> tuple[Requirement, ...]:
     name="bce",
     aliases=("binary_cross_entropy", "log_loss"),
     family=FAMILY,
+    elementwise=True,
     formula="-[pw t log p + (1 - t) log(1 - p)], each log clamped at >= -100; "
     "input=logits: pw t softplus(-s) + (1 - t) softplus(s)",
     reference="torch.nn.BCELoss / torch.nn.BCEWithLogitsLoss",
@@ -396,6 +397,7 @@ def _sign(target: np.ndarray) -> np.ndarray:
 @register(
     name="hinge",
     family=FAMILY,
+    elementwise=True,
     formula="max(0, 1 - y s)",
     reference="sklearn.metrics.hinge_loss",
     params=[REDUCTION],
@@ -414,6 +416,7 @@ def hinge(pred, target):
 @register(
     name="squared_hinge",
     family=FAMILY,
+    elementwise=True,
     formula="max(0, 1 - y s)^2",
     reference="keras.losses.SquaredHinge",
     params=[REDUCTION],
@@ -431,6 +434,7 @@ def squared_hinge(pred, target):
     name="exponential",
     aliases=("adaboost",),
     family=FAMILY,
+    elementwise=True,
     formula="exp(-y s)",
     reference="AdaBoost's exponential loss (Freund & Schapire 1997)",
     params=[REDUCTION],
@@ -447,6 +451,7 @@ def exponential(pred, target):
 @register(
     name="soft_margin",
     family=FAMILY,
+    elementwise=True,
     formula="log(1 + exp(-y s))",
     reference="torch.nn.SoftMarginLoss",
     requires=[
@@ -515,6 +520,7 @@ def multiclass_hinge(pred, target, *, variant, margin, power):
 @register(
     name="multilabel_soft_margin",
     family=FAMILY,
+    elementwise=True,
     formula="-(1/K) sum_c w_c [y_c log sigmoid(s_c) + (1 - y_c) log sigmoid(-s_c)]",
     reference="torch.nn.MultiLabelSoftMarginLoss",
     params=[CLASS_WEIGHT],
@@ -538,6 +544,7 @@ def multilabel_soft_margin(pred, target, *, weight):
     name="focal",
     aliases=("sigmoid_focal",),
     family=FAMILY,
+    elementwise=True,
     formula="bce * (1 - p_t)^gamma * alpha_t, p_t = p t + (1 - p)(1 - t), "
     "alpha_t = alpha t + (1 - alpha)(1 - t) (alpha < 0: 1)",
     reference="torchvision.ops.sigmoid_focal_loss",
@@ -638,6 +645,7 @@ class BinnedMean(Accumulator):
     name="ghm_c",
     aliases=("ghmc",),
     family=FAMILY,
+    elementwise=True,
     formula="mean over non-empty bins b of [sum_{i in b} w_i bce_i / sum_{i in b} w_i], "
     "bins of g = |sigmoid(s) - t| on [0, 1]",
     reference="Li et al. 2019 (GHM-C; mmdetection GHMC without momentum)",

@@ -47,6 +47,7 @@ def _cosine(a: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
 @register(
     name="contrastive",
     family=FAMILY,
+    elementwise=True,
     formula="similar: 0.5 D^2; dissimilar: 0.5 max(0, margin - D)^2; D = pred or ||x1 - x2||_p",
     reference="Hadsell, Chopra & LeCun 2006",
     params=[
@@ -184,6 +185,7 @@ def margin_ranking(x1, x2, target, *, margin):
 @register(
     name="hinge_embedding",
     family=FAMILY,
+    elementwise=True,
     formula="y = 1: x; y = -1: max(0, margin - x)",
     reference="torch.nn.HingeEmbeddingLoss",
     params=[Param("margin", float, 1.0, "distance beyond which dissimilar pairs cost nothing")],

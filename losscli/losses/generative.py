@@ -122,6 +122,7 @@ def generator_loss(fake, *, mode, input):
     name="reconstruction",
     aliases=("recon",),
     family=FAMILY,
+    elementwise=True,
     formula="per row: mean (features=mean) or sum (features=sum) over features of (p - t)^2, "
     "|p - t| or bce(p, t)",
     reference="autoencoder / VAE reconstruction term; torch MSELoss / L1Loss / BCELoss per element",

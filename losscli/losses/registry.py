@@ -187,6 +187,7 @@ class LossDef:
     examples: tuple[Example, ...]
     notes: str
     summary: str
+    elementwise: bool = False  # pred and target pair up value by value: equal widths required
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -245,6 +246,7 @@ def register(
     examples: Iterable[Example] = (),
     notes: str = "",
     summary: str | None = None,
+    elementwise: bool = False,
 ) -> Callable[[Pointwise], Pointwise]:
     """Record a pure per-element loss function under ``name``.
 
@@ -252,7 +254,8 @@ def register(
     optional when they default to None; keyword-only ones are its hyperparameters and must each be
     described by a ``Param``. A loss without its own ``accumulator`` is a weighted mean of per-row
     values and gains ``reduction``.
-    ``summary`` defaults to the first line of the function's docstring.
+    ``summary`` defaults to the first line of the function's docstring. An ``elementwise`` loss
+    pairs pred and target value by value, so the engine requires them to be equally wide.
     """
 
     def decorate(function: Pointwise) -> Pointwise:
@@ -282,6 +285,7 @@ def register(
             examples=tuple(examples),
             notes=notes,
             summary=summary or (function.__doc__ or "").strip().splitlines()[0],
+            elementwise=elementwise,
         )
         for key in (name, *definition.aliases):
             if key in _ALIASES:

@@ -40,6 +40,7 @@ def largest(params: Mapping[str, Any]) -> Accumulator:
 @register(
     name="rmse",
     family=FAMILY,
+    elementwise=True,
     formula="sqrt( sum_i w_i mean_k (p - t)^2 / sum_i w_i )",
     reference="sklearn.metrics.root_mean_squared_error",
     accumulator=root_of_mean,
@@ -52,6 +53,7 @@ def largest(params: Mapping[str, Any]) -> Accumulator:
     name="mse",
     aliases=("l2", "squared_error"),
     family=FAMILY,
+    elementwise=True,
     formula="(p - t)^2",
     reference="torch.nn.MSELoss",
     examples=[
@@ -70,6 +72,7 @@ def squared_error(pred, target):
 @register(
     name="max_error",
     family=FAMILY,
+    elementwise=True,
     formula="max_i |p_i - t_i| over rows of positive weight",
     reference="sklearn.metrics.max_error",
     accumulator=largest,
@@ -82,6 +85,7 @@ def squared_error(pred, target):
     name="mae",
     aliases=("l1", "absolute_error"),
     family=FAMILY,
+    elementwise=True,
     formula="|p - t|",
     reference="torch.nn.L1Loss",
     examples=[Example({"pred": [1, -2, 3], "target": [1, 1, 1]}, 5 / 3, HAND)],
@@ -94,6 +98,7 @@ def absolute_error(pred, target):
 @register(
     name="huber",
     family=FAMILY,
+    elementwise=True,
     formula="0.5 d^2 if |d| <= delta else delta (|d| - 0.5 delta)",
     reference="torch.nn.HuberLoss",
     params=[Param("delta", float, 1.0, "where the loss turns from quadratic to linear", gt=0)],
@@ -119,6 +124,7 @@ def huber(pred, target, *, delta):
 @register(
     name="smooth_l1",
     family=FAMILY,
+    elementwise=True,
     formula="0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta; beta = 0 is L1",
     reference="torch.nn.SmoothL1Loss (= huber(delta=beta) / beta)",
     params=[Param("beta", float, 1.0, "width of the quadratic zone; 0 gives L1", ge=0)],
@@ -146,6 +152,7 @@ def smooth_l1(pred, target, *, beta):
 @register(
     name="log_cosh",
     family=FAMILY,
+    elementwise=True,
     formula="log(cosh(d)) = |d| + log1p(exp(-2|d|)) - log 2",
     reference="keras.losses.LogCosh",
     examples=[
@@ -168,6 +175,7 @@ def log_cosh(pred, target):
     name="pinball",
     aliases=("quantile",),
     family=FAMILY,
+    elementwise=True,
     formula="max(alpha (t - p), (alpha - 1) (t - p))",
     reference="sklearn.metrics.mean_pinball_loss",
     params=[Param("alpha", float, 0.5, "the quantile the prediction targets", gt=0, lt=1)],
@@ -184,6 +192,7 @@ def pinball(pred, target, *, alpha):
 @register(
     name="mape",
     family=FAMILY,
+    elementwise=True,
     formula="|p - t| / max(|t|, eps)",
     reference="sklearn.metrics.mean_absolute_percentage_error",
     params=[
@@ -200,6 +209,7 @@ def absolute_percentage_error(pred, target, *, eps):
 @register(
     name="smape",
     family=FAMILY,
+    elementwise=True,
     formula="2 |p - t| / (|p| + |t|), with 0/0 counted as 0",
     reference="symmetric MAPE as a fraction in [0, 2]",
     examples=[
@@ -223,6 +233,7 @@ LOG1P_DOMAIN = (
 @register(
     name="rmsle",
     family=FAMILY,
+    elementwise=True,
     formula="sqrt( weighted mean of (log1p(p) - log1p(t))^2 )",
     reference="sklearn.metrics.root_mean_squared_log_error",
     accumulator=root_of_mean,
@@ -236,6 +247,7 @@ LOG1P_DOMAIN = (
 @register(
     name="msle",
     family=FAMILY,
+    elementwise=True,
     formula="(log1p(p) - log1p(t))^2",
     reference="sklearn.metrics.mean_squared_log_error",
     requires=LOG1P_DOMAIN,
@@ -249,6 +261,7 @@ def squared_log_error(pred, target):
 @register(
     name="poisson_nll",
     family=FAMILY,
+    elementwise=True,
     formula="log_input: exp(p) - t p; else p - t log(p + eps); "
     "full adds t log t - t + 0.5 log(2 pi t) where t > 1",
     reference="torch.nn.PoissonNLLLoss",
@@ -289,6 +302,7 @@ def poisson_nll(pred, target, *, log_input, full, eps):
 @register(
     name="gaussian_nll",
     family=FAMILY,
+    elementwise=True,
     formula="0.5 (log(max(var, eps)) + d^2 / max(var, eps)) [+ 0.5 log(2 pi) if full]",
     reference="torch.nn.GaussianNLLLoss",
     params=[
@@ -329,6 +343,7 @@ def _tweedie_target_ok(t, params):
 @register(
     name="tweedie",
     family=FAMILY,
+    elementwise=True,
     formula="Tweedie deviance of power p: 0 squared error, 1 Poisson, 2 gamma, "
     "else 2 (max(t,0)^(2-p)/((1-p)(2-p)) - t mu^(1-p)/(1-p) + mu^(2-p)/(2-p))",
     reference="sklearn.metrics.mean_tweedie_deviance",
@@ -421,6 +436,7 @@ class ExplainedVariance(Accumulator):
     name="r2",
     aliases=("score",),
     family=FAMILY,
+    elementwise=True,
     formula="1 - sum w (t - p)^2 / sum w (t - mean_w(t))^2, per output column, averaged",
     reference="sklearn.metrics.r2_score",
     direction="higher",

@@ -159,6 +159,7 @@ TWO_IMAGES: dict[str, Any] = {
     name="dice",
     aliases=("dice_loss", "soft_dice"),
     family=FAMILY,
+    elementwise=True,
     formula="1 - (2 sum(p t) + smooth) / (sum p + sum t + smooth) per sample",
     reference="soft Dice loss (Milletari et al. 2016)",
     params=[SMOOTH, AGGREGATE],
@@ -184,6 +185,7 @@ def dice(pred, target, sample=None):
     name="iou",
     aliases=("jaccard",),
     family=FAMILY,
+    elementwise=True,
     formula="1 - (sum(p t) + smooth) / (sum p + sum t - sum(p t) + smooth) per sample",
     reference="soft Jaccard loss",
     params=[SMOOTH, AGGREGATE],
@@ -200,6 +202,7 @@ def iou(pred, target, sample=None):
 @register(
     name="tversky",
     family=FAMILY,
+    elementwise=True,
     formula="1 - (TP + smooth) / (TP + alpha FP + beta FN + smooth), TP = sum p t, "
     "FP = sum p (1 - t), FN = sum (1 - p) t",
     reference="Salehi et al. 2017",
@@ -219,6 +222,7 @@ def tversky(pred, target, sample=None):
 @register(
     name="focal_tversky",
     family=FAMILY,
+    elementwise=True,
     formula="tversky^gamma per sample",
     reference="Abraham & Khan 2019",
     params=[
