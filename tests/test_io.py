@@ -871,3 +871,18 @@ def test_a_missing_value_in_the_first_of_several_files_names_the_file(tmp_path):
     second.write_text("pred,target\n1,1\n")
     with pytest.raises(InputError, match=r"'pred' .* at row 2 of .*a\.csv"):
         losscli.evaluate([str(first), str(second)], "mse")
+
+
+STORED = [pa.int8(), pa.int32(), pa.int64(), pa.uint16(), pa.uint64(), pa.float16(), pa.float32()]
+
+
+@pytest.mark.parametrize("kind", STORED)
+def test_every_stored_number_type_reads_as_float64_with_nulls_as_nan(kind):
+    from losscli.io.chunks import to_numbers
+
+    column = pa.array([3, None, 0, 7, 1, None, 2], type=kind).slice(1, 5)  # an offset too
+    values = to_numbers(column, "label", "labels.parquet")
+    assert values.dtype == np.float64
+    np.testing.assert_array_equal(values, [np.nan, 0.0, 7.0, 1.0, np.nan])
+    whole = to_numbers(pa.chunked_array([[5, 6], [100]], type=kind), "label", "labels.parquet")
+    np.testing.assert_array_equal(whole, [5.0, 6.0, 100.0])

@@ -102,11 +102,16 @@ def _hard_label_bce(pred: np.ndarray, target: np.ndarray) -> np.ndarray | None:
 
     None when some label is soft (or missing): the general form takes both logs.
     """
-    positive = target == 1
-    if not (positive | (target == 0)).all():
+    if not ((target == 1) | (target == 0)).all():
         return None
-    likelihood = np.where(positive, pred, 1.0 - pred)
-    return -np.maximum(np.log(likelihood), LOG_CLAMP)
+    # p t + (1 - p)(1 - t) is exactly p or 1 - p for t in {0, 1}; unlike np.where it does not
+    # branch on every element, a third of the time here with labels in random order.
+    likelihood = 1.0 - pred
+    likelihood *= 1.0 - target
+    likelihood += pred * target
+    np.log(likelihood, out=likelihood)
+    np.maximum(likelihood, LOG_CLAMP, out=likelihood)
+    return np.negative(likelihood, out=likelihood)
 
 
 # ------------------------------------------------------------------ softmax cross-entropy
