@@ -279,3 +279,16 @@ def test_the_losses_that_are_not_elementwise_take_a_vector_beside_a_scalar():
         with np.errstate(all="ignore"):
             values = loss.compute(inputs, loss.resolve_params({}))
         assert len(values) == len(pred), loss.name
+
+
+@pytest.mark.parametrize("d", [1e-12, 1e-8, 1e-5, 1e-3, 0.05, 0.124, 0.126, 0.7, 3.0, 40.0])
+def test_log_cosh_keeps_its_digits_for_small_errors(d):
+    # Hand-worked: log cosh d = d^2/2 - d^4/12 + d^6/45 - 17 d^8/2520 + ... (the last term kept
+    # is below 1e-16 of the sum for d <= 0.05); beyond, math.log(math.cosh(d)) cancels little.
+    expected = (
+        d * d / 2 - d**4 / 12 + d**6 / 45 - 17 * d**8 / 2520 + 31 * d**10 / 14175
+        if d <= 0.05
+        else math.log(math.cosh(d))
+    )
+    value = evaluate_arrays("log_cosh", {"pred": [d, -d], "target": [0.0, 0.0]})
+    assert math.isclose(value, expected, rel_tol=1e-13), (value, expected)

@@ -394,6 +394,9 @@ def _missing_rows(chunk: Chunk) -> np.ndarray | None:
     missing = None
     for values in arrays:
         with contextlib.suppress(TypeError):
+            # NaN propagates through min: one quick pass, no mask, in the usual case of none.
+            if not values.size or not np.isnan(values.min()):
+                continue
             bad = np.isnan(values)
             bad = bad if bad.ndim == 1 else bad.any(axis=1)
             missing = bad if missing is None else missing | bad
