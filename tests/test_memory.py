@@ -113,6 +113,7 @@ def test_parsing_threads_keep_order_and_hold_a_bounded_number_of_blocks():
         return k * k
 
     seen = []
+    before = set(threading.enumerate())
     for item, result, error in ordered_map(parse, items(), workers=3):
         # Never more than workers + 1 items read beyond the one handed over.
         assert len(taken) - item <= 3 + 1
@@ -121,4 +122,25 @@ def test_parsing_threads_keep_order_and_hold_a_bounded_number_of_blocks():
             break
     assert seen[:25] == [(k, k * k, None) for k in range(25)]
     assert seen[25] == (25, None, "ValueError")
-    assert not [t for t in threading.enumerate() if t.name.startswith("losscli-parse")]
+    assert not [
+        t for t in set(threading.enumerate()) - before if t.name.startswith("losscli-parse")
+    ]
+
+
+def test_a_bad_block_stops_the_parser_threads_at_once(tmp_path):
+    """The error's traceback outlives the read; the threads must not wait for the collector."""
+    import gc
+
+    rows = "".join(f"{i / 7:.6f},{i % 5}\n" for i in range(400_000))
+    path = tmp_path / "late.csv"
+    path.write_text("pred,target\n" + rows + "oops,1\n")
+    before = set(threading.enumerate())
+    gc.disable()  # only an explicit close may end them
+    try:
+        with pytest.raises(InputError, match="oops") as caught:
+            losscli.evaluate(str(path), "mse")
+        started = [t for t in threading.enumerate() if t not in before]
+        assert caught.value is not None
+        assert not [t for t in started if t.name.startswith("losscli-parse")]
+    finally:
+        gc.enable()

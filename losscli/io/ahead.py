@@ -12,7 +12,7 @@ import itertools
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -89,7 +89,7 @@ def parse_workers() -> int:
 
 def ordered_map(
     function: Callable[[Item], Result], items: Iterable[Item], workers: int
-) -> Iterator[tuple[Item, Result | None, BaseException | None]]:
+) -> Generator[tuple[Item, Result | None, BaseException | None], None, None]:
     """``(item, function(item), None)`` for each item in order, computed on ``workers`` threads.
 
     At most ``workers + 1`` items are in hand at once, so memory stays bounded. A call that raised

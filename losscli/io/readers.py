@@ -281,14 +281,17 @@ class TableReader:
         blocks = (Block(data, index == 0) for index, data in enumerate(_line_blocks(self.stream)))
         rows = 0
         parsed = ordered_map(lambda block: parse(block, columns, numeric), blocks, parse_workers())
-        for block, table, error in parsed:
-            if error is not None:
-                if isinstance(error, READ_ERRORS):
-                    raise self._explain(str(error), replace(block, rows_before=rows)) from None
-                raise error
-            assert table is not None
-            rows += table.num_rows
-            yield from table.to_batches()
+        # Closed here, not when the garbage collector gets to it: an error's traceback keeps this
+        # frame alive, and with it the parser threads.
+        with contextlib.closing(parsed):
+            for block, table, error in parsed:
+                if error is not None:
+                    if isinstance(error, READ_ERRORS):
+                        raise self._explain(str(error), replace(block, rows_before=rows)) from None
+                    raise error
+                assert table is not None
+                rows += table.num_rows
+                yield from table.to_batches()
 
     @property
     def _delimiter(self) -> str:
