@@ -549,6 +549,7 @@ def compare_command(
 
     level = _level(ci)
     assert level is not None
+    _keep_freed_memory()
     with _progress(quiet, [baseline, candidate]) as on_progress:
         result = compare(
             baseline,

@@ -174,9 +174,8 @@ def _paired(
             "Give -p and -t as many columns each; for class scores against a class index "
             "use ce, nll or multiclass_hinge.",
         )
-    if pred.ndim != target.ndim:
-        inputs = {**inputs, "pred": pred.reshape(len(pred), -1)[:, 0]}
-        inputs["target"] = target.reshape(len(target), -1)[:, 0]
+    if pred.ndim != target.ndim:  # both one wide: make both plain columns
+        return {**inputs, "pred": pred.reshape(-1), "target": target.reshape(-1)}
     return inputs
 
 
@@ -221,8 +220,7 @@ def _check(requirement: Any, values: np.ndarray, request: RequestLike, chunk: Ch
     columns = chunk.columns[requirement.role]
     if requirement.rowwise is not None:
         row = int(np.flatnonzero(~np.broadcast_to(holds, values.shape[:1]))[0])
-        shown = f"{columns[0]}..{columns[-1]}" if len(columns) > 1 else columns[0]
-        found = f"the row of '{shown}' {requirement.rowwise(values[row])}"
+        found = f"the row of '{_columns(columns)}' {requirement.rowwise(values[row])}"
     else:
         flat = np.broadcast_to(holds, values.shape)
         position = tuple(np.argwhere(~flat)[0])

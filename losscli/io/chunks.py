@@ -157,7 +157,8 @@ def float_values(column: pa.Array, stored: np.dtype | None = None) -> np.ndarray
     start, length = column.offset, len(column)
     if data is None:
         return np.full(length, np.nan)
-    values = np.frombuffer(data, dtype=stored or np.float64)[start : start + length]
+    values = np.frombuffer(data, dtype=np.float64 if stored is None else stored)
+    values = values[start : start + length]
     if values.dtype != np.float64:
         values = values.astype(np.float64)
     if not column.null_count:

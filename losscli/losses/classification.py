@@ -20,6 +20,7 @@ from losscli.errors import InputError, RowProblem
 from losscli.losses.probability import (
     LOG_CLAMP,
     binary_logs,
+    binary_nll,
     class_index,
     class_log_probs,
     class_scores,
@@ -94,7 +95,7 @@ def binary_cross_entropy(pred, target, *, input, pos_weight, label_smoothing):
             return hard
     t = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
     log_p, log_not_p = binary_logs(pred, input)
-    return -(pos_weight * t * log_p + (1.0 - t) * log_not_p)
+    return binary_nll(t, log_p, log_not_p, pos_weight)
 
 
 def _hard_label_bce(pred: np.ndarray, target: np.ndarray) -> np.ndarray | None:
@@ -570,7 +571,7 @@ def multilabel_soft_margin(pred, target, *, weight):
 def sigmoid_focal(pred, target, *, input, alpha, gamma):
     """Binary cross-entropy down-weighted on well-classified examples (RetinaNet)."""
     log_p, log_not_p = binary_logs(pred, input)
-    bce = -(target * log_p + (1.0 - target) * log_not_p)
+    bce = binary_nll(target, log_p, log_not_p)
     p = sigmoid(pred) if input == "logits" else pred
     p_t = p * target + (1.0 - p) * (1.0 - target)
     loss = bce * (1.0 - p_t) ** gamma
@@ -674,7 +675,7 @@ class BinnedMean(Accumulator):
 def gradient_harmonized_bce(pred, target, *, input):
     """Binary cross-entropy re-weighted by gradient density (GHM-C)."""
     log_p, log_not_p = binary_logs(pred, input)
-    return -(target * log_p + (1.0 - target) * log_not_p)
+    return binary_nll(target, log_p, log_not_p)
 
 
 # ---------------------------------------------------------------- scores and probabilities

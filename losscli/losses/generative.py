@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from losscli.losses.probability import binary_logs, input_param
+from losscli.losses.probability import binary_logs, binary_nll, input_param
 from losscli.losses.registry import Example, Param, Requirement, register
 
 FAMILY = "generative"
@@ -171,7 +171,7 @@ def reconstruction(pred, target, *, kind, features, input):
         errors = np.abs(pred - target)
     else:
         log_p, log_not_p = binary_logs(pred, input)
-        errors = -(target * log_p + (1.0 - target) * log_not_p)
+        errors = binary_nll(target, log_p, log_not_p)
     if errors.ndim == 1:
         return errors
     return errors.sum(axis=1) if features == "sum" else errors.mean(axis=1)

@@ -56,6 +56,13 @@ def binary_logs(pred: np.ndarray, input: str) -> tuple[np.ndarray, np.ndarray]:
     return log_clamped(pred), np.maximum(np.log1p(-pred), LOG_CLAMP)
 
 
+def binary_nll(
+    target: np.ndarray, log_p: np.ndarray, log_not_p: np.ndarray, pos_weight: float = 1.0
+) -> np.ndarray:
+    """-(pos_weight t log p + (1 - t) log(1 - p)): binary cross-entropy from its two logs."""
+    return -(pos_weight * target * log_p + (1.0 - target) * log_not_p)
+
+
 def class_log_probs(pred: np.ndarray, input: str, loss: str) -> np.ndarray:
     """Row-wise log-probabilities of K class scores, normalised as PyTorch's cross-entropy does."""
     scores = class_scores(pred, loss)
