@@ -7,13 +7,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from losscli import __version__
 from losscli.engine.analysis import DEFAULT_REPLICATES, Options
-from losscli.engine.compare import CANDIDATE, compare_stream
 from losscli.engine.run import Outcome, evaluate_stream
 from losscli.errors import InputError, UsageError
 from losscli.io.ahead import ReadAhead
@@ -36,7 +35,9 @@ from losscli.io.writers import PerRowWriter
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
-from losscli.report.comparison import Comparison
+
+if TYPE_CHECKING:
+    from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
 # A chunk holds at most this many numbers (8 MiB per copy): wide rows get fewer rows per chunk.
@@ -154,6 +155,10 @@ def compare(
     options apply to both; targets come from each (they must agree), or once from ``targets``.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     """
+    # Here, not at the top: an ``eval`` run need not import what only comparing uses.
+    from losscli.engine.compare import CANDIDATE, compare_stream
+    from losscli.report.comparison import Comparison
+
     requests = _requests(losses)
     _check_options(nan, chunk_rows, input_format)
     options = analysis_options(ci, bootstrap, seed, 0, False)
@@ -175,7 +180,7 @@ def compare(
             weight=select(weight, base.first.names, "weight", base.display)[0] if weight else None,
             nan=nan,
         )
-        own = _candidate_roles(roles, plan.keys, given, other)
+        own = _candidate_roles(roles, plan.keys, given, other, CANDIDATE)
         sides = [Side(other, ReadPlan(roles=own), "the candidate", CANDIDATE)]
         if side is not None:
             sides.append(_targets_side(side, needed, target))
@@ -230,8 +235,10 @@ def _candidate_roles(
     keys: frozenset[str],
     given: Mapping[str, str | None],
     other: Inputs,
+    prefix: str,
 ) -> dict[str, tuple[str, ...]]:
-    """The roles the candidate gives itself (pred, and var, x1, ... where it has them)."""
+    """The roles the candidate gives itself (pred, and var, x1, ... where it has them), renamed
+    with ``prefix``."""
     own: dict[str, tuple[str, ...]] = {}
     for role in roles:
         if role in keys:
@@ -242,7 +249,7 @@ def _candidate_roles(
             if role == "pred":
                 raise
             continue  # read from the baseline's file, as the rows' own data
-        own[CANDIDATE + role] = found[role]
+        own[prefix + role] = found[role]
     return own
 
 
