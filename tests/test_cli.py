@@ -718,7 +718,8 @@ def test_version_matches_pyproject(capsys):
         (["--help"], ["numpy", "pyarrow", "pydantic", "rich", "pandas"]),
         (
             ["eval", "-l", "mse", "-f", "json", "{data}"],
-            ["pydantic", "pyarrow.compute", "pyarrow.parquet", "rich", "pandas"],
+            ["pydantic", "pyarrow.compute", "pyarrow.parquet", "rich", "pandas"]
+            + ["losscli.engine.compare", "losscli.report.comparison", "losscli.config"],
         ),
         (  # integer labels in Parquet are converted without pyarrow.compute
             ["eval", "-l", "bce", "-f", "json", "{labels}"],
@@ -727,14 +728,15 @@ def test_version_matches_pyproject(capsys):
     ],
 )
 def test_start_up_imports_only_what_is_used(tmp_path, args, unused):
-    """Importing these costs 0.05-0.2 s each: a run that does not need them must not pay."""
+    """Importing these costs 0.05-0.2 s each (our compare modules a few ms): a run that does not
+    need them must not pay."""
     data = write(tmp_path, "ok.csv", SIMPLE)
     labels = tmp_path / "labels.parquet"
     pq.write_table(pa.table({"pred": [0.2, 0.9, 0.6], "target": [0, 1, 1]}), labels)
     script = (
         "import sys; from losscli.cli import main; code = main(sys.argv[1:]); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('numpy', 'pyarrow', 'pydantic', 'rich', 'pandas')))"
+        "('numpy', 'pyarrow', 'pydantic', 'rich', 'pandas', 'losscli')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, *(arg.format(data=data, labels=labels) for arg in args)],
