@@ -723,7 +723,7 @@ def test_version_matches_pyproject(capsys):
         ),
         (  # integer labels in Parquet are converted without pyarrow.compute
             ["eval", "-l", "bce", "-f", "json", "{labels}"],
-            ["pydantic", "pyarrow.compute", "rich", "pandas"],
+            ["pydantic", "pyarrow.compute", "pyarrow.parquet", "pyarrow.fs", "rich", "pandas"],
         ),
     ],
 )
