@@ -292,3 +292,14 @@ def test_log_cosh_keeps_its_digits_for_small_errors(d):
     )
     value = evaluate_arrays("log_cosh", {"pred": [d, -d], "target": [0.0, 0.0]})
     assert math.isclose(value, expected, rel_tol=1e-13), (value, expected)
+
+
+def test_unit_interval_check_answers_by_extremes_or_by_mask():
+    from losscli.losses.probability import in_unit
+
+    assert in_unit(np.array([0.0, 0.5, 1.0])) is True
+    assert in_unit(np.array([[0.2, 1.0], [0.0, 0.3]])) is True
+    np.testing.assert_array_equal(in_unit(np.array([0.5, 1.5, -0.1])), [True, False, False])
+    # A missing value hides the extremes: the mask marks it, and the engine forgives it as missing.
+    np.testing.assert_array_equal(in_unit(np.array([0.5, np.nan, 0.2])), [True, False, True])
+    assert in_unit(np.empty(0)).size == 0

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from losscli.losses.probability import binary_logs, binary_nll, input_param
+from losscli.losses.probability import binary_logs, binary_nll, in_unit, input_param
 from losscli.losses.registry import Example, Param, Requirement, register
 
 FAMILY = "generative"
@@ -26,7 +26,7 @@ def _probabilities(role: str) -> Requirement:
     return Requirement(
         role,
         lambda v, params: (
-            params["mode"] not in LOG_MODES or params["input"] != "probs" or ((v >= 0) & (v <= 1))
+            params["mode"] not in LOG_MODES or params["input"] != "probs" or in_unit(v)
         ),
         "to be probabilities in [0, 1] (input=probs)",
         "these look like logits: add input=logits (e.g. --loss {loss}:input=logits)",
@@ -136,15 +136,13 @@ def generator_loss(fake, *, mode, input):
     requires=[
         Requirement(
             "pred",
-            lambda v, params: (
-                params["kind"] != "bce" or params["input"] != "probs" or ((v >= 0) & (v <= 1))
-            ),
+            lambda v, params: params["kind"] != "bce" or params["input"] != "probs" or in_unit(v),
             "to be probabilities in [0, 1] (kind=bce)",
             "these look like logits: add input=logits",
         ),
         Requirement(
             "target",
-            lambda v, params: params["kind"] != "bce" or ((v >= 0) & (v <= 1)),
+            lambda v, params: params["kind"] != "bce" or in_unit(v),
             "in [0, 1] (kind=bce)",
             "binary cross-entropy needs targets between 0 and 1; use kind=mse otherwise",
         ),

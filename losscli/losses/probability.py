@@ -17,6 +17,17 @@ ROW_SUM_TOLERANCE = 1e-6
 LOG_CLAMP = -100.0  # PyTorch's BCELoss floor on each log term
 
 
+def in_unit(v: np.ndarray) -> np.ndarray | bool:
+    """Which elements lie in [0, 1]: True at once when the extremes do, else a mask.
+
+    A minimum and a maximum are two passes without temporaries; the mask takes three passes and
+    two arrays. A missing value makes both extremes NaN, and then the mask says where.
+    """
+    if v.size and v.min() >= 0 and v.max() <= 1:
+        return True
+    return (v >= 0) & (v <= 1)
+
+
 def input_param(default: str, choices: tuple[str, ...] = INPUTS, holds: str = "pred") -> Param:
     return Param("input", str, default, f"what {holds} holds", choices=choices)
 
@@ -201,7 +212,7 @@ def probability_checks(role: str = "pred", rows: bool = True) -> tuple[Requireme
     checks = [
         Requirement(
             role,
-            lambda v, params: not active(params) or ((v >= 0) & (v <= 1)),
+            lambda v, params: not active(params) or in_unit(v),
             "to be probabilities in [0, 1] (input=probs)",
             "these look like logits: add input=logits (e.g. --loss {loss}:input=logits)",
         )
@@ -224,7 +235,7 @@ def target_row_checks() -> tuple[Requirement, ...]:
     return (
         Requirement(
             "target",
-            lambda v, params: v.ndim < 2 or ((v >= 0) & (v <= 1)),
+            lambda v, params: v.ndim < 2 or in_unit(v),
             "rows of probabilities in [0, 1]",
             "give one-hot or probability rows, or class indices as one column",
         ),
@@ -261,7 +272,7 @@ def log_probability_checks(role: str = "pred", always: bool = False) -> tuple[Re
 def unit_interval(role: str, what: str) -> Requirement:
     return Requirement(
         role,
-        lambda v, params: (v >= 0) & (v <= 1),
+        lambda v, params: in_unit(v),
         "in [0, 1]",
         f"{what} must lie between 0 and 1",
     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from losscli.engine.accumulators import Accumulator, CompensatedSum, KeyedSums
+from losscli.losses.probability import in_unit
 from losscli.losses.registry import Example, Param, Requirement, register
 
 FAMILY = "segmentation"
@@ -119,13 +120,13 @@ def _overlap(score: Score) -> Callable[[Mapping[str, Any]], Accumulator]:
 MASK_CHECKS = [
     Requirement(
         "pred",
-        lambda v, params: (v >= 0) & (v <= 1),
+        lambda v, params: in_unit(v),
         "in [0, 1] (soft mask probabilities)",
         "apply a sigmoid or softmax to logits first",
     ),
     Requirement(
         "target",
-        lambda v, params: (v >= 0) & (v <= 1),
+        lambda v, params: in_unit(v),
         "in [0, 1] (a mask)",
         "masks hold 0 and 1 (or soft values between)",
     ),
