@@ -438,8 +438,8 @@ def open_parquet(path: str) -> Any:
     Not all of a row group up front: that keeps the peak near one batch, 110 MB instead of 250 MB
     on 10 M rows, no slower. The reader is ``pyarrow.parquet.ParquetFile``'s own, taken from
     ``pyarrow._parquet``: importing ``pyarrow.parquet`` also loads Arrow's cloud filesystems and
-    ssl, 35 ms of every Parquet run, for nothing a file on disk needs. Should a pyarrow release
-    change that reader, ``ParquetFile`` serves instead (``parquet_batches`` reads either).
+    ssl, about 40 ms of every Parquet run, for nothing a file on disk needs. Should a pyarrow
+    release change that reader, ``ParquetFile`` serves instead (``parquet_batches`` reads either).
     """
     try:
         from pyarrow._parquet import ParquetReader
