@@ -278,7 +278,6 @@ def eval_command(
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.analysis import DEFAULT_REPLICATES
 
-    _keep_freed_memory()
     with _progress(quiet, files or []) as on_progress:
         report = evaluate(
             files or ["-"],
@@ -396,28 +395,6 @@ def _at_least_one(worst: int) -> int:
     if worst < 1:
         raise UsageError(f"--worst {worst} must be at least 1.", "Example: --worst 10")
     return worst
-
-
-# glibc's mallopt parameters (malloc.h).
-M_TRIM_THRESHOLD = -1
-M_MMAP_THRESHOLD = -3
-
-
-def _keep_freed_memory() -> None:
-    """Let glibc reuse the memory of one chunk's arrays for the next instead of returning it.
-
-    By default it maps each array of a megabyte or so afresh and unmaps it when freed: the page
-    faults of that cost a third of a second of system time per 10 million rows. Memory kept back
-    is bounded by these thresholds. The CLI owns its process; library callers keep their settings.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        libc.mallopt(M_TRIM_THRESHOLD, 64 << 20)
 
 
 def _stdin_is_terminal() -> bool:
@@ -548,7 +525,6 @@ def compare_command(
 
     level = _level(ci)
     assert level is not None
-    _keep_freed_memory()
     with _progress(quiet, [baseline, candidate]) as on_progress:
         result = compare(
             baseline,
