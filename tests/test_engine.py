@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from losscli.engine.accumulators import CompensatedSum, WeightedMoments
+from losscli.engine import accumulators
+from losscli.engine.accumulators import CompensatedSum, KeyedSums, WeightedMoments
 from losscli.engine.run import update
 from losscli.errors import InputError
+from losscli.io import chunks
 from losscli.losses import REGISTRY, build_request
 from tests.conftest import REFERENCE_CASES, evaluate_arrays
 
@@ -204,3 +207,56 @@ def test_weighted_moments_keep_every_digit_of_a_small_spread_around_a_large_mean
         squares = sum(a * (b - mean) ** 2 for a, b in zip(w, x, strict=True))
         assert math.isclose(moments.mean[column], float(mean), rel_tol=1e-15)
         assert math.isclose(moments.squares[column], float(squares), rel_tol=1e-12)
+
+
+# -- per-key state: keys that come in runs ------------------------------------------------------
+
+
+def _keyed(keys, columns, weight, run_length, monkeypatch):
+    monkeypatch.setattr(accumulators, "RUN_LENGTH", run_length)
+    state = KeyedSums(len(columns))
+    for part in (slice(0, 700), slice(700, None)):  # two chunks, a run across the cut
+        state.add(keys[part], [c[part] for c in columns], None if weight is None else weight[part])
+    return state
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_keyed_sums_of_runs_equal_those_row_by_row(monkeypatch, weighted):
+    rng = np.random.default_rng(4)
+    keys = np.repeat([3.0, 0, 5, 3, 1], [250, 300, 150, 200, 100])  # a key back in a later run
+    columns = [rng.normal(size=1000), rng.uniform(size=1000)]
+    weight = rng.uniform(size=1000) if weighted else None
+    assert len(accumulators.run_starts(keys[:700])) * accumulators.RUN_LENGTH <= 700
+    by_run = _keyed(keys, columns, weight, accumulators.RUN_LENGTH, monkeypatch)
+    by_row = _keyed(keys, columns, weight, 10**9, monkeypatch)
+    assert np.array_equal(by_run.rows, by_row.rows)
+    assert np.array_equal(by_run.rows, [300, 100, 0, 450, 0, 150])
+    assert np.allclose(by_run.sums.value, by_row.sums.value, rtol=1e-13, atol=1e-12)
+    assert np.allclose(by_run.weights.value, by_row.weights.value, rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("values", "in_runs"),
+    [
+        (pa.array(np.repeat([7, 2, 9, 2], 40).astype(np.int32)), True),
+        (pa.array(["b"] * 50 + ["a"] * 50 + ["c"] * 60), True),
+        (pa.array(np.repeat([1.5, -2.0, 0.0, 1.5], 40)), True),
+        (pa.array(np.repeat([1.5, np.nan, 0.0, np.nan], 40)), False),  # NaN != NaN: short runs
+        (pa.array([None] * 40 + [1] * 60 + [2] * 60, pa.int64()), False),  # nulls
+        (pa.array(np.arange(160) % 3), False),  # short runs
+    ],
+)
+def test_key_codes_of_runs_equal_those_row_by_row(monkeypatch, values, in_runs):
+    """Codes stay in order of first appearance, across two chunks, whichever way they are made."""
+    assert (chunks._runs(values.slice(0, 90)) is not None) == in_runs
+
+    def codes(run_length):
+        monkeypatch.setattr(chunks, "RUN_LENGTH", run_length)
+        encode = chunks.KeyCodes()
+        return np.concatenate([encode(values.slice(0, 90)), encode(values.slice(90))])
+
+    by_run, by_row = codes(chunks.RUN_LENGTH), codes(10**9)
+    assert np.array_equal(by_run, by_row, equal_nan=True)
+    first_seen = {str(value): None for value in values.to_pylist() if value is not None}
+    # One NaN is one key, in every chunk.
+    assert np.nanmax(by_run) == len(first_seen) - 1

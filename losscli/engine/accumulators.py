@@ -317,6 +317,17 @@ class WeightedMoments:
         self.weight = total
 
 
+# Keys whose runs average at least this many rows are summed run by run.
+RUN_LENGTH = 16
+
+
+def run_starts(codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal codes begins: 0 and each position unlike the one before."""
+    changes = np.flatnonzero(codes[1:] != codes[:-1])
+    changes += 1
+    return np.concatenate(([0], changes))
+
+
 class KeyedSums:
     """Per-key compensated sums of ``width`` values, with each key's weight and row count.
 
@@ -338,17 +349,27 @@ class KeyedSums:
         self, keys: np.ndarray, columns: Sequence[np.ndarray], weight: np.ndarray | None
     ) -> None:
         """Fold rows: ``keys`` (n,) codes, ``width`` columns of (n,) values, ``weight`` or None."""
-        codes = keys.astype(np.intp)
+        codes = keys.astype(np.intp, copy=False)
         if not len(codes):
             return
         self.grow(int(codes.max()) + 1)
         size = self.size
+        counts = None
+        starts = run_starts(codes)
+        if len(starts) * RUN_LENGTH <= len(codes):
+            # A key's rows mostly come together (an image's pixels, rows sorted by group): sum
+            # each run, then the few runs by key. Weighted bincount costs ~5 ns a row.
+            counts = np.diff(starts, append=len(codes))
+            columns = [np.add.reduceat(column, starts, dtype=np.float64) for column in columns]
+            if weight is not None:
+                weight = np.add.reduceat(weight, starts, dtype=np.float64)
+            codes = codes[starts]
         sums = np.empty((size, self.width))
         for j, column in enumerate(columns):
             sums[:, j] = np.bincount(codes, weights=column, minlength=size)
         self.sums.add(sums)
-        rows = np.bincount(codes, minlength=size)
-        self.rows += rows
+        rows = np.bincount(codes, counts, size)
+        self.rows += rows.astype(np.int64, copy=False)
         self.weights.add(rows * 1.0 if weight is None else np.bincount(codes, weight, size))
 
     def merge(self, other: KeyedSums) -> None:
@@ -371,12 +392,16 @@ class KeyedSums:
         if extra <= 0:
             return
         for total in (self.sums, self.weights):
-            pad = ((0, extra),) + ((0, 0),) * (total.total.ndim - 1)
-            total.total = np.pad(total.total, pad)
-            total.compensation = np.pad(total.compensation, pad)
-        self.rows = np.pad(self.rows, (0, extra))
+            total.total = _zeros_after(total.total, extra)
+            total.compensation = _zeros_after(total.compensation, extra)
+        self.rows = _zeros_after(self.rows, extra)
 
     def values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sums (keys, width), weight per key, rows per key) of the keys seen."""
         seen = self.rows > 0
         return self.sums.value[seen], self.weights.value[seen], self.rows[seen]
+
+
+def _zeros_after(values: np.ndarray, extra: int) -> np.ndarray:
+    """``values`` with ``extra`` rows of zeros appended (np.pad takes ~80 us a call in Python)."""
+    return np.concatenate([values, np.zeros((extra, *values.shape[1:]), values.dtype)])
