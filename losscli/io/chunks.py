@@ -327,19 +327,37 @@ def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     size = len(values)
     if size < 2 * RUN_LENGTH or values.null_count:
         return None
-    try:
-        changes = pc.indices_nonzero(pc.not_equal(values.slice(1), values.slice(0, size - 1)))
-    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+    numbers = _numbers(values)
+    if numbers is not None:  # NumPy compares these ~6x faster than Arrow's two kernels
+        after = np.flatnonzero(numbers[1:] != numbers[:-1])
+    else:
+        try:
+            found = pc.indices_nonzero(pc.not_equal(values.slice(1), values.slice(0, size - 1)))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+            return None
+        after = np.frombuffer(found.buffers()[1], dtype=np.uint64)
+        after = after[found.offset : found.offset + len(found)]
+    if (len(after) + 1) * RUN_LENGTH > size:
         return None
-    if (len(changes) + 1) * RUN_LENGTH > size:
-        return None
-    after = np.frombuffer(changes.buffers()[1], dtype=np.uint64)
-    starts = np.zeros(len(changes) + 1, dtype=np.int64)
-    starts[1:] = after[changes.offset : changes.offset + len(changes)]
+    starts = np.zeros(len(after) + 1, dtype=np.int64)
+    starts[1:] = after
     starts[1:] += 1
     # From the buffer: pa.array on a NumPy array imports pandas, a third of a second.
     positions = pa.Array.from_buffers(pa.int64(), len(starts), [None, pa.py_buffer(starts)])
     return values.take(positions), np.diff(starts, append=size)
+
+
+def _numbers(values: pa.Array) -> np.ndarray | None:
+    """An integer or floating Arrow array's values as NumPy, without a copy; else None."""
+    kind = values.type
+    if pa.types.is_integer(kind):
+        code = "i" if pa.types.is_signed_integer(kind) else "u"
+    elif pa.types.is_floating(kind) and not pa.types.is_float16(kind):
+        code = "f"
+    else:
+        return None
+    numbers = np.frombuffer(values.buffers()[1], dtype=f"{code}{kind.bit_width // 8}")
+    return numbers[values.offset : values.offset + len(values)]
 
 
 class GroupCodes:
