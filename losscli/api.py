@@ -82,7 +82,7 @@ def evaluate(
     """
     requests = _requests(losses)
     _check_options(nan, chunk_rows, input_format)
-    keep_freed_memory()
+    _keep_freed_memory()
     options = analysis_options(ci, bootstrap, seed, worst, by is not None)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
@@ -164,7 +164,7 @@ def compare(
 
     requests = _requests(losses)
     _check_options(nan, chunk_rows, input_format)
-    keep_freed_memory()
+    _keep_freed_memory()
     options = analysis_options(ci, bootstrap, seed, 0, False)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
@@ -285,7 +285,7 @@ TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
 _allocator_set = False
 
 
-def keep_freed_memory() -> None:
+def _keep_freed_memory() -> None:
     """Let glibc reuse one chunk's freed arrays for the next instead of returning them each time.
 
     A fresh process maps each array of a megabyte or more afresh and unmaps it when freed; with

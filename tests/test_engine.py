@@ -240,6 +240,7 @@ def test_keyed_sums_of_runs_equal_those_row_by_row(monkeypatch, weighted):
     [
         (pa.array(np.repeat([7, 2, 9, 2], 40).astype(np.int32)), True),
         (pa.array(["b"] * 50 + ["a"] * 50 + ["c"] * 60), True),
+        (pa.array(["b"] * 50 + ["a"] * 50 + ["c"] * 60).dictionary_encode(), True),
         (pa.array(np.repeat([1.5, -2.0, 0.0, 1.5], 40)), True),
         (pa.array(np.repeat([1.5, np.nan, 0.0, np.nan], 40)), False),  # NaN != NaN: short runs
         (pa.array([None] * 40 + [1] * 60 + [2] * 60, pa.int64()), False),  # nulls
@@ -260,3 +261,7 @@ def test_key_codes_of_runs_equal_those_row_by_row(monkeypatch, values, in_runs):
     first_seen = {str(value): None for value in values.to_pylist() if value is not None}
     # One NaN is one key, in every chunk.
     assert np.nanmax(by_run) == len(first_seen) - 1
+
+
+def test_keys_arrow_cannot_compare_are_not_cut_into_runs():
+    assert chunks._runs(pa.array([[1]] * 100 + [[2]] * 60)) is None

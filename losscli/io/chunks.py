@@ -322,8 +322,6 @@ def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
 
     Only without nulls (a null equals nothing), and for types Arrow can compare.
     """
-    import pyarrow.compute as pc
-
     size = len(values)
     if size < 2 * RUN_LENGTH or values.null_count:
         return None
@@ -331,9 +329,11 @@ def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     if numbers is not None:  # NumPy compares these ~6x faster than Arrow's two kernels
         after = np.flatnonzero(numbers[1:] != numbers[:-1])
     else:
+        import pyarrow.compute as pc
+
         try:
             found = pc.indices_nonzero(pc.not_equal(values.slice(1), values.slice(0, size - 1)))
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+        except pa.ArrowNotImplementedError:  # lists, structs: no comparison kernel
             return None
         after = np.frombuffer(found.buffers()[1], dtype=np.uint64)
         after = after[found.offset : found.offset + len(found)]
