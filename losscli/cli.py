@@ -661,6 +661,9 @@ def run() -> None:
     Python's teardown after that (freeing each module of NumPy and Arrow, joining idle pools) cost
     60-140 ms of a run here, a fifth of a short one, so the process flushes its streams and ends.
     """
+    # NumPy's OpenBLAS starts a thread at import that spins for about 0.1 s of CPU waiting for
+    # matrix work losscli never gives it, on a core the parser needs; told so, it sleeps at once.
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     code = main()
     for stream in (sys.stdout, sys.stderr):
         # A reader that went away (| head) or a closed stream has nothing left to take.

@@ -29,6 +29,7 @@ import pytest
 
 import losscli
 import losscli.api
+import losscli.io.mapped
 from losscli.errors import InputError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,16 +214,17 @@ def test_csv_header_wider_than_the_sniffed_head(tmp_path):
     assert_close(report.results[0].value, float(np.mean((preds - trues) ** 2)))
 
 
+@pytest.mark.parametrize("codec", [None, "gzip"], ids=["mapped", "read"])
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
-def test_text_parsed_in_small_blocks(tmp_path, monkeypatch, fmt):
+def test_text_parsed_in_small_blocks(tmp_path, monkeypatch, fmt, codec):
     # Text is cut into blocks at line ends; tiny blocks put a boundary inside almost every row.
+    # A plain file is mapped, a compressed one read through its stream.
     monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 100)
+    suffix = f".{fmt}.gz" if codec else f".{fmt}"
     data = sample()
-    path = write(tmp_path / f"data.{fmt}.gz", data, fmt, "gzip")
-    assert_close(mse(path), numpy_mse(data))
+    assert_close(mse(write(tmp_path / f"data{suffix}", data, fmt, codec)), numpy_mse(data))
     data["target"][876] = np.nan
-    path = write(tmp_path / f"gap.{fmt}", data, fmt)
-    assert "row 877" in input_error(path)
+    assert "row 877" in input_error(write(tmp_path / f"gap{suffix}", data, fmt, codec))
 
 
 def test_non_numeric_value_row_counts_rows_of_earlier_blocks(tmp_path, monkeypatch):
@@ -234,17 +236,20 @@ def test_non_numeric_value_row_counts_rows_of_earlier_blocks(tmp_path, monkeypat
     assert "'oops' at row 433" in input_error(path)
 
 
+@pytest.mark.parametrize("codec", [None, "gzip"], ids=["mapped", "read"])
 @pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
-def test_lines_longer_than_a_block(tmp_path, monkeypatch, ending):
+def test_lines_longer_than_a_block(tmp_path, monkeypatch, ending, codec):
     # A block holds no whole line until several reads are joined; the search for the last line
     # end widens from a window smaller than the block.
     monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 7)
     monkeypatch.setattr(losscli.io.readers, "HEAD_BYTES", 3)
+    monkeypatch.setattr(losscli.io.mapped, "TAIL_BYTES", 3)
     preds = [1.0 + k / 7 for k in range(40)]
     targets = [float(k % 5) for k in range(40)]
     rows = [f"{p!r},{t!r}".encode() for p, t in zip(preds, targets, strict=True)]
-    path = tmp_path / "long.csv"
-    path.write_bytes(ending.join([b"pred,target", *rows]) + ending)
+    text = ending.join([b"pred,target", *rows]) + ending
+    path = tmp_path / ("long.csv.gz" if codec else "long.csv")
+    path.write_bytes(gzip.compress(text) if codec else text)
     expected = float(np.mean((np.array(preds) - np.array(targets)) ** 2))
     assert_close(mse(path), expected)
 
@@ -486,6 +491,26 @@ def test_non_numeric_value_names_column_value_and_row(tmp_path, name):
     assert "'abc'" in message
     assert f"row {rows - 4}" in message
     assert name in message
+
+
+MISSING_SPELLINGS = ["", "NA", "N/A", "n/a", "#N/A", "#NA", "NULL", "null", "nan", "NaN", "-nan"]
+
+
+def test_every_missing_spelling_in_csv_is_a_missing_value(tmp_path):
+    # Arrow's null markers (empty, NA, NULL, ...) and NaN's spellings, which the parser reads as
+    # NaN, are all missing values: dropped alike, and the first one is the one --nan error names.
+    lines = [f"{k}.5,{k % 3}" for k in range(40)]
+    for row, spelling in enumerate(MISSING_SPELLINGS, start=7):
+        lines[row] = f"{spelling},1"
+    path = tmp_path / "missing.csv"
+    path.write_text("pred,target\n" + "\n".join(lines) + "\n")
+    report = losscli.evaluate(path, "mse", pred="pred", target="target", nan="drop")
+    assert report.inputs["rows_dropped"] == len(MISSING_SPELLINGS)
+    kept = [k for k in range(40) if not 7 <= k < 7 + len(MISSING_SPELLINGS)]
+    assert_close(report.results[0].value, float(np.mean([(k + 0.5 - k % 3) ** 2 for k in kept])))
+    message = input_error(path)
+    assert "'pred'" in message
+    assert "row 8" in message
 
 
 def test_json_value_of_the_wrong_type_names_field_and_row(tmp_path):

@@ -171,3 +171,68 @@ def test_chunk_arrays_reuse_freed_memory_instead_of_faulting_in_fresh_pages():
         [sys.executable, "-c", FAULTS_SCRIPT], capture_output=True, text=True, check=True
     )
     assert int(done.stdout) < 1000
+
+
+def mapped_resident_kib(address: int) -> int:
+    """Resident KiB of this process's mapping that holds ``address`` (from /proc/self/smaps)."""
+    inside = False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()[0]
+            if "-" in head and ":" not in head:
+                low, high = (int(bound, 16) for bound in head.split("-"))
+                inside = low <= address < high
+            elif inside and head == "Rss:":
+                return int(line.split()[1])
+    raise AssertionError("no mapping holds that address")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pages are let go on Linux")
+@pytest.mark.parametrize("release", [True, False])
+def test_mapped_text_keeps_only_unparsed_blocks_resident(tmp_path, release):
+    """Blocks of a mapped 32 MiB file, each touched as the parser would and then released.
+
+    Released, the mapping never holds more than the block in hand (256 KiB) and what the kernel
+    maps around it (a 2 MiB page either side, where the page cache holds large pages); not
+    released (the control), it grows to the whole file.
+    """
+    from losscli.io.mapped import MappedText
+
+    line = b"0.123456789012345678,-1.23456789012345678\n"
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"pred,target\n" + line * ((32 << 20) // len(line)))
+    mapped = MappedText.open(str(path))
+    assert mapped is not None
+    block_bytes = 256 << 10
+    largest = 0
+    try:
+        for block in mapped.blocks(block_bytes):
+            assert np.frombuffer(block, dtype=np.uint8).max() > 0  # touch every page
+            largest = max(largest, mapped_resident_kib(block.address) << 10)
+            if release:
+                mapped.release_through(block)
+    finally:
+        mapped.close()
+    if release:
+        assert largest <= block_bytes + (4 << 20)
+    else:
+        assert largest > (30 << 20)
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
+def test_mapped_blocks_end_at_line_ends_and_join_to_the_file(tmp_path, size):
+    from losscli.io.mapped import MappedText
+
+    text = b"a,b\r\n1,2\n" + b"".join(b"%d,%d\r" % (k, k * k) for k in range(300)) + b"9,9"
+    path = tmp_path / "lines.csv"
+    path.write_bytes(text)
+    mapped = MappedText.open(str(path))
+    if mapped is None:
+        pytest.skip("no mapping on this platform: text is read instead")
+    try:
+        blocks = [block.to_pybytes() for block in mapped.blocks(size)]
+    finally:
+        mapped.close()
+    assert b"".join(blocks) == text
+    assert all(block[-1:] in (b"\n", b"\r") for block in blocks[:-1])
+    assert all(block for block in blocks)
