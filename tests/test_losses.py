@@ -303,3 +303,33 @@ def test_unit_interval_check_answers_by_extremes_or_by_mask():
     # A missing value hides the extremes: the mask marks it, and the engine forgives it as missing.
     np.testing.assert_array_equal(in_unit(np.array([0.5, np.nan, 0.2])), [True, False, True])
     assert in_unit(np.empty(0)).size == 0
+
+
+SHARING = ["mae", "huber", "smooth_l1:beta=0.5", "smooth_l1:beta=0", "log_cosh", "mape", "smape"]
+
+
+def test_losses_sharing_the_absolute_error_give_alone_what_they_give_together():
+    # Each takes |pred - target| from the others of its chunk: one that changed it in place, or
+    # a stale one from an earlier chunk of the same length, would move a later loss's value.
+    import losscli
+
+    rng = np.random.default_rng(11)
+    data = {"pred": rng.normal(size=5600) * 3, "target": rng.normal(size=5600)}
+    together = losscli.evaluate(data, SHARING + ["max_error"], chunk_rows=700)
+    for result in together.results:
+        alone = losscli.evaluate(data, result.label, chunk_rows=5600).results[0]
+        assert math.isclose(result.value, alone.value, rel_tol=1e-12), result.label
+
+
+def test_absolute_error_is_made_once_for_the_same_arrays_and_is_read_only():
+    from losscli.losses.regression import abs_error
+
+    pred, target = np.array([1.0, -2.0, 3.5]), np.array([0.5, 1.0, 3.5])
+    first = abs_error(pred, target)
+    assert abs_error(pred, target) is first
+    assert first.tolist() == [0.5, 3.0, 0.0]
+    with pytest.raises(ValueError, match="read-only"):
+        first += 1.0
+    copy = pred.copy()
+    assert abs_error(copy, target) is not first
+    assert abs_error(target, pred) is not first
