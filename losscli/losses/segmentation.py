@@ -72,7 +72,10 @@ class OverlapSums(Accumulator):
         self.kinds: set[str] = set()
 
     def _loss(self, sums: Any) -> np.ndarray:
-        return self.score(sums[0], sums[1], sums[2], **self.params)
+        # smooth=0 on a sample with nothing in pred or target is 0/0: NaN, as the formula says,
+        # reported with a note, not a warning (the finalize step runs outside the engine's guard).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.score(sums[0], sums[1], sums[2], **self.params)
 
     def update(self, values, weight, inputs):
         sums, sample = values, inputs.get("sample")
