@@ -350,13 +350,9 @@ def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
 def _numbers(values: pa.Array) -> np.ndarray | None:
     """An integer or floating Arrow array's values as NumPy, without a copy; else None."""
     kind = values.type
-    if pa.types.is_integer(kind):
-        code = "i" if pa.types.is_signed_integer(kind) else "u"
-    elif pa.types.is_floating(kind) and not pa.types.is_float16(kind):
-        code = "f"
-    else:
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)) or pa.types.is_float16(kind):
         return None
-    numbers = np.frombuffer(values.buffers()[1], dtype=f"{code}{kind.bit_width // 8}")
+    numbers = np.frombuffer(values.buffers()[1], dtype=np.dtype(kind.to_pandas_dtype()))
     return numbers[values.offset : values.offset + len(values)]
 
 

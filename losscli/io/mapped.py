@@ -80,9 +80,9 @@ class MappedText:
         try:
             while start < total:
                 end, cut = start, 0
-                while not cut:
-                    end = min(total, end + size)
-                    cut = total if end == total else after_last_line_end(view, start, end)
+                while not cut:  # only the bytes added since the last look can hold a line end
+                    searched, end = end, min(total, end + size)
+                    cut = total if end == total else after_last_line_end(view, searched, end)
                 yield self.data.slice(start, cut - start)
                 start = cut
         finally:

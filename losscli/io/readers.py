@@ -7,9 +7,9 @@ held in memory.
 
 Arrow's threads only ever read native files and in-memory blocks, never a Python stream such as
 standard input: an Arrow thread still reading one when the interpreter exits (after an error, say)
-aborts the whole process. So text is cut into blocks here, on the calling thread, read straight
-into Arrow's memory, and each block is handed to Arrow whole; several blocks are parsed at once,
-one per thread (``ordered_map``).
+aborts the whole process. So text is cut into blocks here, on the calling thread, mapped from
+the file (``MappedText``) or read straight into Arrow's memory, and each block is handed to Arrow
+whole; several blocks are parsed at once, one per thread (``ordered_map``).
 """
 
 from __future__ import annotations

@@ -105,9 +105,8 @@ def _hard_label_bce(pred: np.ndarray, target: np.ndarray) -> np.ndarray | None:
     """
     if not ((target == 1) | (target == 0)).all():
         return None
-    # |(1 - t) - p| is exactly p (t = 1: |0 - p|) or 1 - p (t = 0), in three passes; unlike
-    # np.where it does not branch on every element, a third of the time with labels in random
-    # order.
+    # |(1 - t) - p| is exactly p (t = 1: |0 - p|) or 1 - p (t = 0), in three passes and without
+    # np.where's branch on every element, which mispredicts on labels in random order.
     likelihood = 1.0 - target
     likelihood -= pred
     np.abs(likelihood, out=likelihood)
