@@ -7,6 +7,7 @@ option's annotation text at every run, 5 ms more than Python evaluating them onc
 """
 
 import contextlib
+import gc
 import os
 import sys
 from typing import Annotated, Any
@@ -278,6 +279,8 @@ def eval_command(
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.analysis import DEFAULT_REPLICATES
 
+    _collect_again()
+
     with _progress(quiet, files or []) as on_progress:
         report = evaluate(
             files or ["-"],
@@ -523,6 +526,8 @@ def compare_command(
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
     from losscli.engine.analysis import DEFAULT_REPLICATES
 
+    _collect_again()
+
     level = _level(ci)
     assert level is not None
     with _progress(quiet, [baseline, candidate]) as on_progress:
@@ -670,6 +675,18 @@ def run() -> None:
         with contextlib.suppress(AttributeError, OSError, ValueError):
             stream.flush()
     os._exit(code)
+
+
+def _collect_again() -> None:
+    """Cyclic garbage collection back on, if the entry point turned it off for the imports.
+
+    The modules, classes and functions made so far live as long as the process: they are frozen
+    out of every later collection, which then looks only at what the run itself makes. (The
+    imports leave about 400 unreachable objects, a few kilobytes, which stay.)
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _command() -> Any:
