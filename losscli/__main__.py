@@ -8,7 +8,7 @@ def main() -> None:
 
     Importing Typer, NumPy and pyarrow makes objects that live as long as the process; the
     collector's passes over them freed nothing and took 15-20 ms of a run (7 ms of ``--help``'s
-    85). ``eval`` and ``compare`` turn it back on once they have their modules.
+    85). ``eval``, ``compare`` and ``check`` turn it back on before they compute.
     """
     gc.disable()
     from losscli.cli import run

@@ -351,6 +351,7 @@ def check_command(
             f"--format {output_format} is unknown for check.",
             f"Use one of {', '.join(render.RUN_FORMATS)}.",
         )
+    _collect_again()
     run = run_checks(load_config(config), names or [])
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
@@ -679,6 +680,8 @@ def run() -> None:
 
 def _collect_again() -> None:
     """Cyclic garbage collection back on, if the entry point turned it off for the imports.
+
+    Every command that computes losses (eval, compare, check) calls this before it starts.
 
     The modules, classes and functions made so far live as long as the process: they are frozen
     out of every later collection, which then looks only at what the run itself makes. (The

@@ -838,22 +838,29 @@ def test_python_dash_m_is_the_console_script(tmp_path, capsys):
     assert (version.code, version.out) == (0, f"losscli {losscli.__version__}\n")
 
 
-@pytest.mark.parametrize("command", ["evaluate", "compare"])
+@pytest.mark.parametrize("command", ["eval", "compare", "check"])
 def test_the_command_collects_garbage_while_it_computes(tmp_path, command):
-    """The entry point turns the collector off for the imports only: eval and compare run with it
-    on (a run's own reference cycles are freed), past the objects the imports made."""
+    """The entry point turns the collector off for the imports only: eval, compare and check run
+    with it on (a run's own reference cycles are freed), past the objects the imports made."""
     data = write(tmp_path, "preds.csv", SIMPLE)
-    args = ["eval", str(data)] if command == "evaluate" else ["compare", str(data), str(data)]
+    check = f"[checks.fit]\nfiles = {str(data)!r}\nloss = 'mse'\nmax = {{ mse = 10 }}\n"
+    checks = write(tmp_path, "losscli.toml", check)
+    args = {
+        "eval": ["eval", str(data), "-l", "mse"],
+        "compare": ["compare", str(data), str(data), "-l", "mse"],
+        "check": ["check", "--config", str(checks)],
+    }[command]
+    spied = "compare" if command == "compare" else "evaluate"
     probe = (
         "import gc, sys\n"
         "import losscli.api as api\n"
-        f"real = api.{command}\n"
+        f"real = api.{spied}\n"
         "def spy(*args, **kwargs):\n"
         "    print('collecting', gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)\n"
         "    return real(*args, **kwargs)\n"
-        f"api.{command} = spy\n"
+        f"api.{spied} = spy\n"
         "from losscli.__main__ import main\n"
-        f"sys.argv = ['losscli', *{args!r}, '-l', 'mse', '-f', 'json']\n"
+        f"sys.argv = ['losscli', *{args!r}, '-f', 'json']\n"
         "main()\n"
     )
     done = subprocess.run(
