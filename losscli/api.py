@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 
 from losscli import __version__
 from losscli.engine.analysis import DEFAULT_REPLICATES, Options
@@ -30,6 +31,14 @@ from losscli.io.chunks import (
     rebatch,
 )
 from losscli.io.columns import optional_role, resolve_roles, select
+from losscli.io.join import (
+    KeyedJoin,
+    KeyIndex,
+    as_key,
+    check_row_ids,
+    common_key_type,
+    shared_row_ids,
+)
 from losscli.io.memory import MemoryReader, is_in_memory
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
@@ -42,6 +51,7 @@ if TYPE_CHECKING:
     from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
+TARGETS = "targets:"  # the targets file's columns carry this prefix in a frame
 # A chunk holds at most this many numbers (8 MiB per copy): wide rows get fewer rows per chunk.
 CHUNK_NUMBERS = 1 << 20
 
@@ -66,6 +76,7 @@ def evaluate(
     bootstrap: int = DEFAULT_REPLICATES,
     seed: int = 0,
     worst: int = 0,
+    on: str | Sequence[str] | None = None,
 ) -> Report:
     """Compute ``losses`` over ``data`` in one streaming pass.
 
@@ -79,9 +90,17 @@ def evaluate(
     every result an interval, from the streamed variance for a plain mean and from ``bootstrap``
     Poisson replicates drawn with ``seed`` otherwise; ``worst`` lists that many rows with the
     largest loss under each result.
+
+    ``targets`` reads the target column from a second input, matched row by row, or by the key
+    columns ``on`` (a name, comma list or list of names) when given.
     """
     requests = _requests(losses)
     _check_options(nan, chunk_rows, input_format)
+    if on is not None and targets is None:
+        raise UsageError(
+            "--on matches rows of two inputs by key, but there is only one.",
+            "Add --targets FILE (the ground truth), or leave out --on.",
+        )
     _keep_freed_memory()
     options = analysis_options(ci, bootstrap, seed, worst, by is not None)
     given = {"pred": pred, "target": target, **(columns or {})}
@@ -107,7 +126,10 @@ def evaluate(
         group_codes = GroupCodes(plan.groups) if plan.groups else None
         counter = RowCounter()
         sides = [_targets_side(side, needed, target)] if side is not None else []
-        chunks = counter.watch(_chunks(main, sides, plan, chunk_rows, group_codes), on_progress)
+        keys = _key_columns(on, main)
+        chunks = counter.watch(
+            _chunks(main, sides, plan, chunk_rows, group_codes, keys), on_progress
+        )
         writer = (
             PerRowWriter(per_row, [r.label for r in requests], plan.id_column) if per_row else None
         )
@@ -151,10 +173,12 @@ def compare(
     bootstrap: int = DEFAULT_REPLICATES,
     seed: int = 0,
     on_progress: Callable[[int], None] | None = None,
+    on: str | Sequence[str] | None = None,
 ) -> Comparison:
     """Score two models' predictions of the same rows and the paired difference of each loss.
 
-    ``baseline`` and ``candidate`` are inputs as for ``evaluate``, aligned row by row. Column
+    ``baseline`` and ``candidate`` are inputs as for ``evaluate``, aligned row by row (or by the
+    key columns ``on``). Column
     options apply to both; targets come from each (they must agree), or once from ``targets``.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     """
@@ -189,7 +213,8 @@ def compare(
         if side is not None:
             sides.append(_targets_side(side, needed, target))
         counter = RowCounter()
-        chunks = counter.watch(_chunks(base, sides, plan, chunk_rows), on_progress)
+        keys = _key_columns(on, base)
+        chunks = counter.watch(_chunks(base, sides, plan, chunk_rows, None, keys), on_progress)
         shared = [role for role in ("target",) if CANDIDATE + role in own]
         pairs = compare_stream(chunks, requests, shared, options)
         counter.check(base.display)
@@ -266,7 +291,19 @@ def _targets_side(side: Inputs, needed: Mapping[str, str], target: str | None) -
             side.display,
         ),
     )
-    return Side(side, plan, "the targets file")
+    return Side(side, plan, "the targets file", TARGETS)
+
+
+def _key_columns(on: str | Sequence[str] | None, main: Inputs) -> tuple[str, ...]:
+    """The --on key columns, checked to be in the main input."""
+    if on is None:
+        return ()
+    names: list[str] = []
+    for item in [on] if isinstance(on, str) else on:
+        names.extend(select(item, main.first.names, "on", main.display))
+    if not names:
+        raise UsageError("--on names no column.", "Example: --on Id or --on region,day")
+    return tuple(dict.fromkeys(names))
 
 
 def _requests(losses: str | Sequence[str]) -> list[LossRequest]:
@@ -442,19 +479,27 @@ def _open(data: Any, input_format: str | None) -> Inputs:
 
 @dataclass(frozen=True)
 class Side:
-    """A second input aligned row by row with the main one: a targets file, a candidate model.
+    """A second input matched with the main one: a targets file, a candidate model.
 
-    Its columns are renamed with ``prefix`` so they cannot collide with the main input's.
+    Its columns are renamed with ``prefix`` so they can never collide with the main input's:
+    a targets file's ``SalePrice`` is not the predictions' ``SalePrice``.
     """
 
     inputs: Inputs
     plan: ReadPlan
     what: str  # how messages name it: "the targets file", "the candidate"
-    prefix: str = ""
+    prefix: str
 
     def roles(self) -> dict[str, tuple[str, ...]]:
         roles = self.plan.roles.items()
         return {role: tuple(self.prefix + name for name in names) for role, names in roles}
+
+    def shown(self) -> dict[str, str]:
+        return {self.prefix + name: name for names in self.plan.roles.values() for name in names}
+
+    @property
+    def where(self) -> str:
+        return f"{self.what} {self.inputs.display}"
 
 
 def _chunks(
@@ -463,13 +508,14 @@ def _chunks(
     plan: ReadPlan,
     chunk_rows: int,
     group_codes: GroupCodes | None = None,
+    on: tuple[str, ...] = (),
 ) -> Iterator[Chunk]:
     """The input's chunks, read and assembled on a second thread while the losses run.
 
     Not from standard input or a pipe: a thread waiting there for data cannot be stopped when a
     run ends early (on a bad row, say), so streams are read on this thread.
     """
-    chunks = _assembled(main, sides, plan, chunk_rows, group_codes)
+    chunks = _assembled(main, sides, plan, chunk_rows, group_codes, on)
     if main.streamed or any(side.inputs.streamed for side in sides):
         return chunks
     main.ahead = ReadAhead(chunks)
@@ -482,48 +528,178 @@ def _assembled(
     plan: ReadPlan,
     chunk_rows: int,
     group_codes: GroupCodes | None = None,
+    on: tuple[str, ...] = (),
 ) -> Iterator[Chunk]:
     locator = RowLocator(name_files=len(main.names) > 1 or bool(sides))
-    locate = locator.describe
-    columns = plan.numeric_columns() + plan.other_columns()
-    stream, width = _peek_width(
-        frames(main.readers(), columns, set(plan.numeric_columns()), locator)
-    )
+    numeric = plan.numeric_columns()
     if not sides:
-        rows = _chunk_rows(chunk_rows, width)
-        batches: Iterable[dict[str, Any]] = rebatch(stream, rows, exact=False)
-    else:
-        streams, locators, total = [], [], width
-        for side in sides:
-            side_columns = side.plan.numeric_columns()
-            side_locator = RowLocator(name_files=True)
-            side_stream, side_width = _peek_width(
-                _renamed(
-                    frames(side.inputs.readers(), side_columns, set(side_columns), side_locator),
-                    side.prefix,
-                )
-            )
-            streams.append(side_stream)
-            locators.append(side_locator)
-            total += side_width
-        rows = _chunk_rows(chunk_rows, total)
-        batches = _aligned(
-            [rebatch(s, rows, True) for s in [stream, *streams]],
-            [main.display] + [f"{side.what} {side.inputs.display}" for side in sides],
+        stream, width = _peek_width(
+            frames(main.readers(), numeric + plan.other_columns(), set(numeric), locator)
         )
+        batches: Iterable[dict[str, Any]] = rebatch(stream, _chunk_rows(chunk_rows, width), False)
+        locate: Callable[[int, str | None], str] = locator.describe
+    else:
+        matched = _on_key(main, sides, plan, locator, chunk_rows, on) if on else None
+        if matched is None:
+            matched = _by_position(main, sides, plan, locator, chunk_rows)
+        batches, locate = matched
         roles = dict(plan.roles)
+        shown: dict[str, str] = {}
         for side in sides:
             roles.update(side.roles())
-        plan = replace(plan, roles=roles)
-        locate = _by_role(
-            locator, [(loc, set(side.roles())) for loc, side in zip(locators, sides, strict=True)]
-        )
+            shown.update(side.shown())
+        plan = replace(plan, roles=roles, shown=shown)
     start = 0
     key_codes = KeyCodes()
     for frame in batches:
         chunk = assemble(frame, plan, start, locate, key_codes, group_codes)
         start += chunk.size
         yield chunk
+
+
+def _main_columns(plan: ReadPlan, extra: Sequence[str]) -> list[str]:
+    columns = plan.numeric_columns() + plan.other_columns()
+    return columns + [name for name in extra if name not in columns]
+
+
+def _by_position(
+    main: Inputs, sides: Sequence[Side], plan: ReadPlan, locator: RowLocator, chunk_rows: int
+) -> tuple[Iterator[dict[str, Any]], Callable[[int, str | None], str]]:
+    """Frames of every input side by side, row N with row N; shared row ids must agree."""
+    numeric = plan.numeric_columns()
+    ids = {side.prefix: _row_ids(main, side, plan) for side in sides}
+    wanted = list(dict.fromkeys(name for names in ids.values() for name in names))
+    stream, total = _peek_width(
+        frames(main.readers(), _main_columns(plan, wanted), set(numeric), locator)
+    )
+    streams, locators = [], []
+    for side in sides:
+        side_numeric = side.plan.numeric_columns()
+        side_locator = RowLocator(name_files=True)
+        columns = side_numeric + [n for n in ids[side.prefix] if n not in side_numeric]
+        side_stream, side_width = _peek_width(
+            _renamed(
+                frames(side.inputs.readers(), columns, set(side_numeric), side_locator),
+                side.prefix,
+            )
+        )
+        streams.append(side_stream)
+        locators.append(side_locator)
+        total += side_width
+    rows = _chunk_rows(chunk_rows, total)
+    batches = _aligned(
+        [rebatch(s, rows, True) for s in [stream, *streams]],
+        [main.display] + [side.where for side in sides],
+    )
+    pairs = [
+        (name, name, side.prefix + name, loc)
+        for side, loc in zip(sides, locators, strict=True)
+        for name in ids[side.prefix]
+    ]
+    locate = _by_role(
+        locator, [(loc, set(side.roles())) for loc, side in zip(locators, sides, strict=True)]
+    )
+    return _ids_checked(batches, pairs, locator), locate
+
+
+def _row_ids(main: Inputs, side: Side, plan: ReadPlan) -> list[str]:
+    """Row-id columns both inputs have, unless a role reads them as numbers on either side."""
+    numeric = set(plan.numeric_columns()) | set(side.plan.numeric_columns())
+    shared = shared_row_ids(main.first.names, side.inputs.first.names)
+    return [name for name in shared if name not in numeric]
+
+
+def _ids_checked(
+    batches: Iterator[dict[str, Any]],
+    pairs: list[tuple[str, str, str, RowLocator]],
+    main: RowLocator,
+) -> Iterator[dict[str, Any]]:
+    start = 0
+    for frame in batches:
+        for name, mine, theirs, side in pairs:
+            check_row_ids(
+                frame,
+                [(name, mine, theirs)],
+                start,
+                lambda i, s=side: (main.describe(i), s.describe(i)),
+            )
+        start += _rows(frame)
+        yield frame
+
+
+def _on_key(
+    main: Inputs,
+    sides: Sequence[Side],
+    plan: ReadPlan,
+    locator: RowLocator,
+    chunk_rows: int,
+    on: tuple[str, ...],
+) -> tuple[Iterator[dict[str, Any]], Callable[[int, str | None], str]]:
+    """Frames of the main input, each given every side's values for the same keys."""
+    numeric = plan.numeric_columns()
+    stream, width = _peek_width(
+        frames(main.readers(), _main_columns(plan, on), set(numeric), locator)
+    )
+    first = next(stream, None)
+    stream = itertools.chain([first] if first is not None else [], stream)
+    joins, total = [], width
+    for side in sides:
+        join = _indexed(side, on, first, main.display, locator)
+        stream = join.frames(stream)
+        joins.append(join)
+        total += sum(v.shape[1] if v.ndim > 1 else 1 for v in join.held.values())
+    batches = rebatch(stream, _chunk_rows(chunk_rows, total), False)
+    side_roles = [(join, set(side.roles())) for join, side in zip(joins, sides, strict=True)]
+
+    def locate(index: int, role: str | None = None) -> str:
+        for join, roles in side_roles:
+            if role in roles:
+                row = join.held_row(index)
+                if row is not None:
+                    return join.locator.describe(row)
+        return locator.describe(index)
+
+    return batches, locate
+
+
+def _indexed(
+    side: Side,
+    on: tuple[str, ...],
+    first: dict[str, Any] | None,
+    streamed: str,
+    streamed_locator: RowLocator,
+) -> KeyedJoin:
+    """A side read whole and indexed by its key columns, for the main input's keys to find."""
+    numeric = side.plan.numeric_columns()
+    side_locator = RowLocator(name_files=True)
+    columns = numeric + [name for name in on if name not in numeric]
+    for name in on:
+        if name not in side.inputs.first.names:
+            select(name, side.inputs.first.names, "on", side.where)
+    parts = list(frames(side.inputs.readers(), columns, set(numeric), side_locator))
+    kinds = [
+        common_key_type(
+            _key_type(parts, name), _key_type([first] if first else [], name), name, side.where
+        )
+        for name in on
+    ]
+    keys = [
+        as_key(pa.chunked_array([as_key(p[name], kind) for p in parts], type=kind), kind)
+        for name, kind in zip(on, kinds, strict=True)
+    ]
+    held = {
+        side.prefix + name: np.concatenate([p[name] for p in parts]) if parts else np.empty(0)
+        for name in numeric
+    }
+    index = KeyIndex(on, keys, side.where)
+    return KeyedJoin(index, held, streamed, side_locator, streamed_locator)
+
+
+def _key_type(parts: list[dict[str, Any]], name: str) -> pa.DataType:
+    if not parts:
+        return pa.string()
+    values = parts[0][name]
+    return pa.float64() if isinstance(values, np.ndarray) else values.type
 
 
 def _renamed(stream: Iterator[dict[str, Any]], prefix: str) -> Iterator[dict[str, Any]]:

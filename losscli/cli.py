@@ -100,6 +100,16 @@ TargetsOption = Annotated[
     str | None,
     typer.Option("--targets", metavar="FILE", help="Read targets from this file, row by row."),
 ]
+OnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--on",
+        metavar="COLS",
+        help="Match rows of the two inputs by these key columns (a name or comma list; "
+        "repeatable) instead of by position.",
+        show_default=False,
+    ),
+]
 NanOption = Annotated[
     str,
     typer.Option(
@@ -160,6 +170,7 @@ def eval_command(
     weight: WeightOption = None,
     col: ColOption = None,
     targets: TargetsOption = None,
+    on: OnOption = None,
     nan: NanOption = "error",
     per_row: Annotated[
         str | None,
@@ -301,6 +312,7 @@ def eval_command(
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
             seed=seed,
             worst=0 if worst is None else _at_least_one(worst),
+            on=on or None,
         )
     report = gate.apply(report)
     if output_format == "auto":
@@ -494,6 +506,7 @@ def compare_command(
     weight: WeightOption = None,
     col: ColOption = None,
     targets: TargetsOption = None,
+    on: OnOption = None,
     nan: NanOption = "error",
     ci: Annotated[
         str, typer.Option("--ci", metavar="LEVEL", help="Level of the paired intervals.")
@@ -548,6 +561,7 @@ def compare_command(
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
             seed=seed,
             on_progress=on_progress,
+            on=on or None,
         )
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"

@@ -52,6 +52,7 @@ CHECK_KEYS = (
     "files",
     "loss",
     *TEXT_OPTIONS,
+    "on",
     "columns",
     "max",
     "min",
@@ -249,6 +250,8 @@ def _options(source: Source, table: Mapping[str, Any], at: tuple[str, ...]) -> d
             if not isinstance(table[key], str):
                 raise source.error((*at, key), "must be a string.")
             options[key] = source.resolve(table[key]) if key == "targets" else table[key]
+    if "on" in table:
+        options["on"] = _strings(source, table, at, "on")
     columns = table.get("columns", {})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise source.error((*at, "columns"), 'must be a table of roles, e.g. { var = "sigma2" }.')

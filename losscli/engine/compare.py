@@ -140,10 +140,7 @@ def _views(chunk: ChunkLike) -> tuple[Any, Any]:
     own = {r[len(CANDIDATE) :] for r in chunk.roles if r.startswith(CANDIDATE)}
     roles = {r: chunk.roles[CANDIDATE + r] if r in own else v for r, v in base_roles.items()}
     columns = {
-        r: tuple(c[len(CANDIDATE) :] for c in chunk.columns[CANDIDATE + r])
-        if r in own
-        else chunk.columns[r]
-        for r in base_roles
+        r: chunk.columns[CANDIDATE + r] if r in own else chunk.columns[r] for r in base_roles
     }
 
     def locate(index: int, role: str | None = None) -> str:

@@ -252,6 +252,14 @@ class ReadPlan:
     nan: str = "error"
     keys: frozenset[str] = frozenset()
     groups: tuple[str, ...] = ()  # --by columns, read as written
+    # A second input's columns travel under a prefix (so they never collide with the first's);
+    # messages name them as their file does.
+    shown: Mapping[str, str] | None = None
+
+    def shown_roles(self) -> dict[str, tuple[str, ...]]:
+        """Role -> columns as the user named them, for messages."""
+        shown = self.shown or {}
+        return {role: tuple(shown.get(c, c) for c in cols) for role, cols in self.roles.items()}
 
     def numeric_columns(self) -> list[str]:
         names = [
@@ -415,7 +423,7 @@ def assemble(
         size,
         roles,
         weight,
-        plan.roles,
+        plan.shown_roles() if plan.shown else plan.roles,
         locate,
         ids=frame[plan.id_column] if plan.id_column else None,
         groups=group_codes(frame) if group_codes is not None else None,
@@ -470,7 +478,7 @@ def _missing_rows(chunk: Chunk) -> np.ndarray | None:
 
 def _missing_error(chunk: Chunk, missing: np.ndarray, plan: ReadPlan) -> InputError:
     row = int(np.flatnonzero(missing)[0])
-    named = dict(plan.roles)
+    named = dict(chunk.columns)
     if plan.weight:
         named["weight"] = (plan.weight,)
     column, where = "?", None

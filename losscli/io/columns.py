@@ -43,7 +43,13 @@ COMMON_NAMES = {
     "real": ("real", "d_real", "real_score", "d_x"),
     "fake": ("fake", "d_fake", "fake_score", "d_g_z"),
 }
-OPTION = {"pred": "-p/--pred", "target": "-t/--target", "weight": "-w/--weight", "id": "--id"}
+OPTION = {
+    "pred": "-p/--pred",
+    "target": "-t/--target",
+    "weight": "-w/--weight",
+    "id": "--id",
+    "on": "--on",
+}
 
 
 def option_for(role: str) -> str:
