@@ -208,7 +208,7 @@ def compare(
             weight=select(weight, base.first.names, "weight", base.display)[0] if weight else None,
             nan=nan,
         )
-        own = _candidate_roles(roles, plan.keys, given, other, CANDIDATE)
+        own = _candidate_roles(roles, plan.keys, given, other, CANDIDATE, _pred_kind(requests))
         sides = [Side(other, ReadPlan(roles=own), "the candidate", CANDIDATE)]
         if side is not None:
             sides.append(_targets_side(side, needed, target))
@@ -251,12 +251,21 @@ def _resolve(
 ) -> dict[str, tuple[str, ...]]:
     """Role -> columns of ``source``: every role needed, and optional roles that are there."""
     wanted = {r: label for r, label in needed.items() if not (skip_target and r == "target")}
-    roles = resolve_roles(wanted, given, source.first.names, source.display)
+    roles = resolve_roles(wanted, given, source.first.names, source.display, _pred_kind(requests))
     for role in _optional_roles(requests, needed):
         found = optional_role(role, given.get(role), source.first.names, source.display)
         if found:
             roles[role] = found
     return roles
+
+
+def _pred_kind(requests: Sequence[LossRequest]) -> dict[str, str]:
+    """What pred holds (a loss's ``input``: probs, logits, logprobs) when every loss agrees."""
+    kinds = {
+        request.params.get("input") for request in requests if "pred" in request.definition.roles
+    }
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return {"pred": kind} if isinstance(kind, str) else {}
 
 
 def _candidate_roles(
@@ -265,6 +274,7 @@ def _candidate_roles(
     given: Mapping[str, str | None],
     other: Inputs,
     prefix: str,
+    kinds: Mapping[str, str],
 ) -> dict[str, tuple[str, ...]]:
     """The roles the candidate gives itself (pred, and var, x1, ... where it has them), renamed
     with ``prefix``."""
@@ -273,7 +283,7 @@ def _candidate_roles(
         if role in keys:
             continue
         try:
-            found = resolve_roles({role: role}, given, other.first.names, other.display)
+            found = resolve_roles({role: role}, given, other.first.names, other.display, kinds)
         except InputError:
             if role == "pred":
                 raise

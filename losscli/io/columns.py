@@ -20,11 +20,6 @@ COMMON_NAMES = {
         "y_hat",
         "score",
         "scores",
-        "logits",
-        "logit",
-        "prob",
-        "probs",
-        "probability",
         "output",
     ),
     "target": (
@@ -43,6 +38,28 @@ COMMON_NAMES = {
     "real": ("real", "d_real", "real_score", "d_x"),
     "fake": ("fake", "d_fake", "fake_score", "d_g_z"),
 }
+# Prediction columns whose names say what they hold, for losses that read one kind (a loss's
+# ``input`` parameter): a file with y_pred (decisions) and y_proba gives bce the probabilities.
+PRED_KINDS = {
+    "probs": (
+        "prob",
+        "probs",
+        "proba",
+        "probas",
+        "probability",
+        "probabilities",
+        "y_prob",
+        "y_proba",
+        "y_probs",
+        "pred_prob",
+        "pred_proba",
+        "predict_proba",
+    ),
+    "logits": ("logit", "logits", "y_logit", "y_logits", "pred_logit", "pred_logits"),
+    "logprobs": ("logprob", "logprobs", "log_prob", "log_probs", "log_proba", "log_probas"),
+}
+KIND_WORDS = {"probs": "probabilities", "logits": "logits", "logprobs": "log-probabilities"}
+COMMON_NAMES["pred"] += tuple(name for names in PRED_KINDS.values() for name in names)
 OPTION = {
     "pred": "-p/--pred",
     "target": "-t/--target",
@@ -96,11 +113,33 @@ def _missing(item: str, names: list[str], role: str, where: str) -> InputError:
     )
 
 
-def detect(role: str, names: list[str], where: str, needed_by: str) -> tuple[str, ...]:
-    """A role's column found by its usual names, case-insensitively; never a guess among several."""
+def _kind_of(name: str) -> str | None:
+    """What a prediction column's name says it holds: probs, logits, logprobs, or None."""
+    return next((kind for kind, usual in PRED_KINDS.items() if name.lower() in usual), None)
+
+
+def detect(
+    role: str, names: list[str], where: str, needed_by: str, kind: str | None = None
+) -> tuple[str, ...]:
+    """A role's column found by its usual names, case-insensitively; never a guess among several.
+
+    ``kind`` is what the losses read from pred (probs, logits, logprobs): a column named for it is
+    preferred to a plain one, and a single column named for another kind is refused.
+    """
     usual = COMMON_NAMES.get(role, (role,))
     found = [name for name in names if name.lower() in usual]
+    if kind is not None and len(found) > 1:
+        fitting = [name for name in found if _kind_of(name) == kind]
+        found = fitting if len(fitting) == 1 else found
     if len(found) == 1:
+        named = _kind_of(found[0]) if role == "pred" else None
+        if kind is not None and named is not None and named != kind:
+            raise InputError(
+                f"Column '{found[0]}' of {where} looks like {KIND_WORDS[named]}, but "
+                f"{needed_by} reads {KIND_WORDS[kind]} (input={kind}).",
+                f"Add input={named} to the loss if the column holds {KIND_WORDS[named]}, "
+                f"or choose it with -p {found[0]}.",
+            )
         return (found[0],)
     if found:
         raise InputError(
@@ -120,13 +159,15 @@ def resolve_roles(
     given: Mapping[str, str | None],
     names: list[str],
     where: str,
+    kinds: Mapping[str, str] | None = None,
 ) -> dict[str, tuple[str, ...]]:
-    """Columns for each role in ``roles`` (role -> the loss that needs it)."""
+    """Columns for each role in ``roles`` (role -> the loss that needs it); ``kinds`` says what a
+    role holds where every loss reads the same kind (pred: probs, logits, logprobs)."""
     return {
         role: (
             select(pattern, names, role, where)
             if (pattern := given.get(role))
-            else detect(role, names, where, needed_by)
+            else detect(role, names, where, needed_by, (kinds or {}).get(role))
         )
         for role, needed_by in roles.items()
     }

@@ -1,0 +1,69 @@
+"""Column detection picks what the loss reads, or names the ambiguity: never a silent guess."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import losscli
+from losscli.errors import InputError
+from tests.test_cli import run
+
+LABELS = [1, 0, 1, 0]
+DECISIONS = [1, 0, 0, 1]
+PROBA = [0.8, 0.3, 0.45, 0.6]
+
+
+def _bce(p, t) -> float:
+    # torch.nn.BCELoss, worked by hand: -mean(t log p + (1 - t) log(1 - p)).
+    return -float(
+        np.mean([math.log(q) if y else math.log(1 - q) for q, y in zip(p, t, strict=True)])
+    )
+
+
+@pytest.mark.parametrize("proba_name", ["y_proba", "proba", "probability", "Pred_Proba", "prob"])
+def test_bce_prefers_probabilities_to_decisions(proba_name):
+    """Issue case: y_pred (0/1 decisions) beside y_proba gave bce the decisions."""
+    data = {"y_true": LABELS, "y_pred": DECISIONS, proba_name: PROBA}
+    report = losscli.evaluate({k: np.asarray(v, float) for k, v in data.items()}, "bce")
+    assert report.results[0].value == pytest.approx(_bce(PROBA, LABELS), rel=1e-12)
+
+
+def test_bce_with_logits_prefers_logits():
+    logits = [2.0, -1.0, 0.5, -0.2]
+    data = {"y_true": LABELS, "y_pred": DECISIONS, "y_proba": PROBA, "logits": logits}
+    report = losscli.evaluate(
+        {k: np.asarray(v, float) for k, v in data.items()}, "bce:input=logits"
+    )
+    expected = _bce([1 / (1 + math.exp(-s)) for s in logits], LABELS)
+    assert report.results[0].value == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_regression_loss_refuses_to_choose_between_decisions_and_probabilities():
+    data = {"y_true": LABELS, "y_pred": DECISIONS, "y_proba": PROBA}
+    with pytest.raises(InputError, match="Several columns .* could be the pred: y_pred, y_proba"):
+        losscli.evaluate({k: np.asarray(v, float) for k, v in data.items()}, "mse")
+
+
+def test_losses_that_read_different_kinds_refuse_to_choose():
+    data = {"y_true": LABELS, "y_pred": DECISIONS, "y_proba": PROBA, "logits": PROBA}
+    with pytest.raises(InputError, match="Several columns"):
+        losscli.evaluate(
+            {k: np.asarray(v, float) for k, v in data.items()}, ["bce", "bce:input=logits"]
+        )
+
+
+def test_a_column_named_for_another_kind_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scores.csv").write_text("y_true,logits\n1,0.5\n0,0.25\n")
+    outcome = run(capsys, "eval", "-l", "bce", "scores.csv")
+    assert outcome.code == 2
+    assert "Column 'logits' of scores.csv looks like logits, but bce reads probabilities" in (
+        outcome.err
+    )
+    assert "input=logits" in outcome.err
+    # Named explicitly, it is the user's choice.
+    outcome = run(capsys, "eval", "-l", "bce", "-p", "logits", "scores.csv", "-f", "json")
+    assert outcome.code == 0, outcome.err
