@@ -37,6 +37,7 @@ from losscli.io.join import (
     as_key,
     check_row_ids,
     common_key_type,
+    looks_like_row_id,
     shared_row_ids,
 )
 from losscli.io.memory import MemoryReader, is_in_memory
@@ -112,7 +113,7 @@ def evaluate(
         main.close()
         raise
     try:
-        roles = _resolve(requests, needed, given, main, skip_target=side is not None)
+        roles = _resolve_beside(requests, needed, given, main, side)
         plan = ReadPlan(
             roles=roles,
             keys=frozenset(role for role in roles if role in KEY_ROLES),
@@ -257,6 +258,33 @@ def _resolve(
         if found:
             roles[role] = found
     return roles
+
+
+def _resolve_beside(
+    requests: Sequence[LossRequest],
+    needed: Mapping[str, str],
+    given: Mapping[str, str | None],
+    main: Inputs,
+    side: Inputs | None,
+) -> dict[str, tuple[str, ...]]:
+    """``_resolve`` on the predictions; with a targets file whose value column has the same name
+    (a submission and its solution), an undetected pred says how to name both."""
+    try:
+        return _resolve(requests, needed, given, main, skip_target=side is not None)
+    except InputError as error:
+        shared = [
+            name
+            for name in main.first.names
+            if side is not None and name in side.first.names and not looks_like_row_id(name)
+        ]
+        if given.get("pred") or len(shared) != 1 or "No pred column" not in error.message:
+            raise
+        name = shared[0]
+        raise InputError(
+            error.message,
+            f"Both files have '{name}': to score {main.display}'s {name} against the targets "
+            f"file's, add -p {name} -t {name}.",
+        ) from None
 
 
 def _pred_kind(requests: Sequence[LossRequest]) -> dict[str, str]:

@@ -398,3 +398,16 @@ def test_on_in_a_configured_check(tmp_path, capsys, monkeypatch):
     assert outcome.code == 0, outcome.err
     value = json.loads(outcome.out)["reports"][0]["results"][0]["value"]
     assert value == pytest.approx(_rmse(sub["SalePrice"], sol["SalePrice"]), rel=1e-12)
+
+
+def test_an_undetected_pred_beside_a_same_named_target_says_how_to_name_both(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    sub, sol = _frames(5)
+    _csv(tmp_path / "sub.csv", sub)
+    _csv(tmp_path / "sol.csv", sol)
+    outcome = run(capsys, "eval", "-l", "rmse", "sub.csv", "--targets", "sol.csv")
+    assert outcome.code == 2
+    assert "No pred column found in sub.csv" in outcome.err
+    assert "add -p SalePrice -t SalePrice" in outcome.err
