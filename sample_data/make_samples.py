@@ -113,6 +113,17 @@ def detections(rng: np.random.Generator, rows: int = 60) -> pa.Table:
     return pa.table(columns)
 
 
+def kaggle_pair(houses: pa.Table, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
+    """A submission and its solution, as a competition gives them: both call the value column
+    SalePrice, and the solution's rows come in another order (joined with --on Id)."""
+    ids = pa.array([int(h[1:]) for h in houses.column("house_id").to_pylist()])
+    price = houses.column("prediction")
+    submission = pa.table({"Id": ids, "SalePrice": price})
+    order = rng.permutation(houses.num_rows)
+    solution = pa.table({"Id": ids, "SalePrice": houses.column("target")}).take(order)
+    return submission, solution
+
+
 def main() -> None:
     rng = np.random.default_rng(20261121)
     houses = house_prices(rng)
@@ -128,6 +139,9 @@ def main() -> None:
     # Its own generator, so the files above stay as they were.
     candidate = house_prices_candidate(houses, np.random.default_rng(20261122))
     pa_csv.write_csv(candidate, HERE / "house_prices_candidate.csv")
+    submission, solution = kaggle_pair(houses, np.random.default_rng(20261204))
+    pa_csv.write_csv(submission, HERE / "submission.csv")
+    pa_csv.write_csv(solution, HERE / "solution.csv")
 
 
 if __name__ == "__main__":

@@ -922,3 +922,14 @@ def test_a_bad_id_column_names_the_id_option(tmp_path, capsys):
     data = write(tmp_path, "preds.csv", SIMPLE)
     outcome = run(capsys, "eval", "-l", "mse", "--id", "key", "--per-row", tmp_path / "r.csv", data)
     assert_user_error(outcome, "for --id")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    """A new user's command and CI's are one: a missing install step fails CI first."""
+    readme = (ROOT / "README.md").read_text().splitlines()
+    commands = readme[readme.index("```bash") + 1 : readme.index("```bash") + 3]
+    assert all(
+        line.startswith("python3 -m venv .venv && . .venv/bin/activate && ") for line in commands
+    )
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert commands[1] in ci
