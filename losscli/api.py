@@ -30,7 +30,7 @@ from losscli.io.chunks import (
     frames,
     rebatch,
 )
-from losscli.io.columns import optional_role, resolve_roles, select
+from losscli.io.columns import optional_role, refuse_shared, resolve_roles, select
 from losscli.io.join import (
     KeyedJoin,
     KeyIndex,
@@ -124,6 +124,7 @@ def evaluate(
             nan=nan,
             groups=_group_columns(by, main) if by is not None else (),
         )
+        refuse_shared(_with_weight(plan), main.display)
         group_codes = GroupCodes(plan.groups) if plan.groups else None
         counter = RowCounter()
         sides = [_targets_side(side, needed, target)] if side is not None else []
@@ -209,6 +210,7 @@ def compare(
             weight=select(weight, base.first.names, "weight", base.display)[0] if weight else None,
             nan=nan,
         )
+        refuse_shared(_with_weight(plan), base.display)
         own = _candidate_roles(roles, plan.keys, given, other, CANDIDATE, _pred_kind(requests))
         sides = [Side(other, ReadPlan(roles=own), "the candidate", CANDIDATE)]
         if side is not None:
@@ -285,6 +287,10 @@ def _resolve_beside(
             f"Both files have '{name}': to score {main.display}'s {name} against the targets "
             f"file's, add -p {name} -t {name}.",
         ) from None
+
+
+def _with_weight(plan: ReadPlan) -> dict[str, tuple[str, ...]]:
+    return {**plan.roles, **({"weight": (plan.weight,)} if plan.weight else {})}
 
 
 def _pred_kind(requests: Sequence[LossRequest]) -> dict[str, str]:

@@ -67,3 +67,39 @@ def test_a_column_named_for_another_kind_is_refused(tmp_path, capsys, monkeypatc
     # Named explicitly, it is the user's choice.
     outcome = run(capsys, "eval", "-l", "bce", "-p", "logits", "scores.csv", "-f", "json")
     assert outcome.code == 0, outcome.err
+
+
+@pytest.mark.parametrize("args", [["-p", "pred", "-t", "target"], []])
+def test_a_header_naming_two_columns_alike_is_refused(tmp_path, capsys, monkeypatch, args):
+    """pred,pred,target: -p pred read one of the two silently."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dup.csv").write_text("pred,pred,target\n1,2,3\n4,5,6\n")
+    outcome = run(capsys, "eval", "-l", "mse", *args, "dup.csv")
+    assert outcome.code == 2
+    assert "dup.csv has 2 columns named 'pred' (columns 1, 2)" in outcome.err
+
+
+@pytest.mark.parametrize(
+    ("args", "roles"),
+    [
+        (["-p", "y", "-t", "y"], "the pred and the target"),
+        (["-p", "y", "-t", "t", "-w", "y"], "the pred and the weight"),
+        (["-t", "y", "-p", "t,y"], "the pred and the target"),
+    ],
+)
+def test_one_column_in_two_roles_is_refused(tmp_path, capsys, monkeypatch, args, roles):
+    """-p y -t y gave a loss of 0 with exit 0: a gate would pass on it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.csv").write_text("y,t\n1,2\n4,5\n")
+    outcome = run(capsys, "eval", "-l", "mse", *args, "s.csv")
+    assert outcome.code == 2
+    assert f"Column 'y' of s.csv is given as both {roles}" in outcome.err
+
+
+def test_an_optional_role_with_two_candidate_columns_is_refused():
+    """gaussian_nll's var is required, but losses with optional roles must not pick silently."""
+    from losscli.io.columns import optional_role
+
+    with pytest.raises(InputError, match="could be the optional var: var, variance"):
+        optional_role("var", None, ["pred", "var", "variance"], "x.csv")
+    assert optional_role("var", None, ["pred", "variance"], "x.csv") == ("variance",)

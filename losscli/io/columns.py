@@ -98,7 +98,20 @@ def select(pattern: str, names: list[str], role: str, where: str) -> tuple[str, 
             raise _missing(item, names, role, where)
     if not chosen:
         raise UsageError(f"{option_for(role)} names no column.", f"Columns: {listing(names)}.")
+    for name in chosen:
+        refuse_repeated(name, names, where)
     return tuple(dict.fromkeys(chosen))
+
+
+def refuse_repeated(name: str, names: list[str], where: str) -> None:
+    """A header that names two columns alike: which one is meant cannot be told."""
+    if names.count(name) > 1:
+        positions = [str(i + 1) for i, other in enumerate(names) if other == name]
+        raise InputError(
+            f"{where} has {len(positions)} columns named '{name}' "
+            f"(columns {', '.join(positions)}), so which one to read cannot be told.",
+            "Rename one of them in the file.",
+        )
 
 
 def _missing(item: str, names: list[str], role: str, where: str) -> InputError:
@@ -131,6 +144,8 @@ def detect(
     if kind is not None and len(found) > 1:
         fitting = [name for name in found if _kind_of(name) == kind]
         found = fitting if len(fitting) == 1 else found
+    if len(set(found)) == 1:
+        refuse_repeated(found[0], names, where)
     if len(found) == 1:
         named = _kind_of(found[0]) if role == "pred" else None
         if kind is not None and named is not None and named != kind:
@@ -181,4 +196,25 @@ def optional_role(
         return select(pattern, names, role, where)
     usual = COMMON_NAMES.get(role, (role,))
     found = [name for name in names if name.lower() in usual]
-    return (found[0],) if len(found) == 1 else None
+    if len(found) == 1:
+        return (found[0],)
+    if found:
+        raise InputError(
+            f"Several columns of {where} could be the optional {role}: {', '.join(found)}.",
+            f"Choose one with {option_for(role)}COLUMN (or give another column to it).",
+        )
+    return None
+
+
+def refuse_shared(roles: Mapping[str, tuple[str, ...]], where: str) -> None:
+    """One column read as two roles (pred and target alike) makes a loss of a column against
+    itself: 0, and a gate that passes. Refused, naming both roles."""
+    first_role: dict[str, str] = {}
+    for role, columns in roles.items():
+        for name in columns:
+            other = first_role.setdefault(name, role)
+            if other != role:
+                raise UsageError(
+                    f"Column '{name}' of {where} is given as both the {other} and the {role}.",
+                    f"Give each its own column ({option_for(other)} and {option_for(role)}).",
+                )
