@@ -102,6 +102,7 @@ def evaluate(
             "--on matches rows of two inputs by key, but there is only one.",
             "Add --targets FILE (the ground truth), or leave out --on.",
         )
+    _stdin_once({"the predictions": data, "--targets": targets})
     _keep_freed_memory()
     options = analysis_options(ci, bootstrap, seed, worst, by is not None)
     given = {"pred": pred, "target": target, **(columns or {})}
@@ -190,6 +191,7 @@ def compare(
 
     requests = _requests(losses)
     _check_options(nan, chunk_rows, input_format)
+    _stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": targets})
     _keep_freed_memory()
     options = analysis_options(ci, bootstrap, seed, 0, False)
     given = {"pred": pred, "target": target, **(columns or {})}
@@ -287,6 +289,25 @@ def _resolve_beside(
             f"Both files have '{name}': to score {main.display}'s {name} against the targets "
             f"file's, add -p {name} -t {name}.",
         ) from None
+
+
+def _stdin_once(inputs: Mapping[str, Any]) -> None:
+    """Standard input can be read once: two inputs naming it would see it whole and empty."""
+    readers = [
+        what
+        for what, data in inputs.items()
+        if data is not None
+        and not is_in_memory(data)
+        and any(
+            str(item) == "-" for item in ([data] if isinstance(data, (str, PathLike)) else data)
+        )
+    ]
+    if len(readers) > 1:
+        raise UsageError(
+            f"Standard input ('-') is named for both {readers[0]} and {readers[1]}; "
+            "it can be read only once.",
+            "Read one of them from a file.",
+        )
 
 
 def _with_weight(plan: ReadPlan) -> dict[str, tuple[str, ...]]:

@@ -411,3 +411,21 @@ def test_an_undetected_pred_beside_a_same_named_target_says_how_to_name_both(
     assert outcome.code == 2
     assert "No pred column found in sub.csv" in outcome.err
     assert "add -p SalePrice -t SalePrice" in outcome.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "-l", "mse", "-p", "pred", "-t", "target", "-", "--targets", "-"],
+        ["compare", "-", "-", "-l", "mse"],
+        ["compare", "-", "b.csv", "-l", "mse", "--targets", "-"],
+    ],
+)
+def test_standard_input_named_twice_is_refused(tmp_path, args):
+    """It said '<stdin> is empty' once the first reader had taken it all."""
+    from tests.test_cli import run_process
+
+    (tmp_path / "b.csv").write_text("pred,target\n1,2\n")
+    outcome = run_process(*args, stdin=b"pred,target\n1,2\n", cwd=tmp_path)
+    assert outcome.code == 2
+    assert "Standard input ('-') is named for both" in outcome.err
