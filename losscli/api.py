@@ -293,21 +293,22 @@ def _resolve_beside(
 
 def _stdin_once(inputs: Mapping[str, Any]) -> None:
     """Standard input can be read once: two inputs naming it would see it whole and empty."""
-    readers = [
-        what
-        for what, data in inputs.items()
-        if data is not None
-        and not is_in_memory(data)
-        and any(
-            str(item) == "-" for item in ([data] if isinstance(data, (str, PathLike)) else data)
-        )
-    ]
+    readers = [what for what, data in inputs.items() if "-" in _named_paths(data)]
     if len(readers) > 1:
         raise UsageError(
             f"Standard input ('-') is named for both {readers[0]} and {readers[1]}; "
             "it can be read only once.",
             "Read one of them from a file.",
         )
+
+
+def _named_paths(data: Any) -> list[str]:
+    """The paths a data argument names (none for in-memory data; a generator is not consumed)."""
+    if isinstance(data, (str, PathLike)):
+        return [str(data)]
+    if isinstance(data, (list, tuple)):
+        return [str(item) for item in data if isinstance(item, (str, PathLike))]
+    return []
 
 
 def _with_weight(plan: ReadPlan) -> dict[str, tuple[str, ...]]:
