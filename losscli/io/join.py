@@ -113,11 +113,14 @@ def as_key(values: Any, kind: pa.DataType) -> pa.Array:
 class KeyIndex:
     """The rows of one input by their key: each key's row number, and which keys were matched.
 
-    ``keys`` holds one Arrow array per key column, every row of the indexed input.
+    ``keys`` holds one Arrow array per key column, every row of the indexed input. The lookup is
+    pandas' hash index, built once: Arrow's ``index_in`` would rebuild its hash table for every
+    chunk looked up. Text keys that are all plain integers (a CSV's ``Id``) are indexed as
+    integers, exactly: only text that is an integer written the one plain way can match them.
     """
 
     def __init__(self, names: tuple[str, ...], keys: list[pa.Array], where: str) -> None:
-        import pyarrow.compute as pc
+        import pandas as pd
 
         self.names = names
         self.where = where
@@ -125,43 +128,22 @@ class KeyIndex:
         self.kinds = [column.type for column in keys]
         self.size = len(keys[0]) if keys else 0
         _refuse_nulls(names, keys, where, lambda row: f"row {row + 1} of {where}")
-        self.uniques = [pc.unique(column) for column in keys]
-        self.steps: list[np.ndarray] = []  # sorted combined codes after each extra key column
-        codes = self._combine([self._codes(pc, i, column) for i, column in enumerate(keys)], True)
-        self.row_of_code = np.empty(self.size, dtype=np.int64)
-        self.row_of_code[codes] = np.arange(self.size)
+        self.as_integers = [pa.types.is_string(c.type) and _plain_integers(c) for c in keys]
+        values = [_lookup_values(c, whole) for c, whole in zip(keys, self.as_integers, strict=True)]
+        self.index = pd.MultiIndex.from_arrays(values) if len(values) > 1 else pd.Index(values[0])
+        if not self.index.is_unique:
+            self._refuse_repeats()
         self.seen = np.zeros(self.size, dtype=bool)
 
-    def _codes(self, pc: Any, index: int, column: pa.Array) -> np.ndarray:
-        found = pc.index_in(column, value_set=self.uniques[index])
-        return found.to_numpy(zero_copy_only=False).astype(np.float64)
-
-    def _combine(self, codes: list[np.ndarray], building: bool) -> np.ndarray:
-        """Codes of whole keys: the columns' codes folded in one at a time, kept dense."""
-        combined = codes[0]
-        for step, (part, unique) in enumerate(zip(codes[1:], self.uniques[1:], strict=False)):
-            joined = combined * len(unique) + part  # NaN (absent) stays NaN
-            if building:
-                self.steps.append(np.unique(joined))
-            sorted_codes = self.steps[step]
-            position = np.searchsorted(sorted_codes, joined)
-            inside = position < len(sorted_codes)
-            found = inside & (sorted_codes[np.minimum(position, len(sorted_codes) - 1)] == joined)
-            combined = np.where(found, position, np.nan)
-        if building:
-            self._refuse_repeats(combined)
-        return combined.astype(np.int64) if building else combined
-
-    def _refuse_repeats(self, codes: np.ndarray) -> None:
-        counts = np.bincount(codes.astype(np.int64), minlength=self.size)
-        repeated = np.flatnonzero(counts > 1)
-        if not repeated.size:
-            return
-        rows = [int(np.flatnonzero(codes == code)[0]) for code in repeated[:SHOWN_KEYS]]
+    def _refuse_repeats(self) -> None:
+        repeated = np.flatnonzero(self.index.duplicated(keep="first"))
+        distinct = self.index[repeated].unique()
+        shown = [self.key_at(int(row)) for row in repeated[: SHOWN_KEYS * 4]]
+        shown = list(dict.fromkeys(shown))[:SHOWN_KEYS]
         raise InputError(
-            f"--on {','.join(self.names)}: {repeated.size} key"
-            f"{' appears' if repeated.size == 1 else 's appear'} more than once in {self.where}: "
-            f"{_listing([self.key_at(row) for row in rows], int(repeated.size))}.",
+            f"--on {','.join(self.names)}: {len(distinct)} key"
+            f"{' appears' if len(distinct) == 1 else 's appear'} more than once in {self.where}: "
+            f"{_listing(shown, len(distinct))}.",
             "A key join needs each key once on each side: deduplicate the rows, "
             "or add a column to --on that tells them apart.",
         )
@@ -171,12 +153,18 @@ class KeyIndex:
 
     def rows_for(self, keys: list[pa.Array]) -> np.ndarray:
         """The indexed row of each key (float, NaN where the key is not in this input)."""
-        import pyarrow.compute as pc
+        import pandas as pd
 
-        codes = self._combine([self._codes(pc, i, column) for i, column in enumerate(keys)], False)
-        rows = np.full(len(codes), np.nan)
-        present = ~np.isnan(codes)
-        rows[present] = self.row_of_code[codes[present].astype(np.int64)]
+        values, absent = [], np.zeros(len(keys[0]), dtype=bool)
+        for column, whole in zip(keys, self.as_integers, strict=True):
+            if whole:
+                plain = _plain_integer_mask(column)
+                absent |= ~plain
+                column = _where(plain, column, "0")
+            values.append(_lookup_values(column, whole))
+        target = pd.MultiIndex.from_arrays(values) if len(values) > 1 else pd.Index(values[0])
+        rows = self.index.get_indexer(target).astype(np.float64)
+        rows[(rows < 0) | absent] = np.nan
         return rows
 
     def unmatched(self) -> tuple[int, list[str]]:
@@ -185,13 +173,40 @@ class KeyIndex:
         return int(rows.size), [self.key_at(int(row)) for row in rows[:SHOWN_KEYS]]
 
 
+# An integer written the one plain way (no sign but '-', no leading zero), within int64.
+PLAIN_INTEGER = r"^-?(0|[1-9][0-9]{0,17})$"
+
+
+def _plain_integer_mask(column: pa.Array) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.fill_null(pc.match_substring_regex(column, PLAIN_INTEGER), False))
+
+
+def _plain_integers(column: pa.Array) -> bool:
+    return bool(_plain_integer_mask(column).all())
+
+
+def _where(mask: np.ndarray, column: pa.Array, other: str) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.if_else(pa.array(mask), column, other)
+
+
+def _lookup_values(column: pa.Array, whole: bool) -> np.ndarray:
+    """A key column as NumPy for the index: integers as int64, text as Python strings."""
+    if whole:
+        column = column.cast(pa.int64())
+    return column.to_numpy(zero_copy_only=False)
+
+
 def _refuse_nulls(
     names: tuple[str, ...], keys: list[pa.Array], where: str, row_name: Callable[[int], str]
 ) -> None:
     import pyarrow.compute as pc
 
     for name, column in zip(names, keys, strict=True):
-        empty = pc.is_null(column)
+        empty = pc.is_null(column, nan_is_null=True)
         if pa.types.is_string(column.type):  # an empty CSV field is text, but no key
             empty = pc.or_(empty, pc.fill_null(pc.equal(column, ""), False))
         if pc.any(empty).as_py():
@@ -224,8 +239,9 @@ class KeyedJoin:
         self.streamed_locator = streamed_locator
         self.absent: list[str] = []  # streamed keys the index does not have (first few)
         self.absent_count = 0
-        self.repeated: list[str] = []
-        self.repeated_count = 0
+        self.repeats = np.zeros(index.size, dtype=bool)  # keys met more than once
+        self.any_repeat = False
+        self.matched = 0  # keys met so far
         self.recent: dict[int, np.ndarray] = {}  # chunk start -> indexed rows of its rows
 
     def frames(self, stream: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -248,7 +264,7 @@ class KeyedJoin:
 
     @property
     def _failed(self) -> bool:
-        return bool(self.absent_count or self.repeated_count)
+        return bool(self.absent_count or self.any_repeat)
 
     def _match(self, keys: list[pa.Array], start: int) -> np.ndarray:
         describe = self.streamed_locator.describe
@@ -260,15 +276,17 @@ class KeyedJoin:
             self._note(self.absent, keys, absent)
             rows = np.where(np.isnan(rows), 0, rows)
         matched = np.delete(rows, absent).astype(np.int64)
-        order = np.sort(matched)
-        twice = np.unique(order[1:][order[1:] == order[:-1]])
-        again = np.unique(matched[self.index.seen[matched]])
-        repeated = np.union1d(twice, again)
-        if repeated.size:
-            self.repeated_count += int(repeated.size)
-            self.repeated.extend(self.index.key_at(int(row)) for row in repeated[:SHOWN_KEYS])
-            del self.repeated[SHOWN_KEYS:]
-        self.index.seen[matched] = True
+        seen = self.index.seen
+        again = seen[matched]
+        seen[matched] = True
+        total = int(np.count_nonzero(seen))
+        # Every key new, and none twice in this chunk: the count of matched keys says so at once.
+        if again.any() or total - self.matched < matched.size:
+            order = np.sort(matched)
+            self.repeats[order[1:][order[1:] == order[:-1]]] = True
+            self.repeats[matched[again]] = True
+            self.any_repeat = True
+        self.matched = total
         return rows
 
     def _note(self, shown: list[str], keys: list[pa.Array], positions: np.ndarray) -> None:
@@ -298,12 +316,13 @@ class KeyedJoin:
                 f"{'is' if self.absent_count == 1 else 'are'} not in {self.index.where} "
                 f"({_listing(self.absent, self.absent_count)})"
             )
-        if self.repeated_count:
+        repeated = np.flatnonzero(self.repeats)
+        if repeated.size:
+            shown_repeats = [self.index.key_at(int(row)) for row in repeated[:SHOWN_KEYS]]
             problems.append(
-                f"{_count(self.repeated_count)} "
-                f"{'appears' if self.repeated_count == 1 else 'appear'} more than once in "
-                f"{self.streamed_where} "
-                f"({_listing(self.repeated, self.repeated_count)})"
+                f"{_count(repeated.size)} "
+                f"{'appears' if repeated.size == 1 else 'appear'} more than once in "
+                f"{self.streamed_where} ({_listing(shown_repeats, int(repeated.size))})"
             )
         if unmatched:
             problems.append(
