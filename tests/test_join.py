@@ -429,3 +429,37 @@ def test_standard_input_named_twice_is_refused(tmp_path, args):
     outcome = run_process(*args, stdin=b"pred,target\n1,2\n", cwd=tmp_path)
     assert outcome.code == 2
     assert "Standard input ('-') is named for both" in outcome.err
+
+
+def test_on_finds_keys_repeated_across_files_and_counts_each_key_once(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    Path("a.csv").write_text("Id,pred\n1,0.1\n2,0.2\n3,0.3\n")
+    Path("b.csv").write_text("Id,pred\n2,0.5\n4,0.4\n2,0.6\n1,0.9\n")
+    Path("t.csv").write_text("Id,target\n4,0\n3,1\n2,0\n1,1\n")
+    outcome = run(capsys, "eval", "-l", "mse", "a.csv", "b.csv", "--targets", "t.csv", "--on", "Id")
+    assert outcome.code == 2
+    assert "2 keys appear more than once in 2 files (Id=2, Id=1)" in outcome.err, outcome.err
+
+
+def test_on_matches_across_several_files_on_both_sides(tmp_path):
+    n = 40
+    ids = RNG.permutation(n)
+    target = RNG.normal(size=n)
+    pred = target + RNG.normal(size=n)
+    for i, part in enumerate(np.array_split(np.arange(n), 3)):
+        _csv(tmp_path / f"p{i}.csv", {"key": ids[part], "pred": pred[part]})
+    order = RNG.permutation(n)
+    for i, part in enumerate(np.array_split(order, 2)):
+        pq.write_table(
+            pa.table({"key": ids[part], "target": target[part]}), tmp_path / f"t{i}.parquet"
+        )
+    report = losscli.evaluate(
+        [str(tmp_path / f"p{i}.csv") for i in range(3)],
+        "mae",
+        targets=[str(tmp_path / f"t{i}.parquet") for i in range(2)],
+        on="key",
+        chunk_rows=5,
+    )
+    assert report.results[0].value == pytest.approx(np.mean(np.abs(pred - target)), rel=1e-12)
