@@ -13,9 +13,10 @@ import json
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from losscli.errors import InputError, UsageError
-from tests.test_cli import Outcome, run
+from tests.test_cli import Outcome, run, run_process
 
 CSV = b"pred,target\n1,1.5\n2,2\n3,5\n"  # squared errors 0.25, 0, 4
 CSV_MSE = (0.25 + 0 + 4) / 3
@@ -88,3 +89,66 @@ def test_non_ascii_column_names_are_shown_as_written(capsys, tmp_path):
     path = tmp_path / "noms.csv"
     path.write_text("prédiction,中文\n1,2\n")
     assert_refused(eval_json(capsys, path), "prédiction, 中文")
+
+
+# -- 5. files of one table that disagree -------------------------------------------------------
+def test_a_number_in_one_file_and_text_in_another_names_the_file(capsys, tmp_path):
+    first = tmp_path / "a.parquet"
+    pq.write_table(table([1.0], [2.0]), first)
+    text = tmp_path / "b.csv"
+    text.write_text("pred,target\n1,two\n")
+    stored = tmp_path / "c.parquet"
+    pq.write_table(table([1.0], ["2"]), stored)
+    assert_refused(eval_json(capsys, first, text), str(text), "'two'")
+    assert_refused(eval_json(capsys, first, stored), str(stored), "string")
+
+
+def test_list_columns_of_other_widths_or_a_scalar_are_refused(capsys, tmp_path):
+    three = tmp_path / "three.parquet"
+    pq.write_table(table([[1.0, 2.0, 3.0]], [[0.0, 1.0, 0.0]]), three)
+    four = tmp_path / "four.parquet"
+    pq.write_table(table([[1.0, 2.0, 3.0, 4.0]], [[0.0, 1.0, 0.0, 0.0]]), four)
+    scalar = tmp_path / "scalar.parquet"
+    pq.write_table(table([1.0], [0.0]), scalar)
+    assert_refused(eval_json(capsys, three, four), str(four), "4 values", "but 3 at")
+    assert_refused(eval_json(capsys, three, scalar), str(scalar), "a single number")
+    assert_refused(eval_json(capsys, scalar, three), str(three), "a single number")
+
+
+def test_a_grouping_or_id_column_of_another_type_names_the_file(capsys, tmp_path):
+    numbers = tmp_path / "a.parquet"
+    pq.write_table(table([1.0, 2.0], [1.5, 2.0], g=[1, 2]), numbers)
+    text = tmp_path / "b.csv"
+    text.write_text("pred,target,g\n3,5,1\n")
+    assert_refused(eval_json(capsys, numbers, text, "--by", "g"), str(text), "int64", "string")
+    per_row = tmp_path / "rows.parquet"
+    outcome = eval_json(capsys, numbers, text, "--id", "g", "--per-row", per_row)
+    assert_refused(outcome, str(text), "'g'")
+    assert not per_row.exists()
+
+
+def test_integer_widths_of_an_id_column_are_one_kind(capsys, tmp_path):
+    wide = tmp_path / "a.parquet"
+    pq.write_table(table([1.0, 2.0], [1.5, 2.0], g=pa.array([1, 2], pa.int64())), wide)
+    narrow = tmp_path / "b.parquet"
+    pq.write_table(table([3.0], [5.0], g=pa.array([1], pa.int32())), narrow)
+    groups = groups_of(eval_json(capsys, wide, narrow, "--by", "g"))
+    assert groups == {(1,): (squared_mean([1, 3], [1.5, 5]), 2), (2,): (0.0, 1)}
+
+
+def test_header_only_file_among_several_reads_the_others(capsys, tmp_path):
+    full = tmp_path / "a.csv"
+    full.write_bytes(CSV)
+    header = tmp_path / "b.csv"
+    header.write_text("pred,target\n")
+    outcome = eval_json(capsys, full, header, full)
+    assert value_of(outcome) == CSV_MSE
+    assert json.loads(outcome.out)["inputs"]["rows_read"] == 6
+
+
+def test_zero_byte_file_among_several_is_refused_by_name(capsys, tmp_path):
+    full = tmp_path / "a.csv"
+    full.write_bytes(CSV)
+    empty = tmp_path / "b.parquet"
+    empty.write_bytes(b"")
+    assert_refused(eval_json(capsys, full, empty), str(empty), "empty")
