@@ -9,14 +9,24 @@ same numbers computed another way (NumPy, or the same rows from one plain file).
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
+import lzma
+import os
+import tarfile
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+import losscli
 from losscli.errors import InputError, UsageError
 from tests.test_cli import Outcome, run, run_process
+from tests.test_io import encode
 
 CSV = b"pred,target\n1,1.5\n2,2\n3,5\n"  # squared errors 0.25, 0, 4
 CSV_MSE = (0.25 + 0 + 4) / 3
@@ -59,6 +69,299 @@ def columns(pred: list[float], target: list[float]) -> dict[str, np.ndarray]:
 
 def squared_mean(pred: list[float], target: list[float]) -> float:
     return float(np.mean((np.asarray(pred) - np.asarray(target)) ** 2))
+
+
+# -- 1. Hive-partitioned directories -----------------------------------------------------------
+@pytest.fixture
+def hive(tmp_path: Path) -> Path:
+    """Three partitions in three formats: region (text), day (a date: text), shard (integers)."""
+    root = tmp_path / "table"
+    parts = {
+        "region=eu/day=2026-01-01/shard=1/part-0.parquet": ([1.0, 2.0], [1.5, 2.0]),
+        "region=eu/day=2026-01-02/shard=2/part-0.csv.gz": ([3.0], [5.0]),
+        "region=us/day=2026-01-01/shard=10/part-0.jsonl": ([0.0, 1.0, 4.0], [1.0, 1.0, 1.0]),
+    }
+    for relative, (pred, target) in parts.items():
+        path = root / relative
+        path.parent.mkdir(parents=True)
+        fmt = path.name.split(".")[1]
+        payload = encode(columns(pred, target), fmt)
+        path.write_bytes(gzip.compress(payload) if path.name.endswith(".gz") else payload)
+    return root
+
+
+def test_partition_keys_group_rows_like_columns(capsys, hive):
+    groups = groups_of(eval_json(capsys, hive, "--by", "region,day"))
+    assert groups == {
+        ("eu", "2026-01-01"): (squared_mean([1, 2], [1.5, 2]), 2),
+        ("eu", "2026-01-02"): (4.0, 1),
+        ("us", "2026-01-01"): (squared_mean([0, 1, 4], [1, 1, 1]), 3),
+    }
+    # Integer keys come out as integers, in numeric order (10 after 2), not as text.
+    by_shard = groups_of(eval_json(capsys, hive, "--by", "shard"))
+    assert list(by_shard) == [(1,), (2,), (10,)]
+
+
+def test_numeric_partition_key_serves_as_weight_and_role(capsys, hive):
+    pred = [1.0, 2.0, 3.0, 0.0, 1.0, 4.0]
+    target = [1.5, 2.0, 5.0, 1.0, 1.0, 1.0]
+    shard = [1, 1, 2, 10, 10, 10]
+    weighted = value_of(eval_json(capsys, hive, "-w", "shard"))
+    errors = (np.asarray(pred) - np.asarray(target)) ** 2
+    assert weighted == pytest.approx(np.average(errors, weights=shard), rel=1e-12)
+    # The same numbers as an ordinary column give the same gaussian_nll, with shard as var.
+    in_memory = {"pred": pred, "target": target, "v": np.asarray(shard, dtype=float)}
+    expected = losscli.evaluate(in_memory, "gaussian_nll", columns={"var": "v"}).results[0].value
+    outcome = run(capsys, "eval", "-l", "gaussian_nll", "-f", "json", hive, "--col", "var=shard")
+    assert value_of(outcome) == pytest.approx(expected, rel=1e-12)
+
+
+def test_text_partition_key_as_weight_is_refused(capsys, hive):
+    assert_refused(eval_json(capsys, hive, "-w", "region"), "'region'", "not numbers")
+
+
+def test_partition_key_in_per_row_ids_and_python_api(capsys, hive, tmp_path):
+    per_row = tmp_path / "rows.csv"
+    outcome = eval_json(capsys, hive, "--id", "day", "--per-row", per_row)
+    assert outcome.code == 0, outcome
+    days = [line.split(",")[0] for line in per_row.read_text().splitlines()[1:]]
+    assert days == ['"2026-01-01"'] * 2 + ['"2026-01-02"'] + ['"2026-01-01"'] * 3
+    report = losscli.evaluate(hive, "mse", by="region")
+    groups = {tuple(r.group.values()): r.n for r in report.results if r.group}
+    assert groups == {("eu",): 3, ("us",): 3}
+
+
+def test_partition_type_is_decided_over_all_files(capsys, tmp_path):
+    root = tmp_path / "t"
+    # '1' alone would be an integer, '2.5' a number, 'x' makes the key text everywhere;
+    # '007' keeps its zeros: a number never has them.
+    for key, values in {"k": ["1", "2.5", "x"], "code": ["007", "010"], "f": ["1", "2.5"]}.items():
+        for value in values:
+            path = root / key / f"{key}={value}" / "part.csv"
+            path.parent.mkdir(parents=True)
+            path.write_bytes(CSV)
+    assert list(groups_of(eval_json(capsys, root / "k", "--by", "k"))) == [("1",), ("2.5",), ("x",)]
+    assert list(groups_of(eval_json(capsys, root / "code", "--by", "code"))) == [
+        ("007",),
+        ("010",),
+    ]
+    assert list(groups_of(eval_json(capsys, root / "f", "--by", "f"))) == [(1,), (2.5,)]
+
+
+def test_hive_default_partition_is_a_null(capsys, tmp_path):
+    for value in ("3", "__HIVE_DEFAULT_PARTITION__"):
+        path = tmp_path / f"w={value}" / "part.csv"
+        path.parent.mkdir()
+        path.write_bytes(CSV)
+    groups = groups_of(eval_json(capsys, tmp_path, "--by", "w"))
+    assert groups == {(3,): (CSV_MSE, 3), (None,): (CSV_MSE, 3)}
+    assert_refused(eval_json(capsys, tmp_path, "-w", "w"), "'w'", "__HIVE_DEFAULT_PARTITION__")
+    assert value_of(eval_json(capsys, tmp_path, "-w", "w", "--nan", "drop")) == CSV_MSE
+
+
+def test_partition_key_that_is_also_a_column_is_refused(capsys, tmp_path):
+    path = tmp_path / "region=eu" / "part.csv"
+    path.parent.mkdir()
+    path.write_text("pred,target,region\n1,2,us\n")
+    assert_refused(eval_json(capsys, tmp_path), "'region'", str(path), "two readings")
+
+
+@pytest.mark.parametrize(
+    "other", ["top.csv", "region=eu/day=1/deeper.csv", "day=1/region=eu/swapped.csv"]
+)
+def test_files_under_different_partition_keys_are_refused(capsys, tmp_path, other):
+    (tmp_path / "region=eu").mkdir()
+    (tmp_path / "region=eu" / "a.csv").write_bytes(CSV)
+    (tmp_path / other).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / other).write_bytes(CSV)
+    assert_refused(eval_json(capsys, tmp_path), other.split("/")[-1], "partition keys")
+
+
+# -- 2. odd file names and permissions ---------------------------------------------------------
+@pytest.mark.parametrize("name", ["data[1].csv", "a*b.csv", "q?.csv"])
+def test_existing_file_with_glob_characters_is_that_file(capsys, tmp_path, name):
+    (tmp_path / name).write_bytes(CSV)
+    # What the name matches as a glob: a file that must not be read instead.
+    decoy = {"data[1].csv": "data1.csv", "a*b.csv": "axb.csv", "q?.csv": "qz.csv"}[name]
+    (tmp_path / decoy).write_text("pred,target\n0,100\n")
+    outcome = eval_json(capsys, tmp_path / name)
+    assert value_of(outcome) == CSV_MSE
+    assert json.loads(outcome.out)["inputs"]["files"] == [str(tmp_path / name)]
+
+
+def test_a_pattern_without_such_a_file_is_still_a_glob(capsys, tmp_path):
+    (tmp_path / "data1.csv").write_bytes(CSV)
+    assert value_of(eval_json(capsys, tmp_path / "data[1].csv")) == CSV_MSE
+
+
+def refuse_listing(monkeypatch, locked: Path) -> None:
+    """Listing ``locked`` fails as it does for a user without read permission on it.
+
+    Tests run as root here, where mode 000 stops nothing; the listing itself is made to fail.
+    """
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path, *args)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_unreadable_directory_says_permission_denied(capsys, tmp_path, monkeypatch, nested):
+    (tmp_path / "a.csv").write_bytes(CSV)
+    locked = tmp_path / "sub" if nested else tmp_path
+    locked.mkdir(exist_ok=True)
+    refuse_listing(monkeypatch, locked)
+    assert_refused(eval_json(capsys, tmp_path), "permission denied", str(locked))
+
+
+def test_unreadable_file_says_permission_denied(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "locked.csv"
+    path.write_bytes(CSV)
+    real_open = open
+
+    def refuse(name, *args, **kwargs):
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refuse)
+    assert_refused(eval_json(capsys, path), "permission denied", str(path))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a mode-000 file or directory")
+def test_mode_000_file_and_directory_are_refused(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes(CSV)
+    file = tmp_path / "locked.csv"
+    file.write_bytes(CSV)
+    folder.chmod(0)
+    file.chmod(0)
+    try:
+        for path in (folder, file):
+            assert_refused(run_process("eval", "-l", "mse", path), "permission denied", str(path))
+    finally:
+        folder.chmod(0o755)
+
+
+# -- 3. names that lie, archives, text that is not UTF-8 ---------------------------------------
+def arrow_stream(data: dict[str, np.ndarray]) -> bytes:
+    return encode(data, "arrow-stream")
+
+
+LYING = {
+    "parquet.csv": lambda t: encode(t, "parquet"),
+    "arrow.jsonl": lambda t: encode(t, "arrow-file"),
+    "stream.csv": arrow_stream,
+    "gzip.csv": lambda t: gzip.compress(encode(t, "csv")),
+    "bz2.parquet": lambda t: bz2.compress(encode(t, "parquet")),
+    "gz.csv.bz2": lambda t: gzip.compress(encode(t, "csv")),
+    "xz.csv": lambda t: lzma.compress(encode(t, "csv")),
+    "real.csv.xz": lambda t: lzma.compress(encode(t, "csv")),
+    "real.tsv.lz4": lambda t: pa.compress(encode(t, "tsv"), codec="lz4", asbytes=True),
+}
+
+
+@pytest.mark.parametrize("name", list(LYING))
+def test_unambiguous_magic_bytes_win_over_the_name(capsys, tmp_path, name):
+    data = columns([1.0, 2.0, 3.0], [1.5, 2.0, 5.0])
+    (tmp_path / name).write_bytes(LYING[name](data))
+    assert value_of(eval_json(capsys, tmp_path / name)) == CSV_MSE
+
+
+def test_xz_from_standard_input():
+    outcome = run_process("eval", "-l", "mse", "-f", "json", stdin=lzma.compress(CSV))
+    assert value_of(outcome) == CSV_MSE
+
+
+def test_text_named_as_parquet_is_refused_with_a_fix(capsys, tmp_path):
+    path = tmp_path / "data.parquet"
+    path.write_bytes(CSV)
+    assert_refused(eval_json(capsys, path), str(path), "look like text", "--input-format csv")
+    assert value_of(eval_json(capsys, path, "--input-format", "csv")) == CSV_MSE
+
+
+def test_text_named_as_compressed_is_refused(capsys, tmp_path):
+    path = tmp_path / "data.csv.zst"
+    path.write_bytes(CSV)
+    assert_refused(eval_json(capsys, path), str(path), "zstd", "look like text")
+
+
+NOT_UTF8 = {
+    "utf16-bom.csv": ("pred,target\n1,2\n".encode("utf-16"), "UTF-16"),
+    "utf16-bare.csv": ("pred,target\n1,2\n".encode("utf-16-le"), "UTF-16"),
+    "garbage.csv": (np.random.default_rng(1).bytes(3000).replace(b"\x00", b"\x01"), "binary"),
+    "zeros.tsv": (b"pred\ttarget\n" + bytes(200), "binary"),
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_UTF8))
+def test_text_that_is_not_utf8_is_one_line(capsys, tmp_path, name):
+    payload, what = NOT_UTF8[name]
+    (tmp_path / name).write_bytes(payload)
+    assert_refused(eval_json(capsys, tmp_path / name), name, what)
+
+
+def test_utf16_on_standard_input_is_refused():
+    outcome = run_process("eval", "-l", "mse", stdin="pred,target\n1,2\n".encode("utf-16"))
+    assert_refused(outcome, "<stdin>", "UTF-16")
+
+
+def zipped(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, payload in members.items():
+            archive.writestr(name, payload)
+    return path
+
+
+def test_zip_of_one_data_file_is_read(capsys, tmp_path):
+    one = zipped(tmp_path / "one.zip", {"preds/data.csv": CSV, "__MACOSX/._data.csv": b"x"})
+    assert value_of(eval_json(capsys, one)) == CSV_MSE
+    parquet = zipped(
+        tmp_path / "named.csv", {"p.parquet": encode(columns([3.0], [5.0]), "parquet")}
+    )
+    assert value_of(eval_json(capsys, parquet)) == 4.0
+
+
+def test_zip_of_several_files_is_refused(capsys, tmp_path):
+    two = zipped(tmp_path / "two.zip", {"a.csv": CSV, "b.csv": CSV})
+    assert_refused(eval_json(capsys, two), str(two), "2 files", "unzip")
+    assert_refused(run_process("eval", "-l", "mse", stdin=two.read_bytes()), "zip", "unzip -p")
+
+
+def tar_bytes(tmp_path: Path) -> bytes:
+    source = tmp_path / "inside.csv"
+    source.write_bytes(CSV)
+    archive = tmp_path / "made.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(source, arcname="inside.csv")
+    return archive.read_bytes()
+
+
+ARCHIVES = {
+    "data.tar.gz": (lambda tmp: gzip.compress(tar_bytes(tmp)), "tar -xf"),
+    "tarred.csv": (tar_bytes, "tar archive"),
+    "tarred.csv.gz": (lambda tmp: gzip.compress(tar_bytes(tmp)), "tar archive"),
+    "book.xlsx": (lambda tmp: CSV, "Excel"),
+    "book.csv": (
+        lambda tmp: zipped(tmp / "b.zip", {"xl/workbook.xml": b"<x/>"}).read_bytes(),
+        "Excel",
+    ),
+    "old.csv": (lambda tmp: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "Excel"),
+    "data.7z": (lambda tmp: b"7z\xbc\xaf\x27\x1c" + bytes(100), "7z x"),
+    "seven.csv": (lambda tmp: b"7z\xbc\xaf\x27\x1c" + bytes(100), "7z archive"),
+}
+
+
+@pytest.mark.parametrize("name", list(ARCHIVES))
+def test_archives_and_workbooks_are_refused_with_what_to_do(capsys, tmp_path, name):
+    build, fragment = ARCHIVES[name]
+    (tmp_path / name).write_bytes(build(tmp_path))
+    assert_refused(eval_json(capsys, tmp_path / name), name, fragment)
 
 
 # -- 4. raw bytes never reach the terminal ------------------------------------------------------
@@ -152,3 +455,9 @@ def test_zero_byte_file_among_several_is_refused_by_name(capsys, tmp_path):
     empty = tmp_path / "b.parquet"
     empty.write_bytes(b"")
     assert_refused(eval_json(capsys, full, empty), str(empty), "empty")
+
+
+def test_refusals_through_a_real_process_have_no_traceback(tmp_path):
+    path = tmp_path / "data.parquet"
+    path.write_bytes(CSV)
+    assert_refused(run_process("eval", "-l", "mse", path), "look like text")
