@@ -10,12 +10,17 @@ same numbers computed another way (NumPy, or the same rows from one plain file).
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import json
 import lzma
 import os
+import pwd
+import shutil
 import tarfile
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -232,20 +237,55 @@ def test_unreadable_file_says_permission_denied(capsys, tmp_path, monkeypatch):
     assert_refused(eval_json(capsys, path), "permission denied", str(path))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a mode-000 file or directory")
-def test_mode_000_file_and_directory_are_refused(tmp_path):
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    (folder / "a.csv").write_bytes(CSV)
-    file = tmp_path / "locked.csv"
-    file.write_bytes(CSV)
-    folder.chmod(0)
-    file.chmod(0)
+@contextlib.contextmanager
+def without_privileges() -> Iterator[None]:
+    """Permission bits apply in this block: as root, the effective user is 'nobody' meanwhile.
+
+    Only the effective user changes (the real one stays root), so it can be changed back. A child
+    process as 'nobody' could not run this interpreter, which lives under /root here.
+    """
+    if os.geteuid() != 0:
+        yield
+        return
+    nobody = pwd.getpwnam("nobody")
+    os.setegid(nobody.pw_gid)
+    os.seteuid(nobody.pw_uid)
     try:
-        for path in (folder, file):
-            assert_refused(run_process("eval", "-l", "mse", path), "permission denied", str(path))
+        yield
     finally:
-        folder.chmod(0o755)
+        os.seteuid(0)
+        os.setegid(0)
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A folder anyone may enter: pytest's own tmp_path is root's alone (mode 700)."""
+    folder = Path(tempfile.mkdtemp(prefix="losscli-perm-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in folder.rglob("*"):
+        path.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def test_mode_000_file_and_directory_are_refused(capsys, open_folder):
+    readable = open_folder / "readable.csv"
+    readable.write_bytes(CSV)
+    readable.chmod(0o644)
+    locked = open_folder / "locked"
+    locked.mkdir()
+    (locked / "a.csv").write_bytes(CSV)
+    file = open_folder / "locked.csv"
+    file.write_bytes(CSV)
+    locked.chmod(0)
+    file.chmod(0)
+    assert value_of(eval_json(capsys, readable)) == CSV_MSE  # every module a run needs, loaded
+    with without_privileges():
+        assert value_of(eval_json(capsys, readable)) == CSV_MSE
+        folder_outcome = eval_json(capsys, locked)
+        file_outcome = eval_json(capsys, file)
+    assert_refused(folder_outcome, "permission denied", str(locked))
+    assert_refused(file_outcome, "permission denied", str(file))
 
 
 # -- 3. names that lie, archives, text that is not UTF-8 ---------------------------------------
