@@ -373,6 +373,42 @@ def test_zip_of_several_files_is_refused(capsys, tmp_path):
     assert_refused(run_process("eval", "-l", "mse", stdin=two.read_bytes()), "zip", "unzip -p")
 
 
+def damaged(payload: bytes, how: str) -> bytes:
+    """``payload`` cut in half, or with 200 bytes in its middle zeroed."""
+    middle = len(payload) // 2
+    return (
+        payload[:middle]
+        if how == "cut"
+        else payload[:middle] + bytes(200) + payload[middle + 200 :]
+    )
+
+
+def with_method(archive: bytes, method: int) -> bytes:
+    """A zip of one member, its compression method field set to ``method`` (9: Deflate64)."""
+    patched = bytearray(archive)
+    for header, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = patched.find(header) + offset
+        patched[at : at + 2] = method.to_bytes(2, "little")
+    return bytes(patched)
+
+
+def test_damaged_xz_and_zip_are_input_errors(capsys, tmp_path):
+    # Random digits: compressed, they are long enough for the damage to fall in the data.
+    numbers = np.random.default_rng(2).integers(0, 10**6, size=(20_000, 2))
+    rows = b"pred,target\n" + "".join(f"{a},{b}\n" for a, b in numbers).encode()
+    archive = zipped(tmp_path / "z", {"a.csv": rows}).read_bytes()
+    small = zipped(tmp_path / "y", {"a.csv": CSV}).read_bytes()
+    cases = {
+        "cut.csv.xz": (damaged(lzma.compress(rows), "cut"), "ended before"),
+        "corrupt.csv.xz": (damaged(lzma.compress(rows), "zeroed"), "corrupt"),
+        "corrupt.zip": (damaged(archive, "zeroed"), "as zip-compressed CSV"),
+        "deflate64.zip": (with_method(small, 9), "method"),
+    }
+    for name, (payload, fragment) in cases.items():
+        (tmp_path / name).write_bytes(payload)
+        assert_refused(eval_json(capsys, tmp_path / name), name, fragment)
+
+
 def tar_bytes(tmp_path: Path) -> bytes:
     source = tmp_path / "inside.csv"
     source.write_bytes(CSV)

@@ -224,11 +224,12 @@ class TableReader:
     def _open_member(self) -> pa.NativeFile:
         """The one data file of a zip archive, decompressed as it is read."""
         import zipfile
+        import zlib
 
         with zipfile.ZipFile(self.source.name) as archive:
             # The member keeps the archive's file open after the archive is closed.
             member = archive.open(str(self.source.member))
-        return pa.PythonFile(member, mode="r")
+        return _checked(member, (zipfile.BadZipFile, zlib.error, EOFError))
 
     def _partition_names(self) -> list[str]:
         keys = [key.name for key in self.source.partitions]
@@ -542,8 +543,39 @@ def _decompressed(stream: Any, codec: str) -> pa.NativeFile:
     if codec == "xz":
         import lzma
 
-        return pa.PythonFile(lzma.LZMAFile(stream), mode="r")
+        return _checked(lzma.LZMAFile(stream), (lzma.LZMAError, EOFError))
     return pa.CompressedInputStream(stream, codec)
+
+
+class CheckedStream(io.RawIOBase):
+    """A Python decompressor whose failures are OSErrors, as Arrow's decompressors report them.
+
+    A truncated .xz raises EOFError, which click would take for an interrupted run; a corrupt
+    one LZMAError, zip's a BadZipFile: an OSError is explained as the file being unreadable.
+    """
+
+    def __init__(self, stream: Any, errors: tuple[type[Exception], ...]) -> None:
+        self.stream = stream
+        self.errors = errors
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self.stream.readinto(buffer)
+        except self.errors as error:
+            raise OSError(str(error) or type(error).__name__) from None
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()
+
+
+def _checked(stream: Any, errors: tuple[type[Exception], ...]) -> pa.PythonFile:
+    # Buffered so that a read returns all it asks for, short only at the end.
+    buffered = io.BufferedReader(CheckedStream(stream, errors), buffer_size=1 << 20)
+    return pa.PythonFile(buffered, mode="r")
 
 
 def constant_column(key: Partition, rows: int) -> pa.Array:

@@ -18,8 +18,6 @@ import os
 import re
 import stat
 import sys
-import urllib.parse
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
@@ -234,9 +232,15 @@ def _partition_texts(root: str, path: str) -> tuple[Partition, ...]:
                 f"'{path}' has partition key '{key}' twice in its path.",
                 "Give each key=value directory level its own key.",
             )
-        text = urllib.parse.unquote(text)
+        text = unquote(text)  # Hive writes '/', '=', '%' and the like as %2F, %3D, %25
         keys.append(Partition(key, None if text in ("", HIVE_NULL) else text))
     return tuple(keys)
+
+
+def unquote(text: str) -> str:
+    import urllib.parse  # here: only partitioned directories need it
+
+    return urllib.parse.unquote(text)
 
 
 def _key_list(keys: Sequence[Partition]) -> str:
@@ -353,26 +357,42 @@ def refuse_archive(name: str, head: bytes, where: str) -> None:
 
 def _zip_source(name: str, format_hint: str | None) -> Source:
     """A zip archive holding exactly one data file is read as that file; others are refused."""
+    import zipfile  # here: a few milliseconds that only a zip needs
+
     try:
         with zipfile.ZipFile(name) as archive:
-            members = [info.filename for info in archive.infolist() if not info.is_dir()]
+            members = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError) as error:
         raise InputError(
             f"Cannot read {name} as a zip archive: {error}.", "Check that the file is complete."
         ) from None
-    if any(m.startswith("xl/") for m in members):
+    if any(info.filename.startswith("xl/") for info in members):
+        what, hint = ARCHIVES["excel"]
+        raise InputError(f"{name} is {what}, not a data file.", hint)
+    data = [info for info in members if not _hidden_member(info.filename)]
+    problem = _zip_problem(data, zipfile)
+    if problem is not None:
         raise InputError(
-            f"{name} is {ARCHIVES['excel'][0]}, not a data file.", ARCHIVES["excel"][1]
-        )
-    data = [m for m in members if not _hidden_member(m)]
-    if len(data) != 1 or split_extension(data[0])[1] is not None:
-        what = f"{len(data)} files" if len(data) != 1 else f"the compressed file {data[0]}"
-        raise InputError(
-            f"{name} is a zip archive holding {what}; losscli reads a zip of one "
-            "uncompressed data file.",
+            f"{name} is a zip archive {problem}; losscli reads a zip of one plain data file.",
             ARCHIVES["zip"][1].replace("FILE", name),
         )
-    return Source(name, format_hint or split_extension(data[0])[0], "zip", member=data[0])
+    member = data[0].filename
+    return Source(name, format_hint or split_extension(member)[0], "zip", member=member)
+
+
+def _zip_problem(data: list[Any], zipfile: Any) -> str | None:
+    """Why a zip's data members cannot be read as one file, or None if they can."""
+    if len(data) != 1:
+        return f"holding {len(data)} files"
+    info = data[0]
+    if split_extension(info.filename)[1] is not None:
+        return f"holding the compressed file {info.filename}"
+    if info.flag_bits & 0x1:
+        return f"holding {info.filename} encrypted"
+    readable = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+    if info.compress_type not in readable:
+        return f"holding {info.filename} compressed by a method Python cannot read"
+    return None
 
 
 def _hidden_member(member: str) -> bool:
