@@ -543,7 +543,8 @@ def _decompressed(stream: Any, codec: str) -> pa.NativeFile:
     if codec == "xz":
         import lzma
 
-        return _checked(lzma.LZMAFile(stream), (lzma.LZMAError, EOFError))
+        # LZMAFile leaves the stream it was given open: closing the result closes both.
+        return _checked(lzma.LZMAFile(stream), (lzma.LZMAError, EOFError), also=stream)
     return pa.CompressedInputStream(stream, codec)
 
 
@@ -554,9 +555,10 @@ class CheckedStream(io.RawIOBase):
     one LZMAError, zip's a BadZipFile: an OSError is explained as the file being unreadable.
     """
 
-    def __init__(self, stream: Any, errors: tuple[type[Exception], ...]) -> None:
+    def __init__(self, stream: Any, errors: tuple[type[Exception], ...], also: Any = None) -> None:
         self.stream = stream
         self.errors = errors
+        self.also = also  # the stream under ``stream``, if closing that leaves it open
 
     def readable(self) -> bool:
         return True
@@ -569,12 +571,14 @@ class CheckedStream(io.RawIOBase):
 
     def close(self) -> None:
         self.stream.close()
+        if self.also is not None:
+            self.also.close()
         super().close()
 
 
-def _checked(stream: Any, errors: tuple[type[Exception], ...]) -> pa.PythonFile:
+def _checked(stream: Any, errors: tuple[type[Exception], ...], also: Any = None) -> pa.PythonFile:
     # Buffered so that a read returns all it asks for, short only at the end.
-    buffered = io.BufferedReader(CheckedStream(stream, errors), buffer_size=1 << 20)
+    buffered = io.BufferedReader(CheckedStream(stream, errors, also), buffer_size=1 << 20)
     return pa.PythonFile(buffered, mode="r")
 
 
