@@ -19,6 +19,7 @@ import pwd
 import shutil
 import tarfile
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -329,6 +330,21 @@ def test_text_named_as_compressed_is_refused(capsys, tmp_path):
     path = tmp_path / "data.csv.zst"
     path.write_bytes(CSV)
     assert_refused(eval_json(capsys, path), str(path), "zstd", "look like text")
+
+
+def test_pipe_named_as_compressed_over_plain_text_is_refused(tmp_path):
+    pipe = tmp_path / "fifo.csv.gz"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), open(pipe, "wb") as sink:
+            sink.write(CSV)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    outcome = run_process("eval", "-l", "mse", pipe)
+    writer.join(timeout=10)
+    assert_refused(outcome, str(pipe), "gzip", "look like text")
 
 
 NOT_UTF8 = {

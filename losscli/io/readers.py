@@ -40,8 +40,8 @@ from losscli.io.sources import (
     Source,
     arrow_buffer,
     refuse_archive,
+    settle_compression,
     settle_format,
-    sniff_compression,
     stdin_binary,
 )
 
@@ -185,8 +185,7 @@ class TableReader:
                     f"{self.source.display} is a zip archive, which cannot be read from a pipe.",
                     "Unzip it into the pipe instead: unzip -p FILE | losscli ...",
                 )
-            # The bytes say whether (and how) the stream is compressed, whatever its name says.
-            self.compression = sniff_compression(head)
+            self.compression = settle_compression(self.compression, head, self.source.display)
             stream = _prefixed(head, raw)
             if self.compression:
                 stream = self._closing(_decompressed(stream, self.compression))

@@ -325,16 +325,21 @@ def describe_path(name: str, format_hint: str | None = None) -> Source:
     refuse_archive(name, head, name)
     if head.startswith(ZIP_MAGIC) or name.lower().endswith(".zip"):
         return _zip_source(name, format_hint)
+    return Source(name, format_hint or fmt, settle_compression(compression, head, name))
+
+
+def settle_compression(named: str | None, head: bytes, where: str) -> str | None:
+    """The compression of raw ``head``: its magic number wins over the name (gzip bytes named
+    .csv are read); a name that says compressed over bytes that are not is refused."""
     found = sniff_compression(head)
-    if compression and head and not found:
+    if named and head and not found:
         # Missing magic may as well be a damaged file as a misnamed one: not read as text.
         raise InputError(
-            f"{name} is named as {compression}-compressed but its bytes are not: "
+            f"{where} is named as {named}-compressed but its bytes are not: "
             f"they {looks_like(head)}.",
             "Rename it without the compression ending, or give the compressed file.",
         )
-    # Compression magic is unambiguous: it wins over the name (gzip bytes named .csv are read).
-    return Source(name, format_hint or fmt, found)
+    return found
 
 
 def _cannot_open(name: str, error: OSError) -> InputError:
