@@ -77,10 +77,7 @@ ARCHIVE_MAGIC = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "excel"),  # OLE2, as .xls workbooks are stored
 )
 ARCHIVES = {
-    "tar": (
-        "a tar archive",
-        "Unpack it first (tar -xf FILE) and pass the files or their directory.",
-    ),
+    "tar": ("a tar archive", "Unpack it first (tar -xf FILE) and pass the files or their folder."),
     "7z": ("a 7z archive", "Extract it first (7z x FILE) and pass the files or their folder."),
     "rar": ("a RAR archive", "Extract it first (unrar x FILE) and pass the files."),
     "excel": ("an Excel workbook", "Save the sheet as CSV (File > Save As) and pass that file."),
