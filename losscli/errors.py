@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -14,9 +16,35 @@ class LossCliError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message if hint is None else f"{message}\n  {hint}")
+        # Escaped here, once, so no path can echo a file's bytes to a terminal as they are.
+        self.message = escape_controls(message)
+        self.hint = None if hint is None else escape_controls(hint)
+        text = self.message if self.hint is None else f"{self.message}\n  {self.hint}"
+        super().__init__(text)
+
+
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts a colour or
+# cursor sequence, CR overwrites the line), line and paragraph separators, and the bidirectional
+# marks, embeddings, overrides and isolates that reorder the text around them.
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``, ``\\u202e``).
+
+    Other characters, non-ASCII letters included, stay as they are. A backslash is left alone
+    (Windows paths), so escaping twice changes nothing.
+    """
+    return CONTROLS.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    char = found.group()
+    if char in NAMED:
+        return NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class UsageError(LossCliError):

@@ -72,6 +72,7 @@ def frames(
     """Every reader's rows in order as frames of ``columns``; a missing column names its file."""
     seen = 0
     widths = ListWidths()
+    kinds = ColumnKinds()
     for reader in readers:
         where = reader.source.display
         try:
@@ -88,7 +89,7 @@ def frames(
                 frame = {
                     name: to_numbers(batch.column(name), name, where, file_rows)
                     if name in numeric
-                    else batch.column(name)
+                    else kinds.same(name, batch.column(name), where)
                     for name in columns
                 }
                 widths.check(frame, where, file_rows)
@@ -107,17 +108,59 @@ class ListWidths:
 
     def check(self, frame: Frame, where: str, first_row: int) -> None:
         for name, values in frame.items():
-            if not isinstance(values, np.ndarray) or values.ndim != 2 or not len(values):
+            if not isinstance(values, np.ndarray) or not len(values):
                 continue
-            width, seen_at = self.first.setdefault(
-                name, (values.shape[1], f"row {first_row + 1} of {where}")
-            )
-            if values.shape[1] != width:
+            # A scalar column has width 0: one file's list must not meet another's number.
+            here = values.shape[1] if values.ndim == 2 else 0
+            width, seen_at = self.first.setdefault(name, (here, f"row {first_row + 1} of {where}"))
+            if here != width:
+                theirs = str(width) if here and width else _values(width)
                 raise InputError(
-                    f"List column '{name}' has {values.shape[1]} values at row {first_row + 1} "
-                    f"of {where} but {width} at {seen_at}.",
+                    f"{_column_kind(name, here)} has {_values(here)} at row {first_row + 1} "
+                    f"of {where} but {theirs} at {seen_at}.",
                     "Every row of a list column needs the same number of values.",
                 )
+
+
+def _column_kind(name: str, width: int) -> str:
+    return f"List column '{name}'" if width else f"Column '{name}'"
+
+
+def _values(width: int) -> str:
+    return f"{width} values" if width else "a single number"
+
+
+class ColumnKinds:
+    """The Arrow type of each column read as written (ids, --by, keys), set by the first file.
+
+    A later file's column of the same kind (int32 after int64) is cast to that type; another kind
+    (text after integers) is an input error: its values could never equal the first file's.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[str, tuple[pa.DataType, str]] = {}
+
+    def same(self, name: str, values: Any, where: str) -> Any:
+        kind, seen_in = self.first.setdefault(name, (values.type, where))
+        if values.type == kind:
+            return values
+        if _family(values.type) == _family(kind) is not None:
+            with contextlib.suppress(pa.ArrowInvalid):
+                return values.cast(kind)
+        raise InputError(
+            f"Column '{name}' holds {values.type} values in {where} but {kind} in {seen_in}.",
+            "Several files are read as one table: give the column one type in all of them.",
+        )
+
+
+def _family(kind: pa.DataType) -> str | None:
+    if pa.types.is_integer(kind):
+        return "integer"
+    if pa.types.is_floating(kind):
+        return "floating"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "string"
+    return None
 
 
 def to_numbers(column: pa.Array, name: str, where: str, first_row: int = 0) -> np.ndarray:
