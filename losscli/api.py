@@ -30,7 +30,7 @@ from losscli.io.chunks import (
     rebatch,
 )
 from losscli.io.columns import optional_role, resolve_roles, select
-from losscli.io.memory import MemoryReader, is_in_memory
+from losscli.io.memory import MemoryReader, is_in_memory, takes_in_memory
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
 from losscli.io.writers import PerRowWriter
@@ -46,15 +46,16 @@ DEFAULT_CHUNK_ROWS = 1 << 17
 CHUNK_NUMBERS = 1 << 20
 
 
+@takes_in_memory("data")
 def evaluate(
-    data: Any,
-    losses: str | Sequence[str],
-    pred: str | None = None,
-    target: str | None = None,
-    weight: str | None = None,
+    data: Any = None,
+    losses: str | Sequence[str] = (),
+    pred: str | Any = None,  # a column name, or the values (see takes_in_memory)
+    target: str | Any = None,
+    weight: str | Any = None,
     *,
-    columns: Mapping[str, str] | None = None,
-    targets: str | PathLike[str] | Sequence[str] | None = None,
+    columns: Mapping[str, str | Any] | None = None,
+    targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     per_row: str | PathLike[str] | None = None,
@@ -70,10 +71,13 @@ def evaluate(
     """Compute ``losses`` over ``data`` in one streaming pass.
 
     ``data`` is a path, glob or directory (or a list of them, read as one table), ``"-"`` for stdin,
-    a pandas DataFrame, a pyarrow Table or RecordBatchReader, or a dict of NumPy arrays (a 2-D array
-    is a vector per row). ``losses`` are SPEC strings such as ``"mse,huber:delta=0.5"``. ``pred``,
-    ``target`` and ``weight`` name columns (a comma list or glob for a group); ``columns`` names
-    other roles (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised.
+    a pandas or polars DataFrame, a pyarrow Table, RecordBatch or RecordBatchReader, any object with
+    the Arrow PyCapsule interface, or a dict of arrays (a 2-D array is a vector per row). ``losses``
+    are SPEC strings such as ``"mse,huber:delta=0.5"``. ``pred``, ``target`` and ``weight`` name
+    columns (a comma list or glob for a group); ``columns`` names other roles
+    (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised. Any of them
+    may hold the values instead (a Series, array or list, paired with ``data``'s rows by position;
+    ``data`` may then be None).
 
     ``by`` adds a result per group of these columns' values; ``ci`` (a level such as 0.95) gives
     every result an interval, from the streamed variance for a plain mean and from ``bootstrap``
@@ -134,6 +138,7 @@ def evaluate(
     return Report(__version__, inputs, results)
 
 
+@takes_in_memory("baseline", "candidate")
 def compare(
     baseline: Any,
     candidate: Any,
