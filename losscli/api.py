@@ -29,11 +29,11 @@ from losscli.io.chunks import (
     frames,
     rebatch,
 )
+from losscli.io.collect import collected, per_row_sink
 from losscli.io.columns import optional_role, resolve_roles, select
 from losscli.io.memory import MemoryReader, is_in_memory, takes_in_memory
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
-from losscli.io.writers import PerRowWriter
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
@@ -58,7 +58,7 @@ def evaluate(
     targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    per_row: str | PathLike[str] | None = None,
+    per_row: bool | str | PathLike[str] | None = None,
     id_column: str | None = None,
     input_format: str | None = None,
     on_progress: Callable[[int], None] | None = None,
@@ -77,7 +77,8 @@ def evaluate(
     columns (a comma list or glob for a group); ``columns`` names other roles
     (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised. Any of them
     may hold the values instead (a Series, array or list, paired with ``data``'s rows by position;
-    ``data`` may then be None).
+    ``data`` may then be None). ``per_row`` is a .csv or .parquet path for each row's losses, or
+    True to get them as the DataFrame ``report.per_row``.
 
     ``by`` adds a result per group of these columns' values; ``ci`` (a level such as 0.95) gives
     every result an interval, from the streamed variance for a plain mean and from ``bootstrap``
@@ -112,9 +113,7 @@ def evaluate(
         counter = RowCounter()
         sides = [_targets_side(side, needed, target)] if side is not None else []
         chunks = counter.watch(_chunks(main, sides, plan, chunk_rows, group_codes), on_progress)
-        writer = (
-            PerRowWriter(per_row, [r.label for r in requests], plan.id_column) if per_row else None
-        )
+        writer = per_row_sink(per_row, [r.label for r in requests], plan.id_column)
         with writer if writer else _nothing():
             outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
             # Inside the writer's block: a run that fails here must not replace the --per-row file.
@@ -135,7 +134,7 @@ def evaluate(
         "rows_used": counter.used,
         "rows_dropped": counter.read - counter.used,
     }
-    return Report(__version__, inputs, results)
+    return Report(__version__, inputs, results, per_row=collected(writer))
 
 
 @takes_in_memory("baseline", "candidate")

@@ -1,5 +1,5 @@
 """What notebook users hand ``losscli.evaluate``: polars and Arrow PyCapsule objects, pandas
-frames of every kind, and Series and arrays for one role.
+frames of every kind, Series and arrays for one role, and ``per_row=True``.
 
 Every value is checked against the same loss run on plain NumPy arrays in a dict, the input that
 the rest of the suite checks against reference values; every refusal is a one-line LossCliError.
@@ -377,6 +377,61 @@ def test_values_that_cannot_be_read(arguments, kind, fragments):
     with pytest.raises(kind) as error:
         losscli.evaluate(losses="mse", **arguments)
     assert refused(error, kind, *fragments)
+
+
+# -- 3. per_row=True ------------------------------------------------------------------------------
+
+
+def test_per_row_in_memory_matches_the_per_row_file(tmp_path):
+    ids = [f"r{i}" for i in range(ROWS)]
+    data = {"id": ids, "pred": PRED, "target": TARGET}
+    report = losscli.evaluate(data, "mse,mae,r2", per_row=True, id_column="id", chunk_rows=64)
+    frame = report.per_row
+    assert list(frame.columns) == ["id", "mse", "mae", "r2"]
+    assert list(frame.index) == list(range(ROWS))
+    assert [str(frame[label].dtype) for label in ("mse", "mae", "r2")] == ["float64"] * 3
+    assert frame["r2"].isna().all()  # no per-row values, as in the file
+    np.testing.assert_allclose(frame["mse"], (PRED - TARGET) ** 2, rtol=1e-15)
+    np.testing.assert_allclose(frame["mae"], np.abs(PRED - TARGET), rtol=1e-15)
+    assert list(frame["id"]) == ids
+    path = tmp_path / "rows.parquet"
+    losscli.evaluate(data, "mse,mae,r2", per_row=path, id_column="id", chunk_rows=64)
+    written = pq.read_table(path).to_pandas()
+    pd.testing.assert_frame_equal(frame, written, check_dtype=False)
+
+
+def test_per_row_leaves_dropped_rows_empty_in_order():
+    pred = PRED.copy()
+    pred[[0, 65, 199]] = np.nan
+    report = losscli.evaluate(
+        None, "mse", pred=pd.Series(pred), target=TARGET, nan="drop", per_row=True, chunk_rows=64
+    )
+    frame = report.per_row
+    assert len(frame) == ROWS
+    assert list(np.flatnonzero(frame["mse"].isna())) == [0, 65, 199]
+    kept = ~np.isnan(pred)
+    np.testing.assert_allclose(frame["mse"][kept], (pred[kept] - TARGET[kept]) ** 2, rtol=1e-15)
+    assert math.isclose(frame["mse"].mean(), report["mse"], rel_tol=1e-12)
+
+
+def test_per_row_is_not_in_the_json():
+    data = {"pred": PRED, "target": TARGET}
+    with_rows = losscli.evaluate(data, LOSSES, per_row=True)
+    without = losscli.evaluate(data, LOSSES)
+    assert with_rows.to_dict() == without.to_dict()
+    assert without.per_row is None
+    assert losscli.evaluate(data, LOSSES, per_row=False).per_row is None
+    assert "per_row" not in repr(with_rows)
+
+
+def test_per_row_options_that_cannot_work():
+    data = {"mse": PRED, "pred": PRED, "target": TARGET}
+    with pytest.raises(UsageError) as error:
+        losscli.evaluate(data, "mse", per_row=True, id_column="mse")
+    assert refused(error, UsageError, "'mse'")
+    with pytest.raises(UsageError) as error:
+        losscli.evaluate(data, "mse", per_row=3)
+    assert refused(error, UsageError, "per_row=3")
 
 
 # -- 4. other things a notebook holds -------------------------------------------------------------
