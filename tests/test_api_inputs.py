@@ -414,6 +414,15 @@ def test_per_row_leaves_dropped_rows_empty_in_order():
     assert math.isclose(frame["mse"].mean(), report["mse"], rel_tol=1e-12)
 
 
+def test_per_row_keeps_integer_ids_with_a_null_exact():
+    big = 2**53 + 1  # a float64 would round it to 2**53
+    ids = pd.array([big, None] + list(range(ROWS - 2)), dtype="Int64")
+    frame = pd.DataFrame({"key": ids, "pred": PRED, "target": TARGET})
+    rows = losscli.evaluate(frame, "mse", per_row=True, id_column="key").per_row
+    assert str(rows["key"].dtype) == "Int64"
+    assert rows["key"][0] == big and rows["key"].isna().tolist()[:2] == [False, True]
+
+
 def test_per_row_is_not_in_the_json():
     data = {"pred": PRED, "target": TARGET}
     with_rows = losscli.evaluate(data, LOSSES, per_row=True)
@@ -470,3 +479,58 @@ def test_other_inputs_are_refused_in_one_line(data, kind, fragments):
     with pytest.raises(kind) as error:
         losscli.evaluate(data, "mse")
     assert refused(error, kind, *fragments)
+
+
+def test_a_masked_array_is_missing_where_masked():
+    mask = np.zeros(ROWS, dtype=bool)
+    mask[[2, 90]] = True
+    report = losscli.evaluate(
+        None, LOSSES, pred=np.ma.masked_array(PRED, mask), target=TARGET, nan="drop"
+    )
+    expected = losscli.evaluate(
+        {"pred": np.where(mask, np.nan, PRED), "target": TARGET}, LOSSES, nan="drop"
+    )
+    assert same(report, values(expected))
+    assert report.inputs["rows_dropped"] == 2
+    with pytest.raises(InputError) as error:
+        losscli.evaluate({"pred": np.ma.masked_array(PRED, mask), "target": TARGET}, "mse")
+    assert refused(error, InputError, "'pred'", "row 3")
+
+
+def test_an_array_that_refuses_numpy():
+    class NeedsGrad:  # as a torch tensor that requires grad
+        def __array__(self, dtype=None, copy=None):
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad.")
+
+    with pytest.raises(InputError) as error:
+        losscli.evaluate(None, "mse", pred=NeedsGrad(), target=TARGET)
+    assert refused(error, InputError, "pred=", "requires grad")
+
+
+def test_polars_strings_and_categoricals_group_rows():
+    """polars hands strings over as Arrow string views, categoricals as dictionaries of them."""
+    groups = np.repeat(["north", "south", "east", "west"], ROWS // 4)  # long runs of each
+    expected = losscli.evaluate({"pred": PRED, "target": TARGET, "g": groups}, "mse", by="g")
+    for column in (pl.Series(groups), pl.Series(groups, dtype=pl.Categorical)):
+        frame = pl.DataFrame({"pred": PRED, "target": TARGET, "g": column})
+        report = losscli.evaluate(frame, "mse", by="g")
+        assert [(r.group, r.value) for r in report.results] == [
+            (r.group, r.value) for r in expected.results
+        ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragments"),
+    [
+        ({"losses": ["mse", 3]}, ["losses= holds 3"]),
+        ({"losses": "mse", "columns": ["var"]}, ["columns= is a list"]),
+        ({"losses": "mse", "by": pd.Series(LABELS)}, ["by= is a pandas.Series", "by='region'"]),
+        ({"losses": "mse", "id_column": pd.Series(LABELS), "per_row": True}, ["id_column="]),
+        ({"losses": None}, ["No loss given"]),
+    ],
+    ids=["losses", "columns", "by", "id_column", "no-losses"],
+)
+def test_naming_parameters_given_something_else(arguments, fragments):
+    with pytest.raises(UsageError) as error:
+        losscli.evaluate({"pred": PRED, "target": TARGET}, **arguments)
+    assert refused(error, UsageError, *fragments)

@@ -72,11 +72,26 @@ class RowCollector:
         columns: dict[str, Any] = {}
         if self.id_column is not None:
             ids = pa.concat_arrays(self.ids) if self.ids else pa.array([])
-            columns[self.id_column] = ids.to_pandas()
+            columns[self.id_column] = _id_series(ids)
         for label in self.labels:
             parts = self.parts.pop(label)  # each label's chunks freed once joined
             columns[label] = np.concatenate(parts) if parts else np.empty(0)
         return pd.DataFrame(columns, copy=False)
+
+
+def _id_series(ids: pa.Array) -> pd.Series:
+    """The ids as pandas: integers with a null stay integers (Int64), not floats that round."""
+    import pandas as pd
+
+    if pa.types.is_integer(ids.type) and ids.null_count:
+        nullable = pd.api.types.pandas_dtype(NULLABLE_INTEGERS[str(ids.type)])
+        return ids.to_pandas(types_mapper={ids.type: nullable}.get)
+    return ids.to_pandas()
+
+
+NULLABLE_INTEGERS = {
+    f"{sign}int{bits}": f"{sign.upper()}Int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)
+}
 
 
 def _array(values: Any) -> pa.Array:

@@ -80,6 +80,7 @@ def bind_values(arguments: dict[str, Any], tables: tuple[str, ...]) -> list[str]
 
     Returns the names given to the columns made from values (``pred=``, ...).
     """
+    _check_names(arguments)
     for name in tables:
         _check_table(arguments[name], name, may_be_none=name == "data")
     if _is_column(arguments.get("targets")) or _is_values_list(arguments.get("targets")):
@@ -110,6 +111,49 @@ def bind_values(arguments: dict[str, Any], tables: tuple[str, ...]) -> list[str]
     if arguments.get("columns"):
         arguments["columns"] = {role: names.get(role) for role in arguments["columns"]}
     return [f"{role}=" for role in values]
+
+
+def _check_names(arguments: dict[str, Any]) -> None:
+    """Parameters that only name things (losses, columns for an id or groups) get strings."""
+    losses = arguments.get("losses")
+    if losses is None:
+        arguments["losses"] = losses = ()  # as when left out: "No loss given", with a hint
+    if not isinstance(losses, str) and not _strings(losses):
+        items = losses if isinstance(losses, (list, tuple)) else [losses]
+        bad = next(item for item in items if not isinstance(item, str))
+        raise UsageError(
+            f"losses= holds {bad!r}, {_article(_kind(bad))}, not a SPEC string.",
+            "Give a string or a list of them, e.g. 'mse,huber:delta=0.5' or ['mse', 'mae'].",
+        )
+    columns = arguments.get("columns")
+    if columns is not None and not isinstance(columns, Mapping):
+        raise UsageError(
+            f"columns= is {_article(_kind(columns))}, not a dict of role to column.",
+            "Example: columns={'var': 'sigma2'}.",
+        )
+    for name in ("id_column", "by"):
+        given = arguments.get(name)
+        if given is None or isinstance(given, str):
+            continue
+        if isinstance(given, (int, np.integer)) or name == "by" and _labels(given):
+            labels = [given] if isinstance(given, (int, np.integer)) else given
+            arguments[name] = ",".join(str(label) for label in labels)  # pandas labels such as 0
+            continue
+        example = "by='region'" if name == "by" else "id_column='row_id'"
+        raise UsageError(
+            f"{name}= is {_article(_kind(given))}; it names columns of the table.",
+            f"Add the values to the table as a column and give its name, e.g. {example}.",
+        )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _labels(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(item, (str, int, np.integer)) for item in value
+    )
 
 
 def _is_values_list(value: Any) -> bool:
@@ -295,6 +339,8 @@ def role_column(value: Any, what: str) -> pa.Array:
         return _convert(lambda: pa.array(value), what)
     if hasattr(value, "__arrow_c_stream__") and STREAM_ARRAYS:
         return _convert(lambda: pa.chunked_array(value).combine_chunks(), what)
+    if isinstance(value, np.ma.MaskedArray):
+        return _matrix_column(_unmasked(value, what), what)
     if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "__array__"):
         return _matrix_column(_as_numpy(value, what), what)
     kind = f"an iterator ({type(value).__name__})" if isinstance(value, Iterator) else _kind(value)
@@ -315,10 +361,20 @@ def _convert(make: Callable[[], Any], what: str) -> Any:
 _VALUES_HINT = "Give numbers: a list, NumPy array or pandas Series of ints, floats or bools."
 
 
+def _unmasked(values: np.ma.MaskedArray, what: str) -> np.ndarray:
+    """A masked array's masked entries as NaN: np.asarray would keep the numbers under the mask."""
+    try:
+        return np.ma.filled(values.astype(np.float64), np.nan)
+    except (ValueError, TypeError):
+        raise InputError(
+            f"{what} is a masked array of {values.dtype}, not numbers.", _VALUES_HINT
+        ) from None
+
+
 def _as_numpy(value: Any, what: str) -> np.ndarray:
     try:
         return np.asarray(value)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, RuntimeError) as error:  # RuntimeError: a tensor needing grad
         raise InputError(
             f"{what} cannot be read as an array: {_first_line(error)}.",
             "Give one number per row, or for a vector per row, rows of equal length.",
@@ -419,7 +475,7 @@ class MemoryReader:
             else batch.column(name)
             for name in columns
         ]
-        return pa.RecordBatch.from_arrays([_decoded(a) for a in arrays], names=columns)
+        return pa.RecordBatch.from_arrays([_plain(a) for a in arrays], names=columns)
 
     def _length(self) -> int:
         return len(next(iter(self.arrays.values())))
@@ -437,9 +493,24 @@ class MemoryReader:
         return None
 
 
-def _decoded(column: pa.Array) -> pa.Array:
-    """A dictionary column (a pandas categorical) as its values: numbers stay numbers."""
-    return column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+# Arrow's string and binary views (polars' strings): many kernels (take, for --by) lack them.
+VIEWS = [
+    (getattr(pa.types, f"is_{kind}_view", None), getattr(pa, f"large_{kind}"))
+    for kind in ("string", "binary")
+]
+
+
+def _plain(column: pa.Array) -> pa.Array:
+    """A column in the types the rest reads: a dictionary column (a pandas or polars categorical)
+    as its values, so numbers stay numbers; a string or binary view as a plain large string."""
+    if pa.types.is_dictionary(column.type):
+        # Values made plain first: a dictionary of string views cannot be decoded (no take).
+        values = _plain(column.dictionary)
+        return pa.DictionaryArray.from_arrays(column.indices, values).dictionary_decode()
+    for is_view, plain in VIEWS:
+        if is_view is not None and is_view(column.type):
+            return column.cast(plain())
+    return column
 
 
 def _check_unique(names: list[str], where: str) -> None:
