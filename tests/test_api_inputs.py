@@ -140,6 +140,26 @@ def test_the_stream_import_of_pyarrow_14(monkeypatch):
     assert same(losscli.evaluate(StreamOnly(table), LOSSES), reference())
 
 
+class NewerTypes(StreamOnly):
+    """A stream this pyarrow cannot import (as polars' string views before pyarrow 16)."""
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        raise pa.ArrowInvalid("Invalid or unsupported format string: 'vu'")
+
+
+class NewerTypesWithExport(NewerTypes):
+    def to_arrow(self):
+        return self.table
+
+
+def test_a_stream_in_newer_types_is_read_through_its_own_export():
+    table = pa.table({"pred": PRED, "target": TARGET})
+    assert same(losscli.evaluate(NewerTypesWithExport(table), LOSSES), reference())
+    with pytest.raises(InputError) as error:
+        losscli.evaluate(NewerTypes(table), LOSSES)
+    assert refused(error, InputError, "<NewerTypes>", f"pyarrow {pa.__version__}", "'vu'")
+
+
 def test_a_stream_producer_does_not_import_polars():
     script = (
         "import sys, pyarrow as pa, losscli\n"

@@ -539,14 +539,28 @@ def to_arrow(data: Any) -> pa.Table | pa.RecordBatchReader:
     if isinstance(data, Mapping):
         return _mapping_table(data)
     if hasattr(data, "__arrow_c_stream__"):
-        return _convert(lambda: _stream_reader(data), "data=")
+        return _stream_reader(data)
     return _convert(lambda: pa.Table.from_batches([pa.record_batch(data)]), "data=")
 
 
-def _stream_reader(data: Any) -> pa.RecordBatchReader:
-    if STREAM_READER is not None:
-        return STREAM_READER(data)
-    return pa.RecordBatchReader._import_from_c_capsule(data.__arrow_c_stream__())
+def _stream_reader(data: Any) -> pa.RecordBatchReader | pa.Table:
+    """The producer's C stream; else its own ``to_arrow()`` (polars, ibis), whose types are older.
+
+    polars streams strings as Arrow string views, which pyarrow reads from version 16 on.
+    """
+    try:
+        if STREAM_READER is not None:
+            return STREAM_READER(data)
+        return pa.RecordBatchReader._import_from_c_capsule(data.__arrow_c_stream__())
+    except ARROW_ERRORS as error:
+        exported = getattr(data, "to_arrow", None)
+        table = _convert(exported, _display(data)) if callable(exported) else None
+        if isinstance(table, (pa.Table, pa.RecordBatchReader)):
+            return table
+        raise InputError(
+            f"{_display(data)} cannot be read by pyarrow {pa.__version__}: {_first_line(error)}.",
+            "Upgrade pyarrow, or convert the table to a pyarrow Table first.",
+        ) from None
 
 
 def _mapping_table(data: Mapping[Any, Any]) -> pa.Table:
