@@ -81,14 +81,35 @@ def bind_values(arguments: dict[str, Any], tables: tuple[str, ...]) -> list[str]
     Returns the names given to the columns made from values (``pred=``, ...).
     """
     _check_names(arguments)
+    _check_tables(arguments, tables)
+    roles = {role: arguments.get(role) for role in ROLE_PARAMETERS if role in arguments}
+    names, values = _split_roles({**roles, **(arguments.get("columns") or {})})
+    _check_pairing(arguments, tables, names, values)
+    if values:
+        arguments[tables[0]] = _with_values(arguments[tables[0]], values, tables[0])
+        names.update({role: f"{role}=" for role in values})
+    for role in roles:
+        arguments[role] = names.get(role)
+    if arguments.get("columns"):
+        arguments["columns"] = {role: names.get(role) for role in arguments["columns"]}
+    return [f"{role}=" for role in values]
+
+
+def _check_tables(arguments: dict[str, Any], tables: tuple[str, ...]) -> None:
     for name in tables:
         _check_table(arguments[name], name, may_be_none=name == "data")
     if _is_column(arguments.get("targets")) or _is_values_list(arguments.get("targets")):
         _targets_as_values(arguments)
     _check_table(arguments.get("targets"), "targets", may_be_none=True)
-    roles = {role: arguments.get(role) for role in ROLE_PARAMETERS if role in arguments}
-    roles.update(arguments.get("columns") or {})
-    names, values = _split_roles(roles)
+
+
+def _check_pairing(
+    arguments: dict[str, Any],
+    tables: tuple[str, ...],
+    names: Mapping[str, str],
+    values: Mapping[str, Any],
+) -> None:
+    """Values can be paired with the table's rows: there is one, or every role has values."""
     first = tables[0]
     if arguments[first] is None and (names or not values):
         named = f"{next(iter(names))}= names a column" if names else "no values were given"
@@ -102,29 +123,11 @@ def bind_values(arguments: dict[str, Any], tables: tuple[str, ...]) -> list[str]
             "Give the predictions' column name, e.g. pred='score'.",
         )
     _check_indexes([(name, arguments.get(name)) for name in (*tables, "targets")], values)
-    if values:
-        arguments[first] = _with_values(arguments[first], values, first)
-        names.update({role: f"{role}=" for role in values})
-    for role in ROLE_PARAMETERS:
-        if role in arguments:
-            arguments[role] = names.get(role)
-    if arguments.get("columns"):
-        arguments["columns"] = {role: names.get(role) for role in arguments["columns"]}
-    return [f"{role}=" for role in values]
 
 
 def _check_names(arguments: dict[str, Any]) -> None:
     """Parameters that only name things (losses, columns for an id or groups) get strings."""
-    losses = arguments.get("losses")
-    if losses is None:
-        arguments["losses"] = losses = ()  # as when left out: "No loss given", with a hint
-    if not isinstance(losses, str) and not _strings(losses):
-        items = losses if isinstance(losses, (list, tuple)) else [losses]
-        bad = next(item for item in items if not isinstance(item, str))
-        raise UsageError(
-            f"losses= holds {bad!r}, {_article(_kind(bad))}, not a SPEC string.",
-            "Give a string or a list of them, e.g. 'mse,huber:delta=0.5' or ['mse', 'mae'].",
-        )
+    _check_losses(arguments)
     columns = arguments.get("columns")
     if columns is not None and not isinstance(columns, Mapping):
         raise UsageError(
@@ -144,6 +147,20 @@ def _check_names(arguments: dict[str, Any]) -> None:
             f"{name}= is {_article(_kind(given))}; it names columns of the table.",
             f"Add the values to the table as a column and give its name, e.g. {example}.",
         )
+
+
+def _check_losses(arguments: dict[str, Any]) -> None:
+    losses = arguments.get("losses")
+    if losses is None:
+        arguments["losses"] = losses = ()  # as when left out: "No loss given", with a hint
+    if isinstance(losses, str) or _strings(losses):
+        return
+    items = losses if isinstance(losses, (list, tuple)) else [losses]
+    bad = next(item for item in items if not isinstance(item, str))
+    raise UsageError(
+        f"losses= holds {bad!r}, {_article(_kind(bad))}, not a SPEC string.",
+        "Give a string or a list of them, e.g. 'mse,huber:delta=0.5' or ['mse', 'mae'].",
+    )
 
 
 def _strings(value: Any) -> bool:
