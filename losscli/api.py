@@ -143,11 +143,11 @@ def compare(
     candidate: Any,
     losses: str | Sequence[str],
     pred: str | None = None,
-    target: str | None = None,
-    weight: str | None = None,
+    target: str | Any = None,  # a column name, or the values (see takes_in_memory)
+    weight: str | Any = None,
     *,
-    columns: Mapping[str, str] | None = None,
-    targets: str | PathLike[str] | Sequence[str] | None = None,
+    columns: Mapping[str, str | Any] | None = None,
+    targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     input_format: str | None = None,
@@ -160,6 +160,7 @@ def compare(
 
     ``baseline`` and ``candidate`` are inputs as for ``evaluate``, aligned row by row. Column
     options apply to both; targets come from each (they must agree), or once from ``targets``.
+    ``target`` and ``weight`` may hold the values, read beside the baseline's rows.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.
