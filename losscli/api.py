@@ -30,6 +30,7 @@ from losscli.io.chunks import (
     frames,
     rebatch,
 )
+from losscli.io.collect import collected, per_row_sink
 from losscli.io.columns import optional_role, refuse_shared, resolve_roles, select
 from losscli.io.join import (
     KeyedJoin,
@@ -40,10 +41,9 @@ from losscli.io.join import (
     looks_like_row_id,
     shared_row_ids,
 )
-from losscli.io.memory import MemoryReader, is_in_memory
+from losscli.io.memory import MemoryReader, is_in_memory, takes_in_memory
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
-from losscli.io.writers import PerRowWriter
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
@@ -57,18 +57,19 @@ TARGETS = "targets:"  # the targets file's columns carry this prefix in a frame
 CHUNK_NUMBERS = 1 << 20
 
 
+@takes_in_memory("data")
 def evaluate(
-    data: Any,
-    losses: str | Sequence[str],
-    pred: str | None = None,
-    target: str | None = None,
-    weight: str | None = None,
+    data: Any = None,
+    losses: str | Sequence[str] = (),
+    pred: str | Any = None,  # a column name, or the values (see takes_in_memory)
+    target: str | Any = None,
+    weight: str | Any = None,
     *,
-    columns: Mapping[str, str] | None = None,
-    targets: str | PathLike[str] | Sequence[str] | None = None,
+    columns: Mapping[str, str | Any] | None = None,
+    targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    per_row: str | PathLike[str] | None = None,
+    per_row: bool | str | PathLike[str] | None = None,
     id_column: str | None = None,
     input_format: str | None = None,
     on_progress: Callable[[int], None] | None = None,
@@ -82,10 +83,14 @@ def evaluate(
     """Compute ``losses`` over ``data`` in one streaming pass.
 
     ``data`` is a path, glob or directory (or a list of them, read as one table), ``"-"`` for stdin,
-    a pandas DataFrame, a pyarrow Table or RecordBatchReader, or a dict of NumPy arrays (a 2-D array
-    is a vector per row). ``losses`` are SPEC strings such as ``"mse,huber:delta=0.5"``. ``pred``,
-    ``target`` and ``weight`` name columns (a comma list or glob for a group); ``columns`` names
-    other roles (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised.
+    a pandas or polars DataFrame, a pyarrow Table, RecordBatch or RecordBatchReader, any object with
+    the Arrow PyCapsule interface, or a dict of arrays (a 2-D array is a vector per row). ``losses``
+    are SPEC strings such as ``"mse,huber:delta=0.5"``. ``pred``, ``target`` and ``weight`` name
+    columns (a comma list or glob for a group); ``columns`` names other roles
+    (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised. Any of them
+    may hold the values instead (a Series, array or list, paired with ``data``'s rows by position;
+    ``data`` may then be None). ``per_row`` is a .csv or .parquet path for each row's losses, or
+    True to get them as the DataFrame ``report.per_row``.
 
     ``by`` adds a result per group of these columns' values; ``ci`` (a level such as 0.95) gives
     every result an interval, from the streamed variance for a plain mean and from ``bootstrap``
@@ -133,9 +138,7 @@ def evaluate(
         chunks = counter.watch(
             _chunks(main, sides, plan, chunk_rows, group_codes, keys), on_progress
         )
-        writer = (
-            PerRowWriter(per_row, [r.label for r in requests], plan.id_column) if per_row else None
-        )
+        writer = per_row_sink(per_row, [r.label for r in requests], plan.id_column)
         with writer if writer else _nothing():
             outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
             # Inside the writer's block: a run that fails here must not replace the --per-row file.
@@ -156,19 +159,20 @@ def evaluate(
         "rows_used": counter.used,
         "rows_dropped": counter.read - counter.used,
     }
-    return Report(__version__, inputs, results)
+    return Report(__version__, inputs, results, per_row=collected(writer))
 
 
+@takes_in_memory("baseline", "candidate")
 def compare(
     baseline: Any,
     candidate: Any,
     losses: str | Sequence[str],
     pred: str | None = None,
-    target: str | None = None,
-    weight: str | None = None,
+    target: str | Any = None,  # a column name, or the values (see takes_in_memory)
+    weight: str | Any = None,
     *,
-    columns: Mapping[str, str] | None = None,
-    targets: str | PathLike[str] | Sequence[str] | None = None,
+    columns: Mapping[str, str | Any] | None = None,
+    targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     input_format: str | None = None,
@@ -183,6 +187,7 @@ def compare(
     ``baseline`` and ``candidate`` are inputs as for ``evaluate``, aligned row by row (or by the
     key columns ``on``). Column
     options apply to both; targets come from each (they must agree), or once from ``targets``.
+    ``target`` and ``weight`` may hold the values, read beside the baseline's rows.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.

@@ -66,6 +66,8 @@ class Report:
     inputs: dict[str, Any]
     results: list[Result] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    # evaluate(..., per_row=True): each row's loss values; never part of to_dict() (the JSON).
+    per_row: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool | None:
