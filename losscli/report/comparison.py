@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WORSE, BETTER, UNCLEAR = "worse", "better", "no clear difference"
+UNDEFINED = "undefined"  # the difference is NaN: neither better nor worse can be said
 
 
 def verdict(entry: dict[str, Any]) -> str:
-    """Worse or better only when the whole interval of the difference says so."""
+    """Worse or better only when the whole interval of the difference says so, or when the
+    difference is infinite (one model's loss is infinite, the other's is not): that is certain."""
+    difference = entry.get("difference")
+    if difference is None or math.isnan(difference):
+        return UNDEFINED
     low, high = entry["ci"].get("low"), entry["ci"].get("high")
+    if math.isinf(difference):
+        low = high = difference
     if low is None or high is None:
         return UNCLEAR
     up = low > 0
@@ -47,7 +54,7 @@ class Comparison:
             "comparisons": [
                 _finite({**entry, "verdict": verdict(entry)}) for entry in self.entries
             ],
-            "passed": not self.worse,
+            "passed": not self.worse and UNDEFINED not in self.verdicts().values(),
         }
 
 
@@ -125,7 +132,12 @@ def to_json(comparison: Comparison) -> str:
 
 
 def to_markdown(comparison: Comparison) -> str:
-    marks = {WORSE: "❌ worse", BETTER: "✅ better", UNCLEAR: "➖ no clear difference"}
+    marks = {
+        WORSE: "❌ worse",
+        BETTER: "✅ better",
+        UNCLEAR: "➖ no clear difference",
+        UNDEFINED: "⚠️ undefined",
+    }
     lines = ["| " + " | ".join(HEAD) + " |", "|---|" + "---:|" * 6 + "---|"]
     for entry in comparison.entries:
         cells = _cells(entry)
@@ -167,7 +179,7 @@ def to_github(comparison: Comparison) -> str:
     lines = []
     for entry in comparison.entries:
         said = verdict(entry)
-        kind = "error" if said == WORSE else "notice"
+        kind = {WORSE: "error", UNDEFINED: "warning"}.get(said, "notice")
         message = (
             f"{entry['label']}: candidate {_short(entry['candidate'])} vs baseline "
             f"{_short(entry['baseline'])}, difference {_short(entry['difference'])} "

@@ -1,0 +1,222 @@
+"""Infinite and NaN values: never a silent wrong number, and a note that says what happened.
+
+Expected values are IEEE arithmetic on the rows, as PyTorch gives them in float64:
+``F.mse_loss(torch.tensor([1e308], dtype=torch.float64), torch.tensor([0.], dtype=torch.float64))``
+is inf (1e308 squared overflows), a mean over [inf, 1] is inf, over [inf, -inf] is nan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import losscli
+from losscli.engine.accumulators import CompensatedSum
+from tests.conftest import evaluate_arrays
+from tests.test_cli import run
+
+INF = math.inf
+MISSING_NOTE = "a missing value in the data"
+
+
+def results(data, spec, **options):
+    extra = {role: role for role in data if role not in ("pred", "target", "weight")}
+    report = losscli.evaluate(
+        {role: np.asarray(values, dtype=float) for role, values in data.items()},
+        spec,
+        pred="pred" if "pred" in data else None,
+        target="target" if "target" in data else None,
+        weight="weight" if "weight" in data else None,
+        columns=extra,
+        **options,
+    )
+    return report
+
+
+def signed(fake, real=None):
+    """gan_d:mode=wasserstein's per-row loss is fake - real: a signed loss, -inf possible."""
+    fake = np.asarray(fake, dtype=float)
+    return {"fake": fake, "real": np.zeros(len(fake)) if real is None else real}
+
+
+# -- the compensated sum ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ([INF, 1.0], INF),
+        ([1.0, INF, 2.0], INF),
+        ([-INF, 1.0], -INF),
+        ([INF, -INF], math.nan),
+        ([INF, 1.0, -INF], math.nan),
+        ([1e308, 1e308], INF),  # a finite running sum that overflows
+        ([1e308, 1e308, -1.0], INF),
+        ([1.0, 1e100, 1.0, -1e100], 2.0),  # the compensation still works
+    ],
+)
+def test_compensated_sums_carry_infinities(parts, expected):
+    scalar, array, merged = CompensatedSum(), CompensatedSum((2,)), CompensatedSum()
+    for part in parts:
+        scalar.add(part)
+        array.add(np.array([part, 1.0]))
+        other = CompensatedSum()
+        other.add(part)
+        merged.merge(other)
+    for value in (scalar.value, array.value[0], merged.value):
+        assert (math.isnan(value) and math.isnan(expected)) or value == expected
+    assert array.value[1] == len(parts)
+
+
+# -- results: the value and its note ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("spec", "data", "expected"),
+    [
+        ("mse", {"pred": [1e308], "target": [0.0]}, INF),  # torch: inf
+        ("mse", {"pred": [1e308, 1.0], "target": [0.0, 0.0]}, INF),
+        ("mse", {"pred": [INF, 1.0], "target": [0.0, 0.0]}, INF),
+        ("rmse", {"pred": [INF, 1.0], "target": [0.0, 0.0]}, INF),
+        ("mae", {"pred": [INF, -INF, 2.0], "target": [0.0, 0.0, 0.0]}, INF),
+        ("max_error", {"pred": [INF, 1.0], "target": [0.0, 0.0]}, INF),
+        ("huber", {"pred": [INF, 1.0], "target": [0.0, 0.0]}, INF),
+        # 1 - inf / SS_tot
+        ("r2", {"pred": [INF, 1.0, 2.0], "target": [0.0, 1.0, 2.0]}, -INF),
+        # a vector row whose sum overflows
+        ("mse", {"pred": [[1e200, 1e200], [1.0, 1.0]], "target": [[0.0, 0.0], [0.0, 0.0]]}, INF),
+        ("gan_d:mode=wasserstein", signed([INF, 1.0]), INF),
+        ("gan_d:mode=wasserstein", signed([-INF, 1.0]), -INF),
+        ("gan_d:mode=wasserstein", signed([INF, -INF]), math.nan),  # torch: nan
+    ],
+)
+def test_an_infinite_row_gives_the_ieee_value(spec, data, expected):
+    result = results(data, spec).results[0]
+    assert (math.isnan(expected) and math.isnan(result.value)) or result.value == expected
+    assert result.note is not None and MISSING_NOTE not in result.note
+    assert ("infinite" in result.note) == math.isinf(expected)
+
+
+def test_notes_say_what_made_a_value_nan():
+    both = results(signed([INF, -INF, 1.0]), "gan_d:mode=wasserstein").results[0]
+    assert "+inf and others -inf" in both.note
+    undefined = results({"pred": [INF, 1.0], "target": [INF, 0.0]}, "mse").results[0]
+    assert math.isnan(undefined.value) and "undefined at some row" in undefined.note
+    missing = results({"pred": [math.nan, 1.0], "target": [0.0, 0.0]}, "mse", nan="propagate")
+    assert MISSING_NOTE in missing.results[0].note
+    weight = {"pred": [1.0, 2.0], "target": [0.0, 0.0], "weight": [math.nan, 1.0]}
+    assert MISSING_NOTE in results(weight, "mse", nan="propagate").results[0].note
+
+
+def test_a_row_of_weight_zero_does_not_count_even_if_infinite():
+    data = {"pred": [INF, 1.0, 3.0], "target": [0.0, 0.0, 0.0], "weight": [0.0, 1.0, 1.0]}
+    assert evaluate_arrays("mse", data, weight=data.pop("weight")) == 5.0
+    data = {"pred": [INF, 1.0, 3.0], "target": [0.0, 0.0, 0.0], "weight": [0.0, 1.0, 1.0]}
+    report = results(data, "mse", ci=0.95)
+    assert report.results[0].value == 5.0
+    assert report.results[0].ci["low"] is not None  # its spread is finite too
+
+
+def test_weights_summing_beyond_float64_say_so():
+    data = {"pred": [1.0, 1.0], "target": [0.0, 0.0], "weight": [1e308, 1e308]}
+    result = results(data, "mse").results[0]
+    assert math.isnan(result.value) and "weights sum beyond" in result.note
+
+
+@pytest.mark.parametrize("ci", [{"ci": 0.9}, {"ci": 0.9, "bootstrap": 50}])
+@pytest.mark.parametrize("spec", ["mse", "rmse"])
+def test_an_interval_of_an_infinite_value_is_null_with_a_note(spec, ci):
+    data = {"pred": [INF, 1.0, 2.0, 3.0], "target": np.zeros(4)}
+    interval = results(data, spec, **ci).results[0].ci
+    assert interval["low"] is None and interval["high"] is None
+    assert interval["note"] == "no interval: the value is infinite"
+
+
+def test_groups_get_their_own_value_and_note():
+    data = {
+        "pred": [INF, 1.0, 2.0, 4.0, math.nan, 1.0, INF, -INF],
+        "target": np.zeros(8),
+        "g": [0, 0, 1, 1, 2, 2, 3, 3],
+    }
+    for spec in ("gan_d:mode=wasserstein", "rmse"):
+        frame = {"fake": data["pred"], "real": data["target"], "g": data["g"]}
+        report = results(
+            frame if spec.startswith("gan") else data, spec, by="g", nan="propagate", ci=0.9
+        )
+        by = {r.group["g"]: r for r in report.results if r.group is not None}
+        assert by[0].value == INF and "infinite" in by[0].note
+        assert math.isfinite(by[1].value) and by[1].note is None
+        assert MISSING_NOTE in by[2].note
+        if spec.startswith("gan"):
+            assert math.isnan(by[3].value) and "+inf and others -inf" in by[3].note
+        else:
+            assert by[3].value == INF
+        assert by[0].ci["low"] is None and "infinite" in by[0].ci["note"]
+
+
+def test_the_json_report_writes_null_with_the_note(capsys, tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("pred,target\n1e308,0\n1,0\ninf,inf\n")
+    outcome = run(capsys, "eval", "-l", "mae", "-l", "mse", path, "-f", "json")
+    assert outcome.code == 0
+    mae, mse = json.loads(outcome.out)["results"]
+    assert mae["value"] is None and mae["note"].startswith("the value is NaN: the loss is undef")
+    path.write_text("pred,target\n1e308,0\n1,0\n")
+    outcome = run(capsys, "eval", "-l", "mse", path, "--ci", "0.9", "-f", "json")
+    (mse,) = json.loads(outcome.out)["results"]
+    assert mse["value"] is None and mse["note"].startswith("the value is infinite")
+    assert mse["ci"]["low"] is None and "infinite" in mse["ci"]["note"]
+
+
+# -- chunk size and row order ----------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(
+    signs=st.lists(st.sampled_from([0, 0, 0, 1, -1]), min_size=1, max_size=40),
+    seed=st.integers(0, 2**16),
+)
+def test_infinities_anywhere_give_the_same_result_in_any_chunking(signs, seed):
+    rng = np.random.default_rng(seed)
+    fake = np.select(
+        [np.array(signs) > 0, np.array(signs) < 0], [INF, -INF], rng.normal(size=len(signs))
+    )
+    plus, minus = INF in fake, -INF in fake
+    expected = math.nan if plus and minus else INF if plus else -INF if minus else None
+    groups = rng.integers(0, 3, size=len(fake)).astype(float)
+    seen = []
+    for chunk_rows in (1, 3, 7, 1000):
+        for order in (np.arange(len(fake)), rng.permutation(len(fake))):
+            data = {"fake": fake[order], "real": np.zeros(len(fake)), "g": groups[order]}
+            report = results(data, "gan_d:mode=wasserstein", chunk_rows=chunk_rows, by="g")
+            seen.append([(r.value, r.note) for r in report.results])
+    overall = seen[0][0][0]
+    if expected is not None:
+        assert (math.isnan(expected) and math.isnan(overall)) or overall == expected
+    # Same values (NaN compared as NaN) and notes, whatever the chunking or order; the finite
+    # values to within rounding.
+    for other in seen[1:]:
+        for (a, note_a), (b, note_b) in zip(seen[0], other, strict=True):
+            assert note_a == note_b
+            assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12)
+
+
+# -- compare ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("spec", ["mse", "rmse"])  # a normal interval, and a bootstrap one
+def test_compare_with_infinite_values(spec):
+    target = np.zeros(6)
+    finite = np.arange(1.0, 7.0)
+    infinite = np.array([INF, 1.0, 2.0, 3.0, 4.0, 5.0])
+
+    def compared(base, cand):
+        data = [{"pred": pred, "target": target} for pred in (base, cand)]
+        comparison = losscli.compare(*data, spec, pred="pred", target="target", bootstrap=50)
+        return comparison.to_dict()["comparisons"][0], comparison
+
+    worse, comparison = compared(finite, infinite)
+    assert worse["verdict"] == "worse" and comparison.worse == [spec]
+    assert worse["difference"] is None and "candidate: the value is infinite" in worse["note"]
+    better, _ = compared(infinite, finite)
+    assert better["verdict"] == "better"
+    both, comparison = compared(infinite, infinite)
+    assert both["verdict"] == "undefined" and comparison.to_dict()["passed"] is False
+    assert "both values are infinite" in both["note"]
