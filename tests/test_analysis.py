@@ -279,6 +279,32 @@ def test_worst_equals_a_full_sort(tmp_path, chunk_rows):
     assert [row["pred"] for row in rows] == [pred[i] for i in order]
 
 
+def full_sort(losses) -> list[int]:
+    """Rows (from 1) by loss descending, NaN first, ties by row: the order --worst promises."""
+    key = [(0, 0.0, i) if math.isnan(v) else (1, -v, i) for i, v in enumerate(losses)]
+    return [i + 1 for _, _, i in sorted(key)]
+
+
+TIED_LOSSES = {
+    "all equal": np.full(60, 2.0),
+    "few values": np.tile([1.0, 3.0, 2.0, 3.0, 1.0], 12),
+    "with NaN and inf": np.tile([1.0, np.nan, 3.0, np.inf, 3.0, -np.inf], 10),
+}
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1000])
+@pytest.mark.parametrize("losses", TIED_LOSSES.values(), ids=TIED_LOSSES.keys())
+def test_worst_with_ties_is_the_first_k_of_a_stable_sort(losses, chunk_rows):
+    data = {"pred": losses, "target": np.zeros(len(losses))}
+    expected = full_sort(np.abs(losses))
+    # K below, at and beyond each boundary between tied blocks
+    for k in (1, 2, 10, 11, 12, 23, 24, 25, 36, 59, 60, 61):
+        report = losscli.evaluate(
+            data, "mae", worst=k, chunk_rows=chunk_rows, nan="propagate", pred="pred"
+        )
+        assert [row["row"] for row in report.results[0].worst] == expected[:k], k
+
+
 def test_worst_names_the_file_of_each_row_and_skips_dropped_rows(tmp_path):
     (tmp_path / "a.csv").write_text("pred,target\n1,1\n9,0\n")
     (tmp_path / "b.csv").write_text("pred,target\n,0\n5,0\n20,0\n")

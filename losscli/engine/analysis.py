@@ -368,17 +368,13 @@ class Worst:
 
     def __init__(self, k: int) -> None:
         self.k = k
-        self.entries: list[tuple[float, int, dict[str, Any]]] = []
+        # (0 for a NaN loss else 1, -loss, row, entry): sorted ascending, the worst come first.
+        self.entries: list[tuple[int, float, int, dict[str, Any]]] = []
 
     def add(self, rows: np.ndarray, chunk: Any, inputs: Inputs) -> None:
         positions = np.arange(chunk.size) if chunk.kept is None else np.flatnonzero(chunk.kept)
-        key = np.where(np.isnan(rows), -np.inf, -rows)
-        if len(key) > self.k:
-            chosen = np.argpartition(key, self.k - 1)[: self.k]
-        else:
-            chosen = np.arange(len(key))
         fresh = []
-        for i in chosen.tolist():
+        for i in worst_positions(rows, self.k).tolist():
             index = chunk.start + int(positions[i])
             row: dict[str, Any] = {"row": index + 1}
             where = chunk.locate(index, None)
@@ -389,12 +385,34 @@ class Worst:
             for role in ("pred", "target"):
                 if role in inputs:
                     row[role] = _plain(inputs[role][i])
-            row["loss"] = float(rows[i])
-            fresh.append((float(key[i]), index, row))
-        self.entries = heapq.nsmallest(self.k, self.entries + fresh, key=lambda e: e[:2])
+            loss = float(rows[i])
+            row["loss"] = loss
+            fresh.append((0, 0.0, index, row) if math.isnan(loss) else (1, -loss, index, row))
+        self.entries = heapq.nsmallest(self.k, self.entries + fresh, key=lambda e: e[:3])
 
     def rows(self) -> list[dict[str, Any]]:
-        return [entry for _, _, entry in self.entries]
+        return [entry[-1] for entry in self.entries]
+
+
+def worst_positions(rows: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the first ``k`` of a stable sort by (NaN first, loss descending, position
+    ascending), in O(n): every NaN and every loss above the K-th, then the earliest rows tied with
+    it. ``np.argpartition`` alone would pick among the ties differently from one machine to
+    another."""
+    if len(rows) <= k:
+        return np.arange(len(rows))
+    missing = np.isnan(rows)
+    nans = np.flatnonzero(missing)
+    if len(nans) >= k:
+        return nans[:k]
+    left = k - len(nans)
+    numbers = rows if not len(nans) else np.where(missing, -np.inf, rows)
+    # The left-th largest among the numbers (NaN rows sit at -inf, below every number but
+    # -inf itself: those are excluded from the ties below).
+    cut = np.partition(numbers, len(numbers) - left)[len(numbers) - left]
+    above = np.flatnonzero((numbers > cut) & ~missing)
+    tied = np.flatnonzero((numbers == cut) & ~missing)[: left - len(above)]
+    return np.concatenate([nans, above, tied])
 
 
 def _identifier(value: Any) -> Any:
