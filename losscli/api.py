@@ -37,6 +37,7 @@ from losscli.io.writers import PerRowWriter
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
+from losscli.report.report import plain_group
 
 if TYPE_CHECKING:
     from losscli.report.comparison import Comparison
@@ -653,7 +654,8 @@ def _group_results(
     options: Options,
 ) -> list[Result]:
     """One result per group and loss, groups in order of their values (a null last)."""
-    labels = group_codes.labels()
+    # NumPy scalars as Python, a NaN label (a float column's null) as None: sorted last.
+    labels = {code: plain_group(group) for code, group in group_codes.labels().items()}
     order = sorted(labels, key=lambda code: _sort_key(labels[code]))
     rank = {code: i for i, code in enumerate(order)}
     ranked = []

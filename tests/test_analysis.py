@@ -255,8 +255,9 @@ def test_by_in_the_cli_table_csv_and_markdown(capsys):
     code, out, _ = run(capsys, *args, "-f", "csv")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("label,store,loss")
-    assert len(lines) == 1 + 1 + 6 and lines[2].startswith("mae,S1,")
+    assert lines[0].startswith("label,scope,store,loss")
+    assert len(lines) == 1 + 1 + 6 and lines[2].startswith("mae,group,S1,")
+    assert lines[1].startswith("mae,all,,")
     code, out, _ = run(capsys, *args, "-f", "markdown")
     assert "| loss | store | value |" in out and "| `mae` | S6 |" in out
 

@@ -220,3 +220,175 @@ def test_compare_with_infinite_values(spec):
     both, comparison = compared(infinite, infinite)
     assert both["verdict"] == "undefined" and comparison.to_dict()["passed"] is False
     assert "both values are infinite" in both["note"]
+
+
+# -- report formats with --by ---------------------------------------------------------------------
+def grouped_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "groups.parquet"
+    table = {
+        "pred": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "target": [0.0] * 5,
+        "i": pa.array([1, None, 2, 1, 2], pa.int64()),
+        "f": [0.5, 1.5, None, 0.5, 9.4],
+        "s": ["a", "b", "c", None, "a"],
+    }
+    pq.write_table(pa.table(table), path)
+    return path
+
+
+def numpy_report() -> losscli.Report:
+    """A report whose group values are NumPy scalars, as a reader may hand them over."""
+    from losscli.report import Result
+
+    def result(value, group):
+        return Result("mse", "mse", {"reduction": "mean"}, value, 2, 2.0, "lower", group=group)
+
+    return losscli.Report(
+        "0",
+        {"files": ["x"], "rows_read": 4, "rows_used": 4},
+        [
+            result(np.float64(1.5), None),
+            result(np.float64(2.5), {"g": np.float64(9.4), "k": np.int64(3)}),
+            result(np.float64(0.5), {"g": np.float64("nan"), "k": np.int64(4)}),
+        ],
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "markdown", "github", "table", "json"])
+def test_no_numpy_repr_nan_or_none_in_any_format(fmt, capsys, tmp_path):
+    from rich.console import Console
+
+    from losscli.report import render
+
+    if fmt == "table":
+        console = Console(width=200, record=True, file=open(tmp_path / "t", "w"))  # noqa: SIM115
+        console.print(render.to_table(numpy_report()))
+        text = console.export_text()
+    else:
+        text = render.render_text(numpy_report(), fmt) if fmt != "json" else None
+        text = text or render.to_json(numpy_report())
+    for leak in ("np.", "nan", "None", "int64", "float64"):
+        assert leak not in text, (fmt, leak)
+    assert "9.4" in text and "3" in text
+    outcome = run(
+        capsys, "eval", "-l", "mse", grouped_parquet(tmp_path), "--by", "i,f,s", "-f", fmt
+    )
+    assert outcome.code == 0 and "np." not in outcome.out and "None" not in outcome.out
+
+
+def test_csv_and_frames_tell_the_overall_row_from_a_null_group(capsys, tmp_path):
+    import csv
+    import io
+
+    outcome = run(
+        capsys, "eval", "-l", "mse", grouped_parquet(tmp_path), "--by", "i,f,s", "-f", "csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(outcome.out)))
+    assert [row["scope"] for row in rows] == ["all"] + ["group"] * 5
+    assert (rows[0]["i"], rows[0]["f"], rows[0]["s"]) == ("", "", "")
+    groups = {(row["i"], row["f"], row["s"]): float(row["value"]) for row in rows[1:]}
+    # ints as ints, floats as repr, a null as an empty cell in a group row
+    assert groups == {
+        ("1", "0.5", "a"): 1.0,
+        ("1", "0.5", ""): 16.0,
+        ("2", "9.4", "a"): 25.0,
+        ("2", "", "c"): 9.0,
+        ("", "1.5", "b"): 4.0,
+    }
+    frame = losscli.evaluate(str(grouped_parquet(tmp_path)), "mse", by="i,f,s").to_frame()
+    assert list(frame["scope"]) == ["all"] + ["group"] * 5
+    assert list(frame["i"]) == [None, 1, 1, 2, 2, None]
+    assert type(frame["i"][1]) is int and frame["s"][2] is None
+    markdown = run(
+        capsys, "eval", "-l", "mse", grouped_parquet(tmp_path), "--by", "s", "-f", "markdown"
+    )
+    assert "| `mse` | *all* |" in markdown.out and "| `mse` | *null* |" in markdown.out
+    github = run(
+        capsys, "eval", "-l", "mse", grouped_parquet(tmp_path), "--by", "s", "-f", "github"
+    )
+    lines = github.out.splitlines()
+    assert lines[0].startswith("mse = ") and "mse [s=(null)] = 16 " in github.out
+
+
+def test_a_nan_group_value_is_null_and_an_infinite_number_is_no_text(capsys):
+    data = {
+        "pred": np.array([INF, 1.0, 2.0]),
+        "target": np.zeros(3),
+        "g": np.array([1.0, np.nan, 2.5]),
+    }
+    report = losscli.evaluate(data, "mse", pred="pred", target="target", by="g")
+    document = report.to_dict()
+    assert [r.get("group") for r in document["results"]] == [
+        None,
+        {"g": 1},
+        {"g": 2.5},
+        {"g": None},
+    ]
+    from losscli.report import render
+
+    text = render.to_csv(report)
+    assert "inf" not in text.replace("infinite", "") and "nan" not in text
+    assert "the value is infinite" in text  # the note column, with --by
+    markdown = render.to_markdown(report)
+    assert "| `mse` | *all* | n/a |" in markdown and "(g=1): the value is infinite" in markdown
+
+
+def test_json_writes_an_overflowed_weight_sum_as_null():
+    from losscli.report import render
+
+    data = {"pred": [1.0, 1.0], "target": [0.0, 0.0], "weight": [1e308, 1e308]}
+    document = json.loads(render.to_json(results(data, "mse")))
+    assert document["results"][0]["weight_sum"] is None
+    assert "weights sum beyond" in document["results"][0]["note"]
+
+
+def test_worst_rows_say_when_a_loss_is_not_finite():
+    data = {"pred": [1.0, INF, 2.0], "target": [0.0, 0.0, 0.0]}
+    (worst,) = results(data, "mae", worst=1).results[:1]
+    assert worst.worst[0]["row"] == 2 and worst.worst[0]["note"] == "the loss is inf"
+
+
+# -- compare and checks on NaN and infinite values -------------------------------------------------
+def test_compare_writes_a_parameter_read_from_a_file_as_json(capsys, tmp_path):
+    (tmp_path / "centers.csv").write_text("a,b\n0,0\n1,1\n")
+    (tmp_path / "emb.csv").write_text("p1,p2,t\n0.1,0.2,0\n0.9,1.1,1\n")
+    spec = f"center:centers={tmp_path / 'centers.csv'}"
+    args = ["compare", tmp_path / "emb.csv", tmp_path / "emb.csv", "-l", spec, "-p", "p1,p2"]
+    for fmt in ("json", "csv"):
+        outcome = run(capsys, *args, "-t", "t", "-f", fmt)
+        assert outcome.code == 0, outcome.err
+        if fmt == "json":
+            entry = json.loads(outcome.out)["comparisons"][0]
+            assert entry["params"] == {"centers": [[0.0, 0.0], [1.0, 1.0]]}
+        else:
+            assert "[[0.0, 0.0], [1.0, 1.0]]" in outcome.out
+
+
+@pytest.mark.parametrize(
+    ("rows", "gate"),
+    [
+        ("pred,target\nnan,0\n1,0\n", ["--max", "mse=100"]),  # NaN: never a pass
+        ("pred,target\nnan,0\n1,0\n", ["--min", "mse=0"]),
+        ("pred,target\ninf,0\n1,0\n", ["--max", "mse=100"]),
+        ("pred,target\ninf,inf\n1,0\n", ["--max", "mse=100"]),  # NaN from inf - inf
+        ("pred,target\ninf,inf\n1,0\n", ["--min", "r2=-100"]),
+    ],
+)
+def test_a_gate_never_passes_on_a_value_that_is_not_a_number(rows, gate, capsys, tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text(rows)
+    loss = gate[1].split("=")[0]
+    outcome = run(capsys, "eval", "-l", loss, path, "--nan", "propagate", *gate, "-f", "json")
+    document = json.loads(outcome.out)
+    assert outcome.code == 1 and document["passed"] is False
+    assert document["checks"][0]["status"] == "failed"
+    baseline = tmp_path / "baseline.json"
+    path.write_text("pred,target\n1,0\n2,0\n")
+    run(capsys, "eval", "-l", loss, path, "-f", "json")
+    baseline.write_text(run(capsys, "eval", "-l", loss, path, "-f", "json").out)
+    path.write_text(rows)
+    outcome = run(capsys, "eval", "-l", loss, path, "--nan", "propagate", "--baseline", baseline)
+    assert outcome.code == 1

@@ -387,6 +387,8 @@ class Worst:
                     row[role] = _plain(inputs[role][i])
             loss = float(rows[i])
             row["loss"] = loss
+            if not math.isfinite(loss):  # JSON writes it as null: say what it was
+                row["note"] = f"the loss is {'NaN' if math.isnan(loss) else repr(loss)}"
             fresh.append((0, 0.0, index, row) if math.isnan(loss) else (1, -loss, index, row))
         self.entries = heapq.nsmallest(self.k, self.entries + fresh, key=lambda e: e[:3])
 
