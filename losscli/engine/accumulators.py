@@ -151,7 +151,10 @@ def nonfinite_note(value: float, flags: int, weight_sum: float = 1.0) -> str | N
     if math.isinf(value):
         if flags & (PLUS_INF | MINUS_INF):
             return "the value is infinite: the loss of some row is infinite"
-        return "the value is infinite: it is beyond the float64 range (a sum overflowed)"
+        return (
+            "the value is infinite: every row's loss is finite, but a sum or the final step "
+            "overflowed float64 (past 1.8e308; large weights can be scaled down)"
+        )
     if flags & MISSING or math.isnan(weight_sum):
         return "the value is NaN: a missing value in the data reached it (see --nan)"
     if flags & PLUS_INF and flags & MINUS_INF:
@@ -161,7 +164,7 @@ def nonfinite_note(value: float, flags: int, weight_sum: float = 1.0) -> str | N
     if flags & (PLUS_INF | MINUS_INF):
         return "the value is NaN: an infinite loss of some row leaves it undefined (inf / inf)"
     if math.isinf(weight_sum):
-        return "the value is NaN: the weights sum beyond the float64 range"
+        return "the value is NaN: the weights sum beyond the float64 range (scale them down)"
     return "the value is NaN: the loss is undefined for these rows (0 / 0)"
 
 
