@@ -40,7 +40,7 @@ class Result:
     ci: dict[str, Any] | None = None  # --ci: {level, low, high, method, ...}
     group: dict[str, Any] | None = None  # --by: {column: value}; None for the overall result
     worst: list[dict[str, Any]] | None = None  # --worst: rows with the largest loss
-    reason: str | None = None  # why a group has no value
+    reason: str | None = None  # why the value is NaN or infinite (or a group has none)
 
     @property
     def note(self) -> str | None:
