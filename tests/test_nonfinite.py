@@ -392,3 +392,10 @@ def test_a_gate_never_passes_on_a_value_that_is_not_a_number(rows, gate, capsys,
     path.write_text(rows)
     outcome = run(capsys, "eval", "-l", loss, path, "--nan", "propagate", "--baseline", baseline)
     assert outcome.code == 1
+
+
+def test_a_missing_weight_reaches_a_maximum_as_it_does_a_mean():
+    data = {"pred": [1.0, 5.0, 2.0], "target": [0.0, 0.0, 0.0], "weight": [1.0, math.nan, 1.0]}
+    for spec in ("max_error", "mse"):
+        result = results(data, spec, nan="propagate").results[0]
+        assert math.isnan(result.value) and MISSING_NOTE in result.note, spec

@@ -379,7 +379,9 @@ class Maximum(Accumulator):
         self.largest = max(self.largest, other.largest, key=_nan_first)
 
     def finalize(self) -> float:
-        return self.largest
+        # A missing weight (--nan propagate) leaves its row out of the comparison above, but
+        # must still reach the result, as it does in a mean.
+        return math.nan if math.isnan(self.weight_sum) else self.largest
 
 
 def _nan_first(value: float) -> float:

@@ -76,6 +76,8 @@ class Pair:
             notes.append("difference: beyond the float64 range")
         elif math.isnan(difference) and math.isinf(base) and math.isinf(candidate):
             notes.append("difference: both values are infinite, so it is undefined (inf - inf)")
+        if base == 0 and math.isfinite(difference):
+            notes.append("relative: the baseline value is 0")
         if notes:
             summary["note"] = "; ".join(notes)
         return summary
