@@ -116,6 +116,10 @@ def test_a_row_of_weight_zero_does_not_count_even_if_infinite():
     report = results(data, "mse", ci=0.95)
     assert report.results[0].value == 5.0
     assert report.results[0].ci["low"] is not None  # its spread is finite too
+    # Nor a NaN loss (inf - inf here), as in max_error
+    data = {"pred": [INF, 1.0, 3.0], "target": [INF, 0.0, 0.0], "weight": [0.0, 1.0, 1.0]}
+    assert results(data, "mse,max_error", ci=0.95).results[0].value == 5.0
+    assert results(data, "mse,max_error", ci=0.95).results[1].value == 3.0
 
 
 def test_weights_summing_beyond_float64_say_so():
@@ -399,3 +403,9 @@ def test_a_missing_weight_reaches_a_maximum_as_it_does_a_mean():
     for spec in ("max_error", "mse"):
         result = results(data, spec, nan="propagate").results[0]
         assert math.isnan(result.value) and MISSING_NOTE in result.note, spec
+
+
+def test_r2_leaves_out_an_infinite_row_of_weight_zero():
+    pred, target = [INF, 1.0, 2.0, 4.0], [INF, 1.0, 2.0, 3.0]
+    weighted = evaluate_arrays("r2", {"pred": pred, "target": target}, weight=[0.0, 1, 1, 1])
+    assert weighted == evaluate_arrays("r2", {"pred": pred[1:], "target": target[1:]}) == 0.5

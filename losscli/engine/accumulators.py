@@ -67,15 +67,16 @@ class CompensatedSum:
 
 
 def weighted(values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    """``weight * values`` row by row, where a row of weight 0 adds 0 even if its value is
-    infinite (IEEE's 0 * inf is NaN): a row that does not count cannot spoil a sum."""
+    """``weight * values`` row by row, where a row of weight 0 adds 0 whatever its value (IEEE's
+    0 * inf and 0 * NaN are NaN): a row that does not count cannot spoil a sum, as it cannot
+    reach a maximum."""
     if weight is None:
         return values
     w = weight if values.ndim == 1 else weight.reshape(-1, *([1] * (values.ndim - 1)))
     product = w * values
-    if not np.isnan(product.sum()) or not np.isinf(values).any():
+    if not np.isnan(product.sum()):
         return product  # the usual case: one quick pass decides it
-    return np.where((w == 0) & np.isinf(values), 0.0, product)
+    return np.where(w == 0, 0.0, product)
 
 
 def weighted_sum(values: np.ndarray, weight: np.ndarray | None) -> float:
@@ -409,15 +410,16 @@ class WeightedMoments:
     def update(self, values: np.ndarray, weight: np.ndarray | None) -> None:
         columns = values.reshape(len(values), -1)
         if self.weight == 0 and len(columns):
-            self.shift = columns[0].copy()
+            self.shift = _first_counted(columns, weight)
         centred = columns - self.shift
         w = np.ones(len(columns)) if weight is None else weight
         chunk = WeightedMoments(columns.shape[1])
         chunk.shift = self.shift
         chunk.weight = float(w.sum())
         if chunk.weight > 0:
-            chunk.centred_mean = (w[:, None] * centred).sum(axis=0) / chunk.weight
-            chunk.squares = (w[:, None] * (centred - chunk.centred_mean) ** 2).sum(axis=0)
+            chunk.centred_mean = weighted(centred, weight).sum(axis=0) / chunk.weight
+            spread = (centred - chunk.centred_mean) ** 2
+            chunk.squares = weighted(spread, weight).sum(axis=0)
         self.merge(chunk)
 
     def merge(self, other: WeightedMoments) -> None:
@@ -433,6 +435,16 @@ class WeightedMoments:
         self.squares = self.squares + other.squares + between
         self.centred_mean = self.centred_mean + delta * (other.weight / total)
         self.weight = total
+
+
+def _first_counted(columns: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """The first row of positive weight and finite values (zeros if none): a shift taken from an
+    infinite row would turn every centred value into inf - inf."""
+    counted = np.isfinite(columns).all(axis=1)
+    if weight is not None:
+        counted &= weight > 0
+    first = int(np.argmax(counted))
+    return columns[first].copy() if counted[first] else np.zeros(columns.shape[1])
 
 
 # Keys whose runs average at least this many rows are summed run by run.
