@@ -92,7 +92,7 @@ def to_csv(report: Report) -> str:
     head += ["ci_low", "ci_high", "ci_level"] if with_ci else []
     writer.writerow(head + (["note"] if with_note else []))
     for result in report.results:
-        cells = [result.label]
+        cells: list[Any] = [result.label]
         if groups:
             cells.append("all" if result.group is None else "group")
         cells += [_label_cell((result.group or {}).get(key)) for key in groups]

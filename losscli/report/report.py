@@ -24,8 +24,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def plain_group(group: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return None if group is None else {key: plain(value) for key, value in group.items()}
+def plain_group(group: Mapping[str, Any]) -> dict[str, Any]:
+    """A group's {column: value} with each value ``plain``."""
+    return {key: plain(value) for key, value in group.items()}
 
 
 @dataclass(frozen=True)
