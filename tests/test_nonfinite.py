@@ -410,3 +410,30 @@ def test_r2_leaves_out_an_infinite_row_of_weight_zero():
     pred, target = [INF, 1.0, 2.0, 4.0], [INF, 1.0, 2.0, 3.0]
     weighted = evaluate_arrays("r2", {"pred": pred, "target": target}, weight=[0.0, 1, 1, 1])
     assert weighted == evaluate_arrays("r2", {"pred": pred[1:], "target": target[1:]}) == 0.5
+
+
+def test_comparison_renderers_write_numpy_numbers_as_plain_ones():
+    from losscli.report import comparison as rendered
+
+    f = np.float64
+    ci = {"level": 0.95, "low": f(0.5), "high": f(1.5), "method": "normal", "se": f(0.2)}
+    entry = {
+        "label": "mse",
+        "loss": "mse",
+        "params": {"reduction": "mean", "centers": np.array([1.0, 2.0])},
+        "direction": "lower",
+        "baseline": f(1.5),
+        "candidate": f(2.5),
+        "difference": f(1.0),
+        "relative": f(0.5),
+        "n": np.int64(3),
+        "ci": ci,
+        "p_value": f(0.01),
+    }
+    inputs = {"baseline": ["a"], "candidate": ["b"], "rows_used": np.int64(3)}
+    comparison = rendered.Comparison("0", inputs, [entry], 0.95)
+    for write in (rendered.to_csv, rendered.to_markdown, rendered.to_github, rendered.to_json):
+        text = write(comparison)
+        assert "np." not in text and "64" not in text, write.__name__
+    row = rendered.to_csv(comparison).splitlines()[1]
+    assert ",1.5,2.5,1.0,0.5,0.5,1.5,0.95,normal,0.01,worse" in row

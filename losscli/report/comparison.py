@@ -50,7 +50,7 @@ class Comparison:
         """The JSON document of ``losscli compare --format json``; NaN is null."""
         return {
             "version": self.version,
-            "inputs": dict(self.inputs),
+            "inputs": _finite(dict(self.inputs)),
             "comparisons": [
                 _finite({**entry, "verdict": verdict(entry)}) for entry in self.entries
             ],
