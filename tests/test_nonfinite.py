@@ -437,3 +437,15 @@ def test_comparison_renderers_write_numpy_numbers_as_plain_ones():
         assert "np." not in text and "64" not in text, write.__name__
     row = rendered.to_csv(comparison).splitlines()[1]
     assert ",1.5,2.5,1.0,0.5,0.5,1.5,0.95,normal,0.01,worse" in row
+
+
+@pytest.mark.parametrize("spec", ["dice", "iou:aggregate=global"])
+def test_overlap_losses_by_group_equal_each_group_alone(spec):
+    # Their per-row values are a tuple of sums (TP, SP, ST): --by used to index it as an array.
+    data = {"pred": [0.2, 0.9, 0.5, 0.1], "target": [0.0, 1.0, 1.0, 0.0], "g": [1.0, 1.0, 2.0, 2.0]}
+    report = results(data, spec, by="g", ci=0.9, bootstrap=20)
+    for result in report.results[1:]:
+        alone = [i for i, g in enumerate(data["g"]) if g == result.group["g"]]
+        part = {role: [data[role][i] for i in alone] for role in ("pred", "target")}
+        assert result.value == results(part, spec).results[0].value
+        assert result.ci["method"] == "bootstrap"

@@ -188,6 +188,13 @@ def take(inputs: Inputs, index: np.ndarray) -> dict[str, np.ndarray]:
     return {role: values[index] for role, values in inputs.items()}
 
 
+def _rows(values: Any, index: np.ndarray) -> Any:
+    """Some rows of a chunk's loss values: an array, or a tuple of arrays (dice's TP, SP, ST)."""
+    if isinstance(values, tuple):
+        return tuple(part[index] for part in values)
+    return values[index]
+
+
 def split(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """Each group code in a chunk with the positions of its rows (in row order)."""
     order = np.argsort(codes, kind="stable")
@@ -329,13 +336,15 @@ class StateGroups(Groups):
     def update(self, codes, values, weight, inputs) -> None:
         for code, index in split(codes):
             part = None if weight is None else weight[index]
-            self._member(code).update(values[index], part, take(inputs, index))
+            self._member(code).update(_rows(values, index), part, take(inputs, index))
 
     def update_replicate(self, b, codes, values, weight, inputs) -> None:
         for code, index in split(codes):
             member = self._member(code)
             if member.replicates:
-                member.replicates[b].update(values[index], weight[index], take(inputs, index))
+                member.replicates[b].update(
+                    _rows(values, index), weight[index], take(inputs, index)
+                )
 
     def results(self, level):
         for code, member in self.members.items():
