@@ -449,3 +449,12 @@ def test_overlap_losses_by_group_equal_each_group_alone(spec):
         part = {role: [data[role][i] for i in alone] for role in ("pred", "target")}
         assert result.value == results(part, spec).results[0].value
         assert result.ci["method"] == "bootstrap"
+
+
+def test_a_nan_baseline_value_fails_with_its_reason():
+    report = results({"pred": [1.0, 2.0], "target": [0.0, 0.0]}, "mse")
+    document = report.to_dict()
+    document["results"][0]["value"] = math.nan  # a document built in Python, not read as JSON
+    (check,) = report.check(baseline=document).checks
+    assert check.failed and check.reason.startswith("the baseline has no value")
+    assert "nan" not in json.dumps(check.to_dict()).lower().replace("nan or", "")
