@@ -47,6 +47,7 @@ from losscli.io.sources import FORMATS, expand_inputs
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
+from losscli.report.report import plain_group
 
 if TYPE_CHECKING:
     from losscli.report.comparison import Comparison
@@ -870,23 +871,27 @@ def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
             f"{request.label}: the weights of the rows used sum to 0, so no mean exists.",
             "Give some rows a positive weight, or leave out -w.",
         )
+    value, note = _finalized(outcome)
     return Result(
         label=request.label,
         loss=request.name,
         params=dict(request.params),
-        value=_finalized(state),
+        value=value,
         n=state.n,
         weight_sum=state.weight_sum,
         direction=request.definition.direction,
         ci=outcome.estimate.interval(options.level) if options.level is not None else None,
         worst=outcome.worst.rows() if outcome.worst is not None and outcome.has_rows else None,
+        reason=note,
     )
 
 
-def _finalized(state: Any) -> float:
-    """The state's value; 0/0 in a finalize step is NaN (with a note), not a warning."""
+def _finalized(outcome: Outcome) -> tuple[float, str | None]:
+    """The value, and why when it is NaN or infinite; 0/0 in a finalize step is NaN with a note,
+    not a warning."""
     with np.errstate(all="ignore"):
-        return float(state.finalize())
+        value = float(outcome.state.finalize())
+    return value, outcome.estimate.note(value)
 
 
 def _group_results(
@@ -896,7 +901,8 @@ def _group_results(
     options: Options,
 ) -> list[Result]:
     """One result per group and loss, groups in order of their values (a null last)."""
-    labels = group_codes.labels()
+    # NumPy scalars as Python, a NaN label (a float column's null) as None: sorted last.
+    labels = {code: plain_group(group) for code, group in group_codes.labels().items()}
     order = sorted(labels, key=lambda code: _sort_key(labels[code]))
     rank = {code: i for i, code in enumerate(order)}
     ranked = []

@@ -255,8 +255,9 @@ def test_by_in_the_cli_table_csv_and_markdown(capsys):
     code, out, _ = run(capsys, *args, "-f", "csv")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("label,store,loss")
-    assert len(lines) == 1 + 1 + 6 and lines[2].startswith("mae,S1,")
+    assert lines[0].startswith("label,scope,store,loss")
+    assert len(lines) == 1 + 1 + 6 and lines[2].startswith("mae,group,S1,")
+    assert lines[1].startswith("mae,all,,")
     code, out, _ = run(capsys, *args, "-f", "markdown")
     assert "| loss | store | value |" in out and "| `mae` | S6 |" in out
 
@@ -277,6 +278,32 @@ def test_worst_equals_a_full_sort(tmp_path, chunk_rows):
     assert [row["id"] for row in rows] == [ids[i] for i in order]
     assert [row["loss"] for row in rows] == [abs(pred[i]) for i in order]
     assert [row["pred"] for row in rows] == [pred[i] for i in order]
+
+
+def full_sort(losses) -> list[int]:
+    """Rows (from 1) by loss descending, NaN first, ties by row: the order --worst promises."""
+    key = [(0, 0.0, i) if math.isnan(v) else (1, -v, i) for i, v in enumerate(losses)]
+    return [i + 1 for _, _, i in sorted(key)]
+
+
+TIED_LOSSES = {
+    "all equal": np.full(60, 2.0),
+    "few values": np.tile([1.0, 3.0, 2.0, 3.0, 1.0], 12),
+    "with NaN and inf": np.tile([1.0, np.nan, 3.0, np.inf, 3.0, -np.inf], 10),
+}
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1000])
+@pytest.mark.parametrize("losses", TIED_LOSSES.values(), ids=TIED_LOSSES.keys())
+def test_worst_with_ties_is_the_first_k_of_a_stable_sort(losses, chunk_rows):
+    data = {"pred": losses, "target": np.zeros(len(losses))}
+    expected = full_sort(np.abs(losses))
+    # K below, at and beyond each boundary between tied blocks
+    for k in (1, 2, 10, 11, 12, 23, 24, 25, 36, 59, 60, 61):
+        report = losscli.evaluate(
+            data, "mae", worst=k, chunk_rows=chunk_rows, nan="propagate", pred="pred"
+        )
+        assert [row["row"] for row in report.results[0].worst] == expected[:k], k
 
 
 def test_worst_names_the_file_of_each_row_and_skips_dropped_rows(tmp_path):

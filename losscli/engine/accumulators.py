@@ -31,15 +31,27 @@ class CompensatedSum:
         self.compensation: Any = np.zeros(shape) if shape else 0.0
 
     def add(self, value: Any) -> None:
+        if np.ndim(self.total) or np.ndim(value):
+            with np.errstate(all="ignore"):  # the infinities are dealt with: no warning
+                self._add_array(value)
+            return
         total = self.total + value
-        if np.ndim(total):
-            big = np.abs(self.total) >= np.abs(value)
-            lost = np.where(big, (self.total - total) + value, (value - total) + self.total)
+        if not math.isfinite(total):
+            # Once a sum is infinite (or NaN) nothing was rounded away: inf - inf here would
+            # turn an honest +inf into NaN.
+            lost = 0.0
         elif abs(self.total) >= abs(value):
             lost = (self.total - total) + value
         else:
             lost = (value - total) + self.total
         self.compensation = self.compensation + lost
+        self.total = total
+
+    def _add_array(self, value: Any) -> None:
+        total = self.total + value
+        big = np.abs(self.total) >= np.abs(value)
+        lost = np.where(big, (self.total - total) + value, (value - total) + self.total)
+        self.compensation = self.compensation + np.where(np.isfinite(total), lost, 0.0)
         self.total = total
 
     def merge(self, other: CompensatedSum) -> None:
@@ -48,7 +60,113 @@ class CompensatedSum:
 
     @property
     def value(self) -> Any:
-        return self.total + self.compensation
+        # The compensation is finite; a non-finite total is the sum as it stands.
+        if np.ndim(self.total):
+            return np.where(np.isfinite(self.total), self.total + self.compensation, self.total)
+        return self.total + self.compensation if math.isfinite(self.total) else self.total
+
+
+def weighted(values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """``weight * values`` row by row, where a row of weight 0 adds 0 whatever its value (IEEE's
+    0 * inf and 0 * NaN are NaN): a row that does not count cannot spoil a sum, as it cannot
+    reach a maximum."""
+    if weight is None:
+        return values
+    w = weight if values.ndim == 1 else weight.reshape(-1, *([1] * (values.ndim - 1)))
+    product = w * values
+    if not np.isnan(product.sum()):
+        return product  # the usual case: one quick pass decides it
+    return np.where(w == 0, 0.0, product)
+
+
+def weighted_sum(values: np.ndarray, weight: np.ndarray | None) -> float:
+    """sum(w l) as ``weighted`` counts it, in one pass unless the sum is NaN."""
+    if weight is None:
+        return float(values.sum())
+    total = float((weight * values).sum())
+    return float(weighted(values, weight).sum()) if math.isnan(total) else total
+
+
+# What kinds of non-finite per-row loss came in, as bit flags: the note on a NaN or infinite
+# result says what happened instead of guessing (a missing value is blamed only if there was one).
+MISSING = 1  # NaN from a NaN in the data (only --nan propagate lets one through)
+UNDEFINED = 2  # NaN from numbers alone: inf - inf or 0 * inf inside the loss
+PLUS_INF = 4
+MINUS_INF = 8
+
+
+def row_flags(values: Any, inputs: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """Each row's flags, or None when every value is finite (one quick pass decides that).
+
+    ``values`` is a chunk's per-element losses, (n,) or (n, k), or a tuple of such arrays.
+    """
+    parts = [
+        np.asarray(part).reshape(len(part), -1)
+        for part in (values if isinstance(values, (tuple, list)) else (values,))
+        if np.asarray(part).dtype.kind == "f" and np.ndim(part)
+    ]
+    with np.errstate(all="ignore"):
+        if all(math.isfinite(part.sum()) for part in parts):
+            return None
+    flags = np.zeros(len(parts[0]), dtype=np.uint8)
+    for part in parts:
+        flags[np.isnan(part).any(axis=1)] |= UNDEFINED
+        flags[np.isposinf(part).any(axis=1)] |= PLUS_INF
+        flags[np.isneginf(part).any(axis=1)] |= MINUS_INF
+    # A NaN loss on a row with a NaN input is that missing value, not an undefined loss.
+    blamed = _missing_rows(inputs, len(flags)) & ((flags & UNDEFINED) > 0)
+    flags[blamed] -= UNDEFINED
+    flags[blamed] |= MISSING
+    return flags
+
+
+def _missing_rows(inputs: Mapping[str, np.ndarray], rows: int) -> np.ndarray:
+    missing = np.zeros(rows, dtype=bool)
+    for values in inputs.values():
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f" and len(values) == rows:
+            missing |= np.isnan(values.reshape(rows, -1)).any(axis=1)
+    return missing
+
+
+class NonFinite:
+    """The flags of every row a result saw (``row_flags``), ORed together."""
+
+    __slots__ = ("flags",)
+
+    def __init__(self) -> None:
+        self.flags = 0
+
+    def observe(self, values: Any, inputs: Mapping[str, np.ndarray]) -> None:
+        flags = row_flags(values, inputs)
+        if flags is not None:
+            self.flags |= int(np.bitwise_or.reduce(flags))
+
+    def merge(self, other: NonFinite) -> None:
+        self.flags |= other.flags
+
+
+def nonfinite_note(value: float, flags: int, weight_sum: float = 1.0) -> str | None:
+    """Why ``value`` is NaN or infinite, from what came in; None for a finite value."""
+    if math.isfinite(value):
+        return None
+    if math.isinf(value):
+        if flags & (PLUS_INF | MINUS_INF):
+            return "the value is infinite: the loss of some row is infinite"
+        return (
+            "the value is infinite: every row's loss is finite, but a sum or the final step "
+            "overflowed float64 (past 1.8e308; large weights can be scaled down)"
+        )
+    if flags & MISSING or math.isnan(weight_sum):
+        return "the value is NaN: a missing value in the data reached it (see --nan)"
+    if flags & PLUS_INF and flags & MINUS_INF:
+        return "the value is NaN: some rows' losses are +inf and others -inf (inf - inf)"
+    if flags & UNDEFINED:
+        return "the value is NaN: the loss is undefined at some row (inf - inf or 0 * inf)"
+    if flags & (PLUS_INF | MINUS_INF):
+        return "the value is NaN: an infinite loss of some row leaves it undefined (inf / inf)"
+    if math.isinf(weight_sum):
+        return "the value is NaN: the weights sum beyond the float64 range (scale them down)"
+    return "the value is NaN: the loss is undefined for these rows (0 / 0)"
 
 
 class Accumulator(ABC):
@@ -142,8 +260,7 @@ def spread_terms(
     """Per-row terms of ``Spread``'s three sums: e^2, e w d and (w d)^2, e = w (l - shift d)."""
     d = np.ones(len(rows)) if shares is None else shares
     wd = _wd(rows, weight, shares)
-    centred = rows - shift * d
-    e = centred if weight is None else weight * centred
+    e = weighted(rows - shift * d, weight)
     return e * e, e * wd, wd * wd
 
 
@@ -200,11 +317,11 @@ class WeightedMean(Accumulator):
 
     def update(self, values, weight, inputs):
         rows = mean_over_elements(values)
-        self.weighted.add(float(rows.sum() if weight is None else (weight * rows).sum()))
+        self.weighted.add(weighted_sum(rows, weight))
         shares = None
         if self.divisor is not None:
             shares = self.divisor(inputs)
-            self.divided.add(float(shares.sum() if weight is None else (weight * shares).sum()))
+            self.divided.add(weighted_sum(shares, weight))
         if self.spread is not None:
             self.spread.add(rows, weight, shares)
         self.count(len(rows), weight)
@@ -263,7 +380,9 @@ class Maximum(Accumulator):
         self.largest = max(self.largest, other.largest, key=_nan_first)
 
     def finalize(self) -> float:
-        return self.largest
+        # A missing weight (--nan propagate) leaves its row out of the comparison above, but
+        # must still reach the result, as it does in a mean.
+        return math.nan if math.isnan(self.weight_sum) else self.largest
 
 
 def _nan_first(value: float) -> float:
@@ -291,15 +410,16 @@ class WeightedMoments:
     def update(self, values: np.ndarray, weight: np.ndarray | None) -> None:
         columns = values.reshape(len(values), -1)
         if self.weight == 0 and len(columns):
-            self.shift = columns[0].copy()
+            self.shift = _first_counted(columns, weight)
         centred = columns - self.shift
         w = np.ones(len(columns)) if weight is None else weight
         chunk = WeightedMoments(columns.shape[1])
         chunk.shift = self.shift
         chunk.weight = float(w.sum())
         if chunk.weight > 0:
-            chunk.centred_mean = (w[:, None] * centred).sum(axis=0) / chunk.weight
-            chunk.squares = (w[:, None] * (centred - chunk.centred_mean) ** 2).sum(axis=0)
+            chunk.centred_mean = weighted(centred, weight).sum(axis=0) / chunk.weight
+            spread = (centred - chunk.centred_mean) ** 2
+            chunk.squares = weighted(spread, weight).sum(axis=0)
         self.merge(chunk)
 
     def merge(self, other: WeightedMoments) -> None:
@@ -315,6 +435,16 @@ class WeightedMoments:
         self.squares = self.squares + other.squares + between
         self.centred_mean = self.centred_mean + delta * (other.weight / total)
         self.weight = total
+
+
+def _first_counted(columns: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """The first row of positive weight and finite values (zeros if none): a shift taken from an
+    infinite row would turn every centred value into inf - inf."""
+    counted = np.isfinite(columns).all(axis=1)
+    if weight is not None:
+        counted &= weight > 0
+    first = int(np.argmax(counted))
+    return columns[first].copy() if counted[first] else np.zeros(columns.shape[1])
 
 
 # Keys whose runs average at least this many rows are summed run by run.

@@ -18,11 +18,15 @@ import numpy as np
 from losscli.engine.accumulators import (
     Accumulator,
     KeyedSums,
+    NonFinite,
     WeightedMean,
     first_shift,
     mean_over_elements,
+    nonfinite_note,
     ratio_standard_error,
+    row_flags,
     spread_terms,
+    weighted,
 )
 from losscli.errors import InputError
 
@@ -46,15 +50,17 @@ Inputs = Mapping[str, np.ndarray]
 Make = Callable[[], Accumulator]
 
 
-def value_of(state: Accumulator) -> tuple[float, str | None]:
-    """A state's value, or NaN and why when it has none (an empty group, weights summing to 0)."""
+def value_of(state: Accumulator, flags: int = 0) -> tuple[float, str | None]:
+    """A state's value, and why when it is not a finite number (an empty group, weights summing
+    to 0, an infinite row, ...); ``flags`` are the non-finite rows it saw (``NonFinite``)."""
     if state.weight_sum == 0 and not (isinstance(state, WeightedMean) and state.total):
         return math.nan, "the weights of its rows sum to 0"
     try:
         with np.errstate(all="ignore"):  # 0/0 in a finalize step is NaN, said in the note
-            return float(state.finalize()), None
+            value = float(state.finalize())
     except InputError as error:
         return math.nan, error.message
+    return value, nonfinite_note(value, flags, state.weight_sum)
 
 
 class Estimate:
@@ -63,6 +69,7 @@ class Estimate:
 
     def __init__(self, make: Make, options: Options) -> None:
         self.state = make()
+        self.seen = NonFinite()
         self.method: str | None = None
         self.replicates: list[Accumulator] = []
         if options.level is None:
@@ -74,13 +81,28 @@ class Estimate:
             self.replicates = [make() for _ in range(options.replicates)]
             self.method = "bootstrap"
 
+    def update(self, values: Any, weight: np.ndarray | None, inputs: Inputs) -> Any:
+        """Fold a chunk into the state, noting any non-finite loss; returns the per-row values."""
+        rows = self.state.update(values, weight, inputs)
+        self.seen.observe(values, inputs)
+        return rows
+
+    def result(self) -> tuple[float, str | None]:
+        """The value, and a note when it is not a finite number."""
+        return value_of(self.state, self.seen.flags)
+
+    def note(self, value: float) -> str | None:
+        """Why ``value`` (this state's) is NaN or infinite; None when it is finite."""
+        return nonfinite_note(value, self.seen.flags, self.state.weight_sum)
+
     def interval(self, level: float) -> dict[str, Any] | None:
         if self.method == "normal":
             assert isinstance(self.state, WeightedMean)
             value, _ = value_of(self.state)
             return normal_interval(level, value, self.state.standard_error())
         if self.method == "bootstrap":
-            return bootstrap_interval(level, [value_of(r)[0] for r in self.replicates])
+            value, _ = value_of(self.state)
+            return bootstrap_interval(level, [value_of(r)[0] for r in self.replicates], value)
         return None
 
 
@@ -88,34 +110,89 @@ def normal_interval(level: float, value: float, se: float) -> dict[str, Any]:
     from statistics import NormalDist  # here: only intervals need it
 
     z = NormalDist().inv_cdf(0.5 + level / 2)
-    low, high = value - z * se, value + z * se
-    return {
+    with np.errstate(all="ignore"):
+        low, high = value - z * se, value + z * se
+    interval = {
         "level": level,
         "low": low if math.isfinite(low) else None,
         "high": high if math.isfinite(high) else None,
         "method": "normal",
         "se": se if math.isfinite(se) else None,
     }
+    if not math.isfinite(value):
+        interval["note"] = _no_interval(value)
+    elif math.isnan(se):
+        interval["note"] = "no interval: too few rows (or weight) to estimate the spread"
+    elif interval["low"] is None or interval["high"] is None:
+        interval["note"] = "no interval: the spread of the rows is beyond the float64 range"
+    return interval
 
 
-def bootstrap_interval(level: float, values: list[float]) -> dict[str, Any]:
-    """The percentile interval of the replicates' values; none if most replicates have none."""
+def _no_interval(value: float) -> str:
+    return f"no interval: the value is {'NaN' if math.isnan(value) else 'infinite'}"
+
+
+def bootstrap_interval(
+    level: float, values: list[float], value: float | None = None
+) -> dict[str, Any]:
+    """The percentile interval of the replicates' values; none if the value itself is not finite
+    or most replicates have no value (NaN). An infinite end is null with a note."""
     replicates = np.asarray(values, dtype=float)
-    finite = replicates[np.isfinite(replicates)]
-    low = high = None
-    if len(finite) and len(finite) * 2 >= len(replicates):
-        low, high = (float(q) for q in np.quantile(finite, [(1 - level) / 2, (1 + level) / 2]))
-    return {
+    known = replicates[~np.isnan(replicates)]
+    interval: dict[str, Any] = {
         "level": level,
-        "low": low,
-        "high": high,
+        "low": None,
+        "high": None,
         "method": "bootstrap",
         "replicates": len(replicates),
     }
+    if value is not None and not math.isfinite(value):
+        interval["note"] = _no_interval(value)
+    elif not len(known) or len(known) * 2 < len(replicates):
+        interval["note"] = "no interval: most bootstrap replicates have no value (NaN)"
+    else:
+        low, high = percentiles(known, [(1 - level) / 2, (1 + level) / 2])
+        interval["low"] = low if math.isfinite(low) else None
+        interval["high"] = high if math.isfinite(high) else None
+        ends = [name for name, end in (("lower", low), ("upper", high)) if not math.isfinite(end)]
+        if ends:
+            interval["note"] = (
+                f"the interval's {' and '.join(ends)} end is not finite: "
+                "some replicates are infinite"
+            )
+    return interval
+
+
+def percentiles(values: np.ndarray, levels: list[float]) -> list[float]:
+    """np.quantile's linear percentiles; with infinite values among them, an end between an
+    infinity and a number is that infinity (NumPy's interpolation would give inf - inf = NaN)."""
+    if np.isfinite(values).all():
+        return [float(q) for q in np.quantile(values, levels)]
+    ordered = np.sort(values)
+    found = []
+    for level in levels:
+        h = (len(ordered) - 1) * level
+        low, high = ordered[math.floor(h)], ordered[math.ceil(h)]
+        if low == high or h == math.floor(h):
+            found.append(float(low))
+        elif math.isinf(low) and math.isinf(high):
+            found.append(math.nan)
+        elif math.isinf(low) or math.isinf(high):
+            found.append(float(low if math.isinf(low) else high))
+        else:
+            found.append(float(low + (h - math.floor(h)) * (high - low)))
+    return found
 
 
 def take(inputs: Inputs, index: np.ndarray) -> dict[str, np.ndarray]:
     return {role: values[index] for role, values in inputs.items()}
+
+
+def _rows(values: Any, index: np.ndarray) -> Any:
+    """Some rows of a chunk's loss values: an array, or a tuple of arrays (dice's TP, SP, ST)."""
+    if isinstance(values, tuple):
+        return tuple(part[index] for part in values)
+    return values[index]
 
 
 def split(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -164,6 +241,7 @@ class MeanGroups(Groups):
         spread = options.level is not None and like.is_plain_mean
         self.sums = KeyedSums(5 if spread else 2)
         self.shift: float | None = None
+        self.flags = np.zeros(0, dtype=np.uint8)  # each group's NonFinite flags
         self.replicates: list[KeyedSums] = []
         if options.level is not None and not like.is_plain_mean:
             self.replicates = [KeyedSums(2) for _ in range(options.replicates)]
@@ -174,7 +252,7 @@ class MeanGroups(Groups):
         rows = mean_over_elements(values)
         shares = np.ones(len(rows)) if self.like.divisor is None else self.like.divisor(inputs)
         wd = shares if weight is None else weight * shares
-        columns = [rows if weight is None else weight * rows, wd]
+        columns = [weighted(rows, weight), wd]
         if self.sums.width == 5:
             if self.shift is None:
                 self.shift = first_shift(rows, weight, shares)
@@ -183,25 +261,36 @@ class MeanGroups(Groups):
 
     def update(self, codes, values, weight, inputs) -> None:
         self.sums.add(codes, self._columns(values, weight, inputs), weight)
+        flags = row_flags(values, inputs)
+        if flags is not None:
+            self.flags = np.concatenate(
+                [self.flags, np.zeros(max(0, self.sums.size - len(self.flags)), np.uint8)]
+            )
+            np.bitwise_or.at(self.flags, codes.astype(np.intp), flags)
         if self.replicates and self.sums.size * len(self.replicates) > MAX_GROUP_REPLICATES:
             raise too_many_replicates(self.sums.size, len(self.replicates))
 
     def update_replicate(self, b, codes, values, weight, inputs) -> None:
         self.replicates[b].add(codes, self._columns(values, weight, inputs)[:2], weight)
 
-    def _value(self, weighted: float, below: float, weight_sum: float) -> tuple[float, str | None]:
+    def _value(
+        self, total: float, below: float, weight_sum: float, flags: int = 0
+    ) -> tuple[float, str | None]:
         like = self.like
         if not like.total and below == 0:
             if weight_sum == 0:
                 return math.nan, "the weights of its rows sum to 0"
             return math.nan, like.nothing_left[0] or "no row counts toward its mean"
-        return like.value_of(weighted, below, weight_sum), None
+        with np.errstate(all="ignore"):
+            value = float(like.value_of(float(total), float(below), float(weight_sum)))
+        return value, nonfinite_note(value, flags, float(weight_sum))
 
     def results(self, level):
         sums = self.sums.sums.value
         weights = self.sums.weights.value
+        flags = np.concatenate([self.flags, np.zeros(self.sums.size, np.uint8)])
         for code in np.flatnonzero(self.sums.rows > 0):
-            value, note = self._value(sums[code, 0], sums[code, 1], weights[code])
+            value, note = self._value(sums[code, 0], sums[code, 1], weights[code], int(flags[code]))
             entry: dict[str, Any] = {
                 "value": value,
                 "n": int(self.sums.rows[code]),
@@ -221,7 +310,7 @@ class MeanGroups(Groups):
                     replicated.append(
                         self._value(r_sums[code, 0], r_sums[code, 1], r_weights[code])[0]
                     )
-                entry["ci"] = bootstrap_interval(level, replicated)
+                entry["ci"] = bootstrap_interval(level, replicated, value)
             yield int(code), entry
 
 
@@ -247,17 +336,19 @@ class StateGroups(Groups):
     def update(self, codes, values, weight, inputs) -> None:
         for code, index in split(codes):
             part = None if weight is None else weight[index]
-            self._member(code).state.update(values[index], part, take(inputs, index))
+            self._member(code).update(_rows(values, index), part, take(inputs, index))
 
     def update_replicate(self, b, codes, values, weight, inputs) -> None:
         for code, index in split(codes):
             member = self._member(code)
             if member.replicates:
-                member.replicates[b].update(values[index], weight[index], take(inputs, index))
+                member.replicates[b].update(
+                    _rows(values, index), weight[index], take(inputs, index)
+                )
 
     def results(self, level):
         for code, member in self.members.items():
-            value, note = value_of(member.state)
+            value, note = member.result()
             entry: dict[str, Any] = {
                 "value": value,
                 "n": member.state.n,
@@ -286,17 +377,13 @@ class Worst:
 
     def __init__(self, k: int) -> None:
         self.k = k
-        self.entries: list[tuple[float, int, dict[str, Any]]] = []
+        # (0 for a NaN loss else 1, -loss, row, entry): sorted ascending, the worst come first.
+        self.entries: list[tuple[int, float, int, dict[str, Any]]] = []
 
     def add(self, rows: np.ndarray, chunk: Any, inputs: Inputs) -> None:
         positions = np.arange(chunk.size) if chunk.kept is None else np.flatnonzero(chunk.kept)
-        key = np.where(np.isnan(rows), -np.inf, -rows)
-        if len(key) > self.k:
-            chosen = np.argpartition(key, self.k - 1)[: self.k]
-        else:
-            chosen = np.arange(len(key))
         fresh = []
-        for i in chosen.tolist():
+        for i in worst_positions(rows, self.k).tolist():
             index = chunk.start + int(positions[i])
             row: dict[str, Any] = {"row": index + 1}
             where = chunk.locate(index, None)
@@ -307,12 +394,36 @@ class Worst:
             for role in ("pred", "target"):
                 if role in inputs:
                     row[role] = _plain(inputs[role][i])
-            row["loss"] = float(rows[i])
-            fresh.append((float(key[i]), index, row))
-        self.entries = heapq.nsmallest(self.k, self.entries + fresh, key=lambda e: e[:2])
+            loss = float(rows[i])
+            row["loss"] = loss
+            if not math.isfinite(loss):  # JSON writes it as null: say what it was
+                row["note"] = f"the loss is {'NaN' if math.isnan(loss) else repr(loss)}"
+            fresh.append((0, 0.0, index, row) if math.isnan(loss) else (1, -loss, index, row))
+        self.entries = heapq.nsmallest(self.k, self.entries + fresh, key=lambda e: e[:3])
 
     def rows(self) -> list[dict[str, Any]]:
-        return [entry for _, _, entry in self.entries]
+        return [entry[-1] for entry in self.entries]
+
+
+def worst_positions(rows: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the first ``k`` of a stable sort by (NaN first, loss descending, position
+    ascending), in O(n): every NaN and every loss above the K-th, then the earliest rows tied with
+    it. ``np.argpartition`` alone would pick among the ties differently from one machine to
+    another."""
+    if len(rows) <= k:
+        return np.arange(len(rows))
+    missing = np.isnan(rows)
+    nans = np.flatnonzero(missing)
+    if len(nans) >= k:
+        return nans[:k]
+    left = k - len(nans)
+    numbers = rows if not len(nans) else np.where(missing, -np.inf, rows)
+    # The left-th largest among the numbers (NaN rows sit at -inf, below every number but
+    # -inf itself: those are excluded from the ties below).
+    cut = np.partition(numbers, len(numbers) - left)[len(numbers) - left]
+    above = np.flatnonzero((numbers > cut) & ~missing)
+    tied = np.flatnonzero((numbers == cut) & ~missing)[: left - len(above)]
+    return np.concatenate([nans, above, tied])
 
 
 def _identifier(value: Any) -> Any:

@@ -46,31 +46,41 @@ class Pair:
     difference: WeightedMean | None
 
     def summary(self, level: float) -> dict[str, Any]:
-        base, _ = value_of(self.base.state)
-        candidate, _ = value_of(self.candidate.state)
-        difference = candidate - base
+        base, base_note = self.base.result()
+        candidate, candidate_note = self.candidate.result()
+        with np.errstate(all="ignore"):
+            difference = candidate - base
+            relative = difference / abs(base) if base else math.nan
         if self.difference is not None:
             se = self.difference.standard_error()
             ci = normal_interval(level, difference, se)
             p = _normal_p(difference, se)
         else:
-            replicated = np.array(
-                [
-                    value_of(c)[0] - value_of(b)[0]
-                    for b, c in zip(self.base.replicates, self.candidate.replicates, strict=True)
-                ]
-            )
-            ci = bootstrap_interval(level, list(replicated))
+            pairs = zip(self.base.replicates, self.candidate.replicates, strict=True)
+            with np.errstate(all="ignore"):
+                replicated = np.array([value_of(c)[0] - value_of(b)[0] for b, c in pairs])
+            ci = bootstrap_interval(level, list(replicated), difference)
             p = _bootstrap_p(difference, replicated)
-        return {
+        summary = {
             "baseline": base,
             "candidate": candidate,
             "difference": difference,
-            "relative": difference / abs(base) if base else math.nan,
+            "relative": relative,
             "n": self.base.state.n,
             "ci": ci,
             "p_value": p,
         }
+        notes = [f"baseline: {base_note}"] if base_note else []
+        notes += [f"candidate: {candidate_note}"] if candidate_note else []
+        if not math.isfinite(difference) and math.isfinite(base) and math.isfinite(candidate):
+            notes.append("difference: beyond the float64 range")
+        elif math.isnan(difference) and math.isinf(base) and math.isinf(candidate):
+            notes.append("difference: both values are infinite, so it is undefined (inf - inf)")
+        if base == 0 and math.isfinite(difference):
+            notes.append("relative: the baseline value is 0")
+        if notes:
+            summary["note"] = "; ".join(notes)
+        return summary
 
 
 def _normal_p(difference: float, se: float) -> float:
@@ -110,10 +120,10 @@ def compare_stream(
         for request, pair in zip(requests, pairs, strict=True):
             with located(request, base):
                 base_values, base_inputs = compute(request, base)
-                pair.base.state.update(base_values, chunk.weight, base_inputs)
+                pair.base.update(base_values, chunk.weight, base_inputs)
             with located(request, candidate):
                 values, inputs = compute(request, candidate)
-                pair.candidate.state.update(values, chunk.weight, inputs)
+                pair.candidate.update(values, chunk.weight, inputs)
             if pair.difference is not None:
                 with np.errstate(all="ignore"):
                     pair.difference.update(values - base_values, chunk.weight, base_inputs)

@@ -80,7 +80,7 @@ def evaluate_stream(
         for request, outcome in zip(requests, outcomes, strict=True):
             with located(request, chunk):
                 values, inputs = compute(request, chunk)
-                rows = outcome.state.update(values, chunk.weight, inputs)
+                rows = outcome.estimate.update(values, chunk.weight, inputs)
                 if outcome.groups is not None:
                     outcome.groups.update(chunk.groups, values, chunk.weight, inputs)
             outcome.has_rows = rows is not None

@@ -21,6 +21,7 @@ from losscli.engine.accumulators import (
     Maximum,
     WeightedMean,
     WeightedMoments,
+    weighted,
 )
 from losscli.losses.registry import Example, Param, Requirement, register
 
@@ -464,8 +465,7 @@ class ExplainedVariance(Accumulator):
         if self.residual is None:
             self.residual = CompensatedSum((columns.shape[1],))
             self.spread = WeightedMoments(columns.shape[1])
-        weighted = columns if weight is None else weight[:, None] * columns
-        self.residual.add(weighted.sum(axis=0))
+        self.residual.add(weighted(columns, weight).sum(axis=0))
         assert self.spread is not None
         self.spread.update(target, weight)
         self.count(len(values), weight)

@@ -380,8 +380,9 @@ def _baseline_check(result: Result, earlier: float | None, tolerance: Tolerance)
     value = result.value
     reason = _not_comparable(value)
     bound = None
-    if earlier is None:
+    if earlier is None or math.isnan(earlier):  # a mapping given in Python may hold a NaN
         reason = "the baseline has no value for it (NaN or infinite there)"
+        earlier = None
     else:
         allowance = tolerance.allowance(earlier)
         bound = earlier - allowance if result.direction == "higher" else earlier + allowance

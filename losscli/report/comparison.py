@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WORSE, BETTER, UNCLEAR = "worse", "better", "no clear difference"
+UNDEFINED = "undefined"  # the difference is NaN: neither better nor worse can be said
 
 
 def verdict(entry: dict[str, Any]) -> str:
-    """Worse or better only when the whole interval of the difference says so."""
+    """Worse or better only when the whole interval of the difference says so, or when the
+    difference is infinite (one model's loss is infinite, the other's is not): that is certain."""
+    difference = entry.get("difference")
+    if difference is None or math.isnan(difference):
+        return UNDEFINED
     low, high = entry["ci"].get("low"), entry["ci"].get("high")
+    if math.isinf(difference):
+        low = high = difference
     if low is None or high is None:
         return UNCLEAR
     up = low > 0
@@ -43,19 +50,25 @@ class Comparison:
         """The JSON document of ``losscli compare --format json``; NaN is null."""
         return {
             "version": self.version,
-            "inputs": dict(self.inputs),
+            "inputs": _finite(dict(self.inputs)),
             "comparisons": [
                 _finite({**entry, "verdict": verdict(entry)}) for entry in self.entries
             ],
-            "passed": not self.worse,
+            "passed": not self.worse and UNDEFINED not in self.verdicts().values(),
         }
 
 
 def _finite(value: Any) -> Any:
+    """``value`` as plain JSON: NumPy arrays and scalars as lists and numbers (a parameter read
+    from a file is an array), a NaN or infinite float as null."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
     return value
 
 
@@ -125,7 +138,12 @@ def to_json(comparison: Comparison) -> str:
 
 
 def to_markdown(comparison: Comparison) -> str:
-    marks = {WORSE: "❌ worse", BETTER: "✅ better", UNCLEAR: "➖ no clear difference"}
+    marks = {
+        WORSE: "❌ worse",
+        BETTER: "✅ better",
+        UNCLEAR: "➖ no clear difference",
+        UNDEFINED: "⚠️ undefined",
+    }
     lines = ["| " + " | ".join(HEAD) + " |", "|---|" + "---:|" * 6 + "---|"]
     for entry in comparison.entries:
         cells = _cells(entry)
@@ -138,6 +156,9 @@ def to_markdown(comparison: Comparison) -> str:
         f"Baseline {', '.join(f'`{n}`' for n in inputs['baseline'])}, candidate "
         f"{', '.join(f'`{n}`' for n in inputs['candidate'])}: {_caption(comparison)}.",
     ]
+    notes = [f"- `{e['label']}`: {e['note']}." for e in comparison.entries if e.get("note")]
+    if notes:
+        lines += ["", "Notes:", "", *notes]
     return "\n".join(lines) + "\n"
 
 
@@ -146,20 +167,26 @@ def to_csv(comparison: Comparison) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     names = ["label", "loss", "params", "direction", "baseline", "candidate", "difference"]
     names += ["relative", "ci_low", "ci_high", "ci_level", "ci_method", "p_value", "verdict"]
-    writer.writerow(names)
+    with_note = any(entry.get("note") for entry in comparison.entries)
+    writer.writerow(names + (["note"] if with_note else []))
     for entry in comparison.entries:
         ci = entry["ci"]
         numbers = [entry[k] for k in ("baseline", "candidate", "difference", "relative")]
         writer.writerow(
-            [entry["label"], entry["loss"], json.dumps(entry["params"]), entry["direction"]]
+            [entry["label"], entry["loss"], json.dumps(_finite(entry["params"]))]
+            + [entry["direction"]]
             + [_number(v) for v in numbers + [ci.get("low"), ci.get("high")]]
             + [ci["level"], ci["method"], _number(entry["p_value"]), verdict(entry)]
+            + ([entry.get("note", "")] if with_note else [])
         )
     return buffer.getvalue()
 
 
 def _number(value: Any) -> str:
-    return repr(value) if isinstance(value, float) and math.isfinite(value) else ""
+    """A number as it reads back exactly (a NumPy scalar as its Python float); empty when NaN or
+    infinite (the note says why)."""
+    value = _finite(value)
+    return repr(value) if isinstance(value, (float, int)) and not isinstance(value, bool) else ""
 
 
 def to_github(comparison: Comparison) -> str:
@@ -167,12 +194,14 @@ def to_github(comparison: Comparison) -> str:
     lines = []
     for entry in comparison.entries:
         said = verdict(entry)
-        kind = "error" if said == WORSE else "notice"
+        kind = {WORSE: "error", UNDEFINED: "warning"}.get(said, "notice")
         message = (
             f"{entry['label']}: candidate {_short(entry['candidate'])} vs baseline "
             f"{_short(entry['baseline'])}, difference {_short(entry['difference'])} "
             f"{_interval(entry)} ({comparison.level:g} interval), p={_p(entry['p_value'])}: {said}"
         )
+        if entry.get("note"):
+            message += f" ({entry['note']})"
         title = _escape(f"losscli compare {entry['label']}").replace(":", "%3A").replace(",", "%2C")
         lines.append(f"::{kind} title={title}::{_escape(message)}")
     return "\n".join(lines) + "\n"

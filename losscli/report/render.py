@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from losscli.report.checks import FAILED, PASSED, SKIPPED, Check, CheckRun, summary
-from losscli.report.report import Report, Result
+from losscli.report.report import Report, Result, plain
 
 FORMATS = ("auto", "table", "json", "csv", "markdown", "github")
 # `losscli check` shows several reports: one CSV table cannot hold them.
@@ -29,18 +29,28 @@ def short(value: float) -> str:
     return f"{value:.6g}"
 
 
+def shown(value: float | None) -> str:
+    """A number in markdown and GitHub text: rounded as in tables, 'n/a' when it is NaN or
+    infinite (the note beside it says which and why)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return short(value)
+
+
 def to_json(report: Report | CheckRun) -> str:
     return json.dumps(json_ready(report.to_dict()), indent=2, allow_nan=False) + "\n"
 
 
 def json_ready(value: Any) -> Any:
-    """``value`` with every non-finite float written as a string ("inf"): JSON has no infinity.
-
-    A result's ``value`` is already null with a note, and parameters must be finite; this covers
-    a weight sum that overflowed.
-    """
+    """``value`` as plain JSON: NumPy scalars and arrays as numbers and lists, and a NaN or
+    infinite float as null (JSON has neither). A result's value carries a note saying why; this
+    also covers a weight sum that overflowed."""
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if hasattr(value, "tolist"):  # a NumPy array (a parameter read from a file) or scalar
+        return json_ready(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
+        return None
     if isinstance(value, dict):
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -61,45 +71,77 @@ def interval_text(result: Result) -> str:
 
 
 def group_text(value: Any) -> str:
-    return "(null)" if value is None else str(value)
+    value = plain(value)
+    if value is None:
+        return "(null)"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def to_csv(report: Report) -> str:
+    """One row per result; a NaN or infinite number is an empty cell (the command says why on
+    stderr). With --by, ``scope`` tells the overall rows ("all") from the groups' ("group"), whose
+    null values are empty cells, and ``note`` (when some result has one) says why a value is
+    missing: the notes of groups are not written on stderr."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     groups = group_columns(report)
+    scope = ["scope"] if groups else []
     with_ci = any(result.ci for result in report.results)
-    head = ["label", *groups, "loss", "params", "value", "n", "weight_sum", "direction"]
-    writer.writerow(head + (["ci_low", "ci_high", "ci_level"] if with_ci else []))
+    with_note = bool(groups) and any(result.note for result in report.results)
+    head = ["label", *scope, *groups, "loss", "params", "value", "n", "weight_sum", "direction"]
+    head += ["ci_low", "ci_high", "ci_level"] if with_ci else []
+    writer.writerow(head + (["note"] if with_note else []))
     for result in report.results:
-        cells = [
-            result.label,
-            *[_csv_cell((result.group or {}).get(key, "")) for key in groups],
+        cells: list[Any] = [result.label]
+        if groups:
+            cells.append("all" if result.group is None else "group")
+        cells += [_label_cell((result.group or {}).get(key)) for key in groups]
+        cells += [
             result.loss,
             json.dumps(json_ready(result.params), allow_nan=False),
-            repr(result.value) if math.isfinite(result.value) else "",
+            _number_cell(result.value),
             result.n,
-            repr(result.weight_sum),
+            _number_cell(result.weight_sum),
             result.direction,
         ]
         if with_ci:
             ci = result.ci or {}
-            cells += [_csv_cell(ci.get("low")), _csv_cell(ci.get("high")), ci.get("level", "")]
-        writer.writerow(cells)
+            cells += [_number_cell(ci.get(k)) for k in ("low", "high", "level")]
+        writer.writerow(cells + ([result.note or ""] if with_note else []))
     return buffer.getvalue()
 
 
-def _csv_cell(value: Any) -> Any:
+def _number_cell(value: Any) -> Any:
+    """A number as it reads back exactly (``repr`` of a float, an int as an int); empty when
+    there is none or it is NaN or infinite."""
+    value = plain(value)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return repr(value) if isinstance(value, float) else value
+
+
+def _label_cell(value: Any) -> Any:
+    """A group's value: text as text, numbers as numbers, a null as an empty cell."""
+    value = plain(value)
     if value is None:
         return ""
     return repr(value) if isinstance(value, float) else value
 
 
 def _scope(result: Result) -> str:
-    """A group as ``col=value, ...``, or 'all' for the overall result."""
+    """A group as ``col=value, ...``, or 'all rows' for the overall result."""
     if result.group is None:
         return "all rows"
     return ", ".join(f"{key}={group_text(value)}" for key, value in result.group.items())
+
+
+def _notes(report: Report) -> list[str]:
+    """Each result whose value is NaN or infinite, and why."""
+    return [
+        f"`{result.label}` ({_md(_scope(result))}): {result.note}."
+        for result in report.results
+        if result.note and not math.isfinite(result.value)
+    ]
 
 
 def to_markdown(report: Report) -> str:
@@ -111,10 +153,9 @@ def to_markdown(report: Report) -> str:
     for result in report.results:
         cells = [f"`{result.label}`"]
         cells += [
-            "*all*" if result.group is None else _md(group_text(result.group.get(key)))
-            for key in groups
+            "*all*" if result.group is None else _md_group(result.group.get(key)) for key in groups
         ]
-        cells.append(short(result.value))
+        cells.append(shown(result.value))
         if with_ci:
             cells.append(interval_text(result))
         cells += [str(result.n), result.direction]
@@ -128,6 +169,9 @@ def to_markdown(report: Report) -> str:
     if with_ci:
         levels = sorted({r.ci["level"] for r in report.results if r.ci})
         lines.append(f"Intervals at {', '.join(f'{level:g}' for level in levels)} confidence.")
+    notes = _notes(report)
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in notes]
     for result in report.results:
         if result.worst:
             lines += ["", f"Worst rows by `{result.label}`:", ""]
@@ -142,20 +186,34 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _md_group(value: Any) -> str:
+    """A group's value in a markdown cell; a null is *null*, unlike any text value."""
+    return "*null*" if plain(value) is None else _md_text(group_text(value))
+
+
+def _md_text(text: str) -> str:
+    """A group's value as literal text: a value such as ``*all*`` must not read as emphasis
+    (the overall row's mark)."""
+    for special in ("\\", "`", "*", "_"):
+        text = text.replace(special, "\\" + special)
+    return _md(text)
+
+
 def _markdown_rows(rows: list[dict[str, Any]]) -> list[str]:
     keys = list(dict.fromkeys(key for row in rows for key in row))
     lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(_md(_cell(row.get(key))) for key in keys) + " |")
+        lines.append("| " + " | ".join(_md(_cell(row.get(key), shown)) for key in keys) + " |")
     return lines
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, number: Any = short) -> str:
+    value = plain(value) if not isinstance(value, list) else value
     if isinstance(value, float):
-        return short(value)
+        return number(value)
     if isinstance(value, list):
-        shown = ", ".join(_cell(item) for item in value[:4])
-        return f"[{shown}{', ...' if len(value) > 4 else ''}]"
+        items = ", ".join(_cell(item, number) for item in value[:4])
+        return f"[{items}{', ...' if len(value) > 4 else ''}]"
     return "" if value is None else str(value)
 
 
@@ -203,15 +261,13 @@ def to_table(report: Report) -> Any:
     overall = sum(result.group is None for result in report.results)
     for number, result in enumerate(report.results):
         # Text, not markup: a label such as ce:weight=[1,2] must print as written.
-        cells = [result.label]
-        cells += [
-            "all" if result.group is None else group_text(result.group.get(key)) for key in groups
-        ]
-        cells.append(short(result.value))
+        cells = [Text(result.label)]
+        cells += [_table_group(result, key) for key in groups]
+        cells.append(Text(short(result.value)))
         if with_ci:
-            cells.append(interval_text(result))
-        cells += [str(result.n), result.direction]
-        table.add_row(*map(Text, cells), end_section=bool(groups) and number == overall - 1)
+            cells.append(Text(interval_text(result)))
+        cells += [Text(str(result.n)), Text(result.direction)]
+        table.add_row(*cells, end_section=bool(groups) and number == overall - 1)
     parts: list[Any] = [table]
     for result in report.results:
         if result.worst:
@@ -219,6 +275,18 @@ def to_table(report: Report) -> Any:
     if report.checks:
         parts.append(checks_table(report.checks))
     return parts[0] if len(parts) == 1 else Group(*parts)
+
+
+def _table_group(result: Result, key: str) -> Any:
+    """A group cell; the overall row's 'all' and a null's '(null)' in italics, unlike text."""
+    from rich.text import Text
+
+    if result.group is None:
+        return Text("all", style="italic")
+    value = result.group.get(key)
+    if plain(value) is None:
+        return Text("(null)", style="italic dim")
+    return Text(group_text(value))
 
 
 def _worst_table(result: Result) -> Any:
@@ -268,11 +336,14 @@ def to_github(report: Report, name: str | None = None) -> str:
     a warning.
     """
     prefix = f"{name}: " if name else ""
-    lines = [
-        f"{prefix}{result.label} = {short(result.value)} ({result.direction} is better, "
-        f"n={result.n})"
-        for result in report.results
-    ]
+    lines = []
+    for result in report.results:
+        scope = f" [{_scope(result)}]" if result.group is not None else ""
+        note = f": {result.note}" if result.note and not math.isfinite(result.value) else ""
+        lines.append(
+            f"{prefix}{result.label}{scope} = {shown(result.value)}{note} "
+            f"({result.direction} is better, n={result.n})"
+        )
     for check in report.checks:
         if check.passed:
             lines.append(f"{prefix}pass: {check.describe()}")
@@ -324,8 +395,8 @@ def _numbers(check: Check) -> tuple[str, str, str]:
     """Bound, value and signed margin as shown in tables; blank where there is none."""
     margin = check.margin
     return (
-        short(check.threshold) if check.threshold is not None else "",
-        short(check.value) if check.value is not None else "",
+        shown(check.threshold) if check.threshold is not None else "",
+        shown(check.value) if check.value is not None else "",
         f"{margin:+.6g}" if margin is not None else "",
     )
 

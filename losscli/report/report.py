@@ -14,6 +14,21 @@ if TYPE_CHECKING:
     from losscli.report.checks import Check
 
 
+def plain(value: Any) -> Any:
+    """A value as plain Python for output: a NumPy scalar as its Python number (so no
+    ``np.float64(9.4)`` reaches a report), and a NaN label as None (a float column's null)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def plain_group(group: Mapping[str, Any]) -> dict[str, Any]:
+    """A group's {column: value} with each value ``plain``."""
+    return {key: plain(value) for key, value in group.items()}
+
+
 @dataclass(frozen=True)
 class Result:
     label: str
@@ -26,7 +41,7 @@ class Result:
     ci: dict[str, Any] | None = None  # --ci: {level, low, high, method, ...}
     group: dict[str, Any] | None = None  # --by: {column: value}; None for the overall result
     worst: list[dict[str, Any]] | None = None  # --worst: rows with the largest loss
-    reason: str | None = None  # why a group has no value
+    reason: str | None = None  # why the value is NaN or infinite (or a group has none)
 
     @property
     def note(self) -> str | None:
@@ -54,7 +69,7 @@ class Result:
         if self.ci is not None:
             entry["ci"] = dict(self.ci)
         if self.group is not None:
-            entry["group"] = dict(self.group)
+            entry["group"] = plain_group(self.group)
         if self.worst is not None:
             entry["worst"] = [dict(row) for row in self.worst]
         return entry
@@ -128,25 +143,36 @@ class Report:
         return document
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per result: label, any --by columns (empty on the overall rows), loss, params,
-        value, n, weight_sum, direction, and ci_low / ci_high with --ci."""
+        """One row per result: label, with --by a ``scope`` ("all" for the overall rows, "group"
+        for a group's) and the group columns (empty on the overall rows, None for a null group
+        value), loss, params, value, n, weight_sum, direction, ci_low / ci_high with --ci, and
+        ``note`` (why a value is NaN or infinite, else None)."""
         import pandas as pd
 
         groups = list(dict.fromkeys(key for r in self.results if r.group for key in r.group))
-        columns = ["label", *groups, "loss", "params", "value", "n", "weight_sum", "direction"]
+        scope = ["scope"] if groups else []
+        columns = ["label", *scope, *groups, "loss", "params", "value", "n", "weight_sum"]
+        columns += ["direction"]
         with_ci = any(result.ci is not None for result in self.results)
         if with_ci:
             columns += ["ci_low", "ci_high"]
+        columns += ["note"]
         rows = []
         for result in self.results:
-            row = {**result.to_dict(), "value": result.value}
-            for key in groups:
-                row[key] = (result.group or {}).get(key)
+            row = {**result.to_dict(), "value": result.value, "note": result.note}
+            if groups:
+                row["scope"] = "all" if result.group is None else "group"
             if with_ci:
                 row["ci_low"] = (result.ci or {}).get("low")
                 row["ci_high"] = (result.ci or {}).get("high")
             rows.append(row)
-        return pd.DataFrame(rows, columns=columns)
+        frame = pd.DataFrame(rows, columns=columns)
+        for key in groups:
+            # As objects: ints stay ints and a null stays None (pandas would make both floats).
+            values = [plain((result.group or {}).get(key)) for result in self.results]
+            frame[key] = pd.Series(values, dtype=object, index=frame.index)
+        frame["note"] = pd.Series([r.note for r in self.results], dtype=object, index=frame.index)
+        return frame
 
 
 def _baseline_document(baseline: Report | Mapping[str, Any] | str | PathLike[str]) -> Any:
