@@ -278,7 +278,10 @@ def eval_command(
     )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.analysis import DEFAULT_REPLICATES
+    from losscli.io.outputs import check_per_row
 
+    # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
+    check_per_row(per_row, baseline=baseline, report=sys.stdout)
     _collect_again()
 
     with _progress(quiet, files or []) as on_progress:
