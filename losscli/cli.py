@@ -606,8 +606,22 @@ def describe_command(
 
 
 def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    with _writing_stdout():
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Any:
+    """A full disk or a failing device under stdout as a one-line error, not an internal one."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # a reader that went away (| head) is no error: main ends quietly
+    except OSError as error:
+        from losscli.io.outputs import write_error
+
+        raise write_error("to standard output", error) from None
 
 
 def _note(text: str) -> None:
@@ -624,7 +638,8 @@ def _console() -> Any:
 
 def _rendered(renderable: Any, console: Any) -> str:
     """A rich table as text, written by ``_write`` like every other output."""
-    with console.capture() as capture:
+    # Rich writes to stdout as the capture ends (nothing, which /dev/full refuses all the same).
+    with _writing_stdout(), console.capture() as capture:
         console.print(renderable)
     # Rich pads every line (a centred caption too) to the table's width.
     return "".join(line.rstrip(" ") + "\n" for line in capture.get().splitlines())
@@ -636,7 +651,8 @@ def main(argv: list[str] | None = None) -> int:
     streams = (sys.stdout, sys.stderr)
     try:
         code = _command().main(args=args, prog_name="losscli", standalone_mode=False)
-        sys.stdout.flush()
+        with _writing_stdout():
+            sys.stdout.flush()
         return code if isinstance(code, int) else 0
     except LossCliError as error:
         _fail(str(error))
@@ -654,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if _is_usage_error(error):
             return _usage_error(error)
+        if _is_full_disk(error):
+            return _full_disk(error)
         if debug:
             raise
         _fail(
@@ -764,9 +782,25 @@ def _usage_error(error: Any) -> int:
     return EXIT_USAGE
 
 
+def _is_full_disk(error: Exception) -> bool:
+    from losscli.io.outputs import NO_SPACE
+
+    return isinstance(error, OSError) and error.errno in NO_SPACE
+
+
+def _full_disk(error: Any) -> int:
+    """An output (Click's help, say) that met a full disk: the user's to fix, not a bug."""
+    from losscli.io.outputs import write_error
+
+    _fail(str(write_error(error.filename or "the output", error)))
+    return EXIT_USAGE
+
+
 def _fail(message: str) -> None:
-    sys.stderr.write(f"losscli: error: {message}\n")
-    sys.stderr.flush()
+    # A stderr that cannot be written (a terminal gone with SIGHUP): the exit code says it.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"losscli: error: {message}\n")
+        sys.stderr.flush()
 
 
 def _closed_pipe(streams: tuple[Any, Any]) -> int:

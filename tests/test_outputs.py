@@ -406,3 +406,40 @@ def test_a_file_size_limit_is_a_clear_error(tmp_path, suffix):
     outcome = run_process("eval", "-l", "mse,mae", "--per-row", per_row, data, preexec_fn=limited)
     assert_refused(outcome, f"--per-row {per_row}", "File too large", "ulimit")
     assert os.listdir(out) == []
+
+
+# -- 3. stdout on a device that takes nothing ---------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["eval", "-l", "mse", "{data}"], "to standard output"),
+        (["eval", "-l", "mse", "-f", "table", "{data}"], "to standard output"),
+        (["eval", "-l", "mse", "--per-row", "{rows}", "{data}"], "to standard output"),
+        (["list"], "to standard output"),
+        (["describe", "huber"], "to standard output"),
+        (["--help"], "Cannot write the output"),
+        (["--version"], "Cannot write the output"),
+    ],
+    ids=["json", "table", "with-per-row", "list", "describe", "help", "version"],
+)
+def test_stdout_to_dev_full_is_a_clear_error(tmp_path, args, fragment):
+    data = tmp_path / "x.csv"
+    data.write_text(SIMPLE)
+    rows = tmp_path / "rows.csv"
+    argv = [a.format(data=data, rows=rows) for a in args]
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "losscli", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env=_process_env(),
+            timeout=60,
+        )
+    outcome = Outcome(done.returncode, "", done.stderr.decode())
+    assert_refused(outcome, fragment, "No space left on device", "Free some space")
+    assert data.read_text() == SIMPLE
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
