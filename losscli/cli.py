@@ -9,7 +9,9 @@ option's annotation text at every run, 5 ms more than Python evaluating them onc
 import contextlib
 import gc
 import os
+import signal
 import sys
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -647,6 +649,15 @@ def _rendered(renderable: Any, console: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``losscli`` command; returns the exit code."""
+    with _stopped_by_signals():
+        try:
+            return _main(argv)
+        except _Stopped as stop:
+            _fail(f"{STOPPING[stop.signum]}.")
+            return 128 + stop.signum
+
+
+def _main(argv: list[str] | None) -> int:
     debug, args = _take_debug(list(sys.argv[1:] if argv is None else argv))
     streams = (sys.stdout, sys.stderr)
     try:
@@ -679,6 +690,87 @@ def main(argv: list[str] | None = None) -> int:
             "rerun with --debug (or LOSSCLI_DEBUG=1) for the traceback and report it."
         )
         return EXIT_INTERNAL
+
+
+class _Stopped(BaseException):
+    """Ctrl-C, SIGTERM or SIGHUP, raised where the program is.
+
+    Not an ``Exception``, so nothing that handles errors can mistake it for one; not a
+    ``KeyboardInterrupt``, which Typer turns into a silent exit code.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# What each signal that stops a run says on stderr; the exit code is 128 + its number.
+STOPPING = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    STOPPING[signal.SIGHUP] = "hung up (SIGHUP)"
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Any:
+    """Ctrl-C, SIGTERM and SIGHUP stop the command by raising where it is, so every ``with`` and
+    ``finally`` on the way out runs: temporary and spooled files are removed. Then the old
+    handlers come back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+    previous = {number: signal.getsignal(number) for number in STOPPING}
+    # A signal the parent ignores (nohup ignores SIGHUP) stays ignored.
+    ours = [n for n, was in previous.items() if was in (signal.SIG_DFL, signal.default_int_handler)]
+    for number in ours:
+        signal.signal(number, _stop)
+    forwarder = _Forwarder(ours) if hasattr(signal, "pthread_kill") else None
+    try:
+        yield
+    finally:
+        if forwarder is not None:
+            forwarder.close()
+        for number in ours:
+            signal.signal(number, previous[number])
+
+
+def _stop(signum: int, frame: object) -> None:
+    for number in STOPPING:
+        # A second signal (or the forwarded copy of this one) must not cut the clean-up short.
+        if signal.getsignal(number) is _stop:
+            signal.signal(number, signal.SIG_IGN)
+    raise _Stopped(signum)
+
+
+class _Forwarder:
+    """Hands a signal that landed on another thread to the main thread.
+
+    The kernel gives a process's signal to any of its threads (Arrow's and NumPy's too), and
+    Python runs the handler in the main thread once that thread runs Python code again: a main
+    thread waiting on a slow stdin would wait for the next bytes first. Python's C handler writes
+    each signal's number to the wakeup pipe; this thread sends the signal on to the main thread,
+    whose wait is then interrupted and runs the handler.
+    """
+
+    def __init__(self, numbers: list[int]) -> None:
+        self.numbers = set(numbers)
+        self.reader, self.writer = os.pipe()
+        os.set_blocking(self.writer, False)
+        self.previous = signal.set_wakeup_fd(self.writer, warn_on_full_buffer=False)
+        self.main = threading.main_thread().ident
+        self.thread = threading.Thread(target=self._forward, name="losscli-signals", daemon=True)
+        self.thread.start()
+
+    def _forward(self) -> None:
+        while data := os.read(self.reader, 64):
+            for number in data:
+                if number in self.numbers and self.main is not None:
+                    signal.pthread_kill(self.main, number)
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self.previous)
+        os.close(self.writer)  # the thread reads the end of the pipe and returns
+        self.thread.join()
+        os.close(self.reader)
 
 
 def run() -> None:

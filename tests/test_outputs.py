@@ -8,12 +8,15 @@ Exit codes, signals and stdout on a full device belong to the process, so those 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -443,3 +446,131 @@ def test_stdout_to_dev_full_is_a_clear_error(tmp_path, args, fragment):
     assert_refused(outcome, fragment, "No space left on device", "Free some space")
     assert data.read_text() == SIMPLE
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+# -- 4. stopping signals -------------------------------------------------------------------------
+
+
+STOPS = {
+    "SIGTERM": (signal.SIGTERM, "losscli: error: terminated.\n"),
+    "SIGINT": (signal.SIGINT, "losscli: error: interrupted.\n"),
+    "SIGHUP": (signal.SIGHUP, "losscli: error: hung up (SIGHUP).\n"),
+}
+
+
+def wait_for(condition: object, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"the run never got to {what}"
+        time.sleep(0.02)
+
+
+def stopped_mid_run(
+    args: list[object], first_bytes: bytes, ready: object, number: int, tmpdir: Path
+) -> Outcome:
+    """``losscli ARGS`` reading a stdin that stays open, stopped by ``number`` once ``ready``."""
+    out, err = tmpdir.parent / "stdout", tmpdir.parent / "stderr"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "losscli", *map(str, args)],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
+            cwd=ROOT,
+            env={**_process_env(), "TMPDIR": str(tmpdir)},
+        )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(first_bytes)
+        process.stdin.flush()
+        wait_for(ready, "the point to stop it at")
+        process.send_signal(number)
+        # stdin stays open (no end of input to wake a blocked read): the signal alone ends the run.
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdin.close()
+    return Outcome(process.returncode, out.read_text(), err.read_text())
+
+
+@pytest.mark.parametrize(("number", "message"), STOPS.values(), ids=STOPS.keys())
+def test_a_stopped_run_removes_its_temporary_per_row_file(tmp_path, number, message):
+    out, spool = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    spool.mkdir()
+    old = out / "rows.csv"
+    old.write_text("old rows\n")
+    first = b"pred,target\n" + b"1,2\n" * 40_000  # more than the head read before the writer opens
+    outcome = stopped_mid_run(
+        ["eval", "-l", "mse", "--per-row", old],
+        first,
+        lambda: len(os.listdir(out)) > 1,
+        number,
+        spool,
+    )
+    assert (outcome.code, outcome.out, outcome.err) == (128 + number, "", message)
+    assert os.listdir(out) == ["rows.csv"] and old.read_text() == "old rows\n"
+    assert os.listdir(spool) == []
+
+
+@pytest.mark.parametrize(("number", "message"), STOPS.values(), ids=STOPS.keys())
+def test_a_stopped_run_removes_its_spooled_input(tmp_path, number, message):
+    """Parquet through a pipe is spooled to a temporary file in TMPDIR, here stopped half-way."""
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    buffer = io.BytesIO()
+    values = np.random.default_rng(0).random((2, 50_000))
+    pq.write_table(pa.table({"pred": values[0], "target": values[1]}), buffer)
+    half = buffer.getvalue()[: buffer.tell() // 2]
+    assert len(half) > 2 * 65536  # past the head read: the spooling has begun
+    outcome = stopped_mid_run(
+        ["eval", "-l", "mse"], half, lambda: bool(os.listdir(spool)), number, spool
+    )
+    assert (outcome.code, outcome.out, outcome.err) == (128 + number, "", message)
+    assert os.listdir(spool) == []
+
+
+def wakeup_fd() -> int:
+    current = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(current)
+    return current
+
+
+def test_main_puts_the_signal_handlers_back(tmp_path, capsys):
+    data = tmp_path / "x.csv"
+    data.write_text(SIMPLE)
+    numbers = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    before = [signal.getsignal(n) for n in numbers], wakeup_fd(), threading.active_count()
+    assert results_of(run(capsys, "eval", "-l", "mse", data))["mse"]["n"] == 3
+    assert run(capsys, "eval", "-l", "nope", data).code == 2
+    after = [signal.getsignal(n) for n in numbers], wakeup_fd(), threading.active_count()
+    assert after == before
+
+
+def test_an_ignored_sighup_stays_ignored(tmp_path):
+    """Under nohup SIGHUP is ignored, and the run goes on through it."""
+    data = tmp_path / "x.csv"
+    data.write_text(SIMPLE)
+    script = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "import losscli.losses.registry as registry\n"
+        "compute = registry.LossDef.compute\n"
+        "def hung_up(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGHUP)\n"
+        "    return compute(*args, **kwargs)\n"
+        "registry.LossDef.compute = hung_up\n"
+        "from losscli.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "eval", "-l", "mse", data],
+        capture_output=True,
+        cwd=ROOT,
+        env=_process_env(),
+        timeout=60,
+    )
+    outcome = Outcome(done.returncode, done.stdout.decode(), done.stderr.decode())
+    assert results_of(outcome)["mse"]["n"] == 3
