@@ -280,10 +280,11 @@ def eval_command(
     )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.analysis import DEFAULT_REPLICATES
-    from losscli.io.outputs import check_per_row
+    from losscli.io.outputs import check_per_row, check_report_stream
 
     # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
     check_per_row(per_row, baseline=baseline, report=sys.stdout)
+    check_report_stream(sys.stdout, files or ["-"], targets)
     _collect_again()
 
     with _progress(quiet, files or []) as on_progress:

@@ -79,6 +79,7 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "d/a.csv").write_text(SIMPLE)
     (tmp_path / "runs/r1.csv").write_text(SIMPLE)
     (tmp_path / "link.csv").symlink_to("x.csv")
+    (tmp_path / "runs_link").symlink_to("runs")
     os.link(tmp_path / "x.csv", tmp_path / "hard.csv")
     os.link(tmp_path / "t.csv", tmp_path / "t_hard.csv")
     result = {"label": "mse", "loss": "mse", "params": {"reduction": "mean"}, "value": 1.4}
@@ -117,6 +118,16 @@ JOINS_AN_INPUT = {
     "a hidden new file in an input directory": (["d"], "d/.new.csv", "'d'"),
     "a new file in an input directory spelled ./d/": (["./d/"], "d/new.csv", "'./d/'"),
     "a new file matching an input glob": (["runs/*.csv"], "runs/r2.csv", "'runs/*.csv'"),
+    "a new file matching an input glob through a symlinked directory": (
+        ["runs/*.csv"],
+        "runs_link/r2.csv",
+        "'runs/*.csv'",
+    ),
+    "a new file matching an input glob spelled through a symlinked directory": (
+        ["runs_link/*.csv"],
+        "runs/r2.csv",
+        "'runs_link/*.csv'",
+    ),
     "a new file matching a recursive glob": (["**/*.csv"], "out/rows.csv", "'**/*.csv'"),
     "a new file on top of a recursive glob": (["**/*.csv"], "rows.csv", "'**/*.csv'"),
 }
@@ -214,6 +225,56 @@ def test_per_row_where_the_report_goes_is_refused(tmp_path):
         )
     assert_refused(Outcome(done.returncode, "", done.stderr.decode()), "standard output")
     assert target.read_bytes() == b"" and data.read_text() == SIMPLE
+
+
+def report_into(path: Path, mode: str, args: list[object], stdin: Path | None = None) -> Outcome:
+    """``losscli ARGS > PATH`` (mode "wb") or ``>> PATH`` ("ab"), as a real process."""
+    with path.open(mode) as stdout, (stdin or Path(os.devnull)).open("rb") as given:
+        done = subprocess.run(
+            [sys.executable, "-m", "losscli", *map(str, args)],
+            stdin=given,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env=_process_env(),
+            timeout=60,
+        )
+    return Outcome(done.returncode, "", done.stderr.decode())
+
+
+def test_a_report_appended_to_an_input_is_refused(tmp_path):
+    data = tmp_path / "x.csv"
+    data.write_text(SIMPLE)
+    outcome = report_into(data, "ab", ["eval", "-l", "mse", data])
+    assert_refused(outcome, "Standard output is the input", "x.csv", "another file")
+    assert data.read_text() == SIMPLE
+
+
+def test_a_report_appended_to_the_file_on_stdin_is_refused(tmp_path):
+    data = tmp_path / "x.csv"
+    data.write_text(SIMPLE)
+    outcome = report_into(data, "ab", ["eval", "-l", "mse", "-"], stdin=data)
+    assert_refused(outcome, "Standard output is the file on standard input")
+    assert data.read_text() == SIMPLE
+
+
+def test_a_report_into_an_input_directory_is_refused(tmp_path):
+    """``> d/report.csv`` makes the file (empty) before losscli starts, inside the directory it
+    reads: say so, rather than that d/report.csv is empty, and do not fill it."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d/a.csv").write_text(SIMPLE)
+    report = tmp_path / "d/report.csv"
+    outcome = report_into(report, "wb", ["eval", "-l", "mse", "-f", "csv", tmp_path / "d"])
+    assert_refused(outcome, "Standard output is the input", "report.csv")
+    assert report.read_bytes() == b"" and (tmp_path / "d/a.csv").read_text() == SIMPLE
+
+
+def test_a_report_into_another_file_is_written(tmp_path):
+    data = tmp_path / "x.csv"
+    data.write_text(SIMPLE)
+    report = tmp_path / "report.json"
+    assert report_into(report, "wb", ["eval", "-l", "mse", "-"], stdin=data).code == 0
+    assert json.loads(report.read_text())["results"][0]["n"] == 3
 
 
 # -- 2. a per-row path that cannot be written -----------------------------------------------------

@@ -13,6 +13,8 @@ import errno
 import fnmatch
 import glob
 import os
+import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,30 @@ def check_per_row(
             f"--per-row {shown} is also where the report goes (standard output).",
             "Send one of them elsewhere.",
         )
+
+
+def check_report_stream(stream: Any, data: Any = None, targets: Any = None) -> None:
+    """Refuse a report whose stream is a file among the inputs (``>> preds.csv``, or ``>`` into
+    an input directory): the report would be appended to the data, or read as data."""
+    status = _stream_status(stream)
+    if status is None or not stat.S_ISREG(status.st_mode):
+        return  # a terminal or a pipe is no input
+    for role, items in (("input", data), ("--targets file", targets)):
+        for item in _paths(items):
+            if item == STDIN:
+                if _stream_status(sys.stdin) == status:
+                    raise _into_input("the file on standard input")
+                continue
+            for source in expand_inputs([item]):
+                if _same_inode(status, source.name):
+                    raise _into_input(f"the {role} {source.name}")
+
+
+def _into_input(what: str) -> UsageError:
+    return UsageError(
+        f"Standard output is {what}: the report would be written into it.",
+        "Redirect the report to another file.",
+    )
 
 
 def per_row_path(per_row: str | os.PathLike[str]) -> Path:
@@ -187,9 +213,15 @@ def _ancestors(path: Path) -> Iterator[Path]:
 
 
 def _matches(target: Path, pattern: str) -> bool:
-    """Whether ``glob.glob(pattern, recursive=True)`` would list ``target`` once it exists."""
-    parts = Path(os.path.abspath(target)).parts
-    return _parts_match(parts, Path(os.path.abspath(pattern)).parts)
+    """Whether ``glob.glob(pattern, recursive=True)`` would list ``target`` once it exists,
+    as spelled or with symlinked directories resolved on both sides."""
+    rules = Path(os.path.abspath(pattern)).parts
+    if _parts_match(Path(os.path.abspath(target)).parts, rules):
+        return True
+    first_magic = next(i for i, rule in enumerate(rules) if glob.has_magic(rule))
+    real_rules = Path(os.path.realpath(Path(*rules[:first_magic]))).parts + rules[first_magic:]
+    real_target = Path(os.path.realpath(target.parent), target.name)
+    return _parts_match(real_target.parts, real_rules)
 
 
 def _parts_match(parts: tuple[str, ...], rules: tuple[str, ...]) -> bool:
@@ -211,8 +243,20 @@ def _part_matches(part: str, rule: str) -> bool:
 
 
 def _is_stream_of(target: Path, stream: Any) -> bool:
+    status = _stream_status(stream)
+    return status is not None and _same_inode(status, target)
+
+
+def _stream_status(stream: Any) -> os.stat_result | None:
     try:
-        mine, theirs = os.stat(target), os.fstat(stream.fileno())
+        return os.fstat(stream.fileno())
     except (OSError, ValueError, AttributeError):
-        return False  # no file yet, or a stream without a descriptor (a test's capture)
-    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+        return None  # closed, or without a descriptor (a test's capture)
+
+
+def _same_inode(status: os.stat_result, path: str | Path) -> bool:
+    try:
+        other = os.stat(path)
+    except OSError:
+        return False  # no file yet
+    return (status.st_dev, status.st_ino) == (other.st_dev, other.st_ino)
