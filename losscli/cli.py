@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
@@ -706,7 +707,7 @@ class _Stopped(BaseException):
 
 
 # What each signal that stops a run says on stderr; the exit code is 128 + its number.
-STOPPING = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+STOPPING: dict[int, str] = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 if hasattr(signal, "SIGHUP"):  # not on Windows
     STOPPING[signal.SIGHUP] = "hung up (SIGHUP)"
 
@@ -752,7 +753,7 @@ class _Forwarder:
     whose wait is then interrupted and runs the handler.
     """
 
-    def __init__(self, numbers: list[int]) -> None:
+    def __init__(self, numbers: Iterable[int]) -> None:
         self.numbers = set(numbers)
         self.reader, self.writer = os.pipe()
         os.set_blocking(self.writer, False)

@@ -30,8 +30,6 @@ from losscli.errors import UsageError
 from losscli.io import writers
 from tests.test_cli import ROOT, SIMPLE, Outcome, _process_env, results_of, run, run_process
 
-MIB = 1 << 20
-
 
 def snapshot(directory: Path) -> dict[str, bytes | str]:
     """Every entry under ``directory``: a file's bytes, a link's target, a directory's name."""
@@ -56,13 +54,6 @@ def assert_refused(outcome: Outcome, *fragments: str) -> None:
     assert "Traceback" not in outcome.err
     for fragment in fragments:
         assert fragment in outcome.err, (fragment, outcome.err)
-
-
-def leftovers(directory: Path) -> list[str]:
-    """Temporary files of the per-row writer or the readers' spool in ``directory``."""
-    return sorted(
-        p.name for p in directory.iterdir() if p.name.endswith(".tmp") or "losscli-" in p.name
-    )
 
 
 # -- 1. --per-row onto an input is refused before anything is read ------------------------------

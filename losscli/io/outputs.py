@@ -67,7 +67,7 @@ def check_report_stream(stream: Any, data: Any = None, targets: Any = None) -> N
     for role, items in (("input", data), ("--targets file", targets)):
         for item in _paths(items):
             if item == STDIN:
-                if _stream_status(sys.stdin) == status:
+                if _same_status(status, _stream_status(sys.stdin)):
                     raise _into_input("the file on standard input")
                 continue
             for source in expand_inputs([item]):
@@ -188,10 +188,9 @@ def _same_file(target: Path, name: str) -> bool:
     if os.path.realpath(target) == os.path.realpath(name):
         return True
     try:
-        mine, theirs = os.stat(target), os.stat(name)
+        return _same_inode(os.stat(target), name)
     except OSError:
         return False  # a path that does not exist yet is no other file
-    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
 def _inside(target: Path, directory: str) -> bool:
@@ -200,11 +199,8 @@ def _inside(target: Path, directory: str) -> bool:
         wanted = os.stat(directory)
     except OSError:
         return False
-    for ancestor in _ancestors(Path(os.path.realpath(target.parent))):
-        with_id = os.stat(ancestor)
-        if (with_id.st_dev, with_id.st_ino) == (wanted.st_dev, wanted.st_ino):
-            return True
-    return False
+    ancestors = _ancestors(Path(os.path.realpath(target.parent)))
+    return any(_same_inode(wanted, ancestor) for ancestor in ancestors)
 
 
 def _ancestors(path: Path) -> Iterator[Path]:
@@ -256,7 +252,10 @@ def _stream_status(stream: Any) -> os.stat_result | None:
 
 def _same_inode(status: os.stat_result, path: str | Path) -> bool:
     try:
-        other = os.stat(path)
+        return _same_status(status, os.stat(path))
     except OSError:
         return False  # no file yet
-    return (status.st_dev, status.st_ino) == (other.st_dev, other.st_ino)
+
+
+def _same_status(one: os.stat_result, other: os.stat_result | None) -> bool:
+    return other is not None and (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
