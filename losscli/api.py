@@ -42,6 +42,7 @@ from losscli.io.join import (
     shared_row_ids,
 )
 from losscli.io.memory import MemoryReader, is_in_memory, takes_in_memory
+from losscli.io.outputs import check_per_row
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
 from losscli.losses import LossRequest, parse_specs
@@ -113,6 +114,7 @@ def evaluate(
     options = analysis_options(ci, bootstrap, seed, worst, by is not None)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
+    check_per_row(per_row, data, targets)  # before anything is read: never over an input
     main = _open(data, input_format)
     try:
         side = _open(targets, input_format) if targets is not None else None

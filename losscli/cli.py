@@ -9,7 +9,10 @@ option's annotation text at every run, 5 ms more than Python evaluating them onc
 import contextlib
 import gc
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
@@ -289,7 +292,11 @@ def eval_command(
     )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.analysis import DEFAULT_REPLICATES
+    from losscli.io.outputs import check_per_row, check_report_stream
 
+    # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
+    check_per_row(per_row, baseline=baseline, report=sys.stdout)
+    check_report_stream(sys.stdout, files or ["-"], targets)
     _collect_again()
 
     with _progress(quiet, files or []) as on_progress:
@@ -617,8 +624,22 @@ def describe_command(
 
 
 def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    with _writing_stdout():
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Any:
+    """A full disk or a failing device under stdout as a one-line error, not an internal one."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # a reader that went away (| head) is no error: main ends quietly
+    except OSError as error:
+        from losscli.io.outputs import write_error
+
+        raise write_error("to standard output", error) from None
 
 
 def _note(text: str) -> None:
@@ -635,7 +656,8 @@ def _console() -> Any:
 
 def _rendered(renderable: Any, console: Any) -> str:
     """A rich table as text, written by ``_write`` like every other output."""
-    with console.capture() as capture:
+    # Rich writes to stdout as the capture ends (nothing, which /dev/full refuses all the same).
+    with _writing_stdout(), console.capture() as capture:
         console.print(renderable)
     # Rich pads every line (a centred caption too) to the table's width.
     return "".join(line.rstrip(" ") + "\n" for line in capture.get().splitlines())
@@ -643,11 +665,21 @@ def _rendered(renderable: Any, console: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``losscli`` command; returns the exit code."""
+    with _stopped_by_signals():
+        try:
+            return _main(argv)
+        except _Stopped as stop:
+            _fail(f"{STOPPING[stop.signum]}.")
+            return 128 + stop.signum
+
+
+def _main(argv: list[str] | None) -> int:
     debug, args = _take_debug(list(sys.argv[1:] if argv is None else argv))
     streams = (sys.stdout, sys.stderr)
     try:
         code = _command().main(args=args, prog_name="losscli", standalone_mode=False)
-        sys.stdout.flush()
+        with _writing_stdout():
+            sys.stdout.flush()
         return code if isinstance(code, int) else 0
     except LossCliError as error:
         _fail(str(error))
@@ -665,6 +697,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if _is_usage_error(error):
             return _usage_error(error)
+        if _is_full_disk(error):
+            return _full_disk(error)
         if debug:
             raise
         _fail(
@@ -672,6 +706,87 @@ def main(argv: list[str] | None = None) -> int:
             "rerun with --debug (or LOSSCLI_DEBUG=1) for the traceback and report it."
         )
         return EXIT_INTERNAL
+
+
+class _Stopped(BaseException):
+    """Ctrl-C, SIGTERM or SIGHUP, raised where the program is.
+
+    Not an ``Exception``, so nothing that handles errors can mistake it for one; not a
+    ``KeyboardInterrupt``, which Typer turns into a silent exit code.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# What each signal that stops a run says on stderr; the exit code is 128 + its number.
+STOPPING: dict[int, str] = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    STOPPING[signal.SIGHUP] = "hung up (SIGHUP)"
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Any:
+    """Ctrl-C, SIGTERM and SIGHUP stop the command by raising where it is, so every ``with`` and
+    ``finally`` on the way out runs: temporary and spooled files are removed. Then the old
+    handlers come back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+    previous = {number: signal.getsignal(number) for number in STOPPING}
+    # A signal the parent ignores (nohup ignores SIGHUP) stays ignored.
+    ours = [n for n, was in previous.items() if was in (signal.SIG_DFL, signal.default_int_handler)]
+    for number in ours:
+        signal.signal(number, _stop)
+    forwarder = _Forwarder(ours) if hasattr(signal, "pthread_kill") else None
+    try:
+        yield
+    finally:
+        if forwarder is not None:
+            forwarder.close()
+        for number in ours:
+            signal.signal(number, previous[number])
+
+
+def _stop(signum: int, frame: object) -> None:
+    for number in STOPPING:
+        # A second signal (or the forwarded copy of this one) must not cut the clean-up short.
+        if signal.getsignal(number) is _stop:
+            signal.signal(number, signal.SIG_IGN)
+    raise _Stopped(signum)
+
+
+class _Forwarder:
+    """Hands a signal that landed on another thread to the main thread.
+
+    The kernel gives a process's signal to any of its threads (Arrow's and NumPy's too), and
+    Python runs the handler in the main thread once that thread runs Python code again: a main
+    thread waiting on a slow stdin would wait for the next bytes first. Python's C handler writes
+    each signal's number to the wakeup pipe; this thread sends the signal on to the main thread,
+    whose wait is then interrupted and runs the handler.
+    """
+
+    def __init__(self, numbers: Iterable[int]) -> None:
+        self.numbers = set(numbers)
+        self.reader, self.writer = os.pipe()
+        os.set_blocking(self.writer, False)
+        self.previous = signal.set_wakeup_fd(self.writer, warn_on_full_buffer=False)
+        self.main = threading.main_thread().ident
+        self.thread = threading.Thread(target=self._forward, name="losscli-signals", daemon=True)
+        self.thread.start()
+
+    def _forward(self) -> None:
+        while data := os.read(self.reader, 64):
+            for number in data:
+                if number in self.numbers and self.main is not None:
+                    signal.pthread_kill(self.main, number)
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self.previous)
+        os.close(self.writer)  # the thread reads the end of the pipe and returns
+        self.thread.join()
+        os.close(self.reader)
 
 
 def run() -> None:
@@ -775,9 +890,25 @@ def _usage_error(error: Any) -> int:
     return EXIT_USAGE
 
 
+def _is_full_disk(error: Exception) -> bool:
+    from losscli.io.outputs import NO_SPACE
+
+    return isinstance(error, OSError) and error.errno in NO_SPACE
+
+
+def _full_disk(error: Any) -> int:
+    """An output (Click's help, say) that met a full disk: the user's to fix, not a bug."""
+    from losscli.io.outputs import write_error
+
+    _fail(str(write_error(error.filename or "the output", error)))
+    return EXIT_USAGE
+
+
 def _fail(message: str) -> None:
-    sys.stderr.write(f"losscli: error: {message}\n")
-    sys.stderr.flush()
+    # A stderr that cannot be written (a terminal gone with SIGHUP): the exit code says it.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"losscli: error: {message}\n")
+        sys.stderr.flush()
 
 
 def _closed_pipe(streams: tuple[Any, Any]) -> int:

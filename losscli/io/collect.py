@@ -24,7 +24,7 @@ def per_row_sink(
     if per_row is True:
         return RowCollector(labels, id_column)
     if isinstance(per_row, (str, os.PathLike)):
-        return PerRowWriter(per_row, labels, id_column) if str(per_row) else None
+        return PerRowWriter(per_row, labels, id_column)
     raise UsageError(
         f"per_row={per_row!r} is neither True nor a path.",
         "Give per_row=True for a DataFrame at report.per_row, or a .csv or .parquet path.",

@@ -5,39 +5,34 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from losscli.errors import UsageError
+from losscli.io.outputs import per_row_path, writable_directory, write_error
 
 
 class PerRowWriter:
     """Streams per-row values to CSV or Parquet; only a completed run replaces ``path``."""
 
     def __init__(self, path: str | os.PathLike[str], labels: list[str], id_column: str | None):
-        self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        if suffix not in (".csv", ".parquet", ".pq"):
-            raise UsageError(
-                f"--per-row {self.path} must end in .csv or .parquet.",
-                "Example: --per-row losses.parquet",
-            )
-        self.parquet = suffix != ".csv"
+        self.path = per_row_path(path)
+        self.parquet = self.path.suffix.lower() != ".csv"
         self.labels = labels
         self.id_column = id_column
         self.writer: Any = None
         self.temporary: str | None = None
 
     def __enter__(self) -> PerRowWriter:
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        if not directory.is_dir():
-            raise UsageError(f"--per-row: directory '{directory}' does not exist.")
-        handle, self.temporary = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=directory
-        )
+        directory = writable_directory(self.path)
+        try:
+            handle, self.temporary = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=directory
+            )
+        except OSError as error:
+            raise self._error(error) from None
         os.close(handle)
         return self
 
@@ -54,9 +49,12 @@ class PerRowWriter:
                 else _full_length(values, chunk.kept, chunk.size)
             )
         table = pa.table(columns)
-        if self.writer is None:
-            self.writer = self._open(table.schema)
-        self.writer.write_table(table)
+        try:
+            if self.writer is None:
+                self.writer = self._open(table.schema)
+            self.writer.write_table(table)
+        except OSError as error:
+            raise self._error(error) from None
 
     def _open(self, schema: pa.Schema) -> Any:
         if self.parquet:
@@ -68,18 +66,39 @@ class PerRowWriter:
         return pa_csv.CSVWriter(self.temporary, schema)
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        try:
+            if kind is None:
+                self._replace()
+            elif self.writer is not None:
+                # The run failed already (a full disk, say): closing may fail again, and must
+                # not hide that first error or keep the temporary file.
+                with contextlib.suppress(Exception):
+                    self.writer.close()
+        finally:
+            if self.temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.temporary)
+
+    def _replace(self) -> None:
+        """The temporary file closed, on disk and in place of ``path``; else a one-line error."""
         assert self.temporary is not None
-        if kind is None:
+        try:
+            if self.writer is not None:
+                self.writer.close()
+            # On disk before the rename: a crash just after it must not leave an empty file.
+            with open(self.temporary, "rb") as written:
+                os.fsync(written.fileno())
             # mkstemp makes the file private (0600); give it the mode a plain open() would.
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(self.temporary, 0o666 & ~umask)
             os.replace(self.temporary, self.path)
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(self.temporary)
+        except OSError as error:
+            raise self._error(error) from None
+        self.temporary = None
+
+    def _error(self, error: OSError) -> UsageError:
+        return write_error(f"--per-row {self.path}", error)
 
 
 def _full_length(values: np.ndarray, kept: np.ndarray | None, size: int) -> pa.Array:
