@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 
 import numpy as np
@@ -103,3 +105,56 @@ def test_an_optional_role_with_two_candidate_columns_is_refused():
     with pytest.raises(InputError, match="could be the optional var: var, variance"):
         optional_role("var", None, ["pred", "var", "variance"], "x.csv")
     assert optional_role("var", None, ["pred", "variance"], "x.csv") == ("variance",)
+
+
+def test_an_id_column_named_like_a_loss_label_is_refused(tmp_path, capsys, monkeypatch):
+    """--id mse beside the loss mse: the per-row file kept one column 'mse', the ids lost."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.csv").write_text("mse,pred,target\na,1,2\nb,3,5\n")
+    outcome = run(
+        capsys,
+        "eval",
+        "-l",
+        "mse",
+        "--id",
+        "mse",
+        "-p",
+        "pred",
+        "-t",
+        "target",
+        "m.csv",
+        "--per-row",
+        "out.csv",
+    )
+    assert outcome.code == 2
+    assert "The --id column 'mse' has the name of a loss label" in outcome.err
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["value", "n", "label", "scope"])
+def test_a_by_column_named_like_a_result_column_keeps_both(tmp_path, capsys, monkeypatch, name):
+    """--by value replaced the loss values with the group labels in to_frame()."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v.csv").write_text(f"{name},pred,target\na,1,2\nb,3,5\n")
+    outcome = run(
+        capsys,
+        "eval",
+        "-l",
+        "mse",
+        "-p",
+        "pred",
+        "-t",
+        "target",
+        "v.csv",
+        "--by",
+        name,
+        "-f",
+        "csv",
+    )
+    assert outcome.code == 0, outcome.err
+    rows = list(csv.DictReader(io.StringIO(outcome.out)))
+    assert [row[f"by:{name}"] for row in rows] == ["", "a", "b"]
+    assert [float(row["value"]) for row in rows] == [2.5, 1.0, 4.0]
+    frame = losscli.evaluate("v.csv", "mse", pred="pred", target="target", by=name).to_frame()
+    assert frame["value"].tolist() == [2.5, 1.0, 4.0]
+    assert frame[f"by:{name}"].tolist()[1:] == ["a", "b"]

@@ -21,6 +21,12 @@ def per_row_sink(
     """``True`` keeps the values in memory, a path writes them there, None or False neither."""
     if per_row is None or per_row is False:
         return None
+    if id_column is not None and id_column in labels:
+        raise UsageError(
+            f"The --id column '{id_column}' has the name of a loss label: one would replace the "
+            "other in the per-row output.",
+            "Rename the column in the file, or leave out --id.",
+        )
     if per_row is True:
         return RowCollector(labels, id_column)
     if isinstance(per_row, (str, os.PathLike)):
@@ -44,11 +50,6 @@ class RowCollector:
     """
 
     def __init__(self, labels: list[str], id_column: str | None) -> None:
-        if id_column is not None and id_column in labels:
-            raise UsageError(
-                f"The id column '{id_column}' has the name of a loss label.",
-                "Rename the column, or leave out id_column.",
-            )
         self.labels = labels
         self.id_column = id_column
         self.parts: dict[str, list[np.ndarray]] = {label: [] for label in labels}

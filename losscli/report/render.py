@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from losscli.report.checks import FAILED, PASSED, SKIPPED, Check, CheckRun, summary
-from losscli.report.report import Report, Result, plain
+from losscli.report.report import Report, Result, group_headers, plain
 
 FORMATS = ("auto", "table", "json", "csv", "markdown", "github")
 # `losscli check` shows several reports: one CSV table cannot hold them.
@@ -88,7 +88,8 @@ def to_csv(report: Report) -> str:
     scope = ["scope"] if groups else []
     with_ci = any(result.ci for result in report.results)
     with_note = bool(groups) and any(result.note for result in report.results)
-    head = ["label", *scope, *groups, "loss", "params", "value", "n", "weight_sum", "direction"]
+    head = ["label", *scope, *group_headers(groups), "loss", "params", "value", "n"]
+    head += ["weight_sum", "direction"]
     head += ["ci_low", "ci_high", "ci_level"] if with_ci else []
     writer.writerow(head + (["note"] if with_note else []))
     for result in report.results:

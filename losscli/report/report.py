@@ -29,6 +29,26 @@ def plain_group(group: Mapping[str, Any]) -> dict[str, Any]:
     return {key: plain(value) for key, value in group.items()}
 
 
+# The columns of a results table (CSV, to_frame) besides the --by columns.
+RESULT_COLUMNS = frozenset(
+    {"label", "scope", "loss", "params", "value", "n", "weight_sum", "direction"}
+    | {"ci_low", "ci_high", "ci_level", "note"}
+)
+
+
+def group_headers(groups: list[str]) -> list[str]:
+    """The header of each --by column in a results table: its name, or ``by:NAME`` where the name
+    is one of the table's own columns (a --by column called ``value`` must not replace the loss
+    values)."""
+    headers: list[str] = []
+    for name in groups:
+        header = name
+        while header in RESULT_COLUMNS or header in headers:
+            header = "by:" + header
+        headers.append(header)
+    return headers
+
+
 @dataclass(frozen=True)
 class Result:
     label: str
@@ -150,8 +170,9 @@ class Report:
         import pandas as pd
 
         groups = list(dict.fromkeys(key for r in self.results if r.group for key in r.group))
+        headers = group_headers(groups)
         scope = ["scope"] if groups else []
-        columns = ["label", *scope, *groups, "loss", "params", "value", "n", "weight_sum"]
+        columns = ["label", *scope, *headers, "loss", "params", "value", "n", "weight_sum"]
         columns += ["direction"]
         with_ci = any(result.ci is not None for result in self.results)
         if with_ci:
@@ -167,10 +188,10 @@ class Report:
                 row["ci_high"] = (result.ci or {}).get("high")
             rows.append(row)
         frame = pd.DataFrame(rows, columns=columns)
-        for key in groups:
+        for key, header in zip(groups, headers, strict=True):
             # As objects: ints stay ints and a null stays None (pandas would make both floats).
             values = [plain((result.group or {}).get(key)) for result in self.results]
-            frame[key] = pd.Series(values, dtype=object, index=frame.index)
+            frame[header] = pd.Series(values, dtype=object, index=frame.index)
         frame["note"] = pd.Series([r.note for r in self.results], dtype=object, index=frame.index)
         return frame
 
