@@ -417,8 +417,17 @@ def _keep_freed_memory() -> None:
         libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
+def _whole_number(value: Any, name: str) -> None:
+    """Python callers can pass anything: a count must be an int (not "10", 2.5 or True)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise UsageError(
+            f"{name}={value!r} is not a whole number.", f"Give an int, e.g. {name}=10."
+        )
+
+
 def _check_options(nan: str, chunk_rows: int, input_format: str | None) -> None:
-    if nan not in NAN_POLICIES:
+    _whole_number(chunk_rows, "chunk_rows")
+    if not isinstance(nan, str) or nan not in NAN_POLICIES:
         raise UsageError(f"--nan {nan} is not a policy.", "Use --nan error, drop or propagate.")
     if chunk_rows < 1:
         raise UsageError(
@@ -434,9 +443,13 @@ def analysis_options(
     ci: float | None, bootstrap: int, seed: int, worst: int, grouped: bool
 ) -> Options:
     """The checked options of what a run keeps besides each value."""
-    if ci is not None and not 0 < ci < 1:
+    for value, name in ((bootstrap, "bootstrap"), (seed, "seed"), (worst, "worst")):
+        _whole_number(value, name)
+    if ci is not None and (
+        isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1
+    ):
         raise UsageError(
-            f"--ci {ci:g} is not a confidence level.", "Give a level between 0 and 1, e.g. 0.95."
+            f"--ci {ci!r} is not a confidence level.", "Give a level between 0 and 1, e.g. 0.95."
         )
     if bootstrap < 10:
         raise UsageError(

@@ -585,9 +585,12 @@ def compare_command(
     dropped = result.inputs["rows_dropped"]
     if dropped and not quiet:
         _note(f"{dropped} of {result.inputs['rows_read']} rows dropped for missing values.")
-    if fail_if_worse and result.worse:
-        if not quiet:
+    if fail_if_worse and not result.to_dict()["passed"]:
+        undefined = [label for label, said in result.verdicts().items() if said == render.UNDEFINED]
+        if not quiet and result.worse:
             _note(f"the candidate is worse on {', '.join(result.worse)}.")
+        if not quiet and undefined:
+            _note(f"the difference is undefined (NaN) on {', '.join(undefined)}: not a pass.")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -702,10 +705,20 @@ def _main(argv: list[str] | None) -> int:
         if debug:
             raise
         _fail(
-            f"internal error: {type(error).__name__}: {error}\n  This is a bug in losscli; "
-            "rerun with --debug (or LOSSCLI_DEBUG=1) for the traceback and report it."
+            f"internal error: {type(error).__name__}: {_one_line(str(error))}\n"
+            "  This is a bug in losscli; rerun with --debug (or LOSSCLI_DEBUG=1) for the traceback "
+            "and report it."
         )
         return EXIT_INTERNAL
+
+
+def _one_line(text: str) -> str:
+    """An unexpected error's text on one line, shortened, its control characters escaped: it
+    may quote the input's bytes."""
+    from losscli.errors import escape_controls
+
+    text = escape_controls(text)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 class _Stopped(BaseException):
