@@ -44,9 +44,14 @@ COMMON_NAMES = {
     "fake": ("fake", "d_fake", "fake_score", "d_g_z"),
 }
 OPTION = {"pred": "-p/--pred", "target": "-t/--target", "weight": "-w/--weight", "id": "--id"}
+# Roles that take exactly one column: a weight per row, a name per row.
+SINGLE_COLUMN = ("weight", "id")
 
 
 def option_for(role: str) -> str:
+    """The option that names a role's columns; a caller may pass the option itself (``--by``)."""
+    if role.startswith("-"):
+        return role
     return OPTION.get(role, f"--col {role}=")
 
 
@@ -75,7 +80,26 @@ def select(pattern: str, names: list[str], role: str, where: str) -> tuple[str, 
             raise _missing(item, names, role, where)
     if not chosen:
         raise UsageError(f"{option_for(role)} names no column.", f"Columns: {listing(names)}.")
-    return tuple(dict.fromkeys(chosen))
+    _no_duplicates(chosen, names, where)
+    unique = tuple(dict.fromkeys(chosen))
+    if role in SINGLE_COLUMN and len(unique) > 1:
+        # Taking the first of them would weight (or name) the rows by a column nobody chose.
+        raise UsageError(
+            f"{option_for(role)} names {len(unique)} columns ({', '.join(unique)}); it takes one.",
+            f"Example: {option_for(role).split('/')[-1]} {unique[0]}",
+        )
+    return unique
+
+
+def _no_duplicates(chosen: list[str], names: list[str], where: str) -> None:
+    """A chosen name that heads two columns: which one holds the numbers meant is unknowable."""
+    for name in dict.fromkeys(chosen):
+        count = names.count(name)
+        if count > 1:
+            raise InputError(
+                f"{where} has {count} columns named '{name}'.",
+                "Give each column its own name in the header.",
+            )
 
 
 def _missing(item: str, names: list[str], role: str, where: str) -> InputError:
@@ -94,6 +118,7 @@ def detect(role: str, names: list[str], where: str, needed_by: str) -> tuple[str
     """A role's column found by its usual names, case-insensitively; never a guess among several."""
     usual = COMMON_NAMES.get(role, (role,))
     found = [name for name in names if name.lower() in usual]
+    _no_duplicates(found, names, where)
     if len(found) == 1:
         return (found[0],)
     if found:
@@ -116,7 +141,7 @@ def resolve_roles(
     where: str,
 ) -> dict[str, tuple[str, ...]]:
     """Columns for each role in ``roles`` (role -> the loss that needs it)."""
-    return {
+    resolved = {
         role: (
             select(pattern, names, role, where)
             if (pattern := given.get(role))
@@ -124,6 +149,23 @@ def resolve_roles(
         )
         for role, needed_by in roles.items()
     }
+    _one_role_each(resolved, where)
+    return resolved
+
+
+def _one_role_each(roles: Mapping[str, tuple[str, ...]], where: str) -> None:
+    """A column read as two roles (pred and target, say) would give a loss of 0, or nonsense."""
+    seen: dict[str, str] = {}
+    for role, columns in roles.items():
+        for column in columns:
+            if column in seen:
+                first = seen[column]
+                raise UsageError(
+                    f"Column '{column}' of {where} is both the {first} ({option_for(first)}) "
+                    f"and the {role} ({option_for(role)}).",
+                    "Give each role its own column.",
+                )
+            seen[column] = role
 
 
 def optional_role(
@@ -134,4 +176,5 @@ def optional_role(
         return select(pattern, names, role, where)
     usual = COMMON_NAMES.get(role, (role,))
     found = [name for name in names if name.lower() in usual]
+    _no_duplicates(found, names, where)
     return (found[0],) if len(found) == 1 else None
