@@ -7,6 +7,9 @@ into integer class indices or probability rows, and names the row of anything th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
 
 from losscli.errors import InputError, RowProblem
@@ -230,21 +233,44 @@ def probability_checks(role: str = "pred", rows: bool = True) -> tuple[Requireme
     return tuple(checks)
 
 
-def target_row_checks() -> tuple[Requirement, ...]:
+def target_row_checks(
+    when: Callable[[Mapping[str, Any]], bool] = lambda params: True,
+) -> tuple[Requirement, ...]:
     """Targets given as K columns are probability rows: in [0, 1], each summing to 1."""
     return (
         Requirement(
             "target",
-            lambda v, params: v.ndim < 2 or in_unit(v),
+            lambda v, params: not when(params) or v.ndim < 2 or in_unit(v),
             "rows of probabilities in [0, 1]",
             "give one-hot or probability rows, or class indices as one column",
         ),
         Requirement(
             "target",
-            lambda v, params: v.ndim < 2 or _row_sums(v),
+            lambda v, params: not when(params) or v.ndim < 2 or _row_sums(v),
             "rows that sum to 1",
             "each row of target probabilities must sum to 1",
             rowwise=_sum_text,
+        ),
+    )
+
+
+def log_target_row_checks(
+    when: Callable[[Mapping[str, Any]], bool],
+) -> tuple[Requirement, ...]:
+    """Targets given as K columns of log-probabilities (kl_div's log_target=true)."""
+    return (
+        Requirement(
+            "target",
+            lambda v, params: not when(params) or v.ndim < 2 or (v <= 0),
+            "to be log-probabilities (<= 0)",
+            "pass log_target=false if target holds probabilities",
+        ),
+        Requirement(
+            "target",
+            lambda v, params: not when(params) or v.ndim < 2 or _row_log_sums(v),
+            "rows of log-probabilities (their exponentials summing to 1)",
+            "apply log_softmax to each row, or pass log_target=false for probabilities",
+            rowwise=_log_sum_text,
         ),
     )
 
