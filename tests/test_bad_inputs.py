@@ -135,6 +135,15 @@ def build_huge_field(spec: dict[str, Any]) -> bytes:
     return b"pred,target\n1,1\n" + b"9" * spec.get("size", 1 << 20) + b"x,2\n"
 
 
+def build_nested_json(spec: dict[str, Any]) -> bytes:
+    """Arrays nested ``depth`` deep: deeper than any recursive parser's stack."""
+    return b"[" * spec["depth"] + b"]" * spec["depth"]
+
+
+def build_nested_toml(spec: dict[str, Any]) -> bytes:
+    return b"a = " + b"[" * spec["depth"] + b"]" * spec["depth"] + b"\n"
+
+
 def build_many_rows(spec: dict[str, Any]) -> bytes:
     """``rows`` good rows, then the ``last`` line: a fault far from the start."""
     body = "".join(f"{i % 7}.5,{i % 5}\n" for i in range(spec["rows"]))
