@@ -36,6 +36,7 @@ from losscli.report.checks import (
     Labels,
     parse_tolerance,
     read_baseline,
+    tolerance_twice,
 )
 
 if sys.version_info >= (3, 11):
@@ -135,6 +136,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     section = source.section()
     _no_unknown_keys(source, section, (), TOP_KEYS)
     tables = section.get("checks")
+    if isinstance(tables, list):
+        raise source.error(
+            ("checks",),
+            "is an array of tables ([[checks]]), which gives the checks no names.",
+            "Write one [checks.NAME] table per check, e.g. [checks.house_prices].",
+        )
     if not isinstance(tables, dict) or not tables:
         raise source.error(("checks",), "declares no checks.", EXAMPLE)
     checks = {}
@@ -159,6 +166,9 @@ class Source:
             document = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{self.path}: not valid TOML: {error}.") from None
+        except RecursionError:
+            # Arrays or tables nested thousands deep exhaust the parser's stack.
+            raise ConfigError(f"{self.path}: not valid TOML: nested too deeply to read.") from None
         for key in self.prefix:
             document = document.get(key)
             if not isinstance(document, dict):
@@ -296,12 +306,15 @@ def _tolerance(
         return None
     given = table["tolerance"]
     per_label = given if isinstance(given, dict) else {DEFAULT: given}
+    named: dict[str, Any] = {}
     for label, value in per_label.items():
         key = (*at, "tolerance", label) if given is per_label else (*at, "tolerance")
         where = source.where(key)
         try:
-            if label != DEFAULT:
-                labels.resolve(label, where)
+            resolved = labels.resolve(label, where) if label != DEFAULT else DEFAULT
+            if resolved in named:
+                raise UsageError(*tolerance_twice(where, resolved, named[resolved]))
+            named[resolved] = value
             parse_tolerance(value, where)
         except UsageError as error:
             raise ConfigError(error.message, error.hint) from None

@@ -176,18 +176,17 @@ def parse_bounds(given: Mapping[str, Any], option: str) -> dict[str, float]:
 
 def parse_tolerances(entries: Iterable[str]) -> dict[str, str]:
     """``--tolerance`` options: ``2%`` is the default one, ``mse=2%`` one loss's."""
-    tolerances: dict[str, str] = {}
-    for entry in entries:
-        if "=" in entry:
-            tolerances.update(parse_assignments([entry], "--tolerance"))
-        elif DEFAULT in tolerances:
-            raise UsageError(
-                f"--tolerance {entry}: a default tolerance was already given "
-                f"({tolerances[DEFAULT]}).",
-                "Give one default, and LABEL=TOL for the losses that need another.",
-            )
-        else:
-            tolerances[DEFAULT] = entry
+    entries = list(entries)
+    # All LABEL=TOL entries at once, so that a LABEL given twice is caught across options.
+    tolerances = parse_assignments([e for e in entries if "=" in e], "--tolerance")
+    defaults = [entry for entry in entries if "=" not in entry]
+    if len(defaults) > 1:
+        raise UsageError(
+            f"--tolerance {defaults[1]}: a default tolerance was already given ({defaults[0]}).",
+            "Give one default, and LABEL=TOL for the losses that need another.",
+        )
+    if defaults:
+        tolerances[DEFAULT] = defaults[0]
     return tolerances
 
 
@@ -369,11 +368,23 @@ def _tolerances_by_label(
 ) -> dict[str, Tolerance]:
     given = tolerance if isinstance(tolerance, Mapping) else {DEFAULT: tolerance or 0}
     parsed = {DEFAULT: Tolerance(0.0)}
+    named: dict[str, str | float] = {}
     for text, value in given.items():
         label = DEFAULT if text == DEFAULT else labels.resolve(text, f"--tolerance {text}")
         where = "--tolerance" if text == DEFAULT else f"--tolerance {text}"
+        if label in named:
+            raise UsageError(*tolerance_twice(where, label, named[label]))
+        named[label] = value
         parsed[label] = parse_tolerance(value, where)
     return parsed
+
+
+def tolerance_twice(where: str, label: str, first: str | float) -> tuple[str, str]:
+    """Two tolerances for one loss (``mse=1%`` and ``l2=2%``): the message and its hint."""
+    return (
+        f"{where}: {label} already has a tolerance ({first}).",
+        "Give each loss one tolerance.",
+    )
 
 
 def _baseline_check(result: Result, earlier: float | None, tolerance: Tolerance) -> Check:
@@ -430,6 +441,12 @@ def read_baseline(path: str | PathLike[str]) -> dict[str, Any]:
         raise InputError(
             f"The baseline {path} is not JSON (line {error.lineno}: {error.msg}).", BASELINE_HINT
         ) from None
+    except RecursionError:
+        # Arrays nested thousands deep exhaust the parser's stack; no report is shaped so.
+        raise InputError(
+            f"The baseline {path} is not JSON of a report (nested too deeply to read).",
+            BASELINE_HINT,
+        ) from None
     baseline_results(document, str(path))
     return document
 
@@ -442,6 +459,7 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
             f"{name} is not a losscli eval report (it needs 'version' and a 'results' list).",
             BASELINE_HINT,
         )
+    first: dict[str, int] = {}
     for number, entry in enumerate(results, 1):
         if not _is_result_entry(entry):
             raise InputError(
@@ -449,6 +467,15 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
                 "(it needs 'label', 'loss', 'params' and a numeric or null 'value').",
                 BASELINE_HINT,
             )
+        if entry.get("group") is None:
+            # One value per label: which of two a check compared against would be a guess.
+            label = entry["label"]
+            if label in first:
+                raise InputError(
+                    f"{name}: results {first[label]} and {number} are both '{label}'.",
+                    "Keep one result per label (edit the file, or write it again).",
+                )
+            first[label] = number
     return [entry for entry in results if entry.get("group") is None]
 
 
