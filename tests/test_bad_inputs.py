@@ -74,9 +74,16 @@ def _parquet(table: pa.Table | None = None) -> bytes:
 
 
 def build_parquet(spec: dict[str, Any]) -> bytes:
-    """A Parquet file of ``columns`` (name -> list), or of pred/target."""
+    """A Parquet file of ``columns`` (name -> list), or of pred/target.
+
+    TOML has no null: ``nulls = { name = [row, ...] }`` nulls those rows (counted from 0).
+    """
     columns = spec.get("columns")
-    return _parquet(None if columns is None else pa.table(columns))
+    if columns is None:
+        return _parquet()
+    for name, rows in spec.get("nulls", {}).items():
+        columns[name] = [None if i in rows else v for i, v in enumerate(columns[name])]
+    return _parquet(pa.table(columns))
 
 
 def build_truncated_parquet(spec: dict[str, Any]) -> bytes:
