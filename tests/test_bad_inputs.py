@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from losscli.cli import main
+from losscli.losses import parse_specs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -303,6 +304,14 @@ def check_outcome(case: Case, outcome: Outcome) -> None:
     assert re.search(case.stderr, lines[0]), (case.stderr, lines[0])
     if case.hint is not None:
         assert re.search(case.hint, "\n".join(lines[1:])), (case.hint, outcome.err)
+    for spec in suggested_specs("\n".join(lines[1:])):
+        parse_specs([spec])  # a fix that is itself an error would send the user in a circle
+
+
+def suggested_specs(hint: str) -> list[str]:
+    """The SPEC of every example in a hint: ``Example: --loss SPEC``, ``e.g. --loss SPEC``."""
+    found = re.findall(r"(?:Example:|e\.g\.) (?:losscli \w+ )?--loss (\S+)", hint)
+    return [spec.rstrip(".,;)") for spec in found]
 
 
 def _param(case: Case) -> Any:

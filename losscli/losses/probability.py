@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from losscli.errors import InputError, RowProblem
-from losscli.losses.registry import Param, Requirement
+from losscli.losses.registry import Param, Requirement, format_value
 
 INPUTS = ("probs", "logits", "logprobs")
 ROW_SUM_TOLERANCE = 1e-6
@@ -178,7 +178,8 @@ def class_weights(weight: tuple[float, ...] | None, classes: int, loss: str) -> 
         return np.ones(classes)
     if len(weight) != classes:
         raise InputError(
-            f"{loss}: weight= gives {len(weight)} class weights but pred has {classes} classes.",
+            f"{loss}: weight={format_value(weight)} gives {len(weight)} class weights but pred "
+            f"has {classes} classes.",
             f"Give one weight per class, e.g. weight=[{','.join(['1'] * classes)}].",
         )
     return np.asarray(weight, dtype=float)

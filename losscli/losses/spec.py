@@ -115,6 +115,8 @@ def _tokens(spec: str) -> list[str]:
 
 
 def _list_or_text(value: str) -> Any:
+    # Empty items stay, for the parameter to refuse: '[1,,2]' dropped to [1, 2] would give the
+    # weights to the wrong classes.
     if value.startswith("[") and value.endswith("]"):
-        return [item.strip() for item in value[1:-1].split(",") if item.strip()]
+        return [item.strip() for item in value[1:-1].split(",")]
     return value
