@@ -423,6 +423,13 @@ def assemble(
         for role, columns in plan.roles.items()
     }
     weight = frame[plan.weight] if plan.weight else None
+    if weight is not None and weight.ndim > 1:
+        # A row of K weights would be multiplied in element by element: a number, and wrong.
+        raise InputError(
+            f"Weight column '{plan.weight}' holds lists of {weight.shape[1]} numbers; "
+            "a weight is one number per row.",
+            "Give -w a column of numbers.",
+        )
     chunk = Chunk(
         start,
         size,
