@@ -113,6 +113,12 @@ def build_gzip(spec: dict[str, Any]) -> bytes:
     return data[: spec["cut"]] if "cut" in spec else data
 
 
+def build_gzip_parquet(spec: dict[str, Any]) -> bytes:
+    """A gzip-compressed Parquet file (spooled to disk to be read), cut to ``cut`` if given."""
+    data = build_parquet(spec) if "columns" in spec else build_truncated_parquet(spec)
+    return gzip.compress(data, mtime=0)
+
+
 def build_bz2(spec: dict[str, Any]) -> bytes:
     data = bz2.compress(spec["text"].encode())
     return data[: spec["cut"]] if "cut" in spec else data
@@ -182,6 +188,7 @@ class Case:
     modes: dict[str, str] = field(default_factory=dict)
     stdin: str | None = None
     stdin_hex: str | None = None
+    stdin_file: str | None = None
     stdout: str | None = None
     process: bool = False
     pending: str | None = None
@@ -196,7 +203,8 @@ class Case:
     @property
     def needs_process(self) -> bool:
         """stdin, devices and streams only a real process has."""
-        return self.process or self.stdin_bytes is not None or self.stdout is not None
+        piped = self.stdin_bytes is not None or self.stdin_file is not None
+        return self.process or piped or self.stdout is not None
 
 
 def load_manifest() -> tuple[dict[str, Any], list[Case]]:
@@ -275,6 +283,8 @@ def run_as_process(case: Case, directory: Path) -> Outcome:
     }
     env.pop("LOSSCLI_DEBUG", None)
     stdin = case.stdin_bytes
+    if case.stdin_file is not None:
+        stdin = (directory / case.stdin_file).read_bytes()
     with contextlib.ExitStack() as stack:
         stdout = stack.enter_context(open(case.stdout, "wb")) if case.stdout else subprocess.PIPE
         done = subprocess.run(
@@ -342,9 +352,14 @@ PERMISSIONS_HOLD = _permissions_hold()
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_bad_input_is_a_clear_error(case, tmp_path, monkeypatch, capsysbinary):
     materialise(case, tmp_path)
+    # Temporary files (a spooled stdin, say) go here too, so a leftover one is seen.
+    temporary = tmp_path / ".tmp"
+    temporary.mkdir()
     before = snapshot(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CI", "1")
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
     if case.needs_process:
         outcome = run_as_process(case, tmp_path)
