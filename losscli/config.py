@@ -132,6 +132,12 @@ def _has_section(path: Path) -> bool:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """The checks of a configuration file (found in the current directory when ``path`` is None)."""
+    if path is not None and not str(path):
+        # Path('') is '.', and 'Cannot read the configuration .' says nothing useful.
+        raise UsageError(
+            "The configuration path is empty.",
+            "Name a file with --config PATH, or leave --config out to use losscli.toml here.",
+        )
     source = Source(Path(path) if path is not None else find_config())
     section = source.section()
     _no_unknown_keys(source, section, (), TOP_KEYS)

@@ -430,6 +430,9 @@ def _not_comparable(value: float) -> str | None:
 
 def read_baseline(path: str | PathLike[str]) -> dict[str, Any]:
     """A baseline report from a file written by ``losscli eval --format json``."""
+    if not str(path):
+        # Path('') is the current directory: 'Is a directory' would hide what happened.
+        raise InputError("The baseline path is empty.", BASELINE_HINT)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
