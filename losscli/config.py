@@ -34,6 +34,7 @@ from losscli.report.checks import (
     CheckOptions,
     CheckRun,
     Labels,
+    empty_range,
     parse_tolerance,
     read_baseline,
     tolerance_twice,
@@ -217,6 +218,14 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
     except UsageError as error:
         raise source.error((*at, "loss"), error.message, error.hint) from None
     bounds = {kind: _bounds(source, table, at, kind, labels) for kind in ("max", "min")}
+    empty = empty_range(bounds["max"], bounds["min"], labels)
+    if empty is not None:
+        low_text, low, high_text, high = empty
+        raise source.error(
+            (*at, "min", low_text),
+            f"{low:g} is above max.{dotted([high_text])} = {high:g}: no value can pass both.",
+            "Swap them, or fix the one that is wrong.",
+        )
     baseline = _baseline(source, table, at)
     tolerance = _tolerance(source, table, at, labels)
     allow_missing = table.get("allow_missing", False)
@@ -268,6 +277,12 @@ def _options(source: Source, table: Mapping[str, Any], at: tuple[str, ...]) -> d
     columns = table.get("columns", {})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise source.error((*at, "columns"), 'must be a table of roles, e.g. { var = "sigma2" }.')
+    for role in ("pred", "target", "weight"):
+        # Passed on as they are, these would silently replace the check's own pred = "...".
+        if role in columns:
+            raise source.error(
+                (*at, "columns", role), f"is the {role} key.", f'Write {role} = "..." instead.'
+            )
     if columns:
         options["columns"] = dict(columns)
     return options

@@ -174,6 +174,21 @@ def parse_bounds(given: Mapping[str, Any], option: str) -> dict[str, float]:
     return bounds
 
 
+def empty_range(
+    max: Mapping[str, float], min: Mapping[str, float], labels: Labels
+) -> tuple[str, float, str, float] | None:
+    """The first bound pair with min > max for one loss (min text, min, max text, max), if any.
+
+    Such a gate fails whatever the value: a slip (the two swapped) that would read as a bad model.
+    """
+    ceilings = {labels.resolve(text, f"max {text}"): (text, value) for text, value in max.items()}
+    for text, low in min.items():
+        ceiling = ceilings.get(labels.resolve(text, f"min {text}"))
+        if ceiling is not None and low > ceiling[1]:
+            return text, low, ceiling[0], ceiling[1]
+    return None
+
+
 def parse_tolerances(entries: Iterable[str]) -> dict[str, str]:
     """``--tolerance`` options: ``2%`` is the default one, ``mse=2%`` one loss's."""
     entries = list(entries)
@@ -341,6 +356,14 @@ class CheckOptions:
             bounds[kind] = parse_bounds(parse_assignments(entries, f"--{kind}"), f"--{kind}")
             for text in bounds[kind]:
                 labels.resolve(text, f"--{kind} {text}")
+        empty = empty_range(bounds["max"], bounds["min"], labels)
+        if empty is not None:
+            low_text, low, high_text, high = empty
+            raise UsageError(
+                f"--min {low_text}={low:g} is above --max {high_text}={high:g}: no value can "
+                "pass both.",
+                "Swap them, or fix the one that is wrong.",
+            )
         tolerances = parse_tolerances(tolerance)
         _tolerances_by_label(tolerances, labels)
         return cls(
