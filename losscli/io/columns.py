@@ -25,6 +25,11 @@ COMMON_NAMES = {
         "prob",
         "probs",
         "probability",
+        # scikit-learn's names: y_pred beside y_proba is ambiguous, never a silent choice.
+        "y_prob",
+        "y_proba",
+        "proba",
+        "y_score",
         "output",
     ),
     "target": (
