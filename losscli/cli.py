@@ -433,6 +433,13 @@ def _roles(entries: list[str]) -> dict[str, str]:
             raise UsageError(f"--col {entry} is not ROLE=COLS.", "Example: --col var=sigma2")
         if role.strip() in ("pred", "target", "weight"):
             raise UsageError(f"--col {entry}: use -p, -t or -w for the {role.strip()} role.")
+        if role.strip() in roles:
+            # The later one silently replaced the earlier; a group is one option: var=a,b.
+            raise UsageError(
+                f"--col {entry}: {role.strip()} is already given ({role.strip()}="
+                f"{roles[role.strip()]}).",
+                f"Give each role once; several columns go in one list: --col {role.strip()}=a,b",
+            )
         roles[role.strip()] = columns.strip()
     return roles
 

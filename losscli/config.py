@@ -34,8 +34,10 @@ from losscli.report.checks import (
     CheckOptions,
     CheckRun,
     Labels,
+    empty_range,
     parse_tolerance,
     read_baseline,
+    tolerance_twice,
 )
 
 if sys.version_info >= (3, 11):
@@ -132,10 +134,22 @@ def _has_section(path: Path) -> bool:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """The checks of a configuration file (found in the current directory when ``path`` is None)."""
+    if path is not None and not str(path):
+        # Path('') is '.', and 'Cannot read the configuration .' says nothing useful.
+        raise UsageError(
+            "The configuration path is empty.",
+            "Name a file with --config PATH, or leave --config out to use losscli.toml here.",
+        )
     source = Source(Path(path) if path is not None else find_config())
     section = source.section()
     _no_unknown_keys(source, section, (), TOP_KEYS)
     tables = section.get("checks")
+    if isinstance(tables, list):
+        raise source.error(
+            ("checks",),
+            "is an array of tables ([[checks]]), which gives the checks no names.",
+            "Write one [checks.NAME] table per check, e.g. [checks.house_prices].",
+        )
     if not isinstance(tables, dict) or not tables:
         raise source.error(("checks",), "declares no checks.", EXAMPLE)
     checks = {}
@@ -160,6 +174,9 @@ class Source:
             document = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{self.path}: not valid TOML: {error}.") from None
+        except RecursionError:
+            # Arrays or tables nested thousands deep exhaust the parser's stack.
+            raise ConfigError(f"{self.path}: not valid TOML: nested too deeply to read.") from None
         for key in self.prefix:
             document = document.get(key)
             if not isinstance(document, dict):
@@ -202,6 +219,14 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
     except UsageError as error:
         raise source.error((*at, "loss"), error.message, error.hint) from None
     bounds = {kind: _bounds(source, table, at, kind, labels) for kind in ("max", "min")}
+    empty = empty_range(bounds["max"], bounds["min"], labels)
+    if empty is not None:
+        low_text, low, high_text, high = empty
+        raise source.error(
+            (*at, "min", low_text),
+            f"{low:g} is above max.{dotted([high_text])} = {high:g}: no value can pass both.",
+            "Swap them, or fix the one that is wrong.",
+        )
     baseline = _baseline(source, table, at)
     tolerance = _tolerance(source, table, at, labels)
     allow_missing = table.get("allow_missing", False)
@@ -255,6 +280,12 @@ def _options(source: Source, table: Mapping[str, Any], at: tuple[str, ...]) -> d
     columns = table.get("columns", {})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise source.error((*at, "columns"), 'must be a table of roles, e.g. { var = "sigma2" }.')
+    for role in ("pred", "target", "weight"):
+        # Passed on as they are, these would silently replace the check's own pred = "...".
+        if role in columns:
+            raise source.error(
+                (*at, "columns", role), f"is the {role} key.", f'Write {role} = "..." instead.'
+            )
     if columns:
         options["columns"] = dict(columns)
     return options
@@ -299,12 +330,15 @@ def _tolerance(
         return None
     given = table["tolerance"]
     per_label = given if isinstance(given, dict) else {DEFAULT: given}
+    named: dict[str, Any] = {}
     for label, value in per_label.items():
         key = (*at, "tolerance", label) if given is per_label else (*at, "tolerance")
         where = source.where(key)
         try:
-            if label != DEFAULT:
-                labels.resolve(label, where)
+            resolved = labels.resolve(label, where) if label != DEFAULT else DEFAULT
+            if resolved in named:
+                raise UsageError(*tolerance_twice(where, resolved, named[resolved]))
+            named[resolved] = value
             parse_tolerance(value, where)
         except UsageError as error:
             raise ConfigError(error.message, error.hint) from None

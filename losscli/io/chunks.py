@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from losscli.errors import InputError, UsageError
+from losscli.io.columns import option_for
 
 NAN_POLICIES = ("error", "drop", "propagate")
 Frame = dict[str, Any]  # column name -> np.ndarray (numbers) or pa.Array (ids); same length
@@ -359,6 +360,18 @@ class KeyCodes:
         return table[np.where(np.isnan(indices), len(known), indices).astype(np.intp)]
 
 
+def coded(encode: KeyCodes, values: Any, what: str) -> np.ndarray:
+    """``encode(values)``; Arrow has no codes for a column of lists or structs."""
+    try:
+        return encode(values)
+    except pa.ArrowNotImplementedError:
+        kind = getattr(values, "type", "such")
+        raise InputError(
+            f"{what} holds {kind} values, which cannot be grouped.",
+            "Use a column of labels or numbers, one per row.",
+        ) from None
+
+
 def _same_nan(value: Any) -> Any:
     """Every NaN as the one ``math.nan`` object: a dict finds it by identity, never by ==."""
     return math.nan if isinstance(value, float) and value != value else value
@@ -417,7 +430,7 @@ class GroupCodes:
 
     def __call__(self, frame: Frame) -> np.ndarray:
         codes = [
-            encode(frame[name]).astype(np.int64)
+            coded(encode, frame[name], f"--by column '{name}'").astype(np.int64)
             for encode, name in zip(self.each, self.columns, strict=True)
         ]
         if len(codes) == 1:
@@ -455,12 +468,19 @@ def assemble(
     """A chunk of role arrays from a frame, with the --nan policy and weight checks applied."""
     size = _length(frame)
     roles = {
-        role: key_codes(frame[columns[0]])
+        role: coded(key_codes, frame[columns[0]], f"Column '{columns[0]}' (for {option_for(role)})")
         if role in plan.keys and key_codes is not None
         else _role_array(frame, columns)
         for role, columns in plan.roles.items()
     }
     weight = frame[plan.weight] if plan.weight else None
+    if weight is not None and weight.ndim > 1:
+        # A row of K weights would be multiplied in element by element: a number, and wrong.
+        raise InputError(
+            f"Weight column '{plan.weight}' holds lists of {weight.shape[1]} numbers; "
+            "a weight is one number per row.",
+            "Give -w a column of numbers.",
+        )
     chunk = Chunk(
         start,
         size,

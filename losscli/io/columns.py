@@ -21,6 +21,7 @@ COMMON_NAMES = {
         "score",
         "scores",
         "output",
+        "y_score",
     ),
     "target": (
         "target",
@@ -69,7 +70,14 @@ OPTION = {
 }
 
 
+# Roles that take exactly one column: a weight per row, a name per row.
+SINGLE_COLUMN = ("weight", "id")
+
+
 def option_for(role: str) -> str:
+    """The option that names a role's columns; a caller may pass the option itself (``--by``)."""
+    if role.startswith("-"):
+        return role
     return OPTION.get(role, f"--col {role}=")
 
 
@@ -100,7 +108,14 @@ def select(pattern: str, names: list[str], role: str, where: str) -> tuple[str, 
         raise UsageError(f"{option_for(role)} names no column.", f"Columns: {listing(names)}.")
     for name in chosen:
         refuse_repeated(name, names, where)
-    return tuple(dict.fromkeys(chosen))
+    unique = tuple(dict.fromkeys(chosen))
+    if role in SINGLE_COLUMN and len(unique) > 1:
+        # Taking the first of them would weight (or name) the rows by a column nobody chose.
+        raise UsageError(
+            f"{option_for(role)} names {len(unique)} columns ({', '.join(unique)}); it takes one.",
+            f"Example: {option_for(role).split('/')[-1]} {unique[0]}",
+        )
+    return unique
 
 
 def refuse_repeated(name: str, names: list[str], where: str) -> None:

@@ -29,6 +29,7 @@ from losscli.losses.probability import (
     input_param,
     log_probability_checks,
     log_sigmoid,
+    log_target_row_checks,
     pick,
     probability_checks,
     require_labels,
@@ -284,7 +285,14 @@ def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np
         input_param("probs", ("probs", "logprobs")),
         Param("log_target", bool, False, "target holds log-probabilities"),
     ],
-    requires=[*probability_checks(), *log_probability_checks()],
+    requires=[
+        *probability_checks(),
+        *log_probability_checks(),
+        # A target row that is no distribution gives a number, even a negative one, that is
+        # no divergence.
+        *target_row_checks(when=lambda params: not params["log_target"]),
+        *log_target_row_checks(when=lambda params: params["log_target"]),
+    ],
     examples=[
         Example({"pred": [[0.5, 0.5]], "target": [[1.0, 0.0]]}, LOG_2, HAND),
         Example({"pred": [[0.25, 0.75]], "target": [[0.25, 0.75]]}, 0.0, HAND),
@@ -297,7 +305,8 @@ def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np
 )
 def kl_divergence(pred, target, *, input, log_target):
     """Kullback-Leibler divergence of the predicted distribution from the target one."""
-    log_q = _log_of(pred, input)
+    # One column is no distribution: its pointwise t log(t / q) can even be negative.
+    log_q = _log_of(class_scores(pred, "kl_div"), input)
     if target.ndim == 1 and pred.ndim == 2:
         target = target_rows(target, pred.shape[1])
     if log_target:
@@ -327,6 +336,7 @@ def kl_divergence(pred, target, *, input, log_target):
 )
 def jensen_shannon(pred, target, *, input):
     """Jensen-Shannon divergence between predicted and target distributions."""
+    pred = class_scores(pred, "js_div")
     p = np.exp(pred) if input == "logprobs" else pred
     if target.ndim == 1 and p.ndim == 2:
         target = target_rows(target, p.shape[1])

@@ -7,10 +7,13 @@ into integer class indices or probability rows, and names the row of anything th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
 
 from losscli.errors import InputError, RowProblem
-from losscli.losses.registry import Param, Requirement
+from losscli.losses.registry import Param, Requirement, format_value
 
 INPUTS = ("probs", "logits", "logprobs")
 ROW_SUM_TOLERANCE = 1e-6
@@ -175,7 +178,8 @@ def class_weights(weight: tuple[float, ...] | None, classes: int, loss: str) -> 
         return np.ones(classes)
     if len(weight) != classes:
         raise InputError(
-            f"{loss}: weight= gives {len(weight)} class weights but pred has {classes} classes.",
+            f"{loss}: weight={format_value(weight)} gives {len(weight)} class weights but pred "
+            f"has {classes} classes.",
             f"Give one weight per class, e.g. weight=[{','.join(['1'] * classes)}].",
         )
     return np.asarray(weight, dtype=float)
@@ -230,21 +234,44 @@ def probability_checks(role: str = "pred", rows: bool = True) -> tuple[Requireme
     return tuple(checks)
 
 
-def target_row_checks() -> tuple[Requirement, ...]:
+def target_row_checks(
+    when: Callable[[Mapping[str, Any]], bool] = lambda params: True,
+) -> tuple[Requirement, ...]:
     """Targets given as K columns are probability rows: in [0, 1], each summing to 1."""
     return (
         Requirement(
             "target",
-            lambda v, params: v.ndim < 2 or in_unit(v),
+            lambda v, params: not when(params) or v.ndim < 2 or in_unit(v),
             "rows of probabilities in [0, 1]",
             "give one-hot or probability rows, or class indices as one column",
         ),
         Requirement(
             "target",
-            lambda v, params: v.ndim < 2 or _row_sums(v),
+            lambda v, params: not when(params) or v.ndim < 2 or _row_sums(v),
             "rows that sum to 1",
             "each row of target probabilities must sum to 1",
             rowwise=_sum_text,
+        ),
+    )
+
+
+def log_target_row_checks(
+    when: Callable[[Mapping[str, Any]], bool],
+) -> tuple[Requirement, ...]:
+    """Targets given as K columns of log-probabilities (kl_div's log_target=true)."""
+    return (
+        Requirement(
+            "target",
+            lambda v, params: not when(params) or v.ndim < 2 or (v <= 0),
+            "to be log-probabilities (<= 0)",
+            "pass log_target=false if target holds probabilities",
+        ),
+        Requirement(
+            "target",
+            lambda v, params: not when(params) or v.ndim < 2 or _row_log_sums(v),
+            "rows of log-probabilities (their exponentials summing to 1)",
+            "apply log_softmax to each row, or pass log_target=false for probabilities",
+            rowwise=_log_sum_text,
         ),
     )
 

@@ -86,6 +86,9 @@ class Param:
             if self.kind is str:
                 return str(text).lower()
             if self.kind is list:
+                # The default 'none' (describe and hints show it) may be written out too.
+                if self.default is None and str(text).lower() == "none":
+                    return None
                 return _to_numbers(text)
             if self.kind is Path:
                 return str(text)  # a file the caller loads (losscli.api), kept as written
@@ -93,8 +96,9 @@ class Param:
             pass
         else:
             raise AssertionError(f"unsupported parameter kind {self.kind}")
+        shown = "[" + ",".join(map(str, raw)) + "]" if isinstance(raw, (list, tuple)) else raw
         raise UsageError(
-            f"{loss}: {self.name}={raw!s} is not a valid {self.kind.__name__}"
+            f"{loss}: {self.name}={shown!s} is not a valid {self.kind.__name__}"
             f"{' of numbers' if self.kind is list else ''}.",
             f"Example: --loss {loss}:{self.name}={self._example()}",
         )
@@ -129,7 +133,7 @@ def _to_numbers(raw: Any) -> tuple[float, ...]:
         text = raw.strip()
         if not (text.startswith("[") and text.endswith("]")):
             raise ValueError(raw)
-        raw = [item for item in text[1:-1].split(",") if item.strip()]
+        raw = text[1:-1].split(",")
     values = tuple(float(item) for item in raw)
     if not values or not all(math.isfinite(value) for value in values):
         raise ValueError(raw)

@@ -2,6 +2,8 @@
 
 Tokens are separated by commas outside brackets. A token whose name part has no ``=`` starts a loss
 (``name`` or ``name:param=value``); a ``param=value`` token adds a parameter to the loss before it.
+An empty token (``mse,``), a bare ``mse:`` and a parameter given twice are errors: each most
+likely means that something the user wrote was lost, and a guess would compute another loss.
 """
 
 from __future__ import annotations
@@ -49,9 +51,15 @@ def parse_specs(specs: Iterable[str]) -> list[LossRequest]:
 def _split_spec(spec: str) -> list[tuple[str, dict[str, str]]]:
     losses: list[tuple[str, dict[str, str]]] = []
     for token in _tokens(spec):
-        head, _, rest = token.partition(":")
+        head, colon, rest = token.partition(":")
         if "=" not in head:
             losses.append((head.strip(), {}))
+            if colon and head.strip() and not rest.strip():
+                # 'mse:' reads as a loss whose parameters were lost (an empty shell variable).
+                raise UsageError(
+                    f"Loss spec '{spec}': '{token}' has no parameter after ':'.",
+                    f"Write {head.strip()}:param=value, or {head.strip()} alone.",
+                )
             if not rest:
                 continue
             token = rest
@@ -60,16 +68,28 @@ def _split_spec(spec: str) -> list[tuple[str, dict[str, str]]]:
                 f"Loss spec '{spec}' starts with a parameter '{token}' but names no loss.",
                 "Write the loss first, e.g. --loss huber:delta=0.5",
             )
-        key, _, value = token.partition("=")
-        if not key.strip() or not value.strip():
-            raise UsageError(
-                f"Cannot read '{token}' in loss spec '{spec}': write param=value.",
-                "Example: --loss huber:delta=0.5,mae",
-            )
-        losses[-1][1][key.strip().lower()] = _list_or_text(value.strip())
+        _add_param(losses[-1], token, spec)
     if not losses or any(not name for name, _ in losses):
         raise UsageError(f"Empty loss name in spec '{spec}'.", "Example: --loss mse,mae")
     return losses
+
+
+def _add_param(loss: tuple[str, dict[str, str]], token: str, spec: str) -> None:
+    key, _, value = token.partition("=")
+    if not key.strip() or not value.strip():
+        raise UsageError(
+            f"Cannot read '{token}' in loss spec '{spec}': write param=value.",
+            "Example: --loss huber:delta=0.5,mae",
+        )
+    name, params = loss
+    key = key.strip().lower()
+    if key in params:
+        # Silently keeping one of the two values would compute a loss nobody asked for.
+        raise UsageError(
+            f"{name}: {key} is given twice in loss spec '{spec}'.",
+            f"Give {key} once (for two variants of {name}, give --loss twice).",
+        )
+    params[key] = _list_or_text(value.strip())
 
 
 def _tokens(spec: str) -> list[str]:
@@ -84,10 +104,19 @@ def _tokens(spec: str) -> list[str]:
     if depth != 0:
         raise UsageError(f"Unbalanced brackets in loss spec '{spec}'.", "Example: weight=[1,2,0.5]")
     tokens.append(current)
-    return [token.strip() for token in tokens if token.strip()]
+    tokens = [token.strip() for token in tokens]
+    if any(tokens) and not all(tokens):
+        # 'mse,' or 'mse,,mae': something between the commas was meant and is missing.
+        raise UsageError(
+            f"Empty item in loss spec '{spec}': a comma with nothing after it (or before it).",
+            "Remove the extra comma, e.g. --loss mse,mae",
+        )
+    return [token for token in tokens if token]
 
 
 def _list_or_text(value: str) -> Any:
+    # Empty items stay, for the parameter to refuse: '[1,,2]' dropped to [1, 2] would give the
+    # weights to the wrong classes.
     if value.startswith("[") and value.endswith("]"):
-        return [item.strip() for item in value[1:-1].split(",") if item.strip()]
+        return [item.strip() for item in value[1:-1].split(",")]
     return value

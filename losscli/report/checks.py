@@ -174,20 +174,34 @@ def parse_bounds(given: Mapping[str, Any], option: str) -> dict[str, float]:
     return bounds
 
 
+def empty_range(
+    max: Mapping[str, float], min: Mapping[str, float], labels: Labels
+) -> tuple[str, float, str, float] | None:
+    """The first bound pair with min > max for one loss (min text, min, max text, max), if any.
+
+    Such a gate fails whatever the value: a slip (the two swapped) that would read as a bad model.
+    """
+    ceilings = {labels.resolve(text, f"max {text}"): (text, value) for text, value in max.items()}
+    for text, low in min.items():
+        ceiling = ceilings.get(labels.resolve(text, f"min {text}"))
+        if ceiling is not None and low > ceiling[1]:
+            return text, low, ceiling[0], ceiling[1]
+    return None
+
+
 def parse_tolerances(entries: Iterable[str]) -> dict[str, str]:
     """``--tolerance`` options: ``2%`` is the default one, ``mse=2%`` one loss's."""
-    tolerances: dict[str, str] = {}
-    for entry in entries:
-        if "=" in entry:
-            tolerances.update(parse_assignments([entry], "--tolerance"))
-        elif DEFAULT in tolerances:
-            raise UsageError(
-                f"--tolerance {entry}: a default tolerance was already given "
-                f"({tolerances[DEFAULT]}).",
-                "Give one default, and LABEL=TOL for the losses that need another.",
-            )
-        else:
-            tolerances[DEFAULT] = entry
+    entries = list(entries)
+    # All LABEL=TOL entries at once, so that a LABEL given twice is caught across options.
+    tolerances = parse_assignments([e for e in entries if "=" in e], "--tolerance")
+    defaults = [entry for entry in entries if "=" not in entry]
+    if len(defaults) > 1:
+        raise UsageError(
+            f"--tolerance {defaults[1]}: a default tolerance was already given ({defaults[0]}).",
+            "Give one default, and LABEL=TOL for the losses that need another.",
+        )
+    if defaults:
+        tolerances[DEFAULT] = defaults[0]
     return tolerances
 
 
@@ -342,6 +356,14 @@ class CheckOptions:
             bounds[kind] = parse_bounds(parse_assignments(entries, f"--{kind}"), f"--{kind}")
             for text in bounds[kind]:
                 labels.resolve(text, f"--{kind} {text}")
+        empty = empty_range(bounds["max"], bounds["min"], labels)
+        if empty is not None:
+            low_text, low, high_text, high = empty
+            raise UsageError(
+                f"--min {low_text}={low:g} is above --max {high_text}={high:g}: no value can "
+                "pass both.",
+                "Swap them, or fix the one that is wrong.",
+            )
         tolerances = parse_tolerances(tolerance)
         _tolerances_by_label(tolerances, labels)
         return cls(
@@ -369,11 +391,23 @@ def _tolerances_by_label(
 ) -> dict[str, Tolerance]:
     given = tolerance if isinstance(tolerance, Mapping) else {DEFAULT: tolerance or 0}
     parsed = {DEFAULT: Tolerance(0.0)}
+    named: dict[str, str | float] = {}
     for text, value in given.items():
         label = DEFAULT if text == DEFAULT else labels.resolve(text, f"--tolerance {text}")
         where = "--tolerance" if text == DEFAULT else f"--tolerance {text}"
+        if label in named:
+            raise UsageError(*tolerance_twice(where, label, named[label]))
+        named[label] = value
         parsed[label] = parse_tolerance(value, where)
     return parsed
+
+
+def tolerance_twice(where: str, label: str, first: str | float) -> tuple[str, str]:
+    """Two tolerances for one loss (``mse=1%`` and ``l2=2%``): the message and its hint."""
+    return (
+        f"{where}: {label} already has a tolerance ({first}).",
+        "Give each loss one tolerance.",
+    )
 
 
 def _baseline_check(result: Result, earlier: float | None, tolerance: Tolerance) -> Check:
@@ -420,6 +454,9 @@ def _not_comparable(value: float) -> str | None:
 
 def read_baseline(path: str | PathLike[str]) -> dict[str, Any]:
     """A baseline report from a file written by ``losscli eval --format json``."""
+    if not str(path):
+        # Path('') is the current directory: 'Is a directory' would hide what happened.
+        raise InputError("The baseline path is empty.", BASELINE_HINT)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -430,6 +467,12 @@ def read_baseline(path: str | PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise InputError(
             f"The baseline {path} is not JSON (line {error.lineno}: {error.msg}).", BASELINE_HINT
+        ) from None
+    except RecursionError:
+        # Arrays nested thousands deep exhaust the parser's stack; no report is shaped so.
+        raise InputError(
+            f"The baseline {path} is not JSON of a report (nested too deeply to read).",
+            BASELINE_HINT,
         ) from None
     baseline_results(document, str(path))
     return document
@@ -443,6 +486,7 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
             f"{name} is not a losscli eval report (it needs 'version' and a 'results' list).",
             BASELINE_HINT,
         )
+    first: dict[str, int] = {}
     for number, entry in enumerate(results, 1):
         if not _is_result_entry(entry):
             raise InputError(
@@ -450,6 +494,15 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
                 "(it needs 'label', 'loss', 'params' and a numeric or null 'value').",
                 BASELINE_HINT,
             )
+        if entry.get("group") is None:
+            # One value per label: which of two a check compared against would be a guess.
+            label = entry["label"]
+            if label in first:
+                raise InputError(
+                    f"{name}: results {first[label]} and {number} are both '{label}'.",
+                    "Keep one result per label (edit the file, or write it again).",
+                )
+            first[label] = number
     return [entry for entry in results if entry.get("group") is None]
 
 
