@@ -112,6 +112,7 @@ def evaluate(
     _stdin_once({"the predictions": data, "--targets": targets})
     _keep_freed_memory()
     options = analysis_options(ci, bootstrap, seed, worst, by is not None)
+    _refuse_unread_roles(columns, requests)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
     check_per_row(per_row, data, targets)  # before anything is read: never over an input
@@ -202,6 +203,7 @@ def compare(
     _stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": targets})
     _keep_freed_memory()
     options = analysis_options(ci, bootstrap, seed, 0, False)
+    _refuse_unread_roles(columns, requests)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
     opened: list[Inputs] = []
@@ -470,6 +472,28 @@ def _group_columns(by: str | Sequence[str], main: Inputs) -> tuple[str, ...]:
     if not names:
         raise UsageError("--by names no column.", "Example: --by region or --by region,month")
     return tuple(dict.fromkeys(names))
+
+
+def _refuse_unread_roles(columns: Any, requests: Sequence[LossRequest]) -> None:
+    """A role no loss of the run reads (--col anchor=x with mse) is a typo or a wrong loss: it
+    would be ignored, and the run would not be the one meant."""
+    if not isinstance(columns, Mapping):
+        return
+    read = {role for request in requests for role in request.definition.roles}
+    for role in columns:
+        if role not in read:
+            losses = ", ".join(
+                f"{r.label} reads {', '.join(r.definition.roles)}" for r in requests[:3]
+            )
+            raise UsageError(
+                f"--col {role}={_shown_columns(columns[role])}: no loss of this run reads the "
+                f"role '{role}' ({losses}).",
+                "Check its spelling ('losscli describe LOSS' lists its roles), or leave it out.",
+            )
+
+
+def _shown_columns(given: Any) -> str:
+    return given if isinstance(given, str) else "<values>"
 
 
 def _roles_needed(requests: Sequence[LossRequest]) -> dict[str, str]:

@@ -39,7 +39,9 @@ def evaluate_arrays(
     data = {role: np.asarray(values, dtype=float) for role, values in inputs.items()}
     if weight is not None:
         data["weight"] = np.asarray(weight, dtype=float)
-    extra = {role: role for role in data if role not in ("pred", "target", "weight")}
+    by = options.get("by") or ()
+    grouping = {by} if isinstance(by, str) else set(by)  # --by columns are no role
+    extra = {role: role for role in data if role not in ("pred", "target", "weight", *grouping)}
     report = losscli.evaluate(
         data,
         spec_of(name, params or {}),

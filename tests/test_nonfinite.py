@@ -26,7 +26,8 @@ MISSING_NOTE = "a missing value in the data"
 
 
 def results(data, spec, **options):
-    extra = {role: role for role in data if role not in ("pred", "target", "weight")}
+    grouping = {options["by"]} if "by" in options else set()  # a --by column is no role
+    extra = {role: role for role in data if role not in ("pred", "target", "weight", *grouping)}
     report = losscli.evaluate(
         {role: np.asarray(values, dtype=float) for role, values in data.items()},
         spec,
