@@ -626,3 +626,34 @@ def test_an_ignored_sighup_stays_ignored(tmp_path):
     )
     outcome = Outcome(done.returncode, done.stdout.decode(), done.stderr.decode())
     assert results_of(outcome)["mse"]["n"] == 3
+
+
+def test_per_row_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path, capsys):
+    """As a shell's '>' does; before, the run replaced the link itself with a file."""
+    data = tmp_path / "p.csv"
+    data.write_text(SIMPLE)
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    outcome = run(capsys, "eval", "-l", "mae", data, "--per-row", link, "-f", "json")
+    assert outcome.code == 0, outcome.err
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text().splitlines() == ['"mae"', "0.5", "0", "2"]
+
+
+@pytest.mark.parametrize("kind", ["device link", "fifo"])
+def test_per_row_onto_what_is_no_regular_file_is_refused(tmp_path, capsys, kind):
+    """--per-row full.csv -> /dev/full ended with exit 0 and the link replaced by a file."""
+    data = tmp_path / "p.csv"
+    data.write_text(SIMPLE)
+    path = tmp_path / "out.csv"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/full")
+    outcome = run(capsys, "eval", "-l", "mae", data, "--per-row", path)
+    assert outcome.code == 2
+    assert "is not a regular file" in outcome.err
+    assert path.is_symlink() if kind != "fifo" else path.is_fifo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "p.csv"]

@@ -97,7 +97,28 @@ def per_row_path(per_row: str | os.PathLike[str]) -> Path:
         raise UsageError(
             f"--per-row {path} must end in .csv or .parquet.", "Example: --per-row losses.parquet"
         )
-    return path
+    return _followed(path)
+
+
+def _followed(path: Path) -> Path:
+    """A symbolic link is written through, as a shell's '>' does: its target is replaced and the
+    link stays. A target that is no regular file (a device, a pipe) cannot be replaced whole."""
+    if not path.is_symlink():
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise _not_a_file(path, path)
+        return path
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise _not_a_file(path, target)
+    return target
+
+
+def _not_a_file(path: Path, target: Path) -> UsageError:
+    named = f"{path}" if path == target else f"{path} (a link to {target})"
+    return UsageError(
+        f"--per-row {named} is not a regular file, so it cannot be written whole and replaced.",
+        "Name a .csv or .parquet file to write.",
+    )
 
 
 def writable_directory(path: Path) -> Path:
