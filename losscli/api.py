@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
+# Each replicate is a pass of additions over every row: more than this is hours, not a setting.
+MAX_REPLICATES = 100_000
 TARGETS = "targets:"  # the targets file's columns carry this prefix in a frame
 # A chunk holds at most this many numbers (8 MiB per copy): wide rows get fewer rows per chunk.
 CHUNK_NUMBERS = 1 << 20
@@ -452,6 +454,12 @@ def analysis_options(
     ):
         raise UsageError(
             f"--ci {ci!r} is not a confidence level.", "Give a level between 0 and 1, e.g. 0.95."
+        )
+    if bootstrap > MAX_REPLICATES:
+        raise UsageError(
+            f"--bootstrap {bootstrap} is more replicates than losscli draws "
+            f"(each one is a pass over every row).",
+            f"Use at most {MAX_REPLICATES:,}; the default is {DEFAULT_REPLICATES}.",
         )
     if bootstrap < 10:
         raise UsageError(

@@ -287,6 +287,11 @@ def eval_command(
             "No FILE given and nothing is piped in.",
             "Name a file (losscli eval --loss mse preds.csv) or pipe data in.",
         )
+    if bootstrap is not None and ci is None:
+        raise UsageError(
+            "--bootstrap sets how many replicates --ci draws, but no --ci is asked for.",
+            "Add --ci 0.95 (or leave out --bootstrap).",
+        )
     gate = CheckOptions.parse(
         loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing
     )

@@ -59,3 +59,18 @@ def test_an_internal_error_does_not_echo_control_characters(tmp_path, capsys, mo
     assert "bad \\x1b[31mred\\r\\n" in outcome.err
     assert len(outcome.err.splitlines()) == 2
     assert len(outcome.err.splitlines()[0]) < 400
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["--bootstrap", "500"], "--bootstrap sets how many replicates --ci draws"),
+        (["--ci", "0.9", "--bootstrap", "1000000000000"], "--bootstrap 1000000000000 is more"),
+    ],
+)
+def test_bootstrap_without_ci_or_beyond_reason_is_refused(tmp_path, capsys, args, shown):
+    """--bootstrap without --ci was ignored; 10^12 replicates ran for hours."""
+    (tmp_path / "p.csv").write_text("pred,target\n1,2\n3,3\n")
+    outcome = run(capsys, "eval", "-l", "r2", tmp_path / "p.csv", *args)
+    assert outcome.code == 2
+    assert shown in outcome.err
