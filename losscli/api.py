@@ -374,14 +374,7 @@ def _targets_side(side: Inputs, needed: Mapping[str, str], target: str | None) -
 
 def _key_columns(on: str | Sequence[str] | None, main: Inputs) -> tuple[str, ...]:
     """The --on key columns, checked to be in the main input."""
-    if on is None:
-        return ()
-    names: list[str] = []
-    for item in [on] if isinstance(on, str) else on:
-        names.extend(select(item, main.first.names, "on", main.display))
-    if not names:
-        raise UsageError("--on names no column.", "Example: --on Id or --on region,day")
-    return tuple(dict.fromkeys(names))
+    return () if on is None else _named_columns(on, main, "--on", "--on Id or --on region,day")
 
 
 def _requests(losses: str | Sequence[str]) -> list[LossRequest]:
@@ -474,11 +467,18 @@ def analysis_options(
 
 
 def _group_columns(by: str | Sequence[str], main: Inputs) -> tuple[str, ...]:
+    return _named_columns(by, main, "--by", "--by region or --by region,month")
+
+
+def _named_columns(
+    given: str | Sequence[str], main: Inputs, option: str, example: str
+) -> tuple[str, ...]:
+    """Columns of the main input named by an option (a name, comma list or list of them)."""
     names: list[str] = []
-    for item in [by] if isinstance(by, str) else by:
-        names.extend(select(item, main.first.names, "--by", main.display))
+    for item in [given] if isinstance(given, str) else given:
+        names.extend(select(item, main.first.names, option, main.display))
     if not names:
-        raise UsageError("--by names no column.", "Example: --by region or --by region,month")
+        raise UsageError(f"{option} names no column.", f"Example: {example}")
     return tuple(dict.fromkeys(names))
 
 
