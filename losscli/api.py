@@ -30,19 +30,8 @@ from losscli.io.chunks import (
     frames,
     rebatch,
 )
-from losscli.io.collect import collected, per_row_sink
 from losscli.io.columns import optional_role, refuse_shared, resolve_roles, select
-from losscli.io.join import (
-    KeyedJoin,
-    KeyIndex,
-    as_key,
-    check_row_ids,
-    common_key_type,
-    looks_like_row_id,
-    shared_row_ids,
-)
 from losscli.io.memory import MemoryReader, is_in_memory, takes_in_memory
-from losscli.io.outputs import check_per_row
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
 from losscli.losses import LossRequest, parse_specs
@@ -51,6 +40,7 @@ from losscli.report import Report, Result
 from losscli.report.report import plain_group
 
 if TYPE_CHECKING:
+    from losscli.io.join import KeyedJoin
     from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
@@ -117,7 +107,10 @@ def evaluate(
     _refuse_unread_roles(columns, requests)
     given = {"pred": pred, "target": target, **(columns or {})}
     needed = _roles_needed(requests)
-    check_per_row(per_row, data, targets)  # before anything is read: never over an input
+    if per_row is not None and per_row is not False:
+        from losscli.io.outputs import check_per_row
+
+        check_per_row(per_row, data, targets)  # before anything is read: never over an input
     main = _open(data, input_format)
     try:
         side = _open(targets, input_format) if targets is not None else None
@@ -144,7 +137,7 @@ def evaluate(
         chunks = counter.watch(
             _chunks(main, sides, plan, chunk_rows, group_codes, keys), on_progress
         )
-        writer = per_row_sink(per_row, [r.label for r in requests], plan.id_column)
+        writer = _per_row_sink(per_row, [r.label for r in requests], plan.id_column)
         with writer if writer else _nothing():
             outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
             # Inside the writer's block: a run that fails here must not replace the --per-row file.
@@ -165,7 +158,7 @@ def evaluate(
         "rows_used": counter.used,
         "rows_dropped": counter.read - counter.used,
     }
-    return Report(__version__, inputs, results, per_row=collected(writer))
+    return Report(__version__, inputs, results, per_row=_collected(writer))
 
 
 @takes_in_memory("baseline", "candidate")
@@ -276,6 +269,29 @@ def _resolve(
     return roles
 
 
+def _per_row_sink(per_row: Any, labels: list[str], id_column: str | None) -> Any:
+    """Where each row's values go, if anywhere; its modules load only for a run that asks."""
+    if per_row is None or per_row is False:
+        return None
+    from losscli.io.collect import per_row_sink
+
+    return per_row_sink(per_row, labels, id_column)
+
+
+def _collected(writer: Any) -> Any:
+    if writer is None:
+        return None
+    from losscli.io.collect import collected
+
+    return collected(writer)
+
+
+def _row_id(name: str) -> bool:
+    from losscli.io.join import looks_like_row_id
+
+    return looks_like_row_id(name)
+
+
 def _resolve_beside(
     requests: Sequence[LossRequest],
     needed: Mapping[str, str],
@@ -291,7 +307,7 @@ def _resolve_beside(
         shared = [
             name
             for name in main.first.names
-            if side is not None and name in side.first.names and not looks_like_row_id(name)
+            if side is not None and name in side.first.names and not _row_id(name)
         ]
         if given.get("pred") or len(shared) != 1 or "No pred column" not in error.message:
             raise
@@ -724,6 +740,8 @@ def _by_position(
 def _row_ids(main: Inputs, side: Side, plan: ReadPlan) -> list[str]:
     """Row-id columns both inputs have, unless a role reads them as numbers on either side."""
     numeric = set(plan.numeric_columns()) | set(side.plan.numeric_columns())
+    from losscli.io.join import shared_row_ids
+
     shared = shared_row_ids(main.first.names, side.inputs.first.names)
     return [name for name in shared if name not in numeric]
 
@@ -733,6 +751,8 @@ def _ids_checked(
     pairs: list[tuple[str, str, str, RowLocator]],
     main: RowLocator,
 ) -> Iterator[dict[str, Any]]:
+    from losscli.io.join import check_row_ids
+
     start = 0
     for frame in batches:
         for name, mine, theirs, side in pairs:
@@ -789,6 +809,8 @@ def _indexed(
     streamed_locator: RowLocator,
 ) -> KeyedJoin:
     """A side read whole and indexed by its key columns, for the main input's keys to find."""
+    from losscli.io.join import KeyedJoin, KeyIndex, as_key, common_key_type
+
     numeric = side.plan.numeric_columns()
     side_locator = RowLocator(name_files=True)
     columns = numeric + [name for name in on if name not in numeric]

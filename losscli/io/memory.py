@@ -15,7 +15,6 @@ import inspect
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any, TypeVar
 
@@ -313,13 +312,20 @@ def _indexes(name: str, value: Any) -> list[tuple[str, Any]]:
 # -- values for one role -------------------------------------------------------------------------
 
 
-@dataclass
 class ArrayTable:
-    """A table (or none) with role values beside it as columns, read row by row."""
+    """A table (or none) with role values beside it as columns, read row by row.
 
-    base: Any  # a table as given, or None
-    arrays: dict[str, pa.Array] = field(default_factory=dict)
-    display: str = "<arrays>"
+    A plain class: a dataclass compiles its methods when the module loads, ~1 ms of every run.
+    """
+
+    __slots__ = ("base", "arrays", "display")
+
+    def __init__(
+        self, base: Any, arrays: dict[str, pa.Array] | None = None, display: str = "<arrays>"
+    ) -> None:
+        self.base = base  # a table as given, or None
+        self.arrays = {} if arrays is None else arrays
+        self.display = display
 
 
 def _with_values(data: Any, values: Mapping[str, Any], parameter: str) -> ArrayTable:

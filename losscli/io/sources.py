@@ -20,7 +20,7 @@ import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from losscli.errors import InputError
 
@@ -89,9 +89,11 @@ INT64 = 1 << 63
 STDIN = "-"
 
 
-@dataclass(frozen=True)
-class Partition:
-    """One Hive partition key of a file and its value there; None is a null (the default)."""
+class Partition(NamedTuple):
+    """One Hive partition key of a file and its value there; None is a null (the default).
+
+    A named tuple, not a dataclass: those compile their methods when the module loads.
+    """
 
     name: str
     value: int | float | str | None
@@ -289,7 +291,7 @@ def _int64(text: str) -> bool:
 
 def _typed(key: Partition, kind: str) -> Partition:
     if key.value is None or kind == "string":
-        return replace(key, kind=kind)
+        return key._replace(kind=kind)
     value = int(key.value) if kind == "int64" else float(str(key.value))
     return Partition(key.name, value, kind)
 
