@@ -553,3 +553,30 @@ def test_refusals_through_a_real_process_have_no_traceback(tmp_path):
     path = tmp_path / "data.parquet"
     path.write_bytes(CSV)
     assert_refused(run_process("eval", "-l", "mse", path), "look like text")
+
+
+# -- 6. values and names of any size, in messages ------------------------------------------------
+def test_a_huge_value_is_quoted_in_part_and_its_row_still_named(capsys, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_bytes(b"pred,target\n1,1\n2,2\n" + b"9" * 300_000 + b"x,2\n")
+    outcome = eval_json(capsys, path)
+    assert_refused(outcome, "Column 'pred'", "'" + "9" * 57 + "...'", "at row 3.")
+    assert len(outcome.err) < 400, outcome.err
+
+
+def test_a_huge_column_name_never_makes_a_line_longer_than_the_cap(capsys, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b"pred," + b"c" * 100_000 + b"\n1,1\n")
+    outcome = eval_json(capsys, path)  # no target column: the hint lists the columns
+    assert_refused(outcome, "No target column", "Columns: pred, ccc")
+    assert max(len(line) for line in outcome.err.splitlines()) <= 1002  # "  " + 1000
+
+
+def test_a_long_message_line_keeps_its_start_and_its_end():
+    error = InputError("Column 'x' holds '" + "y" * 5000 + "' at row 7.", "z" * 3000)
+    assert len(error.message) == 1000
+    assert error.message.startswith("Column 'x' holds 'yyy")
+    assert error.message.endswith("yyy' at row 7.")
+    assert " ... " in error.message
+    assert len(error.hint or "") == 1000
+    assert str(error) == f"{error.message}\n  {error.hint}"

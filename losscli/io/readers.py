@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from losscli.errors import InputError
+from losscli.errors import InputError, excerpt
 from losscli.io import locate
 from losscli.io.ahead import ordered_map, parse_workers
 from losscli.io.mapped import MappedText, after_last_line_end
@@ -235,8 +235,8 @@ class TableReader:
         both = next((name for name in keys if name in self.file_names), None)
         if both is not None:
             raise InputError(
-                f"'{both}' is both a column of {self.source.display} and a partition key of its "
-                f"path ({both}=...): two readings of one column.",
+                f"'{excerpt(both)}' is both a column of {self.source.display} and a partition key "
+                f"of its path ({excerpt(both)}=...): two readings of one column.",
                 "Rename the column in the file or the key=value directory.",
             )
         self.types.update({key.name: PARTITION_TYPES[key.kind] for key in self.source.partitions})
@@ -436,7 +436,8 @@ class TableReader:
         options = self._csv_options(block)
         row = self._row(block, locate.row_with_value, options, column, value)
         return InputError(
-            f"Column '{column}' of {self.source.display} holds a non-numeric value '{value}'{row}.",
+            f"Column '{excerpt(column)}' of {self.source.display} holds a non-numeric value "
+            f"'{excerpt(value)}'{row}.",
             "Fix or remove that value, or select other columns with -p/-t/-w.",
         )
 
