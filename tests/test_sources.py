@@ -580,3 +580,25 @@ def test_a_long_message_line_keeps_its_start_and_its_end():
     assert " ... " in error.message
     assert len(error.hint or "") == 1000
     assert str(error) == f"{error.message}\n  {error.hint}"
+
+
+# -- 7. header lines and rows that are almost there ----------------------------------------------
+@pytest.mark.parametrize("text", [b"\n\npred,target\n1,2\n", b" \t \npred,target\n1,2\n", b"\r\n"])
+def test_a_blank_first_line_is_no_header(capsys, tmp_path, text):
+    path = tmp_path / "blank.csv"
+    path.write_bytes(text)
+    assert_refused(eval_json(capsys, path), "blank.csv has no header: its first line is blank")
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.tsv"])
+def test_a_header_without_a_line_end_is_a_file_of_no_rows(capsys, tmp_path, name):
+    full = tmp_path / "full.csv"
+    full.write_bytes(CSV)
+    header = tmp_path / name
+    header.write_text("pred,target" if name.endswith("csv") else "pred\ttarget")
+    assert_refused(eval_json(capsys, header), f"{name} has no data rows")
+    outcome = eval_json(capsys, full, header)
+    assert value_of(outcome) == CSV_MSE
+    assert json.loads(outcome.out)["inputs"]["rows_read"] == 3
+    piped = run_process("eval", "-l", "mse", "-", stdin=b"pred,target")
+    assert_refused(piped, "<stdin> has no data rows")

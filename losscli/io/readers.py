@@ -262,7 +262,7 @@ class TableReader:
 
     def _read_names(self, head: bytes) -> list[str]:
         if self.format in ("csv", "tsv"):
-            return _csv_header(head, self._delimiter)
+            return _csv_header(head, self._delimiter, self.source.display)
         if self.format == "jsonl":
             self.first_record = _first_json_object(head, self.source.display)
             return list(self.first_record)
@@ -375,6 +375,9 @@ class TableReader:
         # Other columns (an --id) are kept as written: '007' stays '007', and every block gets
         # the same type whatever its values look like.
         types = {name: pa.float64() if name in numeric else pa.string() for name in columns}
+        if block.first and not _has_line_end(block.data):
+            # A header alone, without a line end: no rows (Arrow cannot skip a line never ended).
+            return pa.schema(list(types.items())).empty_table()
         convert = pa_csv.ConvertOptions(
             include_columns=columns, column_types=types, null_values=MISSING_TEXT
         )
@@ -602,8 +605,22 @@ def _whole(block: Block) -> int:
     return max(block.data.size + 1, 1 << 20)
 
 
-def _csv_header(head: bytes, delimiter: str) -> list[str]:
+def _has_line_end(data: pa.Buffer) -> bool:
+    # Every block but the last ends at a line end: a scan is only for the last, short one.
+    view = np.frombuffer(data, dtype=np.uint8)
+    if view.size and view[-1] in (0x0A, 0x0D):
+        return True
+    return bool(np.any((view == 0x0A) | (view == 0x0D)))
+
+
+def _csv_header(head: bytes, delimiter: str, where: str) -> list[str]:
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if not re.split(r"\r|\n", text, maxsplit=1)[0].strip():
+        # Else it reads as one column named '' (or '   '): "no pred column", naming none.
+        raise InputError(
+            f"{where} has no header: its first line is blank.",
+            "Put the column names on the first line (e.g. pred,target), with no blank lines above.",
+        )
     first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     return [name.strip() for name in first]
 
