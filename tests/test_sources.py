@@ -602,3 +602,42 @@ def test_a_header_without_a_line_end_is_a_file_of_no_rows(capsys, tmp_path, name
     assert json.loads(outcome.out)["inputs"]["rows_read"] == 3
     piped = run_process("eval", "-l", "mse", "-", stdin=b"pred,target")
     assert_refused(piped, "<stdin> has no data rows")
+
+
+def test_a_value_that_is_not_utf8_is_found_on_its_row(capsys, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"pred,target\n1,1\n2,2\n3,caf\xe9\xe8\n4,4\n")
+    outcome = eval_json(capsys, path)
+    assert_refused(outcome, "Column 'target'", "'caf", "at row 3.")
+
+
+def test_a_json_number_beyond_a_double_is_found_on_its_row(capsys, tmp_path):
+    # Arrow refuses it even in a field that is not read; 2e308 (read as infinity) and NaN are
+    # no such problem, so the rows holding them are not the row named.
+    path = tmp_path / "big.jsonl"
+    rows = ['{"pred": 1, "target": 1, "x": 2e308}', '{"pred": NaN, "target": 1}']
+    rows += ['{"pred": 1, "target": 2}', '{"pred": 1, "target": 3, "x": -1e309}']
+    path.write_text("\n".join(rows) + "\n")
+    outcome = eval_json(capsys, path, "--nan", "drop")
+    assert_refused(outcome, "big.jsonl", "Number too big", "at row 4.", "double's range")
+
+
+NUMBERS = ["2e308", "-1e309", "10e308", "1.5e309", "1.5e310", "0.001e312", "1E+309", "1e0309"]
+NUMBERS += ["1." + "0" * 22 + "e320", "1." + "0" * 22 + "e330", "9" * 24 + ".5e308", "0.5e-999"]
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_the_row_finder_refuses_the_json_numbers_arrow_refuses(number):
+    # 2e308 is read as infinity but 1e309 refused: the rule is RapidJSON's, on the exponent.
+    import pyarrow.json as pa_json
+
+    from losscli.io import locate
+
+    text = b'{"pred": 1, "target": ' + number.encode() + b"}\n"
+    try:
+        pa_json.read_json(pa.BufferReader(text))
+        refused = False
+    except pa.ArrowInvalid as error:
+        assert "Number too big" in str(error)
+        refused = True
+    assert (locate.row_with_json_problem(text, [], None) == 1) == refused

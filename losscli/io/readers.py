@@ -480,10 +480,14 @@ class TableReader:
         kind = FORMAT_NAMES.get(str(self.format), "data")
         if self.compression:
             kind = f"{self.compression}-compressed {kind}"
-        return InputError(
-            f"Cannot read {self.source.display} as {kind}: {first_line.rstrip('.')}{row}.",
+        hint = (
             "Check that the file is complete and in the format its name says "
-            "(or pass --input-format).",
+            "(or pass --input-format)."
+        )
+        if "Number too big" in first_line:
+            hint = "A number must be within a double's range (about ±1.8e308): fix that value."
+        return InputError(
+            f"Cannot read {self.source.display} as {kind}: {first_line.rstrip('.')}{row}.", hint
         )
 
     def _row(self, block: Block, finder: Callable[..., int], *args: Any) -> str:
