@@ -641,3 +641,43 @@ def test_the_row_finder_refuses_the_json_numbers_arrow_refuses(number):
         assert "Number too big" in str(error)
         refused = True
     assert (locate.row_with_json_problem(text, [], None) == 1) == refused
+
+
+# -- 8. key roles and JSON Lines booleans ---------------------------------------------------------
+def dice_value(capsys, path: Path, *more: object) -> tuple[float, int]:
+    outcome = run(capsys, "eval", "-l", "dice", "--col", "sample=s", "-f", "json", path, *more)
+    assert outcome.code == 0, outcome
+    report = json.loads(outcome.out)
+    return report["results"][0]["value"], report["inputs"]["rows_dropped"]
+
+
+@pytest.mark.parametrize("name", ["keys.csv", "keys.jsonl", "keys.parquet"])
+def test_an_empty_key_is_a_missing_value(capsys, tmp_path, name):
+    rows = {"pred": [1.0, 0.0, 1.0, 1.0], "target": [1.0, 1.0, 0.0, 1.0], "s": ["a", "a", "", "b"]}
+    path = tmp_path / name
+    if name.endswith("parquet"):
+        pq.write_table(pa.table(rows), path)
+    elif name.endswith("jsonl"):
+        jsonl(path, [dict(zip(rows, row, strict=True)) for row in zip(*rows.values(), strict=True)])
+    else:
+        path.write_text("pred,target,s\n1,1,a\n0,1,a\n1,0,\n1,1,b\n")
+    assert_refused(run(capsys, "eval", "-l", "dice", "--col", "sample=s", path), "'s'", "row 3")
+    without = tmp_path / "without.csv"
+    without.write_text("pred,target,s\n1,1,a\n0,1,a\n1,1,b\n")
+    # dice per sample: a = 1 - 2*1/(1+2) = 1/3, b = 0 (the empty one would add a loss of 1)
+    value, dropped = dice_value(capsys, path, "--nan", "drop")
+    assert dropped == 1
+    assert value == pytest.approx(1 / 6, abs=1e-6)
+    assert value == dice_value(capsys, without)[0]
+
+
+def test_an_empty_by_value_is_still_a_group_of_its_own(capsys, tmp_path):
+    # A guard: only key roles read an empty text as missing; --by keeps it as a value.
+    path = tmp_path / "by.parquet"
+    pq.write_table(table([1.0, 2.0, 4.0], [1.0, 1.0, 1.0], g=["x", "", "x"]), path)
+    assert groups_of(eval_json(capsys, path, "--by", "g")) == {("x",): (4.5, 2), ("",): (1.0, 1)}
+
+
+def jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
