@@ -681,3 +681,30 @@ def test_an_empty_by_value_is_still_a_group_of_its_own(capsys, tmp_path):
 def jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return path
+
+
+def test_json_booleans_are_read_as_zero_and_one_like_parquet(capsys, tmp_path):
+    pred, target = [True, False, True, False], [1.0, 1.0, 0.5, 0.0]
+    expected = squared_mean([1, 0, 1, 0], target)  # 0, 1, 0.25, 0
+    stored = tmp_path / "bools.parquet"
+    pq.write_table(table(pred, target), stored)
+    assert value_of(eval_json(capsys, stored)) == pytest.approx(expected)
+    rows = [{"pred": p, "target": t} for p, t in zip(pred, target, strict=True)]
+    assert value_of(eval_json(capsys, jsonl(tmp_path / "a.jsonl", rows))) == pytest.approx(expected)
+    swapped = [{"pred": t, "target": p} for p, t in zip(pred, target, strict=True)]
+    assert value_of(eval_json(capsys, jsonl(tmp_path / "b.jsonl", swapped))) == pytest.approx(
+        expected
+    )
+
+
+def test_json_booleans_and_numbers_in_one_field_are_refused_by_row(capsys, tmp_path):
+    first_bool = [
+        {"pred": True, "target": 1},
+        {"pred": False, "target": 1},
+        {"pred": 0.5, "target": 0},
+    ]
+    outcome = eval_json(capsys, jsonl(tmp_path / "a.jsonl", first_bool))
+    assert_refused(outcome, "Field 'pred'", "mixes true/false and numbers", "a number at row 3")
+    first_number = [{"pred": 1, "target": 1}, {"pred": 2, "target": 1}, {"pred": True, "target": 0}]
+    outcome = eval_json(capsys, jsonl(tmp_path / "b.jsonl", first_number))
+    assert_refused(outcome, "Field 'pred'", "mixes true/false and numbers", "a boolean at row 3")

@@ -464,8 +464,16 @@ class TableReader:
             return None
         path, expected, got = found.group(1).split("/"), found.group(2), found.group(3)
         row = self._row(block, locate.row_with_json_problem, path, expected)
+        field = excerpt(path[0])
+        if {expected, got} == {"boolean", "number"}:
+            # A field is read as true/false or as numbers, from its first row: never both.
+            return InputError(
+                f"Field '{field}' of {self.source.display} mixes true/false and numbers: "
+                f"{_a(got)}{row}, {_a(expected)} in its first row.",
+                "Write the field one way throughout: as numbers (true as 1) or as true/false.",
+            )
         return InputError(
-            f"Field '{path[0]}' of {self.source.display} holds {_a(got)} where {_a(expected)} "
+            f"Field '{field}' of {self.source.display} holds {_a(got)} where {_a(expected)} "
             f"is needed{row}.",
             "Fix that value, or select other fields with -p/-t/-w.",
         )
@@ -631,7 +639,10 @@ def _csv_header(head: bytes, delimiter: str, where: str) -> list[str]:
 
 def _json_type(example: Any, numeric: bool) -> pa.DataType:
     if numeric:
-        return pa.list_(pa.float64()) if isinstance(example, list) else pa.float64()
+        if isinstance(example, list):
+            return pa.list_(pa.float64())
+        # true/false read as 0/1, as a Parquet bool column is (to_numbers casts them).
+        return pa.bool_() if isinstance(example, bool) else pa.float64()
     return next((kind for python, kind in JSON_TYPES if isinstance(example, python)), pa.string())
 
 
