@@ -16,9 +16,10 @@ class LossCliError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, hint: str | None = None) -> None:
-        # Escaped here, once, so no path can echo a file's bytes to a terminal as they are.
-        self.message = escape_controls(message)
-        self.hint = None if hint is None else escape_controls(hint)
+        # Escaped here, once, so no path can echo a file's bytes to a terminal as they are; and
+        # capped, so none can fill a terminal with a megabyte-long value or column name.
+        self.message = capped(escape_controls(message))
+        self.hint = None if hint is None else capped(escape_controls(hint))
         text = self.message if self.hint is None else f"{self.message}\n  {self.hint}"
         super().__init__(text)
 
@@ -37,6 +38,30 @@ def escape_controls(text: str) -> str:
     (Windows paths), so escaping twice changes nothing.
     """
     return CONTROLS.sub(_escaped, text)
+
+
+# A value from the data is quoted up to this many characters; a message line is at most MAX_LINE.
+MAX_QUOTED = 60
+MAX_LINE = 1000
+# A capped line keeps more of its start (what is wrong) but also its end (where: 'at row N').
+LINE_TAIL = 300
+ELLIPSIS = "..."
+
+
+def excerpt(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` as a message quotes it: its first ``limit`` characters, '...' marking a cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def capped(line: str) -> str:
+    """``line`` (escaped: one line) cut in the middle, at ' ... ', if longer than MAX_LINE."""
+    if len(line) <= MAX_LINE:
+        return line
+    cut = f" {ELLIPSIS} "
+    head = MAX_LINE - LINE_TAIL - len(cut)
+    return line[:head] + cut + line[-LINE_TAIL:]
 
 
 def _escaped(found: re.Match[str]) -> str:

@@ -553,3 +553,158 @@ def test_refusals_through_a_real_process_have_no_traceback(tmp_path):
     path = tmp_path / "data.parquet"
     path.write_bytes(CSV)
     assert_refused(run_process("eval", "-l", "mse", path), "look like text")
+
+
+# -- 6. values and names of any size, in messages ------------------------------------------------
+def test_a_huge_value_is_quoted_in_part_and_its_row_still_named(capsys, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_bytes(b"pred,target\n1,1\n2,2\n" + b"9" * 300_000 + b"x,2\n")
+    outcome = eval_json(capsys, path)
+    assert_refused(outcome, "Column 'pred'", "'" + "9" * 57 + "...'", "at row 3.")
+    assert len(outcome.err) < 400, outcome.err
+
+
+def test_a_huge_column_name_never_makes_a_line_longer_than_the_cap(capsys, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b"pred," + b"c" * 100_000 + b"\n1,1\n")
+    outcome = eval_json(capsys, path)  # no target column: the hint lists the columns
+    assert_refused(outcome, "No target column", "Columns: pred, ccc")
+    assert max(len(line) for line in outcome.err.splitlines()) <= 1002  # "  " + 1000
+
+
+def test_a_long_message_line_keeps_its_start_and_its_end():
+    error = InputError("Column 'x' holds '" + "y" * 5000 + "' at row 7.", "z" * 3000)
+    assert len(error.message) == 1000
+    assert error.message.startswith("Column 'x' holds 'yyy")
+    assert error.message.endswith("yyy' at row 7.")
+    assert " ... " in error.message
+    assert len(error.hint or "") == 1000
+    assert str(error) == f"{error.message}\n  {error.hint}"
+
+
+# -- 7. header lines and rows that are almost there ----------------------------------------------
+@pytest.mark.parametrize("text", [b"\n\npred,target\n1,2\n", b" \t \npred,target\n1,2\n", b"\r\n"])
+def test_a_blank_first_line_is_no_header(capsys, tmp_path, text):
+    path = tmp_path / "blank.csv"
+    path.write_bytes(text)
+    assert_refused(eval_json(capsys, path), "blank.csv has no header: its first line is blank")
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.tsv"])
+def test_a_header_without_a_line_end_is_a_file_of_no_rows(capsys, tmp_path, name):
+    full = tmp_path / "full.csv"
+    full.write_bytes(CSV)
+    header = tmp_path / name
+    header.write_text("pred,target" if name.endswith("csv") else "pred\ttarget")
+    assert_refused(eval_json(capsys, header), f"{name} has no data rows")
+    outcome = eval_json(capsys, full, header)
+    assert value_of(outcome) == CSV_MSE
+    assert json.loads(outcome.out)["inputs"]["rows_read"] == 3
+    piped = run_process("eval", "-l", "mse", "-", stdin=b"pred,target")
+    assert_refused(piped, "<stdin> has no data rows")
+
+
+def test_a_value_that_is_not_utf8_is_found_on_its_row(capsys, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"pred,target\n1,1\n2,2\n3,caf\xe9\xe8\n4,4\n")
+    outcome = eval_json(capsys, path)
+    assert_refused(outcome, "Column 'target'", "'caf", "at row 3.")
+
+
+def test_a_json_number_beyond_a_double_is_found_on_its_row(capsys, tmp_path):
+    # Arrow refuses it even in a field that is not read; 2e308 (read as infinity) and NaN are
+    # no such problem, so the rows holding them are not the row named.
+    path = tmp_path / "big.jsonl"
+    rows = ['{"pred": 1, "target": 1, "x": 2e308}', '{"pred": NaN, "target": 1}']
+    rows += ['{"pred": 1, "target": 2}', '{"pred": 1, "target": 3, "x": -1e309}']
+    path.write_text("\n".join(rows) + "\n")
+    outcome = eval_json(capsys, path, "--nan", "drop")
+    assert_refused(outcome, "big.jsonl", "Number too big", "at row 4.", "double's range")
+
+
+NUMBERS = ["2e308", "-1e309", "10e308", "1.5e309", "1.5e310", "0.001e312", "1E+309", "1e0309"]
+NUMBERS += ["1." + "0" * 22 + "e320", "1." + "0" * 22 + "e330", "9" * 24 + ".5e308", "0.5e-999"]
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_the_row_finder_refuses_the_json_numbers_arrow_refuses(number):
+    # 2e308 is read as infinity but 1e309 refused: the rule is RapidJSON's, on the exponent.
+    import pyarrow.json as pa_json
+
+    from losscli.io import locate
+
+    text = b'{"pred": 1, "target": ' + number.encode() + b"}\n"
+    try:
+        pa_json.read_json(pa.BufferReader(text))
+        refused = False
+    except pa.ArrowInvalid as error:
+        assert "Number too big" in str(error)
+        refused = True
+    assert (locate.row_with_json_problem(text, [], None) == 1) == refused
+
+
+# -- 8. key roles and JSON Lines booleans ---------------------------------------------------------
+def dice_value(capsys, path: Path, *more: object) -> tuple[float, int]:
+    outcome = run(capsys, "eval", "-l", "dice", "--col", "sample=s", "-f", "json", path, *more)
+    assert outcome.code == 0, outcome
+    report = json.loads(outcome.out)
+    return report["results"][0]["value"], report["inputs"]["rows_dropped"]
+
+
+@pytest.mark.parametrize("name", ["keys.csv", "keys.jsonl", "keys.parquet"])
+def test_an_empty_key_is_a_missing_value(capsys, tmp_path, name):
+    rows = {"pred": [1.0, 0.0, 1.0, 1.0], "target": [1.0, 1.0, 0.0, 1.0], "s": ["a", "a", "", "b"]}
+    path = tmp_path / name
+    if name.endswith("parquet"):
+        pq.write_table(pa.table(rows), path)
+    elif name.endswith("jsonl"):
+        jsonl(path, [dict(zip(rows, row, strict=True)) for row in zip(*rows.values(), strict=True)])
+    else:
+        path.write_text("pred,target,s\n1,1,a\n0,1,a\n1,0,\n1,1,b\n")
+    assert_refused(run(capsys, "eval", "-l", "dice", "--col", "sample=s", path), "'s'", "row 3")
+    without = tmp_path / "without.csv"
+    without.write_text("pred,target,s\n1,1,a\n0,1,a\n1,1,b\n")
+    # dice per sample: a = 1 - 2*1/(1+2) = 1/3, b = 0 (the empty one would add a loss of 1)
+    value, dropped = dice_value(capsys, path, "--nan", "drop")
+    assert dropped == 1
+    assert value == pytest.approx(1 / 6, abs=1e-6)
+    assert value == dice_value(capsys, without)[0]
+
+
+def test_an_empty_by_value_is_still_a_group_of_its_own(capsys, tmp_path):
+    # A guard: only key roles read an empty text as missing; --by keeps it as a value.
+    path = tmp_path / "by.parquet"
+    pq.write_table(table([1.0, 2.0, 4.0], [1.0, 1.0, 1.0], g=["x", "", "x"]), path)
+    assert groups_of(eval_json(capsys, path, "--by", "g")) == {("x",): (4.5, 2), ("",): (1.0, 1)}
+
+
+def jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_json_booleans_are_read_as_zero_and_one_like_parquet(capsys, tmp_path):
+    pred, target = [True, False, True, False], [1.0, 1.0, 0.5, 0.0]
+    expected = squared_mean([1, 0, 1, 0], target)  # 0, 1, 0.25, 0
+    stored = tmp_path / "bools.parquet"
+    pq.write_table(table(pred, target), stored)
+    assert value_of(eval_json(capsys, stored)) == pytest.approx(expected)
+    rows = [{"pred": p, "target": t} for p, t in zip(pred, target, strict=True)]
+    assert value_of(eval_json(capsys, jsonl(tmp_path / "a.jsonl", rows))) == pytest.approx(expected)
+    swapped = [{"pred": t, "target": p} for p, t in zip(pred, target, strict=True)]
+    assert value_of(eval_json(capsys, jsonl(tmp_path / "b.jsonl", swapped))) == pytest.approx(
+        expected
+    )
+
+
+def test_json_booleans_and_numbers_in_one_field_are_refused_by_row(capsys, tmp_path):
+    first_bool = [
+        {"pred": True, "target": 1},
+        {"pred": False, "target": 1},
+        {"pred": 0.5, "target": 0},
+    ]
+    outcome = eval_json(capsys, jsonl(tmp_path / "a.jsonl", first_bool))
+    assert_refused(outcome, "Field 'pred'", "mixes true/false and numbers", "a number at row 3")
+    first_number = [{"pred": 1, "target": 1}, {"pred": 2, "target": 1}, {"pred": True, "target": 0}]
+    outcome = eval_json(capsys, jsonl(tmp_path / "b.jsonl", first_number))
+    assert_refused(outcome, "Field 'pred'", "mixes true/false and numbers", "a boolean at row 3")

@@ -328,7 +328,9 @@ class ReadPlan:
 class KeyCodes:
     """Dense integer codes (as float64, NaN for a null) of key values, stable across chunks.
 
-    ``nulls`` gives a null its own code (a group of its own) instead of NaN.
+    An empty text is a null too, as an empty number cell is: a CSV key column is read as text,
+    and its empty cells would otherwise make one sample of their own. ``nulls`` gives a null
+    its own code (a group of its own: --by) instead of NaN, and leaves an empty text a value.
     """
 
     def __init__(self, nulls: bool = False) -> None:
@@ -351,13 +353,15 @@ class KeyCodes:
         import pyarrow.compute as pc
 
         encoded = pc.dictionary_encode(values, null_encoding=self.nulls)
-        known = [
-            self.codes.setdefault(_same_nan(v), len(self.codes))
-            for v in encoded.dictionary.to_pylist()
-        ]
+        known = [self._code(value) for value in encoded.dictionary.to_pylist()]
         indices = float_values(encoded.indices.cast(pa.float64()))
         table = np.asarray(known + [np.nan], dtype=float)
         return table[np.where(np.isnan(indices), len(known), indices).astype(np.intp)]
+
+    def _code(self, value: Any) -> float:
+        if self.nulls == "mask" and isinstance(value, (str, bytes)) and not value:
+            return math.nan
+        return self.codes.setdefault(_same_nan(value), len(self.codes))
 
 
 def coded(encode: KeyCodes, values: Any, what: str) -> np.ndarray:

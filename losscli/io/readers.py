@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from losscli.errors import InputError
+from losscli.errors import InputError, excerpt
 from losscli.io import locate
 from losscli.io.ahead import ordered_map, parse_workers
 from losscli.io.mapped import MappedText, after_last_line_end
@@ -235,8 +235,8 @@ class TableReader:
         both = next((name for name in keys if name in self.file_names), None)
         if both is not None:
             raise InputError(
-                f"'{both}' is both a column of {self.source.display} and a partition key of its "
-                f"path ({both}=...): two readings of one column.",
+                f"'{excerpt(both)}' is both a column of {self.source.display} and a partition key "
+                f"of its path ({excerpt(both)}=...): two readings of one column.",
                 "Rename the column in the file or the key=value directory.",
             )
         self.types.update({key.name: PARTITION_TYPES[key.kind] for key in self.source.partitions})
@@ -262,7 +262,7 @@ class TableReader:
 
     def _read_names(self, head: bytes) -> list[str]:
         if self.format in ("csv", "tsv"):
-            return _csv_header(head, self._delimiter)
+            return _csv_header(head, self._delimiter, self.source.display)
         if self.format == "jsonl":
             self.first_record = _first_json_object(head, self.source.display)
             return list(self.first_record)
@@ -375,6 +375,9 @@ class TableReader:
         # Other columns (an --id) are kept as written: '007' stays '007', and every block gets
         # the same type whatever its values look like.
         types = {name: pa.float64() if name in numeric else pa.string() for name in columns}
+        if block.first and not _has_line_end(block.data):
+            # A header alone, without a line end: no rows (Arrow cannot skip a line never ended).
+            return pa.schema(list(types.items())).empty_table()
         convert = pa_csv.ConvertOptions(
             include_columns=columns, column_types=types, null_values=MISSING_TEXT
         )
@@ -436,7 +439,8 @@ class TableReader:
         options = self._csv_options(block)
         row = self._row(block, locate.row_with_value, options, column, value)
         return InputError(
-            f"Column '{column}' of {self.source.display} holds a non-numeric value '{value}'{row}.",
+            f"Column '{excerpt(column)}' of {self.source.display} holds a non-numeric value "
+            f"'{excerpt(value)}'{row}.",
             "Fix or remove that value, or select other columns with -p/-t/-w.",
         )
 
@@ -460,8 +464,16 @@ class TableReader:
             return None
         path, expected, got = found.group(1).split("/"), found.group(2), found.group(3)
         row = self._row(block, locate.row_with_json_problem, path, expected)
+        field = excerpt(path[0])
+        if {expected, got} == {"boolean", "number"}:
+            # A field is read as true/false or as numbers, from its first row: never both.
+            return InputError(
+                f"Field '{field}' of {self.source.display} mixes true/false and numbers: "
+                f"{_a(got)}{row}, {_a(expected)} in its first row.",
+                "Write the field one way throughout: as numbers (true as 1) or as true/false.",
+            )
         return InputError(
-            f"Field '{path[0]}' of {self.source.display} holds {_a(got)} where {_a(expected)} "
+            f"Field '{field}' of {self.source.display} holds {_a(got)} where {_a(expected)} "
             f"is needed{row}.",
             "Fix that value, or select other fields with -p/-t/-w.",
         )
@@ -476,10 +488,14 @@ class TableReader:
         kind = FORMAT_NAMES.get(str(self.format), "data")
         if self.compression:
             kind = f"{self.compression}-compressed {kind}"
-        return InputError(
-            f"Cannot read {self.source.display} as {kind}: {first_line.rstrip('.')}{row}.",
+        hint = (
             "Check that the file is complete and in the format its name says "
-            "(or pass --input-format).",
+            "(or pass --input-format)."
+        )
+        if "Number too big" in first_line:
+            hint = "A number must be within a double's range (about ±1.8e308): fix that value."
+        return InputError(
+            f"Cannot read {self.source.display} as {kind}: {first_line.rstrip('.')}{row}.", hint
         )
 
     def _row(self, block: Block, finder: Callable[..., int], *args: Any) -> str:
@@ -601,15 +617,32 @@ def _whole(block: Block) -> int:
     return max(block.data.size + 1, 1 << 20)
 
 
-def _csv_header(head: bytes, delimiter: str) -> list[str]:
+def _has_line_end(data: pa.Buffer) -> bool:
+    # Every block but the last ends at a line end: a scan is only for the last, short one.
+    view = np.frombuffer(data, dtype=np.uint8)
+    if view.size and view[-1] in (0x0A, 0x0D):
+        return True
+    return bool(np.any((view == 0x0A) | (view == 0x0D)))
+
+
+def _csv_header(head: bytes, delimiter: str, where: str) -> list[str]:
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if not re.split(r"\r|\n", text, maxsplit=1)[0].strip():
+        # Else it reads as one column named '' (or '   '): "no pred column", naming none.
+        raise InputError(
+            f"{where} has no header: its first line is blank.",
+            "Put the column names on the first line (e.g. pred,target), with no blank lines above.",
+        )
     first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     return [name.strip() for name in first]
 
 
 def _json_type(example: Any, numeric: bool) -> pa.DataType:
     if numeric:
-        return pa.list_(pa.float64()) if isinstance(example, list) else pa.float64()
+        if isinstance(example, list):
+            return pa.list_(pa.float64())
+        # true/false read as 0/1, as a Parquet bool column is (to_numbers casts them).
+        return pa.bool_() if isinstance(example, bool) else pa.float64()
     return next((kind for python, kind in JSON_TYPES if isinstance(example, python)), pa.string())
 
 
