@@ -756,12 +756,7 @@ def _ids_checked(
     start = 0
     for frame in batches:
         for name, mine, theirs, side in pairs:
-            check_row_ids(
-                frame,
-                [(name, mine, theirs)],
-                start,
-                lambda i, s=side: (main.describe(i), s.describe(i)),
-            )
+            check_row_ids(frame, (name, mine, theirs), start, main, side)
         start += _rows(frame)
         yield frame
 

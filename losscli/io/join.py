@@ -342,26 +342,26 @@ def _count(number: int) -> str:
 
 
 def check_row_ids(
-    frame: dict[str, Any],
-    pairs: Sequence[tuple[str, str, str]],
-    start: int,
-    where: Callable[[int], tuple[str, str]],
+    frame: dict[str, Any], column: tuple[str, str, str], start: int, here: Any, there: Any
 ) -> None:
-    """Row-id columns of two inputs aligned by position must agree on every row."""
+    """A row-id column of two inputs aligned by position must agree on every row.
+
+    ``column`` is the column's name and its two fields in the frame; ``here`` and ``there`` name
+    each input's rows (``describe(index)``).
+    """
     import pyarrow.compute as pc
 
-    for name, mine, theirs in pairs:
-        first, second = as_key(frame[mine], pa.string()), as_key(frame[theirs], pa.string())
-        same = pc.fill_null(pc.equal(first, second), False)
-        both_null = pc.and_(pc.is_null(first), pc.is_null(second))
-        differ = np.flatnonzero(~np.asarray(pc.or_(same, both_null)))
-        if differ.size:
-            row = int(differ[0])
-            here, there = where(start + row)
-            mine, theirs = _short(first[row].as_py()), _short(second[row].as_py())
-            raise InputError(
-                f"The inputs are matched row by row, and {here} has {name} {mine} "
-                f"but {there} has {name} {theirs}.",
-                f"To match rows by their {name} instead, add --on {name}; or sort both files "
-                "the same way.",
-            )
+    name, mine, theirs = column
+    first, second = as_key(frame[mine], pa.string()), as_key(frame[theirs], pa.string())
+    same = pc.fill_null(pc.equal(first, second), False)
+    both_null = pc.and_(pc.is_null(first), pc.is_null(second))
+    differ = np.flatnonzero(~np.asarray(pc.or_(same, both_null)))
+    if differ.size:
+        row = int(differ[0])
+        ours, others = _short(first[row].as_py()), _short(second[row].as_py())
+        raise InputError(
+            f"The inputs are matched row by row, and {here.describe(start + row)} has {name} "
+            f"{ours} but {there.describe(start + row)} has {name} {others}.",
+            f"To match rows by their {name} instead, add --on {name}; or sort both files "
+            "the same way.",
+        )
