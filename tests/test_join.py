@@ -463,3 +463,18 @@ def test_on_matches_across_several_files_on_both_sides(tmp_path):
         chunk_rows=5,
     )
     assert report.results[0].value == pytest.approx(np.mean(np.abs(pred - target)), rel=1e-12)
+
+
+def test_on_a_hive_partition_key(tmp_path):
+    """Partition keys are columns: region=eu/ holds rows whose region is eu, matched by key."""
+    for region, rows in (("eu", "Id,pred\n1,0.5\n2,0.1\n"), ("us", "Id,pred\n1,0.3\n")):
+        (tmp_path / "runs" / f"region={region}").mkdir(parents=True)
+        (tmp_path / "runs" / f"region={region}" / "part-0.csv").write_text(rows)
+    truth = tmp_path / "truth.csv"
+    truth.write_text("region,Id,target\nus,1,0\neu,2,0\neu,1,1\n")
+    report = losscli.evaluate(
+        str(tmp_path / "runs"), "mse", targets=str(truth), on="region,Id", by="region"
+    )
+    assert report.results[0].value == pytest.approx((0.25 + 0.01 + 0.09) / 3, rel=1e-12)
+    groups = {r.group["region"]: r.value for r in report.results if r.group}
+    assert groups == pytest.approx({"eu": (0.25 + 0.01) / 2, "us": 0.09})
