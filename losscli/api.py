@@ -30,7 +30,13 @@ from losscli.io.chunks import (
     frames,
     rebatch,
 )
-from losscli.io.columns import optional_role, refuse_shared, resolve_roles, select
+from losscli.io.columns import (
+    only_value_column,
+    optional_role,
+    refuse_shared,
+    resolve_roles,
+    select,
+)
 from losscli.io.memory import MemoryReader, is_in_memory, takes_in_memory
 from losscli.io.readers import TableReader
 from losscli.io.sources import FORMATS, expand_inputs
@@ -564,9 +570,9 @@ def _optional_roles(requests: Sequence[LossRequest], needed: Mapping[str, str]) 
 
 
 def _target_given(target: str | None, side: Inputs) -> dict[str, str | None]:
-    """A targets file with a single column needs no -t."""
-    if target is None and len(side.first.names) == 1:
-        return {"target": side.first.names[0]}
+    """A targets file with a single value column (beside row ids such as ``Id``) needs no -t."""
+    if target is None:
+        return {"target": only_value_column(side.first.names)}
     return {"target": target}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 from collections.abc import Mapping
 
 from losscli.errors import InputError, UsageError
@@ -233,3 +234,22 @@ def refuse_shared(roles: Mapping[str, tuple[str, ...]], where: str) -> None:
                     f"Column '{name}' of {where} is given as both the {other} and the {role}.",
                     f"Give each its own column ({option_for(other)} and {option_for(role)}).",
                 )
+
+
+PANDAS_INDEX = re.compile(r"(Unnamed: \d+)?")
+
+
+def only_value_column(names: list[str]) -> str | None:
+    """The one column of a targets file that is not a row id (``Id``, ``row_id``) nor a pandas
+    index written by ``to_csv`` ('' or 'Unnamed: 0'); None where there are several or none.
+
+    A solution file of ``Id,SalePrice`` holds one thing to compare against: asking for -t there
+    would only make the user type the obvious.
+    """
+    if len(names) == 1:
+        return names[0]
+    # Imported here: the join module loads only for runs that match rows by key or row id.
+    from losscli.io.join import looks_like_row_id
+
+    values = [n for n in names if not (looks_like_row_id(n) or PANDAS_INDEX.fullmatch(n))]
+    return values[0] if len(values) == 1 else None
