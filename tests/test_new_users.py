@@ -57,3 +57,94 @@ def test_targets_file_of_two_value_columns_still_needs_t(tmp_path, capsys):
     targets = write(tmp_path / "t.csv", "Id,a,b\n1,3,4\n2,2,5\n")
     err = refusal(capsys, "-l", "mse", preds, "--targets", targets)
     assert "No target column found in" in err and "-t/--target" in err
+
+
+# ------------------------------------------------------------------------------ CSV dialects
+
+PRED, TARGET = np.array([0.5, 1.5, -2.25]), np.array([1.0, 2.0, -2.0])
+MSE = float(np.mean((PRED - TARGET) ** 2))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Excel in a language whose decimal mark is a comma: ';', a byte-order mark, CRLF.
+        "\ufeffpred;target\r\n0,5;1\r\n1,5;2\r\n-2,25;-2\r\n",
+        '"pred";"target"\n"0,5";"1"\n"1,5";"2"\n"-2,25";"-2"\n',
+        "pred;target\n0.5;1\n1.5;2\n-2.25;-2\n",  # pandas to_csv(sep=';')
+        "pred|target\n0.5|1\n1.5|2\n-2.25|-2\n",
+        "pred\ttarget\n0.5\t1\n1.5\t2\n-2.25\t-2\n",  # a TSV named .csv
+    ],
+    ids=["excel-semicolon", "semicolon-quoted", "semicolon-points", "pipe", "tab"],
+)
+def test_a_header_without_commas_says_the_delimiter(tmp_path, capsys, text):
+    path = write(tmp_path / "export.csv", text)
+    assert value_of(capsys, "-l", "mse", path) == pytest.approx(MSE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"pred","target"\n"0.5","1"\n"1.5","2"\n"-2.25","-2"\n',  # every value quoted
+        "pred,target\n 0.5 , 1 \n1.5 ,2\n -2.25,-2\n",  # spaces around numbers
+        "pred,target,\n0.5,1,\n1.5,2,\n-2.25,-2,\n",  # a comma ending every row
+        ",pred,target\n0,0.5,1\n1,1.5,2\n2,-2.25,-2\n",  # pandas to_csv with its index
+        "Unnamed: 0,pred,target\n0,0.5,1\n1,1.5,2\n2,-2.25,-2\n",  # that file read and rewritten
+        "pred,target\n0.5,1\n\n1.5,2\n-2.25,-2\n\n\n",  # blank lines inside and at the end
+    ],
+    ids=["quoted", "spaces", "trailing-comma", "pandas-index", "unnamed-0", "blank-lines"],
+)
+def test_common_csv_habits_give_the_numpy_value(tmp_path, capsys, text):
+    path = write(tmp_path / "p.csv", text)
+    assert value_of(capsys, "-l", "mse", path) == pytest.approx(MSE)
+
+
+def test_semicolon_file_with_both_decimal_marks_is_refused(tmp_path, capsys):
+    path = write(tmp_path / "mixed.csv", "pred;target\n0,5;1\n1.5;2\n")
+    err = refusal(capsys, "-l", "mse", path)
+    assert "mixed.csv writes numbers with both decimal marks ('0,5' and '1.5')" in err
+
+
+def test_semicolon_file_changing_its_decimal_mark_later_names_the_value(tmp_path, capsys):
+    rows = "".join(f"{i},5;1\n" for i in range(20000)) + "0.5;1\n"  # past the first bytes
+    path = write(tmp_path / "later.csv", "pred;target\n" + rows)
+    err = refusal(capsys, "-l", "mse", path)
+    assert "holds a non-numeric value '0.5' at row 20001" in err
+    assert "write a comma (0,5)" in err
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ('"1,234.5"', "without a thousands separator: 1234.5"),
+        ("50%", "a percentage as a fraction (50% as 0.5)"),
+        ('"0,5"', "in a comma-separated file write 0.5"),
+        ("True", "1 for true/yes, 0 for false/no"),
+        ("yes", "1 for true/yes, 0 for false/no"),
+    ],
+)
+def test_a_value_that_is_almost_a_number_gets_the_fix(tmp_path, capsys, cell, hint):
+    path = write(tmp_path / "p.csv", f"pred,target\n0.5,1\n{cell},0\n")
+    err = refusal(capsys, "-l", "mse", path)
+    assert "at row 2" in err and hint in err
+
+
+def test_a_comment_line_first_is_named_a_comment(tmp_path, capsys):
+    path = write(tmp_path / "c.csv", "# exported 2024-05-01\npred,target\n0.5,1\n")
+    err = refusal(capsys, "-l", "mse", path)
+    assert "The first line of" in err and "is a comment ('# exported 2024-05-01')" in err
+    assert "grep -v '^#'" in err
+
+
+def test_a_comment_line_inside_is_named_a_comment(tmp_path, capsys):
+    path = write(tmp_path / "c.csv", "pred,target\n0.5,1\n# the second run\n1.5,2\n")
+    err = refusal(capsys, "-l", "mse", path)
+    assert "has 1 field but the header has 2 at row 2" in err
+    assert "That row is a comment" in err
+
+
+@pytest.mark.parametrize("spelling", ["inf", "Infinity", "-inf", "-Infinity", "+inf"])
+def test_infinite_spellings_are_an_infinite_result_never_a_number(tmp_path, capsys, spelling):
+    path = write(tmp_path / "p.csv", f"pred,target\n{spelling},1\n0.5,1\n")
+    code, out, err = run(capsys, "eval", "-f", "json", "-l", "mse", path)
+    assert code == 0 and json.loads(out)["results"][0]["value"] is None

@@ -163,6 +163,8 @@ class TableReader:
         self.constants: dict[tuple[str, int], pa.Array] = {}
         self.first_record: dict[str, Any] = {}
         self.spooled: str | None = None
+        self.delimiter = ","  # and the decimal mark: settled from a CSV's first bytes
+        self.decimal = "."
         self._closers: list[Any] = []
         try:
             with self._translate_errors():
@@ -262,7 +264,7 @@ class TableReader:
 
     def _read_names(self, head: bytes) -> list[str]:
         if self.format in ("csv", "tsv"):
-            return _csv_header(head, self._delimiter, self.source.display)
+            return self._csv_dialect(head)
         if self.format == "jsonl":
             self.first_record = _first_json_object(head, self.source.display)
             return list(self.first_record)
@@ -273,6 +275,14 @@ class TableReader:
             schema = self._open_arrow(head)
         self.types = {field.name: field.type for field in schema}
         return list(schema.names)
+
+    def _csv_dialect(self, head: bytes) -> list[str]:
+        """The header's names, the delimiter and decimal mark settled from the first bytes."""
+        text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+        self.delimiter = sniff_delimiter(text) if self.format == "csv" else "\t"
+        if self.delimiter == ";":
+            self.decimal = decimal_mark(text, self.source.display)
+        return _csv_header(text, self.delimiter, self.source.display)
 
     def _open_arrow(self, head: bytes) -> pa.Schema:
         if head.startswith(b"ARROW1"):
@@ -353,10 +363,6 @@ class TableReader:
                 rows += table.num_rows
                 yield from table.to_batches()
 
-    @property
-    def _delimiter(self) -> str:
-        return "\t" if self.format == "tsv" else ","
-
     def _csv_options(self, block: Block) -> dict[str, Any]:
         # Our own header names (spaces stripped, byte-order mark gone) replace the file's, so the
         # columns asked for are found whatever the spacing around the commas.
@@ -368,7 +374,7 @@ class TableReader:
                 use_threads=False,  # blocks are parsed in parallel instead
                 block_size=_whole(block),
             ),
-            "parse_options": pa_csv.ParseOptions(delimiter=self._delimiter),
+            "parse_options": pa_csv.ParseOptions(delimiter=self.delimiter),
         }
 
     def _csv_block(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
@@ -379,7 +385,10 @@ class TableReader:
             # A header alone, without a line end: no rows (Arrow cannot skip a line never ended).
             return pa.schema(list(types.items())).empty_table()
         convert = pa_csv.ConvertOptions(
-            include_columns=columns, column_types=types, null_values=MISSING_TEXT
+            include_columns=columns,
+            column_types=types,
+            null_values=MISSING_TEXT,
+            decimal_point=self.decimal,
         )
         return pa_csv.read_csv(
             pa.BufferReader(block.data), **self._csv_options(block), convert_options=convert
@@ -441,7 +450,7 @@ class TableReader:
         return InputError(
             f"Column '{excerpt(column)}' of {self.source.display} holds a non-numeric value "
             f"'{excerpt(value)}'{row}.",
-            "Fix or remove that value, or select other columns with -p/-t/-w.",
+            number_hint(value, self.delimiter, self.decimal),
         )
 
     def _bad_field_count(self, message: str, block: Block | None) -> InputError | None:
@@ -450,12 +459,20 @@ class TableReader:
             return None
         expected, got = found.groups()
         row = self._row(
-            block, locate.row_with_wrong_width, self._delimiter, block.first, int(expected)
+            block, locate.row_with_wrong_width, self.delimiter, block.first, int(expected)
         )
+        comment = self._row(
+            block, locate.row_starting_with, "#", self.delimiter, block.first, int(expected)
+        )
+        hint = "Fix that row; quote values that contain the delimiter."
+        if comment and comment == row:
+            hint = (
+                "That row is a comment: losscli reads none; remove the lines that start with '#'."
+            )
         return InputError(
             f"A row of {self.source.display} has {got} field{'' if got == '1' else 's'} but the "
             f"header has {expected}{row}.",
-            "Fix that row; quote values that contain the delimiter.",
+            hint,
         )
 
     def _bad_json_type(self, message: str, block: Block | None) -> InputError | None:
@@ -625,9 +642,16 @@ def _has_line_end(data: pa.Buffer) -> bool:
     return bool(np.any((view == 0x0A) | (view == 0x0D)))
 
 
-def _csv_header(head: bytes, delimiter: str, where: str) -> list[str]:
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    if not re.split(r"\r|\n", text, maxsplit=1)[0].strip():
+def _csv_header(text: str, delimiter: str, where: str) -> list[str]:
+    line = re.split(r"\r|\n", text, maxsplit=1)[0]
+    if line.lstrip().startswith("#"):
+        # Else the comment is the header: "no pred column", naming '# ...' as the only column.
+        raise InputError(
+            f"The first line of {where} is a comment ('{excerpt(line.strip())}'): losscli reads "
+            "the column names from the first line and reads no comment lines.",
+            "Remove the lines that start with '#', e.g. grep -v '^#' FILE > clean.csv",
+        )
+    if not line.strip():
         # Else it reads as one column named '' (or '   '): "no pred column", naming none.
         raise InputError(
             f"{where} has no header: its first line is blank.",
@@ -662,3 +686,68 @@ def _first_json_object(head: bytes, where: str) -> dict[str, Any]:
             'JSON Lines needs one object per line, e.g. {"pred": 0.5, "target": 1}.',
         )
     return record
+
+
+# Delimiters a CSV header may use instead of a comma: Excel writes ';' where the comma is the
+# decimal mark, some exports '|', and many '.csv' files hold tabs.
+OTHER_DELIMITERS = (";", "|", "\t")
+DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+WORD_LABELS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV header line: a comma, unless the line has none and exactly one
+    other delimiter (``pred;target``). The header decides, so there is no guess among several."""
+    line = re.split(r"\r|\n", text, maxsplit=1)[0]
+    if "," in line:
+        return ","
+    found = [delimiter for delimiter in OTHER_DELIMITERS if delimiter in line]
+    return found[0] if len(found) == 1 else ","
+
+
+def decimal_mark(text: str, where: str) -> str:
+    """The decimal mark of a ';'-separated file, from the numbers of its first rows.
+
+    Excel writes ';' where the comma is the decimal mark (0,5), other tools ';' with points
+    (0.5). No number reads as two values under the two marks (1.5 is no number where the mark
+    is a comma), so a file is read by the mark its first rows use; both there is refused.
+    """
+    fields = [
+        field.strip().strip('"') for line in text.splitlines()[1:] for field in line.split(";")
+    ]
+    comma = next((f for f in fields if DECIMAL_COMMA.fullmatch(f)), None)
+    point = next((f for f in fields if DECIMAL_POINT.fullmatch(f)), None)
+    if comma is not None and point is not None:
+        raise InputError(
+            f"{where} writes numbers with both decimal marks ('{excerpt(comma)}' and "
+            f"'{excerpt(point)}'), so which one is the decimal point cannot be told.",
+            "Write every number with the same decimal mark (0,5 or 0.5).",
+        )
+    return "," if comma is not None else "."
+
+
+def number_hint(value: str, delimiter: str, decimal: str) -> str:
+    """How to fix a value that is no number, from what it looks like it was meant to be."""
+    text = value.strip()
+    if delimiter == ";" and (DECIMAL_POINT.fullmatch(text) or DECIMAL_COMMA.fullmatch(text)):
+        first = "a comma (0,5)" if decimal == "," else "a point (0.5), or no decimals"
+        return (
+            f"The first rows of this ';'-separated file write {first}: write every number with "
+            "that decimal mark."
+        )
+    if DECIMAL_COMMA.fullmatch(text):
+        return (
+            "A decimal comma is read only in a ';'-separated file (as Excel saves one in many "
+            "languages); in a comma-separated file write 0.5."
+        )
+    if THOUSANDS.fullmatch(text):
+        return f"Write numbers without a thousands separator: {text.replace(',', '')}."
+    if text.endswith("%"):
+        return "Write a percentage as a fraction (50% as 0.5)."
+    if text.lower() in WORD_LABELS:
+        return "Write labels as numbers: 1 for true/yes, 0 for false/no."
+    if text.startswith("#"):
+        return "losscli reads no comment lines: remove the lines that start with '#'."
+    return "Fix or remove that value, or select other columns with -p/-t/-w."
