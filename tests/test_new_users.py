@@ -148,3 +148,57 @@ def test_infinite_spellings_are_an_infinite_result_never_a_number(tmp_path, caps
     path = write(tmp_path / "p.csv", f"pred,target\n{spelling},1\n0.5,1\n")
     code, out, err = run(capsys, "eval", "-f", "json", "-l", "mse", path)
     assert code == 0 and json.loads(out)["results"][0]["value"] is None
+
+
+# ------------------------------------------------------------------------------ label codings
+
+
+@pytest.mark.parametrize("labels", [(-1, 1), (1, 2)])
+def test_bce_with_two_labels_not_0_1_says_to_recode(tmp_path, capsys, labels):
+    low, high = labels
+    path = write(tmp_path / "p.csv", f"prob,label\n0.8,{high}\n0.3,{low}\n")
+    err = refusal(capsys, "-l", "bce", path)
+    assert "bce needs target in [0, 1]" in err
+    assert "recode labels such as -1/1 or 1/2 as 0/1, with 1 for the positive class" in err
+
+
+def test_hinge_with_labels_1_2_says_to_recode(tmp_path, capsys):
+    path = write(tmp_path / "p.csv", "score,label\n0.8,2\n-0.3,1\n")
+    err = refusal(capsys, "-l", "hinge", path)
+    assert "hinge needs target labels in {-1, 1} or {0, 1}" in err and "recode other labels" in err
+
+
+def test_hinge_reads_0_1_labels_as_sklearn_does(tmp_path, capsys):
+    # sklearn.metrics.hinge_loss maps the lower of two labels to -1: the same value either way.
+    scores = np.array([0.8, -0.3, 0.6, -1.5])
+    signed = np.array([1, -1, -1, 1])
+    expected = float(np.mean(np.maximum(0, 1 - signed * scores)))
+    for name, labels in (("zero_one", (signed + 1) // 2), ("signed", signed)):
+        text = "score,label\n" + "".join(f"{s},{y}\n" for s, y in zip(scores, labels, strict=True))
+        path = write(tmp_path / f"{name}.csv", text)
+        assert value_of(capsys, "-l", "hinge", path) == pytest.approx(expected)
+
+
+def test_ce_with_1_based_labels_says_to_subtract_1(tmp_path, capsys):
+    path = write(tmp_path / "p.csv", "a,b,c,label\n1,2,3,1\n0,0,1,3\n2,1,0,2\n")
+    err = refusal(capsys, "-l", "ce", "-p", "a,b,c", path)
+    assert "holds 3, which is not a class index 0..2 at row 2" in err
+    assert "Labels 1..3? Class indices count from 0, as in PyTorch: subtract 1 from them" in err
+
+
+def test_ce_with_float_labels_is_the_numpy_value(tmp_path, capsys):
+    scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
+    labels = np.array([2, 0, 1])
+    log_softmax = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    expected = -float(np.mean(log_softmax[np.arange(3), labels]))
+    text = "a,b,c,label\n" + "".join(
+        f"{r[0]},{r[1]},{r[2]},{y:.1f}\n" for r, y in zip(scores, labels, strict=True)
+    )
+    path = write(tmp_path / "p.csv", text)
+    assert value_of(capsys, "-l", "ce", "-p", "a,b,c", path) == pytest.approx(expected)
+
+
+def test_probabilities_that_do_not_sum_to_1_are_refused_for_ce(tmp_path, capsys):
+    path = write(tmp_path / "p.csv", "a,b,c,label\n0.2,0.3,0.4,1\n")
+    err = refusal(capsys, "-l", "ce:input=probs", "-p", "a,b,c", path)
+    assert "needs pred rows to sum to 1" in err and "sums to 0.9 at row 1" in err

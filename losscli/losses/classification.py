@@ -26,6 +26,7 @@ from losscli.losses.probability import (
     class_scores,
     class_weights,
     hard_class,
+    in_unit,
     input_param,
     log_probability_checks,
     log_sigmoid,
@@ -57,7 +58,17 @@ SMOOTHING = Param(
 
 
 def _binary_target_checks() -> tuple[Requirement, ...]:
-    return (unit_interval("target", "binary targets (soft labels allowed)"),)
+    # -1/1 and 1/2 are common codings of two classes: the fix is to recode, and which label is
+    # the positive class is the user's to say, so the hint names it rather than guessing.
+    return (
+        Requirement(
+            "target",
+            lambda v, params: in_unit(v),
+            "in [0, 1]",
+            "binary targets lie between 0 and 1 (soft labels allowed): recode labels such as "
+            "-1/1 or 1/2 as 0/1, with 1 for the positive class",
+        ),
+    )
 
 
 @register(
@@ -398,7 +409,7 @@ SIGNED_LABELS = Requirement(
     "target",
     lambda t, params: (t == 1) | (t == -1) | (t == 0),
     "labels in {-1, 1} or {0, 1}",
-    "0 is read as -1; other values are not labels",
+    "0 is read as -1; recode other labels (such as 1/2) as -1/1, with 1 for the positive class",
 )
 LABEL_NOTE = (
     "Labels are {-1, 1} or {0, 1} (0 is read as -1); an input holding both 0 and -1 is an "

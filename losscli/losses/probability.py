@@ -110,12 +110,22 @@ def class_index(
     bad = ~(valid | ignored | missing)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        hint = (
+            f"Class indices count from 0 and pred has {classes} columns; "
+            "check -t and the pred columns"
+        )
+        if target[row] == classes and (target[~missing] >= 1).all():
+            # Labels 1..K (R, MATLAB, a 1-based export) against K scores: each row would be paired
+            # with the next class's score, so this is refused, never shifted by a guess.
+            hint = (
+                f"Labels 1..{classes}? Class indices count from 0, as in PyTorch: "
+                "subtract 1 from them"
+            )
         raise RowProblem(
             row,
             "target",
             f"holds {target[row]:g}, which is not a class index 0..{classes - 1}",
-            f"Class indices count from 0 and pred has {classes} columns; "
-            "check -t and the pred columns",
+            hint,
         )
     counted = ~(ignored | missing)
     return np.where(counted, target, 0).astype(np.intp), counted
