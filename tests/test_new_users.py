@@ -202,3 +202,25 @@ def test_probabilities_that_do_not_sum_to_1_are_refused_for_ce(tmp_path, capsys)
     path = write(tmp_path / "p.csv", "a,b,c,label\n0.2,0.3,0.4,1\n")
     err = refusal(capsys, "-l", "ce:input=probs", "-p", "a,b,c", path)
     assert "needs pred rows to sum to 1" in err and "sums to 0.9 at row 1" in err
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "hint"),
+    [
+        ("pred,target", "#DIV/0!", "#DIV/0! is a spreadsheet's error value"),
+        ("pred,target", '"1 234"', "without a thousands separator: 1234."),
+        ("pred,target", '"1,234"', "Write 1234 without the thousands separator, or 1.234 if"),
+        ("pred;target", "1.234,5", "without a thousands separator: 1234,5."),
+    ],
+)
+def test_spreadsheet_values_get_their_fix(tmp_path, capsys, header, cell, hint):
+    delimiter = header[4]
+    path = write(tmp_path / "p.csv", f"{header}\n{cell}{delimiter}1\n")
+    err = refusal(capsys, "-l", "mse", path)
+    assert "at row 1" in err and hint in err
+
+
+def test_a_line_of_spaces_is_named(tmp_path, capsys):
+    path = write(tmp_path / "p.csv", "pred,target\n0.5,1\n   \n1.5,2\n")
+    err = refusal(capsys, "-l", "mse", path)
+    assert "has 1 field but the header has 2 at row 2" in err and "only spaces" in err

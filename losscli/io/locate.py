@@ -62,17 +62,15 @@ def row_with_wrong_width(block: bytes, delimiter: str, header: bool, width: int)
     return next((n for n, row in enumerate(data_rows, start=1) if len(row) != width), 0)
 
 
-def row_starting_with(block: bytes, prefix: str, delimiter: str, header: bool, width: int) -> int:
-    """The row ``row_with_wrong_width`` finds, if its text starts with ``prefix``; else 0."""
+def fields_of_wrong_width(
+    block: bytes, delimiter: str, header: bool, width: int
+) -> list[str] | None:
+    """The fields of the row ``row_with_wrong_width`` finds, to tell what that row is."""
     text = io.StringIO(block.decode("utf-8", errors="replace").lstrip("\ufeff"), newline="")
     rows = csv.reader(text, delimiter=delimiter)
     if header:
         next(rows, None)
-    data_rows = (row for row in rows if row)
-    for number, row in enumerate(data_rows, start=1):
-        if len(row) != width:
-            return number if row[0].lstrip().startswith(prefix) else 0
-    return 0
+    return next((row for row in rows if row and len(row) != width), None)
 
 
 def row_with_json_problem(block: bytes, path: list[str], expected: str | None) -> int:

@@ -461,19 +461,27 @@ class TableReader:
         row = self._row(
             block, locate.row_with_wrong_width, self.delimiter, block.first, int(expected)
         )
-        comment = self._row(
-            block, locate.row_starting_with, "#", self.delimiter, block.first, int(expected)
-        )
-        hint = "Fix that row; quote values that contain the delimiter."
-        if comment and comment == row:
-            hint = (
-                "That row is a comment: losscli reads none; remove the lines that start with '#'."
-            )
         return InputError(
             f"A row of {self.source.display} has {got} field{'' if got == '1' else 's'} but the "
             f"header has {expected}{row}.",
-            hint,
+            self._width_hint(block, int(expected)),
         )
+
+    def _width_hint(self, block: Block, expected: int) -> str:
+        """What to do about a row of the wrong width, from what that row is."""
+        fields = None
+        with contextlib.suppress(*READ_ERRORS):
+            fields = locate.fields_of_wrong_width(
+                block.data.to_pybytes(), self.delimiter, block.first, expected
+            )
+        text = self.delimiter.join(fields or [])
+        if text.lstrip().startswith("#"):
+            return (
+                "That row is a comment: losscli reads none; remove the lines that start with '#'."
+            )
+        if fields and not text.strip():
+            return "That row holds only spaces: remove it (empty lines are skipped)."
+        return "Fix that row; quote values that contain the delimiter."
 
     def _bad_json_type(self, message: str, block: Block | None) -> InputError | None:
         found = re.search(r"Column\(/(.*?)\) changed from (\w+) to (\w+)", message)
@@ -693,7 +701,9 @@ def _first_json_object(head: bytes, where: str) -> dict[str, Any]:
 OTHER_DELIMITERS = (";", "|", "\t")
 DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
-THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+THOUSANDS = re.compile(r"[+-]?\d{1,3}([, \u00a0'])\d{3}(?:\1\d{3})*(?:\.\d*)?")
+THOUSANDS_DOT = re.compile(r"[+-]?\d{1,3}([. \u00a0])\d{3}(?:\1\d{3})*(?:,\d*)?")
+EXCEL_ERRORS = ("#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 WORD_LABELS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 
 
@@ -731,6 +741,17 @@ def decimal_mark(text: str, where: str) -> str:
 def number_hint(value: str, delimiter: str, decimal: str) -> str:
     """How to fix a value that is no number, from what it looks like it was meant to be."""
     text = value.strip()
+    if text.upper() in EXCEL_ERRORS:
+        return f"{text} is a spreadsheet's error value: fix that cell's formula, or leave it empty."
+    forms = (THOUSANDS_DOT,) if decimal == "," else (THOUSANDS, THOUSANDS_DOT)
+    if any(form.fullmatch(text) for form in forms) and not DECIMAL_POINT.fullmatch(text):
+        plain = re.sub(r"[., \u00a0'](?=\d{3}(?!\d))", "", text)
+        if DECIMAL_COMMA.fullmatch(text):  # 1,234: a thousands separator or a decimal comma
+            return (
+                f"Write {plain} without the thousands separator, or {text.replace(',', '.')} "
+                "if the comma is a decimal comma."
+            )
+        return f"Write numbers without a thousands separator: {plain}."
     if delimiter == ";" and (DECIMAL_POINT.fullmatch(text) or DECIMAL_COMMA.fullmatch(text)):
         first = "a comma (0,5)" if decimal == "," else "a point (0.5), or no decimals"
         return (
@@ -742,8 +763,6 @@ def number_hint(value: str, delimiter: str, decimal: str) -> str:
             "A decimal comma is read only in a ';'-separated file (as Excel saves one in many "
             "languages); in a comma-separated file write 0.5."
         )
-    if THOUSANDS.fullmatch(text):
-        return f"Write numbers without a thousands separator: {text.replace(',', '')}."
     if text.endswith("%"):
         return "Write a percentage as a fraction (50% as 0.5)."
     if text.lower() in WORD_LABELS:
