@@ -224,3 +224,42 @@ def test_a_line_of_spaces_is_named(tmp_path, capsys):
     path = write(tmp_path / "p.csv", "pred,target\n0.5,1\n   \n1.5,2\n")
     err = refusal(capsys, "-l", "mse", path)
     assert "has 1 field but the header has 2 at row 2" in err and "only spaces" in err
+
+
+PROBA = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])  # predict_proba rows
+CLASSES = np.array([1, 2, 0])
+
+
+def proba_file(tmp_path: Path) -> str:
+    text = "p0,p1,p2,label\n" + "".join(
+        f"{r[0]},{r[1]},{r[2]},{y}\n" for r, y in zip(PROBA, CLASSES, strict=True)
+    )
+    return write(tmp_path / "proba.csv", text)
+
+
+@pytest.mark.parametrize("loss", ["ce", "softmax_focal", "poly1", "gce", "label_smoothing_ce"])
+def test_probability_rows_are_not_taken_for_logits(tmp_path, capsys, loss):
+    # ce on predict_proba's rows would be softmax of probabilities: 0.894, not log_loss's 0.646.
+    err = refusal(capsys, "-l", loss, "-p", "p0,p1,p2", proba_file(tmp_path))
+    assert f"{loss} needs pred to be logits (input=logits, the default)" in err
+    assert "sums to 1 with every value in [0, 1]" in err and "at row 1" in err
+    assert f"add input=probs (e.g. --loss {loss}:input=probs)" in err
+
+
+def test_probability_rows_with_input_probs_give_sklearn_log_loss(tmp_path, capsys):
+    expected = -float(np.mean(np.log(PROBA[np.arange(3), CLASSES])))  # sklearn's log_loss
+    got = value_of(capsys, "-l", "ce:input=probs", "-p", "p0,p1,p2", proba_file(tmp_path))
+    assert got == pytest.approx(expected)
+
+
+def test_input_logits_written_out_reads_them_as_logits(tmp_path, capsys):
+    log_softmax = PROBA - np.log(np.exp(PROBA).sum(axis=1, keepdims=True))
+    expected = -float(np.mean(log_softmax[np.arange(3), CLASSES]))
+    got = value_of(capsys, "-l", "ce:input=logits", "-p", "p0,p1,p2", proba_file(tmp_path))
+    assert got == pytest.approx(expected)
+
+
+def test_one_hot_logits_are_still_logits(tmp_path, capsys):
+    path = write(tmp_path / "p.csv", "a,b,label\n0,1,1\n1,0,1\n")
+    expected = float(np.mean([np.log1p(np.exp(-1.0)), np.log1p(np.exp(1.0))]))
+    assert value_of(capsys, "-l", "ce", "-p", "a,b", path) == pytest.approx(expected)

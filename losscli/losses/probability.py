@@ -290,6 +290,7 @@ def log_probability_checks(role: str = "pred", always: bool = False) -> tuple[Re
     """``role`` holds log-probabilities (<= 0, rows whose exponentials sum to 1)."""
     active = (lambda params: True) if always else _is("logprobs")
     return (
+        *logit_checks(role),
         Requirement(
             role,
             lambda v, params: not active(params) or (v <= 0),
@@ -304,6 +305,45 @@ def log_probability_checks(role: str = "pred", always: bool = False) -> tuple[Re
             rowwise=_log_sum_text,
         ),
     )
+
+
+def logit_checks(role: str = "pred") -> tuple[Requirement, ...]:
+    """Class scores read as logits by default must not all be probability rows.
+
+    Softmax of probabilities is a number, but not the one meant: sklearn's log_loss takes
+    predict_proba's rows, PyTorch's CrossEntropyLoss logits. Logits whose rows all lie in [0, 1]
+    and sum to 1 do not occur by chance, so such input (two rows or more, not all one-hot) is
+    refused unless input=logits is written.
+    """
+    return (
+        Requirement(
+            role,
+            lambda v, params: not _default_logits(params) or not _all_probability_rows(v),
+            "to be logits (input=logits, the default)",
+            "these look like probabilities: add input=probs (e.g. --loss {loss}:input=probs), "
+            "or write input=logits if they are logits",
+            rowwise=_probability_rows_text,
+        ),
+    )
+
+
+def _default_logits(params: Mapping[str, Any]) -> bool:
+    return params.get("input") == "logits" and "input" not in getattr(params, "given", ())
+
+
+def _all_probability_rows(values: np.ndarray) -> bool:
+    if values.ndim < 2 or values.shape[1] < 2:
+        return False
+    rows = values[~np.isnan(values).any(axis=1)]
+    if len(rows) < 2 or not ((rows >= 0) & (rows <= 1)).all():
+        return False
+    # One-hot rows are the logits of many a hand-made example; a row of one value is no evidence.
+    fractional = bool(((rows > 0) & (rows < 1)).any())
+    return fractional and bool(_row_sums(rows).all())
+
+
+def _probability_rows_text(row: np.ndarray) -> str:
+    return "sums to 1 with every value in [0, 1] (as do all rows read with it)"
 
 
 def unit_interval(role: str, what: str) -> Requirement:

@@ -162,6 +162,16 @@ class Requirement:
     rowwise: Callable[[np.ndarray], str] | None = None  # holds judges whole rows; says why not
 
 
+class Params(dict):  # type: ignore[type-arg]
+    """Every parameter's effective value; ``given`` names those the user wrote.
+
+    A check may hold back where the user chose a value on purpose (``input=logits`` written out)
+    and speak up where a default was merely taken.
+    """
+
+    given: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class Example:
     """A small worked case: inputs per role, parameters, the expected value and its source."""
@@ -203,11 +213,12 @@ class LossDef:
             f"See 'losscli describe {self.name}'.",
         )
 
-    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+    def resolve_params(self, given: Mapping[str, Any]) -> Params:
         """Every parameter with its effective value, given ones checked, defaults filled in."""
-        resolved = {p.name: p.default for p in self.params}
+        resolved = Params({p.name: p.default for p in self.params})
         for key, raw in given.items():
             resolved[key] = self.param(key).coerce(raw, self.name)
+        resolved.given = frozenset(given)
         return resolved
 
     def compute(self, inputs: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> np.ndarray:
