@@ -263,3 +263,13 @@ def test_one_hot_logits_are_still_logits(tmp_path, capsys):
     path = write(tmp_path / "p.csv", "a,b,label\n0,1,1\n1,0,1\n")
     expected = float(np.mean([np.log1p(np.exp(-1.0)), np.log1p(np.exp(1.0))]))
     assert value_of(capsys, "-l", "ce", "-p", "a,b", path) == pytest.approx(expected)
+
+
+def test_an_excel_solution_file_matched_by_id(tmp_path, capsys):
+    # Predictions from pandas, the solution saved by a spreadsheet in another order: ';', 0,5.
+    preds = write(tmp_path / "sub.csv", "Id,SalePrice\n1,3\n2,2.5\n3,10\n")
+    solution = write(tmp_path / "sol.csv", "\ufeffId;SalePrice\r\n3;9,5\r\n1;3,5\r\n2;2\r\n")
+    got = value_of(
+        capsys, "-l", "mse", "-p", "SalePrice", preds, "--targets", solution, "--on", "Id"
+    )
+    assert got == pytest.approx(np.mean((np.array([3, 2.5, 10]) - [3.5, 2, 9.5]) ** 2))
