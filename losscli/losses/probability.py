@@ -332,7 +332,10 @@ def _default_logits(params: Mapping[str, Any]) -> bool:
 
 
 def _all_probability_rows(values: np.ndarray) -> bool:
-    if values.ndim < 2 or values.shape[1] < 2:
+    if values.ndim < 2 or values.shape[1] < 2 or len(values) < 2:
+        return False
+    # Logits almost always leave [0, 1]: two passes without temporaries decide (a NaN goes on).
+    if values.min() < 0 or values.max() > 1:
         return False
     rows = values[~np.isnan(values).any(axis=1)]
     if len(rows) < 2 or not ((rows >= 0) & (rows <= 1)).all():
