@@ -61,6 +61,7 @@ CHECK_KEYS = (
     "baseline",
     "tolerance",
     "allow_missing",
+    "allow_other_rows",
 )
 EXAMPLE = 'Example: [checks.house_prices] files = "preds.csv", loss = "mse", max = { mse = 1.5 }'
 
@@ -232,8 +233,17 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
     allow_missing = table.get("allow_missing", False)
     if not isinstance(allow_missing, bool):
         raise source.error((*at, "allow_missing"), "must be true or false.")
-    if baseline is None and (tolerance is not None or allow_missing):
-        key = "tolerance" if tolerance is not None else "allow_missing"
+    other_rows = table.get("allow_other_rows", False)
+    if not isinstance(other_rows, bool):
+        raise source.error((*at, "allow_other_rows"), "must be true or false.")
+    if baseline is None and (tolerance is not None or allow_missing or other_rows):
+        key = (
+            "tolerance"
+            if tolerance is not None
+            else "allow_missing"
+            if allow_missing
+            else "allow_other_rows"
+        )
         raise source.error((*at, key), "applies to a baseline, and there is none.")
     if not bounds["max"] and not bounds["min"] and baseline is None:
         raise source.error(at, "checks nothing: give max, min or baseline.", EXAMPLE)
@@ -242,7 +252,9 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
         files=files,
         loss=loss,
         options=_options(source, table, at),
-        gate=CheckOptions(bounds["max"], bounds["min"], baseline, tolerance, allow_missing),
+        gate=CheckOptions(
+            bounds["max"], bounds["min"], baseline, tolerance, allow_missing, other_rows
+        ),
     )
 
 

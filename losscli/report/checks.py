@@ -294,15 +294,22 @@ def baseline_checks(
     baseline: Mapping[str, Any],
     tolerance: str | float | Mapping[str, str | float] | None = None,
     allow_missing: bool = False,
+    other_rows: bool = False,
 ) -> list[Check]:
     """Each result against the same loss in ``baseline`` (an ``eval --format json`` document).
 
     ``tolerance`` is one for every loss (``0.01`` or ``"2%"``) or a mapping of LABEL to tolerance
     with ``"default"`` for the rest; the default default is 0. A loss on one side only fails, or is
-    skipped when ``allow_missing``.
+    skipped when ``allow_missing``. A baseline over another number of rows is refused unless
+    ``other_rows``: its value is of other data, so a pass or a fail against it means nothing.
     """
     results = overall(report.results)
     entries = baseline_results(baseline)
+    if not entries:
+        # Every loss would be "missing", and --allow-missing would turn that into a pass.
+        raise InputError("The baseline has no results to compare with.", BASELINE_HINT)
+    if not other_rows:
+        same_rows(report.inputs, baseline.get("inputs"))
     tolerances = _tolerances_by_label(tolerance, Labels.of_results(results))
     earlier = Labels((e["label"], e["loss"], e["params"]) for e in entries)
     by_label = {entry["label"]: entry for entry in entries}
@@ -333,6 +340,7 @@ class CheckOptions:
     baseline: dict[str, Any] | None = None
     tolerance: dict[str, str | float] | None = None
     allow_missing: bool = False
+    other_rows: bool = False
 
     @classmethod
     def parse(
@@ -343,12 +351,19 @@ class CheckOptions:
         baseline: str | None = None,
         tolerance: Sequence[str] = (),
         allow_missing: bool = False,
+        other_rows: bool = False,
     ) -> CheckOptions:
         """``--max LABEL=VALUE``, ``--min``, ``--baseline FILE``, ``--tolerance [LABEL=]TOL``."""
         from losscli.losses import parse_specs
 
-        if baseline is None and (tolerance or allow_missing):
-            option = "--tolerance" if tolerance else "--allow-missing"
+        if baseline is None and (tolerance or allow_missing or other_rows):
+            option = (
+                "--tolerance"
+                if tolerance
+                else "--allow-missing"
+                if allow_missing
+                else "--allow-other-rows"
+            )
             raise UsageError(f"{option} applies to a baseline.", "Add --baseline FILE.")
         labels = Labels.of_requests(parse_specs(losses))
         bounds = {}
@@ -372,6 +387,7 @@ class CheckOptions:
             baseline=read_baseline(baseline) if baseline is not None else None,
             tolerance=dict(tolerances) or None,
             allow_missing=allow_missing,
+            other_rows=other_rows,
         )
 
     def apply(self, report: Report) -> Report:
@@ -383,7 +399,31 @@ class CheckOptions:
             baseline=self.baseline,
             tolerance=self.tolerance,
             allow_missing=self.allow_missing,
+            other_rows=self.other_rows,
         )
+
+
+def same_rows(inputs: Mapping[str, Any], earlier: Any) -> None:
+    """Refuse a baseline whose ``inputs.rows_used`` differs from this run's.
+
+    A regression check on other rows (a sample, last week's file) compares other data: the
+    classic silent mistake. The number of rows is the one trace of the data a report keeps;
+    file names are not compared, since a CI checkout names the same file by another path.
+    """
+    now = inputs.get("rows_used")
+    then = earlier.get("rows_used") if isinstance(earlier, Mapping) else None
+    if not _is_count(now) or not _is_count(then) or now == then:
+        return
+    raise InputError(
+        f"The baseline was computed on {then} rows, this run on {now}: its values are of other "
+        "data.",
+        "Write the baseline again from the same rows, or add --allow-other-rows "
+        "(allow_other_rows = true in a check) if the change is intended.",
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _tolerances_by_label(
