@@ -76,3 +76,48 @@ def test_a_baseline_without_results_is_refused(tmp_path, capsys, allow):
     baseline.write_text(json.dumps({**document, "results": []}))
     outcome = run(capsys, "eval", "-l", "mse", HOUSES, "--baseline", baseline, *allow)
     assert_user_error(outcome, "The baseline has no results")
+
+
+# -- a baseline from another release -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "fragment"),
+    [("9.0.0", "newer than this"), ("0.2", "newer than this"), (1, "not a losscli version")],
+)
+def test_a_baseline_from_a_newer_or_no_release_is_refused(tmp_path, capsys, version, fragment):
+    # Before: a baseline of version 9.0.0 (or 1) was compared as if this release wrote it.
+    baseline = baseline_of(tmp_path, capsys, "-l", "mse", HOUSES)
+    document = json.loads(baseline.read_text())
+    baseline.write_text(json.dumps({**document, "version": version}))
+    outcome = run(capsys, "eval", "-l", "mse", HOUSES, "--baseline", baseline)
+    assert_user_error(outcome, fragment)
+
+
+def test_a_baseline_from_an_older_release_is_compared(tmp_path, capsys):
+    baseline = baseline_of(tmp_path, capsys, "-l", "mse", HOUSES)
+    document = json.loads(baseline.read_text())
+    baseline.write_text(json.dumps({**document, "version": "0.0.9"}))
+    assert run(capsys, "eval", "-l", "mse", HOUSES, "--baseline", baseline).code == 0
+
+
+# -- tolerance ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tolerance", ["-2%", "-0.5", "mse=-1"])
+def test_a_negative_tolerance_says_why_it_is_refused(capsys, tolerance):
+    # Before: "'-2%' is not a tolerance", without saying that the sign was the trouble.
+    args = ("--baseline", ROOT / "sample_data" / "house_prices_baseline.json")
+    outcome = run(capsys, "eval", "-l", "mse", HOUSES, *args, f"--tolerance={tolerance}")
+    assert_user_error(outcome, "is negative")
+
+
+# -- exit codes in a pipeline ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_a_failed_gate_exits_1_with_valid_json_saying_so(capsys, quiet):
+    outcome = run(capsys, "eval", "-l", "mse", HOUSES, "--max", "mse=20", "-f", "json", *quiet)
+    assert outcome.code == 1
+    document = json.loads(outcome.out)
+    assert document["passed"] is False and document["checks"][0]["status"] == "failed"

@@ -134,7 +134,13 @@ def parse_tolerance(value: str | float, where: str) -> Tolerance:
         amount = float(text[:-1] if relative else text) if not isinstance(value, bool) else None
     except ValueError:
         amount = None
-    if amount is None or not math.isfinite(amount) or amount < 0:
+    if amount is not None and amount < 0:
+        raise UsageError(
+            f"{where}: '{value!s}' is not a tolerance: it is negative, and a tolerance is how "
+            "much worse than the baseline may pass.",
+            "Give 0 or more (0.01, or 2% of the baseline value); 0 allows no change for the worse.",
+        )
+    if amount is None or not math.isfinite(amount):
         raise UsageError(
             f"{where}: '{value!s}' is not a tolerance.",
             "Write a number (0.01, absolute) or a percentage of the baseline value (2%).",
@@ -526,6 +532,7 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
             f"{name} is not a losscli eval report (it needs 'version' and a 'results' list).",
             BASELINE_HINT,
         )
+    _known_version(document["version"], name)
     first: dict[str, int] = {}
     for number, entry in enumerate(results, 1):
         if not _is_result_entry(entry):
@@ -544,6 +551,40 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
                 )
             first[label] = number
     return [entry for entry in results if entry.get("group") is None]
+
+
+def _known_version(version: Any, name: str) -> None:
+    """Refuse a baseline from a newer losscli, or whose version is not one.
+
+    A newer release may define a loss or a default differently: its numbers would be compared as
+    if they were this one's. An older one is read (a baseline outlives an upgrade).
+    """
+    from losscli import __version__
+
+    then, now = _release(version), _release(__version__)
+    if then is None:
+        raise InputError(
+            f"{name}: 'version' is {json.dumps(version)[:60]}, not a losscli version.",
+            BASELINE_HINT,
+        )
+    if now is not None and then > now:
+        raise InputError(
+            f"{name} was written by losscli {version}, newer than this {__version__}.",
+            f"Upgrade losscli to {version} or later, or write the baseline again with this one.",
+        )
+
+
+def _release(version: Any) -> tuple[int, ...] | None:
+    """``"1.2.3"`` as ``(1, 2, 3)``; a suffix after the numbers (``1.2.3rc1``) is left out."""
+    if not isinstance(version, str):
+        return None
+    numbers = []
+    for part in version.split(".")[:3]:
+        digits = part[: len(part) - len(part.lstrip("0123456789"))] or None
+        if digits is None:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers) or None
 
 
 def _is_result_entry(entry: Any) -> bool:
