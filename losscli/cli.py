@@ -598,7 +598,7 @@ def compare_command(
             "json": render.to_json,
             "csv": render.to_csv,
             "markdown": render.to_markdown,
-            "github": render.to_github,
+            "github": lambda found: render.to_github(found, gate=fail_if_worse),
         }
         _write(writers[output_format](result))
     dropped = result.inputs["rows_dropped"]

@@ -121,3 +121,18 @@ def test_a_failed_gate_exits_1_with_valid_json_saying_so(capsys, quiet):
     assert outcome.code == 1
     document = json.loads(outcome.out)
     assert document["passed"] is False and document["checks"][0]["status"] == "failed"
+
+
+# -- compare --fail-if-worse -------------------------------------------------------------------
+
+
+def test_an_undefined_difference_that_fails_the_build_is_an_error_annotation(tmp_path, capsys):
+    # Before: exit 1 with only a ::warning annotation, so the run showed no error to explain it.
+    (tmp_path / "a.csv").write_text("prediction,target\n1,1\n2,3\n")
+    (tmp_path / "b.csv").write_text("prediction,target\nnan,1\n2,3\n")
+    args = ("-l", "mse", "--nan", "propagate", "-f", "github")
+    gated = run(capsys, "compare", tmp_path / "a.csv", tmp_path / "b.csv", *args, "--fail-if-worse")
+    assert gated.code == 1
+    assert gated.out.startswith("::error title=losscli compare mse::"), gated.out
+    plain = run(capsys, "compare", tmp_path / "a.csv", tmp_path / "b.csv", *args)
+    assert plain.code == 0 and plain.out.startswith("::warning "), plain.out
