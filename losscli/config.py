@@ -34,6 +34,7 @@ from losscli.report.checks import (
     CheckOptions,
     CheckRun,
     Labels,
+    bound_twice,
     empty_range,
     parse_tolerance,
     read_baseline,
@@ -310,15 +311,19 @@ def _bounds(
     if not isinstance(given, dict):
         raise source.error((*at, kind), "must be a table of LABEL = number, e.g. { mse = 1.5 }.")
     bounds = {}
+    named: dict[str, str] = {}
     for label, value in given.items():
         key = (*at, kind, label)
         finite = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not finite or not math.isfinite(value):
             raise source.error(key, f"must be a finite number, not {json.dumps(value)}.")
         try:
-            labels.resolve(label, source.where(key))
+            resolved = labels.resolve(label, source.where(key))
         except UsageError as error:
             raise ConfigError(error.message, error.hint) from None
+        if resolved in named:
+            raise source.error(key, *bound_twice(resolved, f"{kind}.{named[resolved]}"))
+        named[resolved] = label
         bounds[label] = float(value)
     return bounds
 

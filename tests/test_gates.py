@@ -136,3 +136,16 @@ def test_an_undefined_difference_that_fails_the_build_is_an_error_annotation(tmp
     assert gated.out.startswith("::error title=losscli compare mse::"), gated.out
     plain = run(capsys, "compare", tmp_path / "a.csv", tmp_path / "b.csv", *args)
     assert plain.code == 0 and plain.out.startswith("::warning "), plain.out
+
+
+# -- one loss bounded twice --------------------------------------------------------------------
+
+
+def test_one_loss_bounded_twice_through_an_alias_is_refused(tmp_path, capsys):
+    # Before: both bounds were checked and the stricter one decided, without a word.
+    outcome = run(capsys, "eval", "-l", "mse", HOUSES, "--max", "mse=1", "--max", "l2=2000")
+    assert_user_error(outcome, "--max l2: mse already has this bound (as --max mse)")
+    config = tmp_path / "losscli.toml"
+    body = f'files = "{HOUSES}"\nloss = "mse"\nmin = {{ mse = 1, l2 = 2 }}\n'
+    config.write_text("[checks.houses]\n" + body)
+    assert_user_error(run(capsys, "check", "--config", config), "min.l2: mse already has")

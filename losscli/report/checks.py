@@ -375,8 +375,13 @@ class CheckOptions:
         bounds = {}
         for kind, entries in (("max", max), ("min", min)):
             bounds[kind] = parse_bounds(parse_assignments(entries, f"--{kind}"), f"--{kind}")
+            named: dict[str, str] = {}
             for text in bounds[kind]:
-                labels.resolve(text, f"--{kind} {text}")
+                label = labels.resolve(text, f"--{kind} {text}")
+                if label in named:
+                    message, hint = bound_twice(label, f"--{kind} {named[label]}")
+                    raise UsageError(f"--{kind} {text}: {message}", hint)
+                named[label] = text
         empty = empty_range(bounds["max"], bounds["min"], labels)
         if empty is not None:
             low_text, low, high_text, high = empty
@@ -446,6 +451,17 @@ def _tolerances_by_label(
         named[label] = value
         parsed[label] = parse_tolerance(value, where)
     return parsed
+
+
+def bound_twice(label: str, first: str) -> tuple[str, str]:
+    """Two bounds of one kind for one loss (``--max mse=1 --max l2=2``): message and hint.
+
+    Both would be checked and the strictest would decide, unseen: one of them is a slip.
+    """
+    return (
+        f"{label} already has this bound (as {first}).",
+        "Give each loss one bound of each kind.",
+    )
 
 
 def tolerance_twice(where: str, label: str, first: str | float) -> tuple[str, str]:
