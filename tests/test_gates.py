@@ -149,3 +149,56 @@ def test_one_loss_bounded_twice_through_an_alias_is_refused(tmp_path, capsys):
     body = f'files = "{HOUSES}"\nloss = "mse"\nmin = {{ mse = 1, l2 = 2 }}\n'
     config.write_text("[checks.houses]\n" + body)
     assert_user_error(run(capsys, "check", "--config", config), "min.l2: mse already has")
+
+
+# -- already right: kept so -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "now"),
+    [("huber:delta=2", "huber:delta=1"), ("mse:reduction=sum", "mse")],
+)
+def test_a_baseline_of_other_params_is_never_compared_as_the_same_loss(
+    tmp_path, capsys, before, now
+):
+    baseline = baseline_of(tmp_path, capsys, "-l", before, HOUSES)
+    outcome = run(capsys, "eval", "-l", now, HOUSES, "--baseline", baseline, "-f", "json")
+    assert outcome.code == 1
+    reasons = {c["label"]: c["reason"] for c in json.loads(outcome.out)["checks"]}
+    assert reasons == {now: "missing from the baseline", before: "missing from the results"}
+
+
+@pytest.mark.parametrize("command", ["compare", "check"])
+def test_a_baseline_written_by_compare_or_check_is_refused(tmp_path, capsys, command):
+    args = {
+        "compare": (HOUSES, ROOT / "sample_data" / "house_prices_candidate.csv", "-l", "mse"),
+        "check": ("--config", ROOT / "sample_data" / "losscli.toml", "house_prices"),
+    }[command]
+    written = run(capsys, command, *args, "-f", "json")
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(written.out)
+    outcome = run(capsys, "eval", "-l", "mse", HOUSES, "--baseline", baseline)
+    assert_user_error(outcome, "is not a losscli eval report")
+
+
+def test_a_null_baseline_value_fails_and_markdown_says_why(tmp_path, capsys):
+    nan_rows = tmp_path / "nan.csv"
+    nan_rows.write_text("prediction,target\n1,\n2,3\n")
+    baseline = baseline_of(tmp_path, capsys, "-l", "mse", nan_rows, "--nan", "propagate")
+    args = ("--nan", "propagate", "--baseline", baseline, "-f", "markdown")
+    outcome = run(capsys, "eval", "-l", "mse", nan_rows, *args)
+    assert outcome.code == 1
+    assert "n/a" in outcome.out and "the baseline has no value for it" in outcome.out
+
+
+def test_a_check_on_an_empty_file_exits_2_naming_the_check(tmp_path, capsys):
+    # The file is found next to the configuration, not in the working directory.
+    good = f'[checks.good]\nfiles = "{HOUSES}"\nloss = "mse"\nmax = {{ mse = 2000 }}\n'
+    bad = '[checks.bad]\nfiles = "empty.csv"\nloss = "mse"\nmax = { mse = 2000 }\n'
+    config = tmp_path / "sub" / "losscli.toml"
+    config.parent.mkdir()
+    (tmp_path / "sub" / "empty.csv").write_text("")
+    config.write_text(good + bad)
+    assert_user_error(
+        run(capsys, "check", "--config", config, "-f", "github"), "check bad:", "is empty"
+    )
