@@ -263,6 +263,13 @@ def eval_command(
             help="Skip, rather than fail, a loss missing from the results or the --baseline.",
         ),
     ] = False,
+    allow_other_rows: Annotated[
+        bool,
+        typer.Option(
+            "--allow-other-rows",
+            help="Compare with a --baseline computed on another number of rows (else refused).",
+        ),
+    ] = False,
 ) -> None:
     """Compute losses over a file of predictions and targets, and check them if asked."""
     from losscli.report.checks import CheckOptions
@@ -293,7 +300,7 @@ def eval_command(
             "Add --ci 0.95 (or leave out --bootstrap).",
         )
     gate = CheckOptions.parse(
-        loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing
+        loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing, allow_other_rows
     )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.analysis import DEFAULT_REPLICATES
@@ -591,7 +598,7 @@ def compare_command(
             "json": render.to_json,
             "csv": render.to_csv,
             "markdown": render.to_markdown,
-            "github": render.to_github,
+            "github": lambda found: render.to_github(found, gate=fail_if_worse),
         }
         _write(writers[output_format](result))
     dropped = result.inputs["rows_dropped"]

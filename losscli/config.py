@@ -34,6 +34,7 @@ from losscli.report.checks import (
     CheckOptions,
     CheckRun,
     Labels,
+    bound_twice,
     empty_range,
     parse_tolerance,
     read_baseline,
@@ -61,6 +62,7 @@ CHECK_KEYS = (
     "baseline",
     "tolerance",
     "allow_missing",
+    "allow_other_rows",
 )
 EXAMPLE = 'Example: [checks.house_prices] files = "preds.csv", loss = "mse", max = { mse = 1.5 }'
 
@@ -232,8 +234,17 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
     allow_missing = table.get("allow_missing", False)
     if not isinstance(allow_missing, bool):
         raise source.error((*at, "allow_missing"), "must be true or false.")
-    if baseline is None and (tolerance is not None or allow_missing):
-        key = "tolerance" if tolerance is not None else "allow_missing"
+    other_rows = table.get("allow_other_rows", False)
+    if not isinstance(other_rows, bool):
+        raise source.error((*at, "allow_other_rows"), "must be true or false.")
+    if baseline is None and (tolerance is not None or allow_missing or other_rows):
+        key = (
+            "tolerance"
+            if tolerance is not None
+            else "allow_missing"
+            if allow_missing
+            else "allow_other_rows"
+        )
         raise source.error((*at, key), "applies to a baseline, and there is none.")
     if not bounds["max"] and not bounds["min"] and baseline is None:
         raise source.error(at, "checks nothing: give max, min or baseline.", EXAMPLE)
@@ -242,7 +253,9 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
         files=files,
         loss=loss,
         options=_options(source, table, at),
-        gate=CheckOptions(bounds["max"], bounds["min"], baseline, tolerance, allow_missing),
+        gate=CheckOptions(
+            bounds["max"], bounds["min"], baseline, tolerance, allow_missing, other_rows
+        ),
     )
 
 
@@ -298,15 +311,19 @@ def _bounds(
     if not isinstance(given, dict):
         raise source.error((*at, kind), "must be a table of LABEL = number, e.g. { mse = 1.5 }.")
     bounds = {}
+    named: dict[str, str] = {}
     for label, value in given.items():
         key = (*at, kind, label)
         finite = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not finite or not math.isfinite(value):
             raise source.error(key, f"must be a finite number, not {json.dumps(value)}.")
         try:
-            labels.resolve(label, source.where(key))
+            resolved = labels.resolve(label, source.where(key))
         except UsageError as error:
             raise ConfigError(error.message, error.hint) from None
+        if resolved in named:
+            raise source.error(key, *bound_twice(resolved, f"{kind}.{named[resolved]}"))
+        named[resolved] = label
         bounds[label] = float(value)
     return bounds
 

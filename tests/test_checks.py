@@ -73,7 +73,8 @@ def test_a_nan_value_fails_every_kind_of_check():
     report = losscli.evaluate(
         {"pred": [1.0, math.nan], "target": [1.0, 2.0]}, "mse", nan="propagate"
     )
-    checked = report.check(max={"mse": 1e9}, min={"mse": -1e9}, baseline=REPORT)
+    # REPORT is over other rows: allowed here, the point is the NaN.
+    checked = report.check(max={"mse": 1e9}, min={"mse": -1e9}, baseline=REPORT, other_rows=True)
     statuses = {(c.kind, c.status, c.reason) for c in checked.checks}
     assert statuses == {
         ("max", "failed", "the value is NaN"),

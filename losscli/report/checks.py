@@ -134,7 +134,13 @@ def parse_tolerance(value: str | float, where: str) -> Tolerance:
         amount = float(text[:-1] if relative else text) if not isinstance(value, bool) else None
     except ValueError:
         amount = None
-    if amount is None or not math.isfinite(amount) or amount < 0:
+    if amount is not None and amount < 0:
+        raise UsageError(
+            f"{where}: '{value!s}' is not a tolerance: it is negative, and a tolerance is how "
+            "much worse than the baseline may pass.",
+            "Give 0 or more (0.01, or 2% of the baseline value); 0 allows no change for the worse.",
+        )
+    if amount is None or not math.isfinite(amount):
         raise UsageError(
             f"{where}: '{value!s}' is not a tolerance.",
             "Write a number (0.01, absolute) or a percentage of the baseline value (2%).",
@@ -294,15 +300,22 @@ def baseline_checks(
     baseline: Mapping[str, Any],
     tolerance: str | float | Mapping[str, str | float] | None = None,
     allow_missing: bool = False,
+    other_rows: bool = False,
 ) -> list[Check]:
     """Each result against the same loss in ``baseline`` (an ``eval --format json`` document).
 
     ``tolerance`` is one for every loss (``0.01`` or ``"2%"``) or a mapping of LABEL to tolerance
     with ``"default"`` for the rest; the default default is 0. A loss on one side only fails, or is
-    skipped when ``allow_missing``.
+    skipped when ``allow_missing``. A baseline over another number of rows is refused unless
+    ``other_rows``: its value is of other data, so a pass or a fail against it means nothing.
     """
     results = overall(report.results)
     entries = baseline_results(baseline)
+    if not entries:
+        # Every loss would be "missing", and --allow-missing would turn that into a pass.
+        raise InputError("The baseline has no results to compare with.", BASELINE_HINT)
+    if not other_rows:
+        same_rows(report.inputs, baseline.get("inputs"))
     tolerances = _tolerances_by_label(tolerance, Labels.of_results(results))
     earlier = Labels((e["label"], e["loss"], e["params"]) for e in entries)
     by_label = {entry["label"]: entry for entry in entries}
@@ -333,6 +346,7 @@ class CheckOptions:
     baseline: dict[str, Any] | None = None
     tolerance: dict[str, str | float] | None = None
     allow_missing: bool = False
+    other_rows: bool = False
 
     @classmethod
     def parse(
@@ -343,19 +357,31 @@ class CheckOptions:
         baseline: str | None = None,
         tolerance: Sequence[str] = (),
         allow_missing: bool = False,
+        other_rows: bool = False,
     ) -> CheckOptions:
         """``--max LABEL=VALUE``, ``--min``, ``--baseline FILE``, ``--tolerance [LABEL=]TOL``."""
         from losscli.losses import parse_specs
 
-        if baseline is None and (tolerance or allow_missing):
-            option = "--tolerance" if tolerance else "--allow-missing"
+        if baseline is None and (tolerance or allow_missing or other_rows):
+            option = (
+                "--tolerance"
+                if tolerance
+                else "--allow-missing"
+                if allow_missing
+                else "--allow-other-rows"
+            )
             raise UsageError(f"{option} applies to a baseline.", "Add --baseline FILE.")
         labels = Labels.of_requests(parse_specs(losses))
         bounds = {}
         for kind, entries in (("max", max), ("min", min)):
             bounds[kind] = parse_bounds(parse_assignments(entries, f"--{kind}"), f"--{kind}")
+            named: dict[str, str] = {}
             for text in bounds[kind]:
-                labels.resolve(text, f"--{kind} {text}")
+                label = labels.resolve(text, f"--{kind} {text}")
+                if label in named:
+                    message, hint = bound_twice(label, f"--{kind} {named[label]}")
+                    raise UsageError(f"--{kind} {text}: {message}", hint)
+                named[label] = text
         empty = empty_range(bounds["max"], bounds["min"], labels)
         if empty is not None:
             low_text, low, high_text, high = empty
@@ -372,6 +398,7 @@ class CheckOptions:
             baseline=read_baseline(baseline) if baseline is not None else None,
             tolerance=dict(tolerances) or None,
             allow_missing=allow_missing,
+            other_rows=other_rows,
         )
 
     def apply(self, report: Report) -> Report:
@@ -383,7 +410,31 @@ class CheckOptions:
             baseline=self.baseline,
             tolerance=self.tolerance,
             allow_missing=self.allow_missing,
+            other_rows=self.other_rows,
         )
+
+
+def same_rows(inputs: Mapping[str, Any], earlier: Any) -> None:
+    """Refuse a baseline whose ``inputs.rows_used`` differs from this run's.
+
+    A regression check on other rows (a sample, last week's file) compares other data: the
+    classic silent mistake. The number of rows is the one trace of the data a report keeps;
+    file names are not compared, since a CI checkout names the same file by another path.
+    """
+    now = inputs.get("rows_used")
+    then = earlier.get("rows_used") if isinstance(earlier, Mapping) else None
+    if not _is_count(now) or not _is_count(then) or now == then:
+        return
+    raise InputError(
+        f"The baseline was computed on {then} rows, this run on {now}: its values are of other "
+        "data.",
+        "Write the baseline again from the same rows, or add --allow-other-rows "
+        "(allow_other_rows = true in a check) if the change is intended.",
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _tolerances_by_label(
@@ -400,6 +451,17 @@ def _tolerances_by_label(
         named[label] = value
         parsed[label] = parse_tolerance(value, where)
     return parsed
+
+
+def bound_twice(label: str, first: str) -> tuple[str, str]:
+    """Two bounds of one kind for one loss (``--max mse=1 --max l2=2``): message and hint.
+
+    Both would be checked and the strictest would decide, unseen: one of them is a slip.
+    """
+    return (
+        f"{label} already has this bound (as {first}).",
+        "Give each loss one bound of each kind.",
+    )
 
 
 def tolerance_twice(where: str, label: str, first: str | float) -> tuple[str, str]:
@@ -486,6 +548,7 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
             f"{name} is not a losscli eval report (it needs 'version' and a 'results' list).",
             BASELINE_HINT,
         )
+    _known_version(document["version"], name)
     first: dict[str, int] = {}
     for number, entry in enumerate(results, 1):
         if not _is_result_entry(entry):
@@ -504,6 +567,40 @@ def baseline_results(document: Any, name: str = "the baseline") -> list[dict[str
                 )
             first[label] = number
     return [entry for entry in results if entry.get("group") is None]
+
+
+def _known_version(version: Any, name: str) -> None:
+    """Refuse a baseline from a newer losscli, or whose version is not one.
+
+    A newer release may define a loss or a default differently: its numbers would be compared as
+    if they were this one's. An older one is read (a baseline outlives an upgrade).
+    """
+    from losscli import __version__
+
+    then, now = _release(version), _release(__version__)
+    if then is None:
+        raise InputError(
+            f"{name}: 'version' is {json.dumps(version)[:60]}, not a losscli version.",
+            BASELINE_HINT,
+        )
+    if now is not None and then > now:
+        raise InputError(
+            f"{name} was written by losscli {version}, newer than this {__version__}.",
+            f"Upgrade losscli to {version} or later, or write the baseline again with this one.",
+        )
+
+
+def _release(version: Any) -> tuple[int, ...] | None:
+    """``"1.2.3"`` as ``(1, 2, 3)``; a suffix after the numbers (``1.2.3rc1``) is left out."""
+    if not isinstance(version, str):
+        return None
+    numbers = []
+    for part in version.split(".")[:3]:
+        digits = part[: len(part) - len(part.lstrip("0123456789"))] or None
+        if digits is None:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers) or None
 
 
 def _is_result_entry(entry: Any) -> bool:

@@ -189,12 +189,17 @@ def _number(value: Any) -> str:
     return repr(value) if isinstance(value, (float, int)) and not isinstance(value, bool) else ""
 
 
-def to_github(comparison: Comparison) -> str:
-    """Workflow commands: an ::error for each loss the candidate is worse on, else a ::notice."""
+def to_github(comparison: Comparison, gate: bool = False) -> str:
+    """Workflow commands: an ::error for each loss the candidate is worse on, else a ::notice.
+
+    An undefined difference is a ::warning, or an ::error under ``gate`` (--fail-if-worse), where
+    it fails the build: a warning beside a red build would not say why.
+    """
     lines = []
+    undefined = "error" if gate else "warning"
     for entry in comparison.entries:
         said = verdict(entry)
-        kind = {WORSE: "error", UNDEFINED: "warning"}.get(said, "notice")
+        kind = {WORSE: "error", UNDEFINED: undefined}.get(said, "notice")
         message = (
             f"{entry['label']}: candidate {_short(entry['candidate'])} vs baseline "
             f"{_short(entry['baseline'])}, difference {_short(entry['difference'])} "

@@ -119,6 +119,7 @@ class Report:
         baseline: Report | Mapping[str, Any] | str | PathLike[str] | None = None,
         tolerance: str | float | Mapping[str, str | float] | None = None,
         allow_missing: bool = False,
+        other_rows: bool = False,
     ) -> Report:
         """This report with checks added: thresholds by LABEL, and a baseline report.
 
@@ -126,7 +127,8 @@ class Report:
         ``baseline`` is an earlier Report, its ``to_dict()``, or the path of its JSON file; a result
         fails when worse than the baseline's by more than ``tolerance`` (``0.01`` absolute, ``"2%"``
         of the baseline value, or ``{"default": "1%", "mse": 0.5}``; 0 when not given). A loss on
-        one side only fails, or is skipped when ``allow_missing``. See ``passed`` and ``checks``.
+        one side only fails, or is skipped when ``allow_missing``. A baseline over another number of
+        rows (``inputs.rows_used``) is an InputError unless ``other_rows``. See ``passed``.
         """
         from losscli.errors import UsageError
         from losscli.report import checks as gate
@@ -134,8 +136,8 @@ class Report:
         added = gate.threshold_checks(self, max=max, min=min)
         if baseline is not None:
             document = _baseline_document(baseline)
-            added += gate.baseline_checks(self, document, tolerance, allow_missing)
-        elif tolerance is not None or allow_missing:
+            added += gate.baseline_checks(self, document, tolerance, allow_missing, other_rows)
+        elif tolerance is not None or allow_missing or other_rows:
             raise UsageError(
                 "A tolerance and allowing missing losses apply to a baseline only.",
                 "Give a baseline (--baseline FILE), or leave them out.",
