@@ -745,9 +745,9 @@ def _by_position(
 
 def _row_ids(main: Inputs, side: Side, plan: ReadPlan) -> list[str]:
     """Row-id columns both inputs have, unless a role reads them as numbers on either side."""
-    numeric = set(plan.numeric_columns()) | set(side.plan.numeric_columns())
     from losscli.io.join import shared_row_ids
 
+    numeric = set(plan.numeric_columns()) | set(side.plan.numeric_columns())
     shared = shared_row_ids(main.first.names, side.inputs.first.names)
     return [name for name in shared if name not in numeric]
 
@@ -815,9 +815,8 @@ def _indexed(
     numeric = side.plan.numeric_columns()
     side_locator = RowLocator(name_files=True)
     columns = numeric + [name for name in on if name not in numeric]
-    for name in on:
-        if name not in side.inputs.first.names:
-            select(name, side.inputs.first.names, "on", side.where)
+    for name in on:  # each key column in this input too, once
+        select(name, side.inputs.first.names, "on", side.where)
     parts = list(frames(side.inputs.readers(), columns, set(numeric), side_locator))
     kinds = [
         common_key_type(
@@ -845,8 +844,6 @@ def _key_type(parts: list[dict[str, Any]], name: str) -> pa.DataType:
 
 
 def _renamed(stream: Iterator[dict[str, Any]], prefix: str) -> Iterator[dict[str, Any]]:
-    if not prefix:
-        return stream
     return ({prefix + name: values for name, values in frame.items()} for frame in stream)
 
 

@@ -604,7 +604,7 @@ def compare_command(
     dropped = result.inputs["rows_dropped"]
     if dropped and not quiet:
         _note(f"{dropped} of {result.inputs['rows_read']} rows dropped for missing values.")
-    if fail_if_worse and not result.to_dict()["passed"]:
+    if fail_if_worse and not result.passed:
         undefined = [label for label, said in result.verdicts().items() if said == render.UNDEFINED]
         if not quiet and result.worse:
             _note(f"the candidate is worse on {', '.join(result.worse)}.")
@@ -734,10 +734,9 @@ def _main(argv: list[str] | None) -> int:
 def _one_line(text: str) -> str:
     """An unexpected error's text on one line, shortened, its control characters escaped: it
     may quote the input's bytes."""
-    from losscli.errors import escape_controls
+    from losscli.errors import escape_controls, excerpt
 
-    text = escape_controls(text)
-    return text if len(text) <= 300 else text[:297] + "..."
+    return excerpt(escape_controls(text), 300)
 
 
 class _Stopped(BaseException):

@@ -478,3 +478,23 @@ def test_on_a_hive_partition_key(tmp_path):
     assert report.results[0].value == pytest.approx((0.25 + 0.01 + 0.09) / 3, rel=1e-12)
     groups = {r.group["region"]: r.value for r in report.results if r.group}
     assert groups == pytest.approx({"eu": (0.25 + 0.01) / 2, "us": 0.09})
+
+
+@pytest.mark.parametrize("keys", [["a", "b", "c"], [1, 2, 3]])
+def test_on_dictionary_coded_keys(tmp_path, keys):
+    """Parquet categoricals on both sides are matched by their values."""
+    pq.write_table(
+        pa.table({"k": pa.array(keys).dictionary_encode(), "pred": [1.0, 2.0, 3.0]}),
+        tmp_path / "p.parquet",
+    )
+    order = [2, 0, 1]
+    pq.write_table(
+        pa.table(
+            {"k": pa.array([keys[i] for i in order]).dictionary_encode(), "target": [3.0, 1.0, 2.5]}
+        ),
+        tmp_path / "t.parquet",
+    )
+    report = losscli.evaluate(
+        str(tmp_path / "p.parquet"), "mse", targets=str(tmp_path / "t.parquet"), on="k"
+    )
+    assert report.results[0].value == pytest.approx(0.25 / 3, rel=1e-12)

@@ -145,7 +145,7 @@ class ColumnKinds:
         kind, seen_in = self.first.setdefault(name, (values.type, where))
         if values.type == kind:
             return values
-        if _family(values.type) == _family(kind) is not None:
+        if column_family(values.type) == column_family(kind) is not None:
             with contextlib.suppress(pa.ArrowInvalid):
                 return values.cast(kind)
         raise InputError(
@@ -154,12 +154,15 @@ class ColumnKinds:
         )
 
 
-def _family(kind: pa.DataType) -> str | None:
+def column_family(kind: pa.DataType) -> str | None:
+    """integer, floating or string (large and view strings too); None for other types."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
     if pa.types.is_integer(kind):
         return "integer"
     if pa.types.is_floating(kind):
         return "floating"
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         return "string"
     return None
 

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from losscli.errors import InputError
+from losscli.errors import InputError, excerpt
+from losscli.io.chunks import column_family
 
 SHOWN_KEYS = 3  # keys quoted in a message
 RECENT_CHUNKS = 16  # chunks whose matched rows are remembered, for naming a row of the side
@@ -46,8 +47,7 @@ def key_text(names: Sequence[str], values: Sequence[Any]) -> str:
 
 
 def _short(value: Any) -> str:
-    text = "null" if value is None else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return "null" if value is None else excerpt(str(value))
 
 
 def _listing(keys: list[str], count: int) -> str:
@@ -57,38 +57,21 @@ def _listing(keys: list[str], count: int) -> str:
 
 def common_key_type(first: pa.DataType, second: pa.DataType, name: str, where: str) -> pa.DataType:
     """The type both sides' key column is compared as: integers and text match as text."""
-    first, second = _plain(first), _plain(second)
-    if first == second:
+    families = {column_family(first), column_family(second)}
+    if families == {"string"}:
+        return pa.string()  # large, view and dictionary-coded text alike
+    if first == second and not pa.types.is_dictionary(first):
         return first
-    kinds = {_kind(first), _kind(second)}
-    if kinds == {"int"}:
+    if families == {"integer"}:
         return pa.int64()
-    if kinds <= {"int", "float"}:
+    if families <= {"integer", "floating"}:
         return pa.float64()
-    if kinds == {"int", "text"}:
+    if families <= {"integer", "string"}:
         return pa.string()  # a CSV key is read as text, a Parquet one as a number
     raise InputError(
         f"Key column '{name}' holds {first} values in one input but {second} in {where}.",
         "Give the key the same type in both files (e.g. both integers or both text).",
     )
-
-
-def _plain(kind: pa.DataType) -> pa.DataType:
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        return pa.string()
-    return kind
-
-
-def _kind(kind: pa.DataType) -> str:
-    if pa.types.is_integer(kind):
-        return "int"
-    if pa.types.is_floating(kind):
-        return "float"
-    if pa.types.is_string(kind):
-        return "text"
-    return str(kind)
 
 
 def as_key(values: Any, kind: pa.DataType) -> pa.Array:
@@ -251,15 +234,11 @@ class KeyedJoin:
                 as_key(frame[name], kind)
                 for name, kind in zip(self.index.names, self.index.kinds, strict=True)
             ]
-            rows = self._match(keys, start)
-            size = len(keys[0])
+            rows = self._match(keys, start).astype(np.int64)
             if not self._failed:
-                self._remember(start, rows.astype(np.int64))
-                yield {
-                    **frame,
-                    **{name: values[rows.astype(np.int64)] for name, values in self.held.items()},
-                }
-            start += size
+                self._remember(start, rows)
+                yield {**frame, **{name: values[rows] for name, values in self.held.items()}}
+            start += len(rows)
         self._finish()
 
     @property

@@ -46,6 +46,11 @@ class Comparison:
         """Labels of the losses on which the candidate is worse beyond the interval."""
         return [label for label, said in self.verdicts().items() if said == WORSE]
 
+    @property
+    def passed(self) -> bool:
+        """No loss worse beyond its interval, and none undefined (a NaN difference)."""
+        return not self.worse and UNDEFINED not in self.verdicts().values()
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``losscli compare --format json``; NaN is null."""
         return {
@@ -54,7 +59,7 @@ class Comparison:
             "comparisons": [
                 _finite({**entry, "verdict": verdict(entry)}) for entry in self.entries
             ],
-            "passed": not self.worse and UNDEFINED not in self.verdicts().values(),
+            "passed": self.passed,
         }
 
 
