@@ -695,6 +695,15 @@ def main(argv: list[str] | None = None) -> int:
             return 128 + stop.signum
 
 
+# Parameters whose flag is not their Python name with dashes.
+FLAGS = {"pred": "-p", "target": "-t", "weight": "-w", "losses": "--loss"}
+
+
+def flag_of(parameter: str) -> str:
+    """The command line's spelling of a Python parameter named in an error message."""
+    return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
+
+
 def _main(argv: list[str] | None) -> int:
     debug, args = _take_debug(list(sys.argv[1:] if argv is None else argv))
     streams = (sys.stdout, sys.stderr)
@@ -704,7 +713,7 @@ def _main(argv: list[str] | None) -> int:
             sys.stdout.flush()
         return code if isinstance(code, int) else 0
     except LossCliError as error:
-        _fail(str(error))
+        _fail(error.spelled(flag_of))
         return error.exit_code
     except BrokenPipeError:
         return _closed_pipe(streams)

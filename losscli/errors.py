@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
@@ -10,18 +11,40 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+# A parameter named in a message is marked, not spelled: a Python caller reads ``chunk_rows``,
+# the command line reads ``--chunk-rows``. The marks are private-use characters: a quoted value
+# holding one could at worst lose it, never change another word of the message.
+OPEN_MARK, CLOSE_MARK = "\ue000", "\ue001"
+MARKED = re.compile(f"{OPEN_MARK}([^{CLOSE_MARK}]*){CLOSE_MARK}")
+
+
+def option(name: str) -> str:
+    """``name`` (a Python parameter, ``nan`` or ``columns["var"]``) marked for its reader's spelling."""
+    return f"{OPEN_MARK}{name}{CLOSE_MARK}"
+
+
+def spelled(text: str, spell: Callable[[str], str] | None = None) -> str:
+    """``text`` with each marked parameter spelled by ``spell`` (its Python name by default)."""
+    return MARKED.sub(lambda found: found.group(1) if spell is None else spell(found.group(1)), text)
+
+
 class LossCliError(Exception):
-    """An error the user can fix; ``str(error)`` is the whole message."""
+    """An error the user can fix; ``str(error)`` is the whole message, in Python's words."""
 
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         # Escaped here, once, so no path can echo a file's bytes to a terminal as they are; and
         # capped, so none can fill a terminal with a megabyte-long value or column name.
+        # ``message`` and ``hint`` keep their marks, so an error raised again with them keeps them.
         self.message = capped(escape_controls(message))
         self.hint = None if hint is None else capped(escape_controls(hint))
+        super().__init__(self.spelled())
+
+    def spelled(self, spell: Callable[[str], str] | None = None) -> str:
+        """The whole message with parameters spelled by ``spell`` (the CLI passes its flags)."""
         text = self.message if self.hint is None else f"{self.message}\n  {self.hint}"
-        super().__init__(text)
+        return spelled(text, spell)
 
 
 # Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts a colour or

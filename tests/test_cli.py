@@ -933,3 +933,14 @@ def test_ci_runs_exactly_the_readme_test_command():
     )
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert commands[1] in ci
+
+
+def test_library_errors_name_python_parameters_and_the_cli_spells_them_as_flags():
+    from losscli.cli import flag_of
+    from losscli.errors import UsageError, option
+
+    error = UsageError(f"{option('chunk_rows')} must be positive", f"give {option('pred')}")
+    assert str(error) == "chunk_rows must be positive\n  give pred"
+    assert error.spelled(flag_of) == "--chunk-rows must be positive\n  give -p"
+    again = UsageError(f"check a: {error.message}", error.hint)
+    assert again.spelled(flag_of).startswith("check a: --chunk-rows")
