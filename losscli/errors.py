@@ -19,13 +19,15 @@ MARKED = re.compile(f"{OPEN_MARK}([^{CLOSE_MARK}]*){CLOSE_MARK}")
 
 
 def option(name: str) -> str:
-    """``name`` (a Python parameter, ``nan`` or ``columns["var"]``) marked for its reader's spelling."""
+    """``name`` (a Python parameter: ``nan``, ``columns["var"]``) marked for its reader to spell."""
     return f"{OPEN_MARK}{name}{CLOSE_MARK}"
 
 
 def spelled(text: str, spell: Callable[[str], str] | None = None) -> str:
     """``text`` with each marked parameter spelled by ``spell`` (its Python name by default)."""
-    return MARKED.sub(lambda found: found.group(1) if spell is None else spell(found.group(1)), text)
+    if spell is None:
+        return MARKED.sub(lambda found: found.group(1), text)
+    return MARKED.sub(lambda found: spell(found.group(1)), text)
 
 
 class LossCliError(Exception):
