@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from losscli import __version__
-from losscli.engine.analysis import DEFAULT_REPLICATES, Options
-from losscli.engine.run import Outcome, evaluate_stream
+from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
+from losscli.engine.tally import DEFAULT_REPLICATES, Options
 from losscli.errors import InputError, UsageError
 from losscli.io.ahead import ReadAhead
 from losscli.io.chunks import (
@@ -196,7 +196,7 @@ def compare(
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.
-    from losscli.engine.compare import CANDIDATE, compare_stream
+    from losscli.engine.compare import summary
     from losscli.report.comparison import Comparison
 
     requests = _requests(losses)
@@ -232,7 +232,7 @@ def compare(
         keys = _key_columns(on, base)
         chunks = counter.watch(_chunks(base, sides, plan, chunk_rows, None, keys), on_progress)
         shared = [role for role in ("target",) if CANDIDATE + role in own]
-        pairs = compare_stream(chunks, requests, shared, options)
+        outcomes = evaluate_stream(chunks, requests, None, options, shared)
         counter.check(base.display)
     finally:
         for source in opened:
@@ -243,9 +243,9 @@ def compare(
             "loss": request.name,
             "params": dict(request.params),
             "direction": request.definition.direction,
-            **pair.summary(options.level or ci),
+            **summary(o.tally, o.tallies()[-1], o.difference, options.level or ci),
         }
-        for request, pair in zip(requests, pairs, strict=True)
+        for request, o in zip(requests, outcomes, strict=True)
     ]
     inputs = {
         "baseline": base.names,
@@ -932,7 +932,7 @@ class RowCounter:
 
 
 def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
-    state = outcome.state
+    state = outcome.tally
     if state.weight_sum == 0 and not request.params.get("reduction") == "sum":
         raise InputError(
             f"{request.label}: the weights of the rows used sum to 0, so no mean exists.",
@@ -947,7 +947,7 @@ def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
         n=state.n,
         weight_sum=state.weight_sum,
         direction=request.definition.direction,
-        ci=outcome.estimate.interval(options.level) if options.level is not None else None,
+        ci=state.interval(options.level) if options.level is not None else None,
         worst=outcome.worst.rows() if outcome.worst is not None and outcome.has_rows else None,
         reason=note,
     )
@@ -956,9 +956,7 @@ def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
 def _finalized(outcome: Outcome) -> tuple[float, str | None]:
     """The value, and why when it is NaN or infinite; 0/0 in a finalize step is NaN with a note,
     not a warning."""
-    with np.errstate(all="ignore"):
-        value = float(outcome.state.finalize())
-    return value, outcome.estimate.note(value)
+    return outcome.tally.result()
 
 
 def _group_results(
@@ -974,8 +972,7 @@ def _group_results(
     rank = {code: i for i, code in enumerate(order)}
     ranked = []
     for number, (request, outcome) in enumerate(zip(requests, outcomes, strict=True)):
-        assert outcome.groups is not None
-        for code, entry in outcome.groups.results(options.level):
+        for code, entry in outcome.tally.group_results(options.level):
             result = Result(
                 label=request.label,
                 loss=request.name,

@@ -303,7 +303,7 @@ def eval_command(
         loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing, allow_other_rows
     )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
-    from losscli.engine.analysis import DEFAULT_REPLICATES
+    from losscli.engine.tally import DEFAULT_REPLICATES
     from losscli.io.outputs import check_per_row, check_report_stream
 
     # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
@@ -564,7 +564,7 @@ def compare_command(
             f"--format {output_format} is unknown.", f"Use one of {', '.join(render.FORMATS)}."
         )
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
-    from losscli.engine.analysis import DEFAULT_REPLICATES
+    from losscli.engine.tally import DEFAULT_REPLICATES
 
     _collect_again()
 

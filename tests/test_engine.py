@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from losscli.engine import accumulators
-from losscli.engine.accumulators import CompensatedSum, KeyedSums, WeightedMoments
+from losscli.engine import table as tables
 from losscli.engine.run import update
+from losscli.engine.table import CompensatedSum, KeyedTable
+from losscli.engine.tally import Options, Tally
 from losscli.errors import InputError
 from losscli.io import chunks
 from losscli.losses import REGISTRY, build_request
@@ -87,25 +88,29 @@ def datasets(draw, name: str) -> tuple[dict, Rows]:
     return params, Rows(roles, weight, columns)
 
 
+def tally_of(request) -> Tally:
+    return Tally(lambda: request.definition.statistic(request.params), Options())
+
+
 def single_pass(name: str, params: dict, data: Rows, parts: list[np.ndarray]) -> float:
     request = build_request(name, params)
-    state = request.definition.accumulator(request.params)
+    state = tally_of(request)
     for index in parts:
         update(state, request, data.take(index))
-    return state.finalize()
+    return state.result()[0]
 
 
 def merged(name: str, params: dict, data: Rows, parts: list[np.ndarray], order: list[int]) -> float:
     request = build_request(name, params)
     states = []
     for index in parts:
-        state = request.definition.accumulator(request.params)
+        state = tally_of(request)
         update(state, request, data.take(index))
         states.append(state)
-    total = request.definition.accumulator(request.params)
+    total = tally_of(request)
     for position in order:
         total.merge(states[position])
-    return total.finalize()
+    return total.result()[0]
 
 
 def agree(a: float, b: float) -> bool:
@@ -192,32 +197,54 @@ def test_compensated_sum_of_arrays():
     assert total.value.tolist() == [0.0, 2000.0]
 
 
-def test_weighted_moments_keep_every_digit_of_a_small_spread_around_a_large_mean():
+def _exact_r2(pred, target, weight) -> float:
+    # Exact rational arithmetic on the same float inputs.
+    w, t, p = ([Fraction(float(v)) for v in column] for column in (weight, target, pred))
+    mean = sum(a * b for a, b in zip(w, t, strict=True)) / sum(w)
+    total = sum(a * (b - mean) ** 2 for a, b in zip(w, t, strict=True))
+    residual = sum(a * (b - c) ** 2 for a, b, c in zip(w, t, p, strict=True))
+    return float(1 - residual / total)
+
+
+def test_centred_moments_keep_every_digit_of_a_small_spread_around_a_large_mean():
     rng = np.random.default_rng(11)
-    values = 1e9 + rng.normal(0, 1, (200, 2))
+    target = 1e9 + rng.normal(0, 1, 200)
+    pred = target + rng.normal(0, 0.5, 200)
     weight = rng.uniform(0, 2, 200)
-    moments = WeightedMoments(2)
-    for start in range(0, 200, 37):
-        moments.update(values[start : start + 37], weight[start : start + 37])
-    for column in range(2):
-        # Exact rational arithmetic on the same float inputs.
-        w = [Fraction(x) for x in weight]
-        x = [Fraction(v) for v in values[:, column]]
-        mean = sum(a * b for a, b in zip(w, x, strict=True)) / sum(w)
-        squares = sum(a * (b - mean) ** 2 for a, b in zip(w, x, strict=True))
-        assert math.isclose(moments.mean[column], float(mean), rel_tol=1e-15)
-        assert math.isclose(moments.squares[column], float(squares), rel_tol=1e-12)
+    exact = _exact_r2(pred, target, weight)
+    for chunk_rows in (200, 37, 1):
+        value = evaluate_arrays(
+            "r2", {"pred": pred, "target": target}, weight=weight, chunk_rows=chunk_rows
+        )
+        assert math.isclose(value, exact, rel_tol=1e-12), chunk_rows
+
+
+def test_tables_centred_on_different_shifts_merge_to_the_exact_value():
+    # Each part's table centres the target on its own first row; merging re-centres one on the
+    # other's shift before adding.
+    rng = np.random.default_rng(12)
+    target = 1e9 + rng.normal(0, 1, 300)
+    pred = target + rng.normal(0, 0.5, 300)
+    weight = rng.uniform(0.5, 2, 300)
+    data = Rows({"pred": pred, "target": target}, weight, {"pred": ("p",), "target": ("t",)})
+    parts = [np.arange(0, 100), np.arange(100, 300)]
+    assert math.isclose(
+        merged("r2", {}, data, parts, [1, 0]), _exact_r2(pred, target, weight), rel_tol=1e-12
+    )
 
 
 # -- per-key state: keys that come in runs ------------------------------------------------------
 
 
 def _keyed(keys, columns, weight, run_length, monkeypatch):
-    monkeypatch.setattr(accumulators, "RUN_LENGTH", run_length)
-    state = KeyedSums(len(columns))
+    monkeypatch.setattr(tables, "RUN_LENGTH", run_length)
+    state = KeyedTable(len(columns))
     for part in (slice(0, 700), slice(700, None)):  # two chunks, a run across the cut
-        state.add(keys[part], [c[part] for c in columns], None if weight is None else weight[part])
-    return state
+        codes = keys[part].astype(np.intp)
+        state.reserve(int(codes.max()) + 1, 1)
+        state.add([c[part] for c in columns], codes, None, None)
+        state.count(None if weight is None else weight[part], len(codes), codes, None)
+    return state.view()
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -226,13 +253,13 @@ def test_keyed_sums_of_runs_equal_those_row_by_row(monkeypatch, weighted):
     keys = np.repeat([3.0, 0, 5, 3, 1], [250, 300, 150, 200, 100])  # a key back in a later run
     columns = [rng.normal(size=1000), rng.uniform(size=1000)]
     weight = rng.uniform(size=1000) if weighted else None
-    assert len(accumulators.run_starts(keys[:700])) * accumulators.RUN_LENGTH <= 700
-    by_run = _keyed(keys, columns, weight, accumulators.RUN_LENGTH, monkeypatch)
+    assert len(tables.run_starts(keys[:700])) * tables.RUN_LENGTH <= 700
+    by_run = _keyed(keys, columns, weight, tables.RUN_LENGTH, monkeypatch)
     by_row = _keyed(keys, columns, weight, 10**9, monkeypatch)
-    assert np.array_equal(by_run.rows, by_row.rows)
-    assert np.array_equal(by_run.rows, [300, 100, 0, 450, 0, 150])
-    assert np.allclose(by_run.sums.value, by_row.sums.value, rtol=1e-13, atol=1e-12)
-    assert np.allclose(by_run.weights.value, by_row.weights.value, rtol=1e-13)
+    assert np.array_equal(by_run.counts[..., 1], by_row.counts[..., 1])
+    assert np.array_equal(by_run.counts[:, 0, 1], [300, 100, 0, 450, 0, 150])
+    assert np.allclose(by_run.sums, by_row.sums, rtol=1e-13, atol=1e-12)
+    assert np.allclose(by_run.counts, by_row.counts, rtol=1e-13)
 
 
 @pytest.mark.parametrize(

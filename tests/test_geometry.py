@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import losscli
-from losscli.engine.accumulators import KeyedSums
+from losscli.engine.run import update
+from losscli.engine.tally import Options, Tally
 from losscli.errors import DomainError, InputError
 from losscli.losses import build_request
 from tests.conftest import close, evaluate_arrays
@@ -101,7 +103,7 @@ def test_pixels_of_one_image_may_span_several_files(tmp_path, capsys):
 
 def test_per_sample_state_grows_with_samples_not_pixels():
     request = build_request("dice", {})
-    state = request.definition.accumulator(request.params)
+    state = Tally(lambda: request.definition.statistic(request.params), Options())
     rng = np.random.default_rng(0)
     for _ in range(20):  # 20 chunks of 10,000 pixels over the same 7 samples
         inputs = {
@@ -109,9 +111,10 @@ def test_per_sample_state_grows_with_samples_not_pixels():
             "target": (rng.uniform(size=10_000) < 0.3) * 1.0,
             "sample": rng.integers(0, 7, 10_000).astype(float),
         }
-        state.update(request.definition.compute(inputs, request.params), None, inputs)
-    assert isinstance(state.per_key, KeyedSums) and state.per_key.size == 7
-    assert state.per_key.sums.total.shape == (7, 3)
+        chunk = SimpleNamespace(roles=inputs, weight=None, columns={r: (r,) for r in inputs})
+        update(state, request, chunk)
+    assert state.whole is not None and state.whole.inner == 7
+    assert state.whole.view().sums.shape == (1, 1, 7, 5)
 
 
 def test_the_whole_input_is_one_sample_without_a_sample_role():

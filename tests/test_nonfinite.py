@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import losscli
-from losscli.engine.accumulators import CompensatedSum
+from losscli.engine.table import CompensatedSum
 from tests.conftest import evaluate_arrays
 from tests.test_cli import run
 

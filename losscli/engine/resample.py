@@ -57,3 +57,21 @@ def poisson_counts(seed: int, index: np.ndarray, replicate: int) -> np.ndarray:
     x = index.astype(np.uint64) * np.uint64(GOLDEN)
     x += _offset(seed, replicate)
     return np.searchsorted(THRESHOLDS, _mix(x), side="right").astype(np.float64)
+
+
+# An interval resamples blocks of rows: row i is its own block while i < BLOCKS, so a small input
+# gets the exact per-row bootstrap; later rows join a block by a hash of their number, so the
+# cost of a replicate grows with the blocks, not the rows.
+BLOCKS = 1024
+
+
+def blocks_of(rows: np.ndarray, blocks: int = BLOCKS) -> np.ndarray:
+    """The block of each row numbered ``rows`` (a pure function of the number)."""
+    index = rows.astype(np.int64)
+    hashed = _mix(index.astype(np.uint64) * np.uint64(GOLDEN)) % np.uint64(blocks)
+    return np.where(index < blocks, index, hashed.astype(np.int64)).astype(np.intp)
+
+
+def count_matrix(seed: int, units: np.ndarray, replicates: range) -> np.ndarray:
+    """(replicates, units) Poisson(1) counts: how often each unit is drawn in each replicate."""
+    return np.stack([poisson_counts(seed, units, b) for b in replicates])

@@ -1,17 +1,18 @@
-"""The streaming loop: every chunk is read once and fed to every requested loss's accumulator."""
+"""The streaming loop: every chunk is read once and tallied for every requested loss."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from losscli.engine.accumulators import Accumulator
-from losscli.engine.analysis import Estimate, Groups, Options, Worst, groups_for
-from losscli.engine.resample import poisson_counts
+from losscli.engine.statistics import Statistic
+from losscli.engine.tally import Options, Rows, Tally
+from losscli.engine.worst import Worst
 from losscli.errors import DomainError, InputError, RowProblem
 
 
@@ -42,21 +43,24 @@ class RequestLike(Protocol):
     def definition(self) -> Any: ...
 
 
+CANDIDATE = "candidate:"  # the candidate's roles and columns carry this prefix in a chunk
+
 RowSink = Callable[[ChunkLike, dict[str, np.ndarray | None]], None]
 
 
 @dataclass
 class Outcome:
-    """One request after the pass: its estimate, and its groups and worst rows when asked for."""
+    """One request after the pass: its tally, and its worst rows when asked for; in a comparison
+    the candidate's tally too, and for a plain mean the tally of the per-row differences."""
 
-    estimate: Estimate
-    groups: Groups | None = None
+    tally: Tally
     worst: Worst | None = None
     has_rows: bool = True  # the loss gave per-row values (not per-pixel dice, r2, ...)
+    candidate: Tally | None = None
+    difference: Tally | None = None
 
-    @property
-    def state(self) -> Accumulator:
-        return self.estimate.state
+    def tallies(self) -> list[Tally]:
+        return [self.tally] if self.candidate is None else [self.tally, self.candidate]
 
 
 def evaluate_stream(
@@ -64,10 +68,16 @@ def evaluate_stream(
     requests: Sequence[RequestLike],
     on_rows: RowSink | None = None,
     options: Options | None = None,
+    shared: Sequence[str] | None = None,
 ) -> list[Outcome]:
-    """Every request's outcome after one pass over ``chunks``."""
+    """Every request's outcome after one pass over ``chunks``.
+
+    With ``shared`` (the roles both inputs must agree on) the chunks hold two models' columns
+    and each request is tallied for both, on the same rows and the same resampling.
+    """
     options = options or Options()
-    outcomes = [_outcome(request, options) for request in requests]
+    compare = shared is not None
+    outcomes = [_outcome(request, options, compare) for request in requests]
     for chunk in chunks:
         if chunk.rows == 0:
             # Every row was dropped (--nan drop); the per-row file still gets its empty rows.
@@ -75,66 +85,68 @@ def evaluate_stream(
                 on_rows(chunk, {request.label: np.empty(0) for request in requests})
             continue
         check_widths(chunk)
-        per_row: dict[str, np.ndarray | None] = {}
-        computed = []
-        for request, outcome in zip(requests, outcomes, strict=True):
-            with located(request, chunk):
-                values, inputs = compute(request, chunk)
-                rows = outcome.estimate.update(values, chunk.weight, inputs)
-                if outcome.groups is not None:
-                    outcome.groups.update(chunk.groups, values, chunk.weight, inputs)
-            outcome.has_rows = rows is not None
-            if outcome.worst is not None and rows is not None:
-                outcome.worst.add(rows, chunk, inputs)
-            per_row[request.label] = rows
-            computed.append((outcome, values, inputs))
-        _resample(chunk, computed, options)
+        views = [chunk]
+        if shared is not None:
+            check_shared(chunk, shared)
+            views = list(candidate_views(chunk))
+        rows = Rows(_group_codes(chunk, options), _numbers_of(chunk))
+        per_row = {
+            request.label: _fold(request, outcome, views, rows, on_rows is not None)
+            for request, outcome in zip(requests, outcomes, strict=True)
+        }
         if on_rows is not None:
             on_rows(chunk, per_row)
     return outcomes
 
 
-def _outcome(request: RequestLike, options: Options) -> Outcome:
-    def make() -> Accumulator:
-        return request.definition.accumulator(request.params)
+def _outcome(request: RequestLike, options: Options, compare: bool) -> Outcome:
+    def make() -> Statistic:
+        return request.definition.statistic(request.params)
 
-    return Outcome(
-        Estimate(make, options),
-        groups_for(make, options) if options.grouped else None,
-        Worst(options.worst) if options.worst else None,
-    )
-
-
-def _resample(chunk: ChunkLike, computed: list, options: Options) -> None:
-    """Fold the chunk into every bootstrap replicate, one replicate's counts at a time."""
-    busy = [
-        item
-        for item in computed
-        if item[0].estimate.replicates or (item[0].groups and item[0].groups.replicated)
-    ]
-    if not busy:
-        return
-    with np.errstate(all="ignore"):
-        for b, weight in replicate_weights(chunk, options):
-            for outcome, values, inputs in busy:
-                if outcome.estimate.replicates:
-                    outcome.estimate.replicates[b].update(values, weight, inputs)
-                if outcome.groups is not None and outcome.groups.replicated:
-                    outcome.groups.update_replicate(b, chunk.groups, values, weight, inputs)
+    outcome = Outcome(Tally(make, options), Worst(options.worst) if options.worst else None)
+    if compare:
+        outcome.candidate = Tally(make, options)
+        if outcome.tally.method == "normal":
+            outcome.difference = Tally(make, Options(level=options.level or 0.95))
+    return outcome
 
 
-def replicate_weights(chunk: ChunkLike, options: Options) -> Iterator[tuple[int, np.ndarray]]:
-    """Each bootstrap replicate's row weights for a chunk: its Poisson counts times the weights."""
-    units = resampling_units(chunk)
-    for b in range(options.replicates):
-        counts = poisson_counts(options.seed, units, b)
-        yield b, counts if chunk.weight is None else chunk.weight * counts
+def _fold(
+    request: RequestLike, outcome: Outcome, views: list, rows: Rows, wants_rows: bool
+) -> np.ndarray | None:
+    """Compute a request on a chunk (on each model's view of it) and tally it."""
+    computed = []
+    for view, tally in zip(views, outcome.tallies(), strict=True):
+        with located(request, view):
+            values, inputs = compute(request, view)
+            tally.add(values, view.weight, inputs, rows)
+        computed.append((values, inputs))
+    if outcome.difference is not None:
+        (base, base_inputs), (values, _) = computed
+        with np.errstate(all="ignore"):
+            outcome.difference.add(values - base, views[0].weight, base_inputs, rows)
+    if not wants_rows and outcome.worst is None:
+        return None
+    values, inputs = computed[0]
+    per_row = outcome.tally.statistic.per_row(values)
+    outcome.has_rows = per_row is not None
+    if outcome.worst is not None and per_row is not None:
+        outcome.worst.add(per_row, views[0], inputs)
+    return per_row
 
 
-def resampling_units(chunk: ChunkLike) -> np.ndarray:
-    """What the bootstrap draws: samples when rows carry a sample key (pixel masks), else rows."""
-    if "sample" in chunk.roles:
-        return chunk.roles["sample"].astype(np.int64)
+def _group_codes(chunk: ChunkLike, options: Options) -> np.ndarray | None:
+    if not options.grouped:
+        return None
+    return np.asarray(chunk.groups).astype(np.intp, copy=False)
+
+
+def _numbers_of(chunk: ChunkLike) -> Callable[[], np.ndarray]:
+    return lambda: _numbers(chunk)
+
+
+def _numbers(chunk: ChunkLike) -> np.ndarray:
+    """Each kept row's number in the whole input: what the bootstrap resamples."""
     kept = getattr(chunk, "kept", None)
     positions = np.arange(chunk.rows) if kept is None else np.flatnonzero(kept)
     return chunk.start + positions
@@ -183,11 +195,12 @@ def _columns(names: tuple[str, ...]) -> str:
     return f"{names[0]}..{names[-1]}" if len(names) > 1 else names[0]
 
 
-def update(state: Accumulator, request: RequestLike, chunk: ChunkLike) -> np.ndarray | None:
-    """Compute one request on a chunk and fold it into ``state``; returns the per-row values."""
+def update(tally: Tally, request: RequestLike, chunk: ChunkLike) -> None:
+    """Compute one request on a chunk and fold it into ``tally`` (no groups)."""
+    rows = Rows(None, _numbers_of(chunk))
     with located(request, chunk):
         values, inputs = compute(request, chunk)
-        return state.update(values, chunk.weight, inputs)
+        tally.add(values, chunk.weight, inputs, rows)
 
 
 @contextlib.contextmanager
@@ -252,3 +265,44 @@ def check_widths(chunk: ChunkLike) -> None:
             f"Vector roles differ in width: {described}.",
             "Select the same number of columns for each role (check the globs).",
         )
+
+
+def candidate_views(chunk: Any) -> tuple[Any, Any]:
+    """The chunk as the baseline sees it and as the candidate sees it (its own roles first)."""
+    base_roles = {r: v for r, v in chunk.roles.items() if not r.startswith(CANDIDATE)}
+    own = {r[len(CANDIDATE) :] for r in chunk.roles if r.startswith(CANDIDATE)}
+    roles = {r: chunk.roles[CANDIDATE + r] if r in own else v for r, v in base_roles.items()}
+    columns = {
+        r: chunk.columns[CANDIDATE + r] if r in own else chunk.columns[r] for r in base_roles
+    }
+
+    def locate(index: int, role: str | None = None) -> str:
+        return chunk.locate(index, CANDIDATE + role if role is not None and role in own else role)
+
+    base = dataclasses.replace(chunk, roles=base_roles)  # type: ignore[type-var]
+    candidate = dataclasses.replace(  # type: ignore[type-var]
+        chunk, roles=roles, columns=columns, locate=locate
+    )
+    return base, candidate
+
+
+def check_shared(chunk: Any, shared: Sequence[str]) -> None:
+    """Targets read from both files must be the same: else the rows are not the same rows."""
+    for role in shared:
+        mine, theirs = chunk.roles[role], chunk.roles[CANDIDATE + role]
+        same = (mine == theirs) | (np.isnan(mine) & np.isnan(theirs))
+        if same.all():
+            continue
+        row = int(np.flatnonzero(~(same if same.ndim == 1 else same.all(axis=1)))[0])
+        raise InputError(
+            f"The two inputs disagree on the {role} at {chunk.where(row, role)}: "
+            f"{_shown(mine[row])} in the baseline, {_shown(theirs[row])} in the candidate.",
+            "compare needs both models scored on the same rows in the same order "
+            "(or give the targets once with --targets).",
+        )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return "[" + ", ".join(f"{v:g}" for v in value[:4]) + (", ...]" if len(value) > 4 else "]")
+    return f"{value:g}"

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.accumulators import Accumulator, CompensatedSum, WeightedMean
+from losscli.engine.statistics import Contribution, Mean, Statistic, exp_or_inf, ones_or
 from losscli.errors import InputError, RowProblem
 from losscli.losses.probability import (
     LOG_CLAMP,
@@ -130,7 +130,7 @@ def _hard_label_bce(pred: np.ndarray, target: np.ndarray) -> np.ndarray | None:
 # ------------------------------------------------------------------ softmax cross-entropy
 
 
-def _class_weighted(params: Mapping[str, Any]) -> Accumulator:
+def _class_weighted(params: Mapping[str, Any]) -> Statistic:
     """PyTorch's weighted mean: index targets divide by the sum of their classes' weights."""
     weight, ignore = params.get("weight"), params.get("ignore_index")
 
@@ -141,7 +141,7 @@ def _class_weighted(params: Mapping[str, Any]) -> Accumulator:
         index, counted = class_index(target, classes, ignore)
         return np.where(counted, class_weights(weight, classes, "")[index], 0.0)
 
-    return WeightedMean(
+    return Mean(
         total=params.get("reduction") == "sum",
         divisor=divisor,
         nothing_left=(
@@ -203,7 +203,7 @@ CE_CHECKS = [
     "smoothed q = (1 - eps) q + eps / K",
     reference="torch.nn.CrossEntropyLoss",
     params=[*CE_PARAMS, SMOOTHING, REDUCTION],
-    accumulator=_class_weighted,
+    statistic=_class_weighted,
     requires=CE_CHECKS,
     examples=[
         Example({"pred": [[0.0, 0.0]], "target": [1]}, LOG_2, HAND),
@@ -229,7 +229,7 @@ def cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing)
     formula="ce with label_smoothing (default 0.1): q = (1 - eps) onehot(y) + eps / K",
     reference="torch.nn.CrossEntropyLoss(label_smoothing=0.1)",
     params=[*CE_PARAMS, replace(SMOOTHING, default=0.1), REDUCTION],
-    accumulator=_class_weighted,
+    statistic=_class_weighted,
     requires=CE_CHECKS,
     examples=[
         Example(
@@ -254,7 +254,7 @@ def label_smoothing_cross_entropy(pred, target, *, input, weight, ignore_index, 
     formula="-w_y logprob_y",
     reference="torch.nn.NLLLoss",
     params=[CLASS_WEIGHT, IGNORE_INDEX, REDUCTION],
-    accumulator=_class_weighted,
+    statistic=_class_weighted,
     requires=log_probability_checks(always=True),
     examples=[
         Example({"pred": [[math.log(0.25), math.log(0.75)]], "target": [1]}, -math.log(0.75), HAND)
@@ -362,47 +362,40 @@ def jensen_shannon(pred, target, *, input):
 # ------------------------------------------------------------------ margin-based, +-1 labels
 
 
-class SignedLabels(WeightedMean):
+# What an input's labels showed so far, as bits a run keeps across chunks.
+ZERO_SEEN, MINUS_SEEN = 1, 2
+
+
+class SignedMean(Mean):
     """A weighted mean whose targets are labels in {-1, 1} or {0, 1}, never both in one input."""
 
-    def __init__(self, total: bool = False) -> None:
-        super().__init__(total=total)
-        self.zero_seen = False
-        self.minus_seen = False
-
-    def update(self, values, weight, inputs):
+    def observe(self, inputs, bits):
+        if "target" not in inputs:  # merging two runs' tables: their bits together
+            if bits & ZERO_SEEN and bits & MINUS_SEEN:
+                raise InputError("The target mixes labels 0 and -1.", "Use {-1, 1} or {0, 1}.")
+            return bits
         target = inputs["target"]
         zeros, minuses = np.flatnonzero(target == 0), np.flatnonzero(target == -1)
-        if self.minus_seen and zeros.size:
-            raise self._mixed(int(zeros[0]))
-        if self.zero_seen and minuses.size:
-            raise self._mixed(int(minuses[0]))
+        if bits & MINUS_SEEN and zeros.size:
+            raise _mixed(int(zeros[0]))
+        if bits & ZERO_SEEN and minuses.size:
+            raise _mixed(int(minuses[0]))
         if zeros.size and minuses.size:
-            raise self._mixed(int(max(zeros[0], minuses[0])))
-        self.zero_seen |= bool(zeros.size)
-        self.minus_seen |= bool(minuses.size)
-        return super().update(values, weight, inputs)
-
-    @staticmethod
-    def _mixed(row: int) -> RowProblem:
-        return RowProblem(
-            row,
-            "target",
-            "mixes label conventions: it holds both 0 and -1",
-            "Use labels {-1, 1} or {0, 1} (0 means -1), not both",
-        )
-
-    def merge(self, other: Accumulator) -> None:
-        assert isinstance(other, SignedLabels)
-        super().merge(other)
-        if (self.zero_seen and other.minus_seen) or (self.minus_seen and other.zero_seen):
-            raise InputError("The target mixes labels 0 and -1.", "Use {-1, 1} or {0, 1}.")
-        self.zero_seen |= other.zero_seen
-        self.minus_seen |= other.minus_seen
+            raise _mixed(int(max(zeros[0], minuses[0])))
+        return bits | (ZERO_SEEN if zeros.size else 0) | (MINUS_SEEN if minuses.size else 0)
 
 
-def _signed(params: Mapping[str, Any]) -> Accumulator:
-    return SignedLabels(total=params.get("reduction") == "sum")
+def _mixed(row: int) -> RowProblem:
+    return RowProblem(
+        row,
+        "target",
+        "mixes label conventions: it holds both 0 and -1",
+        "Use labels {-1, 1} or {0, 1} (0 means -1), not both",
+    )
+
+
+def _signed(params: Mapping[str, Any]) -> Statistic:
+    return SignedMean(total=params.get("reduction") == "sum")
 
 
 SIGNED_LABELS = Requirement(
@@ -428,7 +421,7 @@ def _sign(target: np.ndarray) -> np.ndarray:
     formula="max(0, 1 - y s)",
     reference="sklearn.metrics.hinge_loss",
     params=[REDUCTION],
-    accumulator=_signed,
+    statistic=_signed,
     requires=[SIGNED_LABELS],
     examples=[Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, (0.5 + 3 + 3) / 3, HAND)],
     notes="pred is a raw decision score (not a probability). " + LABEL_NOTE + " scikit-learn "
@@ -447,7 +440,7 @@ def hinge(pred, target):
     formula="max(0, 1 - y s)^2",
     reference="keras.losses.SquaredHinge",
     params=[REDUCTION],
-    accumulator=_signed,
+    statistic=_signed,
     requires=[SIGNED_LABELS],
     examples=[Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND)],
     notes=LABEL_NOTE + " Keras also converts {0, 1} labels to {-1, 1}.",
@@ -465,7 +458,7 @@ def squared_hinge(pred, target):
     formula="exp(-y s)",
     reference="AdaBoost's exponential loss (Freund & Schapire 1997)",
     params=[REDUCTION],
-    accumulator=_signed,
+    statistic=_signed,
     requires=[SIGNED_LABELS],
     examples=[Example({"pred": [0.0, -math.log(2)], "target": [1, 0]}, (1 + 0.5) / 2, HAND)],
     notes=LABEL_NOTE + " Large negative margins overflow to inf, as the loss itself does.",
@@ -629,43 +622,39 @@ def softmax_focal(pred, target, *, input, alpha, gamma):
     return -alpha * terms.sum(axis=1)
 
 
-class BinnedMean(Accumulator):
-    """GHM-C: the mean over non-empty gradient-norm bins of the weighted mean loss in each bin."""
+class Binned(Statistic):
+    """GHM-C: the mean over non-empty gradient-norm bins of the weighted mean loss in each bin.
+
+    Sums per bin (the inner key): sum w l and sum w of the elements whose gradient norm
+    g = |p - t| falls in it.
+    """
 
     def __init__(self, bins: int, input: str) -> None:
-        super().__init__()
         self.edges = np.arange(bins + 1) / bins
         self.input = input
-        self.losses = CompensatedSum((bins,))
-        self.weights_in = CompensatedSum((bins,))
 
-    def update(self, values, weight, inputs):
+    def per_row(self, values):
+        return values if values.ndim == 1 else values.mean(axis=1)
+
+    def contribute(self, values, weight, inputs, shifts):
         pred, target = inputs["pred"], inputs["target"]
         p = sigmoid(pred) if self.input == "logits" else pred
         gradient = np.abs(p - target).reshape(-1)
         bins = len(self.edges) - 1
         # The edges of the reference: [i / bins, (i + 1) / bins), the last one closed at 1.
         where = np.clip(np.searchsorted(self.edges, gradient, side="right") - 1, 0, bins - 1)
-        row_weight = np.ones(len(values)) if weight is None else weight
+        row_weight = ones_or(weight, len(values))
         w = np.broadcast_to(row_weight.reshape(-1, *([1] * (values.ndim - 1))), values.shape)
         flat_w, flat_l = w.reshape(-1), values.reshape(-1)
-        self.losses.add(np.bincount(where, weights=flat_w * flat_l, minlength=bins))
-        self.weights_in.add(np.bincount(where, weights=flat_w, minlength=bins))
-        self.count(len(values), weight)
-        return values if values.ndim == 1 else values.mean(axis=1)
+        row = np.repeat(np.arange(len(values)), values.size // max(1, len(values)))
+        return Contribution([flat_w * flat_l, flat_w.copy()], row, where.astype(np.intp))
 
-    def merge(self, other: Accumulator) -> None:
-        assert isinstance(other, BinnedMean)
-        super().merge(other)
-        self.losses.merge(other.losses)
-        self.weights_in.merge(other.weights_in)
-
-    def finalize(self) -> float:
-        weights = self.weights_in.value
+    def finalize(self, totals):
+        losses, weights = totals.sums[..., 0], totals.sums[..., 1]
         filled = weights > 0
-        if not filled.any():
-            return math.nan
-        return float((self.losses.value[filled] / weights[filled]).mean())
+        means = np.where(filled, losses / np.where(filled, weights, 1.0), 0.0)
+        count = filled.sum(axis=-1)
+        return np.where(count > 0, means.sum(axis=-1) / np.maximum(count, 1), np.nan)
 
 
 @register(
@@ -680,7 +669,7 @@ class BinnedMean(Accumulator):
         Param("bins", int, 10, "number of equal gradient-norm bins on [0, 1]", ge=1, le=10_000),
         input_param("logits", ("logits", "probs")),
     ],
-    accumulator=lambda params: BinnedMean(params["bins"], params["input"]),
+    statistic=lambda params: Binned(params["bins"], params["input"]),
     requires=[*probability_checks(rows=False), *_binary_target_checks()],
     examples=[
         Example(
@@ -797,12 +786,8 @@ def generalized_cross_entropy(pred, target, *, input, q):
     return np.where(counted, loss, np.nan)
 
 
-def _exp_of_mean(params: Mapping[str, Any]) -> Accumulator:
-    return WeightedMean(transform=_exp)
-
-
-def _exp(value: float) -> float:
-    return math.exp(value) if value < 709.0 else math.inf
+def _exp_of_mean(params: Mapping[str, Any]) -> Statistic:
+    return Mean(transform=exp_or_inf)
 
 
 @register(
@@ -812,7 +797,7 @@ def _exp(value: float) -> float:
     formula="exp( sum_i w_i nll_i / sum_i w_i ), nll_i = -log p(token_i)",
     reference="exp of the corpus-level mean negative log-likelihood",
     params=[input_param("logprobs")],
-    accumulator=_exp_of_mean,
+    statistic=_exp_of_mean,
     requires=[*probability_checks(), *log_probability_checks()],
     examples=[
         Example({"pred": [math.log(0.5), math.log(0.125)]}, 4.0, HAND),

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.accumulators import Accumulator, KeyedSums, WeightedMean
+from losscli.engine.statistics import Contribution, Mean, Statistic, ones_or
 from losscli.errors import InputError, RowProblem
 from losscli.losses.registry import Example, Param, Requirement, register
 
@@ -199,69 +199,41 @@ def hinge_embedding(pred, target, *, margin):
     return np.where(target == 1, pred, np.maximum(0.0, margin - pred))
 
 
-class ClassScatter(Accumulator):
+class ClassScatter(Statistic):
     """0.5 sum_i w_i ||x_i - c_{y_i}||^2 / sum_i w_i with c the weighted class means, one pass.
 
-    Per class (the engine's per-key sums): the weight, and the weighted sums S1 of x - s and S2 of
-    ||x - s||^2 around a shift s (the class's first row), so the scatter S2 - |S1|^2 / W loses no
+    Per class (the inner key): the weighted sums S1 of x - s and S2 of ||x - s||^2 around a
+    shift s (the class's first row), and the weight W, so the scatter S2 - |S1|^2 / W loses no
     digits to a large mean.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.shift = np.zeros((0, 0))
-        self.seen = np.zeros(0, dtype=bool)
-        self.per_class: KeyedSums | None = None  # columns S1 (E), S2
+    inner_units = False
 
-    def _grow(self, size: int, width: int) -> KeyedSums:
-        if self.per_class is None:
-            self.per_class = KeyedSums(width + 1)
-            self.shift = np.zeros((0, width))
-        extra = size - len(self.seen)
-        if extra > 0:
-            self.shift = np.pad(self.shift, ((0, extra), (0, 0)))
-            self.seen = np.pad(self.seen, (0, extra))
-        self.per_class.grow(size)
-        return self.per_class
+    def layout(self, values, inputs):
+        self.dims = _vectors(inputs["pred"]).shape[1]
+        self.width, self.shift_width = self.dims + 2, self.dims
 
-    def update(self, values, weight, inputs):
+    def contribute(self, values, weight, inputs, shifts):
         x, classes = _vectors(inputs["pred"]), _class_codes(inputs["target"])
-        per_class = self._grow(int(classes.max()) + 1, x.shape[1])
-        new = ~self.seen[classes]
-        first_classes, first_rows = np.unique(classes[new], return_index=True)
-        self.shift[first_classes] = x[np.flatnonzero(new)[first_rows]]
-        self.seen[first_classes] = True
-        centred = x - self.shift[classes]
-        w = 1.0 if weight is None else weight
+        usable = np.isfinite(x).all(axis=1)
+        centred = x - shifts(None, classes, x, usable)
+        w = ones_or(weight, len(x))
         columns = [w * centred[:, j] for j in range(x.shape[1])]
-        per_class.add(classes, [*columns, w * (centred**2).sum(axis=1)], weight)
-        self.count(len(x), weight)
-        return None
+        return Contribution([*columns, w * (centred**2).sum(axis=1), w], inner=classes)
 
-    def merge(self, other: Accumulator) -> None:
-        assert isinstance(other, ClassScatter)
-        super().merge(other)
-        if other.per_class is None:
-            return
-        theirs = other._grow(len(self.seen), other.shift.shape[1])
-        self._grow(theirs.size, other.shift.shape[1])
-        # Move the other's sums to this shift: x - s = (x - s') + (s' - s).
-        sums, w = theirs.sums.value, theirs.weights.value
-        delta = np.where(self.seen[:, None], other.shift - self.shift, 0.0)
-        s1, s2 = sums[:, :-1], sums[:, -1]
-        s2 = s2 + 2 * (s1 * delta).sum(axis=1) + w * (delta**2).sum(axis=1)
-        assert self.per_class is not None
-        self.per_class.add_totals(np.column_stack([s1 + w[:, None] * delta, s2]), w, theirs.rows)
-        self.shift = np.where(self.seen[:, None], self.shift, other.shift)
-        self.seen |= other.seen
+    def finalize(self, totals):
+        sums = totals.sums
+        s1, s2, w = sums[..., : self.dims], sums[..., self.dims], sums[..., self.dims + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scatter = s2 - np.where(w > 0, (s1**2).sum(axis=-1) / np.where(w > 0, w, 1.0), 0.0)
+            return 0.5 * scatter.sum(axis=-1) / w.sum(axis=-1)
 
-    def finalize(self) -> float:
-        if self.per_class is None:
-            return math.nan
-        sums, w, _ = self.per_class.values()
-        s1, s2 = sums[:, :-1], sums[:, -1]
-        scatter = s2 - np.divide((s1**2).sum(axis=1), w, out=np.zeros_like(w), where=w > 0)
-        return float(0.5 * scatter.sum() / w.sum())
+    def moved(self, sums, delta):
+        out, d = sums.copy(), self.dims
+        s1, w = sums[..., :d], sums[..., d + 1 : d + 2]
+        out[..., d] += (-2 * delta * s1 + w * delta * delta).sum(axis=-1)
+        out[..., :d] -= w * delta
+        return out
 
 
 def _class_codes(target: np.ndarray) -> np.ndarray:
@@ -277,10 +249,10 @@ def _class_codes(target: np.ndarray) -> np.ndarray:
     return target.astype(np.intp)
 
 
-def _center_accumulator(params: Mapping[str, Any]) -> Accumulator:
+def _center_statistic(params: Mapping[str, Any]) -> Statistic:
     if params.get("centers") is None:
         return ClassScatter()
-    return WeightedMean(total=False)
+    return Mean()
 
 
 @register(
@@ -297,7 +269,7 @@ def _center_accumulator(params: Mapping[str, Any]) -> Accumulator:
             "a file of K rows (one per class) of E numbers; without it, the class means",
         )
     ],
-    accumulator=_center_accumulator,
+    statistic=_center_statistic,
     examples=[
         Example(
             {"pred": [[0.0, 0.0], [2.0, 0.0], [5.0, 5.0]], "target": [0, 0, 1]},

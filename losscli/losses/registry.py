@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.accumulators import Accumulator, WeightedMean
+from losscli.engine.statistics import Mean, Statistic
 from losscli.errors import UsageError
 
 Pointwise = Callable[..., np.ndarray]
-AccumulatorFactory = Callable[[Mapping[str, Any]], Accumulator]
+StatisticFactory = Callable[[Mapping[str, Any]], Statistic]
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ class LossDef:
     reference: str
     direction: str
     keywords: tuple[str, ...]  # the function's keyword-only parameters
-    accumulator: AccumulatorFactory
+    statistic: StatisticFactory
     requires: tuple[Requirement, ...]
     examples: tuple[Example, ...]
     notes: str
@@ -242,9 +242,9 @@ REDUCTION = Param(
 )
 
 
-def mean_of_rows(params: Mapping[str, Any]) -> Accumulator:
-    """The default reducer: a weighted mean (or sum) of the per-row values."""
-    return WeightedMean(total=params.get("reduction") == "sum")
+def mean_of_rows(params: Mapping[str, Any]) -> Statistic:
+    """The default statistic: a weighted mean (or sum) of the per-row values."""
+    return Mean(total=params.get("reduction") == "sum")
 
 
 def register(
@@ -256,7 +256,7 @@ def register(
     aliases: Iterable[str] = (),
     params: Iterable[Param] = (),
     direction: str = "lower",
-    accumulator: AccumulatorFactory | None = None,
+    statistic: StatisticFactory | None = None,
     requires: Iterable[Requirement] = (),
     examples: Iterable[Example] = (),
     notes: str = "",
@@ -267,14 +267,14 @@ def register(
 
     Positional parameters of the function are its input roles (``pred``, ``target``, ``var``, ...),
     optional when they default to None; keyword-only ones are its hyperparameters and must each be
-    described by a ``Param``. A loss without its own ``accumulator`` is a weighted mean of per-row
+    described by a ``Param``. A loss without its own ``statistic`` is a weighted mean of per-row
     values and gains ``reduction``.
     ``summary`` defaults to the first line of the function's docstring. An ``elementwise`` loss
     pairs pred and target value by value, so the engine requires them to be equally wide.
     """
 
     def decorate(function: Pointwise) -> Pointwise:
-        declared = tuple(params) + (() if accumulator else (REDUCTION,))
+        declared = tuple(params) + (() if statistic else (REDUCTION,))
         signature = inspect.signature(function).parameters.values()
         positional = [p for p in signature if p.kind is p.POSITIONAL_OR_KEYWORD]
         roles = tuple(p.name for p in positional)
@@ -295,7 +295,7 @@ def register(
             reference=reference,
             direction=direction,
             keywords=keywords,
-            accumulator=accumulator or mean_of_rows,
+            statistic=statistic or mean_of_rows,
             requires=tuple(requires),
             examples=tuple(examples),
             notes=notes,

@@ -2,7 +2,7 @@
 
 Each function returns unreduced values with the shape of its inputs; the engine folds a vector row
 into the mean of its elements (as torch's ``reduction='mean'`` does) and reduces rows by their
-weighted mean unless the loss names another accumulator. Worked examples give their source.
+weighted mean unless the loss declares another statistic. Worked examples give their source.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.accumulators import (
-    Accumulator,
-    CompensatedSum,
-    Maximum,
-    WeightedMean,
-    WeightedMoments,
+from losscli.engine.statistics import (
+    Contribution,
+    Largest,
+    Mean,
+    Statistic,
+    ones_or,
+    square_root,
     weighted,
 )
 from losscli.losses.registry import Example, Param, Requirement, register
@@ -60,12 +61,12 @@ def abs_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return error
 
 
-def root_of_mean(params: Mapping[str, Any]) -> Accumulator:
-    return WeightedMean(transform=math.sqrt)
+def root_of_mean(params: Mapping[str, Any]) -> Statistic:
+    return Mean(transform=square_root)
 
 
-def largest(params: Mapping[str, Any]) -> Accumulator:
-    return Maximum()
+def largest(params: Mapping[str, Any]) -> Statistic:
+    return Largest()
 
 
 @register(
@@ -74,7 +75,7 @@ def largest(params: Mapping[str, Any]) -> Accumulator:
     elementwise=True,
     formula="sqrt( sum_i w_i mean_k (p - t)^2 / sum_i w_i )",
     reference="sklearn.metrics.root_mean_squared_error",
-    accumulator=root_of_mean,
+    statistic=root_of_mean,
     summary="Root of the mean squared error, in the target's units.",
     examples=[Example({"pred": [1, 2, 3], "target": [1, 1, 1]}, math.sqrt(5 / 3), HAND)],
     notes="The root of the mean over all elements. For vector rows scikit-learn's multioutput "
@@ -106,7 +107,7 @@ def squared_error(pred, target):
     elementwise=True,
     formula="max_i |p_i - t_i| over rows of positive weight",
     reference="sklearn.metrics.max_error",
-    accumulator=largest,
+    statistic=largest,
     summary="The worst absolute error of any row.",
     examples=[Example({"pred": [1, -2, 3], "target": [1, 1, 1]}, 3.0, HAND)],
     notes="Weights only select rows (weight 0 leaves a row out). Vector rows take their largest "
@@ -299,7 +300,7 @@ LOG1P_DOMAIN = (
     elementwise=True,
     formula="sqrt( weighted mean of (log1p(p) - log1p(t))^2 )",
     reference="sklearn.metrics.root_mean_squared_log_error",
-    accumulator=root_of_mean,
+    statistic=root_of_mean,
     summary="Root of the mean squared log error.",
     requires=LOG1P_DOMAIN,
     examples=[
@@ -451,47 +452,52 @@ def tweedie_deviance(pred, target, *, power):
     )
 
 
-class ExplainedVariance(Accumulator):
-    """1 - SS_res / SS_tot per output column, averaged (scikit-learn's uniform average)."""
+class ExplainedVariance(Statistic):
+    """1 - SS_res / SS_tot per output column, averaged (scikit-learn's uniform average).
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.residual: CompensatedSum | None = None
-        self.spread: WeightedMoments | None = None
+    Per output column j it sums w r_j (the residual), and the target's moments about a shift s
+    (a key's first row): sum w, sum w (t_j - s_j), sum w (t_j - s_j)^2, so a target near 1e9 that
+    varies by 1 loses no digits.
+    """
 
-    def update(self, values, weight, inputs):
-        target = inputs["target"].reshape(len(values), -1)
-        columns = values.reshape(len(values), -1)
-        if self.residual is None:
-            self.residual = CompensatedSum((columns.shape[1],))
-            self.spread = WeightedMoments(columns.shape[1])
-        self.residual.add(weighted(columns, weight).sum(axis=0))
-        assert self.spread is not None
-        self.spread.update(target, weight)
-        self.count(len(values), weight)
-        return None
+    def layout(self, values, inputs):
+        self.outputs = 1 if inputs["target"].ndim == 1 else inputs["target"].shape[1]
+        self.width = 3 * self.outputs + 1
+        self.shift_width = self.outputs
 
-    def merge(self, other: Accumulator) -> None:
-        assert isinstance(other, ExplainedVariance)
-        super().merge(other)
-        if other.residual is None or other.spread is None:
-            return
-        if self.residual is None or self.spread is None:
-            self.residual, self.spread = other.residual, other.spread
-            return
-        self.residual.merge(other.residual)
-        self.spread.merge(other.spread)
+    def contribute(self, values, weight, inputs, shifts):
+        rows = len(values)
+        target = inputs["target"].reshape(rows, -1)
+        residual = weighted(values.reshape(rows, -1), weight)
+        usable = np.isfinite(target).all(axis=1)
+        if weight is not None:
+            usable &= weight > 0
+        centred = target - shifts(None, None, target, usable)
+        first = weighted(centred, weight)
+        second = weighted(centred * centred, weight)
+        w = ones_or(weight, rows)
+        return Contribution([*residual.T, w, *first.T, *second.T])
 
-    def finalize(self) -> float:
-        if self.residual is None or self.spread is None:
-            return math.nan
-        residual, total = self.residual.value, self.spread.squares
+    def finalize(self, totals):
+        m = self.outputs
+        sums = totals.sums[..., 0, :]
+        residual, w = sums[..., :m], sums[..., m : m + 1]
+        first, second = sums[..., m + 1 : 2 * m + 1], sums[..., 2 * m + 1 :]
+        total = second - first * first / w
         with np.errstate(divide="ignore", invalid="ignore"):
             score = 1.0 - residual / total
         # scikit-learn's force_finite: a constant target scores 1 if predicted exactly, else 0.
         constant = total == 0
         score = np.where(constant, np.where(residual == 0, 1.0, 0.0), score)
-        return float(score.mean())
+        return score.mean(axis=-1)
+
+    def moved(self, sums, delta):
+        m, out = self.outputs, sums.copy()
+        w = sums[..., m : m + 1]
+        first = sums[..., m + 1 : 2 * m + 1]
+        out[..., 2 * m + 1 :] += -2 * delta * first + w * delta * delta
+        out[..., m + 1 : 2 * m + 1] -= w * delta
+        return out
 
 
 @register(
@@ -502,7 +508,7 @@ class ExplainedVariance(Accumulator):
     formula="1 - sum w (t - p)^2 / sum w (t - mean_w(t))^2, per output column, averaged",
     reference="sklearn.metrics.r2_score",
     direction="higher",
-    accumulator=lambda params: ExplainedVariance(),
+    statistic=lambda params: ExplainedVariance(),
     examples=[Example({"pred": [1.0, 2.0, 4.0], "target": [1.0, 2.0, 3.0]}, 0.5, HAND)],
     notes="Higher is better. A constant target gives 1 when predicted exactly and 0 otherwise, "
     "as scikit-learn's force_finite does. Has no per-row value.",

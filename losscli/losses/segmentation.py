@@ -5,7 +5,7 @@ sharing a value of role ``sample`` (one row per pixel, in any order, across chun
 with neither, the whole input. Each loss is a function of three sums over a sample's elements,
 TP = sum p t, SP = sum p and ST = sum t, kept per sample in the engine's per-key state: memory
 grows with the number of samples, never with the number of pixels. The registered functions
-return each row's three sums; ``OverlapSums`` turns them into losses.
+return each row's three sums; ``Overlap`` declares how they are summed and scored.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.accumulators import Accumulator, CompensatedSum, KeyedSums
+from losscli.engine.statistics import Contribution, Statistic, ones_or
 from losscli.losses.probability import in_unit
 from losscli.losses.registry import Example, Param, Requirement, register
 
@@ -48,76 +48,69 @@ def _element_sums(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...
     return (pred * target).sum(axis=1), pred.sum(axis=1), target.sum(axis=1)
 
 
-def _weighted_totals(sums: tuple[np.ndarray, ...], weight: np.ndarray | None) -> np.ndarray:
-    if weight is None:
-        return np.array([column.sum() for column in sums])
-    return np.array([(weight * column).sum() for column in sums])
-
-
-class OverlapSums(Accumulator):
+class Overlap(Statistic):
     """TP, SP, ST per sample (aggregate=sample) or pooled over every element (aggregate=global).
 
-    ``update`` receives each row's TP, SP and ST from the loss function. A sample's weight in the
-    mean over samples is the mean weight of its rows; pooled sums count each element with its
-    row's weight.
+    The loss function gives each row's TP, SP and ST. With role ``sample`` they are summed per
+    sample (the inner key: an interval then resamples whole samples), and a sample's weight in the
+    mean over samples is the mean weight of its rows; vector rows are samples of their own (a
+    weighted mean of per-row losses); with neither, the whole input is one sample. Pooled sums
+    count each element with its row's weight.
     """
 
     def __init__(self, score: Score, params: Mapping[str, Any]) -> None:
-        super().__init__()
         self.score = score
         self.params = dict(params)
-        self.pooled = CompensatedSum((3,))  # global, or the whole input as one sample
-        self.per_key = KeyedSums(3)
-        self.per_row = CompensatedSum((2,))  # vector rows as samples: sum w l, sum w
-        self.kinds: set[str] = set()
+        self.mode = "whole"
 
-    def _loss(self, sums: Any) -> np.ndarray:
-        # smooth=0 on a sample with nothing in pred or target is 0/0: NaN, as the formula says,
-        # reported with a note, not a warning (the finalize step runs outside the engine's guard).
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.score(sums[0], sums[1], sums[2], **self.params)
-
-    def update(self, values, weight, inputs):
-        sums, sample = values, inputs.get("sample")
-        self.count(len(sums[0]), weight)
+    def layout(self, values, inputs):
+        keyed = inputs.get("sample") is not None
+        self.inner_units = keyed
         if self.params["aggregate"] == "global":
-            self.pooled.add(_weighted_totals(sums, weight))
-            return None
-        if sample is not None:
-            self.kinds.add("keyed")
-            self.per_key.add(sample, sums, weight)
-            return None
-        if inputs["pred"].ndim == 1:
-            self.kinds.add("whole")
-            self.pooled.add(_weighted_totals(sums, weight))
-            return None
-        self.kinds.add("rows")
-        losses = self._loss(sums)
-        w = np.ones(len(losses)) if weight is None else weight
-        self.per_row.add(np.array([(w * losses).sum(), w.sum()]))
-        return losses
+            self.mode, self.width = "pooled", 3
+        elif keyed:
+            self.mode, self.width = "samples", 5
+        elif inputs["pred"].ndim == 1:
+            self.mode, self.width = "pooled", 3
+        else:
+            self.mode, self.width = "rows", 2
 
-    def merge(self, other: Accumulator) -> None:
-        assert isinstance(other, OverlapSums)
-        super().merge(other)
-        self.pooled.merge(other.pooled)
-        self.per_key.merge(other.per_key)
-        self.per_row.merge(other.per_row)
-        self.kinds |= other.kinds
+    def _loss(self, tp: Any, sp: Any, st: Any) -> np.ndarray:
+        # smooth=0 on a sample with nothing in pred or target is 0/0: NaN, as the formula says,
+        # reported with a note, not a warning.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.score(tp, sp, st, **self.params)
 
-    def finalize(self) -> float:
-        if self.params["aggregate"] == "global" or self.kinds == {"whole"}:
-            return float(self._loss(self.pooled.value))
-        if self.kinds == {"keyed"}:
-            sums, weights, rows = self.per_key.values()
-            sample_weight = weights / rows
-            return float((sample_weight * self._loss(sums.T)).sum() / sample_weight.sum())
-        weighted, total = self.per_row.value
-        return float(weighted / total)
+    def per_row(self, values):
+        return self._loss(*values) if self.mode == "rows" else None
+
+    def contribute(self, values, weight, inputs, shifts):
+        sample = inputs.get("sample")
+        inner = None if sample is None else sample.astype(np.intp)
+        w = ones_or(weight, len(values[0]))
+        if self.mode == "rows":
+            return Contribution([w * self._loss(*values), w])
+        if self.mode == "samples":
+            return Contribution([*values, w, np.ones(len(w))], inner=inner)
+        return Contribution([w * column for column in values], inner=inner)
+
+    def finalize(self, totals):
+        sums = totals.sums
+        if self.mode == "rows":
+            return sums[..., 0, 0] / sums[..., 0, 1]
+        if self.mode == "pooled":
+            pooled = sums.sum(axis=-2)
+            return self._loss(pooled[..., 0], pooled[..., 1], pooled[..., 2])
+        seen = sums[..., 4] > 0
+        sample_weight = np.where(seen, sums[..., 3] / np.where(seen, sums[..., 4], 1.0), 0.0)
+        losses = self._loss(sums[..., 0], sums[..., 1], sums[..., 2])
+        losses = np.where(seen, losses, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (sample_weight * losses).sum(axis=-1) / sample_weight.sum(axis=-1)
 
 
-def _overlap(score: Score) -> Callable[[Mapping[str, Any]], Accumulator]:
-    return lambda params: OverlapSums(score, params)
+def _overlap(score: Score) -> Callable[[Mapping[str, Any]], Statistic]:
+    return lambda params: Overlap(score, params)
 
 
 MASK_CHECKS = [
@@ -167,7 +160,7 @@ TWO_IMAGES: dict[str, Any] = {
     formula="1 - (2 sum(p t) + smooth) / (sum p + sum t + smooth) per sample",
     reference="soft Dice loss (Milletari et al. 2016)",
     params=[SMOOTH, AGGREGATE],
-    accumulator=_overlap(dice_score),
+    statistic=_overlap(dice_score),
     requires=MASK_CHECKS,
     examples=[
         Example(TWO_IMAGES, ((1 - 2 / 3) + (1 - 1 / 3)) / 2, HAND, {"smooth": 0}),
@@ -182,7 +175,7 @@ TWO_IMAGES: dict[str, Any] = {
 )
 def dice(pred, target, sample=None):
     """One minus the soft Dice coefficient (F1 of the overlap) of predicted and true masks."""
-    return _element_sums(pred, target)  # per sample in OverlapSums
+    return _element_sums(pred, target)  # summed per sample by Overlap
 
 
 @register(
@@ -193,14 +186,14 @@ def dice(pred, target, sample=None):
     formula="1 - (sum(p t) + smooth) / (sum p + sum t - sum(p t) + smooth) per sample",
     reference="soft Jaccard loss",
     params=[SMOOTH, AGGREGATE],
-    accumulator=_overlap(iou_score),
+    statistic=_overlap(iou_score),
     requires=MASK_CHECKS,
     examples=[Example(TWO_IMAGES, ((1 - 1 / 2) + (1 - 1 / 5)) / 2, HAND, {"smooth": 0})],
     notes=LAYOUT_NOTE,
 )
 def iou(pred, target, sample=None):
     """One minus the soft intersection over union of predicted and true masks."""
-    return _element_sums(pred, target)  # per sample in OverlapSums
+    return _element_sums(pred, target)  # summed per sample by Overlap
 
 
 @register(
@@ -211,7 +204,7 @@ def iou(pred, target, sample=None):
     "FP = sum p (1 - t), FN = sum (1 - p) t",
     reference="Salehi et al. 2017",
     params=[ALPHA, BETA, SMOOTH, AGGREGATE],
-    accumulator=_overlap(tversky_score),
+    statistic=_overlap(tversky_score),
     requires=MASK_CHECKS,
     examples=[
         Example(TWO_IMAGES, ((1 - 2 / 3) + (1 - 1 / 3)) / 2, HAND, {"smooth": 0}),
@@ -220,7 +213,7 @@ def iou(pred, target, sample=None):
 )
 def tversky(pred, target, sample=None):
     """Dice generalised with separate weights on false positives and false negatives."""
-    return _element_sums(pred, target)  # per sample in OverlapSums
+    return _element_sums(pred, target)  # summed per sample by Overlap
 
 
 @register(
@@ -236,7 +229,7 @@ def tversky(pred, target, sample=None):
         SMOOTH,
         AGGREGATE,
     ],
-    accumulator=_overlap(focal_tversky_score),
+    statistic=_overlap(focal_tversky_score),
     requires=MASK_CHECKS,
     examples=[
         Example(
@@ -251,4 +244,4 @@ def tversky(pred, target, sample=None):
 )
 def focal_tversky(pred, target, sample=None):
     """Tversky loss raised to gamma, to focus on hard samples."""
-    return _element_sums(pred, target)  # per sample in OverlapSums
+    return _element_sums(pred, target)  # summed per sample by Overlap

@@ -1,0 +1,279 @@
+"""What a loss sums, declared: the engine's table does the summing, merging and resampling.
+
+A ``Statistic`` turns a chunk's per-element loss values into columns of per-row contributions
+(``contribute``) and turns the summed columns into the loss's value (``finalize``), vectorised
+over any leading axes (groups, bootstrap replicates). It never keeps state of its own and never
+merges: the engine's ``KeyedTable`` adds its columns per (group, block, inner key), keeps the
+shifts its moments are centred on, and merges two tables by adding them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from losscli.engine.table import Totals
+
+Inputs = Mapping[str, np.ndarray]
+# (chunk rows or None for all, inner codes or None, candidates (m, k), usable (m,)) -> shifts
+Shifts = Callable[[Any, Any, np.ndarray, np.ndarray], np.ndarray]
+
+
+class Contribution(NamedTuple):
+    """A chunk's columns to sum: one value per contribution in each column.
+
+    ``row`` is the chunk row of each contribution (None: one contribution per row, in order);
+    ``inner`` its inner key (a sample, a class, a bin; None: key 0).
+    """
+
+    columns: list[np.ndarray]
+    row: np.ndarray | None = None
+    inner: np.ndarray | None = None
+
+
+class Statistic:
+    """A loss's declared sums. Subclasses set ``width`` (and ``shift_width`` for centred
+    moments) and define ``contribute`` and ``finalize``; both are pure."""
+
+    width = 2
+    shift_width = 0
+    keeps_largest = False  # the table keeps each cell's largest per-row value
+    inner_units = False  # an interval resamples inner keys (whole samples), not rows
+    method = "bootstrap"  # how an interval is made: "normal" (from the spread) or "bootstrap"
+
+    def layout(self, values: Any, inputs: Inputs) -> None:
+        """Fix the shape of the sums from the first chunk (the number of target columns, ...)."""
+
+    def contribute(
+        self, values: Any, weight: np.ndarray | None, inputs: Inputs, shifts: Shifts
+    ) -> Contribution:
+        raise NotImplementedError
+
+    def finalize(self, totals: Totals) -> np.ndarray:
+        """The value per leading index of ``totals.sums`` (..., inner, width)."""
+        raise NotImplementedError
+
+    def per_row(self, values: Any) -> np.ndarray | None:
+        """Each row's loss (for --per-row and --worst), or None when rows have none."""
+        return None
+
+    def nothing_left(self, totals: Totals) -> tuple[np.ndarray, str, str] | None:
+        """Where rows were seen but none counts toward the value: (mask, message, hint)."""
+        return None
+
+    def observe(self, inputs: Inputs, bits: int) -> int:
+        """Facts about the whole input a loss checks across chunks (label conventions)."""
+        return bits
+
+    def moved(self, sums: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        """``sums`` (groups, blocks, inner, width) re-centred on shifts moved by ``delta``."""
+        return sums
+
+    def largest(self, values: Any, weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The per-row values a maximum looks at, and their rows."""
+        raise NotImplementedError
+
+
+def mean_over_elements(values: np.ndarray) -> np.ndarray:
+    """A vector row counts as the mean of its elements, as torch's ``reduction='mean'`` does."""
+    return values if values.ndim == 1 else values.mean(axis=1)
+
+
+def weighted(values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """``weight * values`` row by row, where a row of weight 0 adds 0 whatever its value (IEEE's
+    0 * inf and 0 * NaN are NaN): a row that does not count cannot spoil a sum, as it cannot
+    reach a maximum."""
+    if weight is None:
+        return values
+    w = weight if values.ndim == 1 else weight.reshape(-1, *([1] * (values.ndim - 1)))
+    product = w * values
+    if not np.isnan(product.sum()):
+        return product  # the usual case: one quick pass decides it
+    return np.where(w == 0, 0.0, product)
+
+
+def ones_or(weight: np.ndarray | None, rows: int) -> np.ndarray:
+    return np.ones(rows) if weight is None else weight
+
+
+class Mean(Statistic):
+    """sum(w l) / sum(w d) of per-row values (or sum(w l) with ``total``), then ``transform``.
+
+    ``divisor`` gives each row's share d of the denominator instead of 1: PyTorch's class-weighted
+    mean divides by sum(w_i c_{y_i}), and an ignored row adds 0. A denominator of 0 with rows seen
+    is the input error ``nothing_left`` (message, hint). With ``spread`` it also sums what the
+    standard error of the mean needs: with e = w (l - s d) about a shift s (the first row's loss),
+    sum e^2, sum e w d and sum (w d)^2 (the ratio estimator's linearised variance).
+    """
+
+    def __init__(
+        self,
+        total: bool = False,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        divisor: Callable[[Inputs], np.ndarray] | None = None,
+        nothing_left: tuple[str, str] = ("", ""),
+    ) -> None:
+        self.total, self.transform = total, transform
+        self.divisor, self.nothing_left_text = divisor, nothing_left
+        self.method = "normal" if transform is None else "bootstrap"
+        self.spread = False
+
+    def with_spread(self) -> Mean:
+        """Sum the spread too (an interval from the standard error)."""
+        self.spread, self.width, self.shift_width = True, 5, 1
+        return self
+
+    def per_row(self, values):
+        return mean_over_elements(values)
+
+    def contribute(self, values, weight, inputs, shifts):
+        rows = mean_over_elements(values)
+        shares = None if self.divisor is None or self.total else self.divisor(inputs)
+        wd = ones_or(weight, len(rows)) if shares is None else weighted(shares, weight)
+        columns = [weighted(rows, weight), wd]
+        if self.spread:
+            d = 1.0 if shares is None else shares
+            usable = np.isfinite(rows) & (wd > 0)
+            shift = shifts(None, None, rows.reshape(-1, 1), usable)[:, 0]
+            e = weighted(rows - shift * d, weight)
+            columns += [e * e, e * wd, wd * wd]
+        return Contribution(columns)
+
+    def finalize(self, totals):
+        sums = totals.sums[..., 0, :]
+        value = sums[..., 0] if self.total else sums[..., 0] / sums[..., 1]
+        if self.transform is None:
+            return value
+        return self.transform(value)
+
+    def nothing_left(self, totals):
+        if self.divisor is None or self.total:
+            return None
+        empty = (totals.sums[..., 0, 1] == 0) & (totals.counts[..., 0] > 0)
+        message, hint = self.nothing_left_text
+        return empty, message or "no row counts toward its mean", hint
+
+    def standard_error(self, totals: Totals, value: np.ndarray) -> np.ndarray:
+        """The standard error of the mean (of the total with ``total``); NaN under 2 rows."""
+        sums, rows = totals.sums[..., 0, :], totals.counts[..., 1]
+        below = sums[..., 1]
+        r = sums[..., 0] / below - totals.shift[..., 0, 0]
+        ee, ed, dd = sums[..., 2], sums[..., 3], sums[..., 4]
+        squares = np.maximum(ee - 2 * r * ed + r * r * dd, 0.0)
+        se = np.sqrt(rows / (rows - 1) * squares)
+        se = se if self.total else se / np.abs(below)
+        unknown = (rows < 2) | (below == 0) | ~np.isfinite(value)
+        return np.where(unknown, np.nan, se)
+
+    def moved(self, sums, delta):
+        if not self.spread:
+            return sums
+        out = sums.copy()
+        move = delta[..., 0]
+        ee, ed, dd = sums[..., 2], sums[..., 3], sums[..., 4]
+        out[..., 2] = ee - 2 * move * ed + move * move * dd
+        out[..., 3] = ed - move * dd
+        return out
+
+
+def square_root(value: np.ndarray) -> np.ndarray:
+    return np.sqrt(value)
+
+
+def exp_or_inf(value: np.ndarray) -> np.ndarray:
+    """exp, with values past float64's range infinite (no overflow warning)."""
+    with np.errstate(over="ignore"):
+        return np.exp(value)
+
+
+class Largest(Statistic):
+    """The largest per-element value over rows of positive weight; a NaN wins."""
+
+    width = 0
+    keeps_largest = True
+
+    def per_row(self, values):
+        return values if values.ndim == 1 else values.max(axis=1)
+
+    def contribute(self, values, weight, inputs, shifts):
+        return Contribution([])
+
+    def largest(self, values, weight):
+        rows = self.per_row(values)
+        if weight is None:
+            return rows, np.arange(len(rows))
+        kept = np.flatnonzero(weight > 0)
+        return rows[kept], kept
+
+    def finalize(self, totals):
+        # A missing weight (--nan propagate) leaves its row out of the comparison above, but
+        # must still reach the result, as it does in a mean.
+        return np.where(np.isnan(totals.counts[..., 0]), np.nan, totals.largest)
+
+
+# What kinds of non-finite per-row loss came in, as bit flags: the note on a NaN or infinite
+# result says what happened instead of guessing (a missing value is blamed only if there was one).
+MISSING = 1  # NaN from a NaN in the data (only --nan propagate lets one through)
+UNDEFINED = 2  # NaN from numbers alone: inf - inf or 0 * inf inside the loss
+PLUS_INF = 4
+MINUS_INF = 8
+
+
+def row_flags(values: Any, inputs: Inputs) -> np.ndarray | None:
+    """Each row's flags, or None when every value is finite (one quick pass decides that).
+
+    ``values`` is a chunk's per-element losses, (n,) or (n, k), or a tuple of such arrays.
+    """
+    parts = [
+        np.asarray(part).reshape(len(part), -1)
+        for part in (values if isinstance(values, (tuple, list)) else (values,))
+        if np.asarray(part).dtype.kind == "f" and np.ndim(part)
+    ]
+    with np.errstate(all="ignore"):
+        if all(math.isfinite(part.sum()) for part in parts):
+            return None
+    flags = np.zeros(len(parts[0]), dtype=np.uint8)
+    for part in parts:
+        flags[np.isnan(part).any(axis=1)] |= UNDEFINED
+        flags[np.isposinf(part).any(axis=1)] |= PLUS_INF
+        flags[np.isneginf(part).any(axis=1)] |= MINUS_INF
+    # A NaN loss on a row with a NaN input is that missing value, not an undefined loss.
+    blamed = _missing_rows(inputs, len(flags)) & ((flags & UNDEFINED) > 0)
+    flags[blamed] -= UNDEFINED
+    flags[blamed] |= MISSING
+    return flags
+
+
+def _missing_rows(inputs: Inputs, rows: int) -> np.ndarray:
+    missing = np.zeros(rows, dtype=bool)
+    for values in inputs.values():
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f" and len(values) == rows:
+            missing |= np.isnan(values.reshape(rows, -1)).any(axis=1)
+    return missing
+
+
+def nonfinite_note(value: float, flags: int, weight_sum: float = 1.0) -> str | None:
+    """Why ``value`` is NaN or infinite, from what came in; None for a finite value."""
+    if math.isfinite(value):
+        return None
+    if math.isinf(value):
+        if flags & (PLUS_INF | MINUS_INF):
+            return "the value is infinite: the loss of some row is infinite"
+        return (
+            "the value is infinite: every row's loss is finite, but a sum or the final step "
+            "overflowed float64 (past 1.8e308; large weights can be scaled down)"
+        )
+    if flags & MISSING or math.isnan(weight_sum):
+        return "the value is NaN: a missing value in the data reached it (see --nan)"
+    if flags & PLUS_INF and flags & MINUS_INF:
+        return "the value is NaN: some rows' losses are +inf and others -inf (inf - inf)"
+    if flags & UNDEFINED:
+        return "the value is NaN: the loss is undefined at some row (inf - inf or 0 * inf)"
+    if flags & (PLUS_INF | MINUS_INF):
+        return "the value is NaN: an infinite loss of some row leaves it undefined (inf / inf)"
+    if math.isinf(weight_sum):
+        return "the value is NaN: the weights sum beyond the float64 range (scale them down)"
+    return "the value is NaN: the loss is undefined for these rows (0 / 0)"

@@ -1,0 +1,323 @@
+"""The engine's one state: compensated sums of a loss's declared statistics, keyed by cell.
+
+A cell is (group, block, inner): the --by group, the resampling block of an interval, and a key a
+loss sums within (a sample for per-sample dice, a class for the center loss, a bin for ghm_c).
+Each is a dense integer code, so the state is a few arrays whose size grows with the groups,
+blocks and inner keys, never with the rows. Two tables of one loss merge by adding arrays: no
+loss writes a merge of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from losscli.errors import InputError
+
+# Keys whose runs average at least this many rows are summed run by run.
+RUN_LENGTH = 16
+# The numbers a table may hold (cells x columns); past it a run stops with the limit named.
+MAX_STATE = 1 << 27
+
+
+class CompensatedSum:
+    """Neumaier (improved Kahan) summation of chunk totals; works on floats and float arrays.
+
+    Within a chunk NumPy's pairwise summation keeps the error at O(log n) ulps; across chunks the
+    compensation term carries what each addition rounded away.
+    """
+
+    __slots__ = ("total", "compensation")
+
+    def __init__(self, shape: tuple[int, ...] = ()) -> None:
+        self.total: Any = np.zeros(shape) if shape else 0.0
+        self.compensation: Any = np.zeros(shape) if shape else 0.0
+
+    def add(self, value: Any) -> None:
+        if np.ndim(self.total) or np.ndim(value):
+            with np.errstate(all="ignore"):  # the infinities are dealt with: no warning
+                self.total, lost = two_sum(self.total, value)
+                self.compensation = self.compensation + lost
+            return
+        total = self.total + value
+        if not math.isfinite(total):
+            # Once a sum is infinite (or NaN) nothing was rounded away: inf - inf here would
+            # turn an honest +inf into NaN.
+            lost = 0.0
+        elif abs(self.total) >= abs(value):
+            lost = (self.total - total) + value
+        else:
+            lost = (value - total) + self.total
+        self.compensation = self.compensation + lost
+        self.total = total
+
+    def merge(self, other: CompensatedSum) -> None:
+        self.add(other.total)
+        self.compensation = self.compensation + other.compensation
+
+    @property
+    def value(self) -> Any:
+        # The compensation is finite; a non-finite total is the sum as it stands.
+        if np.ndim(self.total):
+            with np.errstate(all="ignore"):
+                return np.where(np.isfinite(self.total), self.total + self.compensation, self.total)
+        return self.total + self.compensation if math.isfinite(self.total) else self.total
+
+
+def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """a + b and what the addition rounded away (0 where the sum is not finite)."""
+    total = a + b
+    lost = np.where(np.abs(a) >= np.abs(b), (a - total) + b, (b - total) + a)
+    return total, np.where(np.isfinite(total), lost, 0.0)
+
+
+def run_starts(codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal codes begins: 0 and each position unlike the one before."""
+    changes = np.flatnonzero(codes[1:] != codes[:-1])
+    changes += 1
+    return np.concatenate(([0], changes))
+
+
+def _grown(values: np.ndarray, shape: tuple[int, ...], fill: Any = 0) -> np.ndarray:
+    """``values`` in a larger array of ``shape`` (``fill`` elsewhere), the old part kept."""
+    out = np.full(shape, fill, dtype=values.dtype)
+    out[tuple(slice(0, n) for n in values.shape)] = values
+    return out
+
+
+class KeyedTable:
+    """Compensated sums per cell (group, block, inner) of ``width`` declared columns.
+
+    Per (group, block) it also keeps the weight and the row count of the rows seen, and the
+    largest value when a loss declares one; per group the non-finite flags of its rows; per
+    (group, inner) the shift a loss centres its moments on (set from the first row seen, so a
+    large mean with a small spread loses no digits). ``blocks`` is fixed; groups and inner keys
+    grow as their codes are seen.
+    """
+
+    def __init__(self, width: int, blocks: int = 1, shift_width: int = 0) -> None:
+        self.width, self.blocks, self.shift_width = width, blocks, shift_width
+        self.groups, self.inner = 1, 1  # extents seen (a table always has cell 0)
+        self.sums = CompensatedSum((1, blocks, 1, width))
+        self.counts = CompensatedSum((1, blocks, 2))  # weight, rows
+        self.largest = np.full((1, blocks), -np.inf)
+        self.flags = np.zeros(1, dtype=np.uint8)
+        self.shift = np.zeros((1, 1, shift_width))
+        self.shifted = np.zeros((1, 1), dtype=bool)
+        self.bits = 0  # what a loss observes about the whole input (label conventions)
+
+    @property
+    def capacity(self) -> tuple[int, int]:
+        return self.sums.total.shape[0], self.sums.total.shape[2]
+
+    def reserve(self, groups: int, inner: int) -> None:
+        """Make room for group codes below ``groups`` and inner codes below ``inner``."""
+        self.groups, self.inner = max(self.groups, groups), max(self.inner, inner)
+        have_groups, have_inner = self.capacity
+        if groups <= have_groups and inner <= have_inner:
+            return
+        g = max(have_groups, groups if groups <= have_groups else max(groups, 2 * have_groups))
+        i = max(have_inner, inner if inner <= have_inner else max(inner, 2 * have_inner))
+        self._resize(g, i)
+
+    def _resize(self, g: int, i: int) -> None:
+        """Hold ``g`` groups and ``i`` inner keys (never fewer than it holds)."""
+        if (g, i) == self.capacity:
+            return
+        if g * self.blocks * i * (self.width + 2) > MAX_STATE:
+            raise InputError(
+                f"The state of this run would hold {g:,} groups x {self.blocks:,} blocks x "
+                f"{i:,} keys x {self.width} sums, more than the limit of {MAX_STATE:,} numbers.",
+                "Use coarser groups, fewer samples or classes, or leave out the interval.",
+            )
+        for total in (self.sums, self.counts):
+            tail = total.total.shape[1:]
+            shape = (g, *tail) if total is self.counts else (g, tail[0], i, tail[2])
+            total.total = _grown(total.total, shape)
+            total.compensation = _grown(total.compensation, shape)
+        self.largest = _grown(self.largest, (g, self.blocks), -np.inf)
+        self.flags = _grown(self.flags, (g,))
+        self.shift = _grown(self.shift, (g, i, self.shift_width))
+        self.shifted = _grown(self.shifted, (g, i), False)
+
+    # ------------------------------------------------------------------ adding rows
+
+    def add(
+        self,
+        columns: Sequence[np.ndarray],
+        group: np.ndarray | None,
+        block: np.ndarray | None,
+        inner: np.ndarray | None,
+    ) -> None:
+        """Fold contributions: ``columns`` of (m,) values, each row's codes (None: all 0)."""
+        if not len(columns[0]):
+            return
+        if group is None and block is None and inner is None:
+            self.sums.add(np.array([float(c.sum()) for c in columns]).reshape(1, 1, 1, -1))
+            return
+        cells = self._cells(group, block, inner, len(columns[0]))
+        self._add_cells(self.sums, cells, columns, self.width)
+
+    def count(self, weight: np.ndarray | None, rows: int, group: Any, block: Any) -> None:
+        """Fold the weight and the number of a chunk's rows into their (group, block)."""
+        ones = np.ones(rows)
+        w = ones if weight is None else weight
+        if group is None and block is None:
+            self.counts.add(np.array([float(w.sum()), float(rows)]).reshape(1, 1, 2))
+            return
+        cells = self._cells(group, block, None, rows, inner_width=1)
+        self._add_cells(self.counts, cells, [w, ones], 2)
+
+    def observe_largest(self, values: np.ndarray, group: Any, block: Any) -> None:
+        """Keep each (group, block)'s largest value; a NaN wins, as in the result."""
+        if not len(values):
+            return
+        if group is None and block is None:
+            self.largest[0, 0] = np.maximum(self.largest[0, 0], values.max())
+            return
+        cells = self._cells(group, block, None, len(values), inner_width=1)
+        np.maximum.at(self.largest.reshape(-1), cells, values)
+
+    def flag(self, flags: np.ndarray, group: np.ndarray | None) -> None:
+        """OR each row's non-finite flags into its group's."""
+        if group is None:
+            self.flags[0] |= np.bitwise_or.reduce(flags)
+        else:
+            np.bitwise_or.at(self.flags, group, flags)
+
+    def _cells(
+        self, group: Any, block: Any, inner: Any, size: int, inner_width: int | None = None
+    ) -> np.ndarray:
+        """Each row's flat cell index in an array of (groups, blocks, inner_width) cells."""
+        width = self.capacity[1] if inner_width is None else inner_width
+        flat = np.zeros(size, dtype=np.intp)
+        if group is not None:
+            flat += group * (self.blocks * width)
+        if block is not None:
+            flat += block * width
+        if inner is not None:
+            flat += inner
+        return flat
+
+    def _add_cells(
+        self, total: CompensatedSum, cells: np.ndarray, columns: Sequence[Any], width: int
+    ) -> None:
+        flat_total = total.total.reshape(-1, width)
+        flat_lost = total.compensation.reshape(-1, width)
+        starts = run_starts(cells)
+        if len(starts) * RUN_LENGTH <= len(cells):
+            # Keys that come in runs (an image's pixels, rows sorted by group): sum each run
+            # first, then the few runs by key.
+            columns = [np.add.reduceat(np.asarray(c, dtype=float), starts) for c in columns]
+            cells = cells[starts]
+        if 4 * len(cells) >= len(flat_total):
+            size = len(flat_total)
+            sums = np.column_stack([np.bincount(cells, c, size) for c in columns])
+            with np.errstate(all="ignore"):
+                flat_total[:], lost = two_sum(flat_total, sums)
+            flat_lost += lost
+            return
+        # Few cells of many touched: sum by the touched cells only, not over every cell.
+        touched, where = np.unique(cells, return_inverse=True)
+        sums = np.column_stack([np.bincount(where, c, len(touched)) for c in columns])
+        with np.errstate(all="ignore"):
+            flat_total[touched], lost = two_sum(flat_total[touched], sums)
+        flat_lost[touched] += lost
+
+    # ------------------------------------------------------------------ shifts
+
+    def shifts_for(
+        self,
+        group: np.ndarray | None,
+        inner: np.ndarray | None,
+        candidates: np.ndarray,
+        usable: np.ndarray,
+    ) -> np.ndarray:
+        """Each row's shift (its (group, inner)'s), set from the first usable row of a new key.
+
+        ``candidates`` (m, shift_width) are the rows' own values; ``usable`` marks rows fit to
+        centre on (finite, of positive weight): a shift of inf would make every value NaN.
+        """
+        g = np.zeros(len(candidates), np.intp) if group is None else group
+        i = np.zeros(len(candidates), np.intp) if inner is None else inner
+        fresh = usable & ~self.shifted[g, i]
+        if fresh.any():
+            rows = np.flatnonzero(fresh)
+            keys = g[rows] * self.capacity[1] + i[rows]
+            _, first = np.unique(keys, return_index=True)
+            chosen = rows[first]
+            self.shift[g[chosen], i[chosen]] = candidates[chosen]
+            self.shifted[g[chosen], i[chosen]] = True
+        return self.shift[g, i]
+
+    # ------------------------------------------------------------------ merging and reading
+
+    def merge(self, other: KeyedTable, moved: Callable[..., np.ndarray] | None = None) -> None:
+        """Add ``other``'s sums to these; ``moved`` re-centres its moments on these shifts."""
+        self.reserve(other.groups, other.inner)
+        other.reserve(self.groups, self.inner)
+        size = tuple(max(a, b) for a, b in zip(self.capacity, other.capacity, strict=True))
+        self._resize(*size)
+        other._resize(*size)
+        sums = other.sums.value
+        if self.shift_width and moved is not None:
+            both = self.shifted & other.shifted
+            delta = np.where(both[..., None], self.shift - other.shift, 0.0)
+            sums = moved(sums, delta[:, None, :, :])
+            self.shift = np.where(self.shifted[..., None], self.shift, other.shift)
+            self.shifted |= other.shifted
+        self.sums.add(sums)
+        self.counts.merge(other.counts)
+        self.largest = np.maximum(self.largest, other.largest)
+        self.flags |= other.flags
+        self.bits |= other.bits
+
+    def view(self) -> Totals:
+        """The sums of the groups and inner keys seen, as plain arrays."""
+        g, i = self.groups, self.inner
+        return Totals(
+            sums=self.sums.value[:g, :, :i],
+            counts=self.counts.value[:g],
+            largest=self.largest[:g],
+            flags=self.flags[:g],
+            shift=self.shift[:g, :i],
+        )
+
+
+class Totals:
+    """A table's sums as arrays: ``sums`` (groups, blocks, inner, width), ``counts`` (groups,
+    blocks, 2: weight and rows), ``largest`` (groups, blocks), ``flags`` (groups,), ``shift``
+    (groups, inner, shift width)."""
+
+    def __init__(self, sums, counts, largest, flags, shift) -> None:
+        self.sums, self.counts, self.largest = sums, counts, largest
+        self.flags, self.shift = flags, shift
+
+    def pooled(self) -> Totals:
+        """Every block added together: the sums of the rows as they are."""
+        return Totals(
+            self.sums.sum(axis=1),
+            self.counts.sum(axis=1),
+            self.largest.max(axis=1),
+            self.flags,
+            self.shift,
+        )
+
+    def resampled(self, counts: np.ndarray) -> Totals:
+        """Replicates: ``counts`` (replicates, blocks) of each block, leading the group axis."""
+        sums = np.einsum("rb,gbiw->rgiw", counts, self.sums)
+        totals = np.einsum("rb,gbc->rgc", counts, self.counts)
+        drawn = counts > 0
+        largest = np.where(drawn[:, None, :], self.largest[None], -np.inf).max(axis=2)
+        return Totals(sums, totals, largest, self.flags, self.shift)
+
+    def resampled_inner(self, counts: np.ndarray) -> Totals:
+        """Replicates that draw inner keys (whole samples): ``counts`` (replicates, inner)."""
+        pooled = self.pooled()
+        sums = counts[:, None, :, None] * pooled.sums[None]
+        shape = (len(counts), *pooled.counts.shape)
+        largest = np.broadcast_to(pooled.largest, shape[:2])
+        return Totals(sums, np.broadcast_to(pooled.counts, shape), largest, self.flags, self.shift)

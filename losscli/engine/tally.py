@@ -1,0 +1,267 @@
+"""One loss over a run: its statistic, and the keyed tables that sum it.
+
+A ``Tally`` keeps one table for the whole input and, with --by, one keyed by group. An interval
+is a block axis of the same tables: a plain mean's comes from its summed spread (method
+``normal``); any other loss's from a Poisson bootstrap whose replicates are counts of each block
+(or each sample) times the block's sums, so its cost grows with blocks x replicates, never with
+rows x replicates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.intervals import bootstrap_interval, normal_interval
+from losscli.engine.resample import BLOCKS, blocks_of, count_matrix
+from losscli.engine.statistics import Inputs, Mean, Statistic, nonfinite_note, row_flags
+from losscli.engine.table import KeyedTable, Totals
+from losscli.errors import InputError, option
+
+DEFAULT_REPLICATES = 1000
+# Bootstrap replicates of every group are evaluated at the end: groups x replicates is capped.
+MAX_GROUP_REPLICATES = 2_000_000
+# Replicates are finalized in batches of at most this many summed numbers.
+BATCH_NUMBERS = 1 << 22
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to keep besides each loss's value."""
+
+    level: float | None = None  # ci: the confidence level of an interval per result
+    replicates: int = DEFAULT_REPLICATES  # bootstrap
+    seed: int = 0
+    grouped: bool = False  # by: chunks carry group codes
+    worst: int = 0
+
+
+@dataclass
+class Rows:
+    """What every loss shares about a chunk: its group codes and its rows' resampling blocks."""
+
+    groups: np.ndarray | None
+    numbers: Callable[[], np.ndarray]  # each kept row's number in the whole input
+    _blocks: np.ndarray | None = None
+
+    def blocks(self) -> np.ndarray:
+        if self._blocks is None:
+            self._blocks = blocks_of(self.numbers())
+        return self._blocks
+
+
+class Tally:
+    """A loss's statistic summed over a run, for the whole input and per group."""
+
+    def __init__(self, make: Callable[[], Statistic], options: Options) -> None:
+        self.statistic = make()
+        self.options = options
+        interval = options.level is not None
+        if interval and self.statistic.method == "normal" and isinstance(self.statistic, Mean):
+            self.statistic.with_spread()
+        self.method = self.statistic.method if interval else None
+        self.whole: KeyedTable | None = None
+        self.grouped: KeyedTable | None = None
+
+    # ------------------------------------------------------------------ adding chunks
+
+    def add(self, values: Any, weight: np.ndarray | None, inputs: Inputs, rows: Rows) -> None:
+        """Fold one chunk's per-element values into the tables."""
+        if self.whole is None:
+            self._start(values, inputs)
+        assert self.whole is not None
+        self.whole.bits = self.statistic.observe(inputs, self.whole.bits)
+        flags = row_flags(values, inputs)
+        self._add(self.whole, None, values, weight, inputs, rows, flags)
+        if self.grouped is not None:
+            self._add(self.grouped, rows.groups, values, weight, inputs, rows, flags)
+            if self.method == "bootstrap":
+                self._check_replicates(self.grouped.groups)
+
+    def _start(self, values: Any, inputs: Inputs) -> None:
+        self.statistic.layout(values, inputs)
+        blocked = self.method == "bootstrap" and not self.statistic.inner_units
+        blocks = BLOCKS if blocked else 1
+        shape = (self.statistic.width, blocks, self.statistic.shift_width)
+        self.whole = KeyedTable(*shape)
+        self.grouped = KeyedTable(*shape) if self.options.grouped else None
+
+    def _add(self, table, groups, values, weight, inputs, rows, flags) -> None:
+        blocks = rows.blocks() if table.blocks > 1 else None
+        if groups is not None:
+            table.reserve(int(groups.max()) + 1 if len(groups) else 1, 1)
+
+        def shifts(at, inner, candidates, usable):
+            if inner is not None:
+                table.reserve(1, int(inner.max()) + 1)
+            return table.shifts_for(_at(groups, at), inner, candidates, usable)
+
+        part = self.statistic.contribute(values, weight, inputs, shifts)
+        if part.columns:
+            if part.inner is not None and len(part.inner):
+                table.reserve(1, int(part.inner.max()) + 1)
+            table.add(part.columns, _at(groups, part.row), _at(blocks, part.row), part.inner)
+        size = len(values[0]) if isinstance(values, tuple) else len(values)
+        table.count(weight, size, groups, blocks)
+        if self.statistic.keeps_largest:
+            largest, kept = self.statistic.largest(values, weight)
+            table.observe_largest(largest, _at(groups, kept), _at(blocks, kept))
+        if flags is not None:
+            table.flag(flags, groups)
+
+    def _check_replicates(self, groups: int) -> None:
+        replicates = self.options.replicates
+        if groups * replicates > MAX_GROUP_REPLICATES:
+            raise InputError(
+                f"{option('ci')} with {option('by')} keeps {replicates} bootstrap replicates for "
+                f"each of {groups}+ groups, more than {MAX_GROUP_REPLICATES:,} in all.",
+                f"Use fewer replicates ({option('bootstrap')} 200), coarser groups, or leave "
+                f"out {option('ci')}.",
+            )
+
+    def merge(self, other: Tally) -> None:
+        """Add another run's tables of the same loss (another part of the same input)."""
+        for mine, theirs in ((self.whole, other.whole), (self.grouped, other.grouped)):
+            if theirs is None:
+                continue
+            if mine is None:  # nothing seen here yet: the other's layout and tables as they are
+                self.statistic, self.whole, self.grouped = (
+                    other.statistic,
+                    other.whole,
+                    other.grouped,
+                )
+                return
+            mine.merge(theirs, self.statistic.moved)
+        if self.whole is not None:
+            self.whole.bits = self.statistic.observe({}, self.whole.bits)
+
+    # ------------------------------------------------------------------ reading
+
+    def _pooled(self, table: KeyedTable | None) -> Totals | None:
+        return None if table is None else table.view().pooled()
+
+    @property
+    def n(self) -> int:
+        totals = self._pooled(self.whole)
+        return 0 if totals is None else int(totals.counts[0, 1])
+
+    @property
+    def weight_sum(self) -> float:
+        totals = self._pooled(self.whole)
+        return 0.0 if totals is None else float(totals.counts[0, 0])
+
+    def result(self) -> tuple[float, str | None]:
+        """The whole input's value, and why when it is not a finite number."""
+        totals = self._pooled(self.whole)
+        if totals is None:
+            return math.nan, "the weights of its rows sum to 0"
+        problem = self.statistic.nothing_left(totals)
+        if problem is not None and problem[0][0]:
+            raise InputError(problem[1], problem[2])
+        values, notes = self._values(totals)
+        return float(values[0]), notes[0]
+
+    def _values(self, totals: Totals) -> tuple[np.ndarray, list[str | None]]:
+        """Each group's value and note (an empty group, weights summing to 0, a NaN, ...)."""
+        with np.errstate(all="ignore"):  # 0/0 in a finalize step is NaN, said in the note
+            values = np.asarray(self.statistic.finalize(totals), dtype=float).reshape(-1)
+        weights = totals.counts[..., 0]
+        notes: list[str | None] = [None] * len(values)
+        problem = self.statistic.nothing_left(totals)
+        total = getattr(self.statistic, "total", False)
+        for g in np.flatnonzero(~np.isfinite(values) | (weights == 0)):
+            if weights[g] == 0 and not total:
+                values[g], notes[g] = math.nan, "the weights of its rows sum to 0"
+            elif problem is not None and problem[0][g]:
+                values[g], notes[g] = math.nan, problem[1]
+            else:
+                notes[g] = nonfinite_note(float(values[g]), int(totals.flags[g]), weights[g])
+        return values, notes
+
+    def interval(self, level: float) -> dict[str, Any] | None:
+        """The whole input's interval at ``level`` (None without an interval)."""
+        if self.whole is None or self.method is None:
+            return None
+        return self._intervals(self.whole, level)[0]
+
+    def standard_error(self) -> float:
+        """The whole input's standard error (method ``normal``)."""
+        totals = self._pooled(self.whole)
+        assert totals is not None and isinstance(self.statistic, Mean)
+        values, _ = self._values(totals)
+        with np.errstate(all="ignore"):
+            return float(self.statistic.standard_error(totals, values)[0])
+
+    def _intervals(self, table: KeyedTable, level: float) -> list[dict[str, Any]]:
+        totals = table.view().pooled()
+        values, _ = self._values(totals)
+        if self.method == "normal":
+            assert isinstance(self.statistic, Mean)
+            with np.errstate(all="ignore"):
+                errors = self.statistic.standard_error(totals, values)
+            return [
+                normal_interval(level, float(v), float(e))
+                for v, e in zip(values, errors, strict=True)
+            ]
+        replicated = self.replicates(table)
+        rows = int(totals.counts[..., 1].sum())
+        blocks = table.blocks if 1 < table.blocks < rows else None
+        return [
+            bootstrap_interval(level, replicated[:, g], float(values[g]), blocks)
+            for g in range(len(values))
+        ]
+
+    def replicates(self, table: KeyedTable | None = None) -> np.ndarray:
+        """(replicates, groups) values of the bootstrap replicates of ``table`` (the whole's)."""
+        table = self.whole if table is None else table
+        assert table is not None
+        totals, options = table.view(), self.options
+        inner = self.statistic.inner_units
+        units = np.arange(totals.sums.shape[2] if inner else table.blocks)
+        batch = max(1, BATCH_NUMBERS // (totals.sums[:, 0].size + units.size))
+        found = []
+        for start in range(0, options.replicates, batch):
+            which = range(start, min(start + batch, options.replicates))
+            counts = count_matrix(options.seed, units, which)
+            drawn = totals.resampled_inner(counts) if inner else totals.resampled(counts)
+            found.append(self._replicate_values(drawn))
+        return np.concatenate(found)
+
+    def _replicate_values(self, drawn: Totals) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            values = np.asarray(self.statistic.finalize(drawn), dtype=float)
+        empty = drawn.counts[..., 0] == 0
+        if not getattr(self.statistic, "total", False):
+            values = np.where(empty, np.nan, values)
+        problem = self.statistic.nothing_left(drawn)
+        return values if problem is None else np.where(problem[0], np.nan, values)
+
+    def group_results(self, level: float | None):
+        """(code, {value, n, weight_sum, note, ci}) for every group seen, in code order."""
+        assert self.grouped is not None
+        totals = self.grouped.view().pooled()
+        values, notes = self._values(totals)
+        intervals = None
+        if level is not None and self.method is not None:
+            intervals = self._intervals(self.grouped, level)
+        for code in np.flatnonzero(totals.counts[..., 1] > 0):
+            entry: dict[str, Any] = {
+                "value": float(values[code]),
+                "n": int(totals.counts[code, 1]),
+                "weight_sum": float(totals.counts[code, 0]),
+                "note": notes[code],
+            }
+            if intervals is not None:
+                entry["ci"] = intervals[code]
+            yield int(code), entry
+
+
+def _at(codes: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
+    """The codes of some rows (all rows when ``rows`` is None)."""
+    if codes is None or rows is None:
+        return codes
+    return codes[rows]
