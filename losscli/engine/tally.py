@@ -25,6 +25,9 @@ from losscli.errors import InputError, option
 DEFAULT_REPLICATES = 1000
 # Bootstrap replicates of every group are evaluated at the end: groups x replicates is capped.
 MAX_GROUP_REPLICATES = 2_000_000
+# Each group keeps its own sums: past this many a run stops, naming the limit, rather than grow
+# without bound (10^6 groups take about 100 MB).
+MAX_GROUPS = 2_000_000
 # Replicates are finalized in batches of at most this many summed numbers.
 BATCH_NUMBERS = 1 << 22
 
@@ -92,8 +95,16 @@ class Tally:
 
     def _add(self, table, groups, values, weight, inputs, rows, flags) -> None:
         blocks = rows.blocks() if table.blocks > 1 else None
-        if groups is not None:
-            table.reserve(int(groups.max()) + 1 if len(groups) else 1, 1)
+        if groups is not None and len(groups):
+            size = int(groups.max()) + 1
+            if size > MAX_GROUPS:
+                raise InputError(
+                    f"{option('by')} found more than {MAX_GROUPS:,} groups, the limit: each "
+                    "group keeps its own sums in memory.",
+                    f"Group by fewer or coarser columns (a prefix or a bucket of the key), or "
+                    f"leave out {option('by')}.",
+                )
+            table.reserve(size, 1)
 
         def shifts(at, inner, candidates, usable):
             if inner is not None:
