@@ -598,7 +598,7 @@ def test_head_in_a_shell_pipeline_is_not_an_error(tmp_path):
 # -- 7. internal errors ------------------------------------------------------------------------
 
 
-def broken_compute(self, inputs, params):
+def broken_compute(self, inputs, params, shared=None):
     raise RuntimeError("boom")
 
 

@@ -321,15 +321,17 @@ def test_losses_sharing_the_absolute_error_give_alone_what_they_give_together():
         assert math.isclose(result.value, alone.value, rel_tol=1e-12), result.label
 
 
-def test_absolute_error_is_made_once_for_the_same_arrays_and_is_read_only():
-    from losscli.losses.regression import abs_error
-
+def test_absolute_error_is_made_once_per_chunk_and_is_read_only():
     pred, target = np.array([1.0, -2.0, 3.5]), np.array([0.5, 1.0, 3.5])
-    first = abs_error(pred, target)
-    assert abs_error(pred, target) is first
-    assert first.tolist() == [0.5, 3.0, 0.0]
+    inputs = {"pred": pred, "target": target}
+    shared: dict = {}
+    mae = REGISTRY["mae"].compute(inputs, {}, shared)
+    assert shared["abs_error"] is mae and mae.tolist() == [0.5, 3.0, 0.0]
+    huber = REGISTRY["huber"].compute(inputs, {"delta": 1.0}, shared)
+    assert huber.tolist() == [0.125, 2.5, 0.0]
+    assert REGISTRY["mae"].compute(inputs, {}, shared) is mae  # the same array, made once
     with pytest.raises(ValueError, match="read-only"):
-        first += 1.0
-    copy = pred.copy()
-    assert abs_error(copy, target) is not first
-    assert abs_error(target, pred) is not first
+        mae += 1.0
+    # Without a chunk's shared arrays (a direct call) each loss makes its own.
+    assert REGISTRY["mae"].compute(inputs, {}) is not mae
+    assert REGISTRY["mae"].derived == ("abs_error",) and REGISTRY["mse"].derived == ()

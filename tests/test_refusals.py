@@ -48,7 +48,7 @@ def test_compare_fails_a_gate_when_a_difference_is_undefined(tmp_path, capsys, m
 def test_an_internal_error_does_not_echo_control_characters(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
 
-    def broken(self, inputs, params):
+    def broken(self, inputs, params, shared=None):
         raise RuntimeError("bad \x1b[31mred\r\n" + "x" * 1000)
 
     monkeypatch.setattr(LossDef, "compute", broken)

@@ -90,8 +90,9 @@ def evaluate_stream(
             check_shared(chunk, shared)
             views = list(candidate_views(chunk))
         rows = Rows(_group_codes(chunk, options), _numbers_of(chunk))
+        common: list[dict[str, np.ndarray]] = [{} for _ in views]
         per_row = {
-            request.label: _fold(request, outcome, views, rows, on_rows is not None)
+            request.label: _fold(request, outcome, views, rows, common, on_rows is not None)
             for request, outcome in zip(requests, outcomes, strict=True)
         }
         if on_rows is not None:
@@ -112,13 +113,13 @@ def _outcome(request: RequestLike, options: Options, compare: bool) -> Outcome:
 
 
 def _fold(
-    request: RequestLike, outcome: Outcome, views: list, rows: Rows, wants_rows: bool
+    request: RequestLike, outcome: Outcome, views: list, rows: Rows, shared: list, wants_rows: bool
 ) -> np.ndarray | None:
     """Compute a request on a chunk (on each model's view of it) and tally it."""
     computed = []
-    for view, tally in zip(views, outcome.tallies(), strict=True):
+    for view, tally, common in zip(views, outcome.tallies(), shared, strict=True):
         with located(request, view):
-            values, inputs = compute(request, view)
+            values, inputs = compute(request, view, common)
             tally.add(values, view.weight, inputs, rows)
         computed.append((values, inputs))
     if outcome.difference is not None:
@@ -152,8 +153,11 @@ def _numbers(chunk: ChunkLike) -> np.ndarray:
     return chunk.start + positions
 
 
-def compute(request: RequestLike, chunk: ChunkLike) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The loss's per-element values on a chunk, after its domain checks."""
+def compute(
+    request: RequestLike, chunk: ChunkLike, shared: dict[str, np.ndarray] | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The loss's per-element values on a chunk, after its domain checks; ``shared`` keeps what
+    the losses of one chunk have in common (|pred - target|), made once."""
     definition = request.definition
     inputs = {role: chunk.roles[role] for role in definition.roles if role in chunk.roles}
     if definition.elementwise:
@@ -162,7 +166,7 @@ def compute(request: RequestLike, chunk: ChunkLike) -> tuple[np.ndarray, dict[st
         if requirement.role in inputs:
             _check(requirement, inputs[requirement.role], request, chunk)
     with np.errstate(all="ignore"):
-        return definition.compute(inputs, request.params), inputs
+        return definition.compute(inputs, request.params, shared), inputs
 
 
 def _paired(

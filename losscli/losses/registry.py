@@ -202,6 +202,7 @@ class LossDef:
     notes: str
     summary: str
     elementwise: bool = False  # pred and target pair up value by value: equal widths required
+    derived: tuple[str, ...] = ()  # arrays of ``DERIVED`` the function takes by keyword
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -221,13 +222,36 @@ class LossDef:
         resolved.given = frozenset(given)
         return resolved
 
-    def compute(self, inputs: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> np.ndarray:
-        """Per-element loss values for the roles in ``inputs``."""
-        arguments = {name: params[name] for name in self.keywords}
+    def compute(
+        self,
+        inputs: Mapping[str, np.ndarray],
+        params: Mapping[str, Any],
+        shared: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Per-element loss values for the roles in ``inputs``.
+
+        ``shared`` holds the ``DERIVED`` arrays already made for this chunk's inputs: every loss
+        of a run that takes one gets the same read-only array, made once.
+        """
+        arguments: dict[str, Any] = {name: params[name] for name in self.keywords}
+        for name in self.derived:
+            found = None if shared is None else shared.get(name)
+            if found is None:
+                found = DERIVED[name](inputs)
+                found.flags.writeable = False
+                if shared is not None:
+                    shared[name] = found
+            arguments[name] = found
         return self.function(*(inputs.get(role) for role in self.roles), **arguments)
 
 
 REGISTRY: dict[str, LossDef] = {}
+# Arrays that several losses of a run read, made once per chunk and handed to each loss function
+# that names one as a keyword-only parameter: |pred - target| for mae, huber, smooth_l1, log_cosh
+# and the percentage errors (in one run they took it once each, two passes over the chunk apiece).
+DERIVED: dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
+    "abs_error": lambda inputs: np.abs(inputs["pred"] - inputs["target"]),
+}
 # Roles whose values name a group rather than measure anything: read as written (strings too) and
 # handed to the losses as dense integer codes 0, 1, 2, ... (NaN for a missing one).
 KEY_ROLES = frozenset({"sample"})
@@ -279,7 +303,8 @@ def register(
         positional = [p for p in signature if p.kind is p.POSITIONAL_OR_KEYWORD]
         roles = tuple(p.name for p in positional)
         optional = tuple(p.name for p in positional if p.default is None)
-        keywords = tuple(p.name for p in signature if p.kind is p.KEYWORD_ONLY)
+        named = tuple(p.name for p in signature if p.kind is p.KEYWORD_ONLY)
+        keywords = tuple(k for k in named if k not in DERIVED)
         undeclared = set(keywords) - {p.name for p in declared}
         if undeclared:
             raise TypeError(f"{name}: keyword parameters {undeclared} have no Param")
@@ -295,6 +320,7 @@ def register(
             reference=reference,
             direction=direction,
             keywords=keywords,
+            derived=tuple(k for k in named if k in DERIVED),
             statistic=statistic or mean_of_rows,
             requires=tuple(requires),
             examples=tuple(examples),

@@ -8,8 +8,6 @@ weighted mean unless the loss declares another statistic. Worked examples give t
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,34 +29,6 @@ LOG_2 = math.log(2.0)
 LOG_2PI = math.log(2.0 * math.pi)
 
 HAND = "hand-worked"
-
-
-class _LastError(threading.local):
-    """The last chunk's |pred - target| with (weak) references to the arrays it came from."""
-
-    pred: Any = None
-    target: Any = None
-    value: np.ndarray | None = None
-
-
-_last_error = _LastError()
-
-
-def abs_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """|pred - target|, made once per chunk for every loss here that asks, and read-only.
-
-    mae, huber, smooth_l1, log_cosh and mape in one run took the difference and its absolute
-    value once each: two passes over the chunk apiece. The engine hands every loss of a chunk the
-    same arrays, so the last result is given again while they are the ones asked about.
-    """
-    last = _last_error
-    if last.value is not None and last.pred() is pred and last.target() is target:
-        return last.value
-    error = pred - target
-    np.abs(error, out=error)
-    error.flags.writeable = False
-    last.pred, last.target, last.value = weakref.ref(pred), weakref.ref(target), error
-    return error
 
 
 def root_of_mean(params: Mapping[str, Any]) -> Statistic:
@@ -122,9 +92,9 @@ def squared_error(pred, target):
     reference="torch.nn.L1Loss",
     examples=[Example({"pred": [1, -2, 3], "target": [1, 1, 1]}, 5 / 3, HAND)],
 )
-def absolute_error(pred, target):
+def absolute_error(pred, target, *, abs_error):
     """Absolute difference between prediction and target."""
-    return abs_error(pred, target)
+    return abs_error
 
 
 @register(
@@ -139,9 +109,9 @@ def absolute_error(pred, target):
         Example({"pred": [0.5, 3.0], "target": [0.0, 0.0]}, (0.125 + 4.0) / 2, HAND, {"delta": 2}),
     ],
 )
-def huber(pred, target, *, delta):
+def huber(pred, target, *, delta, abs_error):
     """Quadratic near zero, linear beyond delta: robust to outliers."""
-    error = abs_error(pred, target)
+    error = abs_error
     inner = np.minimum(error, delta)
     # Written without a branch: 0.5 q^2 + delta (|d| - q) equals both pieces and never overflows.
     # In place after the first two: the same operations in the same order.
@@ -166,9 +136,9 @@ def huber(pred, target, *, delta):
         Example({"pred": [0.5, 3.0], "target": [0.0, 0.0]}, 1.75, HAND, {"beta": 0}),
     ],
 )
-def smooth_l1(pred, target, *, beta):
+def smooth_l1(pred, target, *, beta, abs_error):
     """Huber scaled by 1/beta, as in Fast R-CNN's box regression."""
-    error = abs_error(pred, target)
+    error = abs_error
     if beta == 0:
         return error
     inner = np.minimum(error, beta)
@@ -194,9 +164,9 @@ def smooth_l1(pred, target, *, beta):
     "form cancels (Keras' values lose digits as |d| shrinks, all of them below 1e-8), so small "
     "errors take the series d^2/2 - d^4/12 + ...: within 3e-14 of log(cosh(d)) everywhere.",
 )
-def log_cosh(pred, target):
+def log_cosh(pred, target, *, abs_error):
     """Logarithm of the hyperbolic cosine of the error: quadratic near zero, linear far out."""
-    error = abs_error(pred, target)
+    error = abs_error
     tail = -2.0 * error
     np.exp(tail, out=tail)  # in place: two arrays per chunk instead of five
     # log(1 + y), not log1p(y), at half the time: 1 + y rounds by half an ulp of 1, no more
@@ -265,9 +235,9 @@ def pinball(pred, target, *, alpha):
     examples=[Example({"pred": [110.0, 45.0], "target": [100.0, 50.0]}, 0.1, HAND)],
     notes="A fraction, not a percentage (Keras reports percent: 100 times this).",
 )
-def absolute_percentage_error(pred, target, *, eps):
+def absolute_percentage_error(pred, target, *, eps, abs_error):
     """Absolute error relative to the target's magnitude."""
-    return abs_error(pred, target) / np.maximum(np.abs(target), eps)
+    return abs_error / np.maximum(np.abs(target), eps)
 
 
 @register(
@@ -280,10 +250,10 @@ def absolute_percentage_error(pred, target, *, eps):
         Example({"pred": [110.0, 0.0, 0.0], "target": [90.0, 0.0, 5.0]}, (0.2 + 0 + 2) / 3, HAND)
     ],
 )
-def symmetric_percentage_error(pred, target):
+def symmetric_percentage_error(pred, target, *, abs_error):
     """Absolute error relative to the mean magnitude of prediction and target."""
     scale = np.abs(pred) + np.abs(target)
-    error = 2.0 * abs_error(pred, target)
+    error = 2.0 * abs_error
     return np.divide(error, scale, out=np.zeros_like(error), where=scale != 0)
 
 
