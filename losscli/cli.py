@@ -373,7 +373,7 @@ def check_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
-    from losscli.config import load_config, run_checks
+    from losscli.api import check
     from losscli.report import render
 
     if output_format not in render.RUN_FORMATS:
@@ -382,7 +382,7 @@ def check_command(
             f"Use one of {', '.join(render.RUN_FORMATS)}.",
         )
     runtime.collect_again()
-    run = run_checks(load_config(config), names or [])
+    run = check(names or (), config=config)
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
     if output_format == "table":
