@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from losscli.api import compare, evaluate
+    from losscli.api import check, compare, evaluate
     from losscli.report import Report
 
 
@@ -17,6 +17,10 @@ def __getattr__(name: str) -> Any:
         from losscli.api import evaluate
 
         return evaluate
+    if name == "check":
+        from losscli.api import check
+
+        return check
     if name == "compare":
         from losscli.api import compare
 
@@ -28,4 +32,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'losscli' has no attribute {name!r}")
 
 
-__all__ = ["Report", "__version__", "compare", "evaluate"]
+__all__ = ["Report", "__version__", "check", "compare", "evaluate"]

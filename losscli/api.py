@@ -1,60 +1,51 @@
-"""``losscli.evaluate``: the whole job for Python callers; the CLI is a thin layer over it."""
+"""``losscli.evaluate``, ``compare`` and ``check``: the whole job for Python callers; the CLI is a
+thin layer over them.
+
+Each call checks its options, decides what to read (``losscli.io.plan``), reads it as a stream of
+chunks (``losscli.io.stream``), runs the engine over the stream and builds the report.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
-from losscli import __version__
+from losscli import __version__, runtime
 from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
 from losscli.engine.tally import DEFAULT_REPLICATES, Options
-from losscli.errors import InputError, UsageError
-from losscli.io.ahead import ReadAhead
-from losscli.io.chunks import (
-    NAN_POLICIES,
-    Chunk,
-    GroupCodes,
-    KeyCodes,
-    ReadPlan,
-    RowLocator,
-    assemble,
-    frames,
-    rebatch,
+from losscli.errors import InputError, LossCliError, UsageError
+from losscli.io.chunks import NAN_POLICIES, GroupCodes, ReadPlan
+from losscli.io.memory import takes_in_memory
+from losscli.io.plan import (
+    Wanted,
+    candidate_roles,
+    key_columns,
+    read_plan,
+    refuse_unread_roles,
+    resolve,
+    resolve_beside,
+    targets_side,
 )
-from losscli.io.columns import (
-    only_value_column,
-    optional_role,
-    refuse_shared,
-    resolve_roles,
-    select,
-)
-from losscli.io.memory import MemoryReader, is_in_memory, takes_in_memory
-from losscli.io.readers import TableReader
-from losscli.io.sources import FORMATS, expand_inputs
+from losscli.io.sources import FORMATS
+from losscli.io.stream import Opened, Side, counted_chunks, read_matrix, stdin_once
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
 from losscli.report.report import plain_group
 
 if TYPE_CHECKING:
-    from losscli.io.join import KeyedJoin
+    from losscli.config import NamedCheck
+    from losscli.report.checks import CheckRun
     from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
 # Each replicate is a pass of additions over every row: more than this is hours, not a setting.
 MAX_REPLICATES = 100_000
-TARGETS = "targets:"  # the targets file's columns carry this prefix in a frame
-# A chunk holds at most this many numbers (8 MiB per copy): wide rows get fewer rows per chunk.
-CHUNK_NUMBERS = 1 << 20
 
 
 @takes_in_memory("data")
@@ -100,49 +91,31 @@ def evaluate(
     ``targets`` reads the target column from a second input, matched row by row, or by the key
     columns ``on`` (a name, comma list or list of names) when given.
     """
-    requests = _requests(losses)
-    _check_options(nan, chunk_rows, input_format)
-    if on is not None and targets is None:
-        raise UsageError(
-            "--on matches rows of two inputs by key, but there is only one.",
-            "Add --targets FILE (the ground truth), or leave out --on.",
-        )
-    _stdin_once({"the predictions": data, "--targets": targets})
-    _keep_freed_memory()
-    options = analysis_options(ci, bootstrap, seed, worst, by is not None)
-    _refuse_unread_roles(columns, requests)
-    given = {"pred": pred, "target": target, **(columns or {})}
-    needed = _roles_needed(requests)
+    job = _prepare(
+        losses,
+        {"pred": pred, "target": target},
+        columns,
+        (nan, chunk_rows, input_format),
+        {"the predictions": data, "--targets": targets},
+        (ci, bootstrap, seed, worst, by is not None),
+        lone_on=on is not None and targets is None,
+    )
     if per_row is not None and per_row is not False:
         from losscli.io.outputs import check_per_row
 
         check_per_row(per_row, data, targets)  # before anything is read: never over an input
-    main = _open(data, input_format)
-    try:
-        side = _open(targets, input_format) if targets is not None else None
-    except BaseException:
-        main.close()
-        raise
-    try:
-        roles = _resolve_beside(requests, needed, given, main, side)
-        plan = ReadPlan(
-            roles=roles,
-            keys=frozenset(role for role in roles if role in KEY_ROLES),
-            weight=select(weight, main.first.names, "weight", main.display)[0] if weight else None,
-            id_column=select(id_column, main.first.names, "id", main.display)[0]
-            if id_column
-            else None,
-            nan=nan,
-            groups=_group_columns(by, main) if by is not None else (),
-        )
-        refuse_shared(_with_weight(plan), main.display)
+    with Opened(input_format) as opened:
+        main = opened.open(data)
+        side = opened.open(targets) if targets is not None else None
+        roles = resolve_beside(job.wanted, job.given, main, side)
+        plan = read_plan(roles, job.wanted, main, nan, weight, id_column, by)
         group_codes = GroupCodes(plan.groups) if plan.groups else None
-        counter = RowCounter()
-        sides = [_targets_side(side, needed, target)] if side is not None else []
-        keys = _key_columns(on, main)
-        chunks = counter.watch(
-            _chunks(main, sides, plan, chunk_rows, group_codes, keys), on_progress
+        sides = [targets_side(side, job.wanted, target)] if side is not None else []
+        keys = key_columns(on, main)
+        counter, chunks = counted_chunks(
+            main, sides, plan, chunk_rows, keys, group_codes, on_progress
         )
+        requests, options = job.requests, job.options
         writer = _per_row_sink(per_row, [r.label for r in requests], plan.id_column)
         with writer if writer else _nothing():
             outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
@@ -153,16 +126,10 @@ def evaluate(
             ]
             if group_codes is not None:
                 results += _group_results(requests, outcomes, group_codes, options)
-    finally:
-        main.close()
-        if side is not None:
-            side.close()
     inputs = {
         "files": main.names,
         "targets": side.names if side is not None else None,
-        "rows_read": counter.read,
-        "rows_used": counter.used,
-        "rows_dropped": counter.read - counter.used,
+        **counter.totals(),
     }
     return Report(__version__, inputs, results, per_row=_collected(writer))
 
@@ -199,44 +166,30 @@ def compare(
     from losscli.engine.compare import summary
     from losscli.report.comparison import Comparison
 
-    requests = _requests(losses)
-    _check_options(nan, chunk_rows, input_format)
-    _stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": targets})
-    _keep_freed_memory()
-    options = analysis_options(ci, bootstrap, seed, 0, False)
-    _refuse_unread_roles(columns, requests)
-    given = {"pred": pred, "target": target, **(columns or {})}
-    needed = _roles_needed(requests)
-    opened: list[Inputs] = []
-    try:
-        base = _open(baseline, input_format)
-        opened.append(base)
-        other = _open(candidate, input_format)
-        opened.append(other)
-        side = _open(targets, input_format) if targets is not None else None
-        if side is not None:
-            opened.append(side)
-        roles = _resolve(requests, needed, given, base, skip_target=side is not None)
-        plan = ReadPlan(
-            roles=roles,
-            keys=frozenset(role for role in roles if role in KEY_ROLES),
-            weight=select(weight, base.first.names, "weight", base.display)[0] if weight else None,
-            nan=nan,
-        )
-        refuse_shared(_with_weight(plan), base.display)
-        own = _candidate_roles(roles, plan.keys, given, other, CANDIDATE, _pred_kind(requests))
+    job = _prepare(
+        losses,
+        {"pred": pred, "target": target},
+        columns,
+        (nan, chunk_rows, input_format),
+        {"the baseline": baseline, "the candidate": candidate, "--targets": targets},
+        (ci, bootstrap, seed, 0, False),
+    )
+    requests, options = job.requests, job.options
+    with Opened(input_format) as opened:
+        base = opened.open(baseline)
+        other = opened.open(candidate)
+        side = opened.open(targets) if targets is not None else None
+        roles = resolve(job.wanted, job.given, base, skip_target=side is not None)
+        plan = read_plan(roles, job.wanted, base, nan, weight)
+        own = candidate_roles(roles, plan.keys, job.given, other, CANDIDATE, job.wanted.kinds)
         sides = [Side(other, ReadPlan(roles=own), "the candidate", CANDIDATE)]
         if side is not None:
-            sides.append(_targets_side(side, needed, target))
-        counter = RowCounter()
-        keys = _key_columns(on, base)
-        chunks = counter.watch(_chunks(base, sides, plan, chunk_rows, None, keys), on_progress)
+            sides.append(targets_side(side, job.wanted, target))
+        keys = key_columns(on, base)
+        counter, chunks = counted_chunks(base, sides, plan, chunk_rows, keys, None, on_progress)
         shared = [role for role in ("target",) if CANDIDATE + role in own]
         outcomes = evaluate_stream(chunks, requests, None, options, shared)
         counter.check(base.display)
-    finally:
-        for source in opened:
-            source.close()
     entries = [
         {
             "label": request.label,
@@ -251,28 +204,76 @@ def compare(
         "baseline": base.names,
         "candidate": other.names,
         "targets": side.names if side is not None else None,
-        "rows_read": counter.read,
-        "rows_used": counter.used,
-        "rows_dropped": counter.read - counter.used,
+        **counter.totals(),
     }
     return Comparison(__version__, inputs, entries, ci)
 
 
-def _resolve(
-    requests: Sequence[LossRequest],
-    needed: Mapping[str, str],
-    given: Mapping[str, str | None],
-    source: Inputs,
-    skip_target: bool,
-) -> dict[str, tuple[str, ...]]:
-    """Role -> columns of ``source``: every role needed, and optional roles that are there."""
-    wanted = {r: label for r, label in needed.items() if not (skip_target and r == "target")}
-    roles = resolve_roles(wanted, given, source.first.names, source.display, _pred_kind(requests))
-    for role in _optional_roles(requests, needed):
-        found = optional_role(role, given.get(role), source.first.names, source.display)
-        if found:
-            roles[role] = found
-    return roles
+def check(
+    names: str | Sequence[str] = (), *, config: str | PathLike[str] | None = None
+) -> CheckRun:
+    """Run the checks declared in a configuration file and return their reports.
+
+    ``names`` are the checks to run (a name or a list of them, in the order given; all of them
+    when none is given). ``config`` is the file, ``losscli.toml`` or ``pyproject.toml`` with a
+    ``[tool.losscli]`` table; without it, the first of those in the current directory. Every check
+    is read and validated before any data is; each is ``evaluate`` on its files with its bounds
+    or baseline applied. ``run.passed`` is False when any of them failed.
+    """
+    # Here, not at the top: an ``eval`` run need not read configurations.
+    from losscli.config import load_config
+    from losscli.report.checks import CheckRun
+
+    loaded = load_config(config)
+    chosen = loaded.select([names] if isinstance(names, str) else names)
+    return CheckRun(str(loaded.path), {named.name: _checked(named) for named in chosen})
+
+
+def _checked(named: NamedCheck) -> Report:
+    """One named check's report with its checks applied; an error says which check it is."""
+    try:
+        return named.gate.apply(evaluate(**named.arguments()))
+    except LossCliError as error:
+        raise type(error)(f"check {named.name}: {error.message}", error.hint) from None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What ``evaluate`` and ``compare`` share before reading: the checked request."""
+
+    requests: list[LossRequest]
+    options: Options
+    given: dict[str, Any]  # role -> its column names or values, as the caller gave them
+    wanted: Wanted
+
+
+def _prepare(
+    losses: str | Sequence[str],
+    roles: Mapping[str, Any],
+    columns: Any,
+    reading: tuple[str, int, str | None],
+    inputs: Mapping[str, Any],
+    analysis: tuple[float | None, int, int, int, bool],
+    lone_on: bool = False,
+) -> _Job:
+    """The losses parsed and every option checked, before any input is opened.
+
+    ``reading`` is (nan, chunk_rows, input_format); ``inputs`` names each input for messages;
+    ``analysis`` is what ``analysis_options`` takes; ``lone_on`` is a key given with one input.
+    """
+    requests = _requests(losses)
+    _check_options(*reading)
+    if lone_on:
+        raise UsageError(
+            "--on matches rows of two inputs by key, but there is only one.",
+            "Add --targets FILE (the ground truth), or leave out --on.",
+        )
+    stdin_once(inputs)
+    runtime.keep_freed_memory()
+    options = analysis_options(*analysis)
+    refuse_unread_roles(columns, requests)
+    given = {**roles, **(columns or {})}
+    return _Job(requests, options, given, Wanted.of(requests, KEY_ROLES))
 
 
 def _per_row_sink(per_row: Any, labels: list[str], id_column: str | None) -> Any:
@@ -292,148 +293,12 @@ def _collected(writer: Any) -> Any:
     return collected(writer)
 
 
-def _row_id(name: str) -> bool:
-    from losscli.io.join import looks_like_row_id
-
-    return looks_like_row_id(name)
-
-
-def _resolve_beside(
-    requests: Sequence[LossRequest],
-    needed: Mapping[str, str],
-    given: Mapping[str, str | None],
-    main: Inputs,
-    side: Inputs | None,
-) -> dict[str, tuple[str, ...]]:
-    """``_resolve`` on the predictions; with a targets file whose value column has the same name
-    (a submission and its solution), an undetected pred says how to name both."""
-    try:
-        return _resolve(requests, needed, given, main, skip_target=side is not None)
-    except InputError as error:
-        shared = [
-            name
-            for name in main.first.names
-            if side is not None and name in side.first.names and not _row_id(name)
-        ]
-        if given.get("pred") or len(shared) != 1 or "No pred column" not in error.message:
-            raise
-        name = shared[0]
-        raise InputError(
-            error.message,
-            f"Both files have '{name}': to score {main.display}'s {name} against the targets "
-            f"file's, add -p {name} -t {name}.",
-        ) from None
-
-
-def _stdin_once(inputs: Mapping[str, Any]) -> None:
-    """Standard input can be read once: two inputs naming it would see it whole and empty."""
-    readers = [what for what, data in inputs.items() if "-" in _named_paths(data)]
-    if len(readers) > 1:
-        raise UsageError(
-            f"Standard input ('-') is named for both {readers[0]} and {readers[1]}; "
-            "it can be read only once.",
-            "Read one of them from a file.",
-        )
-
-
-def _named_paths(data: Any) -> list[str]:
-    """The paths a data argument names (none for in-memory data; a generator is not consumed)."""
-    if isinstance(data, (str, PathLike)):
-        return [str(data)]
-    if isinstance(data, (list, tuple)):
-        return [str(item) for item in data if isinstance(item, (str, PathLike))]
-    return []
-
-
-def _with_weight(plan: ReadPlan) -> dict[str, tuple[str, ...]]:
-    return {**plan.roles, **({"weight": (plan.weight,)} if plan.weight else {})}
-
-
-def _pred_kind(requests: Sequence[LossRequest]) -> dict[str, str]:
-    """What pred holds (a loss's ``input``: probs, logits, logprobs) when every loss agrees."""
-    kinds = {
-        request.params.get("input") for request in requests if "pred" in request.definition.roles
-    }
-    kind = kinds.pop() if len(kinds) == 1 else None
-    return {"pred": kind} if isinstance(kind, str) else {}
-
-
-def _candidate_roles(
-    roles: Mapping[str, tuple[str, ...]],
-    keys: frozenset[str],
-    given: Mapping[str, str | None],
-    other: Inputs,
-    prefix: str,
-    kinds: Mapping[str, str],
-) -> dict[str, tuple[str, ...]]:
-    """The roles the candidate gives itself (pred, and var, x1, ... where it has them), renamed
-    with ``prefix``."""
-    own: dict[str, tuple[str, ...]] = {}
-    for role in roles:
-        if role in keys:
-            continue
-        try:
-            found = resolve_roles({role: role}, given, other.first.names, other.display, kinds)
-        except InputError:
-            if role == "pred":
-                raise
-            continue  # read from the baseline's file, as the rows' own data
-        own[prefix + role] = found[role]
-    return own
-
-
-def _targets_side(side: Inputs, needed: Mapping[str, str], target: str | None) -> Side:
-    plan = ReadPlan(
-        roles=resolve_roles(
-            {"target": needed["target"]},
-            _target_given(target, side),
-            side.first.names,
-            side.display,
-        ),
-    )
-    return Side(side, plan, "the targets file", TARGETS)
-
-
-def _key_columns(on: str | Sequence[str] | None, main: Inputs) -> tuple[str, ...]:
-    """The --on key columns, checked to be in the main input."""
-    return () if on is None else _named_columns(on, main, "--on", "--on Id or --on region,day")
-
-
 def _requests(losses: str | Sequence[str]) -> list[LossRequest]:
     """The parsed SPECs, with the files that parameters name read in."""
     requests = parse_specs([losses] if isinstance(losses, str) else losses)
     if not requests:
         raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
     return [_with_files_read(request) for request in requests]
-
-
-# glibc's mallopt parameters (malloc.h), and the values its own adaptive thresholds reach.
-M_TRIM_THRESHOLD = -1
-M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 32 << 20
-TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
-_allocator_set = False
-
-
-def _keep_freed_memory() -> None:
-    """Let glibc reuse one chunk's freed arrays for the next instead of returning them each time.
-
-    A fresh process maps each array of a megabyte or more afresh and unmaps it when freed; with
-    several temporaries per loss the page faults cost a third of a second per 10 million rows.
-    glibc raises both thresholds by itself as a process frees mapped blocks, up to these same
-    values (a 32 MiB block); setting them starts a run there, and stops the adapting. Memory kept
-    back is bounded by them. Set once per process, on Linux.
-    """
-    global _allocator_set
-    if _allocator_set or not sys.platform.startswith("linux"):
-        return
-    _allocator_set = True
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def _whole_number(value: Any, name: str) -> None:
@@ -488,54 +353,6 @@ def analysis_options(
     return Options(level=ci, replicates=bootstrap, seed=seed, grouped=grouped, worst=worst)
 
 
-def _group_columns(by: str | Sequence[str], main: Inputs) -> tuple[str, ...]:
-    return _named_columns(by, main, "--by", "--by region or --by region,month")
-
-
-def _named_columns(
-    given: str | Sequence[str], main: Inputs, option: str, example: str
-) -> tuple[str, ...]:
-    """Columns of the main input named by an option (a name, comma list or list of them)."""
-    names: list[str] = []
-    for item in [given] if isinstance(given, str) else given:
-        names.extend(select(item, main.first.names, option, main.display))
-    if not names:
-        raise UsageError(f"{option} names no column.", f"Example: {example}")
-    return tuple(dict.fromkeys(names))
-
-
-def _refuse_unread_roles(columns: Any, requests: Sequence[LossRequest]) -> None:
-    """A role no loss of the run reads (--col anchor=x with mse) is a typo or a wrong loss: it
-    would be ignored, and the run would not be the one meant."""
-    if not isinstance(columns, Mapping):
-        return
-    read = {role for request in requests for role in request.definition.roles}
-    for role in columns:
-        if role not in read:
-            losses = ", ".join(
-                f"{r.label} reads {', '.join(r.definition.roles)}" for r in requests[:3]
-            )
-            raise UsageError(
-                f"--col {role}={_shown_columns(columns[role])}: no loss of this run reads the "
-                f"role '{role}' ({losses}).",
-                "Check its spelling ('losscli describe LOSS' lists its roles), or leave it out.",
-            )
-
-
-def _shown_columns(given: Any) -> str:
-    return given if isinstance(given, str) else "<values>"
-
-
-def _roles_needed(requests: Sequence[LossRequest]) -> dict[str, str]:
-    """Each role some loss cannot do without, and the first loss that needs it."""
-    needed: dict[str, str] = {}
-    for request in requests:
-        for role in request.definition.roles:
-            if role not in request.definition.optional:
-                needed.setdefault(role, request.label)
-    return needed
-
-
 def _with_files_read(request: LossRequest) -> LossRequest:
     """Parameters that name a file (center:centers=FILE) get the file's numbers."""
     files = {
@@ -545,390 +362,8 @@ def _with_files_read(request: LossRequest) -> LossRequest:
     }
     if not files:
         return request
-    loaded = {name: _read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
+    loaded = {name: read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
     return replace(request, params={**request.params, **loaded})
-
-
-def _read_matrix(path: str, what: str) -> np.ndarray:
-    """A small file's numbers as (rows, columns): its numeric columns, or its one list column."""
-    try:
-        source = _open(path, None)
-        names = source.first.names
-        parts = list(frames(source.readers(), names, set(names), RowLocator()))
-    except InputError as error:
-        raise InputError(f"{what}: {error.message}", error.hint) from None
-    columns = [np.concatenate([part[name] for part in parts]) for name in names]
-    matrix = columns[0] if len(columns) == 1 and columns[0].ndim == 2 else np.column_stack(columns)
-    if np.isnan(matrix).any():
-        raise InputError(f"{what}: {path} has a missing value.", "Give every number.")
-    return matrix
-
-
-def _optional_roles(requests: Sequence[LossRequest], needed: Mapping[str, str]) -> list[str]:
-    optional = (role for request in requests for role in request.definition.optional)
-    return [role for role in dict.fromkeys(optional) if role not in needed]
-
-
-def _target_given(target: str | None, side: Inputs) -> dict[str, str | None]:
-    """A targets file with a single value column (beside row ids such as ``Id``) needs no -t."""
-    if target is None:
-        return {"target": only_value_column(side.first.names)}
-    return {"target": target}
-
-
-class Inputs:
-    """The sources of one table: the first reader is open (its columns decide the plan)."""
-
-    def __init__(
-        self,
-        first: Any,
-        rest: Iterable[Any],
-        names: list[str],
-        display: str,
-        streamed: bool = False,
-    ) -> None:
-        self.first = first
-        self.rest = rest
-        self.names = names
-        self.display = display
-        self.streamed = streamed  # standard input or a pipe among the sources
-        self.ahead: ReadAhead | None = None
-
-    def readers(self) -> Iterator[Any]:
-        return itertools.chain([self.first], self.rest)
-
-    def close(self) -> None:
-        if self.ahead is not None:
-            self.ahead.stop()  # the reading thread first: it may be inside the files
-        self.first.close()
-
-
-def _open(data: Any, input_format: str | None) -> Inputs:
-    if is_in_memory(data):
-        reader = MemoryReader(data)
-        return Inputs(reader, [], [reader.source.display], reader.source.display)
-    items = [data] if isinstance(data, (str, PathLike)) else list(data)
-    sources = expand_inputs(
-        [str(Path(i)) if isinstance(i, PathLike) else str(i) for i in items], input_format
-    )
-    first = TableReader(sources[0])
-    rest = (TableReader(source) for source in sources[1:])
-    display = sources[0].display if len(sources) == 1 else f"{len(sources)} files"
-    streamed = any(source.is_stream for source in sources)
-    return Inputs(first, rest, [s.display for s in sources], display, streamed)
-
-
-@dataclass(frozen=True)
-class Side:
-    """A second input matched with the main one: a targets file, a candidate model.
-
-    Its columns are renamed with ``prefix`` so they can never collide with the main input's:
-    a targets file's ``SalePrice`` is not the predictions' ``SalePrice``.
-    """
-
-    inputs: Inputs
-    plan: ReadPlan
-    what: str  # how messages name it: "the targets file", "the candidate"
-    prefix: str
-
-    def roles(self) -> dict[str, tuple[str, ...]]:
-        roles = self.plan.roles.items()
-        return {role: tuple(self.prefix + name for name in names) for role, names in roles}
-
-    def shown(self) -> dict[str, str]:
-        return {self.prefix + name: name for names in self.plan.roles.values() for name in names}
-
-    @property
-    def where(self) -> str:
-        return f"{self.what} {self.inputs.display}"
-
-
-def _chunks(
-    main: Inputs,
-    sides: Sequence[Side],
-    plan: ReadPlan,
-    chunk_rows: int,
-    group_codes: GroupCodes | None = None,
-    on: tuple[str, ...] = (),
-) -> Iterator[Chunk]:
-    """The input's chunks, read and assembled on a second thread while the losses run.
-
-    Not from standard input or a pipe: a thread waiting there for data cannot be stopped when a
-    run ends early (on a bad row, say), so streams are read on this thread.
-    """
-    chunks = _assembled(main, sides, plan, chunk_rows, group_codes, on)
-    if main.streamed or any(side.inputs.streamed for side in sides):
-        return chunks
-    main.ahead = ReadAhead(chunks)
-    return iter(main.ahead)
-
-
-def _assembled(
-    main: Inputs,
-    sides: Sequence[Side],
-    plan: ReadPlan,
-    chunk_rows: int,
-    group_codes: GroupCodes | None = None,
-    on: tuple[str, ...] = (),
-) -> Iterator[Chunk]:
-    locator = RowLocator(name_files=len(main.names) > 1 or bool(sides))
-    numeric = plan.numeric_columns()
-    if not sides:
-        stream, width = _peek_width(
-            frames(main.readers(), numeric + plan.other_columns(), set(numeric), locator)
-        )
-        batches: Iterable[dict[str, Any]] = rebatch(stream, _chunk_rows(chunk_rows, width), False)
-        locate: Callable[[int, str | None], str] = locator.describe
-    else:
-        matched = _on_key(main, sides, plan, locator, chunk_rows, on) if on else None
-        if matched is None:
-            matched = _by_position(main, sides, plan, locator, chunk_rows)
-        batches, locate = matched
-        roles = dict(plan.roles)
-        shown: dict[str, str] = {}
-        for side in sides:
-            roles.update(side.roles())
-            shown.update(side.shown())
-        plan = replace(plan, roles=roles, shown=shown)
-    start = 0
-    key_codes = KeyCodes()
-    for frame in batches:
-        chunk = assemble(frame, plan, start, locate, key_codes, group_codes)
-        start += chunk.size
-        yield chunk
-
-
-def _main_columns(plan: ReadPlan, extra: Sequence[str]) -> list[str]:
-    columns = plan.numeric_columns() + plan.other_columns()
-    return columns + [name for name in extra if name not in columns]
-
-
-def _by_position(
-    main: Inputs, sides: Sequence[Side], plan: ReadPlan, locator: RowLocator, chunk_rows: int
-) -> tuple[Iterator[dict[str, Any]], Callable[[int, str | None], str]]:
-    """Frames of every input side by side, row N with row N; shared row ids must agree."""
-    numeric = plan.numeric_columns()
-    ids = {side.prefix: _row_ids(main, side, plan) for side in sides}
-    wanted = list(dict.fromkeys(name for names in ids.values() for name in names))
-    stream, total = _peek_width(
-        frames(main.readers(), _main_columns(plan, wanted), set(numeric), locator)
-    )
-    streams, locators = [], []
-    for side in sides:
-        side_numeric = side.plan.numeric_columns()
-        side_locator = RowLocator(name_files=True)
-        columns = side_numeric + [n for n in ids[side.prefix] if n not in side_numeric]
-        side_stream, side_width = _peek_width(
-            _renamed(
-                frames(side.inputs.readers(), columns, set(side_numeric), side_locator),
-                side.prefix,
-            )
-        )
-        streams.append(side_stream)
-        locators.append(side_locator)
-        total += side_width
-    rows = _chunk_rows(chunk_rows, total)
-    batches = _aligned(
-        [rebatch(s, rows, True) for s in [stream, *streams]],
-        [main.display] + [side.where for side in sides],
-    )
-    pairs = [
-        (name, name, side.prefix + name, loc)
-        for side, loc in zip(sides, locators, strict=True)
-        for name in ids[side.prefix]
-    ]
-    locate = _by_role(
-        locator, [(loc, set(side.roles())) for loc, side in zip(locators, sides, strict=True)]
-    )
-    return _ids_checked(batches, pairs, locator), locate
-
-
-def _row_ids(main: Inputs, side: Side, plan: ReadPlan) -> list[str]:
-    """Row-id columns both inputs have, unless a role reads them as numbers on either side."""
-    from losscli.io.join import shared_row_ids
-
-    numeric = set(plan.numeric_columns()) | set(side.plan.numeric_columns())
-    shared = shared_row_ids(main.first.names, side.inputs.first.names)
-    return [name for name in shared if name not in numeric]
-
-
-def _ids_checked(
-    batches: Iterator[dict[str, Any]],
-    pairs: list[tuple[str, str, str, RowLocator]],
-    main: RowLocator,
-) -> Iterator[dict[str, Any]]:
-    from losscli.io.join import check_row_ids
-
-    start = 0
-    for frame in batches:
-        for name, mine, theirs, side in pairs:
-            check_row_ids(frame, (name, mine, theirs), start, main, side)
-        start += _rows(frame)
-        yield frame
-
-
-def _on_key(
-    main: Inputs,
-    sides: Sequence[Side],
-    plan: ReadPlan,
-    locator: RowLocator,
-    chunk_rows: int,
-    on: tuple[str, ...],
-) -> tuple[Iterator[dict[str, Any]], Callable[[int, str | None], str]]:
-    """Frames of the main input, each given every side's values for the same keys."""
-    numeric = plan.numeric_columns()
-    stream, width = _peek_width(
-        frames(main.readers(), _main_columns(plan, on), set(numeric), locator)
-    )
-    first = next(stream, None)
-    stream = itertools.chain([first] if first is not None else [], stream)
-    joins, total = [], width
-    for side in sides:
-        join = _indexed(side, on, first, main.display, locator)
-        stream = join.frames(stream)
-        joins.append(join)
-        total += sum(v.shape[1] if v.ndim > 1 else 1 for v in join.held.values())
-    batches = rebatch(stream, _chunk_rows(chunk_rows, total), False)
-    side_roles = [(join, set(side.roles())) for join, side in zip(joins, sides, strict=True)]
-
-    def locate(index: int, role: str | None = None) -> str:
-        for join, roles in side_roles:
-            if role in roles:
-                row = join.held_row(index)
-                if row is not None:
-                    return join.locator.describe(row)
-        return locator.describe(index)
-
-    return batches, locate
-
-
-def _indexed(
-    side: Side,
-    on: tuple[str, ...],
-    first: dict[str, Any] | None,
-    streamed: str,
-    streamed_locator: RowLocator,
-) -> KeyedJoin:
-    """A side read whole and indexed by its key columns, for the main input's keys to find."""
-    from losscli.io.join import KeyedJoin, KeyIndex, as_key, common_key_type
-
-    numeric = side.plan.numeric_columns()
-    side_locator = RowLocator(name_files=True)
-    columns = numeric + [name for name in on if name not in numeric]
-    for name in on:  # each key column in this input too, once
-        select(name, side.inputs.first.names, "on", side.where)
-    parts = list(frames(side.inputs.readers(), columns, set(numeric), side_locator))
-    kinds = [
-        common_key_type(
-            _key_type(parts, name), _key_type([first] if first else [], name), name, side.where
-        )
-        for name in on
-    ]
-    keys = [
-        as_key(pa.chunked_array([as_key(p[name], kind) for p in parts], type=kind), kind)
-        for name, kind in zip(on, kinds, strict=True)
-    ]
-    held = {
-        side.prefix + name: np.concatenate([p[name] for p in parts]) if parts else np.empty(0)
-        for name in numeric
-    }
-    index = KeyIndex(on, keys, side.where)
-    return KeyedJoin(index, held, streamed, side_locator, streamed_locator)
-
-
-def _key_type(parts: list[dict[str, Any]], name: str) -> pa.DataType:
-    if not parts:
-        return pa.string()
-    values = parts[0][name]
-    return pa.float64() if isinstance(values, np.ndarray) else values.type
-
-
-def _renamed(stream: Iterator[dict[str, Any]], prefix: str) -> Iterator[dict[str, Any]]:
-    return ({prefix + name: values for name, values in frame.items()} for frame in stream)
-
-
-def _peek_width(stream: Iterator[dict[str, Any]]) -> tuple[Iterator[dict[str, Any]], int]:
-    """The stream unchanged, and how many numbers one row holds (a list column counts wide)."""
-    first = next(stream, None)
-    if first is None:
-        return iter(()), 1
-    width = sum(
-        v.shape[1] if isinstance(v, np.ndarray) and v.ndim > 1 else 1 for v in first.values()
-    )
-    return itertools.chain([first], stream), max(width, 1)
-
-
-def _chunk_rows(chunk_rows: int, width: int) -> int:
-    """Rows per chunk: as asked, but never more than CHUNK_NUMBERS numbers (1000-class rows)."""
-    return max(1, min(chunk_rows, CHUNK_NUMBERS // width))
-
-
-def _by_role(main: RowLocator, sides: list[tuple[RowLocator, set[str]]]):
-    """Rows of a role read from a side input are named in that input."""
-
-    def locate(index: int, role: str | None = None) -> str:
-        for locator, roles in sides:
-            if role in roles:
-                return locator.describe(index)
-        return main.describe(index)
-
-    return locate
-
-
-def _aligned(streams: list[Iterator[dict]], names: list[str]):
-    """Frames of the streams side by side; a differing row count is an input error."""
-    counts = [0] * len(streams)
-    for frames_ in itertools.zip_longest(*streams):
-        # Every stream comes in frames of exactly chunk_rows until its last: a shorter or
-        # missing frame on one side means the row counts differ.
-        lengths = [_rows(frame) for frame in frames_]
-        if None in frames_ or len(set(lengths)) > 1:
-            totals = [
-                c + n + sum(_rows(f) for f in s)
-                for c, n, s in zip(counts, lengths, streams, strict=True)
-            ]
-            other = next(i for i in range(1, len(totals)) if totals[i] != totals[0])
-            raise InputError(
-                f"{names[0]} has {totals[0]} rows but {names[other]} has {totals[other]}.",
-                "The inputs are aligned row by row: they need the same rows in the same order.",
-            )
-        counts = [c + n for c, n in zip(counts, lengths, strict=True)]
-        merged: dict[str, Any] = {}
-        for frame in frames_:
-            merged.update(frame)
-        yield merged
-
-
-def _rows(frame: dict | None) -> int:
-    return len(next(iter(frame.values()))) if frame else 0
-
-
-class RowCounter:
-    """Counts rows read and used while passing chunks through, and reports progress."""
-
-    def __init__(self) -> None:
-        self.read = 0
-        self.used = 0
-
-    def watch(self, chunks: Iterator[Chunk], on_progress: Callable[[int], None] | None):
-        for chunk in chunks:
-            self.read += chunk.size
-            self.used += chunk.rows
-            yield chunk
-            if on_progress is not None:
-                on_progress(self.read)
-
-    def check(self, where: str) -> None:
-        if self.read == 0:
-            raise InputError(
-                f"{where} has no data rows (only a header, or nothing).",
-                "Give a file with at least one row of values.",
-            )
-        if self.used == 0:
-            raise InputError(
-                f"Every one of the {self.read} rows of {where} has a missing value.",
-                "Check the columns chosen, or use --nan propagate to see NaN.",
-            )
 
 
 def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
@@ -1002,4 +437,4 @@ class _nothing:
         return None
 
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "compare", "evaluate"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "check", "compare", "evaluate"]

@@ -7,7 +7,6 @@ option's annotation text at every run, 5 ms more than Python evaluating them onc
 """
 
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -17,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from losscli import __version__
+from losscli import __version__, runtime
 from losscli.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERNAL,
@@ -309,7 +308,7 @@ def eval_command(
     # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
     check_per_row(per_row, baseline=baseline, report=sys.stdout)
     check_report_stream(sys.stdout, files or ["-"], targets)
-    _collect_again()
+    runtime.collect_again()
 
     with _progress(quiet, files or []) as on_progress:
         report = evaluate(
@@ -374,7 +373,7 @@ def check_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
-    from losscli.config import load_config, run_checks
+    from losscli.api import check
     from losscli.report import render
 
     if output_format not in render.RUN_FORMATS:
@@ -382,8 +381,8 @@ def check_command(
             f"--format {output_format} is unknown for check.",
             f"Use one of {', '.join(render.RUN_FORMATS)}.",
         )
-    _collect_again()
-    run = run_checks(load_config(config), names or [])
+    runtime.collect_again()
+    run = check(names or (), config=config)
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
     if output_format == "table":
@@ -566,7 +565,7 @@ def compare_command(
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
     from losscli.engine.tally import DEFAULT_REPLICATES
 
-    _collect_again()
+    runtime.collect_again()
 
     level = _level(ci)
     assert level is not None
@@ -830,35 +829,9 @@ class _Forwarder:
 
 
 def run() -> None:
-    """The ``losscli`` command: ``main``, then leave without tearing the interpreter down.
-
-    By the time ``main`` returns, every output is written and closed and every file replaced.
-    Python's teardown after that (freeing each module of NumPy and Arrow, joining idle pools) cost
-    60-140 ms of a run here, a fifth of a short one, so the process flushes its streams and ends.
-    """
-    # NumPy's OpenBLAS starts a thread at import that spins for about 0.1 s of CPU waiting for
-    # matrix work losscli never gives it, on a core the parser needs; told so, it sleeps at once.
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        # A reader that went away (| head) or a closed stream has nothing left to take.
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            stream.flush()
-    os._exit(code)
-
-
-def _collect_again() -> None:
-    """Cyclic garbage collection back on, if the entry point turned it off for the imports.
-
-    Every command that computes losses (eval, compare, check) calls this before it starts.
-
-    The modules, classes and functions made so far live as long as the process: they are frozen
-    out of every later collection, which then looks only at what the run itself makes. (The
-    imports leave about 400 unreachable objects, a few kilobytes, which stay.)
-    """
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
+    """The ``losscli`` command: ``main``, then leave without tearing the interpreter down."""
+    runtime.quiet_blas()
+    runtime.leave(main())
 
 
 def _command() -> Any:

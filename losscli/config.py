@@ -13,6 +13,9 @@ tolerance = "2%"                      # or 0.5, or { default = "1%", mse = 0.5 }
 Paths are relative to the configuration file's directory. Every key is checked before any data is
 read; an error names the key and its line (tomllib gives no line numbers, so the raw text is
 searched for the key's table header or assignment).
+
+This module reads and validates a configuration and says what each check evaluates
+(``NamedCheck.arguments``); ``losscli.check`` runs them.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from losscli.errors import LossCliError, UsageError
 from losscli.report.checks import (
     DEFAULT,
     CheckOptions,
-    CheckRun,
     Labels,
     bound_twice,
     empty_range,
@@ -81,14 +83,9 @@ class NamedCheck:
     options: dict[str, Any] = field(default_factory=dict)
     gate: CheckOptions = field(default_factory=CheckOptions)
 
-    def run(self) -> Any:
-        """Evaluate the losses and return the report with its checks."""
-        from losscli.api import evaluate
-
-        try:
-            return self.gate.apply(evaluate(self.files, self.loss, **self.options))
-        except LossCliError as error:
-            raise type(error)(f"check {self.name}: {error.message}", error.hint) from None
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``evaluate`` that compute this check's losses."""
+        return {"data": self.files, "losses": self.loss, **self.options}
 
 
 @dataclass(frozen=True)
@@ -109,12 +106,6 @@ class Config:
                 )
             chosen.append(self.checks[name])
         return chosen
-
-
-def run_checks(config: Config, names: Sequence[str] = ()) -> CheckRun:
-    """Run the named checks of ``config`` (all of them when ``names`` is empty)."""
-    reports = {check.name: check.run() for check in config.select(names)}
-    return CheckRun(str(config.path), reports)
 
 
 def find_config(directory: str | os.PathLike[str] = ".") -> Path:

@@ -25,9 +25,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import losscli
-from losscli import api
 from losscli.errors import UsageError
-from losscli.io import writers
+from losscli.io import stream, writers
 from tests.test_cli import ROOT, SIMPLE, Outcome, _process_env, results_of, run, run_process
 
 
@@ -129,7 +128,7 @@ JOINS_AN_INPUT = {
 )
 def test_per_row_over_an_input_is_refused(layout, monkeypatch, capsys, files, per_row, input_name):
     before = snapshot(layout)
-    monkeypatch.setattr(api, "_open", no_reading)
+    monkeypatch.setattr(stream, "open_inputs", no_reading)
     per_row = per_row.format(root=layout)
     outcome = run(capsys, "eval", "-l", "mse", "-p", "pred", "--per-row", per_row, *files)
     assert_refused(outcome, f"--per-row {per_row}", input_name, "would overwrite", "elsewhere")
@@ -143,7 +142,7 @@ def test_per_row_a_later_run_would_read_is_refused(
     layout, monkeypatch, capsys, files, per_row, where
 ):
     before = snapshot(layout)
-    monkeypatch.setattr(api, "_open", no_reading)
+    monkeypatch.setattr(stream, "open_inputs", no_reading)
     outcome = run(capsys, "eval", "-l", "mse", "--per-row", per_row, *files)
     assert_refused(outcome, f"--per-row {per_row}", where, "read it as data")
     assert snapshot(layout) == before
@@ -151,7 +150,7 @@ def test_per_row_a_later_run_would_read_is_refused(
 
 def test_per_row_over_the_baseline_report_is_refused(layout, monkeypatch, capsys):
     before = snapshot(layout)
-    monkeypatch.setattr(api, "_open", no_reading)
+    monkeypatch.setattr(stream, "open_inputs", no_reading)
     args = ["-l", "mse", "--baseline", "base.json", "--per-row", "base_link.csv", "x.csv"]
     outcome = run(capsys, "eval", *args)
     assert_refused(outcome, "base_link.csv", "--baseline report base.json", "elsewhere")
@@ -288,7 +287,7 @@ def test_per_row_that_cannot_be_written_is_refused_first(
     (tmp_path / "x.csv").write_text(SIMPLE)
     (tmp_path / "out.csv").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(api, "_open", no_reading)
+    monkeypatch.setattr(stream, "open_inputs", no_reading)
     before = snapshot(tmp_path)
     outcome = run(capsys, "eval", "-l", "mse", "--per-row", per_row, "x.csv")
     assert_refused(outcome, fragment)
