@@ -20,21 +20,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import losscli
-from losscli.cli import main
 from losscli.engine.resample import poisson_counts
 from losscli.engine.run import update
 from losscli.engine.tally import Options, Tally
 from losscli.losses import build_request
-
-ROOT = Path(__file__).resolve().parents[1]
-HOUSES = ROOT / "sample_data" / "house_prices.csv"
-CANDIDATE = ROOT / "sample_data" / "house_prices_candidate.csv"
-
-
-def run(capsys, *args):
-    code = main([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.conftest import CANDIDATE, HOUSES, SAMPLE_DATA, assert_user_error, run
 
 
 def grouped_data(rows: int = 3000, seed: int = 0) -> pd.DataFrame:
@@ -148,7 +138,7 @@ def test_the_bootstrap_is_reproducible_and_independent_of_chunks_and_files(tmp_p
 
 
 def test_per_pixel_dice_resamples_whole_samples(tmp_path):
-    masks = ROOT / "sample_data" / "lesion_masks.parquet"
+    masks = SAMPLE_DATA / "lesion_masks.parquet"
     report = losscli.evaluate(
         str(masks),
         "dice:aggregate=global",
@@ -164,8 +154,7 @@ def test_per_pixel_dice_resamples_whole_samples(tmp_path):
 
 def test_ci_options_are_checked(capsys, tmp_path):
     for args in (["--ci", "1.5"], ["--ci", "abc"], ["--ci", "0.9", "--bootstrap", "3"]):
-        code, _, err = run(capsys, "eval", "-l", "rmse", HOUSES, *args)
-        assert code == 2 and "--" in err and "Traceback" not in err
+        assert_user_error(run(capsys, "eval", "-l", "rmse", HOUSES, *args), "--")
     code, out, _ = run(capsys, "eval", "-l", "mse", HOUSES, "--ci", "95%", "-f", "json")
     assert code == 0 and json.loads(out)["results"][0]["ci"]["level"] == 0.95
 
@@ -255,12 +244,11 @@ def test_by_keeps_100_000_groups_in_arrays(tmp_path):
 
 
 def test_by_naming_a_missing_column_is_an_input_error(capsys):
-    code, _, err = run(capsys, "eval", "-l", "mse", HOUSES, "--by", "regoin")
-    assert code == 2 and "regoin" in err and "Traceback" not in err
+    assert_user_error(run(capsys, "eval", "-l", "mse", HOUSES, "--by", "regoin"), "regoin")
 
 
 def test_by_in_the_cli_table_csv_and_markdown(capsys):
-    demand = ROOT / "sample_data" / "demand_forecast.csv"
+    demand = SAMPLE_DATA / "demand_forecast.csv"
     args = ["eval", "-l", "mae", demand, "-p", "forecast_*", "-t", "actual_*", "--by", "store"]
     code, out, _ = run(capsys, *args, "-f", "csv")
     assert code == 0
@@ -336,8 +324,7 @@ def test_worst_in_the_cli(capsys):
     results = json.loads(out)["results"]
     assert [row["id"] for row in results[0]["worst"]] == ["H0192", "H0044", "H0120"]
     assert "worst" not in results[1] and "r2 has no per-row values" in err
-    code, _, err = run(capsys, "eval", "-l", "mse", HOUSES, "--worst", "0")
-    assert code == 2 and "--worst" in err
+    assert_user_error(run(capsys, "eval", "-l", "mse", HOUSES, "--worst", "0"), "--worst")
 
 
 # -- compare -------------------------------------------------------------------------------------
@@ -404,14 +391,12 @@ def test_compare_refuses_rows_that_are_not_the_same(capsys, tmp_path):
     base_path, cand_path, *_ = small_pair(tmp_path)
     shifted = tmp_path / "shifted.csv"
     shifted.write_text("pred,target\n1,1\n2,2\n3,3.5\n4,4\n5,5\n6,6\n")
-    code, _, err = run(capsys, "compare", base_path, shifted, "-l", "mse")
-    assert code == 2 and "disagree on the target at row 3" in err and "3.5" in err
+    outcome = run(capsys, "compare", base_path, shifted, "-l", "mse")
+    assert_user_error(outcome, "disagree on the target at row 3", "3.5")
     short = tmp_path / "short.csv"
     short.write_text("pred,target\n1,1\n")
-    code, _, err = run(capsys, "compare", base_path, short, "-l", "mse")
-    assert code == 2 and "has 6 rows" in err and "has 1" in err
-    code, _, err = run(capsys, "compare", base_path, cand_path)
-    assert code == 2 and "--loss" in err
+    assert_user_error(run(capsys, "compare", base_path, short, "-l", "mse"), "has 6 rows", "has 1")
+    assert_user_error(run(capsys, "compare", base_path, cand_path), "--loss")
 
 
 def test_compare_with_targets_from_a_third_file(tmp_path):

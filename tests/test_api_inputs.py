@@ -8,8 +8,6 @@ the rest of the suite checks against reference values; every refusal is a one-li
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from dataclasses import replace
 
 import numpy as np
@@ -21,6 +19,7 @@ import pytest
 import losscli
 from losscli.errors import InputError, LossCliError, UsageError
 from losscli.io import memory
+from tests.conftest import close, run_script
 
 try:
     import polars as pl
@@ -53,7 +52,7 @@ def values(report: losscli.Report) -> dict[str, float]:
 def same(report: losscli.Report, expected: dict[str, float]) -> bool:
     got = values(report)
     return got.keys() == expected.keys() and all(
-        math.isclose(got[label], expected[label], rel_tol=1e-12) for label in expected
+        close(got[label], expected[label], 1e-12) for label in expected
     )
 
 
@@ -178,10 +177,9 @@ def test_a_stream_producer_does_not_import_polars():
         "        return pa.table({'pred': [1.0, 2.0], 'target': [1.0, 4.0]}).__arrow_c_stream__()\n"
         "print(losscli.evaluate(S(), 'mse')['mse'], 'polars' in sys.modules)\n"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout
-    assert output.split() == ["2.0", "False"]
+    outcome = run_script(script)
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.split() == ["2.0", "False"]
 
 
 def test_pandas_with_a_shuffled_index():

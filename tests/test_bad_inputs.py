@@ -25,12 +25,9 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
-import hashlib
 import io
 import lzma
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,15 +43,23 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
-from losscli.cli import main
 from losscli.losses import parse_specs
+from tests.conftest import (
+    COMMAND,
+    DROP_OVERRIDE,
+    PERMISSIONS_HOLD,
+    Outcome,
+    process_env,
+    run,
+    run_command,
+    snapshot,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "bad_inputs"
 MAX_STDERR_LINES = 3
 # A message echoes values and names; a screenful is the most anyone reads.
@@ -246,70 +251,29 @@ def materialise(case: Case, directory: Path) -> None:
         (directory / name).chmod(int(mode, 8))
 
 
-def snapshot(directory: Path) -> dict[str, str]:
-    """Every file and directory under ``directory``, with a hash of each file's bytes."""
-    state = {}
-    for path in sorted(directory.rglob("*")):
-        name = str(path.relative_to(directory))
-        mode = oct(path.lstat().st_mode)
-        if path.is_symlink():
-            state[name] = f"link to {os.readlink(path)}"
-        elif path.is_file() and os.access(path, os.R_OK):
-            state[name] = f"{mode} {hashlib.sha256(path.read_bytes()).hexdigest()}"
-        elif path.is_file():
-            stat = path.stat()
-            state[name] = f"{mode} unreadable, {stat.st_size} bytes, {stat.st_mtime_ns}"
-        else:
-            state[name] = f"{mode} directory"
-    return state
-
-
 # -- running a case -------------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    code: int
-    out: bytes
-    err: str
-
-
-def run_in_process(case: Case, capsysbinary: pytest.CaptureFixture[bytes]) -> Outcome:
-    code = main(list(case.argv))
-    captured = capsysbinary.readouterr()
-    return Outcome(code, captured.out, captured.err.decode("utf-8", "replace"))
-
-
 def run_as_process(case: Case, directory: Path) -> Outcome:
-    env = {
-        **os.environ,
-        "CI": "1",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    env.pop("LOSSCLI_DEBUG", None)
     stdin = case.stdin_bytes
     if case.stdin_file is not None:
         stdin = (directory / case.stdin_file).read_bytes()
     with contextlib.ExitStack() as stack:
         stdout = stack.enter_context(open(case.stdout, "wb")) if case.stdout else subprocess.PIPE
         prefix = DROP_OVERRIDE if case.skip_as_root else []
-        done = subprocess.run(
-            [*prefix, sys.executable, "-m", "losscli", *case.argv],
-            input=stdin,
-            stdin=subprocess.DEVNULL if stdin is None else None,
+        return run_command(
+            [*prefix, *COMMAND, *case.argv],
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=stdout,
-            stderr=subprocess.PIPE,
             cwd=directory,
-            env=env,
-            timeout=60,
+            env=process_env(CI="1"),
         )
-    return Outcome(done.returncode, done.stdout or b"", done.stderr.decode("utf-8", "replace"))
 
 
 def check_outcome(case: Case, outcome: Outcome) -> None:
     lines = outcome.err.splitlines()
     assert outcome.code == case.exit, (outcome.code, outcome.err)
-    assert outcome.out == b"", outcome.out[:500]
+    assert outcome.out == "", outcome.out[:500]
     assert lines, "nothing on stderr"
     assert len(lines) <= MAX_STDERR_LINES, outcome.err
     assert len(outcome.err) <= MAX_STDERR_CHARS, outcome.err[:MAX_STDERR_CHARS]
@@ -339,29 +303,6 @@ def _param(case: Case) -> Any:
     return pytest.param(case, id=case.id, marks=marks)
 
 
-def _permissions_hold() -> bool:
-    """Whether a file without read permission is unreadable here (not so for root)."""
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory, "locked")
-        path.write_bytes(b"")
-        path.chmod(0)
-        try:
-            path.open("rb").close()
-        except PermissionError:
-            return True
-        return False
-
-
-PERMISSIONS_HOLD = _permissions_hold()
-# As root, a process is run without the capabilities that override permission bits (it stays root,
-# so it can still reach the interpreter under root's private home).
-DROP_OVERRIDE = (
-    ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-    if not PERMISSIONS_HOLD and shutil.which("setpriv")
-    else []
-)
-
-
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_bad_input_is_a_clear_error(case, tmp_path, monkeypatch, capsysbinary):
     materialise(case, tmp_path)
@@ -377,7 +318,7 @@ def test_bad_input_is_a_clear_error(case, tmp_path, monkeypatch, capsysbinary):
     if case.needs_process:
         outcome = run_as_process(case, tmp_path)
     else:
-        outcome = run_in_process(case, capsysbinary)
+        outcome = run(capsysbinary, *case.argv)
     try:
         check_outcome(case, outcome)
         assert snapshot(tmp_path) == before, "an input changed or a file was left behind"
@@ -425,6 +366,6 @@ def test_the_in_process_path_sees_what_a_process_sees(tmp_path, monkeypatch, cap
     case = next(case for case in CASES if case.id == "file-non-numeric-at-row")
     materialise(case, tmp_path)
     monkeypatch.chdir(tmp_path)
-    inside = run_in_process(case, capsysbinary)
+    inside = run(capsysbinary, *case.argv)
     outside = run_as_process(case, tmp_path)
     assert (inside.code, inside.out, inside.err) == (outside.code, outside.out, outside.err)

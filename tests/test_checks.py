@@ -16,9 +16,8 @@ import pytest
 import losscli
 from losscli.errors import InputError, UsageError
 from losscli.report.checks import Check, parse_tolerance
-from tests.test_cli import ROOT, assert_user_error, run, write
+from tests.conftest import HOUSES, ROOT, SAMPLE_DATA, assert_user_error, run, write
 
-HOUSES = str(ROOT / "sample_data" / "house_prices.csv")
 REPORT = losscli.evaluate(HOUSES, "mse,r2,huber:delta=10")
 MSE, R2, HUBER = REPORT["mse"], REPORT["r2"], REPORT["huber:delta=10"]
 
@@ -189,7 +188,7 @@ def test_a_bad_tolerance_is_a_usage_error(tolerance):
 
 def test_a_bad_baseline_document_is_an_input_error(tmp_path):
     for text in ("not json", "[1, 2]", '{"version": "0.1.0", "results": [{"label": "mse"}]}'):
-        path = write(tmp_path, "baseline.json", text)
+        path = write(tmp_path / "baseline.json", text)
         with pytest.raises(InputError, match="baseline"):
             REPORT.check(baseline=path)
     with pytest.raises(InputError, match="Cannot read the baseline"):
@@ -368,7 +367,7 @@ def test_eval_baseline_missing_losses_fail_unless_allowed(tmp_path, capsys):
     ],
 )
 def test_eval_a_baseline_that_is_not_a_losscli_report_exits_2(tmp_path, capsys, text, fragment):
-    path = write(tmp_path, "baseline.json", text)
+    path = write(tmp_path / "baseline.json", text)
     outcome = run(capsys, "eval", "-l", "mse", HOUSES, "--baseline", path)
     assert_user_error(outcome, str(path), fragment, "losscli eval")
 
@@ -382,7 +381,7 @@ def test_eval_an_unreadable_baseline_exits_2(tmp_path, capsys):
 
 def test_eval_a_baseline_of_the_list_command_is_not_a_report(tmp_path, capsys):
     listing = run(capsys, "list", "--format", "json").out
-    path = write(tmp_path, "baseline.json", listing)
+    path = write(tmp_path / "baseline.json", listing)
     assert_user_error(run(capsys, "eval", "-l", "mse", HOUSES, "--baseline", path), "not a losscli")
 
 
@@ -536,7 +535,7 @@ def test_github_escaping_follows_the_workflow_command_rules():
 
 # -- 4. losscli check and its configuration ----------------------------------------------------
 
-SAMPLE_CONFIG = ROOT / "sample_data" / "losscli.toml"
+SAMPLE_CONFIG = SAMPLE_DATA / "losscli.toml"
 
 
 def toml_path(path: object) -> str:
@@ -544,7 +543,7 @@ def toml_path(path: object) -> str:
 
 
 def config(tmp_path: Path, text: str, name: str = "losscli.toml") -> Path:
-    return write(tmp_path, name, text.replace("HOUSES", toml_path(HOUSES)))
+    return write(tmp_path / name, text.replace("HOUSES", toml_path(HOUSES)))
 
 
 def test_check_runs_every_check_of_the_sample_config(capsys):
@@ -556,7 +555,7 @@ def test_check_runs_every_check_of_the_sample_config(capsys):
     total = sum(len(report["checks"]) for report in document["reports"])
     assert document["summary"] == {"passed": total, "failed": 0, "skipped": 0}
     houses = document["reports"][0]
-    assert houses["inputs"]["files"] == [str(ROOT / "sample_data" / "house_prices.csv")]
+    assert houses["inputs"]["files"] == [str(HOUSES)]
     assert {(c["label"], c["kind"]) for c in houses["checks"]} >= {
         ("r2", "min"),
         ("mse", "baseline"),
@@ -658,7 +657,7 @@ def test_check_finds_losscli_toml_before_pyproject_in_the_current_directory(
 
 def test_check_without_a_config_exits_2(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\n')
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
     assert_user_error(run(capsys, "check"), "No losscli.toml", "--config PATH")
     missing = run(capsys, "check", "--config", tmp_path / "nothere.toml")
     assert_user_error(missing, "Cannot read the configuration", "nothere.toml")
@@ -679,12 +678,12 @@ def test_check_paths_are_relative_to_the_config_file(tmp_path, capsys):
         )
     )
     text = '[checks.small]\nfiles = "preds.csv"\nloss = "mae"\nbaseline = "base.json"\n'
-    path = write(directory, "losscli.toml", text + "tolerance = 0.05\n")
+    path = write(directory / "losscli.toml", text + "tolerance = 0.05\n")
     document = json.loads(run(capsys, "check", "--config", path, "-f", "json").out)
     (check,) = document["reports"][0]["checks"]
     assert check["value"] == pytest.approx(2.5 / 3) and check["threshold"] == pytest.approx(0.85)
     assert check["passed"] is True
-    write(directory, "losscli.toml", text + "tolerance = 0.01\n")
+    write(directory / "losscli.toml", text + "tolerance = 0.01\n")
     assert run(capsys, "check", "--config", path).code == 1
 
 
@@ -763,7 +762,7 @@ GOOD = '[checks.houses]\nfiles = HOUSES\nloss = ["mse", "huber:delta=10"]\n'
     ids=lambda value: value[0] if isinstance(value, list) else None,
 )
 def test_check_config_errors_name_the_key_and_its_line(tmp_path, capsys, text, fragments):
-    write(tmp_path, "b.json", json.dumps(REPORT.to_dict()))
+    write(tmp_path / "b.json", json.dumps(REPORT.to_dict()))
     outcome = run(capsys, "check", "--config", config(tmp_path, text))
     assert_user_error(outcome, f"{tmp_path / 'losscli.toml'}", *fragments)
 
@@ -830,5 +829,5 @@ def test_the_readme_shows_the_sample_config_and_its_real_output(capsys):
     assert f"```toml\n{SAMPLE_CONFIG.read_text()}```" in readme
     command = "check --config sample_data/losscli.toml --format markdown house_prices"
     shown = readme.split(f"$ losscli {command}\n", 1)[1].split("$ echo $?\n", 1)[0]
-    outcome = run(capsys, *command.replace("sample_data", str(ROOT / "sample_data")).split())
+    outcome = run(capsys, *command.replace("sample_data", str(SAMPLE_DATA)).split())
     assert outcome.out.replace(str(ROOT) + "/", "") == shown

@@ -18,8 +18,7 @@ import pytest
 import losscli
 from losscli.errors import DomainError, InputError, UsageError
 from losscli.losses import REGISTRY
-from tests.conftest import close, evaluate_arrays
-from tests.test_cli import assert_user_error, results_of, run
+from tests.conftest import assert_user_error, close, evaluate_arrays, results_of, run, write_data
 
 K = 12
 
@@ -43,12 +42,7 @@ def scores() -> tuple[np.ndarray, np.ndarray]:
 
 def write_group_csv(path, z: np.ndarray, y: np.ndarray, order: list[int]) -> None:
     """Columns logit_0..logit_{K-1} written in ``order``, then label."""
-    header = ",".join(f"logit_{k}" for k in order) + ",label"
-    lines = [
-        ",".join(repr(float(row[k])) for k in order) + f",{label}"
-        for row, label in zip(z, y, strict=True)
-    ]
-    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    write_data(path, {**{f"logit_{k}": z[:, k] for k in order}, "label": y}, "csv")
 
 
 # -- the forms of scores and targets -----------------------------------------------------------

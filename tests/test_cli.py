@@ -12,9 +12,7 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,69 +26,20 @@ import losscli
 from losscli.cli import app, main
 from losscli.losses import REGISTRY
 from losscli.losses.registry import LossDef, format_value
-
-ROOT = Path(__file__).resolve().parents[1]
-SIMPLE = "pred,target\n1,1.5\n2,2\n3,5\n"  # errors 0.5, 0, 2
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: object) -> Outcome:
-    """``losscli ARGS`` in-process."""
-    code = main([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
-
-
-def run_process(*args: object, stdin: bytes | None = None, **options) -> Outcome:
-    """``python -m losscli ARGS`` as a real process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "losscli", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        cwd=options.pop("cwd", ROOT),
-        env=options.pop("env", _process_env()),
-        timeout=60,
-        **options,
-    )
-    return Outcome(done.returncode, done.stdout.decode(), done.stderr.decode())
-
-
-def _process_env() -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    env.pop("LOSSCLI_DEBUG", None)
-    return env
-
-
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.write_text(text)
-    return path
-
-
-def assert_user_error(outcome: Outcome, *fragments: str) -> None:
-    """Exit 2, nothing on stdout, one or two lines on stderr naming what is wrong, no traceback."""
-    assert outcome.code == 2, outcome
-    assert outcome.out == ""
-    assert outcome.err.startswith("losscli: error: "), outcome.err
-    assert 1 <= len(outcome.err.strip().splitlines()) <= 2, outcome.err
-    assert "Traceback" not in outcome.err
-    for fragment in fragments:
-        assert fragment in outcome.err, (fragment, outcome.err)
-
-
-def results_of(outcome: Outcome) -> dict[str, dict]:
-    assert outcome.code == 0, outcome
-    return {result["label"]: result for result in json.loads(outcome.out)["results"]}
-
+from tests.conftest import (
+    ROOT,
+    SIMPLE,
+    assert_user_error,
+    process_env,
+    random_pairs,
+    results_of,
+    run,
+    run_command,
+    run_process,
+    run_script,
+    write,
+    write_data,
+)
 
 # -- 1. usage and input errors -----------------------------------------------------------------
 
@@ -113,7 +62,7 @@ def inputs(tmp_path: Path) -> Path:
         "variance.csv": "pred,target,sigma2\n1,1,1\n2,2,-0.5\n",
     }
     for name, text in files.items():
-        write(tmp_path, name, text)
+        write(tmp_path / name, text)
     whole = tmp_path / "whole.parquet"
     pq.write_table(pa.table({"pred": np.arange(1000.0), "target": np.ones(1000)}), whole)
     data = whole.read_bytes()
@@ -221,7 +170,7 @@ def test_domain_error_in_a_later_chunk_names_its_row(inputs, monkeypatch, capsys
 
 
 def test_json_has_exactly_the_documented_shape(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", "pred,target,w\n1,1.5,1\n2,2,2\n3,5,0.5\n")
+    data = write(tmp_path / "preds.csv", "pred,target,w\n1,1.5,1\n2,2,2\n3,5,0.5\n")
     document = json.loads(run(capsys, "eval", "-l", "huber:delta=2", "-w", "w", data).out)
     assert set(document) == {"version", "inputs", "results"}
     assert document["version"] == losscli.__version__
@@ -247,20 +196,20 @@ def test_json_has_exactly_the_documented_shape(tmp_path, capsys):
 
 
 def test_params_hold_defaults_and_labels_only_what_was_given(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     results = results_of(run(capsys, "eval", "-l", "huber,pinball:alpha=0.9", data))
     assert results["huber"]["params"] == {"delta": 1.0, "reduction": "mean"}
     assert results["pinball:alpha=0.9"]["params"] == {"alpha": 0.9, "reduction": "mean"}
 
 
 def test_aliases_resolve_to_the_canonical_name(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     results = results_of(run(capsys, "eval", "-l", "l2", "-l", "l1", data))
     assert [(r["label"], r["loss"]) for r in results.values()] == [("mse", "mse"), ("mae", "mae")]
 
 
 def test_one_loss_with_different_params_gives_a_result_each(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     outcome = run(capsys, "eval", "-l", "huber:delta=0.5", "--loss", "huber:delta=2,mse", data)
     results = results_of(outcome)
     assert list(results) == ["huber:delta=0.5", "huber:delta=2", "mse"]
@@ -269,15 +218,13 @@ def test_one_loss_with_different_params_gives_a_result_each(tmp_path, capsys):
 
 
 def test_the_same_loss_asked_twice_is_reported_once(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     assert list(results_of(run(capsys, "eval", "-l", "mse", "-l", "l2,mse", data))) == ["mse"]
 
 
 def test_json_values_are_full_precision(tmp_path, capsys):
-    rng = np.random.default_rng(7)
-    pred, target = rng.normal(size=500), rng.normal(size=500)
-    rows = "".join(f"{float(p)!r},{float(t)!r}\n" for p, t in zip(pred, target, strict=True))
-    data = write(tmp_path, "preds.csv", "pred,target\n" + rows)
+    pred, target = random_pairs(500, seed=7)
+    data = write_data(tmp_path / "preds.csv", {"pred": pred, "target": target}, "csv")
     results = results_of(run(capsys, "eval", "-l", "mse,mae,rmse", data))
     expected = {
         "mse": np.mean((pred - target) ** 2),
@@ -291,7 +238,7 @@ def test_json_values_are_full_precision(tmp_path, capsys):
 
 
 def test_a_nan_result_is_null_with_a_note(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", "pred,target\n1,1\nnan,2\n")
+    data = write(tmp_path / "preds.csv", "pred,target\n1,1\nnan,2\n")
     outcome = run(capsys, "eval", "-l", "mse", "--nan", "propagate", "-f", "json", data)
     result = results_of(outcome)["mse"]
     assert result["value"] is None
@@ -300,21 +247,20 @@ def test_a_nan_result_is_null_with_a_note(tmp_path, capsys):
 
 
 def test_an_infinite_parameter_is_a_usage_error(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     outcome = run(capsys, "eval", "-l", "huber:delta=inf", "-f", "json", data)
     assert_user_error(outcome, "delta=inf must be a finite number")
 
 
 def test_auto_format_is_json_when_stdout_is_not_a_terminal(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     assert results_of(run(capsys, "eval", "-l", "mse", data))["mse"]["n"] == 3
     assert results_of(run_process("eval", "-l", "mse", data))["mse"]["n"] == 3
 
 
 def test_chunk_rows_does_not_change_the_results(tmp_path, capsys):
-    rng = np.random.default_rng(3)
-    rows = "".join(f"{float(p)!r},{float(t)!r}\n" for p, t in rng.normal(size=(50, 2)))
-    data = write(tmp_path, "preds.csv", "pred,target\n" + rows)
+    pred, target = random_pairs(50, seed=3)
+    data = write_data(tmp_path / "preds.csv", {"pred": pred, "target": target}, "csv")
     whole = results_of(run(capsys, "eval", "-l", "mse,r2,max_error", data))
     for size in (1, 7):
         chunked = results_of(
@@ -325,8 +271,8 @@ def test_chunk_rows_does_not_change_the_results(tmp_path, capsys):
 
 
 def test_targets_from_a_second_file(tmp_path, capsys):
-    preds = write(tmp_path, "preds.csv", "pred\n1\n2\n3\n")
-    truth = write(tmp_path, "truth.csv", "target\n1.5\n2\n5\n")
+    preds = write(tmp_path / "preds.csv", "pred\n1\n2\n3\n")
+    truth = write(tmp_path / "truth.csv", "target\n1.5\n2\n5\n")
     document = json.loads(run(capsys, "eval", "-l", "mae", "--targets", truth, preds).out)
     assert document["inputs"]["targets"] == [str(truth)]
     assert document["results"][0]["value"] == pytest.approx(2.5 / 3)
@@ -336,7 +282,7 @@ def test_targets_from_a_second_file(tmp_path, capsys):
 
 
 def test_csv_output_parses_and_keeps_full_precision(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     outcome = run(capsys, "eval", "-l", "mse,huber:delta=2", "-f", "csv", data)
     rows = list(csv.DictReader(io.StringIO(outcome.out)))
     assert [row["label"] for row in rows] == ["mse", "huber:delta=2"]
@@ -347,7 +293,7 @@ def test_csv_output_parses_and_keeps_full_precision(tmp_path, capsys):
 
 
 def test_markdown_output_is_a_gfm_table(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     lines = run(capsys, "eval", "-l", "mse,huber:delta=2", "-f", "markdown", data).out.splitlines()
     header, rule, *rows = lines[: lines.index("")]
     cells = header.strip("|").count("|") + 1
@@ -358,7 +304,7 @@ def test_markdown_output_is_a_gfm_table(tmp_path, capsys):
 
 
 def test_table_output_rounds_values(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     outcome = run(capsys, "eval", "-l", "huber:delta=2,l2", "-f", "table", data)
     assert outcome.code == 0
     assert "huber:delta=2" in outcome.out and "0.708333" in outcome.out
@@ -368,7 +314,7 @@ def test_table_output_rounds_values(tmp_path, capsys):
 
 
 def test_nan_drop_notes_on_stderr_unless_quiet(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", "pred,target\n1,1\nnan,2\n3,5\n")
+    data = write(tmp_path / "preds.csv", "pred,target\n1,1\nnan,2\n3,5\n")
     loud = run(capsys, "eval", "-l", "mse", "--nan", "drop", "-f", "csv", data)
     assert loud.code == 0
     assert loud.err == "note: 1 of 3 rows dropped for missing values (--nan drop).\n"
@@ -378,7 +324,7 @@ def test_nan_drop_notes_on_stderr_unless_quiet(tmp_path, capsys):
 
 
 def test_nan_drop_counts_rows_in_json(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", "pred,target\n1,1\nnan,2\n3,5\n")
+    data = write(tmp_path / "preds.csv", "pred,target\n1,1\nnan,2\n3,5\n")
     document = json.loads(run(capsys, "eval", "-l", "mse", "--nan", "drop", "-q", data).out)
     assert document["inputs"] | {"files": None} == {
         "files": None,
@@ -391,7 +337,7 @@ def test_nan_drop_counts_rows_in_json(tmp_path, capsys):
 
 
 def test_formats_without_a_note_field_explain_nan_on_stderr(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", "pred,target\n1,1\nnan,2\n")
+    data = write(tmp_path / "preds.csv", "pred,target\n1,1\nnan,2\n")
     outcome = run(capsys, "eval", "-l", "mse", "--nan", "propagate", "-f", "csv", data)
     assert next(csv.DictReader(io.StringIO(outcome.out)))["value"] == ""
     assert outcome.err.startswith("note: mse: the value is NaN")
@@ -400,7 +346,7 @@ def test_formats_without_a_note_field_explain_nan_on_stderr(tmp_path, capsys):
 
 
 def test_successful_runs_write_nothing_on_stderr(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     for fmt in ("json", "csv", "markdown", "table"):
         outcome = run(capsys, "eval", "-l", "mse", "-f", fmt, data)
         assert (outcome.code, outcome.err) == (0, ""), fmt
@@ -426,7 +372,7 @@ def read_per_row(path: Path) -> dict[str, list]:
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 @pytest.mark.parametrize("chunk_rows", [2, 1000])
 def test_per_row_values_line_up_with_input_rows(tmp_path, capsys, suffix, chunk_rows):
-    data = write(tmp_path, "preds.csv", PER_ROW)
+    data = write(tmp_path / "preds.csv", PER_ROW)
     out = tmp_path / f"rows{suffix}"
     args = ["-l", "mse,huber:delta=0.5", "--nan", "drop", "--id", "id", "--per-row", out]
     outcome = run(capsys, "eval", *args, "--chunk-rows", chunk_rows, "-q", data)
@@ -445,7 +391,7 @@ def test_per_row_values_line_up_with_input_rows(tmp_path, capsys, suffix, chunk_
 
 
 def test_per_row_keeps_rows_of_a_chunk_dropped_entirely(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", PER_ROW)
+    data = write(tmp_path / "preds.csv", PER_ROW)
     out = tmp_path / "rows.csv"
     args = ["-l", "mse", "--nan", "drop", "--id", "id", "--per-row", out, "--chunk-rows", "1"]
     assert run(capsys, "eval", *args, "-q", data).code == 0
@@ -455,7 +401,7 @@ def test_per_row_keeps_rows_of_a_chunk_dropped_entirely(tmp_path, capsys):
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_failed_run_leaves_no_per_row_file(tmp_path, capsys, suffix):
     # rows 1-2 are fine, so the first chunk is written before row 4 fails the domain check
-    data = write(tmp_path, "preds.csv", "pred,target\n1,1\n2,2\n3,3\n-2,4\n")
+    data = write(tmp_path / "preds.csv", "pred,target\n1,1\n2,2\n3,3\n-2,4\n")
     out = tmp_path / f"rows{suffix}"
     outcome = run(capsys, "eval", "-l", "msle", "--chunk-rows", "2", "--per-row", out, data)
     assert_user_error(outcome, "row 4")
@@ -472,8 +418,8 @@ def test_a_failed_run_leaves_no_per_row_file(tmp_path, capsys, suffix):
     ids=["domain error", "header only", "every row dropped"],
 )
 def test_a_failed_run_does_not_clobber_an_existing_file(tmp_path, capsys, text, nan, fragment):
-    data = write(tmp_path, "preds.csv", text)
-    out = write(tmp_path, "rows.csv", "precious\n")
+    data = write(tmp_path / "preds.csv", text)
+    out = write(tmp_path / "rows.csv", "precious\n")
     args = ["-l", "msle", "--chunk-rows", "2", "--nan", nan, "--per-row", out]
     outcome = run(capsys, "eval", *args, data)
     assert_user_error(outcome, fragment)
@@ -482,8 +428,8 @@ def test_a_failed_run_does_not_clobber_an_existing_file(tmp_path, capsys, text, 
 
 
 def test_a_successful_run_replaces_an_existing_file(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
-    out = write(tmp_path, "rows.csv", "old\n")
+    data = write(tmp_path / "preds.csv", SIMPLE)
+    out = write(tmp_path / "rows.csv", "old\n")
     assert run(capsys, "eval", "-l", "mae", "--per-row", out, data).code == 0
     assert list(csv.DictReader(out.open())) == [{"mae": "0.5"}, {"mae": "0"}, {"mae": "2"}]
 
@@ -499,16 +445,10 @@ def test_piped_stdin_without_file(tmp_path):
 
 
 def test_stdin_through_a_shell_pipe():
-    done = subprocess.run(
-        ["bash", "-c", f"printf '{SIMPLE}' | {sys.executable} -m losscli eval -l mae - -f csv"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=_process_env(),
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert next(csv.DictReader(io.StringIO(done.stdout)))["value"] == repr(2.5 / 3)
+    line = f"printf '{SIMPLE}' | {sys.executable} -m losscli eval -l mae - -f csv"
+    outcome = run_command(["bash", "-c", line])
+    assert outcome.code == 0, outcome.err
+    assert next(csv.DictReader(io.StringIO(outcome.out)))["value"] == repr(2.5 / 3)
 
 
 class FakeStdin(io.TextIOWrapper):
@@ -555,44 +495,29 @@ def test_no_file_and_a_closed_stdin_is_a_usage_error(monkeypatch, capsys):
     ids=["csv", "table", "json", "list", "help"],
 )
 def test_a_closed_stdout_ends_quietly(tmp_path, args):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     reader, writer = os.pipe()
     os.close(reader)  # nobody will read: the first write fails with EPIPE
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "losscli", *(a.format(data=data) for a in args)],
-            stdout=writer,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            env=_process_env(),
-            timeout=60,
-        )
+        outcome = run_process(*(a.format(data=data) for a in args), stdout=writer)
     finally:
         os.close(writer)
-    stderr = done.stderr.decode()
-    assert done.returncode == 0, stderr
+    stderr = outcome.err
+    assert outcome.code == 0, stderr
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr and "Exception" not in stderr
 
 
 def test_head_in_a_shell_pipeline_is_not_an_error(tmp_path):
     rows = "".join(f"{i % 7},{i % 5}\n" for i in range(20000))
-    data = write(tmp_path, "big.csv", "pred,target\n" + rows)
+    data = write(tmp_path / "big.csv", "pred,target\n" + rows)
     losses = "mse,mae,rmse,huber,log_cosh,smape"
-    done = subprocess.run(
-        [
-            "bash",
-            "-c",
-            f"{sys.executable} -m losscli eval -l {losses} {data} --format csv "
-            f"--per-row {tmp_path}/rows.csv | head -c 1; exit ${{PIPESTATUS[0]}}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=_process_env(),
-        timeout=60,
+    line = (
+        f"{sys.executable} -m losscli eval -l {losses} {data} --format csv "
+        f"--per-row {tmp_path}/rows.csv | head -c 1; exit ${{PIPESTATUS[0]}}"
     )
-    assert (done.returncode, done.stdout) == (0, "l"), done.stderr
-    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    outcome = run_command(["bash", "-c", line])
+    assert (outcome.code, outcome.out) == (0, "l"), outcome.err
+    assert "Traceback" not in outcome.err and "BrokenPipe" not in outcome.err
 
 
 # -- 7. internal errors ------------------------------------------------------------------------
@@ -605,7 +530,7 @@ def broken_compute(self, inputs, params, shared=None):
 def test_an_internal_error_exits_3_and_points_to_debug(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
     monkeypatch.setattr(LossDef, "compute", broken_compute)
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     outcome = run(capsys, "eval", "-l", "mse", data)
     assert outcome.code == 3
     assert outcome.out == ""
@@ -617,7 +542,7 @@ def test_an_internal_error_exits_3_and_points_to_debug(tmp_path, monkeypatch, ca
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_debug_lets_the_exception_through(tmp_path, monkeypatch, capsys, how):
     monkeypatch.setattr(LossDef, "compute", broken_compute)
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     args = ["eval", "-l", "mse", str(data)]
     if how == "flag":
         monkeypatch.delenv("LOSSCLI_DEBUG", raising=False)
@@ -629,28 +554,21 @@ def test_debug_lets_the_exception_through(tmp_path, monkeypatch, capsys, how):
 
 
 def test_debug_is_harmless_on_a_good_run(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     assert results_of(run(capsys, "--debug", "eval", "-l", "mae", data, "--debug"))["mae"]["n"] == 3
 
 
 def test_an_internal_error_in_a_real_process(tmp_path):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     script = (
         "import sys; from losscli.losses.registry import LossDef\n"
         "def boom(*a, **k): raise RuntimeError('boom')\n"
         "LossDef.compute = boom\n"
         "from losscli.cli import main; sys.exit(main(sys.argv[1:]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, "eval", "-l", "mse", str(data)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=_process_env(),
-        timeout=60,
-    )
-    assert done.returncode == 3
-    assert "Traceback" not in done.stderr and "--debug" in done.stderr
+    outcome = run_script(script, "eval", "-l", "mse", data)
+    assert outcome.code == 3
+    assert "Traceback" not in outcome.err and "--debug" in outcome.err
 
 
 # -- 8. help and version -----------------------------------------------------------------------
@@ -730,7 +648,7 @@ def test_version_matches_pyproject(capsys):
 def test_start_up_imports_only_what_is_used(tmp_path, args, unused):
     """Importing these costs 0.05-0.2 s each (our compare modules a few ms): a run that does not
     need them must not pay."""
-    data = write(tmp_path, "ok.csv", SIMPLE)
+    data = write(tmp_path / "ok.csv", SIMPLE)
     labels = tmp_path / "labels.parquet"
     pq.write_table(pa.table({"pred": [0.2, 0.9, 0.6], "target": [0, 1, 1]}), labels)
     script = (
@@ -738,16 +656,9 @@ def test_start_up_imports_only_what_is_used(tmp_path, args, unused):
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('numpy', 'pyarrow', 'pydantic', 'rich', 'pandas', 'losscli')))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, *(arg.format(data=data, labels=labels) for arg in args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=_process_env(),
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    imported = set(eval(done.stdout.splitlines()[-1]))
+    outcome = run_script(script, *(arg.format(data=data, labels=labels) for arg in args))
+    assert outcome.code == 0, outcome.err
+    imported = set(eval(outcome.out.splitlines()[-1]))
     assert not imported & set(unused)
 
 
@@ -831,7 +742,7 @@ def test_describe_without_a_name(capsys):
 def test_python_dash_m_is_the_console_script(tmp_path, capsys):
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'losscli = "losscli.__main__:main"' in pyproject
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     args = ["eval", "-l", "mse,huber:delta=2", "-f", "json", str(data)]
     assert run_process(*args).out == run(capsys, *args).out
     version = run_process("--version")
@@ -842,9 +753,9 @@ def test_python_dash_m_is_the_console_script(tmp_path, capsys):
 def test_the_command_collects_garbage_while_it_computes(tmp_path, command):
     """The entry point turns the collector off for the imports only: eval, compare and check run
     with it on (a run's own reference cycles are freed), past the objects the imports made."""
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     check = f"[checks.fit]\nfiles = {str(data)!r}\nloss = 'mse'\nmax = {{ mse = 10 }}\n"
-    checks = write(tmp_path, "losscli.toml", check)
+    checks = write(tmp_path / "losscli.toml", check)
     args = {
         "eval": ["eval", str(data), "-l", "mse"],
         "compare": ["compare", str(data), str(data), "-l", "mse"],
@@ -863,22 +774,16 @@ def test_the_command_collects_garbage_while_it_computes(tmp_path, command):
         f"sys.argv = ['losscli', *{args!r}, '-f', 'json']\n"
         "main()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=_process_env(),
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "collecting True True" in done.stderr
+    outcome = run_script(probe)
+    assert outcome.code == 0, outcome.err
+    assert "collecting True True" in outcome.err
 
 
 def test_the_process_ends_without_losing_buffered_output(tmp_path, capsys):
     """The command skips Python's teardown: what it wrote must still all arrive, buffered or not."""
     rows = "pred,target\n" + "".join(f"{i / 7:.6f},{i % 5}\n" for i in range(20_000))
-    data = write(tmp_path, "preds.csv", rows)
-    env = {key: value for key, value in _process_env().items() if key != "PYTHONUNBUFFERED"}
+    data = write(tmp_path / "preds.csv", rows)
+    env = process_env(PYTHONUNBUFFERED=None)
     listing = run_process("list", "--format", "markdown", env=env)
     assert listing.code == 0 and listing.out == run(capsys, "list", "--format", "markdown").out
     per_row = tmp_path / "rows.csv"
@@ -892,7 +797,7 @@ def test_the_process_ends_without_losing_buffered_output(tmp_path, capsys):
         "msle",
         "-f",
         "json",
-        write(tmp_path, "bad.csv", "pred,target\n-2,1\n"),
+        write(tmp_path / "bad.csv", "pred,target\n-2,1\n"),
         env=env,
     )
     assert failed.code == 2 and failed.out == "" and "msle" in failed.err
@@ -900,7 +805,7 @@ def test_the_process_ends_without_losing_buffered_output(tmp_path, capsys):
 
 def test_readme_loss_table_is_the_registry(capsys):
     # The README's loss list is `losscli list --format markdown`: a new loss must reach it.
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     outcome = run(capsys, "list", "--format", "markdown")
     assert outcome.code == 0
     assert outcome.out in readme
@@ -908,7 +813,7 @@ def test_readme_loss_table_is_the_registry(capsys):
 
 
 def test_per_row_file_gets_the_usual_permissions(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     out = tmp_path / "rows.csv"
     umask = os.umask(0o022)
     try:
@@ -919,7 +824,7 @@ def test_per_row_file_gets_the_usual_permissions(tmp_path, capsys):
 
 
 def test_a_bad_id_column_names_the_id_option(tmp_path, capsys):
-    data = write(tmp_path, "preds.csv", SIMPLE)
+    data = write(tmp_path / "preds.csv", SIMPLE)
     outcome = run(capsys, "eval", "-l", "mse", "--id", "key", "--per-row", tmp_path / "r.csv", data)
     assert_user_error(outcome, "for --id")
 

@@ -11,7 +11,7 @@ import pytest
 
 import losscli
 from losscli.errors import InputError
-from tests.test_cli import run
+from tests.conftest import assert_user_error, run
 
 LABELS = [1, 0, 1, 0]
 DECISIONS = [1, 0, 0, 1]
@@ -61,11 +61,11 @@ def test_a_column_named_for_another_kind_is_refused(tmp_path, capsys, monkeypatc
     monkeypatch.chdir(tmp_path)
     (tmp_path / "scores.csv").write_text("y_true,logits\n1,0.5\n0,0.25\n")
     outcome = run(capsys, "eval", "-l", "bce", "scores.csv")
-    assert outcome.code == 2
-    assert "Column 'logits' of scores.csv looks like logits, but bce reads probabilities" in (
-        outcome.err
+    assert_user_error(
+        outcome,
+        "Column 'logits' of scores.csv looks like logits, but bce reads probabilities",
+        "input=logits",
     )
-    assert "input=logits" in outcome.err
     # Named explicitly, it is the user's choice.
     outcome = run(capsys, "eval", "-l", "bce", "-p", "logits", "scores.csv", "-f", "json")
     assert outcome.code == 0, outcome.err
@@ -77,8 +77,7 @@ def test_a_header_naming_two_columns_alike_is_refused(tmp_path, capsys, monkeypa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dup.csv").write_text("pred,pred,target\n1,2,3\n4,5,6\n")
     outcome = run(capsys, "eval", "-l", "mse", *args, "dup.csv")
-    assert outcome.code == 2
-    assert "dup.csv has 2 columns named 'pred' (columns 1, 2)" in outcome.err
+    assert_user_error(outcome, "dup.csv has 2 columns named 'pred' (columns 1, 2)")
 
 
 @pytest.mark.parametrize(
@@ -94,8 +93,7 @@ def test_one_column_in_two_roles_is_refused(tmp_path, capsys, monkeypatch, args,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s.csv").write_text("y,t\n1,2\n4,5\n")
     outcome = run(capsys, "eval", "-l", "mse", *args, "s.csv")
-    assert outcome.code == 2
-    assert f"Column 'y' of s.csv is given as both {roles}" in outcome.err
+    assert_user_error(outcome, f"Column 'y' of s.csv is given as both {roles}")
 
 
 def test_an_optional_role_with_two_candidate_columns_is_refused():
@@ -126,8 +124,7 @@ def test_an_id_column_named_like_a_loss_label_is_refused(tmp_path, capsys, monke
         "--per-row",
         "out.csv",
     )
-    assert outcome.code == 2
-    assert "The --id column 'mse' has the name of a loss label" in outcome.err
+    assert_user_error(outcome, "The --id column 'mse' has the name of a loss label")
     assert not (tmp_path / "out.csv").exists()
 
 

@@ -15,7 +15,7 @@ import losscli
 from losscli import api
 from losscli.errors import InputError, UsageError
 from losscli.report.checks import CheckRun
-from tests.test_cli import ROOT, run, write
+from tests.conftest import ROOT, run, write
 
 HOUSES = str(ROOT / "sample_data" / "house_prices.csv")
 SAMPLE_CONFIG = ROOT / "sample_data" / "losscli.toml"
@@ -35,7 +35,7 @@ max = { mse = 1000 }
 
 
 def config(directory: Path, text: str, name: str = "losscli.toml") -> Path:
-    return write(directory, name, text.replace("HOUSES", json.dumps(HOUSES)))
+    return write(directory / name, text.replace("HOUSES", json.dumps(HOUSES)))
 
 
 # -- losscli.check ----------------------------------------------------------------------------

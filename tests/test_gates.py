@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import ROOT, assert_user_error, run
-
-HOUSES = ROOT / "sample_data" / "house_prices.csv"
+from tests.conftest import CANDIDATE, HOUSES, SAMPLE_DATA, assert_user_error, run, write_report
 
 
 def first_rows(tmp_path: Path, count: int) -> Path:
@@ -25,11 +23,7 @@ def first_rows(tmp_path: Path, count: int) -> Path:
 
 
 def baseline_of(tmp_path: Path, capsys, *args: object) -> Path:
-    outcome = run(capsys, "eval", *args, "--format", "json")
-    assert outcome.code == 0, outcome
-    path = tmp_path / "baseline.json"
-    path.write_text(outcome.out)
-    return path
+    return write_report(capsys, tmp_path / "baseline.json", *args)
 
 
 # -- a baseline from other rows ----------------------------------------------------------------
@@ -107,7 +101,7 @@ def test_a_baseline_from_an_older_release_is_compared(tmp_path, capsys):
 @pytest.mark.parametrize("tolerance", ["-2%", "-0.5", "mse=-1"])
 def test_a_negative_tolerance_says_why_it_is_refused(capsys, tolerance):
     # Before: "'-2%' is not a tolerance", without saying that the sign was the trouble.
-    args = ("--baseline", ROOT / "sample_data" / "house_prices_baseline.json")
+    args = ("--baseline", SAMPLE_DATA / "house_prices_baseline.json")
     outcome = run(capsys, "eval", "-l", "mse", HOUSES, *args, f"--tolerance={tolerance}")
     assert_user_error(outcome, "is negative")
 
@@ -171,8 +165,8 @@ def test_a_baseline_of_other_params_is_never_compared_as_the_same_loss(
 @pytest.mark.parametrize("command", ["compare", "check"])
 def test_a_baseline_written_by_compare_or_check_is_refused(tmp_path, capsys, command):
     args = {
-        "compare": (HOUSES, ROOT / "sample_data" / "house_prices_candidate.csv", "-l", "mse"),
-        "check": ("--config", ROOT / "sample_data" / "losscli.toml", "house_prices"),
+        "compare": (HOUSES, CANDIDATE, "-l", "mse"),
+        "check": ("--config", SAMPLE_DATA / "losscli.toml", "house_prices"),
     }[command]
     written = run(capsys, command, *args, "-f", "json")
     baseline = tmp_path / "baseline.json"

@@ -25,8 +25,14 @@ from losscli.engine.run import update
 from losscli.engine.tally import Options, Tally
 from losscli.errors import DomainError, InputError
 from losscli.losses import build_request
-from tests.conftest import close, evaluate_arrays
-from tests.test_cli import ROOT, assert_user_error, results_of, run
+from tests.conftest import (
+    SAMPLE_DATA,
+    assert_user_error,
+    close,
+    evaluate_arrays,
+    results_of,
+    run,
+)
 
 MASK_LOSSES = [
     "dice",
@@ -263,9 +269,7 @@ def test_per_row_file_keeps_an_empty_column_for_per_sample_losses(tmp_path, caps
     # Per-pixel dice has no value per row (it needs the whole sample): an empty column, not none.
     out = tmp_path / "rows.csv"
     args = ["-l", "dice,mse", "-p", "prob", "-t", "lesion", "--col", "sample=scan"]
-    outcome = run(
-        capsys, "eval", *args, "--per-row", out, ROOT / "sample_data/lesion_masks.parquet"
-    )
+    outcome = run(capsys, "eval", *args, "--per-row", out, SAMPLE_DATA / "lesion_masks.parquet")
     assert outcome.code == 0, outcome
     table = pa_csv.read_csv(out)
     assert table.column_names == ["dice", "mse"] and table.num_rows == 20480

@@ -9,7 +9,6 @@ what a user gets.
 
 from __future__ import annotations
 
-import bz2
 import gzip
 import json
 import math
@@ -23,7 +22,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
@@ -31,9 +29,23 @@ import losscli
 import losscli.api
 import losscli.io.mapped
 from losscli.errors import InputError, UsageError
+from tests.conftest import (
+    COMMAND,
+    ROOT,
+    Outcome,
+    assert_close,
+    assert_user_error,
+    compress,
+    delimited,
+    deny_opening,
+    encode,
+    process_env,
+    random_pairs,
+    run_process,
+    value_of,
+    write_data,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-REL = 1e-12
 ROWS = 1000
 
 Data = dict[str, np.ndarray]
@@ -41,88 +53,13 @@ Data = dict[str, np.ndarray]
 
 # -- data and files -----------------------------------------------------------------------------
 def sample(rows: int = ROWS, seed: int = 0) -> Data:
-    """An id column and normal pred/target columns; every format below can hold it exactly."""
-    rng = np.random.default_rng(seed)
-    return {
-        "id": np.arange(rows),
-        "pred": rng.normal(size=rows),
-        "target": rng.normal(size=rows),
-    }
+    """An id column and normal pred/target columns; every format can hold it exactly."""
+    pred, target = random_pairs(rows, seed)
+    return {"id": np.arange(rows), "pred": pred, "target": target}
 
 
 def numpy_mse(data: Data, pred: str = "pred", target: str = "target") -> float:
     return float(np.mean((np.asarray(data[pred]) - np.asarray(data[target])) ** 2))
-
-
-def assert_close(actual: float, expected: float) -> None:
-    assert math.isclose(actual, expected, rel_tol=REL), (actual, expected)
-
-
-def cell(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return "" if math.isnan(value) else repr(float(value))
-    return str(value)
-
-
-def delimited(data: Data, sep: str = ",") -> bytes:
-    lines = [sep.join(data)]
-    lines += [sep.join(cell(value) for value in row) for row in zip(*data.values(), strict=True)]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def json_value(value: Any) -> Any:
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.ndarray):
-        return [json_value(item) for item in value]
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def json_lines(data: Data) -> bytes:
-    rows = (
-        dict(zip(data, map(json_value, row), strict=True))
-        for row in zip(*data.values(), strict=True)
-    )
-    return "".join(json.dumps(row) + "\n" for row in rows).encode()
-
-
-def encode(data: Data | pa.Table, fmt: str, batch_rows: int = 256) -> bytes:
-    """The bytes of ``data`` in one format; ``batch_rows`` sets row groups / record batches."""
-    if fmt in ("csv", "tsv"):
-        return delimited(data, "\t" if fmt == "tsv" else ",")
-    if fmt == "jsonl":
-        return json_lines(data)
-    table = data if isinstance(data, pa.Table) else pa.table(data)
-    sink = pa.BufferOutputStream()
-    if fmt == "parquet":
-        pq.write_table(table, sink, row_group_size=batch_rows)
-    elif fmt == "feather":
-        feather.write_feather(table, sink)
-    else:
-        opener = pa.ipc.new_file if fmt == "arrow-file" else pa.ipc.new_stream
-        with opener(sink, table.schema) as writer:
-            writer.write_table(table, max_chunksize=batch_rows)
-    return sink.getvalue().to_pybytes()
-
-
-def compress(payload: bytes, codec: str | None, scratch: Path) -> bytes:
-    if codec is None:
-        return payload
-    if codec == "gzip":
-        return gzip.compress(payload)
-    if codec == "bz2":
-        return bz2.compress(payload)
-    with pa.CompressedOutputStream(str(scratch), codec) as out:
-        out.write(payload)
-    return scratch.read_bytes()
-
-
-def write(path: Path, data: Data | pa.Table, fmt: str, codec: str | None = None, **kw) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(path.name + ".scratch")
-    path.write_bytes(compress(encode(data, fmt, **kw), codec, scratch))
-    scratch.unlink(missing_ok=True)
-    return path
 
 
 def part(data: Data, start: int, stop: int) -> Data:
@@ -165,7 +102,7 @@ FORMAT_CASES = [
 @pytest.mark.parametrize(("name", "fmt", "codec"), FORMAT_CASES, ids=[c[0] for c in FORMAT_CASES])
 def test_every_format_matches_numpy(tmp_path, name, fmt, codec):
     data = sample()
-    path = write(tmp_path / name, data, fmt, codec)
+    path = write_data(tmp_path / name, data, fmt, codec)
     report = losscli.evaluate(path, "mse,mae", pred="pred", target="target", chunk_rows=300)
     assert_close(report.results[0].value, numpy_mse(data))
     assert_close(report.results[1].value, float(np.mean(np.abs(data["pred"] - data["target"]))))
@@ -177,7 +114,7 @@ def test_common_column_names_are_recognised_in_every_format(tmp_path):
     data = sample()
     renamed = {"ID": data["id"], "y_pred": data["pred"], "Y_True": data["target"]}
     for fmt, name in (("csv", "a.csv"), ("parquet", "a.parquet"), ("jsonl", "a.jsonl")):
-        path = write(tmp_path / name, renamed, fmt)
+        path = write_data(tmp_path / name, renamed, fmt)
         assert_close(losscli.evaluate(path, "mse").results[0].value, numpy_mse(data))
 
 
@@ -186,7 +123,7 @@ def test_spooled_compressed_parquet_leaves_no_temporary_file(tmp_path, monkeypat
     spool.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spool))
     data = sample()
-    path = write(tmp_path / "data.parquet.gz", data, "parquet", "gzip")
+    path = write_data(tmp_path / "data.parquet.gz", data, "parquet", "gzip")
     assert_close(mse(path), numpy_mse(data))
     assert list(spool.iterdir()) == []
 
@@ -207,7 +144,7 @@ def test_csv_header_wider_than_the_sniffed_head(tmp_path):
     width = 4000
     data = {f"pred_{k}": rng.normal(size=3) for k in range(width)}
     data |= {f"true_{k}": rng.normal(size=3) for k in range(width)}
-    path = write(tmp_path / "wide.csv.gz", data, "csv", "gzip")
+    path = write_data(tmp_path / "wide.csv.gz", data, "csv", "gzip")
     report = losscli.evaluate(path, "mse", pred="pred_*", target="true_*")
     preds = np.column_stack([data[f"pred_{k}"] for k in range(width)])
     trues = np.column_stack([data[f"true_{k}"] for k in range(width)])
@@ -222,9 +159,9 @@ def test_text_parsed_in_small_blocks(tmp_path, monkeypatch, fmt, codec):
     monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 100)
     suffix = f".{fmt}.gz" if codec else f".{fmt}"
     data = sample()
-    assert_close(mse(write(tmp_path / f"data{suffix}", data, fmt, codec)), numpy_mse(data))
+    assert_close(mse(write_data(tmp_path / f"data{suffix}", data, fmt, codec)), numpy_mse(data))
     data["target"][876] = np.nan
-    assert "row 877" in input_error(write(tmp_path / f"gap{suffix}", data, fmt, codec))
+    assert "row 877" in input_error(write_data(tmp_path / f"gap{suffix}", data, fmt, codec))
 
 
 def test_non_numeric_value_row_counts_rows_of_earlier_blocks(tmp_path, monkeypatch):
@@ -275,33 +212,32 @@ MAGIC_CASES = [
 @pytest.mark.parametrize(("name", "fmt", "codec"), MAGIC_CASES, ids=[c[0] for c in MAGIC_CASES])
 def test_format_from_magic_bytes(tmp_path, name, fmt, codec):
     data = sample()
-    assert_close(mse(write(tmp_path / name, data, fmt, codec)), numpy_mse(data))
+    assert_close(mse(write_data(tmp_path / name, data, fmt, codec)), numpy_mse(data))
 
 
 def test_input_format_overrides_the_extension(tmp_path):
     data = sample()
-    path = write(tmp_path / "data.txt", data, "tsv")  # .txt says CSV; the content is TSV
+    path = write_data(tmp_path / "data.txt", data, "tsv")  # .txt says CSV; the content is TSV
     assert_close(mse(path, input_format="tsv"), numpy_mse(data))
     # Read as CSV, its header has tabs and no comma: the header says the delimiter.
     assert_close(mse(path), numpy_mse(data))
 
 
 def test_unknown_input_format_is_a_usage_error(tmp_path):
-    path = write(tmp_path / "data.csv", sample(), "csv")
+    path = write_data(tmp_path / "data.csv", sample(), "csv")
     with pytest.raises(UsageError, match="--input-format xlsx is unknown"):
         mse(path, input_format="xlsx")
 
 
 # -- 3. standard input --------------------------------------------------------------------------
-def run_cli(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
-    command = [sys.executable, "-m", "losscli", "eval", *args]
-    return subprocess.run(command, input=stdin, capture_output=True, cwd=ROOT, timeout=60)
+def run_cli(args: list[str], stdin: bytes) -> Outcome:
+    return run_process("eval", *args, stdin=stdin)
 
 
 def cli_report(args: list[str], stdin: bytes) -> dict[str, Any]:
-    done = run_cli(["--loss", "mse", "-p", "pred", "-t", "target", "-f", "json", *args], stdin)
-    assert done.returncode == 0, done.stderr.decode()
-    return json.loads(done.stdout)
+    outcome = run_cli(["--loss", "mse", "-p", "pred", "-t", "target", "-f", "json", *args], stdin)
+    assert outcome.code == 0, outcome.err
+    return json.loads(outcome.out)
 
 
 STDIN_CASES = [
@@ -321,7 +257,7 @@ STDIN_CASES = [
 )
 def test_stdin(tmp_path, fmt, codec, args):
     data = sample()
-    report = cli_report(args, compress(encode(data, fmt), codec, tmp_path / "scratch"))
+    report = cli_report(args, compress(encode(data, fmt), codec))
     assert_close(report["results"][0]["value"], numpy_mse(data))
     assert report["inputs"]["files"] == ["<stdin>"]
     assert report["inputs"]["rows_read"] == ROWS
@@ -330,18 +266,12 @@ def test_stdin(tmp_path, fmt, codec, args):
 def test_stdin_errors_name_the_column_value_and_row():
     data = sample(rows=50)
     data["target"][36] = np.nan
-    done = run_cli(["--loss", "mse", "-p", "pred", "-t", "target", "-"], delimited(data))
-    assert done.returncode == 2
-    assert done.stdout == b""
-    assert "Column 'target'" in done.stderr.decode()
-    assert "row 37 of <stdin>" in done.stderr.decode()
-    assert "Traceback" not in done.stderr.decode()
+    outcome = run_cli(["--loss", "mse", "-p", "pred", "-t", "target", "-"], delimited(data))
+    assert_user_error(outcome, "Column 'target'", "row 37 of <stdin>")
 
     text = b"pred,target\n" + b"1,2\n" * 20 + b"1,abc\n"
-    done = run_cli(["--loss", "mse", "-"], text)
-    assert done.returncode == 2
-    assert "Column 'target' of <stdin>" in done.stderr.decode()
-    assert "'abc' at row 21" in done.stderr.decode()
+    outcome = run_cli(["--loss", "mse", "-"], text)
+    assert_user_error(outcome, "Column 'target' of <stdin>", "'abc' at row 21")
 
 
 def test_stdin_error_with_more_data_behind_it_ends_cleanly():
@@ -350,9 +280,9 @@ def test_stdin_error_with_more_data_behind_it_ends_cleanly():
     # in some runs. Several runs, each with megabytes still unread, make a relapse likely to show.
     tail = b"1,2\n" * 1_000_000
     inputs = [b"pred,target\n1,abc\n" + tail, gzip.compress(b"pred,target\n1,\n" + tail, 1)] * 2
-    command = [sys.executable, "-m", "losscli", "eval", "--loss", "mse", "-"]
+    command = [*COMMAND, "eval", "--loss", "mse", "-"]
     pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
-    runs = [subprocess.Popen(command, cwd=ROOT, **pipes) for _ in inputs]
+    runs = [subprocess.Popen(command, cwd=ROOT, env=process_env(), **pipes) for _ in inputs]
     for run, payload in zip(runs, inputs, strict=True):
         _, stderr = run.communicate(payload, timeout=60)
         assert run.returncode == 2, stderr.decode()
@@ -366,7 +296,7 @@ def test_named_pipe_is_read_like_stdin(tmp_path):
     data = sample()
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    source = write(tmp_path / "data.parquet.gz", data, "parquet", "gzip")
+    source = write_data(tmp_path / "data.parquet.gz", data, "parquet", "gzip")
     copy = f"open({str(fifo)!r}, 'wb').write(open({str(source)!r}, 'rb').read())"
     feeder = subprocess.Popen([sys.executable, "-c", copy])  # waits for a reader of the pipe
     try:
@@ -380,28 +310,23 @@ def test_named_pipe_is_read_like_stdin(tmp_path):
 
 def test_stdin_json_error_names_field_and_row():
     lines = b'{"pred": 1, "target": 2}\n' * 30 + b'{"pred": 1, "target": "two"}\n'
-    done = run_cli(["--loss", "mse", "-"], lines)
-    assert done.returncode == 2
-    assert "Field 'target' of <stdin> holds a string where a number is needed at row 31" in (
-        done.stderr.decode()
-    )
+    message = "Field 'target' of <stdin> holds a string where a number is needed at row 31"
+    assert_user_error(run_cli(["--loss", "mse", "-"], lines), message)
 
 
 def test_stdin_empty_is_an_input_error():
-    done = run_cli(["--loss", "mse", "-"], b"")
-    assert done.returncode == 2
-    assert "<stdin> is empty" in done.stderr.decode()
+    assert_user_error(run_cli(["--loss", "mse", "-"], b""), "<stdin> is empty")
 
 
 # -- 4. several files, globs, directories --------------------------------------------------------
 def test_several_files_of_mixed_formats_read_as_one_table(tmp_path):
     data = sample()
-    one = mse(write(tmp_path / "all.csv", data, "csv"))
+    one = mse(write_data(tmp_path / "all.csv", data, "csv"))
     paths = [
-        write(tmp_path / "a.csv", part(data, 0, 100), "csv"),
-        write(tmp_path / "b.parquet", part(data, 100, 450), "parquet", batch_rows=64),
-        write(tmp_path / "c.jsonl.gz", part(data, 450, 451), "jsonl", "gzip"),
-        write(tmp_path / "d.arrow", part(data, 451, ROWS), "arrow-file", batch_rows=100),
+        write_data(tmp_path / "a.csv", part(data, 0, 100), "csv"),
+        write_data(tmp_path / "b.parquet", part(data, 100, 450), "parquet", batch_rows=64),
+        write_data(tmp_path / "c.jsonl.gz", part(data, 450, 451), "jsonl", "gzip"),
+        write_data(tmp_path / "d.arrow", part(data, 451, ROWS), "arrow-file", batch_rows=100),
     ]
     report = losscli.evaluate(paths, "mse", pred="pred", target="target", chunk_rows=77)
     assert_close(report.results[0].value, numpy_mse(data))
@@ -413,7 +338,7 @@ def test_several_files_of_mixed_formats_read_as_one_table(tmp_path):
 def test_glob_expands_in_natural_order(tmp_path):
     data = sample(rows=30)
     for number, start in ((1, 0), (2, 10), (10, 20)):
-        write(tmp_path / f"part{number}.csv", part(data, start, start + 10), "csv")
+        write_data(tmp_path / f"part{number}.csv", part(data, start, start + 10), "csv")
     per_row = tmp_path / "rows.csv"
     report = losscli.evaluate(
         str(tmp_path / "part*.csv"), "mse", pred="pred", target="target", per_row=per_row
@@ -429,14 +354,14 @@ def test_glob_expands_in_natural_order(tmp_path):
 def test_directory_with_hive_partitions_skips_hidden_and_marker_files(tmp_path):
     data = sample()
     root = tmp_path / "table"
-    write(root / "year=2024" / "part-0.parquet", part(data, 0, 400), "parquet")
-    write(root / "year=2024" / "part-1.parquet", part(data, 400, 500), "parquet")
-    write(root / "year=2025" / "part-0.csv.gz", part(data, 500, ROWS), "csv", "gzip")
+    write_data(root / "year=2024" / "part-0.parquet", part(data, 0, 400), "parquet")
+    write_data(root / "year=2024" / "part-1.parquet", part(data, 400, 500), "parquet")
+    write_data(root / "year=2025" / "part-0.csv.gz", part(data, 500, ROWS), "csv", "gzip")
     (root / "_SUCCESS").write_text("")
     (root / "year=2024" / "_metadata").write_bytes(b"not data")
     (root / ".hidden.csv").write_text("pred,target\nnot,numbers\n")
-    write(root / "_temporary" / "part-9.csv", sample(rows=5, seed=9), "csv")
-    write(root / ".staging" / "part-9.parquet", sample(rows=5, seed=9), "parquet")
+    write_data(root / "_temporary" / "part-9.csv", sample(rows=5, seed=9), "csv")
+    write_data(root / ".staging" / "part-9.parquet", sample(rows=5, seed=9), "parquet")
     (root / "README.md").write_text("not data")
 
     report = losscli.evaluate(root, "mse", pred="pred", target="target")
@@ -447,7 +372,9 @@ def test_directory_with_hive_partitions_skips_hidden_and_marker_files(tmp_path):
         "year=2025/part-0.csv.gz",
     ]
     assert_close(report.results[0].value, numpy_mse(data))
-    assert_close(report.results[0].value, mse(write(tmp_path / "one.parquet", data, "parquet")))
+    assert_close(
+        report.results[0].value, mse(write_data(tmp_path / "one.parquet", data, "parquet"))
+    )
 
 
 @pytest.mark.parametrize("pieces", [1, 2, 3, 7])
@@ -455,11 +382,11 @@ def test_number_of_files_does_not_change_the_value(tmp_path, pieces):
     data = sample(seed=3)
     edges = np.linspace(0, ROWS, pieces + 1).astype(int)
     paths = [
-        write(tmp_path / f"p{k}.parquet", part(data, a, b), "parquet", batch_rows=33)
+        write_data(tmp_path / f"p{k}.parquet", part(data, a, b), "parquet", batch_rows=33)
         for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True))
     ]
     assert_close(mse(paths), numpy_mse(data))
-    assert_close(mse(paths, chunk_rows=101), mse(write(tmp_path / "one.csv", data, "csv")))
+    assert_close(mse(paths, chunk_rows=101), mse(write_data(tmp_path / "one.csv", data, "csv")))
 
 
 # -- 5. declared column types --------------------------------------------------------------------
@@ -526,14 +453,14 @@ def test_json_value_of_the_wrong_type_names_field_and_row(tmp_path):
 
 def test_string_column_of_a_parquet_file_is_not_a_number(tmp_path):
     table = pa.table({"pred": ["a", "b"], "target": [1.0, 2.0]})
-    message = input_error(write(tmp_path / "s.parquet", table, "parquet"))
+    message = input_error(write_data(tmp_path / "s.parquet", table, "parquet"))
     assert "Column 'pred'" in message
     assert "string" in message
 
 
 def test_id_column_keeps_its_type_in_json_lines(tmp_path):
     data = sample(rows=20)
-    path = write(tmp_path / "ids.jsonl", data, "jsonl")
+    path = write_data(tmp_path / "ids.jsonl", data, "jsonl")
     per_row = tmp_path / "rows.parquet"
     value = mse(path, id_column="id", per_row=per_row)
     assert_close(value, numpy_mse(data))
@@ -555,8 +482,8 @@ def test_id_column_of_a_csv_is_copied_verbatim(tmp_path, monkeypatch):
 # -- 6. a second file of targets ------------------------------------------------------------------
 def test_targets_file_aligned_across_formats_and_batch_sizes(tmp_path):
     data = sample()
-    preds = write(tmp_path / "preds.csv", {"pred": data["pred"]}, "csv")
-    truth = write(
+    preds = write_data(tmp_path / "preds.csv", {"pred": data["pred"]}, "csv")
+    truth = write_data(
         tmp_path / "truth.parquet", {"y": data["target"], "w": data["id"]}, "parquet", batch_rows=37
     )
     for chunk_rows in (1_000_000, 50, 7):
@@ -569,26 +496,30 @@ def test_targets_file_aligned_across_formats_and_batch_sizes(tmp_path):
 
 def test_targets_file_with_one_column_needs_no_target_name(tmp_path):
     data = sample()
-    preds = write(tmp_path / "preds.arrow", {"score": data["pred"]}, "arrow-file", batch_rows=90)
-    truth = write(tmp_path / "truth.jsonl.gz", {"outcome": data["target"]}, "jsonl", "gzip")
+    preds = write_data(
+        tmp_path / "preds.arrow", {"score": data["pred"]}, "arrow-file", batch_rows=90
+    )
+    truth = write_data(tmp_path / "truth.jsonl.gz", {"outcome": data["target"]}, "jsonl", "gzip")
     report = losscli.evaluate(preds, "mse", targets=truth, chunk_rows=64)
     assert_close(report.results[0].value, numpy_mse(data))
 
 
 def test_targets_from_several_files_line_up_with_one_predictions_file(tmp_path):
     data = sample()
-    preds = write(tmp_path / "preds.parquet", {"pred": data["pred"]}, "parquet", batch_rows=100)
+    preds = write_data(
+        tmp_path / "preds.parquet", {"pred": data["pred"]}, "parquet", batch_rows=100
+    )
     truth = [
-        write(tmp_path / "t1.csv", {"target": data["target"][:333]}, "csv"),
-        write(tmp_path / "t2.csv", {"target": data["target"][333:]}, "csv"),
+        write_data(tmp_path / "t1.csv", {"target": data["target"][:333]}, "csv"),
+        write_data(tmp_path / "t2.csv", {"target": data["target"][333:]}, "csv"),
     ]
     assert_close(mse(preds, targets=truth, chunk_rows=128), numpy_mse(data))
 
 
 @pytest.mark.parametrize(("pred_rows", "target_rows"), [(100, 90), (90, 100), (5, 1000)])
 def test_targets_row_count_mismatch_gives_both_counts(tmp_path, pred_rows, target_rows):
-    preds = write(tmp_path / "preds.csv", {"pred": np.ones(pred_rows)}, "csv")
-    truth = write(tmp_path / "truth.parquet", {"target": np.ones(target_rows)}, "parquet")
+    preds = write_data(tmp_path / "preds.csv", {"pred": np.ones(pred_rows)}, "csv")
+    truth = write_data(tmp_path / "truth.parquet", {"target": np.ones(target_rows)}, "parquet")
     message = input_error(preds, targets=truth, chunk_rows=16)
     assert f"has {pred_rows} rows" in message
     assert f"has {target_rows}" in message
@@ -605,7 +536,7 @@ def test_column_group_glob_pairs_columns_in_natural_order(tmp_path):
     trues = rng.normal(size=(rows, width))
     data = {f"p{k + 1}": preds[:, k] for k in range(width)}
     data |= {f"t{k + 1:02d}": trues[:, k] for k in range(width)}
-    path = write(tmp_path / "wide.parquet", data, "parquet")
+    path = write_data(tmp_path / "wide.parquet", data, "parquet")
     value = losscli.evaluate(path, "mse", pred="p*", target="t*").results[0].value
     assert_close(value, float(np.mean((preds - trues) ** 2)))
     lexical = sorted(range(width), key=lambda k: str(k + 1))
@@ -615,7 +546,7 @@ def test_column_group_glob_pairs_columns_in_natural_order(tmp_path):
 def test_comma_list_keeps_the_order_given(tmp_path):
     rng = np.random.default_rng(6)
     data = {name: rng.normal(size=50) for name in ("a", "b", "x", "y")}
-    path = write(tmp_path / "pairs.csv", data, "csv")
+    path = write_data(tmp_path / "pairs.csv", data, "csv")
     value = losscli.evaluate(path, "mse", pred="b,a", target="x,y").results[0].value
     pairs = np.column_stack([data["b"], data["a"]]) - np.column_stack([data["x"], data["y"]])
     assert_close(value, float(np.mean(pairs**2)))
@@ -632,7 +563,7 @@ def test_list_and_fixed_size_list_columns_are_vectors(tmp_path, fmt):
         }
     )
     data = table if fmt != "jsonl" else {"pred": list(preds), "target": list(trues)}
-    path = write(tmp_path / f"vectors.{fmt}", data, fmt, batch_rows=64)
+    path = write_data(tmp_path / f"vectors.{fmt}", data, fmt, batch_rows=64)
     value = mse(path, chunk_rows=50)
     assert_close(value, float(np.mean((preds - trues) ** 2)))
 
@@ -643,7 +574,7 @@ def test_ragged_list_column_names_the_row(tmp_path, fmt):
     lists[44] = [1.0]
     table = pa.table({"pred": pa.array(lists), "target": pa.array(lists)})
     data = table if fmt != "jsonl" else {"pred": lists, "target": lists}
-    path = write(tmp_path / f"ragged.{fmt}", data, fmt, batch_rows=10)
+    path = write_data(tmp_path / f"ragged.{fmt}", data, fmt, batch_rows=10)
     message = input_error(path)
     assert "'pred'" in message
     assert "row 45" in message
@@ -653,12 +584,12 @@ def test_list_width_must_agree_across_batches_and_files(tmp_path):
     narrow = pa.table({"pred": [[1.0, 2.0]] * 20, "target": [[0.0, 0.0]] * 20})
     wide = pa.table({"pred": [[1.0, 2.0, 3.0]] * 20, "target": [[0.0, 0.0, 0.0]] * 20})
     mixed = pa.concat_tables([narrow, wide])
-    path = write(tmp_path / "mixed.arrow", mixed, "arrow-file", batch_rows=10)
+    path = write_data(tmp_path / "mixed.arrow", mixed, "arrow-file", batch_rows=10)
     message = input_error(path)
     assert "'pred' has 3 values at row 21" in message
     assert "but 2 at row 1" in message
-    other = write(tmp_path / "wide.parquet", wide, "parquet")
-    message = input_error([write(tmp_path / "narrow.parquet", narrow, "parquet"), other])
+    other = write_data(tmp_path / "wide.parquet", wide, "parquet")
+    message = input_error([write_data(tmp_path / "narrow.parquet", narrow, "parquet"), other])
     assert f"at row 1 of {other}" in message
 
 
@@ -666,7 +597,7 @@ def test_null_list_names_the_row(tmp_path):
     lists: list[Any] = [[1.0, 2.0]] * 30
     lists[0] = None
     table = pa.table({"pred": pa.array(lists, pa.list_(pa.float64())), "target": [[0.0, 0.0]] * 30})
-    message = input_error(write(tmp_path / "null.parquet", table, "parquet"))
+    message = input_error(write_data(tmp_path / "null.parquet", table, "parquet"))
     assert "'pred'" in message
     assert "row 1" in message
 
@@ -676,7 +607,7 @@ def test_null_list_names_the_row(tmp_path):
 def test_nan_error_names_column_and_row_in_a_later_chunk(tmp_path, fmt):
     data = sample()
     data["target"][733] = np.nan
-    path = write(tmp_path / f"gap.{fmt}", data, fmt, batch_rows=100)
+    path = write_data(tmp_path / f"gap.{fmt}", data, fmt, batch_rows=100)
     message = input_error(path, chunk_rows=64)
     assert "Column 'target'" in message
     assert "row 734" in message
@@ -686,8 +617,8 @@ def test_nan_error_names_column_and_row_in_a_later_chunk(tmp_path, fmt):
 def test_nan_error_in_the_second_file_names_it(tmp_path):
     data = sample()
     data["pred"][600] = np.nan
-    first = write(tmp_path / "a.csv", part(data, 0, 500), "csv")
-    second = write(tmp_path / "b.parquet", part(data, 500, ROWS), "parquet", batch_rows=30)
+    first = write_data(tmp_path / "a.csv", part(data, 0, 500), "csv")
+    second = write_data(tmp_path / "b.parquet", part(data, 500, ROWS), "parquet", batch_rows=30)
     message = input_error([first, second], chunk_rows=64)
     assert "Column 'pred'" in message
     assert f"row 101 of {second}" in message
@@ -699,7 +630,7 @@ def test_nan_drop_skips_and_counts_the_rows(tmp_path):
     bad[[0, 17, 500, 999]] = True
     data["pred"][[0, 500]] = np.nan
     data["target"][[17, 999]] = np.nan
-    path = write(tmp_path / "gaps.csv.gz", data, "csv", "gzip")
+    path = write_data(tmp_path / "gaps.csv.gz", data, "csv", "gzip")
     report = losscli.evaluate(path, "mse", pred="pred", target="target", nan="drop", chunk_rows=99)
     assert report.inputs["rows_dropped"] == 4
     assert report.inputs["rows_used"] == ROWS - 4
@@ -711,13 +642,13 @@ def test_nan_drop_skips_and_counts_the_rows(tmp_path):
 def test_nan_propagate_gives_nan(tmp_path):
     data = sample()
     data["target"][3] = np.nan
-    path = write(tmp_path / "gap.parquet", data, "parquet")
+    path = write_data(tmp_path / "gap.parquet", data, "parquet")
     assert math.isnan(mse(path, nan="propagate"))
 
 
 def test_parquet_null_counts_as_missing(tmp_path):
     table = pa.table({"pred": [1.0, None, 3.0], "target": [1.0, 1.0, 1.0]})
-    path = write(tmp_path / "nulls.parquet", table, "parquet")
+    path = write_data(tmp_path / "nulls.parquet", table, "parquet")
     assert "row 2" in input_error(path)
     assert_close(mse(path, nan="drop"), 2.0)
 
@@ -797,8 +728,10 @@ def test_missing_file_glob_and_empty_directory(tmp_path):
 
 
 def test_missing_column_in_the_second_file_names_it(tmp_path):
-    first = write(tmp_path / "a.csv", sample(rows=10), "csv")
-    second = write(tmp_path / "b.parquet", {"pred": np.ones(3), "truth": np.ones(3)}, "parquet")
+    first = write_data(tmp_path / "a.csv", sample(rows=10), "csv")
+    second = write_data(
+        tmp_path / "b.parquet", {"pred": np.ones(3), "truth": np.ones(3)}, "parquet"
+    )
     message = input_error([first, second])
     assert str(second) in message
     assert "'target'" in message
@@ -810,15 +743,8 @@ def test_stdin_named_twice_is_an_input_error():
 
 
 def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
-    path = write(tmp_path / "locked.csv", sample(rows=3), "csv")
-    real_open = open
-
-    def refuse(name, *args, **kwargs):
-        if str(name) == str(path):
-            raise PermissionError(13, "Permission denied", str(name))
-        return real_open(name, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.open", refuse)
+    path = write_data(tmp_path / "locked.csv", sample(rows=3), "csv")
+    deny_opening(monkeypatch, path)
     message = input_error(path)
     assert "locked.csv" in message
     assert "Permission denied" in message
@@ -839,7 +765,7 @@ def test_failed_read_leaves_no_spooled_file(tmp_path, monkeypatch):
 def test_no_chunk_exceeds_chunk_rows(tmp_path, monkeypatch):
     rows, chunk_rows = 50_000, 1_000
     data = sample(rows=rows)
-    path = write(tmp_path / "many.csv", data, "csv")
+    path = write_data(tmp_path / "many.csv", data, "csv")
     seen: list[int] = []
     real = losscli.api.evaluate_stream
 
@@ -864,7 +790,7 @@ def test_no_chunk_exceeds_chunk_rows(tmp_path, monkeypatch):
 @pytest.mark.parametrize("chunk_rows", [1, 13, 256, 10**6])
 def test_chunk_rows_does_not_change_the_value(tmp_path, chunk_rows):
     data = sample(rows=400)
-    path = write(tmp_path / "data.arrows", data, "arrow-stream", batch_rows=37)
+    path = write_data(tmp_path / "data.arrows", data, "arrow-stream", batch_rows=37)
     assert_close(mse(path, chunk_rows=chunk_rows), numpy_mse(data))
 
 
@@ -872,13 +798,11 @@ def test_temporary_files_are_not_left_behind_after_stdin_parquet(tmp_path):
     spool = tmp_path / "spool"
     spool.mkdir()
     data = sample()
-    env = {**os.environ, "TMPDIR": str(spool)}
-    command = [sys.executable, "-m", "losscli", "eval", "-l", "mse", "-f", "json", "-"]
-    done = subprocess.run(
-        command, input=encode(data, "parquet"), capture_output=True, cwd=ROOT, env=env, timeout=60
+    env = process_env(TMPDIR=str(spool))
+    outcome = run_process(
+        "eval", "-l", "mse", "-f", "json", "-", stdin=encode(data, "parquet"), env=env
     )
-    assert done.returncode == 0, done.stderr.decode()
-    assert_close(json.loads(done.stdout)["results"][0]["value"], numpy_mse(data))
+    assert_close(value_of(outcome), numpy_mse(data))
     assert list(spool.iterdir()) == []
 
 

@@ -20,7 +20,7 @@ import pytest
 
 import losscli
 from losscli.errors import InputError
-from tests.test_cli import run
+from tests.conftest import assert_user_error, encode, run, run_process, value_of, write
 
 RNG = np.random.default_rng(16)
 
@@ -34,22 +34,15 @@ def _frames(n: int = 40) -> tuple[dict, dict]:
 
 
 def _csv(path, columns: dict, order=None) -> str:
-    names = list(columns)
-    n = len(columns[names[0]])
-    rows = range(n) if order is None else order
-    lines = [",".join(names)] + [",".join(str(columns[name][i]) for name in names) for i in rows]
-    path.write_text("\n".join(lines) + "\n")
+    """``columns`` as CSV, rows in ``order`` (all, as they are, by default)."""
+    rows = slice(None) if order is None else np.asarray(order, dtype=int)
+    write(path, encode({name: np.asarray(values)[rows] for name, values in columns.items()}, "csv"))
     # Relative where the test runs in the file's directory, so messages name it briefly.
     return path.name if path.parent == Path.cwd() else str(path)
 
 
 def _rmse(guess, truth) -> float:
     return math.sqrt(float(np.mean((np.asarray(guess) - np.asarray(truth)) ** 2)))
-
-
-def _value(outcome) -> float:
-    assert outcome.code == 0, outcome.err
-    return json.loads(outcome.out)["results"][0]["value"]
 
 
 def test_same_column_name_in_both_files_is_two_columns(tmp_path, capsys):
@@ -73,7 +66,7 @@ def test_same_column_name_in_both_files_is_two_columns(tmp_path, capsys):
     )
     expected = _rmse(sub["SalePrice"], sol["SalePrice"])
     assert expected > 1
-    assert _value(outcome) == pytest.approx(expected, rel=1e-12)
+    assert value_of(outcome) == pytest.approx(expected, rel=1e-12)
 
 
 def test_same_column_name_through_the_api_and_check(tmp_path, capsys, monkeypatch):
@@ -156,7 +149,7 @@ def test_on_matches_rows_by_key_whatever_their_order(tmp_path, capsys, chunk_row
         "-f",
         "json",
     )
-    assert _value(outcome) == pytest.approx(expected, rel=1e-12)
+    assert value_of(outcome) == pytest.approx(expected, rel=1e-12)
 
 
 def test_on_several_key_columns_and_mixed_formats(tmp_path):
@@ -251,10 +244,7 @@ def test_on_refuses_keys_on_one_side_or_repeated(tmp_path, capsys, monkeypatch, 
         "--on",
         "Id",
     )
-    assert outcome.code == 2
-    assert outcome.out == ""
-    assert re.search(message, outcome.err), outcome.err
-    assert len(outcome.err.splitlines()) <= 3
+    assert re.search(message, assert_user_error(outcome)), outcome.err
 
 
 def test_on_counts_every_missing_key_and_shows_a_few(tmp_path, capsys, monkeypatch):
@@ -279,9 +269,11 @@ def test_on_counts_every_missing_key_and_shows_a_few(tmp_path, capsys, monkeypat
         "--chunk-rows",
         "8",
     )
-    assert outcome.code == 2
-    assert "30 keys of sub.csv are not in the targets file" in outcome.err
-    assert "(Id=1020, Id=1021, Id=1022, ... (30 in all))" in outcome.err
+    assert_user_error(
+        outcome,
+        "30 keys of sub.csv are not in the targets file",
+        "(Id=1020, Id=1021, Id=1022, ... (30 in all))",
+    )
 
 
 def test_on_refuses_an_empty_key(tmp_path, capsys, monkeypatch):
@@ -289,8 +281,7 @@ def test_on_refuses_an_empty_key(tmp_path, capsys, monkeypatch):
     Path("sub.csv").write_text("Id,pred\n1,0.5\n,0.7\n")
     Path("sol.csv").write_text("Id,target\n1,0.4\n2,0.6\n")
     outcome = run(capsys, "eval", "-l", "mse", "sub.csv", "--targets", "sol.csv", "--on", "Id")
-    assert outcome.code == 2
-    assert "Key column 'Id' (for --on) is empty at row 2 of sub.csv" in outcome.err
+    assert_user_error(outcome, "Key column 'Id' (for --on) is empty at row 2 of sub.csv")
 
 
 def test_on_names_a_missing_key_column_and_needs_two_inputs(tmp_path, capsys):
@@ -299,12 +290,11 @@ def test_on_names_a_missing_key_column_and_needs_two_inputs(tmp_path, capsys):
     b = tmp_path / "sol.csv"
     b.write_text("id,target\n1,0.4\n")
     outcome = run(capsys, "eval", "-l", "mse", a, "--targets", b, "--on", "Id")
-    assert outcome.code == 2
-    assert "Column 'Id' (for --on) is not in the targets file" in outcome.err
-    assert "Did you mean 'id'?" in outcome.err
+    assert_user_error(
+        outcome, "Column 'Id' (for --on) is not in the targets file", "Did you mean 'id'?"
+    )
     outcome = run(capsys, "eval", "-l", "mse", "-t", "pred", a, "--on", "Id")
-    assert outcome.code == 2
-    assert "--on matches rows of two inputs" in outcome.err
+    assert_user_error(outcome, "--on matches rows of two inputs")
 
 
 def test_a_missing_target_under_on_names_the_targets_row(tmp_path, capsys):
@@ -313,9 +303,7 @@ def test_a_missing_target_under_on_names_the_targets_row(tmp_path, capsys):
     b = tmp_path / "sol.csv"
     b.write_text("Id,target\n3,0.4\n2,\n1,0.6\n")
     outcome = run(capsys, "eval", "-l", "mse", a, "--targets", b, "--on", "Id")
-    assert outcome.code == 2
-    assert "Column 'target' has a missing value" in outcome.err
-    assert "row 2 of" in outcome.err and "sol.csv" in outcome.err
+    assert_user_error(outcome, "Column 'target' has a missing value", "row 2 of", "sol.csv")
 
 
 def test_row_ids_that_disagree_by_position_suggest_on(tmp_path, capsys, monkeypatch):
@@ -338,10 +326,9 @@ def test_row_ids_that_disagree_by_position_suggest_on(tmp_path, capsys, monkeypa
         "--chunk-rows",
         "2",
     )
-    assert outcome.code == 2
-    assert outcome.out == ""
-    assert "row 4 of sub.csv has Id 1003 but row 4 of sol.csv has Id 1004" in outcome.err
-    assert "--on Id" in outcome.err
+    assert_user_error(
+        outcome, "row 4 of sub.csv has Id 1003 but row 4 of sol.csv has Id 1004", "--on Id"
+    )
 
 
 def test_row_ids_that_agree_across_formats_pass(tmp_path):
@@ -366,8 +353,7 @@ def test_compare_on_a_key_and_its_row_id_check(tmp_path, capsys):
     order = RNG.permutation(n)
     b = _csv(tmp_path / "b.csv", {"id": ids, "pred": cand, "target": target}, order)
     outcome = run(capsys, "compare", a, b, "-l", "mse", "-f", "json")
-    assert outcome.code == 2
-    assert "--on id" in outcome.err
+    assert_user_error(outcome, "--on id")
     outcome = run(capsys, "compare", a, b, "-l", "mse", "--on", "id", "-f", "json")
     assert outcome.code == 0, outcome.err
     entry = json.loads(outcome.out)["comparisons"][0]
@@ -408,9 +394,7 @@ def test_an_undetected_pred_beside_a_same_named_target_says_how_to_name_both(
     _csv(tmp_path / "sub.csv", sub)
     _csv(tmp_path / "sol.csv", sol)
     outcome = run(capsys, "eval", "-l", "rmse", "sub.csv", "--targets", "sol.csv")
-    assert outcome.code == 2
-    assert "No pred column found in sub.csv" in outcome.err
-    assert "add -p SalePrice -t SalePrice" in outcome.err
+    assert_user_error(outcome, "No pred column found in sub.csv", "add -p SalePrice -t SalePrice")
 
 
 @pytest.mark.parametrize(
@@ -423,12 +407,9 @@ def test_an_undetected_pred_beside_a_same_named_target_says_how_to_name_both(
 )
 def test_standard_input_named_twice_is_refused(tmp_path, args):
     """It said '<stdin> is empty' once the first reader had taken it all."""
-    from tests.test_cli import run_process
-
     (tmp_path / "b.csv").write_text("pred,target\n1,2\n")
     outcome = run_process(*args, stdin=b"pred,target\n1,2\n", cwd=tmp_path)
-    assert outcome.code == 2
-    assert "Standard input ('-') is named for both" in outcome.err
+    assert_user_error(outcome, "Standard input ('-') is named for both")
 
 
 def test_on_finds_keys_repeated_across_files_and_counts_each_key_once(
@@ -439,8 +420,7 @@ def test_on_finds_keys_repeated_across_files_and_counts_each_key_once(
     Path("b.csv").write_text("Id,pred\n2,0.5\n4,0.4\n2,0.6\n1,0.9\n")
     Path("t.csv").write_text("Id,target\n4,0\n3,1\n2,0\n1,1\n")
     outcome = run(capsys, "eval", "-l", "mse", "a.csv", "b.csv", "--targets", "t.csv", "--on", "Id")
-    assert outcome.code == 2
-    assert "2 keys appear more than once in 2 files (Id=2, Id=1)" in outcome.err, outcome.err
+    assert_user_error(outcome, "2 keys appear more than once in 2 files (Id=2, Id=1)")
 
 
 def test_on_matches_across_several_files_on_both_sides(tmp_path):

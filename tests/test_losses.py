@@ -7,15 +7,13 @@ or SciPy (or a formula it names) in the ``generate_*.py`` script beside it (see 
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from losscli.errors import DomainError, InputError, UsageError
 from losscli.losses import REGISTRY, get_loss, parse_specs
-from tests.conftest import REFERENCE_CASES, close, evaluate_arrays
+from tests.conftest import REFERENCE_CASES, close, evaluate_arrays, run_script
 
 CASES = REFERENCE_CASES
 EXAMPLES = [
@@ -229,8 +227,9 @@ def test_losses_import_no_cli_or_io_library():
         "import sys, losscli.losses; "
         "print(sorted(m for m in ('typer', 'rich', 'pyarrow', 'pandas') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    outcome = run_script(code)
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.strip() == "[]"
 
 
 ELEMENTWISE = [loss.name for loss in REGISTRY.values() if loss.elementwise]

@@ -8,20 +8,17 @@ batch a reader hands over, and the largest chunk.
 from __future__ import annotations
 
 import math
-import subprocess
 import sys
 import threading
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import pytest
 
 import losscli
 import losscli.io.readers
 from losscli.errors import InputError
 from losscli.io.readers import TableReader
+from tests.conftest import random_pairs, run_script, write_data
 
 ROWS = 200_000
 CHUNK_ROWS = 1_000
@@ -29,18 +26,12 @@ CHUNK_ROWS = 1_000
 
 @pytest.fixture
 def data():
-    rng = np.random.default_rng(7)
-    return {"pred": rng.normal(size=ROWS), "target": rng.normal(size=ROWS)}
+    pred, target = random_pairs(ROWS, seed=7)
+    return {"pred": pred, "target": target}
 
 
 def write(tmp_path, data, fmt):
-    table = pa.table(data)
-    path = tmp_path / f"big.{fmt}"
-    if fmt == "csv":
-        pa_csv.write_csv(table, path)
-    else:
-        pq.write_table(table, path, row_group_size=20_000)
-    return path
+    return write_data(tmp_path / f"big.{fmt}", data, fmt, batch_rows=20_000)
 
 
 class Watch:
@@ -167,10 +158,9 @@ def test_chunk_arrays_reuse_freed_memory_instead_of_faulting_in_fresh_pages():
     Without the allocator settings each 1 MiB temporary is mapped afresh: about 10,000 page
     faults here. With them the freed arrays are reused: a handful.
     """
-    done = subprocess.run(
-        [sys.executable, "-c", FAULTS_SCRIPT], capture_output=True, text=True, check=True
-    )
-    assert int(done.stdout) < 1000
+    outcome = run_script(FAULTS_SCRIPT)
+    assert outcome.code == 0, outcome.err
+    assert int(outcome.out) < 1000
 
 
 def mapped_resident_kib(address: int) -> int:

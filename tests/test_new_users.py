@@ -6,38 +6,22 @@ on the same values, or refuses in one message that names what is wrong and how t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from losscli.cli import main
+from tests.conftest import assert_user_error, run, value_of, write
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+def eval_value(capsys, *argv: object) -> float:
+    """``losscli eval -f json ARGV``: the value of its one loss."""
+    return value_of(run(capsys, "eval", "-f", "json", *argv))
 
 
-def value_of(capsys, *argv: str) -> float:
-    code, out, err = run(capsys, "eval", "-f", "json", *argv)
-    assert code == 0, err
-    return json.loads(out)["results"][0]["value"]
-
-
-def refusal(capsys, *argv: str) -> str:
-    code, out, err = run(capsys, "eval", *argv)
-    assert (code, out) == (2, ""), err
-    assert err.startswith("losscli: error:") and "Traceback" not in err
-    assert len(err.strip().splitlines()) <= 3
-    return err
-
-
-def write(path: Path, text: str) -> str:
-    path.write_bytes(text.encode())
-    return str(path)
+def refusal(capsys, *argv: object) -> str:
+    """``losscli eval ARGV`` refused as a user error: its message."""
+    return assert_user_error(run(capsys, "eval", *argv))
 
 
 # -------------------------------------------------------------------------- a solution file
@@ -48,7 +32,7 @@ def test_targets_file_of_an_id_and_one_value_column_needs_no_t(tmp_path, capsys,
     # A Kaggle solution (Id,SalePrice) or a pandas to_csv with its index: one value column.
     preds = write(tmp_path / "p.csv", "Id,pred\n1,1.0\n2,2.0\n3,4.0\n")
     targets = write(tmp_path / "t.csv", f"{header},SalePrice\n1,3.0\n2,2.0\n3,1.0\n")
-    got = value_of(capsys, "-l", "mse", "-p", "pred", preds, "--targets", targets)
+    got = eval_value(capsys, "-l", "mse", "-p", "pred", preds, "--targets", targets)
     assert got == pytest.approx(np.mean((np.array([1, 2, 4]) - [3, 2, 1]) ** 2))
 
 
@@ -79,7 +63,7 @@ MSE = float(np.mean((PRED - TARGET) ** 2))
 )
 def test_a_header_without_commas_says_the_delimiter(tmp_path, capsys, text):
     path = write(tmp_path / "export.csv", text)
-    assert value_of(capsys, "-l", "mse", path) == pytest.approx(MSE)
+    assert eval_value(capsys, "-l", "mse", path) == pytest.approx(MSE)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +80,7 @@ def test_a_header_without_commas_says_the_delimiter(tmp_path, capsys, text):
 )
 def test_common_csv_habits_give_the_numpy_value(tmp_path, capsys, text):
     path = write(tmp_path / "p.csv", text)
-    assert value_of(capsys, "-l", "mse", path) == pytest.approx(MSE)
+    assert eval_value(capsys, "-l", "mse", path) == pytest.approx(MSE)
 
 
 def test_semicolon_file_with_both_decimal_marks_is_refused(tmp_path, capsys):
@@ -146,8 +130,7 @@ def test_a_comment_line_inside_is_named_a_comment(tmp_path, capsys):
 @pytest.mark.parametrize("spelling", ["inf", "Infinity", "-inf", "-Infinity", "+inf"])
 def test_infinite_spellings_are_an_infinite_result_never_a_number(tmp_path, capsys, spelling):
     path = write(tmp_path / "p.csv", f"pred,target\n{spelling},1\n0.5,1\n")
-    code, out, err = run(capsys, "eval", "-f", "json", "-l", "mse", path)
-    assert code == 0 and json.loads(out)["results"][0]["value"] is None
+    assert eval_value(capsys, "-l", "mse", path) is None
 
 
 # ------------------------------------------------------------------------------ label codings
@@ -176,7 +159,7 @@ def test_hinge_reads_0_1_labels_as_sklearn_does(tmp_path, capsys):
     for name, labels in (("zero_one", (signed + 1) // 2), ("signed", signed)):
         text = "score,label\n" + "".join(f"{s},{y}\n" for s, y in zip(scores, labels, strict=True))
         path = write(tmp_path / f"{name}.csv", text)
-        assert value_of(capsys, "-l", "hinge", path) == pytest.approx(expected)
+        assert eval_value(capsys, "-l", "hinge", path) == pytest.approx(expected)
 
 
 def test_ce_with_1_based_labels_says_to_subtract_1(tmp_path, capsys):
@@ -195,7 +178,7 @@ def test_ce_with_float_labels_is_the_numpy_value(tmp_path, capsys):
         f"{r[0]},{r[1]},{r[2]},{y:.1f}\n" for r, y in zip(scores, labels, strict=True)
     )
     path = write(tmp_path / "p.csv", text)
-    assert value_of(capsys, "-l", "ce", "-p", "a,b,c", path) == pytest.approx(expected)
+    assert eval_value(capsys, "-l", "ce", "-p", "a,b,c", path) == pytest.approx(expected)
 
 
 def test_probabilities_that_do_not_sum_to_1_are_refused_for_ce(tmp_path, capsys):
@@ -230,7 +213,7 @@ PROBA = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])  # predict
 CLASSES = np.array([1, 2, 0])
 
 
-def proba_file(tmp_path: Path) -> str:
+def proba_file(tmp_path: Path) -> Path:
     text = "p0,p1,p2,label\n" + "".join(
         f"{r[0]},{r[1]},{r[2]},{y}\n" for r, y in zip(PROBA, CLASSES, strict=True)
     )
@@ -248,28 +231,28 @@ def test_probability_rows_are_not_taken_for_logits(tmp_path, capsys, loss):
 
 def test_probability_rows_with_input_probs_give_sklearn_log_loss(tmp_path, capsys):
     expected = -float(np.mean(np.log(PROBA[np.arange(3), CLASSES])))  # sklearn's log_loss
-    got = value_of(capsys, "-l", "ce:input=probs", "-p", "p0,p1,p2", proba_file(tmp_path))
+    got = eval_value(capsys, "-l", "ce:input=probs", "-p", "p0,p1,p2", proba_file(tmp_path))
     assert got == pytest.approx(expected)
 
 
 def test_input_logits_written_out_reads_them_as_logits(tmp_path, capsys):
     log_softmax = PROBA - np.log(np.exp(PROBA).sum(axis=1, keepdims=True))
     expected = -float(np.mean(log_softmax[np.arange(3), CLASSES]))
-    got = value_of(capsys, "-l", "ce:input=logits", "-p", "p0,p1,p2", proba_file(tmp_path))
+    got = eval_value(capsys, "-l", "ce:input=logits", "-p", "p0,p1,p2", proba_file(tmp_path))
     assert got == pytest.approx(expected)
 
 
 def test_one_hot_logits_are_still_logits(tmp_path, capsys):
     path = write(tmp_path / "p.csv", "a,b,label\n0,1,1\n1,0,1\n")
     expected = float(np.mean([np.log1p(np.exp(-1.0)), np.log1p(np.exp(1.0))]))
-    assert value_of(capsys, "-l", "ce", "-p", "a,b", path) == pytest.approx(expected)
+    assert eval_value(capsys, "-l", "ce", "-p", "a,b", path) == pytest.approx(expected)
 
 
 def test_an_excel_solution_file_matched_by_id(tmp_path, capsys):
     # Predictions from pandas, the solution saved by a spreadsheet in another order: ';', 0,5.
     preds = write(tmp_path / "sub.csv", "Id,SalePrice\n1,3\n2,2.5\n3,10\n")
     solution = write(tmp_path / "sol.csv", "\ufeffId;SalePrice\r\n3;9,5\r\n1;3,5\r\n2;2\r\n")
-    got = value_of(
+    got = eval_value(
         capsys, "-l", "mse", "-p", "SalePrice", preds, "--targets", solution, "--on", "Id"
     )
     assert got == pytest.approx(np.mean((np.array([3, 2.5, 10]) - [3.5, 2, 9.5]) ** 2))

@@ -18,26 +18,10 @@ from hypothesis import strategies as st
 
 import losscli
 from losscli.engine.table import CompensatedSum
-from tests.conftest import evaluate_arrays
-from tests.test_cli import run
+from tests.conftest import evaluate_arrays, evaluate_report, run, write_report
 
 INF = math.inf
 MISSING_NOTE = "a missing value in the data"
-
-
-def results(data, spec, **options):
-    grouping = {options["by"]} if "by" in options else set()  # a --by column is no role
-    extra = {role: role for role in data if role not in ("pred", "target", "weight", *grouping)}
-    report = losscli.evaluate(
-        {role: np.asarray(values, dtype=float) for role, values in data.items()},
-        spec,
-        pred="pred" if "pred" in data else None,
-        target="target" if "target" in data else None,
-        weight="weight" if "weight" in data else None,
-        columns=extra,
-        **options,
-    )
-    return report
 
 
 def signed(fake, real=None):
@@ -94,39 +78,41 @@ def test_compensated_sums_carry_infinities(parts, expected):
     ],
 )
 def test_an_infinite_row_gives_the_ieee_value(spec, data, expected):
-    result = results(data, spec).results[0]
+    result = evaluate_report(data, spec).results[0]
     assert (math.isnan(expected) and math.isnan(result.value)) or result.value == expected
     assert result.note is not None and MISSING_NOTE not in result.note
     assert ("infinite" in result.note) == math.isinf(expected)
 
 
 def test_notes_say_what_made_a_value_nan():
-    both = results(signed([INF, -INF, 1.0]), "gan_d:mode=wasserstein").results[0]
+    both = evaluate_report(signed([INF, -INF, 1.0]), "gan_d:mode=wasserstein").results[0]
     assert "+inf and others -inf" in both.note
-    undefined = results({"pred": [INF, 1.0], "target": [INF, 0.0]}, "mse").results[0]
+    undefined = evaluate_report({"pred": [INF, 1.0], "target": [INF, 0.0]}, "mse").results[0]
     assert math.isnan(undefined.value) and "undefined at some row" in undefined.note
-    missing = results({"pred": [math.nan, 1.0], "target": [0.0, 0.0]}, "mse", nan="propagate")
+    missing = evaluate_report(
+        {"pred": [math.nan, 1.0], "target": [0.0, 0.0]}, "mse", nan="propagate"
+    )
     assert MISSING_NOTE in missing.results[0].note
     weight = {"pred": [1.0, 2.0], "target": [0.0, 0.0], "weight": [math.nan, 1.0]}
-    assert MISSING_NOTE in results(weight, "mse", nan="propagate").results[0].note
+    assert MISSING_NOTE in evaluate_report(weight, "mse", nan="propagate").results[0].note
 
 
 def test_a_row_of_weight_zero_does_not_count_even_if_infinite():
     data = {"pred": [INF, 1.0, 3.0], "target": [0.0, 0.0, 0.0], "weight": [0.0, 1.0, 1.0]}
     assert evaluate_arrays("mse", data, weight=data.pop("weight")) == 5.0
     data = {"pred": [INF, 1.0, 3.0], "target": [0.0, 0.0, 0.0], "weight": [0.0, 1.0, 1.0]}
-    report = results(data, "mse", ci=0.95)
+    report = evaluate_report(data, "mse", ci=0.95)
     assert report.results[0].value == 5.0
     assert report.results[0].ci["low"] is not None  # its spread is finite too
     # Nor a NaN loss (inf - inf here), as in max_error
     data = {"pred": [INF, 1.0, 3.0], "target": [INF, 0.0, 0.0], "weight": [0.0, 1.0, 1.0]}
-    assert results(data, "mse,max_error", ci=0.95).results[0].value == 5.0
-    assert results(data, "mse,max_error", ci=0.95).results[1].value == 3.0
+    assert evaluate_report(data, "mse,max_error", ci=0.95).results[0].value == 5.0
+    assert evaluate_report(data, "mse,max_error", ci=0.95).results[1].value == 3.0
 
 
 def test_weights_summing_beyond_float64_say_so():
     data = {"pred": [1.0, 1.0], "target": [0.0, 0.0], "weight": [1e308, 1e308]}
-    result = results(data, "mse").results[0]
+    result = evaluate_report(data, "mse").results[0]
     assert math.isnan(result.value) and "weights sum beyond" in result.note
 
 
@@ -134,7 +120,7 @@ def test_weights_summing_beyond_float64_say_so():
 @pytest.mark.parametrize("spec", ["mse", "rmse"])
 def test_an_interval_of_an_infinite_value_is_null_with_a_note(spec, ci):
     data = {"pred": [INF, 1.0, 2.0, 3.0], "target": np.zeros(4)}
-    interval = results(data, spec, **ci).results[0].ci
+    interval = evaluate_report(data, spec, **ci).results[0].ci
     assert interval["low"] is None and interval["high"] is None
     assert interval["note"] == "no interval: the value is infinite"
 
@@ -147,7 +133,7 @@ def test_groups_get_their_own_value_and_note():
     }
     for spec in ("gan_d:mode=wasserstein", "rmse"):
         frame = {"fake": data["pred"], "real": data["target"], "g": data["g"]}
-        report = results(
+        report = evaluate_report(
             frame if spec.startswith("gan") else data, spec, by="g", nan="propagate", ci=0.9
         )
         by = {r.group["g"]: r for r in report.results if r.group is not None}
@@ -193,7 +179,7 @@ def test_infinities_anywhere_give_the_same_result_in_any_chunking(signs, seed):
     for chunk_rows in (1, 3, 7, 1000):
         for order in (np.arange(len(fake)), rng.permutation(len(fake))):
             data = {"fake": fake[order], "real": np.zeros(len(fake)), "g": groups[order]}
-            report = results(data, "gan_d:mode=wasserstein", chunk_rows=chunk_rows, by="g")
+            report = evaluate_report(data, "gan_d:mode=wasserstein", chunk_rows=chunk_rows, by="g")
             seen.append([(r.value, r.note) for r in report.results])
     overall = seen[0][0][0]
     if expected is not None:
@@ -346,14 +332,14 @@ def test_json_writes_an_overflowed_weight_sum_as_null():
     from losscli.report import render
 
     data = {"pred": [1.0, 1.0], "target": [0.0, 0.0], "weight": [1e308, 1e308]}
-    document = json.loads(render.to_json(results(data, "mse")))
+    document = json.loads(render.to_json(evaluate_report(data, "mse")))
     assert document["results"][0]["weight_sum"] is None
     assert "weights sum beyond" in document["results"][0]["note"]
 
 
 def test_worst_rows_say_when_a_loss_is_not_finite():
     data = {"pred": [1.0, INF, 2.0], "target": [0.0, 0.0, 0.0]}
-    (worst,) = results(data, "mae", worst=1).results[:1]
+    (worst,) = evaluate_report(data, "mae", worst=1).results[:1]
     assert worst.worst[0]["row"] == 2 and worst.worst[0]["note"] == "the loss is inf"
 
 
@@ -391,10 +377,8 @@ def test_a_gate_never_passes_on_a_value_that_is_not_a_number(rows, gate, capsys,
     document = json.loads(outcome.out)
     assert outcome.code == 1 and document["passed"] is False
     assert document["checks"][0]["status"] == "failed"
-    baseline = tmp_path / "baseline.json"
     path.write_text("pred,target\n1,0\n2,0\n")
-    run(capsys, "eval", "-l", loss, path, "-f", "json")
-    baseline.write_text(run(capsys, "eval", "-l", loss, path, "-f", "json").out)
+    baseline = write_report(capsys, tmp_path / "baseline.json", "-l", loss, path)
     path.write_text(rows)
     outcome = run(capsys, "eval", "-l", loss, path, "--nan", "propagate", "--baseline", baseline)
     assert outcome.code == 1
@@ -403,7 +387,7 @@ def test_a_gate_never_passes_on_a_value_that_is_not_a_number(rows, gate, capsys,
 def test_a_missing_weight_reaches_a_maximum_as_it_does_a_mean():
     data = {"pred": [1.0, 5.0, 2.0], "target": [0.0, 0.0, 0.0], "weight": [1.0, math.nan, 1.0]}
     for spec in ("max_error", "mse"):
-        result = results(data, spec, nan="propagate").results[0]
+        result = evaluate_report(data, spec, nan="propagate").results[0]
         assert math.isnan(result.value) and MISSING_NOTE in result.note, spec
 
 
@@ -444,16 +428,16 @@ def test_comparison_renderers_write_numpy_numbers_as_plain_ones():
 def test_overlap_losses_by_group_equal_each_group_alone(spec):
     # Their per-row values are a tuple of sums (TP, SP, ST): --by used to index it as an array.
     data = {"pred": [0.2, 0.9, 0.5, 0.1], "target": [0.0, 1.0, 1.0, 0.0], "g": [1.0, 1.0, 2.0, 2.0]}
-    report = results(data, spec, by="g", ci=0.9, bootstrap=20)
+    report = evaluate_report(data, spec, by="g", ci=0.9, bootstrap=20)
     for result in report.results[1:]:
         alone = [i for i, g in enumerate(data["g"]) if g == result.group["g"]]
         part = {role: [data[role][i] for i in alone] for role in ("pred", "target")}
-        assert result.value == results(part, spec).results[0].value
+        assert result.value == evaluate_report(part, spec).results[0].value
         assert result.ci["method"] == "bootstrap"
 
 
 def test_a_nan_baseline_value_fails_with_its_reason():
-    report = results({"pred": [1.0, 2.0], "target": [0.0, 0.0]}, "mse")
+    report = evaluate_report({"pred": [1.0, 2.0], "target": [0.0, 0.0]}, "mse")
     document = report.to_dict()
     document["results"][0]["value"] = math.nan  # a document built in Python, not read as JSON
     (check,) = report.check(baseline=document).checks

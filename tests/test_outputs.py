@@ -27,33 +27,23 @@ import pytest
 import losscli
 from losscli.errors import UsageError
 from losscli.io import stream, writers
-from tests.test_cli import ROOT, SIMPLE, Outcome, _process_env, results_of, run, run_process
-
-
-def snapshot(directory: Path) -> dict[str, bytes | str]:
-    """Every entry under ``directory``: a file's bytes, a link's target, a directory's name."""
-    entries: dict[str, bytes | str] = {}
-    for path in sorted(directory.rglob("*")):
-        key = str(path.relative_to(directory))
-        if path.is_symlink():
-            entries[key] = "-> " + os.readlink(path)
-        elif path.is_dir():
-            entries[key] = "dir"
-        else:
-            entries[key] = path.read_bytes()
-    return entries
-
-
-def assert_refused(outcome: Outcome, *fragments: str) -> None:
-    """Exit 2, no report, at most three lines on stderr and no traceback."""
-    assert outcome.code == 2, outcome
-    assert outcome.out == ""
-    assert outcome.err.startswith("losscli: error: "), outcome.err
-    assert len(outcome.err.strip().splitlines()) <= 3, outcome.err
-    assert "Traceback" not in outcome.err
-    for fragment in fragments:
-        assert fragment in outcome.err, (fragment, outcome.err)
-
+from tests.conftest import (
+    COMMAND,
+    DROP_OVERRIDE,
+    PERMISSIONS_HOLD,
+    ROOT,
+    SIMPLE,
+    Outcome,
+    assert_user_error,
+    process_env,
+    results_of,
+    run,
+    run_command,
+    run_process,
+    run_script,
+    snapshot,
+    write,
+)
 
 # -- 1. --per-row onto an input is refused before anything is read ------------------------------
 
@@ -131,7 +121,7 @@ def test_per_row_over_an_input_is_refused(layout, monkeypatch, capsys, files, pe
     monkeypatch.setattr(stream, "open_inputs", no_reading)
     per_row = per_row.format(root=layout)
     outcome = run(capsys, "eval", "-l", "mse", "-p", "pred", "--per-row", per_row, *files)
-    assert_refused(outcome, f"--per-row {per_row}", input_name, "would overwrite", "elsewhere")
+    assert_user_error(outcome, f"--per-row {per_row}", input_name, "would overwrite", "elsewhere")
     assert snapshot(layout) == before
 
 
@@ -144,7 +134,7 @@ def test_per_row_a_later_run_would_read_is_refused(
     before = snapshot(layout)
     monkeypatch.setattr(stream, "open_inputs", no_reading)
     outcome = run(capsys, "eval", "-l", "mse", "--per-row", per_row, *files)
-    assert_refused(outcome, f"--per-row {per_row}", where, "read it as data")
+    assert_user_error(outcome, f"--per-row {per_row}", where, "read it as data")
     assert snapshot(layout) == before
 
 
@@ -153,7 +143,7 @@ def test_per_row_over_the_baseline_report_is_refused(layout, monkeypatch, capsys
     monkeypatch.setattr(stream, "open_inputs", no_reading)
     args = ["-l", "mse", "--baseline", "base.json", "--per-row", "base_link.csv", "x.csv"]
     outcome = run(capsys, "eval", *args)
-    assert_refused(outcome, "base_link.csv", "--baseline report base.json", "elsewhere")
+    assert_user_error(outcome, "base_link.csv", "--baseline report base.json", "elsewhere")
     assert snapshot(layout) == before
 
 
@@ -184,67 +174,39 @@ def test_data_in_memory_has_no_path_to_collide_with(layout):
 def test_per_row_over_its_own_stdin_is_allowed(tmp_path):
     """Read from '-', the file is read to its end before the finished per-row file replaces it:
     nothing is lost that the user did not ask to replace."""
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     with data.open("rb") as stdin:
-        done = subprocess.run(
-            [sys.executable, "-m", "losscli", "eval", "-l", "mae", "--per-row", data, "-"],
-            stdin=stdin,
-            capture_output=True,
-            cwd=ROOT,
-            env=_process_env(),
-            timeout=60,
-        )
-    outcome = Outcome(done.returncode, done.stdout.decode(), done.stderr.decode())
+        outcome = run_process("eval", "-l", "mae", "--per-row", data, "-", stdin=stdin)
     assert results_of(outcome)["mae"]["value"] == pytest.approx(2.5 / 3)
     assert data.read_text().splitlines() == ['"mae"', "0.5", "0", "2"]
 
 
 def test_per_row_where_the_report_goes_is_refused(tmp_path):
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     target = tmp_path / "out.csv"
     with target.open("wb") as stdout:
-        done = subprocess.run(
-            [sys.executable, "-m", "losscli", "eval", "-l", "mse", "--per-row", target, data],
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            env=_process_env(),
-            timeout=60,
-        )
-    assert_refused(Outcome(done.returncode, "", done.stderr.decode()), "standard output")
+        outcome = run_process("eval", "-l", "mse", "--per-row", target, data, stdout=stdout)
+    assert_user_error(outcome, "standard output")
     assert target.read_bytes() == b"" and data.read_text() == SIMPLE
 
 
 def report_into(path: Path, mode: str, args: list[object], stdin: Path | None = None) -> Outcome:
     """``losscli ARGS > PATH`` (mode "wb") or ``>> PATH`` ("ab"), as a real process."""
     with path.open(mode) as stdout, (stdin or Path(os.devnull)).open("rb") as given:
-        done = subprocess.run(
-            [sys.executable, "-m", "losscli", *map(str, args)],
-            stdin=given,
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            env=_process_env(),
-            timeout=60,
-        )
-    return Outcome(done.returncode, "", done.stderr.decode())
+        return run_process(*args, stdin=given, stdout=stdout)
 
 
 def test_a_report_appended_to_an_input_is_refused(tmp_path):
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     outcome = report_into(data, "ab", ["eval", "-l", "mse", data])
-    assert_refused(outcome, "Standard output is the input", "x.csv", "another file")
+    assert_user_error(outcome, "Standard output is the input", "x.csv", "another file")
     assert data.read_text() == SIMPLE
 
 
 def test_a_report_appended_to_the_file_on_stdin_is_refused(tmp_path):
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     outcome = report_into(data, "ab", ["eval", "-l", "mse", "-"], stdin=data)
-    assert_refused(outcome, "Standard output is the file on standard input")
+    assert_user_error(outcome, "Standard output is the file on standard input")
     assert data.read_text() == SIMPLE
 
 
@@ -255,13 +217,12 @@ def test_a_report_into_an_input_directory_is_refused(tmp_path):
     (tmp_path / "d/a.csv").write_text(SIMPLE)
     report = tmp_path / "d/report.csv"
     outcome = report_into(report, "wb", ["eval", "-l", "mse", "-f", "csv", tmp_path / "d"])
-    assert_refused(outcome, "Standard output is the input", "report.csv")
+    assert_user_error(outcome, "Standard output is the input", "report.csv")
     assert report.read_bytes() == b"" and (tmp_path / "d/a.csv").read_text() == SIMPLE
 
 
 def test_a_report_into_another_file_is_written(tmp_path):
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     report = tmp_path / "report.json"
     assert report_into(report, "wb", ["eval", "-l", "mse", "-"], stdin=data).code == 0
     assert json.loads(report.read_text())["results"][0]["n"] == 3
@@ -290,44 +251,26 @@ def test_per_row_that_cannot_be_written_is_refused_first(
     monkeypatch.setattr(stream, "open_inputs", no_reading)
     before = snapshot(tmp_path)
     outcome = run(capsys, "eval", "-l", "mse", "--per-row", per_row, "x.csv")
-    assert_refused(outcome, fragment)
+    assert_user_error(outcome, fragment)
     assert snapshot(tmp_path) == before
-
-
-def without_root_powers() -> list[str]:
-    """A command prefix under which permission bits hold: root keeps its uid (the interpreter may
-    live in root's private home) but loses the capabilities that override them."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("needs setpriv to drop root's override of permission bits")
-    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 
 
 def test_per_row_in_a_directory_without_write_permission_is_refused(tmp_path):
     """Honestly read-only: the directory's mode is 0555, and the process is not allowed to
     ignore it (root runs without CAP_DAC_OVERRIDE)."""
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    if not PERMISSIONS_HOLD and not DROP_OVERRIDE:
+        pytest.skip("needs setpriv to drop root's override of permission bits")
+    data = write(tmp_path / "x.csv", SIMPLE)
     locked = tmp_path / "locked"
     locked.mkdir()
-    old = locked / "rows.csv"
-    old.write_text("old rows\n")
+    old = write(locked / "rows.csv", "old rows\n")
     locked.chmod(0o555)
     try:
-        done = subprocess.run(
-            [*without_root_powers(), sys.executable, "-m", "losscli", "eval", "-l", "mse"]
-            + ["--per-row", str(old), str(data)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=_process_env(),
-            timeout=60,
-        )
+        command = [*DROP_OVERRIDE, *COMMAND, "eval", "-l", "mse", "--per-row", old, data]
+        outcome = run_command(command)
     finally:
         locked.chmod(0o755)
-    assert_refused(Outcome(done.returncode, done.stdout, done.stderr), f"--per-row {old}")
-    assert "Permission denied" in done.stderr and "allowed" in done.stderr
+    assert_user_error(outcome, f"--per-row {old}", "Permission denied", "allowed")
     assert os.listdir(locked) == ["rows.csv"] and old.read_text() == "old rows\n"
     assert data.read_text() == SIMPLE
 
@@ -336,41 +279,31 @@ def test_per_row_on_a_read_only_filesystem_is_refused(tmp_path):
     """A read-only bind mount, made in a private mount namespace that ends with the process."""
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs root and unshare to mount a read-only filesystem")
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     frozen = tmp_path / "frozen"
     frozen.mkdir()
     script = (
         f'mount --bind "{frozen}" "{frozen}" && mount -o remount,ro,bind "{frozen}" || exit 99\n'
         f'exec "{sys.executable}" -m losscli eval -l mse --per-row "{frozen}/rows.csv" "{data}"\n'
     )
-    done = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=_process_env(),
-        timeout=60,
-    )
-    if done.returncode == 99 or "unshare:" in done.stderr:
-        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
-    outcome = Outcome(done.returncode, done.stdout, done.stderr)
-    assert_refused(outcome, "rows.csv", "Read-only file system", "allowed")
+    outcome = run_command(["unshare", "--mount", "--propagation", "private", "sh", "-c", script])
+    if outcome.code == 99 or "unshare:" in outcome.err:
+        pytest.skip(f"cannot mount here: {outcome.err.strip()}")
+    assert_user_error(outcome, "rows.csv", "Read-only file system", "allowed")
     assert os.listdir(frozen) == [] and data.read_text() == SIMPLE
 
 
 def test_a_failure_to_create_the_temporary_file_is_a_clear_error(tmp_path, monkeypatch, capsys):
     """The directory became read-only after the check (or a filesystem says no only then):
     mkstemp's PermissionError is the message, not an internal error."""
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
 
     def refused(*args: object, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(writers.tempfile, "mkstemp", refused)
     outcome = run(capsys, "eval", "-l", "mse", "--per-row", tmp_path / "rows.csv", data)
-    assert_refused(outcome, "rows.csv", "Permission denied")
+    assert_user_error(outcome, "rows.csv", "Permission denied")
     assert sorted(os.listdir(tmp_path)) == ["x.csv"]
 
 
@@ -393,25 +326,24 @@ class FailingWriter:
 
 @pytest.mark.parametrize("fail_on", ["write", "close"])
 def test_a_full_disk_while_writing_is_a_clear_error(tmp_path, monkeypatch, capsys, fail_on):
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
-    old = tmp_path / "rows.csv"
-    old.write_text("old rows\n")
+    data = write(tmp_path / "x.csv", SIMPLE)
+    old = write(tmp_path / "rows.csv", "old rows\n")
 
     def failing_open(self: writers.PerRowWriter, schema: pa.Schema) -> FailingWriter:
         return FailingWriter(self.temporary, fail_on)
 
     monkeypatch.setattr(writers.PerRowWriter, "_open", failing_open)
     outcome = run(capsys, "eval", "-l", "mse", "--per-row", old, data)
-    assert_refused(outcome, f"--per-row {old}", "No space left on device", "Free some space")
+    assert_user_error(outcome, f"--per-row {old}", "No space left on device", "Free some space")
     assert sorted(os.listdir(tmp_path)) == ["rows.csv", "x.csv"]
     assert old.read_text() == "old rows\n" and data.read_text() == SIMPLE
 
 
 def big_input(directory: Path, rows: int = 20_000) -> Path:
     values = np.random.default_rng(0).random((rows, 2))
-    path = directory / "big.csv"
-    path.write_text("pred,target\n" + "".join(f"{p:.17g},{t:.17g}\n" for p, t in values))
+    path = write(
+        directory / "big.csv", "pred,target\n" + "".join(f"{p:.17g},{t:.17g}\n" for p, t in values)
+    )
     return path
 
 
@@ -429,18 +361,11 @@ def test_a_really_full_disk(tmp_path, suffix):
         f'"{sys.executable}" -m losscli eval -l mse,mae --per-row "{full}/rows{suffix}" '
         f'"{data}" >/dev/null\ncode=$?\nls -A "{full}"\nexit $code\n'
     )
-    done = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=_process_env(),
-        timeout=60,
-    )
-    if done.returncode == 99 or "unshare:" in done.stderr:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    assert_refused(Outcome(done.returncode, "", done.stderr), "No space left on device")
-    assert done.stdout == ""  # nothing left in the full directory, no temporary file
+    outcome = run_command(["unshare", "--mount", "--propagation", "private", "sh", "-c", script])
+    if outcome.code == 99 or "unshare:" in outcome.err:
+        pytest.skip(f"cannot mount a tmpfs here: {outcome.err.strip()}")
+    # Nothing on stdout: nothing left in the full directory, no temporary file.
+    assert_user_error(outcome, "No space left on device")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -458,7 +383,7 @@ def test_a_file_size_limit_is_a_clear_error(tmp_path, suffix):
     out.mkdir()
     per_row = out / f"rows{suffix}"
     outcome = run_process("eval", "-l", "mse,mae", "--per-row", per_row, data, preexec_fn=limited)
-    assert_refused(outcome, f"--per-row {per_row}", "File too large", "ulimit")
+    assert_user_error(outcome, f"--per-row {per_row}", "File too large", "ulimit")
     assert os.listdir(out) == []
 
 
@@ -480,21 +405,12 @@ def test_a_file_size_limit_is_a_clear_error(tmp_path, suffix):
     ids=["json", "table", "with-per-row", "list", "describe", "help", "version"],
 )
 def test_stdout_to_dev_full_is_a_clear_error(tmp_path, args, fragment):
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     rows = tmp_path / "rows.csv"
     argv = [a.format(data=data, rows=rows) for a in args]
     with open("/dev/full", "wb") as full:
-        done = subprocess.run(
-            [sys.executable, "-m", "losscli", *argv],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            env=_process_env(),
-            timeout=60,
-        )
-    outcome = Outcome(done.returncode, "", done.stderr.decode())
-    assert_refused(outcome, fragment, "No space left on device", "Free some space")
+        outcome = run_process(*argv, stdout=full)
+    assert_user_error(outcome, fragment, "No space left on device", "Free some space")
     assert data.read_text() == SIMPLE
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
 
@@ -523,12 +439,12 @@ def stopped_mid_run(
     out, err = tmpdir.parent / "stdout", tmpdir.parent / "stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "losscli", *map(str, args)],
+            [*COMMAND, *map(str, args)],
             stdin=subprocess.PIPE,
             stdout=stdout,
             stderr=stderr,
             cwd=ROOT,
-            env={**_process_env(), "TMPDIR": str(tmpdir)},
+            env=process_env(TMPDIR=str(tmpdir)),
         )
     assert process.stdin is not None
     try:
@@ -551,8 +467,7 @@ def test_a_stopped_run_removes_its_temporary_per_row_file(tmp_path, number, mess
     out, spool = tmp_path / "out", tmp_path / "tmp"
     out.mkdir()
     spool.mkdir()
-    old = out / "rows.csv"
-    old.write_text("old rows\n")
+    old = write(out / "rows.csv", "old rows\n")
     first = b"pred,target\n" + b"1,2\n" * 40_000  # more than the head read before the writer opens
     outcome = stopped_mid_run(
         ["eval", "-l", "mse", "--per-row", old],
@@ -590,8 +505,7 @@ def wakeup_fd() -> int:
 
 
 def test_main_puts_the_signal_handlers_back(tmp_path, capsys):
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     numbers = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
     before = [signal.getsignal(n) for n in numbers], wakeup_fd(), threading.active_count()
     assert results_of(run(capsys, "eval", "-l", "mse", data))["mse"]["n"] == 3
@@ -602,8 +516,7 @@ def test_main_puts_the_signal_handlers_back(tmp_path, capsys):
 
 def test_an_ignored_sighup_stays_ignored(tmp_path):
     """Under nohup SIGHUP is ignored, and the run goes on through it."""
-    data = tmp_path / "x.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "x.csv", SIMPLE)
     script = (
         "import os, signal, sys\n"
         "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
@@ -616,23 +529,13 @@ def test_an_ignored_sighup_stays_ignored(tmp_path):
         "from losscli.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, "eval", "-l", "mse", data],
-        capture_output=True,
-        cwd=ROOT,
-        env=_process_env(),
-        timeout=60,
-    )
-    outcome = Outcome(done.returncode, done.stdout.decode(), done.stderr.decode())
-    assert results_of(outcome)["mse"]["n"] == 3
+    assert results_of(run_script(script, "eval", "-l", "mse", data))["mse"]["n"] == 3
 
 
 def test_per_row_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path, capsys):
     """As a shell's '>' does; before, the run replaced the link itself with a file."""
-    data = tmp_path / "p.csv"
-    data.write_text(SIMPLE)
-    target = tmp_path / "real.csv"
-    target.write_text("old\n")
+    data = write(tmp_path / "p.csv", SIMPLE)
+    target = write(tmp_path / "real.csv", "old\n")
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     outcome = run(capsys, "eval", "-l", "mae", data, "--per-row", link, "-f", "json")
@@ -644,15 +547,13 @@ def test_per_row_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_pa
 @pytest.mark.parametrize("kind", ["device link", "fifo"])
 def test_per_row_onto_what_is_no_regular_file_is_refused(tmp_path, capsys, kind):
     """--per-row full.csv -> /dev/full ended with exit 0 and the link replaced by a file."""
-    data = tmp_path / "p.csv"
-    data.write_text(SIMPLE)
+    data = write(tmp_path / "p.csv", SIMPLE)
     path = tmp_path / "out.csv"
     if kind == "fifo":
         os.mkfifo(path)
     else:
         path.symlink_to("/dev/full")
     outcome = run(capsys, "eval", "-l", "mae", data, "--per-row", path)
-    assert outcome.code == 2
-    assert "is not a regular file" in outcome.err
+    assert_user_error(outcome, "is not a regular file")
     assert path.is_symlink() if kind != "fifo" else path.is_fifo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "p.csv"]

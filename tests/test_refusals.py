@@ -9,7 +9,7 @@ import pytest
 import losscli
 from losscli.errors import UsageError
 from losscli.losses.registry import LossDef
-from tests.test_cli import run
+from tests.conftest import assert_user_error, run
 
 DATA = {"pred": np.array([1.0, 2.0]), "target": np.array([1.0, 3.0])}
 
@@ -72,5 +72,4 @@ def test_bootstrap_without_ci_or_beyond_reason_is_refused(tmp_path, capsys, args
     """--bootstrap without --ci was ignored; 10^12 replicates ran for hours."""
     (tmp_path / "p.csv").write_text("pred,target\n1,2\n3,3\n")
     outcome = run(capsys, "eval", "-l", "r2", tmp_path / "p.csv", *args)
-    assert outcome.code == 2
-    assert shown in outcome.err
+    assert_user_error(outcome, shown)

@@ -31,37 +31,26 @@ import pytest
 
 import losscli
 from losscli.errors import InputError, UsageError
-from tests.test_cli import Outcome, run, run_process
-from tests.test_io import encode
+from tests.conftest import (
+    SIMPLE,
+    SIMPLE_MSE,
+    Outcome,
+    assert_user_error,
+    deny_opening,
+    encode,
+    groups_of,
+    run,
+    run_process,
+    value_of,
+    write,
+)
 
-CSV = b"pred,target\n1,1.5\n2,2\n3,5\n"  # squared errors 0.25, 0, 4
-CSV_MSE = (0.25 + 0 + 4) / 3
-
-
-def assert_refused(outcome: Outcome, *fragments: str) -> None:
-    """What every refused input must look like to the user."""
-    assert outcome.code == 2, outcome
-    assert outcome.out == ""
-    assert "Traceback" not in outcome.err
-    assert 1 <= len(outcome.err.strip().splitlines()) <= 3, outcome.err
-    for fragment in fragments:
-        assert fragment.lower() in outcome.err.lower(), (fragment, outcome.err)
-
-
-def value_of(outcome: Outcome) -> float:
-    assert outcome.code == 0, outcome
-    return json.loads(outcome.out)["results"][0]["value"]
+CSV = SIMPLE.encode()  # squared errors 0.25, 0, 4
+CSV_MSE = SIMPLE_MSE
 
 
 def eval_json(capsys, *args: object) -> Outcome:
     return run(capsys, "eval", "-l", "mse", "-f", "json", *args)
-
-
-def groups_of(outcome: Outcome) -> dict[tuple, tuple[float, int]]:
-    """Each group's (values of the --by keys) -> (value, n)."""
-    assert outcome.code == 0, outcome
-    results = json.loads(outcome.out)["results"]
-    return {tuple(r["group"].values()): (r["value"], r["n"]) for r in results if r.get("group")}
 
 
 def table(pred: list[float], target: list[float], **more: list) -> pa.Table:
@@ -69,7 +58,7 @@ def table(pred: list[float], target: list[float], **more: list) -> pa.Table:
 
 
 def columns(pred: list[float], target: list[float]) -> dict[str, np.ndarray]:
-    """What the writers of tests/test_io.py take: float64 arrays by name."""
+    """Float64 arrays by name, as :func:`tests.conftest.encode` writes them exactly."""
     return {"pred": np.asarray(pred, dtype=float), "target": np.asarray(target, dtype=float)}
 
 
@@ -123,7 +112,7 @@ def test_numeric_partition_key_serves_as_weight_and_role(capsys, hive):
 
 
 def test_text_partition_key_as_weight_is_refused(capsys, hive):
-    assert_refused(eval_json(capsys, hive, "-w", "region"), "'region'", "not numbers")
+    assert_user_error(eval_json(capsys, hive, "-w", "region"), "'region'", "not numbers")
 
 
 def test_partition_key_in_per_row_ids_and_python_api(capsys, hive, tmp_path):
@@ -161,7 +150,7 @@ def test_hive_default_partition_is_a_null(capsys, tmp_path):
         path.write_bytes(CSV)
     groups = groups_of(eval_json(capsys, tmp_path, "--by", "w"))
     assert groups == {(3,): (CSV_MSE, 3), (None,): (CSV_MSE, 3)}
-    assert_refused(eval_json(capsys, tmp_path, "-w", "w"), "'w'", "__HIVE_DEFAULT_PARTITION__")
+    assert_user_error(eval_json(capsys, tmp_path, "-w", "w"), "'w'", "__HIVE_DEFAULT_PARTITION__")
     assert value_of(eval_json(capsys, tmp_path, "-w", "w", "--nan", "drop")) == CSV_MSE
 
 
@@ -169,7 +158,7 @@ def test_partition_key_that_is_also_a_column_is_refused(capsys, tmp_path):
     path = tmp_path / "region=eu" / "part.csv"
     path.parent.mkdir()
     path.write_text("pred,target,region\n1,2,us\n")
-    assert_refused(eval_json(capsys, tmp_path), "'region'", str(path), "two readings")
+    assert_user_error(eval_json(capsys, tmp_path), "'region'", str(path), "two readings")
 
 
 @pytest.mark.parametrize(
@@ -180,7 +169,7 @@ def test_files_under_different_partition_keys_are_refused(capsys, tmp_path, othe
     (tmp_path / "region=eu" / "a.csv").write_bytes(CSV)
     (tmp_path / other).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / other).write_bytes(CSV)
-    assert_refused(eval_json(capsys, tmp_path), other.split("/")[-1], "partition keys")
+    assert_user_error(eval_json(capsys, tmp_path), other.split("/")[-1], "partition keys")
 
 
 # -- 2. odd file names and permissions ---------------------------------------------------------
@@ -221,21 +210,13 @@ def test_unreadable_directory_says_permission_denied(capsys, tmp_path, monkeypat
     locked = tmp_path / "sub" if nested else tmp_path
     locked.mkdir(exist_ok=True)
     refuse_listing(monkeypatch, locked)
-    assert_refused(eval_json(capsys, tmp_path), "permission denied", str(locked))
+    assert_user_error(eval_json(capsys, tmp_path), "permission denied", str(locked))
 
 
 def test_unreadable_file_says_permission_denied(capsys, tmp_path, monkeypatch):
-    path = tmp_path / "locked.csv"
-    path.write_bytes(CSV)
-    real_open = open
-
-    def refuse(name, *args, **kwargs):
-        if str(name) == str(path):
-            raise PermissionError(13, "Permission denied", str(name))
-        return real_open(name, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.open", refuse)
-    assert_refused(eval_json(capsys, path), "permission denied", str(path))
+    path = write(tmp_path / "locked.csv", CSV)
+    deny_opening(monkeypatch, path)
+    assert_user_error(eval_json(capsys, path), "Permission denied", str(path))
 
 
 @contextlib.contextmanager
@@ -270,14 +251,12 @@ def open_folder() -> Iterator[Path]:
 
 
 def test_mode_000_file_and_directory_are_refused(capsys, open_folder):
-    readable = open_folder / "readable.csv"
-    readable.write_bytes(CSV)
+    readable = write(open_folder / "readable.csv", CSV)
     readable.chmod(0o644)
     locked = open_folder / "locked"
     locked.mkdir()
     (locked / "a.csv").write_bytes(CSV)
-    file = open_folder / "locked.csv"
-    file.write_bytes(CSV)
+    file = write(open_folder / "locked.csv", CSV)
     locked.chmod(0)
     file.chmod(0)
     assert value_of(eval_json(capsys, readable)) == CSV_MSE  # every module a run needs, loaded
@@ -285,8 +264,8 @@ def test_mode_000_file_and_directory_are_refused(capsys, open_folder):
         assert value_of(eval_json(capsys, readable)) == CSV_MSE
         folder_outcome = eval_json(capsys, locked)
         file_outcome = eval_json(capsys, file)
-    assert_refused(folder_outcome, "permission denied", str(locked))
-    assert_refused(file_outcome, "permission denied", str(file))
+    assert_user_error(folder_outcome, "permission denied", str(locked))
+    assert_user_error(file_outcome, "Permission denied", str(file))
 
 
 # -- 3. names that lie, archives, text that is not UTF-8 ---------------------------------------
@@ -320,16 +299,14 @@ def test_xz_from_standard_input():
 
 
 def test_text_named_as_parquet_is_refused_with_a_fix(capsys, tmp_path):
-    path = tmp_path / "data.parquet"
-    path.write_bytes(CSV)
-    assert_refused(eval_json(capsys, path), str(path), "look like text", "--input-format csv")
+    path = write(tmp_path / "data.parquet", CSV)
+    assert_user_error(eval_json(capsys, path), str(path), "look like text", "--input-format csv")
     assert value_of(eval_json(capsys, path, "--input-format", "csv")) == CSV_MSE
 
 
 def test_text_named_as_compressed_is_refused(capsys, tmp_path):
-    path = tmp_path / "data.csv.zst"
-    path.write_bytes(CSV)
-    assert_refused(eval_json(capsys, path), str(path), "zstd", "look like text")
+    path = write(tmp_path / "data.csv.zst", CSV)
+    assert_user_error(eval_json(capsys, path), str(path), "zstd", "look like text")
 
 
 def test_pipe_named_as_compressed_over_plain_text_is_refused(tmp_path):
@@ -344,7 +321,7 @@ def test_pipe_named_as_compressed_over_plain_text_is_refused(tmp_path):
     writer.start()
     outcome = run_process("eval", "-l", "mse", pipe)
     writer.join(timeout=10)
-    assert_refused(outcome, str(pipe), "gzip", "look like text")
+    assert_user_error(outcome, str(pipe), "gzip", "look like text")
 
 
 NOT_UTF8 = {
@@ -359,12 +336,12 @@ NOT_UTF8 = {
 def test_text_that_is_not_utf8_is_one_line(capsys, tmp_path, name):
     payload, what = NOT_UTF8[name]
     (tmp_path / name).write_bytes(payload)
-    assert_refused(eval_json(capsys, tmp_path / name), name, what)
+    assert_user_error(eval_json(capsys, tmp_path / name), name, what)
 
 
 def test_utf16_on_standard_input_is_refused():
     outcome = run_process("eval", "-l", "mse", stdin="pred,target\n1,2\n".encode("utf-16"))
-    assert_refused(outcome, "<stdin>", "UTF-16")
+    assert_user_error(outcome, "<stdin>", "UTF-16")
 
 
 def zipped(path: Path, members: dict[str, bytes]) -> Path:
@@ -385,8 +362,8 @@ def test_zip_of_one_data_file_is_read(capsys, tmp_path):
 
 def test_zip_of_several_files_is_refused(capsys, tmp_path):
     two = zipped(tmp_path / "two.zip", {"a.csv": CSV, "b.csv": CSV})
-    assert_refused(eval_json(capsys, two), str(two), "2 files", "unzip")
-    assert_refused(run_process("eval", "-l", "mse", stdin=two.read_bytes()), "zip", "unzip -p")
+    assert_user_error(eval_json(capsys, two), str(two), "2 files", "unzip")
+    assert_user_error(run_process("eval", "-l", "mse", stdin=two.read_bytes()), "zip", "unzip -p")
 
 
 def damaged(payload: bytes, how: str) -> bytes:
@@ -422,12 +399,11 @@ def test_damaged_xz_and_zip_are_input_errors(capsys, tmp_path):
     }
     for name, (payload, fragment) in cases.items():
         (tmp_path / name).write_bytes(payload)
-        assert_refused(eval_json(capsys, tmp_path / name), name, fragment)
+        assert_user_error(eval_json(capsys, tmp_path / name), name, fragment)
 
 
 def tar_bytes(tmp_path: Path) -> bytes:
-    source = tmp_path / "inside.csv"
-    source.write_bytes(CSV)
+    source = write(tmp_path / "inside.csv", CSV)
     archive = tmp_path / "made.tar"
     with tarfile.open(archive, "w") as tar:
         tar.add(source, arcname="inside.csv")
@@ -453,22 +429,19 @@ ARCHIVES = {
 def test_archives_and_workbooks_are_refused_with_what_to_do(capsys, tmp_path, name):
     build, fragment = ARCHIVES[name]
     (tmp_path / name).write_bytes(build(tmp_path))
-    assert_refused(eval_json(capsys, tmp_path / name), name, fragment)
+    assert_user_error(eval_json(capsys, tmp_path / name), name, fragment)
 
 
 # -- 4. raw bytes never reach the terminal ------------------------------------------------------
 def test_control_characters_in_names_and_values_are_escaped(capsys, tmp_path):
-    header = tmp_path / "header.csv"
-    header.write_bytes(b"\x1b[31mred,target\n1,2\n")
+    header = write(tmp_path / "header.csv", b"\x1b[31mred,target\n1,2\n")
     outcome = eval_json(capsys, header)
-    assert_refused(outcome, "\\x1b[31mred")
-    value = tmp_path / "value.csv"
-    value.write_bytes(b'pred,target\n"1\r2",2\n')
+    assert_user_error(outcome, "\\x1b[31mred")
+    value = write(tmp_path / "value.csv", b'pred,target\n"1\r2",2\n')
     outcome = eval_json(capsys, value)
-    assert_refused(outcome, "'1\\r2'", "row 1")
-    name = tmp_path / "evil\u202e\x07.csv"
-    name.write_bytes(b"pred,target\n")
-    assert_refused(eval_json(capsys, name), "evil\\u202e\\x07.csv")
+    assert_user_error(outcome, "'1\\r2'", "row 1")
+    name = write(tmp_path / "evil\u202e\x07.csv", b"pred,target\n")
+    assert_user_error(eval_json(capsys, name), "evil\\u202e\\x07.csv")
     for err in (outcome.err, capsys.readouterr().err):
         assert not any(char in err for char in "\x1b\r\x00\x07\u202e")
 
@@ -481,21 +454,19 @@ def test_escaping_keeps_letters_and_the_hint_line():
 
 
 def test_non_ascii_column_names_are_shown_as_written(capsys, tmp_path):
-    path = tmp_path / "noms.csv"
-    path.write_text("prédiction,中文\n1,2\n")
-    assert_refused(eval_json(capsys, path), "prédiction, 中文")
+    path = write(tmp_path / "noms.csv", "prédiction,中文\n1,2\n")
+    assert_user_error(eval_json(capsys, path), "prédiction, 中文")
 
 
 # -- 5. files of one table that disagree -------------------------------------------------------
 def test_a_number_in_one_file_and_text_in_another_names_the_file(capsys, tmp_path):
     first = tmp_path / "a.parquet"
     pq.write_table(table([1.0], [2.0]), first)
-    text = tmp_path / "b.csv"
-    text.write_text("pred,target\n1,two\n")
+    text = write(tmp_path / "b.csv", "pred,target\n1,two\n")
     stored = tmp_path / "c.parquet"
     pq.write_table(table([1.0], ["2"]), stored)
-    assert_refused(eval_json(capsys, first, text), str(text), "'two'")
-    assert_refused(eval_json(capsys, first, stored), str(stored), "string")
+    assert_user_error(eval_json(capsys, first, text), str(text), "'two'")
+    assert_user_error(eval_json(capsys, first, stored), str(stored), "string")
 
 
 def test_list_columns_of_other_widths_or_a_scalar_are_refused(capsys, tmp_path):
@@ -505,20 +476,19 @@ def test_list_columns_of_other_widths_or_a_scalar_are_refused(capsys, tmp_path):
     pq.write_table(table([[1.0, 2.0, 3.0, 4.0]], [[0.0, 1.0, 0.0, 0.0]]), four)
     scalar = tmp_path / "scalar.parquet"
     pq.write_table(table([1.0], [0.0]), scalar)
-    assert_refused(eval_json(capsys, three, four), str(four), "4 values", "but 3 at")
-    assert_refused(eval_json(capsys, three, scalar), str(scalar), "a single number")
-    assert_refused(eval_json(capsys, scalar, three), str(three), "a single number")
+    assert_user_error(eval_json(capsys, three, four), str(four), "4 values", "but 3 at")
+    assert_user_error(eval_json(capsys, three, scalar), str(scalar), "a single number")
+    assert_user_error(eval_json(capsys, scalar, three), str(three), "a single number")
 
 
 def test_a_grouping_or_id_column_of_another_type_names_the_file(capsys, tmp_path):
     numbers = tmp_path / "a.parquet"
     pq.write_table(table([1.0, 2.0], [1.5, 2.0], g=[1, 2]), numbers)
-    text = tmp_path / "b.csv"
-    text.write_text("pred,target,g\n3,5,1\n")
-    assert_refused(eval_json(capsys, numbers, text, "--by", "g"), str(text), "int64", "string")
+    text = write(tmp_path / "b.csv", "pred,target,g\n3,5,1\n")
+    assert_user_error(eval_json(capsys, numbers, text, "--by", "g"), str(text), "int64", "string")
     per_row = tmp_path / "rows.parquet"
     outcome = eval_json(capsys, numbers, text, "--id", "g", "--per-row", per_row)
-    assert_refused(outcome, str(text), "'g'")
+    assert_user_error(outcome, str(text), "'g'")
     assert not per_row.exists()
 
 
@@ -532,43 +502,36 @@ def test_integer_widths_of_an_id_column_are_one_kind(capsys, tmp_path):
 
 
 def test_header_only_file_among_several_reads_the_others(capsys, tmp_path):
-    full = tmp_path / "a.csv"
-    full.write_bytes(CSV)
-    header = tmp_path / "b.csv"
-    header.write_text("pred,target\n")
+    full = write(tmp_path / "a.csv", CSV)
+    header = write(tmp_path / "b.csv", "pred,target\n")
     outcome = eval_json(capsys, full, header, full)
     assert value_of(outcome) == CSV_MSE
     assert json.loads(outcome.out)["inputs"]["rows_read"] == 6
 
 
 def test_zero_byte_file_among_several_is_refused_by_name(capsys, tmp_path):
-    full = tmp_path / "a.csv"
-    full.write_bytes(CSV)
-    empty = tmp_path / "b.parquet"
-    empty.write_bytes(b"")
-    assert_refused(eval_json(capsys, full, empty), str(empty), "empty")
+    full = write(tmp_path / "a.csv", CSV)
+    empty = write(tmp_path / "b.parquet", b"")
+    assert_user_error(eval_json(capsys, full, empty), str(empty), "empty")
 
 
 def test_refusals_through_a_real_process_have_no_traceback(tmp_path):
-    path = tmp_path / "data.parquet"
-    path.write_bytes(CSV)
-    assert_refused(run_process("eval", "-l", "mse", path), "look like text")
+    path = write(tmp_path / "data.parquet", CSV)
+    assert_user_error(run_process("eval", "-l", "mse", path), "look like text")
 
 
 # -- 6. values and names of any size, in messages ------------------------------------------------
 def test_a_huge_value_is_quoted_in_part_and_its_row_still_named(capsys, tmp_path):
-    path = tmp_path / "huge.csv"
-    path.write_bytes(b"pred,target\n1,1\n2,2\n" + b"9" * 300_000 + b"x,2\n")
+    path = write(tmp_path / "huge.csv", b"pred,target\n1,1\n2,2\n" + b"9" * 300_000 + b"x,2\n")
     outcome = eval_json(capsys, path)
-    assert_refused(outcome, "Column 'pred'", "'" + "9" * 57 + "...'", "at row 3.")
+    assert_user_error(outcome, "Column 'pred'", "'" + "9" * 57 + "...'", "at row 3.")
     assert len(outcome.err) < 400, outcome.err
 
 
 def test_a_huge_column_name_never_makes_a_line_longer_than_the_cap(capsys, tmp_path):
-    path = tmp_path / "wide.csv"
-    path.write_bytes(b"pred," + b"c" * 100_000 + b"\n1,1\n")
+    path = write(tmp_path / "wide.csv", b"pred," + b"c" * 100_000 + b"\n1,1\n")
     outcome = eval_json(capsys, path)  # no target column: the hint lists the columns
-    assert_refused(outcome, "No target column", "Columns: pred, ccc")
+    assert_user_error(outcome, "No target column", "Columns: pred, ccc")
     assert max(len(line) for line in outcome.err.splitlines()) <= 1002  # "  " + 1000
 
 
@@ -585,30 +548,26 @@ def test_a_long_message_line_keeps_its_start_and_its_end():
 # -- 7. header lines and rows that are almost there ----------------------------------------------
 @pytest.mark.parametrize("text", [b"\n\npred,target\n1,2\n", b" \t \npred,target\n1,2\n", b"\r\n"])
 def test_a_blank_first_line_is_no_header(capsys, tmp_path, text):
-    path = tmp_path / "blank.csv"
-    path.write_bytes(text)
-    assert_refused(eval_json(capsys, path), "blank.csv has no header: its first line is blank")
+    path = write(tmp_path / "blank.csv", text)
+    assert_user_error(eval_json(capsys, path), "blank.csv has no header: its first line is blank")
 
 
 @pytest.mark.parametrize("name", ["a.csv", "a.tsv"])
 def test_a_header_without_a_line_end_is_a_file_of_no_rows(capsys, tmp_path, name):
-    full = tmp_path / "full.csv"
-    full.write_bytes(CSV)
-    header = tmp_path / name
-    header.write_text("pred,target" if name.endswith("csv") else "pred\ttarget")
-    assert_refused(eval_json(capsys, header), f"{name} has no data rows")
+    full = write(tmp_path / "full.csv", CSV)
+    header = write(tmp_path / name, "pred,target" if name.endswith("csv") else "pred\ttarget")
+    assert_user_error(eval_json(capsys, header), f"{name} has no data rows")
     outcome = eval_json(capsys, full, header)
     assert value_of(outcome) == CSV_MSE
     assert json.loads(outcome.out)["inputs"]["rows_read"] == 3
     piped = run_process("eval", "-l", "mse", "-", stdin=b"pred,target")
-    assert_refused(piped, "<stdin> has no data rows")
+    assert_user_error(piped, "<stdin> has no data rows")
 
 
 def test_a_value_that_is_not_utf8_is_found_on_its_row(capsys, tmp_path):
-    path = tmp_path / "latin1.csv"
-    path.write_bytes(b"pred,target\n1,1\n2,2\n3,caf\xe9\xe8\n4,4\n")
+    path = write(tmp_path / "latin1.csv", b"pred,target\n1,1\n2,2\n3,caf\xe9\xe8\n4,4\n")
     outcome = eval_json(capsys, path)
-    assert_refused(outcome, "Column 'target'", "'caf", "at row 3.")
+    assert_user_error(outcome, "Column 'target'", "'caf", "at row 3.")
 
 
 def test_a_json_number_beyond_a_double_is_found_on_its_row(capsys, tmp_path):
@@ -619,7 +578,7 @@ def test_a_json_number_beyond_a_double_is_found_on_its_row(capsys, tmp_path):
     rows += ['{"pred": 1, "target": 2}', '{"pred": 1, "target": 3, "x": -1e309}']
     path.write_text("\n".join(rows) + "\n")
     outcome = eval_json(capsys, path, "--nan", "drop")
-    assert_refused(outcome, "big.jsonl", "Number too big", "at row 4.", "double's range")
+    assert_user_error(outcome, "big.jsonl", "Number too big", "at row 4.", "double's range")
 
 
 NUMBERS = ["2e308", "-1e309", "10e308", "1.5e309", "1.5e310", "0.001e312", "1E+309", "1e0309"]
@@ -661,9 +620,8 @@ def test_an_empty_key_is_a_missing_value(capsys, tmp_path, name):
         jsonl(path, [dict(zip(rows, row, strict=True)) for row in zip(*rows.values(), strict=True)])
     else:
         path.write_text("pred,target,s\n1,1,a\n0,1,a\n1,0,\n1,1,b\n")
-    assert_refused(run(capsys, "eval", "-l", "dice", "--col", "sample=s", path), "'s'", "row 3")
-    without = tmp_path / "without.csv"
-    without.write_text("pred,target,s\n1,1,a\n0,1,a\n1,1,b\n")
+    assert_user_error(run(capsys, "eval", "-l", "dice", "--col", "sample=s", path), "'s'", "row 3")
+    without = write(tmp_path / "without.csv", "pred,target,s\n1,1,a\n0,1,a\n1,1,b\n")
     # dice per sample: a = 1 - 2*1/(1+2) = 1/3, b = 0 (the empty one would add a loss of 1)
     value, dropped = dice_value(capsys, path, "--nan", "drop")
     assert dropped == 1
@@ -704,7 +662,7 @@ def test_json_booleans_and_numbers_in_one_field_are_refused_by_row(capsys, tmp_p
         {"pred": 0.5, "target": 0},
     ]
     outcome = eval_json(capsys, jsonl(tmp_path / "a.jsonl", first_bool))
-    assert_refused(outcome, "Field 'pred'", "mixes true/false and numbers", "a number at row 3")
+    assert_user_error(outcome, "Field 'pred'", "mixes true/false and numbers", "a number at row 3")
     first_number = [{"pred": 1, "target": 1}, {"pred": 2, "target": 1}, {"pred": True, "target": 0}]
     outcome = eval_json(capsys, jsonl(tmp_path / "b.jsonl", first_number))
-    assert_refused(outcome, "Field 'pred'", "mixes true/false and numbers", "a boolean at row 3")
+    assert_user_error(outcome, "Field 'pred'", "mixes true/false and numbers", "a boolean at row 3")
