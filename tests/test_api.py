@@ -12,7 +12,7 @@ import pytest
 
 import losscli
 from losscli.errors import InputError, UsageError
-from losscli.io.readers import TableReader
+from losscli.io.source_reader import SourceReader
 
 RNG = np.random.default_rng(2)
 PRED = RNG.normal(size=500)
@@ -70,13 +70,13 @@ def test_several_losses_read_the_input_once(tmp_path, monkeypatch):
     path = tmp_path / "preds.csv"
     pa_csv.write_csv(pa.table({"pred": PRED, "target": TARGET}), path)
     calls = []
-    original = TableReader.batches
+    original = SourceReader.batches
 
     def counted(self, columns, numeric):
         calls.append(tuple(columns))
         yield from original(self, columns, numeric)
 
-    monkeypatch.setattr(TableReader, "batches", counted)
+    monkeypatch.setattr(SourceReader, "batches", counted)
     report = losscli.evaluate(str(path), "mse,mae,huber,log_cosh,r2,max_error")
     assert len(report.results) == 6
     assert calls == [("pred", "target")]

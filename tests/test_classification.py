@@ -249,14 +249,14 @@ def test_wide_rows_come_in_smaller_chunks():
 
 
 def test_wide_parquet_rows_are_read_in_small_batches(tmp_path):
-    from losscli.io.readers import TableReader
+    from losscli.io.readers import open_reader
     from losscli.io.sources import expand_inputs
 
     classes, rows = 1000, 5000
     flat = pa.array(np.zeros(rows * classes))
     table = pa.table({"logits": pa.FixedSizeListArray.from_arrays(flat, classes)})
     pq.write_table(table, tmp_path / "wide.parquet", row_group_size=rows)
-    reader = TableReader(expand_inputs([str(tmp_path / "wide.parquet")], None)[0])
+    reader = open_reader(expand_inputs([str(tmp_path / "wide.parquet")], None)[0])
     try:
         sizes = [batch.num_rows for batch in reader.batches(["logits"], {"logits"})]
     finally:

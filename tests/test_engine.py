@@ -251,7 +251,7 @@ def test_keyed_sums_of_runs_equal_those_row_by_row(monkeypatch, weighted):
     keys = np.repeat([3.0, 0, 5, 3, 1], [250, 300, 150, 200, 100])  # a key back in a later run
     columns = [rng.normal(size=1000), rng.uniform(size=1000)]
     weight = rng.uniform(size=1000) if weighted else None
-    assert len(tables.run_starts(keys[:700])) * tables.RUN_LENGTH <= 700
+    assert len(chunks.run_starts(keys[:700])) * tables.RUN_LENGTH <= 700
     by_run = _keyed(keys, columns, weight, tables.RUN_LENGTH, monkeypatch)
     by_row = _keyed(keys, columns, weight, 10**9, monkeypatch)
     assert np.array_equal(by_run.counts[..., 1], by_row.counts[..., 1])
@@ -290,3 +290,30 @@ def test_key_codes_of_runs_equal_those_row_by_row(monkeypatch, values, in_runs):
 
 def test_keys_arrow_cannot_compare_are_not_cut_into_runs():
     assert chunks._runs(pa.array([[1]] * 100 + [[2]] * 60)) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "starts"),
+    [
+        ([7, 7, 2, 7], [0, 2, 3]),
+        ([1.5, math.nan, math.nan, 1.5, 1.5], [0, 1, 2, 3]),  # NaN equals nothing
+        (["b", "b", None, None, "a"], [0, 2, 3, 4]),  # nor does a null
+        ([3], [0]),
+        ([], []),
+    ],
+)
+def test_run_starts_are_where_a_value_differs_from_the_one_before(values, starts):
+    """Worked by hand: a run begins at 0 and wherever the value changes."""
+    forms = [pa.array(values, pa.string() if None in values else None)]
+    if None not in values:
+        forms += [np.array(values, dtype=float), forms[0].dictionary_encode()]
+    for form in forms:
+        found = chunks.run_starts(form)
+        assert found.dtype == np.int64 and found.tolist() == starts
+
+
+@given(st.lists(st.integers(0, 3), max_size=60))
+def test_run_starts_agree_with_a_loop(values):
+    expected = [i for i in range(len(values)) if i == 0 or values[i] != values[i - 1]]
+    assert chunks.run_starts(np.array(values, dtype=np.int64)).tolist() == expected
+    assert chunks.run_starts(pa.array([str(v) for v in values], pa.string())).tolist() == expected

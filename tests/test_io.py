@@ -28,6 +28,8 @@ import pytest
 import losscli
 import losscli.api
 import losscli.io.mapped
+import losscli.io.opening
+import losscli.io.text_readers
 from losscli.errors import InputError, UsageError
 from tests.conftest import (
     COMMAND,
@@ -156,7 +158,7 @@ def test_csv_header_wider_than_the_sniffed_head(tmp_path):
 def test_text_parsed_in_small_blocks(tmp_path, monkeypatch, fmt, codec):
     # Text is cut into blocks at line ends; tiny blocks put a boundary inside almost every row.
     # A plain file is mapped, a compressed one read through its stream.
-    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 100)
+    monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", 100)
     suffix = f".{fmt}.gz" if codec else f".{fmt}"
     data = sample()
     assert_close(mse(write_data(tmp_path / f"data{suffix}", data, fmt, codec)), numpy_mse(data))
@@ -165,7 +167,7 @@ def test_text_parsed_in_small_blocks(tmp_path, monkeypatch, fmt, codec):
 
 
 def test_non_numeric_value_row_counts_rows_of_earlier_blocks(tmp_path, monkeypatch):
-    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", 64)
     lines = [f"{k},1" for k in range(500)]
     lines[432] = "oops,1"
     path = tmp_path / "late.csv"
@@ -178,8 +180,8 @@ def test_non_numeric_value_row_counts_rows_of_earlier_blocks(tmp_path, monkeypat
 def test_lines_longer_than_a_block(tmp_path, monkeypatch, ending, codec):
     # A block holds no whole line until several reads are joined; the search for the last line
     # end widens from a window smaller than the block.
-    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 7)
-    monkeypatch.setattr(losscli.io.readers, "HEAD_BYTES", 3)
+    monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", 7)
+    monkeypatch.setattr(losscli.io.opening, "HEAD_BYTES", 3)
     monkeypatch.setattr(losscli.io.mapped, "TAIL_BYTES", 3)
     preds = [1.0 + k / 7 for k in range(40)]
     targets = [float(k % 5) for k in range(40)]
@@ -469,7 +471,7 @@ def test_id_column_keeps_its_type_in_json_lines(tmp_path):
 
 
 def test_id_column_of_a_csv_is_copied_verbatim(tmp_path, monkeypatch):
-    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 32)  # each block infers on its own
+    monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", 32)  # each block infers on its own
     ids = ["007", "12", "x9"] * 20
     path = tmp_path / "ids.csv"
     path.write_text("id,pred,target\n" + "".join(f"{i},1,{k % 3}\n" for k, i in enumerate(ids)))
@@ -844,7 +846,7 @@ def test_parquet_columns_read_alike_by_either_parquet_reader(tmp_path, monkeypat
     should a pyarrow release change it. Both select list and plain columns by name, in order."""
     import pyarrow._parquet
 
-    import losscli.io.readers
+    import losscli.io.arrow_readers
 
     if reader == "fallback":
 
@@ -868,7 +870,7 @@ def test_parquet_columns_read_alike_by_either_parquet_reader(tmp_path, monkeypat
     )
     path = tmp_path / "mixed.parquet"
     pq.write_table(table, path, row_group_size=300)
-    opened = losscli.io.readers.open_parquet(str(path))
+    opened = losscli.io.arrow_readers.open_parquet(str(path))
     assert hasattr(opened, "column_paths") == (reader == "arrow")
     opened.close()
 

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 import losscli
-import losscli.io.readers
+import losscli.io.arrow_readers
+import losscli.io.text_readers
 from losscli.errors import InputError
-from losscli.io.readers import TableReader
+from losscli.io.source_reader import SourceReader
 from tests.conftest import random_pairs, run_script, write_data
 
 ROWS = 200_000
@@ -43,7 +44,7 @@ class Watch:
         self.batches: list[int] = []
         self.ahead: list[int] = []
         self.consumed: list[int] = []
-        real = TableReader.batches
+        real = SourceReader.batches
         watch = self
 
         def batches(reader, columns, numeric):
@@ -53,7 +54,7 @@ class Watch:
                     watch.batches.append(batch.num_rows)
                 yield batch
 
-        monkeypatch.setattr(TableReader, "batches", batches)
+        monkeypatch.setattr(SourceReader, "batches", batches)
 
     def progress(self, rows_read: int) -> None:
         with self.lock:
@@ -63,8 +64,8 @@ class Watch:
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_reading_stays_a_few_chunks_ahead_of_the_losses(tmp_path, monkeypatch, data, fmt):
-    monkeypatch.setattr(losscli.io.readers, "BLOCK_BYTES", 64 << 10)  # about 1,600 rows
-    monkeypatch.setattr(losscli.io.readers, "BATCH_ROWS", 2_000)
+    monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", 64 << 10)  # about 1,600 rows
+    monkeypatch.setattr(losscli.io.arrow_readers, "BATCH_ROWS", 2_000)
     path = write(tmp_path, data, fmt)
     watch = Watch(monkeypatch)
     report = losscli.evaluate(

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from losscli.errors import InputError
+from losscli.io.chunks import run_starts
 
 # Keys whose runs average at least this many rows are summed run by run.
 RUN_LENGTH = 16
@@ -72,13 +73,6 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     total = a + b
     lost = np.where(np.abs(a) >= np.abs(b), (a - total) + b, (b - total) + a)
     return total, np.where(np.isfinite(total), lost, 0.0)
-
-
-def run_starts(codes: np.ndarray) -> np.ndarray:
-    """Where each run of equal codes begins: 0 and each position unlike the one before."""
-    changes = np.flatnonzero(codes[1:] != codes[:-1])
-    changes += 1
-    return np.concatenate(([0], changes))
 
 
 def _grown(values: np.ndarray, shape: tuple[int, ...], fill: Any = 0) -> np.ndarray:

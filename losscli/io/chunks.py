@@ -396,26 +396,51 @@ def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     size = len(values)
     if size < 2 * RUN_LENGTH or values.null_count:
         return None
-    numbers = _numbers(values)
-    if numbers is not None:  # NumPy compares these ~6x faster than Arrow's two kernels
-        after = np.flatnonzero(numbers[1:] != numbers[:-1])
-    else:
-        import pyarrow.compute as pc
-
-        try:
-            found = pc.indices_nonzero(pc.not_equal(values.slice(1), values.slice(0, size - 1)))
-        except pa.ArrowNotImplementedError:  # lists, structs: no comparison kernel
-            return None
-        after = np.frombuffer(found.buffers()[1], dtype=np.uint64)
-        after = after[found.offset : found.offset + len(found)]
-    if (len(after) + 1) * RUN_LENGTH > size:
+    try:
+        starts = run_starts(values)
+    except pa.ArrowNotImplementedError:  # lists, structs: no comparison kernel
         return None
-    starts = np.zeros(len(after) + 1, dtype=np.int64)
-    starts[1:] = after
-    starts[1:] += 1
+    if len(starts) * RUN_LENGTH > size:
+        return None
     # From the buffer: pa.array on a NumPy array imports pandas, a third of a second.
     positions = pa.Array.from_buffers(pa.int64(), len(starts), [None, pa.py_buffer(starts)])
     return values.take(positions), np.diff(starts, append=size)
+
+
+def run_starts(values: Any) -> np.ndarray:
+    """The start index of each run of equal consecutive values, as int64.
+
+    0 (unless ``values`` is empty), then every position whose value differs from the one before
+    it: ``[7, 7, 2, 7]`` gives ``[0, 2, 3]``. ``values`` is a 1-D NumPy array or an Arrow array.
+    NaN and null equal nothing, so each starts a run of its own. Arrow types that cannot be
+    compared (lists, structs) raise ``pyarrow.ArrowNotImplementedError``.
+    """
+    numbers = values if isinstance(values, np.ndarray) else None
+    if numbers is None and not values.null_count:
+        numbers = _numbers(values)
+    # NumPy compares numbers ~6x faster than Arrow's two kernels.
+    after = _changes(values) if numbers is None else np.flatnonzero(numbers[1:] != numbers[:-1])
+    starts = np.zeros(len(after) + 1 if len(values) else 0, dtype=np.int64)
+    starts[1:] = after
+    starts[1:] += 1
+    return starts
+
+
+def _changes(values: pa.Array) -> np.ndarray:
+    """Positions ``i`` of an Arrow array whose value ``i + 1`` is unlike value ``i``."""
+    import pyarrow.compute as pc
+
+    size = len(values)
+    if size < 2:
+        return np.zeros(0, dtype=np.int64)
+    differs = pc.not_equal(values.slice(1), values.slice(0, size - 1))
+    if differs.null_count:  # a null beside anything
+        differs = differs.fill_null(True)
+    found = pc.indices_nonzero(differs)
+    if not len(found):
+        return np.zeros(0, dtype=np.int64)
+    after = np.frombuffer(found.buffers()[1], dtype=np.uint64)
+    return after[found.offset : found.offset + len(found)]
 
 
 def _numbers(values: pa.Array) -> np.ndarray | None:

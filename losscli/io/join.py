@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from losscli.errors import InputError, excerpt
-from losscli.io.chunks import column_family
+from losscli.io.chunks import column_family, run_starts
 
 SHOWN_KEYS = 3  # keys quoted in a message
 RECENT_CHUNKS = 16  # chunks whose matched rows are remembered, for naming a row of the side
@@ -261,8 +261,9 @@ class KeyedJoin:
         total = int(np.count_nonzero(seen))
         # Every key new, and none twice in this chunk: the count of matched keys says so at once.
         if again.any() or total - self.matched < matched.size:
+            # Rows of the indexed input matched twice here: all but the first of each run.
             order = np.sort(matched)
-            self.repeats[order[1:][order[1:] == order[:-1]]] = True
+            self.repeats[np.delete(order, run_starts(order))] = True
             self.repeats[matched[again]] = True
             self.any_repeat = True
         self.matched = total

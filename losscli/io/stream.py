@@ -32,7 +32,7 @@ from losscli.io.chunks import (
 )
 from losscli.io.columns import select
 from losscli.io.memory import MemoryReader, is_in_memory
-from losscli.io.readers import TableReader
+from losscli.io.readers import open_reader
 from losscli.io.sources import expand_inputs
 
 if TYPE_CHECKING:
@@ -115,8 +115,8 @@ def open_inputs(data: Any, input_format: str | None) -> Inputs:
     sources = expand_inputs(
         [str(Path(i)) if isinstance(i, PathLike) else str(i) for i in items], input_format
     )
-    first = TableReader(sources[0])
-    rest = (TableReader(source) for source in sources[1:])
+    first = open_reader(sources[0])
+    rest = (open_reader(source) for source in sources[1:])
     display = sources[0].display if len(sources) == 1 else f"{len(sources)} files"
     streamed = any(source.is_stream for source in sources)
     return Inputs(first, rest, [s.display for s in sources], display, streamed)

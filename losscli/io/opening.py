@@ -1,0 +1,218 @@
+"""A source's bytes, opened: a file, a zip archive's member, standard input or a pipe, decompressed.
+
+Its first bytes are read up front to settle the format and compression; what was opened to read
+them (and any copy spooled to disk) is released by one ``close``. Inputs that need seeking
+(Parquet, the Arrow file format) arriving through a pipe or compressed are spooled to a
+temporary file, never held in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import pyarrow as pa
+
+from losscli.errors import InputError
+from losscli.io.sources import (
+    ZIP_MAGIC,
+    Source,
+    refuse_archive,
+    settle_compression,
+    settle_format,
+    stdin_binary,
+)
+
+HEAD_BYTES = 1 << 16
+MAX_HEADER_BYTES = 64 << 20
+TEXT_FORMATS = ("csv", "tsv", "jsonl")
+
+
+class SourceStream:
+    """A source opened for reading: ``stream`` from its first byte and ``head``, its first bytes
+    (decompressed), from which ``format`` and ``compression`` are settled by ``open``.
+
+    It owns every stream opened for the source, and a spooled copy: ``close`` releases them all.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.format = source.format
+        self.compression = source.compression
+        self.stream: Any = None
+        self.head = b""
+        self.spooled: str | None = None
+        self._closers: list[Any] = []
+
+    def open(self) -> None:
+        """Open the source and read its head; the format is settled once this returns."""
+        self.stream, self.head = self._open_stream()
+
+    def _open_stream(self) -> tuple[Any, bytes]:
+        """The stream to read from its first byte, and its first bytes (decompressed)."""
+        if self.source.is_stream:
+            raw = stdin_binary() if self.source.is_stdin else self.closing(self._open_pipe())
+            head = raw.read(HEAD_BYTES)
+            refuse_archive(self.source.name, head, self.source.display)
+            if head.startswith(ZIP_MAGIC):
+                raise InputError(
+                    f"{self.source.display} is a zip archive, which cannot be read from a pipe.",
+                    "Unzip it into the pipe instead: unzip -p FILE | losscli ...",
+                )
+            self.compression = settle_compression(self.compression, head, self.source.display)
+            stream = _prefixed(head, raw)
+            if self.compression:
+                stream = self.closing(_decompressed(stream, self.compression))
+            head = self._read_head(stream)
+            return _prefixed(head, stream), head
+        # A named file is opened twice rather than given its head back through Python.
+        with contextlib.closing(self._open_file()) as probe:
+            head = self._read_head(probe)
+        return self.closing(self._open_file()), head
+
+    def _read_head(self, stream: Any) -> bytes:
+        head = stream.read(HEAD_BYTES)
+        if not head:
+            raise InputError(
+                f"{self.source.display} is empty.", "Give a file with a header row and data rows."
+            )
+        self.format = settle_format(self.format, head, self.source.display)
+        return _through_first_line(head, stream) if self.format in TEXT_FORMATS else head
+
+    def _open_pipe(self) -> Any:
+        # Python's buffered reader never returns short reads from a pipe; Arrow cannot open one.
+        return open(self.source.name, "rb")  # noqa: SIM115 - closed by close()
+
+    def _open_file(self) -> pa.NativeFile:
+        try:
+            if self.compression == "zip":
+                return self._open_member()
+            raw = pa.OSFile(self.source.name)
+        except OSError as error:
+            raise InputError(
+                f"Cannot open {self.source.display}: {error}.", "Check the path and permissions."
+            ) from None
+        return _decompressed(raw, self.compression) if self.compression else raw
+
+    def _open_member(self) -> pa.NativeFile:
+        """The one data file of a zip archive, decompressed as it is read."""
+        import zipfile
+        import zlib
+
+        with zipfile.ZipFile(self.source.name) as archive:
+            # The member keeps the archive's file open after the archive is closed.
+            member = archive.open(str(self.source.member))
+        return _checked(member, (zipfile.BadZipFile, zlib.error, EOFError))
+
+    def closing(self, stream: Any) -> Any:
+        """``stream``, to be closed with the source."""
+        self._closers.append(stream)
+        return stream
+
+    @property
+    def needs_spool(self) -> bool:
+        """Whether the bytes come only in order: from a pipe, or through a decompressor."""
+        return self.source.is_stream or bool(self.compression)
+
+    def seekable_path(self) -> str:
+        """A path for formats that need seeking; pipes and compressed inputs are spooled to disk."""
+        if not self.needs_spool:
+            return self.source.name
+        handle, path = tempfile.mkstemp(prefix="losscli-", suffix="." + str(self.format))
+        self.spooled = path
+        with os.fdopen(handle, "wb") as spool:
+            shutil.copyfileobj(self.stream, spool, length=1 << 20)
+        return path
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                closer.close()
+        if self.spooled:
+            with contextlib.suppress(OSError):
+                os.unlink(self.spooled)
+
+
+class PrefixedStream(io.RawIOBase):
+    """A stream whose first bytes were already read (to sniff the format) and are given back."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            size = min(len(buffer), len(self.head))
+            buffer[:size] = self.head[:size]
+            self.head = self.head[size:]
+            return size
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _prefixed(head: bytes, rest: Any) -> pa.PythonFile:
+    """``rest`` with ``head`` put back in front, buffered so reads are never short."""
+    buffered = io.BufferedReader(PrefixedStream(head, rest), buffer_size=1 << 20)
+    return pa.PythonFile(buffered, mode="r")
+
+
+def _through_first_line(head: bytes, rest: Any) -> bytes:
+    """``head`` extended to the end of its first line: a wide header can be longer than it."""
+    while b"\n" not in head and b"\r" not in head and len(head) < MAX_HEADER_BYTES:
+        more = rest.read(HEAD_BYTES)
+        if not more:
+            break
+        head += more
+    return head
+
+
+def _decompressed(stream: Any, codec: str) -> pa.NativeFile:
+    """``stream`` decompressed as it is read: by Arrow, or by Python's lzma for xz."""
+    if codec == "xz":
+        import lzma
+
+        # LZMAFile leaves the stream it was given open: closing the result closes both.
+        return _checked(lzma.LZMAFile(stream), (lzma.LZMAError, EOFError), also=stream)
+    return pa.CompressedInputStream(stream, codec)
+
+
+class CheckedStream(io.RawIOBase):
+    """A Python decompressor whose failures are OSErrors, as Arrow's decompressors report them.
+
+    A truncated .xz raises EOFError, which click would take for an interrupted run; a corrupt
+    one LZMAError, zip's a BadZipFile: an OSError is explained as the file being unreadable.
+    """
+
+    def __init__(self, stream: Any, errors: tuple[type[Exception], ...], also: Any = None) -> None:
+        self.stream = stream
+        self.errors = errors
+        self.also = also  # the stream under ``stream``, if closing that leaves it open
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self.stream.readinto(buffer)
+        except self.errors as error:
+            raise OSError(str(error) or type(error).__name__) from None
+
+    def close(self) -> None:
+        self.stream.close()
+        if self.also is not None:
+            self.also.close()
+        super().close()
+
+
+def _checked(stream: Any, errors: tuple[type[Exception], ...], also: Any = None) -> pa.PythonFile:
+    # Buffered so that a read returns all it asks for, short only at the end.
+    buffered = io.BufferedReader(CheckedStream(stream, errors, also), buffer_size=1 << 20)
+    return pa.PythonFile(buffered, mode="r")
