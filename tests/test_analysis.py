@@ -412,3 +412,41 @@ def test_compare_with_targets_from_a_third_file(tmp_path):
     direct = losscli.compare(str(base_path), str(cand_path), "mae")
     assert with_targets.entries[0]["difference"] == pytest.approx(direct.entries[0]["difference"])
     assert with_targets.entries[0]["ci"] == pytest.approx(direct.entries[0]["ci"])
+
+
+@pytest.mark.parametrize("loss", ["rmse", "r2"])
+def test_bootstrap_over_blocks_of_rows_covers_the_truth_90_percent_of_the_time(loss):
+    # 3000 rows: past the 1024 rows that are blocks of their own, so rows share blocks.
+    covered, sims = 0, 300
+    truth = {"rmse": 1.0, "r2": 0.0}[loss]  # errors N(0, 1) on targets N(0, 1)
+    for seed in range(sims):
+        rng = np.random.default_rng(seed)
+        target = rng.normal(size=3000)
+        pred = target + rng.normal(size=3000)
+        result = losscli.evaluate(
+            {"pred": pred, "target": target}, loss, ci=0.9, bootstrap=200, seed=seed
+        ).results[0]
+        assert result.ci["method"] == "bootstrap" and result.ci["blocks"] == 1024
+        covered += result.ci["low"] <= truth <= result.ci["high"]
+    assert 0.86 <= covered / sims <= 0.94
+
+
+def test_per_sample_dice_interval_covers_the_truth_90_percent_of_the_time():
+    # Each sample's pixels are all positive and predicted q ~ U(0, 1): its dice loss is
+    # (1 - q) / (1 + q), whose mean over samples is 2 ln 2 - 1.
+    truth = 2 * math.log(2) - 1
+    covered, sims = 0, 300
+    for seed in range(sims):
+        rng = np.random.default_rng(seed)
+        q = rng.uniform(size=80)
+        data = {
+            "pred": np.repeat(q, 20),
+            "target": np.ones(1600),
+            "scan": np.repeat(np.arange(80), 20),
+        }
+        result = losscli.evaluate(
+            data, "dice", columns={"sample": "scan"}, ci=0.9, bootstrap=200, seed=seed
+        ).results[0]
+        assert result.ci["method"] == "bootstrap" and "blocks" not in result.ci
+        covered += result.ci["low"] <= truth <= result.ci["high"]
+    assert 0.86 <= covered / sims <= 0.94

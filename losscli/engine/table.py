@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from losscli.errors import InputError
-from losscli.io.chunks import run_starts
 
 # Keys whose runs average at least this many rows are summed run by run.
 RUN_LENGTH = 16
@@ -199,6 +198,9 @@ class KeyedTable:
     def _add_cells(
         self, total: CompensatedSum, cells: np.ndarray, columns: Sequence[Any], width: int
     ) -> None:
+        # Here, not at the top: the losses import this module and must not load the readers.
+        from losscli.io.chunks import run_starts
+
         flat_total = total.total.reshape(-1, width)
         flat_lost = total.compensation.reshape(-1, width)
         starts = run_starts(cells)
@@ -286,9 +288,12 @@ class Totals:
     blocks, 2: weight and rows), ``largest`` (groups, blocks), ``flags`` (groups,), ``shift``
     (groups, inner, shift width)."""
 
-    def __init__(self, sums, counts, largest, flags, shift) -> None:
+    def __init__(self, sums, counts, largest, flags, shift, draws=None) -> None:
         self.sums, self.counts, self.largest = sums, counts, largest
         self.flags, self.shift = flags, shift
+        # With inner keys resampled: how often each was drawn (replicates, 1, inner), for a loss
+        # that averages over inner keys (a sample drawn twice counts twice in the mean).
+        self.draws = draws
 
     def pooled(self) -> Totals:
         """Every block added together: the sums of the rows as they are."""
@@ -314,4 +319,6 @@ class Totals:
         sums = counts[:, None, :, None] * pooled.sums[None]
         shape = (len(counts), *pooled.counts.shape)
         largest = np.broadcast_to(pooled.largest, shape[:2])
-        return Totals(sums, np.broadcast_to(pooled.counts, shape), largest, self.flags, self.shift)
+        counts_shape = np.broadcast_to(pooled.counts, shape)
+        draws = counts[:, None, :]
+        return Totals(sums, counts_shape, largest, self.flags, self.shift, draws)

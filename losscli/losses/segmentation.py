@@ -103,6 +103,8 @@ class Overlap(Statistic):
             return self._loss(pooled[..., 0], pooled[..., 1], pooled[..., 2])
         seen = sums[..., 4] > 0
         sample_weight = np.where(seen, sums[..., 3] / np.where(seen, sums[..., 4], 1.0), 0.0)
+        if totals.draws is not None:  # a bootstrap replicate: a sample drawn k times counts k times
+            sample_weight = sample_weight * totals.draws
         losses = self._loss(sums[..., 0], sums[..., 1], sums[..., 2])
         losses = np.where(seen, losses, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):

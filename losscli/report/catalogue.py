@@ -27,6 +27,7 @@ def catalogue_rows() -> list[dict[str, Any]]:
             "params": {p.name: p.default for p in loss.params},
             "roles": list(loss.roles),
             "direction": loss.direction,
+            "interval": interval_method(loss),
             "summary": loss.summary,
         }
         for loss in sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name))
@@ -98,6 +99,7 @@ def description(loss: LossDef) -> str:
         _field("family", loss.family),
         _field("formula", loss.formula, wrap=False),
         _field("reduction", _reduction_text(loss)),
+        _field("interval", _interval_text(loss)),
         _field("better", loss.direction),
         _field("agrees with", loss.reference),
         _field("roles", ", ".join(_role_text(role, role in loss.optional) for role in loss.roles)),
@@ -154,6 +156,21 @@ def _wrap(text: str, first: str, rest: str) -> str:
 def _role_text(role: str, optional: bool = False) -> str:
     flags = {"pred": "-p", "target": "-t"}
     return f"{role} ({flags.get(role, f'--col {role}=')}{', optional' if optional else ''})"
+
+
+def interval_method(loss: LossDef) -> str:
+    """How an interval of the loss (with its default parameters) is made: normal or bootstrap."""
+    return loss.statistic(loss.resolve_params({})).method
+
+
+def _interval_text(loss: LossDef) -> str:
+    if interval_method(loss) == "normal":
+        return "normal: from the streamed spread of the mean (method normal)"
+    return (
+        "bootstrap: Poisson counts of blocks of rows (each of the first 1024 rows a block of "
+        "its own, later rows hashed into the 1024), or of whole samples for per-sample losses "
+        "(method bootstrap)"
+    )
 
 
 def _reduction_text(loss: LossDef) -> str:
