@@ -1,7 +1,8 @@
 """Loss math: worked examples, reference values from torch/scikit-learn, identities, numerics.
 
 Reference values come from ``tests/reference/*.json``, each written by running PyTorch, scikit-learn
-or SciPy (or a formula it names) in the ``generate_*.py`` script beside it (see those for versions).
+or SciPy (or a formula it names) in the ``generate_*.py`` script beside it; each case names its
+source and the library versions it came from (``tests/reference/README.md``).
 """
 
 from __future__ import annotations

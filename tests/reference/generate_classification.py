@@ -4,12 +4,15 @@ Every case's inputs come from a numpy Generator seeded from the case id, and its
 computed by PyTorch (torch.nn losses), scikit-learn (sklearn.metrics), SciPy or, where none of them
 has the loss, a hand formula evaluated with float64 torch tensors and stated in the case's
 ``source``. Nothing is rounded: the fixture stores full float64 values (class indices and hard
-labels as integers), and rerunning the script rewrites it byte for byte.
+labels as integers), and rerunning a case rewrites it byte for byte on the same machine.
 
 torch, scikit-learn and SciPy are needed only to regenerate ``classification.json``, not to run the
-tests that read it. To regenerate, from the repository root run:
+tests that read it, and each only for the cases that use it. To regenerate, from the repository
+root run (README.md beside this file says more):
 
-    python3 tests/reference/generate_classification.py
+    python3 tests/reference/generate_classification.py              # every case
+    python3 tests/reference/generate_classification.py --only ID    # one case, the others untouched
+    python3 tests/reference/generate_classification.py --add ID     # a case new in specs()
 """
 
 from __future__ import annotations
@@ -19,15 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fixture
 import numpy as np
-import scipy
-import sklearn
-import sklearn.metrics
-import torch
-from fixture import Builder, Inputs, Spec, case_record, case_rng, check_unique, write_fixture
-from scipy.spatial import distance
+from fixture import Builder, Inputs, Library, Spec, case_record, case_rng
 
 OUTPUT = Path(__file__).with_name("classification.json")
+torch = Library("torch")
+metrics = Library("sklearn.metrics")
+distance = Library("scipy.spatial.distance")
 
 Weight = np.ndarray | None
 Reference = Callable[[dict[str, Any], Inputs, Weight], tuple[float, str]]
@@ -660,7 +662,7 @@ def sklearn_reference(
     extra = dict(kwargs)
     if weight is not None:
         extra["sample_weight"] = weight
-    value = float(getattr(sklearn.metrics, name)(target, pred, **extra))
+    value = float(getattr(metrics, name)(target, pred, **extra))
     shown = "".join(f", {key}={v!r}" for key, v in kwargs.items())
     weight_text = ", sample_weight=weight" if weight is not None else ""
     return value, f"sklearn.metrics.{name}(target, pred{weight_text}{shown})"
@@ -1117,19 +1119,9 @@ def make_case(spec: Spec) -> dict[str, Any]:
     return case_record(spec, inputs, weight, expected, source)
 
 
-def main() -> None:
-    torch.set_num_threads(1)
-    all_specs = specs()
-    check_unique(all_specs)
-    versions = {
-        "torch": torch.__version__,
-        "sklearn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "numpy": np.__version__,
-    }
-    cases = [make_case(spec) for spec in all_specs]
-    write_fixture(OUTPUT, "tests/reference/generate_classification.py", versions, cases)
-
+GENERATOR = fixture.Generator(
+    "tests/reference/generate_classification.py", OUTPUT, specs(), make_case
+)
 
 if __name__ == "__main__":
-    main()
+    fixture.main(GENERATOR)

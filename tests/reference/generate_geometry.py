@@ -6,16 +6,19 @@ the published formula evaluated with float64 torch tensors and stated in the cas
 the soft Dice / Jaccard / Tversky formulas, torchvision.ops' box-loss formulas (torchvision itself
 is not needed), and the papers' margin formulas followed by torch's cross-entropy. Nothing is
 rounded: the fixture stores full float64 values (class indices, labels, hard masks and sample ids
-as integers), and rerunning the script rewrites it byte for byte.
+as integers), and rerunning a case rewrites it byte for byte on the same machine.
 
 The mask cases come in pairs, ``<stem>-images`` (one row of pixels per image) and
 ``<stem>-pixels`` (the same pixels one per row, shuffled, with a ``sample`` id column), whose
 expected values agree; the script checks that they do.
 
-torch is needed only to regenerate ``geometry.json``, not to run the tests that read it. To
-regenerate, from the repository root run:
+torch is needed only to regenerate ``geometry.json``, not to run the tests that read it, and only
+for the cases that use it. To regenerate, from the repository root run (README.md beside this file
+says more):
 
-    python3 tests/reference/generate_geometry.py
+    python3 tests/reference/generate_geometry.py              # every case
+    python3 tests/reference/generate_geometry.py --only ID    # one case, the others untouched
+    python3 tests/reference/generate_geometry.py --add ID     # a case new in specs()
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fixture
 import numpy as np
-import torch
-import torch.nn.functional as F
-from fixture import Builder, Inputs, Spec, case_record, case_rng, check_unique, write_fixture
+from fixture import Builder, Inputs, Library, Spec, case_record, case_rng
 
 OUTPUT = Path(__file__).with_name("geometry.json")
+torch = Library("torch")
+F = Library("torch.nn.functional")
 
 Weight = np.ndarray | None
 Reference = Callable[[dict[str, Any], Inputs, Weight], tuple[float, str]]
@@ -899,15 +903,9 @@ def check_pairs(cases: list[dict[str, Any]]) -> None:
             raise ValueError(f"{case_id}: {value} differs from {twin}: {expected[twin]}")
 
 
-def main() -> None:
-    torch.set_num_threads(1)
-    all_specs = specs()
-    check_unique(all_specs)
-    cases = [make_case(spec) for spec in all_specs]
-    check_pairs(cases)
-    versions = {"torch": torch.__version__, "numpy": np.__version__}
-    write_fixture(OUTPUT, "tests/reference/generate_geometry.py", versions, cases)
-
+GENERATOR = fixture.Generator(
+    "tests/reference/generate_geometry.py", OUTPUT, specs(), make_case, check_pairs
+)
 
 if __name__ == "__main__":
-    main()
+    fixture.main(GENERATOR)

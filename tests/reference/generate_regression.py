@@ -3,12 +3,15 @@
 Every case's inputs come from a numpy Generator seeded from the case id, and its expected value is
 computed by PyTorch (torch.nn losses), scikit-learn (sklearn.metrics) or, where neither library has
 the loss, a hand formula stated in the case's ``source``. Nothing is rounded: the fixture stores
-full float64 values, and rerunning the script rewrites it byte for byte.
+full float64 values, and rerunning a case rewrites it byte for byte on the same machine.
 
 torch and scikit-learn are needed only to regenerate ``regression.json``, not to run the tests
-that read it. To regenerate, from the repository root run:
+that read it, and each only for the cases that use it. To regenerate, from the repository root
+run (README.md beside this file says more):
 
-    python3 tests/reference/generate_regression.py
+    python3 tests/reference/generate_regression.py              # every case
+    python3 tests/reference/generate_regression.py --only ID    # one case, the others untouched
+    python3 tests/reference/generate_regression.py --add ID     # a case new in specs()
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import fixture
 import numpy as np
-import sklearn
-import sklearn.metrics
-import torch
-from fixture import Builder, Inputs, Spec, case_record, case_rng, check_unique, write_fixture
+from fixture import Builder, Inputs, Library, Spec, case_record, case_rng
 
 OUTPUT = Path(__file__).with_name("regression.json")
+torch = Library("torch")
+metrics = Library("sklearn.metrics")
 
 
 TORCH_LOSSES = {
@@ -434,7 +437,7 @@ def sklearn_reference(
     kwargs = dict(params)
     if weight is not None:
         kwargs["sample_weight"] = weight
-    value = float(getattr(sklearn.metrics, name)(target, pred, **kwargs))
+    value = float(getattr(metrics, name)(target, pred, **kwargs))
     weight_text = "sample_weight=weight, " if weight is not None else ""
     call = f"sklearn.metrics.{name}(target, pred, {weight_text}{kwargs_text(params)}"
     return value, call.rstrip(", ") + ")" + note
@@ -500,14 +503,7 @@ def make_case(spec: Spec) -> dict[str, Any]:
     return case_record(spec, inputs, weight, expected, source)
 
 
-def main() -> None:
-    torch.set_num_threads(1)
-    all_specs = specs()
-    check_unique(all_specs)
-    versions = {"torch": torch.__version__, "sklearn": sklearn.__version__, "numpy": np.__version__}
-    cases = [make_case(spec) for spec in all_specs]
-    write_fixture(OUTPUT, "tests/reference/generate_regression.py", versions, cases)
-
+GENERATOR = fixture.Generator("tests/reference/generate_regression.py", OUTPUT, specs(), make_case)
 
 if __name__ == "__main__":
-    main()
+    fixture.main(GENERATOR)
