@@ -30,9 +30,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from losscli.errors import InputError, excerpt
+from losscli.errors import InputError, excerpt, option
 from losscli.io import locate
 from losscli.io.ahead import ordered_map, parse_workers
+from losscli.io.columns import ROLE_OPTIONS
 from losscli.io.mapped import MappedText, after_last_line_end
 from losscli.io.sources import (
     ZIP_MAGIC,
@@ -500,7 +501,7 @@ class TableReader:
         return InputError(
             f"Field '{field}' of {self.source.display} holds {_a(got)} where {_a(expected)} "
             f"is needed{row}.",
-            "Fix that value, or select other fields with -p/-t/-w.",
+            f"Fix that value, or select other fields with {ROLE_OPTIONS}.",
         )
 
     def _unreadable(self, message: str, block: Block | None) -> InputError:
@@ -515,7 +516,7 @@ class TableReader:
             kind = f"{self.compression}-compressed {kind}"
         hint = (
             "Check that the file is complete and in the format its name says "
-            "(or pass --input-format)."
+            f"(or pass {option('input_format')})."
         )
         if "Number too big" in first_line:
             hint = "A number must be within a double's range (about ±1.8e308): fix that value."
@@ -769,4 +770,4 @@ def number_hint(value: str, delimiter: str, decimal: str) -> str:
         return "Write labels as numbers: 1 for true/yes, 0 for false/no."
     if text.startswith("#"):
         return "losscli reads no comment lines: remove the lines that start with '#'."
-    return "Fix or remove that value, or select other columns with -p/-t/-w."
+    return f"Fix or remove that value, or select other columns with {ROLE_OPTIONS}."
