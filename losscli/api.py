@@ -13,13 +13,11 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from losscli import __version__, runtime
 from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
 from losscli.engine.tally import DEFAULT_REPLICATES, Options
-from losscli.errors import InputError, LossCliError, UsageError
-from losscli.io.chunks import NAN_POLICIES, GroupCodes, ReadPlan
+from losscli.errors import InputError, LossCliError, UsageError, option
+from losscli.io.chunks import GroupCodes, ReadPlan
 from losscli.io.memory import takes_in_memory
 from losscli.io.plan import (
     Wanted,
@@ -31,10 +29,10 @@ from losscli.io.plan import (
     resolve_beside,
     targets_side,
 )
-from losscli.io.sources import FORMATS
 from losscli.io.stream import Opened, Side, counted_chunks, read_matrix, stdin_once
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
+from losscli.options import analysis_options, check_reading
 from losscli.report import Report, Result
 from losscli.report.report import plain_group
 
@@ -44,8 +42,6 @@ if TYPE_CHECKING:
     from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
-# Each replicate is a pass of additions over every row: more than this is hours, not a setting.
-MAX_REPLICATES = 100_000
 
 
 @takes_in_memory("data")
@@ -96,7 +92,7 @@ def evaluate(
         {"pred": pred, "target": target},
         columns,
         (nan, chunk_rows, input_format),
-        {"the predictions": data, "--targets": targets},
+        {"the predictions": data, option("targets"): targets},
         (ci, bootstrap, seed, worst, by is not None),
         lone_on=on is not None and targets is None,
     )
@@ -171,7 +167,7 @@ def compare(
         {"pred": pred, "target": target},
         columns,
         (nan, chunk_rows, input_format),
-        {"the baseline": baseline, "the candidate": candidate, "--targets": targets},
+        {"the baseline": baseline, "the candidate": candidate, option("targets"): targets},
         (ci, bootstrap, seed, 0, False),
     )
     requests, options = job.requests, job.options
@@ -262,11 +258,11 @@ def _prepare(
     ``analysis`` is what ``analysis_options`` takes; ``lone_on`` is a key given with one input.
     """
     requests = _requests(losses)
-    _check_options(*reading)
+    check_reading(*reading)
     if lone_on:
         raise UsageError(
-            "--on matches rows of two inputs by key, but there is only one.",
-            "Add --targets FILE (the ground truth), or leave out --on.",
+            f"{option('on')} matches rows of two inputs by key, but there is only one.",
+            f"Add {option('targets')} FILE (the ground truth), or leave out {option('on')}.",
         )
     stdin_once(inputs)
     runtime.keep_freed_memory()
@@ -297,60 +293,10 @@ def _requests(losses: str | Sequence[str]) -> list[LossRequest]:
     """The parsed SPECs, with the files that parameters name read in."""
     requests = parse_specs([losses] if isinstance(losses, str) else losses)
     if not requests:
-        raise UsageError("No loss given.", "Name one, e.g. --loss mse; 'losscli list' shows all.")
+        raise UsageError(
+            "No loss given.", f"Name one, e.g. {option('losses')} mse; 'losscli list' shows all."
+        )
     return [_with_files_read(request) for request in requests]
-
-
-def _whole_number(value: Any, name: str) -> None:
-    """Python callers can pass anything: a count must be an int (not "10", 2.5 or True)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise UsageError(
-            f"{name}={value!r} is not a whole number.", f"Give an int, e.g. {name}=10."
-        )
-
-
-def _check_options(nan: str, chunk_rows: int, input_format: str | None) -> None:
-    _whole_number(chunk_rows, "chunk_rows")
-    if not isinstance(nan, str) or nan not in NAN_POLICIES:
-        raise UsageError(f"--nan {nan} is not a policy.", "Use --nan error, drop or propagate.")
-    if chunk_rows < 1:
-        raise UsageError(
-            f"--chunk-rows {chunk_rows} must be at least 1.", "Leave it out for the default."
-        )
-    if input_format is not None and input_format not in FORMATS:
-        raise UsageError(
-            f"--input-format {input_format} is unknown.", f"Use one of {', '.join(FORMATS)}."
-        )
-
-
-def analysis_options(
-    ci: float | None, bootstrap: int, seed: int, worst: int, grouped: bool
-) -> Options:
-    """The checked options of what a run keeps besides each value."""
-    for value, name in ((bootstrap, "bootstrap"), (seed, "seed"), (worst, "worst")):
-        _whole_number(value, name)
-    if ci is not None and (
-        isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1
-    ):
-        raise UsageError(
-            f"--ci {ci!r} is not a confidence level.", "Give a level between 0 and 1, e.g. 0.95."
-        )
-    if bootstrap > MAX_REPLICATES:
-        raise UsageError(
-            f"--bootstrap {bootstrap} is more replicates than losscli draws "
-            f"(each one is a pass over every row).",
-            f"Use at most {MAX_REPLICATES:,}; the default is {DEFAULT_REPLICATES}.",
-        )
-    if bootstrap < 10:
-        raise UsageError(
-            f"--bootstrap {bootstrap} is too few replicates for an interval.",
-            f"Use at least 10; the default is {DEFAULT_REPLICATES}.",
-        )
-    if worst < 0:
-        raise UsageError(f"--worst {worst} must be at least 1.", "Example: --worst 10")
-    if not 0 <= seed < 2**63:
-        raise UsageError(f"--seed {seed} is out of range.", "Give a whole number from 0 up.")
-    return Options(level=ci, replicates=bootstrap, seed=seed, grouped=grouped, worst=worst)
 
 
 def _with_files_read(request: LossRequest) -> LossRequest:
@@ -371,7 +317,7 @@ def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
     if state.weight_sum == 0 and not request.params.get("reduction") == "sum":
         raise InputError(
             f"{request.label}: the weights of the rows used sum to 0, so no mean exists.",
-            "Give some rows a positive weight, or leave out -w.",
+            f"Give some rows a positive weight, or leave out {option('weight')}.",
         )
     value, note = _finalized(outcome)
     return Result(

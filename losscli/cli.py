@@ -8,6 +8,7 @@ option's annotation text at every run, 5 ms more than Python evaluating them onc
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -23,6 +24,7 @@ from losscli.errors import (
     EXIT_USAGE,
     LossCliError,
     UsageError,
+    capped,
 )
 
 EXIT_INTERRUPTED = 130
@@ -695,12 +697,42 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Parameters whose flag is not their Python name with dashes.
-FLAGS = {"pred": "-p", "target": "-t", "weight": "-w", "losses": "--loss"}
+FLAGS = {
+    "pred": "-p",
+    "target": "-t",
+    "weight": "-w",
+    "losses": "--loss",
+    "columns": "--col",
+    "id_column": "--id",
+    # The options that choose a role's columns, as messages about columns name them.
+    "pred=": "-p/--pred",
+    "target=": "-t/--target",
+    "weight=": "-w/--weight",
+}
+ROLE_OF_COLUMNS = re.compile(r'columns\["(.*)"\]')  # columns["var"]: --col var
 
 
 def flag_of(parameter: str) -> str:
-    """The command line's spelling of a Python parameter named in an error message."""
+    """The command line's spelling of a Python parameter named in an error message.
+
+    ``columns["var"]`` is ``--col var``; ``weight=w``, a parameter with an example value, is its
+    long flag and the value (``--weight w``).
+    """
+    role = ROLE_OF_COLUMNS.fullmatch(parameter)
+    if role is not None:
+        return f"{FLAGS['columns']} {role.group(1)}"
+    name, _, value = parameter.partition("=")
+    if value:
+        flag = FLAGS.get(name, "")
+        long = flag if flag.startswith("--") else "--" + name.replace("_", "-")
+        return f"{long} {value}"
     return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
+
+
+def _in_flags(error: LossCliError) -> str:
+    """The error in the command line's words: parameters spelled as flags, and each line still
+    within the length limit (-t/--target is longer than the mark it replaces)."""
+    return "\n  ".join(capped(line) for line in error.spelled(flag_of).split("\n  "))
 
 
 def _main(argv: list[str] | None) -> int:
@@ -712,7 +744,7 @@ def _main(argv: list[str] | None) -> int:
             sys.stdout.flush()
         return code if isinstance(code, int) else 0
     except LossCliError as error:
-        _fail(error.spelled(flag_of))
+        _fail(_in_flags(error))
         return error.exit_code
     except BrokenPipeError:
         return _closed_pipe(streams)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from losscli.errors import LossCliError, UsageError
+from losscli.errors import LossCliError, UsageError, option
 from losscli.report.checks import (
     DEFAULT,
     CheckOptions,
@@ -117,7 +117,8 @@ def find_config(directory: str | os.PathLike[str] = ".") -> Path:
             return path
     raise UsageError(
         f"No losscli.toml, and no [tool.losscli] in a pyproject.toml, in {base.resolve()}.",
-        "Declare checks there ([checks.NAME] in losscli.toml), or name a file with --config PATH.",
+        "Declare checks there ([checks.NAME] in losscli.toml), or name a file with "
+        f"{option('config')} PATH.",
     )
 
 
@@ -131,7 +132,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         # Path('') is '.', and 'Cannot read the configuration .' says nothing useful.
         raise UsageError(
             "The configuration path is empty.",
-            "Name a file with --config PATH, or leave --config out to use losscli.toml here.",
+            f"Name a file with {option('config')} PATH, or leave {option('config')} out to use "
+            "losscli.toml here.",
         )
     source = Source(Path(path) if path is not None else find_config())
     section = source.section()

@@ -151,7 +151,7 @@ def test_the_library_refuses_too(layout):
     before = snapshot(layout)
     with pytest.raises(UsageError, match="would overwrite the input ./x.csv"):
         losscli.evaluate(["./x.csv"], "mse", per_row=layout / "hard.csv")
-    with pytest.raises(UsageError, match="would overwrite the --targets file t.csv"):
+    with pytest.raises(UsageError, match="would overwrite the targets file t.csv"):
         losscli.evaluate("preds.csv", "mse", pred="pred", targets="t.csv", per_row="t_hard.csv")
     assert snapshot(layout) == before
 

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from losscli.errors import InputError, UsageError
-from losscli.io.columns import option_for
+from losscli.errors import InputError, UsageError, option
+from losscli.io.columns import ROLE_OPTIONS, option_for
+
+NAN = option("nan")  # the missing-value policy, as messages name it
 
 NAN_POLICIES = ("error", "drop", "propagate")
 Frame = dict[str, Any]  # column name -> np.ndarray (numbers) or pa.Array (ids); same length
@@ -184,7 +186,7 @@ def to_numbers(column: pa.Array, name: str, where: str, first_row: int = 0) -> n
     ):
         raise InputError(
             f"Column '{name}' of {where} holds {kind} values, not numbers.",
-            "Select numeric columns with -p/-t/-w/--col.",
+            f"Select numeric columns with {ROLE_OPTIONS}/{option('columns')}.",
         )
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         # Converted by NumPy: Arrow's cast would import pyarrow.compute (0.05 s a run) for the
@@ -225,7 +227,7 @@ def _list_to_matrix(column: pa.Array, name: str, where: str, first_row: int) -> 
     if nulls.size:
         raise InputError(
             f"List column '{name}' of {where} has a null list at row {first_row + nulls[0] + 1}.",
-            "Give every row a list; a null or NaN inside a list is a missing value (see --nan).",
+            f"Give every row a list; a null or NaN inside a list is a missing value (see {NAN}).",
         )
     uneven = np.flatnonzero(lengths != lengths[0])
     if uneven.size:
@@ -462,7 +464,7 @@ class GroupCodes:
 
     def __call__(self, frame: Frame) -> np.ndarray:
         codes = [
-            coded(encode, frame[name], f"--by column '{name}'").astype(np.int64)
+            coded(encode, frame[name], f"{option('by')} column '{name}'").astype(np.int64)
             for encode, name in zip(self.each, self.columns, strict=True)
         ]
         if len(codes) == 1:
@@ -511,7 +513,7 @@ def assemble(
         raise InputError(
             f"Weight column '{plan.weight}' holds lists of {weight.shape[1]} numbers; "
             "a weight is one number per row.",
-            "Give -w a column of numbers.",
+            f"Give {option('weight')} a column of numbers.",
         )
     chunk = Chunk(
         start,
@@ -592,7 +594,7 @@ def _missing_error(chunk: Chunk, missing: np.ndarray, plan: ReadPlan) -> InputEr
     return InputError(
         f"Column '{column}' has a missing value (empty, null or NaN) at "
         f"{chunk.locate(chunk.start + row, where)}.",
-        "Fill it in, or pass --nan drop to skip such rows (or --nan propagate to get NaN).",
+        f"Fill it in, or pass {NAN} drop to skip such rows (or {NAN} propagate to get NaN).",
     )
 
 
@@ -605,5 +607,5 @@ def _check_weights(chunk: Chunk, column: str) -> None:
         raise InputError(
             f"Weight column '{column}' has {weight[index]:g} at {chunk.where(index)}; "
             "weights must be finite and >= 0.",
-            "Fix the weights, or leave out -w to weight every row equally.",
+            f"Fix the weights, or leave out {option('weight')} to weight every row equally.",
         )

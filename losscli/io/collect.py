@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from losscli.errors import UsageError
+from losscli.errors import UsageError, option
 from losscli.io.writers import PerRowWriter
 
 if TYPE_CHECKING:
@@ -23,9 +23,9 @@ def per_row_sink(
         return None
     if id_column is not None and id_column in labels:
         raise UsageError(
-            f"The --id column '{id_column}' has the name of a loss label: one would replace the "
-            "other in the per-row output.",
-            "Rename the column in the file, or leave out --id.",
+            f"The {option('id_column')} column '{id_column}' has the name of a loss label: one "
+            "would replace the other in the per-row output.",
+            f"Rename the column in the file, or leave out {option('id_column')}.",
         )
     if per_row is True:
         return RowCollector(labels, id_column)

@@ -7,7 +7,7 @@ import fnmatch
 import re
 from collections.abc import Mapping
 
-from losscli.errors import InputError, UsageError
+from losscli.errors import InputError, UsageError, option
 from losscli.io.sources import natural_key
 
 COMMON_NAMES = {
@@ -62,13 +62,19 @@ PRED_KINDS = {
 }
 KIND_WORDS = {"probs": "probabilities", "logits": "logits", "logprobs": "log-probabilities"}
 COMMON_NAMES["pred"] += tuple(name for names in PRED_KINDS.values() for name in names)
+# The parameter that names a role's columns, as messages name it (``errors.option``): pred=,
+# target= and weight= choose a role's columns, id_column, on and by name columns of their own.
 OPTION = {
-    "pred": "-p/--pred",
-    "target": "-t/--target",
-    "weight": "-w/--weight",
-    "id": "--id",
-    "on": "--on",
+    "pred": "pred=",
+    "target": "target=",
+    "weight": "weight=",
+    "id": "id_column",
+    "on": "on",
+    "by": "by",
 }
+PARAMETER = {"id": "id_column"}  # single-column roles whose parameter has another name
+# The three roles' parameters, for a hint to choose other columns.
+ROLE_OPTIONS = "/".join(option(name) for name in ("pred", "target", "weight"))
 
 
 # Roles that take exactly one column: a weight per row, a name per row.
@@ -76,10 +82,16 @@ SINGLE_COLUMN = ("weight", "id")
 
 
 def option_for(role: str) -> str:
-    """The option that names a role's columns; a caller may pass the option itself (``--by``)."""
-    if role.startswith("-"):
-        return role
-    return OPTION.get(role, f"--col {role}=")
+    """The parameter that names a role's columns, marked for messages: ``columns["var"]=`` for a
+    role without one of its own."""
+    if role in OPTION:
+        return option(OPTION[role])
+    return in_columns(role) + "="
+
+
+def in_columns(role: str) -> str:
+    """A role given through ``columns`` (``columns["var"]``), marked for messages."""
+    return option('columns["' + role + '"]')
 
 
 def listing(names: list[str], limit: int = 12) -> str:
@@ -114,7 +126,7 @@ def select(pattern: str, names: list[str], role: str, where: str) -> tuple[str, 
         # Taking the first of them would weight (or name) the rows by a column nobody chose.
         raise UsageError(
             f"{option_for(role)} names {len(unique)} columns ({', '.join(unique)}); it takes one.",
-            f"Example: {option_for(role).split('/')[-1]} {unique[0]}",
+            f"Example: {option(PARAMETER.get(role, role) + '=' + unique[0])}",
         )
     return unique
 
@@ -169,7 +181,7 @@ def detect(
                 f"Column '{found[0]}' of {where} looks like {KIND_WORDS[named]}, but "
                 f"{needed_by} reads {KIND_WORDS[kind]} (input={kind}).",
                 f"Add input={named} to the loss if the column holds {KIND_WORDS[named]}, "
-                f"or choose it with -p {found[0]}.",
+                f"or choose it with {option('pred')} {found[0]}.",
             )
         return (found[0],)
     if found:

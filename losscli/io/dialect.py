@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from losscli.errors import InputError, excerpt
+from losscli.io.columns import ROLE_OPTIONS
 
 # Delimiters a CSV header may use instead of a comma: Excel writes ';' where the comma is the
 # decimal mark, some exports '|', and many '.csv' files hold tabs.
@@ -85,7 +86,7 @@ def number_hint(value: str, delimiter: str, decimal: str) -> str:
         return "Write labels as numbers: 1 for true/yes, 0 for false/no."
     if text.startswith("#"):
         return "losscli reads no comment lines: remove the lines that start with '#'."
-    return "Fix or remove that value, or select other columns with -p/-t/-w."
+    return f"Fix or remove that value, or select other columns with {ROLE_OPTIONS}."
 
 
 def csv_header(text: str, delimiter: str, where: str) -> list[str]:

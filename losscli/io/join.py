@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from losscli.errors import InputError, excerpt
+from losscli.errors import InputError, excerpt, option
 from losscli.io.chunks import column_family, run_starts
 
 SHOWN_KEYS = 3  # keys quoted in a message
@@ -124,11 +124,11 @@ class KeyIndex:
         shown = [self.key_at(int(row)) for row in repeated[: SHOWN_KEYS * 4]]
         shown = list(dict.fromkeys(shown))[:SHOWN_KEYS]
         raise InputError(
-            f"--on {','.join(self.names)}: {len(distinct)} key"
+            f"{option('on')} {','.join(self.names)}: {len(distinct)} key"
             f"{' appears' if len(distinct) == 1 else 's appear'} more than once in {self.where}: "
             f"{_listing(shown, len(distinct))}.",
             "A key join needs each key once on each side: deduplicate the rows, "
-            "or add a column to --on that tells them apart.",
+            f"or add a column to {option('on')} that tells them apart.",
         )
 
     def key_at(self, row: int) -> str:
@@ -195,7 +195,7 @@ def _refuse_nulls(
         if pc.any(empty).as_py():
             row = int(np.flatnonzero(np.asarray(empty))[0])
             raise InputError(
-                f"Key column '{name}' (for --on) is empty at {row_name(row)}.",
+                f"Key column '{name}' (for {option('on')}) is empty at {row_name(row)}.",
                 "Every row needs a key to be matched: fill it in or remove the row.",
             )
 
@@ -311,9 +311,9 @@ class KeyedJoin:
             )
         if problems:
             raise InputError(
-                f"--on {on}: {'; '.join(problems)}.",
+                f"{option('on')} {on}: {'; '.join(problems)}.",
                 "A key join needs each key exactly once in each input: check that the files "
-                "belong together, or choose other --on columns.",
+                f"belong together, or choose other {option('on')} columns.",
             )
 
 
@@ -342,6 +342,6 @@ def check_row_ids(
         raise InputError(
             f"The inputs are matched row by row, and {here.describe(start + row)} has {name} "
             f"{ours} but {there.describe(start + row)} has {name} {others}.",
-            f"To match rows by their {name} instead, add --on {name}; or sort both files "
+            f"To match rows by their {name} instead, add {option('on')} {name}; or sort both files "
             "the same way.",
         )

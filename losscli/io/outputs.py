@@ -19,8 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from losscli.errors import UsageError
+from losscli.errors import UsageError, option
 from losscli.io.sources import STDIN, expand_inputs
+
+# The parameters messages here name, marked (``errors.option``) for their reader to spell.
+PER_ROW = option("per_row")
+TARGETS_FILE = option("targets") + " file"
 
 PER_ROW_SUFFIXES = (".csv", ".parquet", ".pq")
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -45,15 +49,15 @@ def check_per_row(
     target = per_row_path(per_row)
     writable_directory(target)
     shown = os.fspath(per_row)  # as the user spelled it: './x.csv', not 'x.csv'
-    for role, items in (("input", data), ("--targets file", targets)):
+    for role, items in (("input", data), (TARGETS_FILE, targets)):
         for item in _paths(items):
             _refuse_input(target, shown, item, role)
     for item in _paths(baseline):
         if _same_file(target, item):
-            raise _overwrites(target, shown, f"the --baseline report {item}")
+            raise _overwrites(target, shown, f"the {option('baseline')} report {item}")
     if report is not None and _is_stream_of(target, report):
         raise UsageError(
-            f"--per-row {shown} is also where the report goes (standard output).",
+            f"{PER_ROW} {shown} is also where the report goes (standard output).",
             "Send one of them elsewhere.",
         )
 
@@ -64,7 +68,7 @@ def check_report_stream(stream: Any, data: Any = None, targets: Any = None) -> N
     status = _stream_status(stream)
     if status is None or not stat.S_ISREG(status.st_mode):
         return  # a terminal or a pipe is no input
-    for role, items in (("input", data), ("--targets file", targets)):
+    for role, items in (("input", data), (TARGETS_FILE, targets)):
         for item in _paths(items):
             if item == STDIN:
                 if _same_status(status, _stream_status(sys.stdin)):
@@ -86,16 +90,16 @@ def per_row_path(per_row: str | os.PathLike[str]) -> Path:
     """The ``--per-row`` path as given, if it names a .csv or .parquet file."""
     text = os.fspath(per_row)
     if not text.strip():
-        raise UsageError("--per-row is empty.", "Name a .csv or .parquet file, or leave it out.")
+        raise UsageError(f"{PER_ROW} is empty.", "Name a .csv or .parquet file, or leave it out.")
     if text.endswith(("/", os.sep)):
         raise UsageError(
-            f"--per-row {text} ends in '/', which names a directory.",
-            f"Name a file: --per-row {text.rstrip('/' + os.sep)}",
+            f"{PER_ROW} {text} ends in '/', which names a directory.",
+            f"Name a file: {PER_ROW} {text.rstrip('/' + os.sep)}",
         )
     path = Path(text)
     if path.suffix.lower() not in PER_ROW_SUFFIXES:
         raise UsageError(
-            f"--per-row {path} must end in .csv or .parquet.", "Example: --per-row losses.parquet"
+            f"{PER_ROW} {path} must end in .csv or .parquet.", f"Example: {PER_ROW} losses.parquet"
         )
     return _followed(path)
 
@@ -116,7 +120,7 @@ def _followed(path: Path) -> Path:
 def _not_a_file(path: Path, target: Path) -> UsageError:
     named = f"{path}" if path == target else f"{path} (a link to {target})"
     return UsageError(
-        f"--per-row {named} is not a regular file, so it cannot be written whole and replaced.",
+        f"{PER_ROW} {named} is not a regular file, so it cannot be written whole and replaced.",
         "Name a .csv or .parquet file to write.",
     )
 
@@ -125,22 +129,22 @@ def writable_directory(path: Path) -> Path:
     """The directory of ``path``, if a new file can be made there and ``path`` is no directory."""
     if path.is_dir():
         raise UsageError(
-            f"--per-row {path} is a directory.", f"Name a file in it: --per-row {path / 'rows.csv'}"
+            f"{PER_ROW} {path} is a directory.", f"Name a file in it: {PER_ROW} {path / 'rows.csv'}"
         )
     directory = path.parent
     if directory.exists() and not directory.is_dir():
         raise UsageError(
-            f"--per-row {path}: '{directory}' is a file, not a directory.",
+            f"{PER_ROW} {path}: '{directory}' is a file, not a directory.",
             "Name a path in an existing directory.",
         )
     if not directory.is_dir():
         raise UsageError(
-            f"--per-row: directory '{directory}' does not exist.",
+            f"{PER_ROW}: directory '{directory}' does not exist.",
             f"Create it first (mkdir -p '{directory}'), or write the file elsewhere.",
         )
     if not os.access(directory, os.W_OK | os.X_OK):
         code = errno.EROFS if _on_read_only_disk(directory) else errno.EACCES
-        raise write_error(f"--per-row {path} (in '{directory}')", OSError(code, os.strerror(code)))
+        raise write_error(f"{PER_ROW} {path} (in '{directory}')", OSError(code, os.strerror(code)))
     return directory
 
 
@@ -184,13 +188,13 @@ def _refuse_input(target: Path, shown: str, item: str, role: str) -> None:
             raise _overwrites(target, shown, f"the {role} {source.name}")
     if glob.has_magic(item) and _matches(target, item):
         raise UsageError(
-            f"--per-row {shown} matches the {role} pattern '{item}': a later run would read it "
+            f"{PER_ROW} {shown} matches the {role} pattern '{item}': a later run would read it "
             "as data.",
             "Write it where the pattern does not reach, or narrow the pattern.",
         )
     if os.path.isdir(item) and _inside(target, item):
         raise UsageError(
-            f"--per-row {shown} is inside the {role} directory '{item}': a later run would "
+            f"{PER_ROW} {shown} is inside the {role} directory '{item}': a later run would "
             "read it as data.",
             f"Write it elsewhere, outside '{item}'.",
         )
@@ -199,8 +203,8 @@ def _refuse_input(target: Path, shown: str, item: str, role: str) -> None:
 def _overwrites(target: Path, shown: str, what: str) -> UsageError:
     other = target.with_name(f"{target.stem}.rows{target.suffix}")
     return UsageError(
-        f"--per-row {shown} would overwrite {what}.",
-        f"Write it elsewhere, e.g. --per-row {other}",
+        f"{PER_ROW} {shown} would overwrite {what}.",
+        f"Write it elsewhere, e.g. {PER_ROW} {other}",
     )
 
 

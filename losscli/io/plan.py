@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from losscli.errors import InputError, UsageError
+from losscli.errors import InputError, UsageError, option
 from losscli.io.chunks import ReadPlan
 from losscli.io.columns import (
+    in_columns,
     only_value_column,
     optional_role,
     refuse_shared,
@@ -64,8 +65,8 @@ def _pred_kind(requests: Sequence[Any]) -> dict[str, str]:
 
 
 def refuse_unread_roles(columns: Any, requests: Sequence[Any]) -> None:
-    """A role no loss of the run reads (--col anchor=x with mse) is a typo or a wrong loss: it
-    would be ignored, and the run would not be the one meant."""
+    """A role no loss of the run reads (``columns={"anchor": "x"}`` with mse) is a typo or a
+    wrong loss: it would be ignored, and the run would not be the one meant."""
     if not isinstance(columns, Mapping):
         return
     read = {role for request in requests for role in request.definition.roles}
@@ -75,8 +76,8 @@ def refuse_unread_roles(columns: Any, requests: Sequence[Any]) -> None:
                 f"{r.label} reads {', '.join(r.definition.roles)}" for r in requests[:3]
             )
             raise UsageError(
-                f"--col {role}={_shown_columns(columns[role])}: no loss of this run reads the "
-                f"role '{role}' ({losses}).",
+                f"{in_columns(role)}={_shown_columns(columns[role])}: no loss of this run reads "
+                f"the role '{role}' ({losses}).",
                 "Check its spelling ('losscli describe LOSS' lists its roles), or leave it out.",
             )
 
@@ -123,7 +124,7 @@ def resolve_beside(
         raise InputError(
             error.message,
             f"Both files have '{name}': to score {main.display}'s {name} against the targets "
-            f"file's, add -p {name} -t {name}.",
+            f"file's, add {option('pred')} {name} {option('target')} {name}.",
         ) from None
 
 
@@ -192,28 +193,33 @@ def targets_side(side: Inputs, wanted: Wanted, target: str | None) -> Side:
 
 
 def key_columns(on: str | Sequence[str] | None, main: Inputs) -> tuple[str, ...]:
-    """The --on key columns, checked to be in the main input."""
-    return () if on is None else _named_columns(on, main, "--on", "--on Id or --on region,day")
+    """The ``on`` key columns, checked to be in the main input."""
+    return () if on is None else _named_columns(on, main, "on", ("Id", "region,day"))
 
 
 def _group_columns(by: str | Sequence[str], main: Inputs) -> tuple[str, ...]:
-    return _named_columns(by, main, "--by", "--by region or --by region,month")
+    return _named_columns(by, main, "by", ("region", "region,month"))
 
 
 def _named_columns(
-    given: str | Sequence[str], main: Inputs, option: str, example: str
+    given: str | Sequence[str], main: Inputs, parameter: str, examples: tuple[str, str]
 ) -> tuple[str, ...]:
-    """Columns of the main input named by an option (a name, comma list or list of them)."""
+    """Columns of the main input named by a parameter (a name, comma list or list of them)."""
     names: list[str] = []
     for item in [given] if isinstance(given, str) else given:
-        names.extend(select(item, main.first.names, option, main.display))
+        names.extend(select(item, main.first.names, parameter, main.display))
     if not names:
-        raise UsageError(f"{option} names no column.", f"Example: {example}")
+        marked = option(parameter)
+        raise UsageError(
+            f"{marked} names no column.",
+            f"Example: {marked} {examples[0]} or {marked} {examples[1]}",
+        )
     return tuple(dict.fromkeys(names))
 
 
 def _target_given(target: str | None, side: Inputs) -> dict[str, str | None]:
-    """A targets file with a single value column (beside row ids such as ``Id``) needs no -t."""
+    """A targets file with a single value column (beside row ids such as ``Id``) needs no target
+    named."""
     if target is None:
         return {"target": only_value_column(side.first.names)}
     return {"target": target}

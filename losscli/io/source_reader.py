@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from losscli.errors import InputError, excerpt
+from losscli.errors import InputError, excerpt, option
 from losscli.io.opening import SourceStream
 from losscli.io.sources import Partition
 
@@ -126,7 +126,8 @@ def cannot_read(opened: SourceStream, problem: str, row: str = "") -> InputError
     if opened.compression:
         kind = f"{opened.compression}-compressed {kind}"
     hint = (
-        "Check that the file is complete and in the format its name says (or pass --input-format)."
+        "Check that the file is complete and in the format its name says (or pass "
+        f"{option('input_format')})."
     )
     if "Number too big" in problem:
         hint = "A number must be within a double's range (about ±1.8e308): fix that value."

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, NamedTuple
 
-from losscli.errors import InputError
+from losscli.errors import InputError, option
 
 FORMATS = ("csv", "tsv", "parquet", "arrow", "jsonl")
 EXTENSIONS = {
@@ -433,9 +433,9 @@ def settle_format(declared: str | None, head: bytes, where: str) -> str:
         name = "Parquet" if declared == "parquet" else "Arrow IPC"
         guess = sniff_format(head)
         raise InputError(
-            f"{where} is taken for {name} (by its name or --input-format) but its bytes look "
-            f"like text ({TEXT_NAMES[guess]}), not {name}.",
-            f"Rename it to end in .{guess}, or pass --input-format {guess}.",
+            f"{where} is taken for {name} (by its name or {option('input_format')}) but its "
+            f"bytes look like text ({TEXT_NAMES[guess]}), not {name}.",
+            f"Rename it to end in .{guess}, or pass {option('input_format')} {guess}.",
         )
     return declared or sniff_format(head)
 

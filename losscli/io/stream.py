@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from losscli.errors import InputError, UsageError
+from losscli.errors import InputError, UsageError, option
 from losscli.io.ahead import ReadAhead
 from losscli.io.chunks import (
     Chunk,
@@ -473,7 +473,7 @@ class RowCounter:
         if self.used == 0:
             raise InputError(
                 f"Every one of the {self.read} rows of {where} has a missing value.",
-                "Check the columns chosen, or use --nan propagate to see NaN.",
+                f"Check the columns chosen, or use {option('nan')} propagate to see NaN.",
             )
 
     def totals(self) -> dict[str, int]:

@@ -22,6 +22,7 @@ import pyarrow.csv as pa_csv
 from losscli.errors import InputError, excerpt
 from losscli.io import locate
 from losscli.io.ahead import ordered_map, parse_workers
+from losscli.io.columns import ROLE_OPTIONS
 from losscli.io.dialect import (
     csv_header,
     decimal_mark,
@@ -241,7 +242,7 @@ class JsonLinesReader(TextReader):
         return InputError(
             f"Field '{field}' of {self.source.display} holds {_a(got)} where {_a(expected)} "
             f"is needed{row}.",
-            "Fix that value, or select other fields with -p/-t/-w.",
+            f"Fix that value, or select other fields with {ROLE_OPTIONS}.",
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from losscli.errors import UsageError
+from losscli.errors import UsageError, option
 from losscli.io.outputs import per_row_path, writable_directory, write_error
 
 
@@ -98,7 +98,7 @@ class PerRowWriter:
         self.temporary = None
 
     def _error(self, error: OSError) -> UsageError:
-        return write_error(f"--per-row {self.path}", error)
+        return write_error(f"{option('per_row')} {self.path}", error)
 
 
 def _full_length(values: np.ndarray, kept: np.ndarray | None, size: int) -> pa.Array:

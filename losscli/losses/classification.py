@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from losscli.engine.statistics import Contribution, Mean, Statistic, exp_or_inf, ones_or
-from losscli.errors import InputError, RowProblem
+from losscli.errors import InputError, RowProblem, option
 from losscli.losses.probability import (
     LOG_CLAMP,
     binary_logs,
@@ -147,7 +147,7 @@ def _class_weighted(params: Mapping[str, Any]) -> Statistic:
         nothing_left=(
             f"Every row's target is ignore_index={ignore} (or has class weight 0): "
             "no row is left to average.",
-            "Check -t and ignore_index=, or the class weights.",
+            f"Check {option('target')} and ignore_index=, or the class weights.",
         ),
     )
 
@@ -268,7 +268,8 @@ def negative_log_likelihood(pred, target, *, weight, ignore_index):
     if target.ndim == 2:
         raise InputError(
             "nll needs a class index column as target, not K columns.",
-            "Give class indices with -t, or use ce:input=logprobs for probability rows.",
+            f"Give class indices with {option('target')}, or use ce:input=logprobs for "
+            "probability rows.",
         )
     return _index_nll(log_p, target, class_weights(weight, log_p.shape[1], "nll"), ignore_index)
 
@@ -820,7 +821,8 @@ def perplexity(pred, target=None, *, input):
     if target is None:
         raise InputError(
             f"perplexity over {pred.shape[1]} class scores per row needs the true class.",
-            "Name the class index column with -t, or give one column of token log-probabilities.",
+            f"Name the class index column with {option('target')}, or give one column of token "
+            "log-probabilities.",
         )
     if input == "logprobs":
         log_p = class_scores(pred, "perplexity")

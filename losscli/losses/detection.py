@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from losscli.errors import InputError, RowProblem
+from losscli.errors import InputError, RowProblem, option
 from losscli.losses.registry import Example, Param, register
 
 FAMILY = "detection"
@@ -39,7 +39,8 @@ def _corners(boxes: np.ndarray, format: str, role: str) -> np.ndarray:
         width = 1 if boxes.ndim == 1 else boxes.shape[1]
         raise InputError(
             f"Boxes need 4 numbers per row, but {role} has {width}.",
-            f"Select four columns (e.g. -p 'box_*') or a list column of 4 for {role}.",
+            f"Select four columns (e.g. {option('pred')} 'box_*') or a list column of 4 "
+            f"for {role}.",
         )
     a, b, c, d = boxes.T
     if format == "xywh":

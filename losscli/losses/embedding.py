@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from losscli.engine.statistics import Contribution, Mean, Statistic, ones_or
-from losscli.errors import InputError, RowProblem
+from losscli.errors import InputError, RowProblem, option
 from losscli.losses.registry import Example, Param, Requirement, register
 
 FAMILY = "metric_learning"
@@ -28,6 +28,9 @@ PLUS_MINUS_ONE = Requirement(
     "1 marks a similar pair (or x1 ranked higher), -1 a dissimilar one",
 )
 WIDTH_NOTE = "Compared roles must have the same width (the same number of columns)."
+
+# The two embeddings of a pair: roles given through ``columns``.
+X1, X2 = option('columns["x1"]'), option('columns["x2"]')
 
 
 def _vectors(values: np.ndarray) -> np.ndarray:
@@ -82,7 +85,8 @@ def contrastive(target, pred=None, x1=None, x2=None, *, margin, similar_label, p
     if pred is None:
         if x1 is None or x2 is None:
             raise InputError(
-                "contrastive needs a distance column (-p) or two embeddings (--col x1, --col x2).",
+                f"contrastive needs a distance column ({option('pred')}) or two embeddings "
+                f"({X1}, {X2}).",
                 "See 'losscli describe contrastive'.",
             )
         pred = _norm(x1 - x2, p)

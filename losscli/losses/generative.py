@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from losscli.losses.probability import binary_logs, binary_nll, in_unit, input_param
+from losscli.losses.probability import LOSSES, binary_logs, binary_nll, in_unit, input_param
 from losscli.losses.registry import Example, Param, Requirement, register
 
 FAMILY = "generative"
@@ -29,7 +29,7 @@ def _probabilities(role: str) -> Requirement:
             params["mode"] not in LOG_MODES or params["input"] != "probs" or in_unit(v)
         ),
         "to be probabilities in [0, 1] (input=probs)",
-        "these look like logits: add input=logits (e.g. --loss {loss}:input=logits)",
+        "these look like logits: add input=logits (e.g. " + LOSSES + " {loss}:input=logits)",
     )
 
 

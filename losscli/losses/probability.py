@@ -12,12 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from losscli.errors import InputError, RowProblem
+from losscli.errors import InputError, RowProblem, option
 from losscli.losses.registry import Param, Requirement, format_value
 
 INPUTS = ("probs", "logits", "logprobs")
 ROW_SUM_TOLERANCE = 1e-6
 LOG_CLAMP = -100.0  # PyTorch's BCELoss floor on each log term
+# The losses parameter, marked for hints that show a spec (the engine fills in {loss}).
+LOSSES = option("losses")
 
 
 def in_unit(v: np.ndarray) -> np.ndarray | bool:
@@ -89,7 +91,8 @@ def class_scores(pred: np.ndarray, loss: str) -> np.ndarray:
     if pred.ndim != 2 or pred.shape[1] < 2:
         raise InputError(
             f"{loss} needs K >= 2 class scores per row, but pred is one column.",
-            "Select a column group (-p 'logit_*'), a comma list or a list column for pred.",
+            f"Select a column group ({option('pred')} 'logit_*'), a comma list or a list "
+            "column for pred.",
         )
     return pred
 
@@ -112,7 +115,7 @@ def class_index(
         row = int(np.flatnonzero(bad)[0])
         hint = (
             f"Class indices count from 0 and pred has {classes} columns; "
-            "check -t and the pred columns"
+            f"check {option('target')} and the pred columns"
         )
         if target[row] == classes and (target[~missing] >= 1).all():
             # Labels 1..K (R, MATLAB, a 1-based export) against K scores: each row would be paired
@@ -155,7 +158,7 @@ def hard_class(target: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray
             row,
             "target",
             "is not a one-hot row (one 1, zeros elsewhere)",
-            "Give class indices (-t label) or one-hot rows",
+            f"Give class indices ({option('target')} label) or one-hot rows",
         )
     return np.where(missing, 0, target.argmax(axis=1)).astype(np.intp), ~missing
 
@@ -228,7 +231,7 @@ def probability_checks(role: str = "pred", rows: bool = True) -> tuple[Requireme
             role,
             lambda v, params: not active(params) or in_unit(v),
             "to be probabilities in [0, 1] (input=probs)",
-            "these look like logits: add input=logits (e.g. --loss {loss}:input=logits)",
+            "these look like logits: add input=logits (e.g. " + LOSSES + " {loss}:input=logits)",
         )
     ]
     if rows:
@@ -320,7 +323,9 @@ def logit_checks(role: str = "pred") -> tuple[Requirement, ...]:
             role,
             lambda v, params: not _default_logits(params) or not _all_probability_rows(v),
             "to be logits (input=logits, the default)",
-            "these look like probabilities: add input=probs (e.g. --loss {loss}:input=probs), "
+            "these look like probabilities: add input=probs (e.g. "
+            + LOSSES
+            + " {loss}:input=probs), "
             "or write input=logits if they are logits",
             rowwise=_probability_rows_text,
         ),

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from losscli.engine.statistics import Mean, Statistic
-from losscli.errors import UsageError
+from losscli.errors import UsageError, option
 
 Pointwise = Callable[..., np.ndarray]
 StatisticFactory = Callable[[Mapping[str, Any]], Statistic]
@@ -62,7 +62,7 @@ class Param:
             raise UsageError(
                 f"{loss}: {self.name}={format_value(value)} is out of range; it must be "
                 f"{self.range_text()}.",
-                f"Example: --loss {loss}:{self.name}={format_value(self.default)}",
+                f"Example: {option('losses')} {loss}:{self.name}={format_value(self.default)}",
             )
         return value
 
@@ -76,7 +76,8 @@ class Param:
                 if not math.isfinite(value):
                     raise UsageError(
                         f"{loss}: {self.name}={raw!s} must be a finite number.",
-                        f"Example: --loss {loss}:{self.name}={format_value(self.default)}",
+                        f"Example: {option('losses')} {loss}:{self.name}="
+                        f"{format_value(self.default)}",
                     )
                 return value
             if self.kind is int:
@@ -100,7 +101,7 @@ class Param:
         raise UsageError(
             f"{loss}: {self.name}={shown!s} is not a valid {self.kind.__name__}"
             f"{' of numbers' if self.kind is list else ''}.",
-            f"Example: --loss {loss}:{self.name}={self._example()}",
+            f"Example: {option('losses')} {loss}:{self.name}={self._example()}",
         )
 
     def _example(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from losscli.errors import UsageError
+from losscli.errors import UsageError, option
 from losscli.losses.registry import LossDef, format_value, get_loss
 
 
@@ -66,11 +66,13 @@ def _split_spec(spec: str) -> list[tuple[str, dict[str, str]]]:
         elif not losses:
             raise UsageError(
                 f"Loss spec '{spec}' starts with a parameter '{token}' but names no loss.",
-                "Write the loss first, e.g. --loss huber:delta=0.5",
+                f"Write the loss first, e.g. {option('losses')} huber:delta=0.5",
             )
         _add_param(losses[-1], token, spec)
     if not losses or any(not name for name, _ in losses):
-        raise UsageError(f"Empty loss name in spec '{spec}'.", "Example: --loss mse,mae")
+        raise UsageError(
+            f"Empty loss name in spec '{spec}'.", f"Example: {option('losses')} mse,mae"
+        )
     return losses
 
 
@@ -79,7 +81,7 @@ def _add_param(loss: tuple[str, dict[str, str]], token: str, spec: str) -> None:
     if not key.strip() or not value.strip():
         raise UsageError(
             f"Cannot read '{token}' in loss spec '{spec}': write param=value.",
-            "Example: --loss huber:delta=0.5,mae",
+            f"Example: {option('losses')} huber:delta=0.5,mae",
         )
     name, params = loss
     key = key.strip().lower()
@@ -87,7 +89,7 @@ def _add_param(loss: tuple[str, dict[str, str]], token: str, spec: str) -> None:
         # Silently keeping one of the two values would compute a loss nobody asked for.
         raise UsageError(
             f"{name}: {key} is given twice in loss spec '{spec}'.",
-            f"Give {key} once (for two variants of {name}, give --loss twice).",
+            f"Give {key} once (for two variants of {name}, give {option('losses')} twice).",
         )
     params[key] = _list_or_text(value.strip())
 
@@ -109,7 +111,7 @@ def _tokens(spec: str) -> list[str]:
         # 'mse,' or 'mse,,mae': something between the commas was meant and is missing.
         raise UsageError(
             f"Empty item in loss spec '{spec}': a comma with nothing after it (or before it).",
-            "Remove the extra comma, e.g. --loss mse,mae",
+            f"Remove the extra comma, e.g. {option('losses')} mse,mae",
         )
     return [token for token in tokens if token]
 

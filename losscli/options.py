@@ -1,0 +1,82 @@
+"""The checks of the options ``evaluate`` and ``compare`` share, before any input is opened.
+
+Python callers can pass anything, so each value is checked for its type as well as its range; a
+message names the parameter (``errors.option``), which the CLI spells as its flag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from losscli.engine.tally import DEFAULT_REPLICATES, Options
+from losscli.errors import UsageError, option
+from losscli.io.chunks import NAN_POLICIES
+from losscli.io.sources import FORMATS
+
+# Each replicate is a pass of additions over every row: more than this is hours, not a setting.
+MAX_REPLICATES = 100_000
+
+
+def _whole_number(value: Any, name: str) -> None:
+    """Python callers can pass anything: a count must be an int (not "10", 2.5 or True)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise UsageError(
+            f"{name}={value!r} is not a whole number.", f"Give an int, e.g. {name}=10."
+        )
+
+
+def check_reading(nan: str, chunk_rows: int, input_format: str | None) -> None:
+    """The options of how inputs are read: a missing-value policy, a chunk size, a format."""
+    _whole_number(chunk_rows, "chunk_rows")
+    if not isinstance(nan, str) or nan not in NAN_POLICIES:
+        raise UsageError(
+            f"{option('nan')} {nan} is not a policy.",
+            f"Use {option('nan')} error, drop or propagate.",
+        )
+    if chunk_rows < 1:
+        raise UsageError(
+            f"{option('chunk_rows')} {chunk_rows} must be at least 1.",
+            "Leave it out for the default.",
+        )
+    if input_format is not None and input_format not in FORMATS:
+        raise UsageError(
+            f"{option('input_format')} {input_format} is unknown.",
+            f"Use one of {', '.join(FORMATS)}.",
+        )
+
+
+def analysis_options(
+    ci: float | None, bootstrap: int, seed: int, worst: int, grouped: bool
+) -> Options:
+    """The checked options of what a run keeps besides each value."""
+    for value, name in ((bootstrap, "bootstrap"), (seed, "seed"), (worst, "worst")):
+        _whole_number(value, name)
+    if ci is not None and (
+        isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1
+    ):
+        raise UsageError(
+            f"{option('ci')} {ci!r} is not a confidence level.",
+            "Give a level between 0 and 1, e.g. 0.95.",
+        )
+    if bootstrap > MAX_REPLICATES:
+        raise UsageError(
+            f"{option('bootstrap')} {bootstrap} is more replicates than losscli draws "
+            f"(each one is a pass over every row).",
+            f"Use at most {MAX_REPLICATES:,}; the default is {DEFAULT_REPLICATES}.",
+        )
+    if bootstrap < 10:
+        raise UsageError(
+            f"{option('bootstrap')} {bootstrap} is too few replicates for an interval.",
+            f"Use at least 10; the default is {DEFAULT_REPLICATES}.",
+        )
+    if worst < 0:
+        raise UsageError(
+            f"{option('worst')} {worst} must be at least 1.", f"Example: {option('worst')} 10"
+        )
+    if not 0 <= seed < 2**63:
+        raise UsageError(
+            f"{option('seed')} {seed} is out of range.", "Give a whole number from 0 up."
+        )
+    return Options(level=ci, replicates=bootstrap, seed=seed, grouped=grouped, worst=worst)
