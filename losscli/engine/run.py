@@ -13,7 +13,7 @@ import numpy as np
 from losscli.engine.statistics import Statistic
 from losscli.engine.tally import Options, Rows, Tally
 from losscli.engine.worst import Worst
-from losscli.errors import DomainError, InputError, RowProblem
+from losscli.errors import DomainError, InputError, RowProblem, option
 
 
 class ChunkLike(Protocol):
@@ -187,7 +187,8 @@ def _paired(
         raise InputError(
             f"{request.label} pairs pred and target value by value, but pred has "
             f"{widths[0]} values per row ({shown[0]}) and target has {widths[1]} ({shown[1]}).",
-            "Give -p and -t as many columns each; for class scores against a class index "
+            f"Give {option('pred')} and {option('target')} as many columns each; for class scores "
+            "against a class index "
             "use ce, nll or multiclass_hinge.",
         )
     if pred.ndim != target.ndim:  # both one wide: make both plain columns
@@ -302,7 +303,7 @@ def check_shared(chunk: Any, shared: Sequence[str]) -> None:
             f"The two inputs disagree on the {role} at {chunk.where(row, role)}: "
             f"{_shown(mine[row])} in the baseline, {_shown(theirs[row])} in the candidate.",
             "compare needs both models scored on the same rows in the same order "
-            "(or give the targets once with --targets).",
+            f"(or give the targets once with {option('targets')}).",
         )
 
 

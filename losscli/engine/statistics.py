@@ -267,7 +267,7 @@ def nonfinite_note(value: float, flags: int, weight_sum: float = 1.0) -> str | N
             "overflowed float64 (past 1.8e308; large weights can be scaled down)"
         )
     if flags & MISSING or math.isnan(weight_sum):
-        return "the value is NaN: a missing value in the data reached it (see --nan)"
+        return "the value is NaN: a missing value in the data reached it (kept by nan=propagate)"
     if flags & PLUS_INF and flags & MINUS_INF:
         return "the value is NaN: some rows' losses are +inf and others -inf (inf - inf)"
     if flags & UNDEFINED:
