@@ -19,6 +19,10 @@ from losscli.errors import InputError
 
 # Keys whose runs average at least this many rows are summed run by run.
 RUN_LENGTH = 16
+# Keyed rows are folded in passes of at least PENDING_ROWS rows (or as many as there are cells),
+# never more than MAX_PENDING_ROWS at once: the memory they wait in stays bounded.
+PENDING_ROWS = 1 << 20
+MAX_PENDING_ROWS = 1 << 21
 # The numbers a table may hold (cells x columns); past it a run stops with the limit named.
 MAX_STATE = 1 << 27
 
@@ -101,6 +105,10 @@ class KeyedTable:
         self.shift = np.zeros((1, 1, shift_width))
         self.shifted = np.zeros((1, 1), dtype=bool)
         self.bits = 0  # what a loss observes about the whole input (label conventions)
+        # Keyed rows wait here until there are about as many as cells: one dense pass over the
+        # cells then folds them all, instead of one pass (or a sort) per chunk.
+        self.pending: list[tuple[CompensatedSum, np.ndarray, list[np.ndarray], int]] = []
+        self.pending_rows = 0
 
     @property
     def capacity(self) -> tuple[int, int]:
@@ -120,6 +128,8 @@ class KeyedTable:
         """Hold ``g`` groups and ``i`` inner keys (never fewer than it holds)."""
         if (g, i) == self.capacity:
             return
+        if i != self.capacity[1]:
+            self.flush()  # the pending rows' cell numbers count this many inner keys
         if g * self.blocks * i * (self.width + 2) > MAX_STATE:
             raise InputError(
                 f"The state of this run would hold {g:,} groups x {self.blocks:,} blocks x "
@@ -152,7 +162,7 @@ class KeyedTable:
             self.sums.add(np.array([float(c.sum()) for c in columns]).reshape(1, 1, 1, -1))
             return
         cells = self._cells(group, block, inner, len(columns[0]))
-        self._add_cells(self.sums, cells, columns, self.width)
+        self._pend(self.sums, cells, list(columns), self.width)
 
     def count(self, weight: np.ndarray | None, rows: int, group: Any, block: Any) -> None:
         """Fold the weight and the number of a chunk's rows into their (group, block)."""
@@ -162,7 +172,7 @@ class KeyedTable:
             self.counts.add(np.array([float(w.sum()), float(rows)]).reshape(1, 1, 2))
             return
         cells = self._cells(group, block, None, rows, inner_width=1)
-        self._add_cells(self.counts, cells, [w, ones], 2)
+        self._pend(self.counts, cells, [w, ones], 2)
 
     def observe_largest(self, values: np.ndarray, group: Any, block: Any) -> None:
         """Keep each (group, block)'s largest value; a NaN wins, as in the result."""
@@ -195,14 +205,37 @@ class KeyedTable:
             flat += inner
         return flat
 
+    def _pend(
+        self, total: CompensatedSum, cells: np.ndarray, columns: list[np.ndarray], width: int
+    ) -> None:
+        self.pending.append((total, cells, columns, width))
+        if total is self.counts:  # each row is pending twice: its sums and its counts
+            self.pending_rows += len(cells)
+        size = self.groups * self.blocks * self.capacity[1]
+        if self.pending_rows >= min(max(size, PENDING_ROWS), MAX_PENDING_ROWS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Fold the pending rows into the sums."""
+        pending, self.pending, self.pending_rows = self.pending, [], 0
+        for total in (self.sums, self.counts):
+            parts = [part for part in pending if part[0] is total]
+            if not parts:
+                continue
+            cells = np.concatenate([part[1] for part in parts])
+            columns = [np.concatenate(c) for c in zip(*(part[2] for part in parts), strict=True)]
+            self._add_cells(total, cells, columns, parts[0][3])
+
     def _add_cells(
         self, total: CompensatedSum, cells: np.ndarray, columns: Sequence[Any], width: int
     ) -> None:
         # Here, not at the top: the losses import this module and must not load the readers.
         from losscli.io.chunks import run_starts
 
-        flat_total = total.total.reshape(-1, width)
-        flat_lost = total.compensation.reshape(-1, width)
+        # The cells of the groups seen come first: the capacity past them is still zero.
+        used = self.groups * total.total[0].size // width
+        flat_total = total.total.reshape(-1, width)[:used]
+        flat_lost = total.compensation.reshape(-1, width)[:used]
         starts = run_starts(cells)
         if len(starts) * RUN_LENGTH <= len(cells):
             # Keys that come in runs (an image's pixels, rows sorted by group): sum each run
@@ -211,7 +244,9 @@ class KeyedTable:
             cells = cells[starts]
         if 4 * len(cells) >= len(flat_total):
             size = len(flat_total)
-            sums = np.column_stack([np.bincount(cells, c, size) for c in columns])
+            sums = np.empty((size, width))
+            for j, column in enumerate(columns):
+                sums[:, j] = np.bincount(cells, column, size)
             with np.errstate(all="ignore"):
                 flat_total[:], lost = two_sum(flat_total, sums)
             flat_lost += lost
@@ -253,6 +288,8 @@ class KeyedTable:
 
     def merge(self, other: KeyedTable, moved: Callable[..., np.ndarray] | None = None) -> None:
         """Add ``other``'s sums to these; ``moved`` re-centres its moments on these shifts."""
+        self.flush()
+        other.flush()
         self.reserve(other.groups, other.inner)
         other.reserve(self.groups, self.inner)
         size = tuple(max(a, b) for a, b in zip(self.capacity, other.capacity, strict=True))
@@ -273,6 +310,7 @@ class KeyedTable:
 
     def view(self) -> Totals:
         """The sums of the groups and inner keys seen, as plain arrays."""
+        self.flush()
         g, i = self.groups, self.inner
         return Totals(
             sums=self.sums.value[:g, :, :i],
