@@ -43,7 +43,16 @@ from losscli.io.sources import FORMATS, expand_inputs
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.report import Report, Result
-from losscli.report.report import plain_group
+from losscli.report.formatting import plain
+from losscli.report.groups import (
+    GroupArrays,
+    GroupIntervals,
+    GroupResults,
+    KeyColumn,
+    Results,
+    object_array,
+    rank_groups,
+)
 
 if TYPE_CHECKING:
     from losscli.io.join import KeyedJoin
@@ -148,11 +157,13 @@ def evaluate(
             outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
             # Inside the writer's block: a run that fails here must not replace the --per-row file.
             counter.check(main.display)
-            results = [
+            overall = [
                 _result(r, outcome, options) for r, outcome in zip(requests, outcomes, strict=True)
             ]
+            results: list[Result] | Results = overall
             if group_codes is not None:
-                results += _group_results(requests, outcomes, group_codes, options)
+                groups = _group_results(requests, outcomes, group_codes, options)
+                results = Results(overall, groups)
     finally:
         main.close()
         if side is not None:
@@ -966,35 +977,70 @@ def _group_results(
     outcomes: Sequence[Outcome],
     group_codes: GroupCodes,
     options: Options,
-) -> list[Result]:
-    """One result per group and loss, groups in order of their values (a null last)."""
-    # NumPy scalars as Python, a NaN label (a float column's null) as None: sorted last.
-    labels = {code: plain_group(group) for code, group in group_codes.labels().items()}
-    order = sorted(labels, key=lambda code: _sort_key(labels[code]))
-    rank = {code: i for i, code in enumerate(order)}
-    ranked = []
-    for number, (request, outcome) in enumerate(zip(requests, outcomes, strict=True)):
+) -> GroupResults:
+    """Each loss's results per group as arrays, groups in order of their values (a null last).
+
+    An adapter: the engine hands each group's result as a dict, gathered here into columns.
+    """
+    keys = _group_key_columns(group_codes)
+    ranks = rank_groups(keys)
+    parts = []
+    for request, outcome in zip(requests, outcomes, strict=True):
         assert outcome.groups is not None
-        for code, entry in outcome.groups.results(options.level):
-            result = Result(
-                label=request.label,
-                loss=request.name,
-                params=dict(request.params),
-                value=entry["value"],
-                n=entry["n"],
-                weight_sum=entry["weight_sum"],
-                direction=request.definition.direction,
-                ci=entry.get("ci"),
-                group=labels[code],
-                reason=entry["note"],
-            )
-            ranked.append((rank[code], number, result))
-    ranked.sort(key=lambda item: item[:2])
-    return [result for _, _, result in ranked]
+        entries = list(outcome.groups.results(options.level))
+        parts.append(_group_arrays(request, entries, keys, ranks, options.level is not None))
+    return GroupResults(parts)
 
 
-def _sort_key(group: Mapping[str, Any]) -> tuple:
-    return tuple((value is None, value if value is not None else 0) for value in group.values())
+def _group_key_columns(group_codes: GroupCodes) -> list[KeyColumn]:
+    """Each --by column's distinct values (in the order of their codes) and, for each group code,
+    the code of its value: what ``GroupCodes.labels()`` gives, without a dict per group."""
+    combined = (
+        np.array(list(group_codes.combined), dtype=np.int64).reshape(-1, len(group_codes.columns))
+        if len(group_codes.columns) > 1
+        else None
+    )
+    columns = []
+    for i, (name, each) in enumerate(zip(group_codes.columns, group_codes.each, strict=True)):
+        values = object_array(map(_group_value, each.codes), len(each.codes))
+        codes = np.arange(len(values), dtype=np.int64) if combined is None else combined[:, i]
+        columns.append(KeyColumn(name, values, codes))
+    return columns
+
+
+def _group_value(value: Any) -> Any:
+    """A group's value as reports show it: a whole float (a label read as a number) as an int,
+    a NaN as None (a float column's null)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return plain(value)
+
+
+def _group_arrays(
+    request: LossRequest,
+    entries: list[tuple[int, dict[str, Any]]],
+    keys: list[KeyColumn],
+    ranks: np.ndarray,
+    with_ci: bool,
+) -> GroupArrays:
+    """One loss's (code, result) pairs from the engine as columns."""
+    size = len(entries)
+    codes = np.fromiter((code for code, _ in entries), np.int64, size)
+    return GroupArrays(
+        label=request.label,
+        loss=request.name,
+        params=dict(request.params),
+        direction=request.definition.direction,
+        keys=[key.take(codes) for key in keys],
+        value=np.fromiter((entry["value"] for _, entry in entries), np.float64, size),
+        n=np.fromiter((entry["n"] for _, entry in entries), np.int64, size),
+        weight_sum=np.fromiter((entry["weight_sum"] for _, entry in entries), np.float64, size),
+        reason=object_array((entry["note"] for _, entry in entries), size),
+        rank=ranks[codes],
+        interval=GroupIntervals.from_dicts([entry["ci"] for _, entry in entries])
+        if with_ci and entries
+        else None,
+    )
 
 
 class _nothing:

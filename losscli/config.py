@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import LossCliError, UsageError
+from losscli.report.checkrun import CheckRun
 from losscli.report.checks import (
     DEFAULT,
     CheckOptions,
-    CheckRun,
     Labels,
     bound_twice,
     empty_range,
