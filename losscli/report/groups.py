@@ -165,14 +165,21 @@ class GroupArrays:
             label=self.label,
             loss=self.loss,
             params=dict(self.params),
-            value=float(self.value[row]),
+            value=_python_float(self.value[row]),
             n=int(self.n[row]),
-            weight_sum=float(self.weight_sum[row]),
+            weight_sum=_python_float(self.weight_sum[row]),
             direction=self.direction,
             ci=self.interval.entry(row) if self.interval is not None else None,
             group={key.name: key.value(row) for key in self.keys},
             reason=self.reason[row],
         )
+
+
+def _python_float(value: np.floating) -> float:
+    """A Python float; a NaN as ``math.nan`` itself, as the engine gives it (results compare
+    equal by identity of their NaN, as before)."""
+    number = float(value)
+    return math.nan if number != number else number
 
 
 def rank_values(values: np.ndarray) -> np.ndarray:
