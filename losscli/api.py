@@ -13,9 +13,11 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from losscli import __version__, runtime
 from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
-from losscli.engine.tally import DEFAULT_REPLICATES, Options
+from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
 from losscli.errors import InputError, LossCliError, UsageError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
 from losscli.io.memory import takes_in_memory
@@ -34,11 +36,20 @@ from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.options import analysis_options, check_reading
 from losscli.report import Report, Result
-from losscli.report.report import plain_group
+from losscli.report.formatting import plain
+from losscli.report.groups import (
+    GroupArrays,
+    GroupIntervals,
+    GroupResults,
+    KeyColumn,
+    Results,
+    object_array,
+    rank_groups,
+)
 
 if TYPE_CHECKING:
     from losscli.config import NamedCheck
-    from losscli.report.checks import CheckRun
+    from losscli.report.checkrun import CheckRun
     from losscli.report.comparison import Comparison
 
 DEFAULT_CHUNK_ROWS = 1 << 17
@@ -117,11 +128,13 @@ def evaluate(
             outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
             # Inside the writer's block: a run that fails here must not replace the --per-row file.
             counter.check(main.display)
-            results = [
+            overall = [
                 _result(r, outcome, options) for r, outcome in zip(requests, outcomes, strict=True)
             ]
+            results: list[Result] | Results = overall
             if group_codes is not None:
-                results += _group_results(requests, outcomes, group_codes, options)
+                groups = _group_results(requests, outcomes, group_codes, options)
+                results = Results(overall, groups)
     inputs = {
         "files": main.names,
         "targets": side.names if side is not None else None,
@@ -218,7 +231,7 @@ def check(
     """
     # Here, not at the top: an ``eval`` run need not read configurations.
     from losscli.config import load_config
-    from losscli.report.checks import CheckRun
+    from losscli.report.checkrun import CheckRun
 
     loaded = load_config(config)
     chosen = loaded.select([names] if isinstance(names, str) else names)
@@ -345,34 +358,58 @@ def _group_results(
     outcomes: Sequence[Outcome],
     group_codes: GroupCodes,
     options: Options,
-) -> list[Result]:
-    """One result per group and loss, groups in order of their values (a null last)."""
-    # NumPy scalars as Python, a NaN label (a float column's null) as None: sorted last.
-    labels = {code: plain_group(group) for code, group in group_codes.labels().items()}
-    order = sorted(labels, key=lambda code: _sort_key(labels[code]))
-    rank = {code: i for i, code in enumerate(order)}
-    ranked = []
-    for number, (request, outcome) in enumerate(zip(requests, outcomes, strict=True)):
-        for code, entry in outcome.tally.group_results(options.level):
-            result = Result(
-                label=request.label,
-                loss=request.name,
-                params=dict(request.params),
-                value=entry["value"],
-                n=entry["n"],
-                weight_sum=entry["weight_sum"],
-                direction=request.definition.direction,
-                ci=entry.get("ci"),
-                group=labels[code],
-                reason=entry["note"],
-            )
-            ranked.append((rank[code], number, result))
-    ranked.sort(key=lambda item: item[:2])
-    return [result for _, _, result in ranked]
+) -> GroupResults:
+    """Each loss's results per group as arrays, groups in order of their values (a null last)."""
+    keys = _group_key_columns(group_codes)
+    ranks = rank_groups(keys)
+    parts = []
+    for request, outcome in zip(requests, outcomes, strict=True):
+        columns = outcome.tally.group_columns(options.level)
+        parts.append(_group_arrays(request, columns, keys, ranks))
+    return GroupResults(parts)
 
 
-def _sort_key(group: Mapping[str, Any]) -> tuple:
-    return tuple((value is None, value if value is not None else 0) for value in group.values())
+def _group_key_columns(group_codes: GroupCodes) -> list[KeyColumn]:
+    """Each --by column's distinct values (in the order of their codes) and, for each group code,
+    the code of its value: what ``GroupCodes.labels()`` gives, without a dict per group."""
+    combined = (
+        np.array(list(group_codes.combined), dtype=np.int64).reshape(-1, len(group_codes.columns))
+        if len(group_codes.columns) > 1
+        else None
+    )
+    columns = []
+    for i, (name, each) in enumerate(zip(group_codes.columns, group_codes.each, strict=True)):
+        values = object_array(map(_group_value, each.codes), len(each.codes))
+        codes = np.arange(len(values), dtype=np.int64) if combined is None else combined[:, i]
+        columns.append(KeyColumn(name, values, codes))
+    return columns
+
+
+def _group_value(value: Any) -> Any:
+    """A group's value as reports show it: a whole float (a label read as a number) as an int,
+    a NaN as None (a float column's null)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return plain(value)
+
+
+def _group_arrays(
+    request: LossRequest, columns: GroupColumns, keys: list[KeyColumn], ranks: Any
+) -> GroupArrays:
+    """One loss's groups from the engine's columns, with their --by values and report order."""
+    return GroupArrays(
+        label=request.label,
+        loss=request.name,
+        params=dict(request.params),
+        direction=request.definition.direction,
+        keys=[key.take(columns.codes) for key in keys],
+        value=columns.value,
+        n=columns.n,
+        weight_sum=columns.weight_sum,
+        reason=columns.reason,
+        rank=ranks[columns.codes],
+        interval=GroupIntervals.from_columns(columns.interval) if columns.interval else None,
+    )
 
 
 class _nothing:

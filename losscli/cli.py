@@ -274,32 +274,9 @@ def eval_command(
 ) -> None:
     """Compute losses over a file of predictions and targets, and check them if asked."""
     from losscli.report.checks import CheckOptions
-    from losscli.report.render import FORMATS
 
-    if not loss:
-        raise UsageError(
-            "No --loss given.",
-            "Example: losscli eval --loss mse,huber preds.csv ('losscli list' shows every loss).",
-        )
-    if output_format not in FORMATS:
-        raise UsageError(
-            f"--format {output_format} is unknown.", f"Use one of {', '.join(FORMATS)}."
-        )
-    if id_column and not per_row and not worst:
-        raise UsageError(
-            "--id only names a column for the --per-row file or the --worst rows.",
-            "Add --per-row PATH (.csv or .parquet) or --worst K, or leave out --id.",
-        )
-    if not files and _stdin_is_terminal():
-        raise UsageError(
-            "No FILE given and nothing is piped in.",
-            "Name a file (losscli eval --loss mse preds.csv) or pipe data in.",
-        )
-    if bootstrap is not None and ci is None:
-        raise UsageError(
-            "--bootstrap sets how many replicates --ci draws, but no --ci is asked for.",
-            "Add --ci 0.95 (or leave out --bootstrap).",
-        )
+    _refuse_eval_usage(loss, output_format, id_column, (per_row, worst), files, (bootstrap, ci))
+    assert loss  # refused above when missing
     gate = CheckOptions.parse(
         loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing, allow_other_rows
     )
@@ -337,7 +314,7 @@ def eval_command(
     report = gate.apply(report)
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
-    _print_report(report, output_format)
+    _write(_render(report, output_format))
     if not quiet:
         _report_notes(report, output_format, worst)
         _report_failures(report.checks, output_format)
@@ -376,21 +353,18 @@ def check_command(
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
     from losscli.api import check
-    from losscli.report import render
+    from losscli.report.checkrun import RUN_FORMATS
 
-    if output_format not in render.RUN_FORMATS:
+    formats = ("auto", *RUN_FORMATS)
+    if output_format not in formats:
         raise UsageError(
-            f"--format {output_format} is unknown for check.",
-            f"Use one of {', '.join(render.RUN_FORMATS)}.",
+            f"--format {output_format} is unknown for check.", f"Use one of {', '.join(formats)}."
         )
     runtime.collect_again()
     run = check(names or (), config=config)
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
-    if output_format == "table":
-        _write(_rendered(render.run_table(run), _console()))
-    else:
-        _write(render.render_run(run, output_format))
+    _write(_render(run, output_format))
     if not quiet:
         for name, report in run.reports.items():
             _report_failures(report.checks, output_format, f"{name}: ")
@@ -457,21 +431,69 @@ def _roles(entries: list[str]) -> dict[str, str]:
     return roles
 
 
+def _refuse_eval_usage(
+    loss: list[str] | None,
+    output_format: str,
+    id_column: str | None,
+    outputs: tuple[Any, Any],
+    files: list[str] | None,
+    interval: tuple[Any, Any],
+) -> None:
+    """The eval options that cannot work together, refused before anything is read."""
+    from losscli.report.render import FORMATS
+
+    (per_row, worst), (bootstrap, ci) = outputs, interval
+    formats = ("auto", *FORMATS)
+    if not loss:
+        raise UsageError(
+            "No --loss given.",
+            "Example: losscli eval --loss mse,huber preds.csv ('losscli list' shows every loss).",
+        )
+    if output_format not in formats:
+        raise UsageError(
+            f"--format {output_format} is unknown.", f"Use one of {', '.join(formats)}."
+        )
+    if id_column and not per_row and not worst:
+        raise UsageError(
+            "--id only names a column for the --per-row file or the --worst rows.",
+            "Add --per-row PATH (.csv or .parquet) or --worst K, or leave out --id.",
+        )
+    if not files and _stdin_is_terminal():
+        raise UsageError(
+            "No FILE given and nothing is piped in.",
+            "Name a file (losscli eval --loss mse preds.csv) or pipe data in.",
+        )
+    if bootstrap is not None and ci is None:
+        raise UsageError(
+            "--bootstrap sets how many replicates --ci draws, but no --ci is asked for.",
+            "Add --ci 0.95 (or leave out --bootstrap).",
+        )
+
+
 def _report_notes(report: Any, output_format: str, worst: int | None = None) -> None:
-    """Dropped rows, and (where the format has no room for them) why a value is missing."""
+    """Dropped rows, groups left out of the table, and (where the format has no room for them)
+    why a value is missing."""
+    from losscli.report.groups import TABLE_GROUPS
+
     dropped = report.inputs["rows_dropped"]
     if dropped:
         _note(
             f"{dropped} of {report.inputs['rows_read']} rows dropped for missing values "
             "(--nan drop)."
         )
-    for result in report.results:
-        if worst and result.group is None and result.worst is None:
+    for result in report.overall:
+        if worst and result.worst is None:
             _note(f"{result.label} has no per-row values, so no --worst rows.")
+    groups = report.groups.group_count if report.groups is not None else 0
+    if output_format == "table" and groups > TABLE_GROUPS:
+        _note(
+            f"the table shows the first {TABLE_GROUPS} of {groups} groups; "
+            f"{groups - TABLE_GROUPS} are left out (--format csv or json writes them all)."
+        )
     if output_format == "json":
         return
-    for result in report.results:
-        if result.note and result.group is None:
+    for result in report.overall:
+        if result.note:
             _note(f"{result.label}: {result.note}.")
 
 
@@ -510,13 +532,11 @@ class _progress:
             self.bar.stop()
 
 
-def _print_report(report: Any, output_format: str) -> None:
-    from losscli.report import render
-
-    if output_format == "table":
-        _write(_rendered(render.to_table(report), _console()))
-        return
-    _write(render.render_text(report, output_format))
+def _render(outcome: Any, output_format: str, **options: Any) -> str:
+    """A report, comparison or check run as text in ``output_format`` (not auto)."""
+    console = _console() if output_format == "table" else None
+    with _writing_stdout():  # as in _rendered: a table's capture may write to stdout
+        return str(outcome.render(output_format, console, **options))
 
 
 @app.command("compare")
@@ -554,15 +574,16 @@ def compare_command(
 ) -> None:
     """Compare two models on the same rows: the difference per loss, its paired interval and
     p-value."""
-    from losscli.report import comparison as render
+    from losscli.report.comparison import FORMATS, UNDEFINED
 
+    formats = ("auto", *FORMATS)
     if not loss:
         raise UsageError(
             "No --loss given.", "Example: losscli compare --loss mse,mae old.csv new.csv"
         )
-    if output_format not in render.FORMATS:
+    if output_format not in formats:
         raise UsageError(
-            f"--format {output_format} is unknown.", f"Use one of {', '.join(render.FORMATS)}."
+            f"--format {output_format} is unknown.", f"Use one of {', '.join(formats)}."
         )
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
     from losscli.engine.tally import DEFAULT_REPLICATES
@@ -592,21 +613,12 @@ def compare_command(
         )
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
-    if output_format == "table":
-        _write(_rendered(render.to_table(result), _console()))
-    else:
-        writers = {
-            "json": render.to_json,
-            "csv": render.to_csv,
-            "markdown": render.to_markdown,
-            "github": lambda found: render.to_github(found, gate=fail_if_worse),
-        }
-        _write(writers[output_format](result))
+    _write(_render(result, output_format, fail_if_worse=fail_if_worse))
     dropped = result.inputs["rows_dropped"]
     if dropped and not quiet:
         _note(f"{dropped} of {result.inputs['rows_read']} rows dropped for missing values.")
     if fail_if_worse and not result.passed:
-        undefined = [label for label, said in result.verdicts().items() if said == render.UNDEFINED]
+        undefined = [label for label, said in result.verdicts().items() if said == UNDEFINED]
         if not quiet and result.worse:
             _note(f"the candidate is worse on {', '.join(result.worse)}.")
         if not quiet and undefined:
@@ -679,11 +691,11 @@ def _console() -> Any:
 
 def _rendered(renderable: Any, console: Any) -> str:
     """A rich table as text, written by ``_write`` like every other output."""
+    from losscli.report.formatting import table_text
+
     # Rich writes to stdout as the capture ends (nothing, which /dev/full refuses all the same).
-    with _writing_stdout(), console.capture() as capture:
-        console.print(renderable)
-    # Rich pads every line (a centred caption too) to the table's width.
-    return "".join(line.rstrip(" ") + "\n" for line in capture.get().splitlines())
+    with _writing_stdout():
+        return table_text(renderable, console)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import losscli
 from losscli import api
 from losscli.cli import flag_of
 from losscli.errors import MAX_LINE, InputError, LossCliError, UsageError
-from losscli.report.checks import CheckRun
+from losscli.report.checkrun import CheckRun
 from tests.conftest import ROOT, run, write
 
 HOUSES = str(ROOT / "sample_data" / "house_prices.csv")
@@ -91,9 +91,7 @@ def test_check_an_error_inside_a_check_names_the_check(tmp_path):
 def test_check_gives_the_same_document_as_the_command(capsys):
     outcome = run(capsys, "check", "--config", str(SAMPLE_CONFIG), "-f", "json")
     assert outcome.code == 0
-    from losscli.report.render import render_run
-
-    assert outcome.out == render_run(losscli.check(config=SAMPLE_CONFIG), "json")
+    assert outcome.out == losscli.check(config=SAMPLE_CONFIG).render("json")
 
 
 def test_the_check_command_runs_losscli_check(capsys, monkeypatch):

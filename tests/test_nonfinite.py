@@ -253,16 +253,7 @@ def numpy_report() -> losscli.Report:
 def test_no_numpy_repr_nan_or_none_in_any_format(fmt, capsys, tmp_path):
     from rich.console import Console
 
-    from losscli.report import render
-
-    if fmt == "table":
-        console = Console(width=200, file=io.StringIO())
-        console.print(render.to_table(numpy_report()))
-        text = console.file.getvalue()
-    elif fmt == "json":
-        text = render.to_json(numpy_report())
-    else:
-        text = render.render_text(numpy_report(), fmt)
+    text = numpy_report().render(fmt, Console(width=200, file=io.StringIO()))
     for leak in ("np.", "nan", "None", "int64", "float64"):
         assert leak not in text, (fmt, leak)
     assert "9.4" in text and "3" in text

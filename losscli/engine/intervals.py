@@ -31,6 +31,28 @@ def normal_interval(level: float, value: float, se: float) -> dict[str, Any]:
     return interval
 
 
+def normal_columns(level: float, values: np.ndarray, se: np.ndarray) -> dict[str, np.ndarray]:
+    """``normal_interval`` for many values at once: low, high, se (NaN where missing), note."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    with np.errstate(all="ignore"):
+        low, high = values - z * se, values + z * se
+    note = np.full(len(values), None, dtype=object)
+    note[~np.isfinite(low) | ~np.isfinite(high)] = (
+        "no interval: the spread of the rows is beyond the float64 range"
+    )
+    note[np.isnan(se)] = "no interval: too few rows (or weight) to estimate the spread"
+    note[np.isinf(values)] = _no_interval(math.inf)
+    note[np.isnan(values)] = _no_interval(math.nan)
+    return {
+        "low": np.where(np.isfinite(low), low, np.nan),
+        "high": np.where(np.isfinite(high), high, np.nan),
+        "se": np.where(np.isfinite(se), se, np.nan),
+        "note": note,
+    }
+
+
 def _no_interval(value: float) -> str:
     return f"no interval: the value is {'NaN' if math.isnan(value) else 'infinite'}"
 

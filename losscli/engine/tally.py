@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.intervals import bootstrap_interval, normal_interval
+from losscli.engine.intervals import bootstrap_interval, normal_columns, normal_interval
 from losscli.engine.resample import BLOCKS, blocks_of, count_matrix
 from losscli.engine.statistics import Inputs, Mean, Statistic, nonfinite_note, row_flags
 from losscli.engine.table import KeyedTable, Totals
@@ -251,24 +251,62 @@ class Tally:
         problem = self.statistic.nothing_left(drawn)
         return values if problem is None else np.where(problem[0], np.nan, values)
 
-    def group_results(self, level: float | None):
-        """(code, {value, n, weight_sum, note, ci}) for every group seen, in code order."""
+    def group_columns(self, level: float | None) -> GroupColumns:
+        """Every group seen, as columns in code order: what the report keeps and writes."""
         assert self.grouped is not None
         totals = self.grouped.view().pooled()
+        seen = np.flatnonzero(totals.counts[..., 1] > 0)
         values, notes = self._values(totals)
-        intervals = None
+        columns = GroupColumns(
+            codes=seen,
+            value=values[seen],
+            n=totals.counts[seen, 1].astype(np.int64),
+            weight_sum=totals.counts[seen, 0],
+            reason=np.array(notes, dtype=object)[seen],
+        )
         if level is not None and self.method is not None:
-            intervals = self._intervals(self.grouped, level)
-        for code in np.flatnonzero(totals.counts[..., 1] > 0):
-            entry: dict[str, Any] = {
-                "value": float(values[code]),
-                "n": int(totals.counts[code, 1]),
-                "weight_sum": float(totals.counts[code, 0]),
-                "note": notes[code],
-            }
-            if intervals is not None:
-                entry["ci"] = intervals[code]
-            yield int(code), entry
+            columns.interval = self._interval_columns(totals, values, level, seen)
+        return columns
+
+    def _interval_columns(self, totals, values, level, seen) -> dict[str, Any]:
+        found: dict[str, Any] = {"level": level, "method": self.method}
+        if self.method == "normal":
+            assert isinstance(self.statistic, Mean)
+            with np.errstate(all="ignore"):
+                errors = self.statistic.standard_error(totals, values)
+            arrays = normal_columns(level, values[seen], errors[seen])
+            return found | arrays
+        assert self.grouped is not None
+        every = self._intervals(self.grouped, level)
+        intervals = [every[g] for g in seen.tolist()]
+        found["low"] = np.array([_nan_for_none(i["low"]) for i in intervals], dtype=float)
+        found["high"] = np.array([_nan_for_none(i["high"]) for i in intervals], dtype=float)
+        found["note"] = np.array([i.get("note") for i in intervals] or [], dtype=object)
+        found["replicates"] = np.full(len(seen), self.options.replicates, dtype=np.int64)
+        found["blocks"] = intervals[0].get("blocks") if intervals else None
+        return found
+
+
+@dataclass
+class GroupColumns:
+    """One loss's results per --by group, as arrays (row i of each is the group ``codes[i]``).
+
+    ``reason`` (object) says why a value is NaN or infinite (None where it is finite).
+    ``interval``, with an interval: its ``level`` and ``method``, the ``low`` and ``high`` ends
+    (NaN where missing) and a ``note`` per group, and ``se`` (normal) or ``replicates`` and
+    ``blocks`` (bootstrap).
+    """
+
+    codes: np.ndarray
+    value: np.ndarray
+    n: np.ndarray
+    weight_sum: np.ndarray
+    reason: np.ndarray
+    interval: dict[str, Any] | None = None
+
+
+def _nan_for_none(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _at(codes: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:

@@ -4,6 +4,9 @@ A comparison that cannot be made never reads as a pass: a NaN value fails its ch
 missing from the results or from the baseline fails, or is skipped when missing losses are allowed.
 A LABEL names a result by its canonical loss and effective parameters, so ``huber:delta=2.0`` and
 ``huber:delta=2`` are the same result and an alias names its loss.
+
+Checks read a report through ``Evaluated`` (its overall results and inputs), so this module needs
+no report class: ``report.Report`` uses it, never the other way round.
 """
 
 from __future__ import annotations
@@ -13,15 +16,44 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from losscli.errors import InputError, UsageError
+from losscli.report.formatting import json_ready, short
+from losscli.report.results import Result
 
 if TYPE_CHECKING:
     from os import PathLike
 
     from losscli.losses.spec import LossRequest
-    from losscli.report.report import Report, Result
+
+
+class Evaluated(Protocol):
+    """What checks read of a report."""
+
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+
+    @property
+    def overall(self) -> Sequence[Result]: ...
+
+
+class Checkable(Protocol):
+    """A report that takes checks (``Report.check``)."""
+
+    def check(
+        self,
+        *,
+        max: Mapping[str, float] | None = ...,
+        min: Mapping[str, float] | None = ...,
+        baseline: Any = ...,
+        tolerance: str | float | Mapping[str, str | float] | None = ...,
+        allow_missing: bool = ...,
+        other_rows: bool = ...,
+    ) -> Any: ...
+
+
+Checked = TypeVar("Checked", bound=Checkable)
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 KINDS = ("max", "min", "baseline")
@@ -73,15 +105,15 @@ class Check:
         """The check in words, e.g. ``mse = 1038.23 is above the max 1000 by 38.2285``."""
         if self.reason:
             return f"{self.label}: {self.reason}"
-        bound = f"the {self.kind} {_short(self.threshold)}"
+        bound = f"the {self.kind} {short(self.threshold)}"
         if self.kind == "baseline":
-            bound = f"the bound {_short(self.threshold)} ({self.bound_text()})"
+            bound = f"the bound {short(self.threshold)} ({self.bound_text()})"
         side = "within" if self.passed else "above" if self.upper else "below"
         margin = self.margin
         if margin is None:
-            return f"{self.label} = {_short(self.value)} is {side} {bound}"
-        by = f", margin {_short(margin)}" if self.passed else f" by {_short(-margin)}"
-        return f"{self.label} = {_short(self.value)} is {side} {bound}{by}"
+            return f"{self.label} = {short(self.value)} is {side} {bound}"
+        by = f", margin {short(margin)}" if self.passed else f" by {short(-margin)}"
+        return f"{self.label} = {short(self.value)} is {side} {bound}{by}"
 
     def bound_text(self) -> str:
         """What the bound is: ``max``, ``min`` or ``baseline 1038.23 +2%``."""
@@ -91,21 +123,21 @@ class Check:
             return "baseline"
         sign = "+" if self.upper else "-"
         extra = f" {sign}{self.tolerance}" if self.tolerance not in (None, "0") else ""
-        return f"baseline {_short(self.baseline)}{extra}"
+        return f"baseline {short(self.baseline)}{extra}"
 
     def to_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "label": self.label,
             "kind": self.kind,
-            "threshold": _finite(self.threshold),
-            "value": _finite(self.value),
+            "threshold": json_ready(self.threshold),
+            "value": json_ready(self.value),
             "passed": self.passed,
             "status": self.status,
             "margin": self.margin,
             "direction": self.direction,
         }
         if self.kind == "baseline":
-            entry["baseline"] = _finite(self.baseline)
+            entry["baseline"] = json_ready(self.baseline)
             entry["tolerance"] = self.tolerance
         if self.reason:
             entry["reason"] = self.reason
@@ -123,7 +155,7 @@ class Tolerance:
         return abs(baseline) * self.amount / 100 if self.relative else self.amount
 
     def __str__(self) -> str:
-        return f"{_short(self.amount)}%" if self.relative else _short(self.amount)
+        return f"{short(self.amount)}%" if self.relative else short(self.amount)
 
 
 def parse_tolerance(value: str | float, where: str) -> Tolerance:
@@ -264,12 +296,12 @@ def overall(results: Iterable[Result]) -> list[Result]:
 
 
 def threshold_checks(
-    report: Report,
+    report: Evaluated,
     max: Mapping[str, Any] | None = None,
     min: Mapping[str, Any] | None = None,
 ) -> list[Check]:
     """One check per ``max`` / ``min`` entry (LABEL -> value), in the order given."""
-    results = overall(report.results)
+    results = list(report.overall)
     labels = Labels.of_results(results)
     by_label = {result.label: result for result in results}
     checks = []
@@ -296,7 +328,7 @@ def _threshold_check(result: Result, kind: str, threshold: float) -> Check:
 
 
 def baseline_checks(
-    report: Report,
+    report: Evaluated,
     baseline: Mapping[str, Any],
     tolerance: str | float | Mapping[str, str | float] | None = None,
     allow_missing: bool = False,
@@ -309,7 +341,7 @@ def baseline_checks(
     skipped when ``allow_missing``. A baseline over another number of rows is refused unless
     ``other_rows``: its value is of other data, so a pass or a fail against it means nothing.
     """
-    results = overall(report.results)
+    results = list(report.overall)
     entries = baseline_results(baseline)
     if not entries:
         # Every loss would be "missing", and --allow-missing would turn that into a pass.
@@ -401,7 +433,7 @@ class CheckOptions:
             other_rows=other_rows,
         )
 
-    def apply(self, report: Report) -> Report:
+    def apply(self, report: Checked) -> Checked:
         if not self.max and not self.min and self.baseline is None:
             return report
         return report.check(
@@ -615,44 +647,10 @@ def _is_result_entry(entry: Any) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class CheckRun:
-    """The outcome of ``losscli check``: one report per named check of a configuration."""
-
-    config: str
-    reports: dict[str, Report] = field(default_factory=dict)
-
-    @property
-    def checks(self) -> list[Check]:
-        return [check for report in self.reports.values() for check in report.checks]
-
-    @property
-    def passed(self) -> bool:
-        return all(report.passed is not False for report in self.reports.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        from losscli import __version__
-
-        return {
-            "version": __version__,
-            "config": self.config,
-            "passed": self.passed,
-            "summary": summary(self.checks),
-            "reports": [
-                {"name": name, **_without_version(report.to_dict())}
-                for name, report in self.reports.items()
-            ],
-        }
-
-
 def summary(checks: Sequence[Check]) -> dict[str, int]:
     """How many checks passed, failed and were skipped."""
     statuses = [check.status for check in checks]
     return {status: statuses.count(status) for status in (PASSED, FAILED, SKIPPED)}
-
-
-def _without_version(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in document.items() if key != "version"}
 
 
 def _number(value: Any) -> float | None:
@@ -660,13 +658,3 @@ def _number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-def _short(value: float | None) -> str:
-    if value is None:
-        return "none"
-    return f"{value:.6g}" if math.isfinite(value) else str(value)

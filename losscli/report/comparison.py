@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from losscli.report.formatting import (
+    csv_line,
+    escape_data,
+    escape_property,
+    exact,
+    json_ready,
+    md_cell,
+    p_value,
+    percent,
+    shown,
+    table_text,
+)
 
 WORSE, BETTER, UNCLEAR = "worse", "better", "no clear difference"
 UNDEFINED = "undefined"  # the difference is NaN: neither better nor worse can be said
@@ -31,12 +42,17 @@ def verdict(entry: dict[str, Any]) -> str:
     return WORSE if up else BETTER if down else UNCLEAR
 
 
+FORMATS = ("table", "json", "csv", "markdown", "github")
+
+
 @dataclass(frozen=True)
 class Comparison:
     version: str
     inputs: dict[str, Any]
     entries: list[dict[str, Any]] = field(default_factory=list)
     level: float = 0.95
+
+    FORMATS: ClassVar[tuple[str, ...]] = FORMATS
 
     def verdicts(self) -> dict[str, str]:
         return {entry["label"]: verdict(entry) for entry in self.entries}
@@ -55,49 +71,28 @@ class Comparison:
         """The JSON document of ``losscli compare --format json``; NaN is null."""
         return {
             "version": self.version,
-            "inputs": _finite(dict(self.inputs)),
+            "inputs": json_ready(dict(self.inputs)),
             "comparisons": [
-                _finite({**entry, "verdict": verdict(entry)}) for entry in self.entries
+                json_ready({**entry, "verdict": verdict(entry)}) for entry in self.entries
             ],
             "passed": self.passed,
         }
 
-
-def _finite(value: Any) -> Any:
-    """``value`` as plain JSON: NumPy arrays and scalars as lists and numbers (a parameter read
-    from a file is an array), a NaN or infinite float as null."""
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
-        value = value.tolist()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
-
-
-def _short(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{value:.6g}"
-
-
-def _percent(value: Any) -> str:
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{value:+.2%}"
+    def render(self, fmt: str, console: Any = None, *, fail_if_worse: bool = False) -> str:
+        """The comparison as text in ``fmt``, one of FORMATS; ``console`` sets a table's width.
+        ``fail_if_worse`` (GitHub): an undefined difference fails the build, so it is an error."""
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+        if fmt == "table":
+            return table_text(to_table(self), console)
+        if fmt == "github":
+            return to_github(self, gate=fail_if_worse)
+        return {"json": to_json, "csv": to_csv, "markdown": to_markdown}[fmt](self)
 
 
 def _interval(entry: dict[str, Any]) -> str:
     ci = entry["ci"]
-    return f"[{_short(ci.get('low'))}, {_short(ci.get('high'))}]"
-
-
-def _p(value: Any) -> str:
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
+    return f"[{shown(ci.get('low'))}, {shown(ci.get('high'))}]"
 
 
 HEAD = ["loss", "baseline", "candidate", "difference", "relative", "ci", "p", "verdict"]
@@ -106,12 +101,12 @@ HEAD = ["loss", "baseline", "candidate", "difference", "relative", "ci", "p", "v
 def _cells(entry: dict[str, Any]) -> list[str]:
     return [
         entry["label"],
-        _short(entry["baseline"]),
-        _short(entry["candidate"]),
-        _short(entry["difference"]),
-        _percent(entry["relative"]),
+        shown(entry["baseline"]),
+        shown(entry["candidate"]),
+        shown(entry["difference"]),
+        percent(entry["relative"]),
         _interval(entry),
-        _p(entry["p_value"]),
+        p_value(entry["p_value"]),
         verdict(entry),
     ]
 
@@ -154,7 +149,7 @@ def to_markdown(comparison: Comparison) -> str:
         cells = _cells(entry)
         cells[0] = f"`{cells[0]}`"
         cells[-1] = marks[verdict(entry)]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
     inputs = comparison.inputs
     lines += [
         "",
@@ -168,30 +163,23 @@ def to_markdown(comparison: Comparison) -> str:
 
 
 def to_csv(comparison: Comparison) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     names = ["label", "loss", "params", "direction", "baseline", "candidate", "difference"]
     names += ["relative", "ci_low", "ci_high", "ci_level", "ci_method", "p_value", "verdict"]
     with_note = any(entry.get("note") for entry in comparison.entries)
-    writer.writerow(names + (["note"] if with_note else []))
+    lines = [csv_line(names + (["note"] if with_note else []))]
     for entry in comparison.entries:
         ci = entry["ci"]
         numbers = [entry[k] for k in ("baseline", "candidate", "difference", "relative")]
-        writer.writerow(
-            [entry["label"], entry["loss"], json.dumps(_finite(entry["params"]))]
-            + [entry["direction"]]
-            + [_number(v) for v in numbers + [ci.get("low"), ci.get("high")]]
-            + [ci["level"], ci["method"], _number(entry["p_value"]), verdict(entry)]
-            + ([entry.get("note", "")] if with_note else [])
+        lines.append(
+            csv_line(
+                [entry["label"], entry["loss"], json.dumps(json_ready(entry["params"]))]
+                + [entry["direction"]]
+                + [exact(v) for v in numbers + [ci.get("low"), ci.get("high")]]
+                + [ci["level"], ci["method"], exact(entry["p_value"]), verdict(entry)]
+                + ([entry.get("note", "")] if with_note else [])
+            )
         )
-    return buffer.getvalue()
-
-
-def _number(value: Any) -> str:
-    """A number as it reads back exactly (a NumPy scalar as its Python float); empty when NaN or
-    infinite (the note says why)."""
-    value = _finite(value)
-    return repr(value) if isinstance(value, (float, int)) and not isinstance(value, bool) else ""
+    return "".join(lines)
 
 
 def to_github(comparison: Comparison, gate: bool = False) -> str:
@@ -206,19 +194,13 @@ def to_github(comparison: Comparison, gate: bool = False) -> str:
         said = verdict(entry)
         kind = {WORSE: "error", UNDEFINED: undefined}.get(said, "notice")
         message = (
-            f"{entry['label']}: candidate {_short(entry['candidate'])} vs baseline "
-            f"{_short(entry['baseline'])}, difference {_short(entry['difference'])} "
-            f"{_interval(entry)} ({comparison.level:g} interval), p={_p(entry['p_value'])}: {said}"
+            f"{entry['label']}: candidate {shown(entry['candidate'])} vs baseline "
+            f"{shown(entry['baseline'])}, difference {shown(entry['difference'])} "
+            f"{_interval(entry)} ({comparison.level:g} interval), p={p_value(entry['p_value'])}: "
+            f"{said}"
         )
         if entry.get("note"):
             message += f" ({entry['note']})"
-        title = _escape(f"losscli compare {entry['label']}").replace(":", "%3A").replace(",", "%2C")
-        lines.append(f"::{kind} title={title}::{_escape(message)}")
+        title = escape_property(f"losscli compare {entry['label']}")
+        lines.append(f"::{kind} title={title}::{escape_data(message)}")
     return "\n".join(lines) + "\n"
-
-
-def _escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-FORMATS = ("auto", "table", "json", "csv", "markdown", "github")

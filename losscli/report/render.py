@@ -1,66 +1,127 @@
 """Reports as text: JSON (full precision), CSV, markdown, GitHub workflow commands, or a rich
 table for the terminal. Checks, when a report has them, follow its results in every format but CSV.
+
+``Report.render`` is the way in. With --by, JSON and CSV are written from the groups' arrays
+(``grouptext``); the table shows the first TABLE_GROUPS groups.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
-from losscli.report.checks import FAILED, PASSED, SKIPPED, Check, CheckRun, summary
-from losscli.report.report import Report, Result, group_headers, plain
+from losscli.report.checks import FAILED, PASSED, SKIPPED, Check, summary
+from losscli.report.formatting import (
+    csv_line,
+    escape_data,
+    escape_property,
+    exact,
+    group_text,
+    json_ready,
+    json_text,
+    md_cell,
+    plain,
+    short,
+    shown,
+    signed,
+    table_text,
+)
+from losscli.report.groups import TABLE_GROUPS, GroupResults
+from losscli.report.grouptext import csv_rows, json_entries
+from losscli.report.results import Result, group_headers
 
-FORMATS = ("auto", "table", "json", "csv", "markdown", "github")
-# `losscli check` shows several reports: one CSV table cannot hold them.
-RUN_FORMATS = ("auto", "table", "json", "markdown", "github")
+FORMATS = ("table", "json", "csv", "markdown", "github")
 MARK = {PASSED: "✅", FAILED: "❌", SKIPPED: "⚠️"}
 WORD = {PASSED: "pass", FAILED: "FAIL", SKIPPED: "skipped"}
 STYLE = {PASSED: "green", FAILED: "bold red", SKIPPED: "yellow"}
 
-
-def short(value: float) -> str:
-    """Tables round to 6 significant digits; JSON and CSV never do."""
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.6g}"
+__all__ = ["FORMATS", "escape_data", "escape_property", "render_report", "short", "shown"]
 
 
-def shown(value: float | None) -> str:
-    """A number in markdown and GitHub text: rounded as in tables, 'n/a' when it is NaN or
-    infinite (the note beside it says which and why)."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return short(value)
+class Shown(Protocol):
+    """What the formats read of a report (``report.Report``)."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+
+    @property
+    def results(self) -> Sequence[Result]: ...
+
+    @property
+    def overall(self) -> list[Result]: ...
+
+    @property
+    def groups(self) -> GroupResults | None: ...
+
+    @property
+    def checks(self) -> list[Check]: ...
+
+    @property
+    def passed(self) -> bool | None: ...
 
 
-def to_json(report: Report | CheckRun) -> str:
-    return json.dumps(json_ready(report.to_dict()), indent=2, allow_nan=False) + "\n"
+def pick_format(fmt: str, formats: Sequence[str]) -> str:
+    """``fmt`` when it is one of ``formats``; else a ValueError naming them."""
+    if fmt not in formats:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(formats)}")
+    return fmt
 
 
-def json_ready(value: Any) -> Any:
-    """``value`` as plain JSON: NumPy scalars and arrays as numbers and lists, and a NaN or
-    infinite float as null (JSON has neither). A result's value carries a note saying why; this
-    also covers a weight sum that overflowed."""
-    if isinstance(value, (str, bool)) or value is None:
-        return value
-    if hasattr(value, "tolist"):  # a NumPy array (a parameter read from a file) or scalar
-        return json_ready(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(item) for item in value]
-    return value
+def render_report(report: Shown, fmt: str, console: Any = None) -> str:
+    """``report`` as text in ``fmt`` (one of FORMATS); ``console`` (rich) sets a table's width."""
+    if pick_format(fmt, FORMATS) == "table":
+        return table_text(to_table(report), console)
+    writers: dict[str, Callable[[Shown], str]] = {
+        "json": to_json,
+        "csv": to_csv,
+        "markdown": to_markdown,
+        "github": to_github,
+    }
+    return writers[fmt](report)
 
 
-def group_columns(report: Report) -> list[str]:
+def to_json(report: Shown) -> str:
+    """The JSON of ``report.to_dict()`` as ``json.dumps(indent=2)`` writes it; the groups' part
+    written from their arrays."""
+    items = ["    " + json_text(result.to_dict(), 2) for result in report.overall]
+    if report.groups is not None:
+        items += json_entries(report.groups, 2)
+    members = [
+        ("version", [json_text(report.version, 1)]),
+        ("inputs", [json_text(dict(report.inputs), 1)]),
+        ("results", ["[\n", ",\n".join(items), "\n  ]"] if items else ["[]"]),
+    ]
+    if report.checks:
+        members.append(("checks", [json_text([check.to_dict() for check in report.checks], 1)]))
+        members.append(("passed", [json_text(report.passed, 1)]))
+    pieces = ["{\n"]
+    for number, (key, text) in enumerate(members):
+        pieces += [",\n" if number else "", f"  {json.dumps(key)}: ", *text]
+    return "".join([*pieces, "\n}\n"])
+
+
+def _columns(report: Shown) -> list[str]:
     """The --by columns, in the order given."""
-    return list(dict.fromkeys(key for r in report.results if r.group for key in r.group))
+    return report.groups.columns if report.groups is not None else []
+
+
+def _with_ci(report: Shown) -> bool:
+    groups = report.groups
+    return any(result.ci for result in report.overall) or (groups is not None and groups.with_ci)
+
+
+def _levels(report: Shown) -> list[float]:
+    """The confidence levels of the intervals, each once."""
+    levels = {result.ci["level"] for result in report.overall if result.ci}
+    if report.groups is not None:
+        parts = report.groups.parts
+        levels |= {p.interval.level for p in parts if p.interval is not None and len(p)}
+    return sorted(levels)
 
 
 def interval_text(result: Result) -> str:
@@ -70,63 +131,42 @@ def interval_text(result: Result) -> str:
     return f"[{short(ci['low'])}, {short(ci['high'])}]"
 
 
-def group_text(value: Any) -> str:
-    value = plain(value)
-    if value is None:
-        return "(null)"
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def to_csv(report: Report) -> str:
+def to_csv(report: Shown) -> str:
     """One row per result; a NaN or infinite number is an empty cell (the command says why on
     stderr). With --by, ``scope`` tells the overall rows ("all") from the groups' ("group"), whose
     null values are empty cells, and ``note`` (when some result has one) says why a value is
-    missing: the notes of groups are not written on stderr."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    groups = group_columns(report)
-    scope = ["scope"] if groups else []
-    with_ci = any(result.ci for result in report.results)
-    with_note = bool(groups) and any(result.note for result in report.results)
-    head = ["label", *scope, *group_headers(groups), "loss", "params", "value", "n"]
-    head += ["weight_sum", "direction"]
+    missing: the notes of groups are not written on stderr. Groups are written from arrays."""
+    groups = report.groups
+    columns = _columns(report)
+    with_ci = _with_ci(report)
+    with_note = bool(columns) and (
+        any(result.note for result in report.overall) or (groups is not None and groups.any_note())
+    )
+    head = ["label", *(["scope"] if columns else []), *group_headers(columns), "loss", "params"]
+    head += ["value", "n", "weight_sum", "direction"]
     head += ["ci_low", "ci_high", "ci_level"] if with_ci else []
-    writer.writerow(head + (["note"] if with_note else []))
-    for result in report.results:
-        cells: list[Any] = [result.label]
-        if groups:
-            cells.append("all" if result.group is None else "group")
-        cells += [_label_cell((result.group or {}).get(key)) for key in groups]
-        cells += [
-            result.loss,
-            json.dumps(json_ready(result.params), allow_nan=False),
-            _number_cell(result.value),
-            result.n,
-            _number_cell(result.weight_sum),
-            result.direction,
-        ]
-        if with_ci:
-            ci = result.ci or {}
-            cells += [_number_cell(ci.get(k)) for k in ("low", "high", "level")]
-        writer.writerow(cells + ([result.note or ""] if with_note else []))
-    return buffer.getvalue()
+    lines = [csv_line(head + (["note"] if with_note else []))]
+    lines += [csv_line(_csv_cells(r, columns, with_ci, with_note)) for r in report.overall]
+    if groups is not None:
+        lines.append(csv_rows(groups, columns, with_ci, with_note))
+    return "".join(lines)
 
 
-def _number_cell(value: Any) -> Any:
-    """A number as it reads back exactly (``repr`` of a float, an int as an int); empty when
-    there is none or it is NaN or infinite."""
-    value = plain(value)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    return repr(value) if isinstance(value, float) else value
-
-
-def _label_cell(value: Any) -> Any:
-    """A group's value: text as text, numbers as numbers, a null as an empty cell."""
-    value = plain(value)
-    if value is None:
-        return ""
-    return repr(value) if isinstance(value, float) else value
+def _csv_cells(result: Result, columns: list[str], with_ci: bool, with_note: bool) -> list[Any]:
+    """An overall result's cells (a group's are written by ``grouptext.csv_rows``)."""
+    cells: list[Any] = [result.label, *(["all"] + [""] * len(columns) if columns else [])]
+    cells += [
+        result.loss,
+        json.dumps(json_ready(result.params), allow_nan=False),
+        exact(result.value),
+        result.n,
+        exact(result.weight_sum),
+        result.direction,
+    ]
+    if with_ci:
+        ci = result.ci or {}
+        cells += [exact(ci.get(key)) for key in ("low", "high", "level")]
+    return cells + ([result.note or ""] if with_note else [])
 
 
 def _scope(result: Result) -> str:
@@ -136,18 +176,18 @@ def _scope(result: Result) -> str:
     return ", ".join(f"{key}={group_text(value)}" for key, value in result.group.items())
 
 
-def _notes(report: Report) -> list[str]:
+def _notes(report: Shown) -> list[str]:
     """Each result whose value is NaN or infinite, and why."""
     return [
-        f"`{result.label}` ({_md(_scope(result))}): {result.note}."
+        f"`{result.label}` ({md_cell(_scope(result))}): {result.note}."
         for result in report.results
         if result.note and not math.isfinite(result.value)
     ]
 
 
-def to_markdown(report: Report) -> str:
-    groups = group_columns(report)
-    with_ci = any(result.ci for result in report.results)
+def to_markdown(report: Shown) -> str:
+    groups = _columns(report)
+    with_ci = _with_ci(report)
     head = ["loss", *groups, "value"] + (["ci"] if with_ci else []) + ["n", "better"]
     align = ["---"] + ["---"] * len(groups) + ["---:"] + (["---"] if with_ci else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align + ["---:", "---"]) + "|"]
@@ -168,23 +208,19 @@ def to_markdown(report: Report) -> str:
         f"{inputs.get('rows_used')} rows used of {inputs.get('rows_read')} read from {files}."
     )
     if with_ci:
-        levels = sorted({r.ci["level"] for r in report.results if r.ci})
+        levels = _levels(report)
         lines.append(f"Intervals at {', '.join(f'{level:g}' for level in levels)} confidence.")
     notes = _notes(report)
     if notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in notes]
-    for result in report.results:
+    for result in report.overall:
         if result.worst:
             lines += ["", f"Worst rows by `{result.label}`:", ""]
             lines += _markdown_rows(result.worst)
     if report.checks:
-        lines += ["", f"**{_mark(report.checks)} {verdict(report.checks)}**", ""]
+        lines += ["", f"**{verdict_mark(report.checks)} {verdict(report.checks)}**", ""]
         lines += checks_markdown(report.checks)
     return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def _md_group(value: Any) -> str:
@@ -197,14 +233,14 @@ def _md_text(text: str) -> str:
     (the overall row's mark)."""
     for special in ("\\", "`", "*", "_"):
         text = text.replace(special, "\\" + special)
-    return _md(text)
+    return md_cell(text)
 
 
 def _markdown_rows(rows: list[dict[str, Any]]) -> list[str]:
     keys = list(dict.fromkeys(key for row in rows for key in row))
     lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(_md(_cell(row.get(key), shown)) for key in keys) + " |")
+        lines.append("| " + " | ".join(md_cell(_cell(row.get(key), shown)) for key in keys) + " |")
     return lines
 
 
@@ -226,29 +262,34 @@ def checks_markdown(checks: Sequence[Check]) -> list[str]:
         if check.reason:
             result += f": {check.reason}"
         cells = (result, f"`{check.label}`", check.bound_text(), *_numbers(check))
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
     return lines
 
 
-def run_markdown(run: CheckRun) -> str:
-    """``losscli check`` as markdown: a verdict, then each named check's results and checks."""
-    lines = [f"### {_mark(run.checks)} losscli check: {verdict(run.checks)}", ""]
-    for name, report in run.reports.items():
-        lines += [f"#### {_mark(report.checks)} {name}", "", to_markdown(report)]
-    return "\n".join(lines)
-
-
-def to_table(report: Report) -> Any:
+def to_table(report: Shown) -> Any:
+    """The results as a rich table (with --by, of the first TABLE_GROUPS groups), then each
+    --worst table and the checks."""
     from rich.console import Group
+
+    parts: list[Any] = [_results_table(report)]
+    for result in report.overall:
+        if result.worst:
+            parts.append(_worst_table(result))
+    if report.checks:
+        parts.append(checks_table(report.checks))
+    return parts[0] if len(parts) == 1 else Group(*parts)
+
+
+def _results_table(report: Shown) -> Any:
     from rich.table import Table
     from rich.text import Text
 
     inputs = report.inputs
     caption = f"{inputs.get('rows_used')} rows used of {inputs.get('rows_read')} read"
-    groups = group_columns(report)
-    with_ci = any(result.ci for result in report.results)
+    groups = _columns(report)
+    with_ci = _with_ci(report)
     if with_ci:
-        levels = sorted({r.ci["level"] for r in report.results if r.ci})
+        levels = _levels(report)
         caption += f"; intervals at {', '.join(f'{level:g}' for level in levels)} confidence"
     table = Table(header_style="bold", caption=caption)
     table.add_column("loss")
@@ -259,8 +300,9 @@ def to_table(report: Report) -> Any:
         table.add_column("ci", justify="right")
     table.add_column("n", justify="right")
     table.add_column("better")
-    overall = sum(result.group is None for result in report.results)
-    for number, result in enumerate(report.results):
+    overall = len(report.overall)
+    shown_groups = report.groups.head(TABLE_GROUPS) if report.groups is not None else []
+    for number, result in enumerate([*report.overall, *shown_groups]):
         # Text, not markup: a label such as ce:weight=[1,2] must print as written.
         cells = [Text(result.label)]
         cells += [_table_group(result, key) for key in groups]
@@ -269,13 +311,7 @@ def to_table(report: Report) -> Any:
             cells.append(Text(interval_text(result)))
         cells += [Text(str(result.n)), Text(result.direction)]
         table.add_row(*cells, end_section=bool(groups) and number == overall - 1)
-    parts: list[Any] = [table]
-    for result in report.results:
-        if result.worst:
-            parts.append(_worst_table(result))
-    if report.checks:
-        parts.append(checks_table(report.checks))
-    return parts[0] if len(parts) == 1 else Group(*parts)
+    return table
 
 
 def _table_group(result: Result, key: str) -> Any:
@@ -318,19 +354,7 @@ def checks_table(checks: Sequence[Check]) -> Any:
     return table
 
 
-def run_table(run: CheckRun) -> Any:
-    from rich.console import Group
-    from rich.text import Text
-
-    parts: list[Any] = []
-    for name, report in run.reports.items():
-        status = FAILED if report.passed is False else PASSED
-        parts += [Text(f"{name}: {status}", style=STYLE[status]), to_table(report)]
-    parts.append(Text(f"losscli check: {verdict(run.checks)}", style="bold"))
-    return Group(*parts)
-
-
-def to_github(report: Report, name: str | None = None) -> str:
+def to_github(report: Shown, name: str | None = None) -> str:
     """Plain lines for the results and checks, and a workflow command per check not passed.
 
     GitHub turns ``::error title=...::message`` into an annotation on the run; a skipped check is
@@ -359,21 +383,6 @@ def to_github(report: Report, name: str | None = None) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def run_github(run: CheckRun) -> str:
-    text = "".join(to_github(report, name) for name, report in run.reports.items())
-    return text + f"losscli check: {verdict(run.checks)}\n"
-
-
-def escape_data(text: str) -> str:
-    """A workflow command's message: ``%``, CR and LF escaped as GitHub's runner expects."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value (``title=``): also ``:`` and ``,``."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def verdict(checks: Sequence[Check]) -> str:
     """``1 of 3 checks failed``, ``all 3 checks passed``, ``2 checks passed, 1 skipped``."""
     counts = summary(checks)
@@ -388,7 +397,8 @@ def verdict(checks: Sequence[Check]) -> str:
     return f"{counts[PASSED]} of {total} {noun} passed{skipped}"
 
 
-def _mark(checks: Sequence[Check]) -> str:
+def verdict_mark(checks: Sequence[Check]) -> str:
+    """The mark of a set of checks: a cross when one failed, else a tick."""
     return MARK[FAILED] if any(check.failed for check in checks) else MARK[PASSED]
 
 
@@ -398,15 +408,5 @@ def _numbers(check: Check) -> tuple[str, str, str]:
     return (
         shown(check.threshold) if check.threshold is not None else "",
         shown(check.value) if check.value is not None else "",
-        f"{margin:+.6g}" if margin is not None else "",
+        signed(margin) if margin is not None else "",
     )
-
-
-def render_text(report: Report, fmt: str) -> str:
-    return {"json": to_json, "csv": to_csv, "markdown": to_markdown, "github": to_github}[fmt](
-        report
-    )
-
-
-def render_run(run: CheckRun, fmt: str) -> str:
-    return {"json": to_json, "markdown": run_markdown, "github": run_github}[fmt](run)

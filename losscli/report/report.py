@@ -1,108 +1,55 @@
-"""The outcome of one evaluation: inputs read and one result per requested loss."""
+"""The outcome of one evaluation: inputs read and one result per requested loss (and per group)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from os import PathLike
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from losscli.errors import UsageError
+from losscli.report import checks as gate
+from losscli.report.checks import Check
+from losscli.report.formatting import plain
+from losscli.report.groups import GroupResults, Results
+from losscli.report.render import FORMATS, render_report
+from losscli.report.results import Result, group_headers
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from losscli.report.checks import Check
-
-
-def plain(value: Any) -> Any:
-    """A value as plain Python for output: a NumPy scalar as its Python number (so no
-    ``np.float64(9.4)`` reaches a report), and a NaN label as None (a float column's null)."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def plain_group(group: Mapping[str, Any]) -> dict[str, Any]:
-    """A group's {column: value} with each value ``plain``."""
-    return {key: plain(value) for key, value in group.items()}
-
-
-# The columns of a results table (CSV, to_frame) besides the --by columns.
-RESULT_COLUMNS = frozenset(
-    {"label", "scope", "loss", "params", "value", "n", "weight_sum", "direction"}
-    | {"ci_low", "ci_high", "ci_level", "note"}
-)
-
-
-def group_headers(groups: list[str]) -> list[str]:
-    """The header of each --by column in a results table: its name, or ``by:NAME`` where the name
-    is one of the table's own columns (a --by column called ``value`` must not replace the loss
-    values)."""
-    headers: list[str] = []
-    for name in groups:
-        header = name
-        while header in RESULT_COLUMNS or header in headers:
-            header = "by:" + header
-        headers.append(header)
-    return headers
-
-
-@dataclass(frozen=True)
-class Result:
-    label: str
-    loss: str
-    params: dict[str, Any]
-    value: float
-    n: int
-    weight_sum: float
-    direction: str
-    ci: dict[str, Any] | None = None  # --ci: {level, low, high, method, ...}
-    group: dict[str, Any] | None = None  # --by: {column: value}; None for the overall result
-    worst: list[dict[str, Any]] | None = None  # --worst: rows with the largest loss
-    reason: str | None = None  # why the value is NaN or infinite (or a group has none)
-
-    @property
-    def note(self) -> str | None:
-        if self.reason:
-            return self.reason
-        if math.isnan(self.value):
-            return "the value is NaN: a missing value reached it (see --nan) or it is undefined"
-        if math.isinf(self.value):
-            return "the value is infinite: some input overflowed the loss or lies on its boundary"
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        finite = math.isfinite(self.value)
-        entry: dict[str, Any] = {
-            "label": self.label,
-            "loss": self.loss,
-            "params": dict(self.params),
-            "value": self.value if finite else None,
-            "n": self.n,
-            "weight_sum": self.weight_sum,
-            "direction": self.direction,
-        }
-        if self.note:
-            entry["note"] = self.note
-        if self.ci is not None:
-            entry["ci"] = dict(self.ci)
-        if self.group is not None:
-            entry["group"] = plain_group(self.group)
-        if self.worst is not None:
-            entry["worst"] = [dict(row) for row in self.worst]
-        return entry
+__all__ = ["Report", "Result"]
 
 
 @dataclass(frozen=True)
 class Report:
+    """``results`` are the overall results, then with --by each group's: a ``Results`` whose
+    groups are arrays (``groups``), or any sequence of Result objects (a report built by hand)."""
+
     version: str
     inputs: dict[str, Any]
-    results: list[Result] = field(default_factory=list)
+    results: Sequence[Result] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     # evaluate(..., per_row=True): each row's loss values; never part of to_dict() (the JSON).
     per_row: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    FORMATS: ClassVar[tuple[str, ...]] = FORMATS
+
+    @cached_property
+    def overall(self) -> list[Result]:
+        """The results over all rows (one per loss), without the groups'."""
+        if isinstance(self.results, Results):
+            return list(self.results.overall)
+        return [result for result in self.results if result.group is None]
+
+    @cached_property
+    def groups(self) -> GroupResults | None:
+        """The --by results as arrays, read in the report's order; None without --by."""
+        if isinstance(self.results, Results):
+            return self.results.groups
+        grouped = [result for result in self.results if result.group is not None]
+        return GroupResults.from_results(grouped) if grouped else None
 
     @property
     def passed(self) -> bool | None:
@@ -130,9 +77,6 @@ class Report:
         one side only fails, or is skipped when ``allow_missing``. A baseline over another number of
         rows (``inputs.rows_used``) is an InputError unless ``other_rows``. See ``passed``.
         """
-        from losscli.errors import UsageError
-        from losscli.report import checks as gate
-
         added = gate.threshold_checks(self, max=max, min=min)
         if baseline is not None:
             document = _baseline_document(baseline)
@@ -146,8 +90,8 @@ class Report:
 
     def __getitem__(self, label: str) -> float:
         """The overall value of the result called ``label`` (e.g. ``report["huber:delta=2"]``)."""
-        for result in self.results:
-            if result.label == label and result.group is None:
+        for result in self.overall:
+            if result.label == label:
                 return result.value
         known = ", ".join(result.label for result in self.results)
         raise KeyError(f"no result labelled {label!r}; labels: {known}")
@@ -163,6 +107,12 @@ class Report:
             document["checks"] = [check.to_dict() for check in self.checks]
             document["passed"] = self.passed
         return document
+
+    def render(self, fmt: str, console: Any = None) -> str:
+        """This report as text in ``fmt``, one of FORMATS: a rich table (``console`` sets its
+        width; the first 100 groups of --by), JSON (``to_dict()``), CSV, markdown, or GitHub
+        workflow commands."""
+        return render_report(self, fmt, console)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per result: label, with --by a ``scope`` ("all" for the overall rows, "group"
@@ -199,11 +149,9 @@ class Report:
 
 
 def _baseline_document(baseline: Report | Mapping[str, Any] | str | PathLike[str]) -> Any:
-    from losscli.report.checks import baseline_results, read_baseline
-
     if isinstance(baseline, Report):
         return baseline.to_dict()
     if isinstance(baseline, Mapping):
-        baseline_results(baseline)
+        gate.baseline_results(baseline)
         return baseline
-    return read_baseline(baseline)
+    return gate.read_baseline(baseline)

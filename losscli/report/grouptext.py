@@ -1,0 +1,249 @@
+"""JSON and CSV text of ``--by`` groups, written from their arrays.
+
+Each loss's rows follow one template (its label, parameters and layout are the same in every
+row); what differs (numbers, notes, group values) is formatted a column at a time with the
+one-value rules of ``formatting``, a --by column's distinct values once each. The text is what
+``json.dumps(report.to_dict(), indent=2)`` and the csv module write for the same results; tests
+hold the two equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+import numpy as np
+
+from losscli.report.formatting import (
+    csv_cells,
+    csv_label,
+    exact,
+    exact_texts,
+    json_number_texts,
+    json_ready,
+    json_text,
+    json_value_text,
+)
+from losscli.report.groups import GroupArrays, GroupResults, KeyColumn, object_array
+
+BLOCK_ROWS = 1 << 16  # rows formatted at a time: their texts are the memory this needs
+
+
+class _Template:
+    """Constant text with slots; a row's text is the constants with its slot texts between."""
+
+    def __init__(self) -> None:
+        self.pieces = [""]
+
+    def text(self, text: str) -> None:
+        self.pieces[-1] += text
+
+    def slot(self) -> None:
+        self.pieces.append("")
+
+    def fill(self, columns: list[list[str]]) -> list[str]:
+        pattern = "%s".join(piece.replace("%", "%%") for piece in self.pieces)
+        return [pattern % row for row in zip(*columns, strict=True)]
+
+
+class _Dictionaries:
+    """Each --by column's distinct values formatted once, shared by every loss's rows.
+
+    ``write`` formats one value; ``fast`` maps a type to a formatter of that type alone, used
+    when every value is of it (ids are ints or text: one C-level call per value).
+    """
+
+    def __init__(self, write: Callable[[Any], str], fast: Mapping[type, Callable[[Any], str]]):
+        self.write = write
+        self.fast = fast
+        self.done: dict[int, np.ndarray] = {}
+
+    def texts(self, key: KeyColumn, rows: np.ndarray) -> list[str]:
+        found = self.done.get(id(key.values))
+        if found is None:
+            values = key.values.tolist()
+            kinds = {type(value) for value in values}
+            write = self.fast.get(kinds.pop(), self.write) if len(kinds) == 1 else self.write
+            found = self.done[id(key.values)] = object_array(map(write, values), len(values))
+        return found[key.codes[rows]].tolist()
+
+
+def _by_block(
+    groups: GroupResults, write: Callable[[int, np.ndarray], list[str]], between: str
+) -> Iterator[str]:
+    """The rows' texts in the report's order, BLOCK_ROWS at a time, each block's rows joined by
+    ``between``; ``write(part, rows)`` gives the texts of one loss's rows."""
+    for start in range(0, len(groups), BLOCK_ROWS):
+        parts = groups.part_of[start : start + BLOCK_ROWS]
+        rows = groups.row_of[start : start + BLOCK_ROWS]
+        texts = np.empty(len(parts), dtype=object)
+        for part in np.unique(parts).tolist():
+            chosen = parts == part
+            written = write(part, rows[chosen])
+            texts[chosen] = object_array(written, len(written))
+        yield between.join(texts.tolist())
+
+
+def json_entries(groups: GroupResults, depth: int) -> Iterator[str]:
+    """The group results' JSON objects as items of a list ``depth`` levels deep, in blocks of
+    items joined by ``,\\n``."""
+    dictionaries = _Dictionaries(json_value_text, {int: int.__repr__, str: encode_basestring_ascii})
+    templates = [_json_template(part, depth) for part in groups.parts]
+
+    def write(number: int, rows: np.ndarray) -> list[str]:
+        part = groups.parts[number]
+        inner = "  " * (depth + 1)
+        columns = [
+            json_number_texts(part.value[rows]),
+            exact_texts(part.n[rows]),
+            json_number_texts(part.weight_sum[rows]),
+            _member_texts(part.notes[rows], inner + '"note": '),
+            *_interval_json(part, rows, inner + "  "),
+            *(dictionaries.texts(key, rows) for key in part.keys),
+        ]
+        return templates[number].fill(columns)
+
+    return _by_block(groups, write, ",\n")
+
+
+def _json_template(part: GroupArrays, depth: int) -> _Template:
+    """The layout ``json.dumps(indent=2)`` gives a group result, with slots for what varies."""
+    outer, inner = "  " * depth, "  " * (depth + 1)
+    template = _Template()
+    template.text(outer + "{\n")
+    for key, value in (("label", part.label), ("loss", part.loss), ("params", part.params)):
+        template.text(f"{inner}{json.dumps(key)}: {json_text(value, depth + 1)},\n")
+    template.text(f'{inner}"value": ')
+    template.slot()
+    for key in ("n", "weight_sum"):
+        template.text(f',\n{inner}"{key}": ')
+        template.slot()
+    template.text(f',\n{inner}"direction": {json_text(part.direction)}')
+    template.slot()  # the note, when there is one
+    if part.interval is not None:
+        _interval_template(template, part, depth + 1)
+    template.text(f',\n{inner}"group": ')
+    _object_template(template, [key.name for key in part.keys], depth + 1)
+    template.text("\n" + outer + "}")
+    return template
+
+
+def _interval_template(template: _Template, part: GroupArrays, depth: int) -> None:
+    assert part.interval is not None
+    inner = "  " * (depth + 1)
+    template.text(f',\n{"  " * depth}"ci": {{\n{inner}"level": {json_text(part.interval.level)}')
+    for key in ("low", "high"):
+        template.text(f",\n{inner}{json.dumps(key)}: ")
+        template.slot()
+    template.text(f',\n{inner}"method": {json_text(part.interval.method)}')
+    for key in ("se", "replicates"):
+        if getattr(part.interval, key) is not None:
+            template.text(f",\n{inner}{json.dumps(key)}: ")
+            template.slot()
+    if part.interval.blocks is not None:
+        template.text(f',\n{inner}"blocks": {part.interval.blocks}')
+    template.slot()  # the interval's note, when there is one
+    template.text(f"\n{'  ' * depth}}}")
+
+
+def _object_template(template: _Template, keys: list[str], depth: int) -> None:
+    """An object of slots, one per key; ``{}`` without keys."""
+    if not keys:
+        template.text("{}")
+        return
+    inner = "  " * (depth + 1)
+    for number, key in enumerate(keys):
+        template.text(("{\n" if number == 0 else ",\n") + f"{inner}{json.dumps(key)}: ")
+        template.slot()
+    template.text(f"\n{'  ' * depth}}}")
+
+
+def _interval_json(part: GroupArrays, rows: np.ndarray, inner: str) -> list[list[str]]:
+    interval = part.interval
+    if interval is None:
+        return []
+    columns = [json_number_texts(interval.low[rows]), json_number_texts(interval.high[rows])]
+    if interval.se is not None:
+        columns.append(json_number_texts(interval.se[rows]))
+    if interval.replicates is not None:
+        columns.append(exact_texts(interval.replicates[rows]))
+    columns.append(_member_texts(interval.note[rows], inner + '"note": '))
+    return columns
+
+
+def _member_texts(notes: np.ndarray, prefix: str) -> list[str]:
+    """An optional text member per row: ``,\\n<prefix>"text"``, or nothing where it is None."""
+    written: dict[Any, str] = {None: ""}
+    for note in dict.fromkeys(notes.tolist()):
+        if note not in written:
+            written[note] = f",\n{prefix}{encode_basestring_ascii(note)}"
+    return [written[note] for note in notes.tolist()]
+
+
+def csv_rows(groups: GroupResults, columns: list[str], with_ci: bool, with_note: bool) -> str:
+    """The CSV lines of every group result, under the report's header (``columns`` are its --by
+    columns; ``with_ci`` and ``with_note`` say whether it has those columns)."""
+    dictionaries = _Dictionaries(_csv_value, {int: int.__repr__})
+    templates = [_csv_template(part, columns, with_ci, with_note) for part in groups.parts]
+
+    def write(number: int, rows: np.ndarray) -> list[str]:
+        part = groups.parts[number]
+        named = {key.name: key for key in part.keys}
+        texts = [dictionaries.texts(named[name], rows) for name in columns if name in named]
+        texts += [exact_texts(part.value[rows]), exact_texts(part.n[rows])]
+        texts.append(exact_texts(part.weight_sum[rows]))
+        if with_ci and part.interval is not None:
+            texts += [exact_texts(part.interval.low[rows]), exact_texts(part.interval.high[rows])]
+        if with_note:
+            texts.append(_note_cells(part.notes[rows]))
+        return templates[number].fill(texts)
+
+    return "".join(_by_block(groups, write, ""))
+
+
+def _csv_template(
+    part: GroupArrays, columns: list[str], with_ci: bool, with_note: bool
+) -> _Template:
+    names = [key.name for key in part.keys]
+    params = json.dumps(json_ready(part.params), allow_nan=False)
+    label, loss, params, direction = csv_cells([part.label, part.loss, params, part.direction])
+    template = _Template()
+    template.text(f"{label},group")
+    for name in columns:
+        template.text(",")
+        if name in names:
+            template.slot()
+    template.text(f",{loss},{params},")
+    template.slot()  # value
+    template.text(",")
+    template.slot()  # n
+    template.text(",")
+    template.slot()  # weight_sum
+    template.text(f",{direction}")
+    if with_ci and part.interval is not None:
+        template.text(",")
+        template.slot()
+        template.text(",")
+        template.slot()
+        template.text(f",{exact(part.interval.level)}")
+    elif with_ci:
+        template.text(",,,")
+    if with_note:
+        template.text(",")
+        template.slot()
+    template.text("\n")
+    return template
+
+
+def _csv_value(value: Any) -> str:
+    return csv_cells([csv_label(value)])[0]
+
+
+def _note_cells(notes: np.ndarray) -> list[str]:
+    written: dict[Any, str] = {None: ""}
+    for note in dict.fromkeys(notes.tolist()):
+        if note not in written:
+            written[note] = csv_cells([note])[0]
+    return [written[note] for note in notes.tolist()]
