@@ -275,15 +275,14 @@ def eval_command(
     from losscli.report.checks import CheckOptions
     from losscli.report.render import FORMATS
 
-    formats = ("auto", *FORMATS)
     if not loss:
         raise UsageError(
             "No --loss given.",
             "Example: losscli eval --loss mse,huber preds.csv ('losscli list' shows every loss).",
         )
-    if output_format not in formats:
+    if output_format not in ("auto", *FORMATS):
         raise UsageError(
-            f"--format {output_format} is unknown.", f"Use one of {', '.join(formats)}."
+            f"--format {output_format} is unknown.", f"Use one of auto, {', '.join(FORMATS)}."
         )
     if id_column and not per_row and not worst:
         raise UsageError(
