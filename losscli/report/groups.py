@@ -256,6 +256,7 @@ class GroupResults(Sequence[Result]):
         ranks = _joined([p.rank for p in parts])
         order = np.lexsort((part_of, ranks))
         self.part_of, self.row_of, self.ranks = part_of[order], row_of[order], ranks[order]
+        self.order = order  # each result's place among the parts' rows, laid end to end
 
     @classmethod
     def from_results(cls, results: Iterable[Result]) -> GroupResults:
@@ -299,11 +300,50 @@ class GroupResults(Sequence[Result]):
     def any_note(self) -> bool:
         return any(not is_none(part.notes).all() for part in self.parts)
 
+    def column(self, name: str, by: bool = False) -> list[Any]:
+        """One field of every group result, in order, as plain Python: ``label``, ``loss``,
+        ``params`` (a dict per result), ``value``, ``n``, ``weight_sum``, ``direction``, ``note``,
+        ``ci_low`` / ``ci_high`` (None where there is none); with ``by``, a --by column's values
+        (None where a result has no such column)."""
+        if name == "params" and not by:
+            return [dict(self.parts[part].params) for part in self.part_of.tolist()]
+        arrays = [_key_values(part, name) if by else _field(part, name) for part in self.parts]
+        if not arrays:
+            return []
+        return np.concatenate(arrays)[self.order].tolist()
+
     def head(self, groups: int) -> list[Result]:
         """The results of the first ``groups`` groups, in order."""
         first = np.unique(self.ranks)[:groups]
         chosen = np.flatnonzero(np.isin(self.ranks, first))
         return [self[int(position)] for position in chosen]
+
+
+def _field(part: GroupArrays, name: str) -> np.ndarray:
+    """One field of a part's rows (see GroupResults.column): numbers as numbers, the rest as
+    objects."""
+    size = len(part)
+    if name in ("value", "n", "weight_sum"):
+        return getattr(part, name)
+    if name in ("label", "loss", "direction"):
+        return np.full(size, getattr(part, name), dtype=object)
+    if name == "note":
+        return part.notes
+    if name in ("ci_low", "ci_high"):
+        ends = np.full(size, None, dtype=object)
+        if part.interval is not None:
+            found = getattr(part.interval, name[3:])
+            known = ~np.isnan(found)
+            ends[known] = found[known]
+        return ends
+    raise KeyError(name)
+
+
+def _key_values(part: GroupArrays, name: str) -> np.ndarray:
+    for key in part.keys:
+        if key.name == name:
+            return key.values[key.codes]
+    return np.full(len(part), None, dtype=object)
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:

@@ -49,7 +49,7 @@ class _Template:
 
 
 class _Dictionaries:
-    """Each --by column's distinct values formatted once, shared by every loss's rows.
+    """The texts of a --by column's values, each distinct value of a block formatted once.
 
     ``write`` formats one value; ``fast`` maps a type to a formatter of that type alone, used
     when every value is of it (ids are ints or text: one C-level call per value).
@@ -58,16 +58,14 @@ class _Dictionaries:
     def __init__(self, write: Callable[[Any], str], fast: Mapping[type, Callable[[Any], str]]):
         self.write = write
         self.fast = fast
-        self.done: dict[int, np.ndarray] = {}
 
     def texts(self, key: KeyColumn, rows: np.ndarray) -> list[str]:
-        found = self.done.get(id(key.values))
-        if found is None:
-            values = key.values.tolist()
-            kinds = {type(value) for value in values}
-            write = self.fast.get(kinds.pop(), self.write) if len(kinds) == 1 else self.write
-            found = self.done[id(key.values)] = object_array(map(write, values), len(values))
-        return found[key.codes[rows]].tolist()
+        # Per block, not for the whole dictionary: a million ids would all be held as text.
+        codes, where = np.unique(key.codes[rows], return_inverse=True)
+        values = key.values[codes].tolist()
+        kinds = {type(value) for value in values}
+        write = self.fast.get(kinds.pop(), self.write) if len(kinds) == 1 else self.write
+        return object_array(map(write, values), len(values))[where.reshape(-1)].tolist()
 
 
 def _by_block(
@@ -182,9 +180,11 @@ def _member_texts(notes: np.ndarray, prefix: str) -> list[str]:
     return [written[note] for note in notes.tolist()]
 
 
-def csv_rows(groups: GroupResults, columns: list[str], with_ci: bool, with_note: bool) -> str:
+def csv_rows(
+    groups: GroupResults, columns: list[str], with_ci: bool, with_note: bool
+) -> Iterator[str]:
     """The CSV lines of every group result, under the report's header (``columns`` are its --by
-    columns; ``with_ci`` and ``with_note`` say whether it has those columns)."""
+    columns; ``with_ci`` and ``with_note`` say whether it has those columns), in blocks."""
     dictionaries = _Dictionaries(_csv_value, {int: int.__repr__})
     templates = [_csv_template(part, columns, with_ci, with_note) for part in groups.parts]
 
@@ -200,7 +200,7 @@ def csv_rows(groups: GroupResults, columns: list[str], with_ci: bool, with_note:
             texts.append(_note_cells(part.notes[rows]))
         return templates[number].fill(texts)
 
-    return "".join(_by_block(groups, write, ""))
+    return _by_block(groups, write, "")
 
 
 def _csv_template(

@@ -7,9 +7,10 @@ table for the terminal. Checks, when a report has them, follow its results in ev
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from losscli.report.checks import FAILED, PASSED, SKIPPED, Check, summary
@@ -87,14 +88,14 @@ def render_report(report: Shown, fmt: str, console: Any = None) -> str:
 
 def to_json(report: Shown) -> str:
     """The JSON of ``report.to_dict()`` as ``json.dumps(indent=2)`` writes it; the groups' part
-    written from their arrays."""
+    written from their arrays, a block at a time, joined once."""
     items = ["    " + json_text(result.to_dict(), 2) for result in report.overall]
-    if report.groups is not None:
-        items += json_entries(report.groups, 2)
+    blocks = json_entries(report.groups, 2) if report.groups is not None else iter(())
+    results = ["[\n", *_joined(itertools.chain(items, blocks), ",\n"), "\n  ]"]
     members = [
         ("version", [json_text(report.version, 1)]),
         ("inputs", [json_text(dict(report.inputs), 1)]),
-        ("results", ["[\n", ",\n".join(items), "\n  ]"] if items else ["[]"]),
+        ("results", results if len(results) > 2 else ["[]"]),
     ]
     if report.checks:
         members.append(("checks", [json_text([check.to_dict() for check in report.checks], 1)]))
@@ -103,6 +104,14 @@ def to_json(report: Shown) -> str:
     for number, (key, text) in enumerate(members):
         pieces += [",\n" if number else "", f"  {json.dumps(key)}: ", *text]
     return "".join([*pieces, "\n}\n"])
+
+
+def _joined(texts: Iterable[str], between: str) -> list[str]:
+    """The texts with ``between`` between each two, as pieces to join once."""
+    pieces: list[str] = []
+    for text in texts:
+        pieces += [between, text] if pieces else [text]
+    return pieces
 
 
 def _columns(report: Shown) -> list[str]:
@@ -148,7 +157,7 @@ def to_csv(report: Shown) -> str:
     lines = [csv_line(head + (["note"] if with_note else []))]
     lines += [csv_line(_csv_cells(r, columns, with_ci, with_note)) for r in report.overall]
     if groups is not None:
-        lines.append(csv_rows(groups, columns, with_ci, with_note))
+        lines += csv_rows(groups, columns, with_ci, with_note)
     return "".join(lines)
 
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from losscli.errors import UsageError
 from losscli.report import checks as gate
 from losscli.report.checks import Check
-from losscli.report.formatting import plain
 from losscli.report.groups import GroupResults, Results
 from losscli.report.render import FORMATS, render_report
 from losscli.report.results import Result, group_headers
@@ -118,34 +117,41 @@ class Report:
         """One row per result: label, with --by a ``scope`` ("all" for the overall rows, "group"
         for a group's) and the group columns (empty on the overall rows, None for a null group
         value), loss, params, value, n, weight_sum, direction, ci_low / ci_high with --ci, and
-        ``note`` (why a value is NaN or infinite, else None)."""
+        ``note`` (why a value is NaN or infinite, else None). Groups are read from their arrays."""
         import pandas as pd
 
-        groups = list(dict.fromkeys(key for r in self.results if r.group for key in r.group))
+        groups = self.groups.columns if self.groups is not None else []
         headers = group_headers(groups)
-        scope = ["scope"] if groups else []
-        columns = ["label", *scope, *headers, "loss", "params", "value", "n", "weight_sum"]
-        columns += ["direction"]
-        with_ci = any(result.ci is not None for result in self.results)
-        if with_ci:
-            columns += ["ci_low", "ci_high"]
-        columns += ["note"]
-        rows = []
-        for result in self.results:
-            row = {**result.to_dict(), "value": result.value, "note": result.note}
-            if groups:
-                row["scope"] = "all" if result.group is None else "group"
-            if with_ci:
-                row["ci_low"] = (result.ci or {}).get("low")
-                row["ci_high"] = (result.ci or {}).get("high")
-            rows.append(row)
-        frame = pd.DataFrame(rows, columns=columns)
-        for key, header in zip(groups, headers, strict=True):
+        with_ci = any(result.ci is not None for result in self.overall) or bool(
+            self.groups is not None and self.groups.with_ci
+        )
+        fields = ["label", "loss", "params", "value", "n", "weight_sum", "direction"]
+        fields += ["ci_low", "ci_high"] if with_ci else []
+        data = {name: self._frame_column(name) for name in fields}
+        if groups:
+            data["scope"] = ["all"] * len(self.overall) + ["group"] * len(self.groups or ())
+        columns = ["label", *(["scope"] if groups else []), *headers, *fields[1:], "note"]
+        frame = pd.DataFrame(data, columns=columns)
+        named = zip(headers, groups, strict=True)
+        by = [(header, self._frame_column(key, by=True)) for header, key in named]
+        for name, values in [*by, ("note", self._frame_column("note"))]:
             # As objects: ints stay ints and a null stays None (pandas would make both floats).
-            values = [plain((result.group or {}).get(key)) for result in self.results]
-            frame[header] = pd.Series(values, dtype=object, index=frame.index)
-        frame["note"] = pd.Series([r.note for r in self.results], dtype=object, index=frame.index)
+            frame[name] = pd.Series(values, dtype=object, index=frame.index)
         return frame
+
+    def _frame_column(self, name: str, by: bool = False) -> list[Any]:
+        """One column of ``to_frame()``, the overall results' then the groups': a field of the
+        results, or (``by``) a --by column's values."""
+        column = [None if by else _frame_cell(result, name) for result in self.overall]
+        return column + (self.groups.column(name, by) if self.groups is not None else [])
+
+
+def _frame_cell(result: Result, name: str) -> Any:
+    if name in ("ci_low", "ci_high"):
+        return (result.ci or {}).get(name[3:])
+    if name == "params":
+        return dict(result.params)
+    return getattr(result, name)
 
 
 def _baseline_document(baseline: Report | Mapping[str, Any] | str | PathLike[str]) -> Any:
