@@ -240,7 +240,7 @@ def _keyed(keys, columns, weight, run_length, monkeypatch):
     for part in (slice(0, 700), slice(700, None)):  # two chunks, a run across the cut
         codes = keys[part].astype(np.intp)
         state.reserve(int(codes.max()) + 1, 1)
-        state.add([c[part] for c in columns], codes, None, None)
+        state.add([c[part] for c in columns], codes, None, None, len(codes))
         state.count(None if weight is None else weight[part], len(codes), codes, None)
     return state.view()
 

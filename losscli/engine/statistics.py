@@ -29,7 +29,7 @@ class Contribution(NamedTuple):
     ``inner`` its inner key (a sample, a class, a bin; None: key 0).
     """
 
-    columns: list[np.ndarray]
+    columns: list[np.ndarray | None]  # None: 1 for each contribution (a count)
     row: np.ndarray | None = None
     inner: np.ndarray | None = None
 

@@ -150,29 +150,31 @@ class KeyedTable:
 
     def add(
         self,
-        columns: Sequence[np.ndarray],
+        columns: Sequence[np.ndarray | None],
         group: np.ndarray | None,
         block: np.ndarray | None,
         inner: np.ndarray | None,
+        size: int,
     ) -> None:
-        """Fold contributions: ``columns`` of (m,) values, each row's codes (None: all 0)."""
-        if not len(columns[0]):
+        """Fold ``size`` contributions: ``columns`` of (size,) values (None: 1 each), and each
+        one's codes (None: all 0)."""
+        if not size:
             return
         if group is None and block is None and inner is None:
-            self.sums.add(np.array([float(c.sum()) for c in columns]).reshape(1, 1, 1, -1))
+            totals = [float(size) if c is None else float(c.sum()) for c in columns]
+            self.sums.add(np.array(totals).reshape(1, 1, 1, -1))
             return
-        cells = self._cells(group, block, inner, len(columns[0]))
+        cells = self._cells(group, block, inner, size)
         self._pend(self.sums, cells, list(columns), self.width)
 
     def count(self, weight: np.ndarray | None, rows: int, group: Any, block: Any) -> None:
         """Fold the weight and the number of a chunk's rows into their (group, block)."""
-        ones = np.ones(rows)
-        w = ones if weight is None else weight
         if group is None and block is None:
-            self.counts.add(np.array([float(w.sum()), float(rows)]).reshape(1, 1, 2))
+            weights = float(rows) if weight is None else float(weight.sum())
+            self.counts.add(np.array([weights, float(rows)]).reshape(1, 1, 2))
             return
         cells = self._cells(group, block, None, rows, inner_width=1)
-        self._pend(self.counts, cells, [w, ones], 2)
+        self._pend(self.counts, cells, [weight, None], 2)
 
     def observe_largest(self, values: np.ndarray, group: Any, block: Any) -> None:
         """Keep each (group, block)'s largest value; a NaN wins, as in the result."""
@@ -206,11 +208,25 @@ class KeyedTable:
         return flat
 
     def _pend(
-        self, total: CompensatedSum, cells: np.ndarray, columns: list[np.ndarray], width: int
+        self, total: CompensatedSum, cells: np.ndarray, columns: list[Any], width: int
     ) -> None:
+        # Here, not at the top: the losses import this module and must not load the readers.
+        from losscli.io.chunks import run_starts
+
+        starts = run_starts(cells)
+        if len(starts) * RUN_LENGTH <= len(cells):
+            # Keys that come in runs (an image's pixels, rows sorted by group): each run is
+            # summed now, and only the runs wait.
+            runs = np.diff(starts, append=len(cells)).astype(float)
+            columns = [runs if c is None else np.add.reduceat(c, starts) for c in columns]
+            cells = cells[starts]
+        else:
+            columns = [np.ones(len(cells)) if c is None else c for c in columns]
         self.pending.append((total, cells, columns, width))
-        if total is self.counts:  # each row is pending twice: its sums and its counts
-            self.pending_rows += len(cells)
+        # Rows may wait twice (their sums and their counts): count the larger share.
+        self.pending_rows = max(
+            self.pending_rows, sum(len(part[1]) for part in self.pending if part[0] is total)
+        )
         size = self.groups * self.blocks * self.capacity[1]
         if self.pending_rows >= min(max(size, PENDING_ROWS), MAX_PENDING_ROWS):
             self.flush()
@@ -229,19 +245,10 @@ class KeyedTable:
     def _add_cells(
         self, total: CompensatedSum, cells: np.ndarray, columns: Sequence[Any], width: int
     ) -> None:
-        # Here, not at the top: the losses import this module and must not load the readers.
-        from losscli.io.chunks import run_starts
-
         # The cells of the groups seen come first: the capacity past them is still zero.
         used = self.groups * total.total[0].size // width
         flat_total = total.total.reshape(-1, width)[:used]
         flat_lost = total.compensation.reshape(-1, width)[:used]
-        starts = run_starts(cells)
-        if len(starts) * RUN_LENGTH <= len(cells):
-            # Keys that come in runs (an image's pixels, rows sorted by group): sum each run
-            # first, then the few runs by key.
-            columns = [np.add.reduceat(np.asarray(c, dtype=float), starts) for c in columns]
-            cells = cells[starts]
         if 4 * len(cells) >= len(flat_total):
             size = len(flat_total)
             sums = np.empty((size, width))

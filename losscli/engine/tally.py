@@ -115,9 +115,10 @@ class Tally:
         if part.columns:
             if part.inner is not None and len(part.inner):
                 table.reserve(1, int(part.inner.max()) + 1)
-            table.add(part.columns, _at(groups, part.row), _at(blocks, part.row), part.inner)
-        size = len(values[0]) if isinstance(values, tuple) else len(values)
-        table.count(weight, size, groups, blocks)
+            size = _size(values) if part.row is None else len(part.row)
+            at = part.row
+            table.add(part.columns, _at(groups, at), _at(blocks, at), part.inner, size)
+        table.count(weight, _size(values), groups, blocks)
         if self.statistic.keeps_largest:
             largest, kept = self.statistic.largest(values, weight)
             table.observe_largest(largest, _at(groups, kept), _at(blocks, kept))
@@ -307,6 +308,11 @@ class GroupColumns:
 
 def _nan_for_none(value: float | None) -> float:
     return math.nan if value is None else value
+
+
+def _size(values: Any) -> int:
+    """The number of rows of a chunk's loss values (an array, or a tuple such as dice's sums)."""
+    return len(values[0]) if isinstance(values, tuple) else len(values)
 
 
 def _at(codes: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:

@@ -87,11 +87,11 @@ class Overlap(Statistic):
     def contribute(self, values, weight, inputs, shifts):
         sample = inputs.get("sample")
         inner = None if sample is None else sample.astype(np.intp)
+        if self.mode == "samples":
+            return Contribution([*values, weight, None], inner=inner)
         w = ones_or(weight, len(values[0]))
         if self.mode == "rows":
             return Contribution([w * self._loss(*values), w])
-        if self.mode == "samples":
-            return Contribution([*values, w, np.ones(len(w))], inner=inner)
         return Contribution([w * column for column in values], inner=inner)
 
     def finalize(self, totals):
