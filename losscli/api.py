@@ -13,8 +13,6 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from losscli import __version__, runtime
 from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
 from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
@@ -36,14 +34,12 @@ from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES
 from losscli.options import analysis_options, check_reading
 from losscli.report import Report, Result
-from losscli.report.formatting import plain
 from losscli.report.groups import (
     GroupArrays,
     GroupIntervals,
     GroupResults,
     KeyColumn,
     Results,
-    object_array,
     rank_groups,
 )
 
@@ -370,27 +366,8 @@ def _group_results(
 
 
 def _group_key_columns(group_codes: GroupCodes) -> list[KeyColumn]:
-    """Each --by column's distinct values (in the order of their codes) and, for each group code,
-    the code of its value: what ``GroupCodes.labels()`` gives, without a dict per group."""
-    combined = (
-        np.array(list(group_codes.combined), dtype=np.int64).reshape(-1, len(group_codes.columns))
-        if len(group_codes.columns) > 1
-        else None
-    )
-    columns = []
-    for i, (name, each) in enumerate(zip(group_codes.columns, group_codes.each, strict=True)):
-        values = object_array(map(_group_value, each.codes), len(each.codes))
-        codes = np.arange(len(values), dtype=np.int64) if combined is None else combined[:, i]
-        columns.append(KeyColumn(name, values, codes))
-    return columns
-
-
-def _group_value(value: Any) -> Any:
-    """A group's value as reports show it: a whole float (a label read as a number) as an int,
-    a NaN as None (a float column's null)."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return plain(value)
+    """Each --by column's distinct values and, for each group code, the code of its value."""
+    return [KeyColumn(*column) for column in group_codes.key_columns()]
 
 
 def _group_arrays(

@@ -31,6 +31,8 @@ import losscli.io.mapped
 import losscli.io.opening
 import losscli.io.text_readers
 from losscli.errors import InputError, UsageError
+from losscli.io.readers import open_reader
+from losscli.io.sources import expand_inputs
 from tests.conftest import (
     COMMAND,
     ROOT,
@@ -110,6 +112,29 @@ def test_every_format_matches_numpy(tmp_path, name, fmt, codec):
     assert_close(report.results[1].value, float(np.mean(np.abs(data["pred"] - data["target"]))))
     assert report.inputs["rows_read"] == ROWS
     assert report.inputs["files"] == [str(path)]
+
+
+READER_CLASSES = {
+    "csv": "CsvReader",
+    "tsv": "CsvReader",
+    "parquet": "ParquetReader",
+    "arrow-file": "ArrowFileReader",
+    "feather": "ArrowFileReader",
+    "arrow-stream": "ArrowStreamReader",
+    "jsonl": "JsonLinesReader",
+}
+
+
+@pytest.mark.parametrize(("name", "fmt", "codec"), FORMAT_CASES, ids=[c[0] for c in FORMAT_CASES])
+def test_each_format_is_opened_by_its_own_reader(tmp_path, name, fmt, codec):
+    """The class follows the bytes (an Arrow stream named .arrow is a stream), compressed or not."""
+    path = write_data(tmp_path / name, sample(rows=10), fmt, codec)
+    reader = open_reader(expand_inputs([str(path)], None)[0])
+    try:
+        assert type(reader).__name__ == READER_CLASSES[fmt]
+        assert reader.names == ["id", "pred", "target"]
+    finally:
+        reader.close()
 
 
 def test_common_column_names_are_recognised_in_every_format(tmp_path):

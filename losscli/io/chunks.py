@@ -7,7 +7,6 @@ list column. Rows are numbered from 1 within their file (header not counted) in 
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ import pyarrow as pa
 
 from losscli.errors import InputError, UsageError, option
 from losscli.io.columns import ROLE_OPTIONS, option_for
+from losscli.io.key_table import TEXT_TYPES, KeyTable, Numbering, fingerprints, float_repeats
 
 NAN = option("nan")  # the missing-value policy, as messages name it
 
@@ -336,11 +336,19 @@ class KeyCodes:
     An empty text is a null too, as an empty number cell is: a CSV key column is read as text,
     and its empty cells would otherwise make one sample of their own. ``nulls`` gives a null
     its own code (a group of its own: --by) instead of NaN, and leaves an empty text a value.
+
+    Codes follow the order of first appearance over all chunks. The keys are held in one Arrow
+    array in code order and found by fingerprint (``KeyTable``): a chunk costs time for its own
+    distinct keys only, however many were seen before. Keys Arrow treats as distinct but Python
+    as equal are one key: every NaN, and 0.0 and -0.0.
     """
 
     def __init__(self, nulls: bool = False) -> None:
-        self.codes: dict[Any, int] = {}
         self.nulls = "encode" if nulls else "mask"
+        self.pieces: list[pa.Array] = []  # the keys in code order, one piece per chunk
+        self.table: KeyTable | None = KeyTable()  # None: keys found by Arrow instead (see _exact)
+        self.null_code = -1
+        self.size = 0
 
     def __call__(self, values: Any) -> np.ndarray:
         if isinstance(values, np.ndarray):
@@ -358,15 +366,105 @@ class KeyCodes:
         import pyarrow.compute as pc
 
         encoded = pc.dictionary_encode(values, null_encoding=self.nulls)
-        known = [self._code(value) for value in encoded.dictionary.to_pylist()]
-        indices = float_values(encoded.indices.cast(pa.float64()))
-        table = np.asarray(known + [np.nan], dtype=float)
-        return table[np.where(np.isnan(indices), len(known), indices).astype(np.intp)]
+        # A dictionary column comes back as it is: its dictionary may repeat a value.
+        repeats = pa.types.is_dictionary(values.type)
+        codes = np.append(self._lookup(encoded.dictionary, repeats), np.nan)
+        return codes[_positions(encoded.indices)]  # a null row: -1, the NaN at the end
 
-    def _code(self, value: Any) -> float:
-        if self.nulls == "mask" and isinstance(value, (str, bytes)) and not value:
-            return math.nan
-        return self.codes.setdefault(_same_nan(value), len(self.codes))
+    def _lookup(self, keys: pa.Array, repeats: bool) -> np.ndarray:
+        """The code of each of a chunk's distinct ``keys``; new keys numbered on, in order."""
+        counted = self._counted(keys)
+        marks = None if self.table is None else fingerprints(keys)
+        if marks is None or self.table is None:
+            return self._exact(keys, counted)
+        prints, exact = marks
+        nulls = ~_valid(keys)
+        codes = np.where(nulls, self.null_code, self.table.find(prints))
+        new = np.flatnonzero(counted & (codes < 0))
+        # Equal keys among the new: a dictionary repeating a value, NaNs or zeros of other bits.
+        maybe_same = repeats or float_repeats(keys.type, prints[new])
+        firsts, rank = _distinct(prints[new], nulls[new]) if maybe_same else (None, None)
+        fresh = new if firsts is None else new[firsts]
+        numbers = np.arange(self.size, self.size + len(fresh))
+        valued = ~nulls[fresh]
+        self.table.add(prints[fresh][valued], numbers[valued])
+        # New texts that share a fingerprint get codes of their own, one of which the table
+        # keeps: a later chunk's text found by it is compared with the code's text.
+        if not exact and not self._same_values(keys, codes, new, firsts, rank):
+            self.table = None  # two keys share a fingerprint: from now on, compare values
+            return self._exact(keys, counted)
+        codes[new] = numbers if rank is None else numbers[rank]
+        self._remember(keys.take(_indices(fresh)), nulls[fresh], numbers)
+        return np.where(counted, codes, np.nan)
+
+    def _counted(self, keys: pa.Array) -> np.ndarray:
+        """The keys that get a code: all but empty texts, unless nulls are encoded."""
+        if self.nulls == "encode" or not any(test(keys.type) for test in TEXT_TYPES):
+            return np.ones(len(keys), dtype=bool)
+        import pyarrow.compute as pc
+
+        lengths = _numbers(pc.binary_length(keys))
+        assert lengths is not None
+        return ~((lengths == 0) & _valid(keys))
+
+    def _same_values(
+        self,
+        keys: pa.Array,
+        codes: np.ndarray,
+        new: np.ndarray,
+        firsts: np.ndarray | None,
+        rank: np.ndarray | None,
+    ) -> bool:
+        """Whether keys found by a hash are the keys they were taken for."""
+        import pyarrow.compute as pc
+
+        found = np.flatnonzero((codes >= 0) & _valid(keys))
+        pairs = []
+        if found.size:
+            pairs.append((self.known().take(_indices(codes[found])), keys.take(_indices(found))))
+        if firsts is not None and rank is not None and len(firsts) < len(new):
+            pairs.append((keys.take(_indices(new[firsts][rank])), keys.take(_indices(new))))
+        return all(
+            pc.all(pc.equal(known, given), skip_nulls=False).as_py() is True
+            for known, given in pairs
+        )
+
+    def _remember(self, fresh: pa.Array, nulls: np.ndarray, numbers: np.ndarray) -> None:
+        if not len(fresh):
+            return
+        self.pieces.append(fresh)
+        self.size += len(fresh)
+        if nulls.any():
+            self.null_code = int(numbers[np.argmax(nulls)])
+
+    def _exact(self, keys: pa.Array, counted: np.ndarray) -> np.ndarray:
+        """Codes found by Arrow's own equality: for key types without fingerprints, and after
+        two keys shared one. Costs time for every key seen so far."""
+        import pyarrow.compute as pc
+
+        kept = keys if counted.all() else keys.filter(_mask(counted))
+        known = self.known() if self.size else kept.slice(0, 0)
+        merged = pc.dictionary_encode(pa.concat_arrays([known, kept]), null_encoding="encode")
+        self.pieces = [merged.dictionary]
+        self.size = len(merged.dictionary)
+        codes = np.full(len(keys), np.nan)
+        codes[counted] = _positions(merged.indices.slice(len(known)))
+        return codes
+
+    def known(self) -> pa.Array:
+        """Every key so far, in the order of their codes."""
+        if len(self.pieces) > 1:
+            self.pieces = [pa.concat_arrays(self.pieces)]
+        return self.pieces[0]
+
+    def values(self) -> list[Any]:
+        """Each code's key as Python, a whole float (a label read as a number) as int."""
+        if not self.size:
+            return []
+        known = self.known()
+        if not pa.types.is_floating(known.type):
+            return known.to_pylist()
+        return [_whole(value) for value in known.to_pylist()]
 
 
 def coded(encode: KeyCodes, values: Any, what: str) -> np.ndarray:
@@ -379,11 +477,6 @@ def coded(encode: KeyCodes, values: Any, what: str) -> np.ndarray:
             f"{what} holds {kind} values, which cannot be grouped.",
             "Use a column of labels or numbers, one per row.",
         ) from None
-
-
-def _same_nan(value: Any) -> Any:
-    """Every NaN as the one ``math.nan`` object: a dict finds it by identity, never by ==."""
-    return math.nan if isinstance(value, float) and value != value else value
 
 
 # Keys whose runs of equal values average at least this many rows are coded run by run.
@@ -455,12 +548,19 @@ def _numbers(values: pa.Array) -> np.ndarray | None:
 
 
 class GroupCodes:
-    """Dense codes of the --by columns' value combinations, stable across chunks and files."""
+    """Dense codes of the --by columns' value combinations, stable across chunks and files.
+
+    A chunk's new combinations are numbered in the order of their columns' codes.
+    """
 
     def __init__(self, columns: tuple[str, ...]) -> None:
         self.columns = columns
         self.each = [KeyCodes(nulls=True) for _ in columns]
-        self.combined: dict[tuple[int, ...], int] = {}
+        # With 3 columns or more: codes of the first two columns' pairs, then of those and the
+        # third's, and so on.
+        self.pairs = [Numbering() for _ in columns[2:]]
+        self.combined = Numbering()
+        self.combinations: list[np.ndarray] = []  # each code's columns' codes, in code order
 
     def __call__(self, frame: Frame) -> np.ndarray:
         codes = [
@@ -469,22 +569,111 @@ class GroupCodes:
         ]
         if len(codes) == 1:
             return codes[0]
-        tuples, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
-        known = [self.combined.setdefault(tuple(t), len(self.combined)) for t in tuples.tolist()]
-        return np.asarray(known, dtype=np.int64)[inverse.reshape(-1)]
+        key = codes[0]
+        for part, pairs in zip(codes[1:-1], self.pairs, strict=True):
+            key = pairs.codes(_pair(key, part))
+        keys, first, inverse = np.unique(
+            _pair(key, codes[-1]), return_index=True, return_inverse=True
+        )
+        found = self.combined.find(keys)
+        new = np.flatnonzero(found < 0)
+        new = new[np.lexsort([column[first[new]] for column in reversed(codes)])]
+        if new.size:
+            found[new] = self.combined.number(keys[new])
+            self.combinations.append(np.column_stack([column[first[new]] for column in codes]))
+        return found[inverse.reshape(-1)]
+
+    def key_columns(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Each column's distinct values in the order of their codes (an object array; a whole
+        float as int, a NaN as None), and for each group code the code of its value there."""
+        values = [each.values() for each in self.each]
+        if len(self.columns) == 1:
+            codes = [np.arange(len(values[0]), dtype=np.int64)]
+        else:
+            none = np.zeros((0, len(self.columns)), dtype=np.int64)
+            combinations = np.concatenate([none, *self.combinations])
+            codes = [combinations[:, i] for i in range(len(self.columns))]
+        found = []
+        for name, column, code in zip(self.columns, values, codes, strict=True):
+            column = [None if value != value else value for value in column]  # NaN is a null
+            found.append((name, _objects(column), code))
+        return found
 
     def labels(self) -> dict[int, dict[str, Any]]:
         """Each code's group as {column: value}; a whole float (a label read as a number) as int."""
-        values = [{code: _whole(value) for value, code in each.codes.items()} for each in self.each]
+        values = [each.values() for each in self.each]
         if len(self.columns) == 1:
-            return {code: {self.columns[0]: value} for code, value in values[0].items()}
-        return {
-            code: {
-                name: values[i][part]
-                for i, (name, part) in enumerate(zip(self.columns, combination, strict=True))
-            }
-            for combination, code in self.combined.items()
-        }
+            return {code: {self.columns[0]: value} for code, value in enumerate(values[0])}
+        none = np.zeros((0, len(self.columns)), dtype=np.int64)
+        combinations = np.concatenate([none, *self.combinations])
+        columns = [_objects(column)[combinations[:, i]].tolist() for i, column in enumerate(values)]
+        names = self.columns
+        groups = enumerate(zip(*columns, strict=True))
+        return {code: dict(zip(names, group, strict=True)) for code, group in groups}
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """A list of Python values as a NumPy array of them (to pick from by code)."""
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values
+    return objects
+
+
+def _pair(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One 64-bit key per pair of codes (each below 2^32: far more keys than memory holds)."""
+    return (first.astype(np.uint64) << np.uint64(32)) | second.astype(np.uint64)
+
+
+def _distinct(
+    prints: np.ndarray, nulls: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """The first position of each distinct key (its fingerprint, or null), in order, and each
+    position's rank among them; (None, None) if every key is distinct."""
+    valued = np.flatnonzero(~nulls)
+    if len(valued) + 1 >= len(prints) and len(np.unique(prints[valued])) == len(valued):
+        return None, None
+    _, first, inverse = np.unique(prints[valued], return_index=True, return_inverse=True)
+    representative = np.empty(len(prints), dtype=np.intp)
+    representative[valued] = valued[first][inverse.reshape(-1)]
+    empty = np.flatnonzero(nulls)
+    representative[empty] = empty[:1].repeat(len(empty))
+    firsts = np.unique(representative)
+    return firsts, np.searchsorted(firsts, representative)
+
+
+def _positions(indices: pa.Array) -> np.ndarray:
+    """An Arrow integer array as NumPy positions, -1 for a null."""
+    stored = _numbers(indices)
+    assert stored is not None
+    positions = stored.astype(np.intp)
+    if indices.null_count:
+        positions[~_valid(indices)] = -1
+    return positions
+
+
+def _valid(values: pa.Array) -> np.ndarray:
+    """Whether each value is not null."""
+    if not values.null_count:
+        return np.ones(len(values), dtype=bool)
+    bitmap = values.buffers()[0]
+    if bitmap is None:  # the null type: no bitmap, every value null
+        return np.zeros(len(values), dtype=bool)
+    end = values.offset + len(values)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), count=end, bitorder="little")
+    return bits[values.offset :].astype(bool)
+
+
+def _mask(kept: np.ndarray) -> pa.Array:
+    """A NumPy boolean array as Arrow's, for ``filter``."""
+    bits = np.packbits(kept, bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(kept), [None, pa.py_buffer(bits)])
+
+
+def _indices(positions: np.ndarray) -> pa.Array:
+    """Positions as an Arrow int64 array, for ``take``."""
+    # From the buffer: pa.array on a NumPy array imports pandas, a third of a second.
+    stored = np.ascontiguousarray(positions, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(stored), [None, pa.py_buffer(stored)])
 
 
 def _whole(value: Any) -> Any:

@@ -1,0 +1,273 @@
+"""Codes of key values kept across chunks with array operations: no Python object per key.
+
+Each key becomes a 64-bit fingerprint (``fingerprints``): its own bits for numbers, dates and
+times (exact: equal fingerprints are equal keys), a hash of its bytes for text (equal texts,
+equal fingerprints; the rare unequal texts with one fingerprint are told apart by comparing them).
+``KeyTable`` maps fingerprints to codes: a hash table with open addressing held in two NumPy
+arrays, probed for a whole array of fingerprints at once, so a chunk costs time in proportion to
+its own keys, never to all the keys seen before it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: spreads neighbouring keys apart
+MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+BASE = np.uint64(0x100000001B3)  # odd, and its powers spread over all 64 bits
+SLICE_BYTES = 1 << 20  # text hashed in slices: the tables of powers stay 8 MB each
+FIRST_SLOTS = 1 << 10
+
+
+class KeyTable:
+    """Fingerprint -> code, -1 for none: open addressing, probing the next slot on."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(FIRST_SLOTS, dtype=np.uint64)
+        self.codes = np.full(FIRST_SLOTS, -1, dtype=np.int64)
+        self.count = 0
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The code of each of ``keys``, -1 where it has none."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        pending = np.arange(len(keys))
+        slots = self._home(keys)
+        while pending.size:
+            codes = self.codes[slots]
+            occupied = codes >= 0
+            hit = occupied & (self.keys[slots] == keys[pending])
+            found[pending[hit]] = codes[hit]
+            # A slot held by another key: look in the next one. An empty slot ends the search.
+            other = occupied & ~hit
+            pending, slots = pending[other], self._next(slots[other])
+        return found
+
+    def add(self, keys: np.ndarray, codes: np.ndarray) -> None:
+        """Add ``keys`` with their distinct ``codes``; a key added twice is found with either."""
+        self._make_room(self.count + len(keys))
+        self._place(keys, codes)
+        self.count += len(keys)
+
+    def _place(self, keys: np.ndarray, codes: np.ndarray) -> None:
+        pending = np.arange(len(keys))
+        slots = self._home(keys)
+        while pending.size:
+            free = np.flatnonzero(self.codes[slots] < 0)
+            # Of several keys after one free slot, one takes it (whichever wrote last); the
+            # others find it taken and move on with the keys that found it taken already.
+            wanted, claims = slots[free], codes[pending[free]]
+            self.codes[wanted] = claims
+            placed = free[self.codes[wanted] == claims]
+            self.keys[slots[placed]] = keys[pending[placed]]
+            left = np.ones(len(pending), dtype=bool)
+            left[placed] = False
+            pending, slots = pending[left], self._next(slots[left])
+
+    def _make_room(self, count: int) -> None:
+        """At most half the slots in use: probes stay short."""
+        if 2 * count <= len(self.codes):
+            return
+        size = len(self.codes)
+        while 2 * count > size:
+            size *= 2
+        used = self.codes >= 0
+        keys, codes = self.keys[used], self.codes[used]
+        self.keys = np.zeros(size, dtype=np.uint64)
+        self.codes = np.full(size, -1, dtype=np.int64)
+        self._refill(keys, codes)
+
+    def _refill(self, keys: np.ndarray, codes: np.ndarray) -> None:
+        """Place keys in the empty table without probing. In order of their first slots h, each
+        takes the first free slot from its own: the i-th takes i + max(h[j] - j for j <= i)."""
+        homes = self._home(keys)
+        # Taken in slot order from the smaller table, keys come nearly in order of their slots.
+        order = np.argsort(homes, kind="stable")
+        counted = np.arange(len(order))
+        slots = counted + np.maximum.accumulate(homes[order] - counted)
+        inside = slots < len(self.codes)
+        self.keys[slots[inside]] = keys[order[inside]]
+        self.codes[slots[inside]] = codes[order[inside]]
+        beyond = order[~inside]  # past the last slot: they go round to the first ones
+        self._place(keys[beyond], codes[beyond])
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's first slot: the top bits of its product with GOLDEN."""
+        bits = np.uint64(64 - (len(self.codes).bit_length() - 1))
+        return ((keys * GOLDEN) >> bits).astype(np.intp)
+
+    def _next(self, slots: np.ndarray) -> np.ndarray:
+        return (slots + 1) & (len(self.codes) - 1)
+
+
+def fingerprints(values: pa.Array) -> tuple[np.ndarray, bool] | None:
+    """A 64-bit fingerprint of each value, and whether equal fingerprints mean equal values.
+
+    Numbers (a float's NaNs as one, -0.0 as 0.0), true/false, dates, times and durations are
+    their own bits: exact. Text and bytes are a hash: equal for equal values, not always unequal
+    for unequal ones. A null's fingerprint is meaningless. None for other types.
+    """
+    kind = values.type
+    if pa.types.is_floating(kind):
+        return _float_bits(values), True
+    if pa.types.is_boolean(kind):
+        values, kind = values.cast(pa.uint8()), pa.uint8()
+    if _fixed_width(kind):
+        return _bits(values, kind), True
+    if any(test(kind) for test in TEXT_TYPES):
+        return _text_hash(values.cast(pa.large_binary())), False
+    return None
+
+
+ZERO_PRINT = np.zeros(1).view(np.uint64)[0]
+NAN_PRINT = np.full(1, np.nan).view(np.uint64)[0]
+
+
+def float_repeats(kind: pa.DataType, prints: np.ndarray) -> bool:
+    """Whether distinct float values have equal fingerprints among ``prints``: 0.0 and -0.0,
+    or NaNs of other bits, met."""
+    if not pa.types.is_floating(kind):
+        return False
+    zeros = int(np.count_nonzero(prints == ZERO_PRINT))
+    nans = int(np.count_nonzero(prints == NAN_PRINT))
+    return zeros > 1 or nans > 1
+
+
+TEXT_TYPES = (
+    pa.types.is_string,
+    pa.types.is_large_string,
+    pa.types.is_binary,
+    pa.types.is_large_binary,
+    pa.types.is_string_view,
+    pa.types.is_binary_view,
+)
+
+
+def _fixed_width(kind: pa.DataType) -> bool:
+    """Integers and the types stored as one: dates, times, timestamps, durations."""
+    return (
+        pa.types.is_integer(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_time(kind)
+        or pa.types.is_timestamp(kind)
+        or pa.types.is_duration(kind)
+    )
+
+
+def _stored(values: pa.Array, dtype: Any) -> np.ndarray:
+    """The values buffer of a fixed-width Arrow array as NumPy, without a copy."""
+    data = values.buffers()[1]
+    if data is None:
+        return np.zeros(len(values), dtype=dtype)
+    return np.frombuffer(data, dtype=dtype)[values.offset : values.offset + len(values)]
+
+
+def _bits(values: pa.Array, kind: pa.DataType) -> np.ndarray:
+    signed = not (pa.types.is_integer(kind) and pa.types.is_unsigned_integer(kind))
+    stored = _stored(values, np.dtype(f"{'i' if signed else 'u'}{kind.bit_width // 8}"))
+    return stored.astype(np.int64 if signed else np.uint64).view(np.uint64)
+
+
+def _float_bits(values: pa.Array) -> np.ndarray:
+    numbers = _stored(values, np.dtype(f"f{values.type.bit_width // 8}")).astype(np.float64)
+    numbers += 0.0  # -0.0 becomes 0.0
+    numbers[np.isnan(numbers)] = np.nan  # every NaN with the same bits
+    return numbers.view(np.uint64)
+
+
+def _text_hash(values: pa.Array) -> np.ndarray:
+    """A hash of each value's bytes (of a large_binary array), its length mixed in.
+
+    A polynomial in the bytes, over slices of the data of at most SLICE_BYTES (but whole values).
+    """
+    if not len(values):
+        return np.zeros(0, dtype=np.uint64)
+    offsets = _stored_offsets(values)
+    data = values.buffers()[2]
+    stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    sums = np.zeros(len(values), dtype=np.uint64)
+    first = 0
+    while first < len(values):
+        fits = np.searchsorted(offsets, offsets[first] + SLICE_BYTES, side="right") - 1
+        last = max(first + 1, int(fits))
+        sums[first:last] = _polynomial(stored, offsets[first : last + 1])
+        first = last
+    return _mixed(sums + np.diff(offsets).astype(np.uint64) * GOLDEN)
+
+
+def _polynomial(stored: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Sum of (byte + 1) * BASE^i over each value's bytes, i counted from the value's start.
+
+    Each byte is weighted by its place in the slice, all at once; a value's sum is then shifted
+    back to its own start by BASE's inverse power (BASE is odd: invertible modulo 2^64).
+    """
+    base = offsets[0]
+    starts = offsets[:-1] - base
+    lengths = np.diff(offsets)
+    up, down = _powers(int(offsets[-1] - base))
+    terms = stored[base : offsets[-1]].astype(np.uint64)
+    terms += np.uint64(1)
+    terms *= up[: len(terms)]
+    sums = np.zeros(len(starts), dtype=np.uint64)
+    filled = lengths > 0
+    if filled.any():
+        sums[filled] = np.add.reduceat(terms, starts[filled])
+    return sums * down[starts]
+
+
+@functools.lru_cache(maxsize=2)
+def _power_table(size: int) -> tuple[np.ndarray, np.ndarray]:
+    factors = np.full(size, BASE, dtype=np.uint64)
+    factors[0] = 1
+    inverse = np.full(size, pow(int(BASE), -1, 1 << 64), dtype=np.uint64)
+    inverse[0] = 1
+    return np.cumprod(factors), np.cumprod(inverse)
+
+
+def _powers(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """BASE^i and BASE^-i for i below ``count`` at least, modulo 2^64."""
+    return _power_table(max(1024, 1 << max(count - 1, 0).bit_length()))
+
+
+def _stored_offsets(values: pa.Array) -> np.ndarray:
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
+    return offsets[values.offset : values.offset + len(values) + 1]
+
+
+def _mixed(keys: np.ndarray) -> np.ndarray:
+    """Each bit of the result depends on every bit of the key (a 64-bit finaliser)."""
+    keys = keys ^ (keys >> np.uint64(30))
+    keys = keys * MIX[0]
+    keys ^= keys >> np.uint64(27)
+    keys *= MIX[1]
+    return keys ^ (keys >> np.uint64(31))
+
+
+class Numbering:
+    """Dense codes 0, 1, 2, ... of 64-bit keys, given in the order keys are first numbered."""
+
+    def __init__(self) -> None:
+        self.table = KeyTable()
+        self.count = 0
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The code of each of ``keys``, -1 where it has none yet."""
+        return self.table.find(keys)
+
+    def number(self, keys: np.ndarray) -> np.ndarray:
+        """Codes for distinct ``keys`` not numbered yet, in their order."""
+        numbers = np.arange(self.count, self.count + len(keys), dtype=np.int64)
+        self.table.add(keys, numbers)
+        self.count += len(keys)
+        return numbers
+
+    def codes(self, keys: np.ndarray) -> np.ndarray:
+        """The code of each of ``keys``, new ones numbered in ascending order of key."""
+        unique, inverse = np.unique(keys, return_inverse=True)
+        found = self.find(unique)
+        new = found < 0
+        found[new] = self.number(unique[new])
+        return found[inverse.reshape(-1)]

@@ -1,0 +1,272 @@
+"""Key and group codes (io/chunks.py, io/key_table.py) against the Python dict they replace.
+
+The reference numbers keys as a dict of Python values would, chunk by chunk: in order of first
+appearance, every NaN one key, 0.0 and -0.0 one key, an empty text no key unless nulls are
+encoded; combinations of --by columns new in a chunk in the order of their columns' codes. The
+codes and labels made with array operations must be the very same, whatever the types, chunking
+and hash collisions.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from losscli.io import chunks, key_table
+from losscli.io.key_table import KeyTable, fingerprints
+
+
+class DictCodes:
+    """Codes of a chunk's distinct values from a dict of their Python values."""
+
+    def __init__(self, nulls: bool = False) -> None:
+        self.codes: dict = {}
+        self.nulls = "encode" if nulls else "mask"
+
+    def __call__(self, values) -> np.ndarray:
+        if isinstance(values, np.ndarray):
+            values = pa.array(values, from_pandas=True)
+        encoded = pc.dictionary_encode(values, null_encoding=self.nulls)
+        known = [self._code(value) for value in encoded.dictionary.to_pylist()]
+        table = np.asarray([*known, math.nan], dtype=float)
+        return table[[len(known) if i is None else i for i in encoded.indices.to_pylist()]]
+
+    def _code(self, value) -> float:
+        if self.nulls == "mask" and isinstance(value, (str, bytes)) and not value:
+            return math.nan
+        if isinstance(value, float) and value != value:
+            value = math.nan  # one object: a dict finds it by identity
+        return self.codes.setdefault(value, len(self.codes))
+
+    def values(self) -> list:
+        return [chunks._whole(value) for value in self.codes]
+
+
+class DictGroups:
+    def __init__(self, columns) -> None:
+        self.columns = columns
+        self.each = [DictCodes(nulls=True) for _ in columns]
+        self.combined: dict = {}
+
+    def __call__(self, frame) -> np.ndarray:
+        codes = [
+            encode(frame[name]).astype(np.int64)
+            for encode, name in zip(self.each, self.columns, strict=True)
+        ]
+        if len(codes) == 1:
+            return codes[0]
+        tuples, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+        known = [self.combined.setdefault(tuple(t), len(self.combined)) for t in tuples.tolist()]
+        return np.asarray(known, dtype=np.int64)[inverse.reshape(-1)]
+
+    def labels(self) -> dict:
+        values = [each.values() for each in self.each]
+        if len(self.columns) == 1:
+            return {code: {self.columns[0]: value} for code, value in enumerate(values[0])}
+        named = (self.columns, values)
+        return {
+            code: {name: column[part] for name, column, part in zip(*named, c, strict=True)}
+            for c, code in self.combined.items()
+        }
+
+
+def same(a, b) -> bool:
+    """Equal, a NaN equal to a NaN, and of the same Python type."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, float) and a != a:
+        return isinstance(b, float) and b != b
+    return type(a) is type(b) and a == b
+
+
+NAN_BITS = np.array([0x7FF8000000000001, 0xFFF8000000000000], dtype=np.uint64).view(np.float64)
+POOLS = {
+    "int64": (pa.int64(), [0, 1, -1, 7, 2**40, -(2**62), None]),
+    "int8": (pa.int8(), [0, 1, -1, 127, -128, None]),
+    "uint64": (pa.uint64(), [0, 1, 2**63, 2**64 - 1, None]),
+    "float64": (pa.float64(), [0.0, -0.0, 1.5, 2.0, math.nan, *NAN_BITS, math.inf, None]),
+    "float32": (pa.float32(), [0.0, -0.0, 1.5, math.nan, -math.inf, None]),
+    "bool": (pa.bool_(), [True, False, None]),
+    "string": (pa.string(), ["", "a", "b", "ab", "a\x00", "é", "0" * 40, None]),
+    "large_string": (pa.large_string(), ["", "x", "yy", None]),
+    "binary": (pa.binary(), [b"", b"\x00", b"\x00\x00", b"z", None]),
+    "date32": (pa.date32(), [datetime.date(2020, 1, 1), datetime.date(1969, 12, 31), None]),
+    "timestamp": (pa.timestamp("ms"), [datetime.datetime(2020, 1, 1), None]),
+    "decimal": (pa.decimal128(5, 2), [decimal.Decimal("1.00"), decimal.Decimal("-2.50"), None]),
+}
+
+
+@st.composite
+def keyed_chunks(draw, kinds=tuple(POOLS)):
+    name = draw(st.sampled_from(kinds))
+    kind, pool = POOLS[name]
+    values = draw(st.lists(st.sampled_from(pool), min_size=0, max_size=80))
+    cuts = sorted(draw(st.lists(st.integers(0, len(values)), max_size=4)))
+    array = pa.array(values, kind)
+    if draw(st.booleans()) and name in ("string", "int64", "float64"):
+        array = _repeating_dictionary(draw, values, pool, kind)
+    bounds = [0, *cuts, len(values)]
+    return [array.slice(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _repeating_dictionary(draw, values, pool, kind) -> pa.DictionaryArray:
+    """``values`` as a dictionary array whose dictionary holds each value twice, and unused ones
+    (as Arrow allows): a dictionary column comes through dictionary encoding as it is."""
+    words = [value for value in pool if value is not None]
+    dictionary = pa.array(words + words[::-1], kind)
+    indices = [
+        None if value is None else words.index(value) + draw(st.sampled_from([0, len(words)]))
+        for value in values
+    ]
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), dictionary)
+
+
+@settings(max_examples=300, deadline=None)
+@given(keyed_chunks(), st.booleans())
+def test_key_codes_are_those_of_a_dict(parts, nulls):
+    encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
+    for part in parts:
+        assert np.array_equal(encode(part), reference(part), equal_nan=True)
+    assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
+
+
+@st.composite
+def grouped_frames(draw):
+    """Frames of one to three --by columns of any of a few kinds, cut into chunks alike."""
+    rows = draw(st.integers(0, 60))
+    names = [f"c{i}" for i in range(draw(st.integers(1, 3)))]
+    columns = {}
+    for name in names:
+        kind, pool = POOLS[draw(st.sampled_from(["int64", "string", "float64", "bool"]))]
+        values = draw(st.lists(st.sampled_from(pool), min_size=rows, max_size=rows))
+        columns[name] = pa.array(values, kind)
+    cuts = sorted(draw(st.lists(st.integers(0, rows), max_size=3)))
+    bounds = [0, *cuts, rows]
+    frames = [
+        {name: column.slice(a, b - a) for name, column in columns.items()}
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    return tuple(names), frames
+
+
+@settings(max_examples=200, deadline=None)
+@given(grouped_frames())
+def test_group_codes_are_those_of_a_dict(grouped):
+    names, frames = grouped
+    groups, reference = chunks.GroupCodes(names), DictGroups(names)
+    for frame in frames:
+        assert np.array_equal(groups(frame), reference(frame))
+    assert same(groups.labels(), reference.labels())
+
+
+def test_group_codes_of_three_columns_across_chunks():
+    rng = np.random.default_rng(5)
+    names = ("a", "b", "c")
+    groups, reference = chunks.GroupCodes(names), DictGroups(names)
+    for _ in range(6):
+        frame = {
+            "a": pa.array(rng.integers(0, 4, 500)),
+            "b": pa.array([str(v) for v in rng.integers(0, 5, 500)]),
+            "c": pa.array(rng.integers(0, 3, 500).astype(float)),
+        }
+        assert np.array_equal(groups(frame), reference(frame))
+    assert same(groups.labels(), reference.labels())
+
+
+@settings(max_examples=100, deadline=None)
+@given(keyed_chunks(("string", "large_string", "binary")), st.booleans())
+def test_texts_sharing_a_fingerprint_are_still_told_apart(parts, nulls):
+    """A hash that gives many texts one fingerprint: codes are still those of the dict."""
+    real = key_table._text_hash
+    key_table._text_hash = lambda values: real(values) % np.uint64(3)
+    try:
+        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
+        for part in parts:
+            assert np.array_equal(encode(part), reference(part), equal_nan=True)
+        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
+    finally:
+        key_table._text_hash = real
+
+
+def test_numeric_key_columns_arrive_as_numpy():
+    encode, reference = chunks.KeyCodes(), DictCodes()
+    for values in (np.array([1.0, np.nan, 2.0, -0.0]), np.array([0.0, 3.0, np.nan])):
+        assert np.array_equal(encode(values), reference(values), equal_nan=True)
+
+
+def test_a_million_distinct_keys_are_coded_in_order_of_first_appearance():
+    rng = np.random.default_rng(2)
+    keys = rng.permutation(1_000_000)
+    encode = chunks.KeyCodes(nulls=True)
+    parts = [encode(pa.array(part)) for part in np.array_split(np.concatenate([keys, keys]), 9)]
+    codes = np.concatenate(parts)
+    assert np.array_equal(codes, np.tile(np.arange(1_000_000), 2))
+    assert encode.values()[:3] == keys[:3].tolist()
+
+
+def test_key_table_finds_what_it_was_given():
+    rng = np.random.default_rng(3)
+    table = KeyTable()
+    # Keys that share their low or high bits crowd the same slots.
+    keys = np.unique(
+        np.concatenate(
+            [
+                rng.integers(0, 2**63, 20_000).astype(np.uint64),
+                np.arange(20_000, dtype=np.uint64) << np.uint64(40),
+                np.arange(20_000, dtype=np.uint64),
+            ]
+        )
+    )
+    order = rng.permutation(len(keys))
+    for part in np.array_split(order, 7):
+        table.add(keys[part], part.astype(np.int64))
+    assert np.array_equal(table.find(keys), np.arange(len(keys)))
+    absent = np.array([2**63 + 5, 2**64 - 1], dtype=np.uint64)
+    assert table.find(absent).tolist() == [-1, -1]
+    assert 2 * table.count <= len(table.codes)
+
+
+@pytest.mark.parametrize(
+    ("values", "exact"),
+    [
+        (pa.array([1, -1, 2**62]), True),
+        (pa.array([0.0, -0.0]), True),
+        (pa.array(["a", "b"]), False),
+        (pa.array([decimal.Decimal("1.5")]), None),
+    ],
+)
+def test_fingerprints_say_whether_they_are_exact(values, exact):
+    marks = fingerprints(values)
+    assert (marks is None) if exact is None else (marks is not None and marks[1] == exact)
+
+
+@pytest.mark.parametrize("slice_bytes", [1, 3, 1 << 20])
+def test_text_hashes_depend_on_the_text_alone(monkeypatch, slice_bytes):
+    """Hashed in slices of any size, a text hashes alike wherever it stands in the array."""
+    monkeypatch.setattr(key_table, "SLICE_BYTES", slice_bytes)
+    words = ["", "a", "ab", "ba", "a\x00", "\x00a", "é" * 7, "", "ab", "a" * 50, "b"]
+    texts = pa.array(words, pa.large_binary())
+    hashes = key_table._text_hash(texts)
+    for offset in (0, 1, 4):
+        alone = key_table._text_hash(texts.slice(offset))
+        assert alone.tolist() == hashes[offset:].tolist()
+    by_word = dict(zip(words, hashes.tolist(), strict=True))
+    assert len(set(by_word.values())) == len(by_word)
+    assert hashes[0] == hashes[7] and hashes[2] == hashes[8]
+
+
+def test_fingerprints_of_equal_keys_are_equal():
+    zeros = fingerprints(pa.array([0.0, -0.0, math.nan, *NAN_BITS]))
+    assert zeros is not None and len(set(zeros[0][:2].tolist())) == 1
+    assert len(set(zeros[0][2:].tolist())) == 1
+    texts = fingerprints(pa.array(["ab", "ab", "ba", "", "a\x00"]).slice(0, 5))
+    assert texts is not None
+    assert texts[0][0] == texts[0][1] and len(set(texts[0][1:].tolist())) == 4
