@@ -72,10 +72,20 @@ class CompensatedSum:
 
 
 def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
-    """a + b and what the addition rounded away (0 where the sum is not finite)."""
+    """a + b and what the addition rounded away (0 where the sum is not finite).
+
+    Knuth's branch-free form: with t = a + b and v = t - a, the error is (a - (t - v)) + (b - v).
+    """
     total = a + b
-    lost = np.where(np.abs(a) >= np.abs(b), (a - total) + b, (b - total) + a)
-    return total, np.where(np.isfinite(total), lost, 0.0)
+    v = total - a
+    lost = total - v
+    np.subtract(a, lost, out=lost)
+    np.subtract(b, v, out=v)
+    lost += v
+    finite = np.isfinite(total)
+    if not finite.all():
+        lost = np.where(finite, lost, 0.0)
+    return total, lost
 
 
 def _grown(values: np.ndarray, shape: tuple[int, ...], fill: Any = 0) -> np.ndarray:

@@ -314,9 +314,12 @@ class GroupResults(Sequence[Result]):
 
     def head(self, groups: int) -> list[Result]:
         """The results of the first ``groups`` groups, in order."""
-        first = np.unique(self.ranks)[:groups]
-        chosen = np.flatnonzero(np.isin(self.ranks, first))
-        return [self[int(position)] for position in chosen]
+        ranks = self.ranks  # in order: the first groups' rows come first
+        if not len(ranks) or groups <= 0:
+            return []
+        starts = np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1]])
+        end = starts[groups] if groups < len(starts) else len(ranks)
+        return [self[position] for position in range(end)]
 
 
 def _field(part: GroupArrays, name: str) -> np.ndarray:
