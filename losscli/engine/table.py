@@ -22,7 +22,7 @@ RUN_LENGTH = 16
 # Keyed rows are folded in passes of at least PENDING_ROWS rows (or as many as there are cells),
 # never more than MAX_PENDING_ROWS at once: the memory they wait in stays bounded.
 PENDING_ROWS = 1 << 20
-MAX_PENDING_ROWS = 1 << 21
+MAX_PENDING_ROWS = 1 << 20
 # The numbers a table may hold (cells x columns); past it a run stops with the limit named.
 MAX_STATE = 1 << 27
 
@@ -130,8 +130,9 @@ class KeyedTable:
         have_groups, have_inner = self.capacity
         if groups <= have_groups and inner <= have_inner:
             return
-        g = max(have_groups, groups if groups <= have_groups else max(groups, 2 * have_groups))
-        i = max(have_inner, inner if inner <= have_inner else max(inner, 2 * have_inner))
+        # Half as much again when growing: amortised, without doubling a million groups' state.
+        g = max(have_groups, groups if groups <= have_groups else max(groups, have_groups * 3 // 2))
+        i = max(have_inner, inner if inner <= have_inner else max(inner, have_inner * 3 // 2))
         self._resize(g, i)
 
     def _resize(self, g: int, i: int) -> None:
