@@ -22,7 +22,9 @@ RUN_LENGTH = 16
 # Keyed rows are folded in passes of at least PENDING_ROWS rows (or as many as there are cells),
 # never more than MAX_PENDING_ROWS at once: the memory they wait in stays bounded.
 PENDING_ROWS = 1 << 20
+SMALL_TABLE = 1 << 16
 MAX_PENDING_ROWS = 1 << 20
+SMALL_TABLE = 1 << 16
 # The numbers a table may hold (cells x columns); past it a run stops with the limit named.
 MAX_STATE = 1 << 27
 
@@ -239,7 +241,10 @@ class KeyedTable:
             self.pending_rows, sum(len(part[1]) for part in self.pending if part[0] is total)
         )
         size = self.groups * self.blocks * self.capacity[1]
-        if self.pending_rows >= min(max(size, PENDING_ROWS), MAX_PENDING_ROWS):
+        # A small table (an interval's 1024 blocks) is folded chunk by chunk: a pass over its
+        # cells costs less than keeping the rows.
+        limit = 0 if size <= SMALL_TABLE else min(max(size, PENDING_ROWS), MAX_PENDING_ROWS)
+        if self.pending_rows >= limit:
             self.flush()
 
     def flush(self) -> None:
