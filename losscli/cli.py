@@ -273,7 +273,7 @@ def eval_command(
     ] = False,
 ) -> None:
     """Compute losses over a file of predictions and targets, and check them if asked."""
-    from losscli.report.checks import CheckOptions
+    from losscli.gates import CheckOptions
 
     _refuse_eval_usage(loss, output_format, id_column, (per_row, worst), files, (bootstrap, ci))
     assert loss  # refused above when missing

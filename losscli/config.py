@@ -32,12 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import LossCliError, UsageError, option
+from losscli.gates import CheckOptions, bound_twice, empty_range
 from losscli.report.checks import (
     DEFAULT,
-    CheckOptions,
     Labels,
-    bound_twice,
-    empty_range,
     parse_tolerance,
     read_baseline,
     tolerance_twice,

@@ -197,9 +197,11 @@ def test_a_spelled_flag_never_makes_a_cli_line_longer_than_the_cap(capsys, tmp_p
 
 
 # Being rewritten on other branches: their messages move to errors.option marks after that.
-NOT_YET_CONVERTED = ("losscli/report/",)
+# What `losscli describe` prints is text for the command line (each role's flag), not a message.
+COMMAND_LINE_TEXT = ("losscli/report/catalogue.py",)
 # Other programs' command lines quoted in hints: their flags are theirs, not losscli's.
-OTHER_PROGRAMS = ("mkdir -p", "unzip -p", "iconv -f")
+# A whole losscli command line quoted as one (how to write a baseline) keeps its flags too.
+OTHER_PROGRAMS = ("mkdir -p", "unzip -p", "iconv -f", "losscli eval --loss")
 
 
 def _documentation(tree: ast.AST) -> set[int]:
@@ -231,7 +233,7 @@ def test_no_message_below_the_cli_spells_a_flag():
     found = []
     for path in sorted(package.rglob("*.py")):
         name = path.relative_to(ROOT).as_posix()
-        if name == "losscli/cli.py" or name.startswith(NOT_YET_CONVERTED):
+        if name == "losscli/cli.py" or name.startswith(COMMAND_LINE_TEXT):
             continue
         tree = ast.parse(path.read_text())
         skipped = _documentation(tree)

@@ -47,3 +47,18 @@ def test_too_many_groups_stop_with_the_limit_named(monkeypatch):
     data = {"pred": np.zeros(200), "target": np.ones(200), "user": np.arange(200.0)}
     with pytest.raises(InputError, match="more than 50 groups, the limit"):
         losscli.evaluate(data, "mse", by="user")
+
+
+def test_the_text_of_checks_is_parsed_outside_the_report():
+    from losscli import gates
+    from losscli.report import checks
+
+    for name in ("CheckOptions", "parse_assignments", "parse_tolerances"):
+        assert hasattr(gates, name) and not hasattr(checks, name)
+
+
+def test_a_python_caller_reads_python_names_in_a_check_error():
+    report = losscli.evaluate({"pred": [1.0, 2.0], "target": [1.0, 1.0]}, "mse")
+    with pytest.raises(Exception, match="^max mse=abc: the threshold") as raised:
+        report.check(max={"mse": "abc"})
+    assert "--" not in str(raised.value)

@@ -1,4 +1,4 @@
-"""Checks on a report: thresholds (``--max``, ``--min``) and a baseline report with a tolerance.
+"""Checks on a report: thresholds (``max``, ``min``) and a baseline report with a tolerance.
 
 A comparison that cannot be made never reads as a pass: a NaN value fails its check, and a loss
 missing from the results or from the baseline fails, or is skipped when missing losses are allowed.
@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from losscli.errors import InputError, UsageError
+from losscli.errors import InputError, UsageError, option
 from losscli.report.formatting import json_ready, short
 from losscli.report.results import Result
 
@@ -180,24 +180,6 @@ def parse_tolerance(value: str | float, where: str) -> Tolerance:
     return Tolerance(amount, relative)
 
 
-def parse_assignments(entries: Iterable[str], option: str) -> dict[str, str]:
-    """``LABEL=VALUE`` options as a mapping; the value is after the last ``=``."""
-    parsed: dict[str, str] = {}
-    for entry in entries:
-        label, sep, value = entry.rpartition("=")
-        if not sep or not label.strip() or not value.strip():
-            raise UsageError(
-                f"{option} {entry} is not LABEL=VALUE.",
-                f"Example: {option} mse=1200 or {option} huber:delta=2=0.5",
-            )
-        if label.strip() in parsed:
-            raise UsageError(
-                f"{option} {label.strip()} is given twice.", "Give each LABEL one value."
-            )
-        parsed[label.strip()] = value.strip()
-    return parsed
-
-
 def parse_bounds(given: Mapping[str, Any], option: str) -> dict[str, float]:
     """Threshold values as floats; a value that is not a finite number is a usage error."""
     bounds: dict[str, float] = {}
@@ -210,37 +192,6 @@ def parse_bounds(given: Mapping[str, Any], option: str) -> dict[str, float]:
             )
         bounds[label] = number
     return bounds
-
-
-def empty_range(
-    max: Mapping[str, float], min: Mapping[str, float], labels: Labels
-) -> tuple[str, float, str, float] | None:
-    """The first bound pair with min > max for one loss (min text, min, max text, max), if any.
-
-    Such a gate fails whatever the value: a slip (the two swapped) that would read as a bad model.
-    """
-    ceilings = {labels.resolve(text, f"max {text}"): (text, value) for text, value in max.items()}
-    for text, low in min.items():
-        ceiling = ceilings.get(labels.resolve(text, f"min {text}"))
-        if ceiling is not None and low > ceiling[1]:
-            return text, low, ceiling[0], ceiling[1]
-    return None
-
-
-def parse_tolerances(entries: Iterable[str]) -> dict[str, str]:
-    """``--tolerance`` options: ``2%`` is the default one, ``mse=2%`` one loss's."""
-    entries = list(entries)
-    # All LABEL=TOL entries at once, so that a LABEL given twice is caught across options.
-    tolerances = parse_assignments([e for e in entries if "=" in e], "--tolerance")
-    defaults = [entry for entry in entries if "=" not in entry]
-    if len(defaults) > 1:
-        raise UsageError(
-            f"--tolerance {defaults[1]}: a default tolerance was already given ({defaults[0]}).",
-            "Give one default, and LABEL=TOL for the losses that need another.",
-        )
-    if defaults:
-        tolerances[DEFAULT] = defaults[0]
-    return tolerances
 
 
 class Labels:
@@ -306,7 +257,7 @@ def threshold_checks(
     by_label = {result.label: result for result in results}
     checks = []
     for kind, given in (("max", max), ("min", min)):
-        for text, threshold in parse_bounds(given or {}, f"--{kind}").items():
+        for text, threshold in parse_bounds(given or {}, option(kind)).items():
             result = by_label[labels.resolve(text, f"--{kind} {text}")]
             checks.append(_threshold_check(result, kind, threshold))
     return checks
@@ -348,7 +299,7 @@ def baseline_checks(
         raise InputError("The baseline has no results to compare with.", BASELINE_HINT)
     if not other_rows:
         same_rows(report.inputs, baseline.get("inputs"))
-    tolerances = _tolerances_by_label(tolerance, Labels.of_results(results))
+    tolerances = tolerances_by_label(tolerance, Labels.of_results(results))
     earlier = Labels((e["label"], e["loss"], e["params"]) for e in entries)
     by_label = {entry["label"]: entry for entry in entries}
     matched: set[str] = set()
@@ -369,83 +320,6 @@ def baseline_checks(
     return checks
 
 
-@dataclass(frozen=True)
-class CheckOptions:
-    """The checks asked for on the command line, read and matched to the losses before any data."""
-
-    max: dict[str, float] = field(default_factory=dict)
-    min: dict[str, float] = field(default_factory=dict)
-    baseline: dict[str, Any] | None = None
-    tolerance: dict[str, str | float] | None = None
-    allow_missing: bool = False
-    other_rows: bool = False
-
-    @classmethod
-    def parse(
-        cls,
-        losses: Sequence[str],
-        max: Sequence[str] = (),
-        min: Sequence[str] = (),
-        baseline: str | None = None,
-        tolerance: Sequence[str] = (),
-        allow_missing: bool = False,
-        other_rows: bool = False,
-    ) -> CheckOptions:
-        """``--max LABEL=VALUE``, ``--min``, ``--baseline FILE``, ``--tolerance [LABEL=]TOL``."""
-        from losscli.losses import parse_specs
-
-        if baseline is None and (tolerance or allow_missing or other_rows):
-            option = (
-                "--tolerance"
-                if tolerance
-                else "--allow-missing"
-                if allow_missing
-                else "--allow-other-rows"
-            )
-            raise UsageError(f"{option} applies to a baseline.", "Add --baseline FILE.")
-        labels = Labels.of_requests(parse_specs(losses))
-        bounds = {}
-        for kind, entries in (("max", max), ("min", min)):
-            bounds[kind] = parse_bounds(parse_assignments(entries, f"--{kind}"), f"--{kind}")
-            named: dict[str, str] = {}
-            for text in bounds[kind]:
-                label = labels.resolve(text, f"--{kind} {text}")
-                if label in named:
-                    message, hint = bound_twice(label, f"--{kind} {named[label]}")
-                    raise UsageError(f"--{kind} {text}: {message}", hint)
-                named[label] = text
-        empty = empty_range(bounds["max"], bounds["min"], labels)
-        if empty is not None:
-            low_text, low, high_text, high = empty
-            raise UsageError(
-                f"--min {low_text}={low:g} is above --max {high_text}={high:g}: no value can "
-                "pass both.",
-                "Swap them, or fix the one that is wrong.",
-            )
-        tolerances = parse_tolerances(tolerance)
-        _tolerances_by_label(tolerances, labels)
-        return cls(
-            max=bounds["max"],
-            min=bounds["min"],
-            baseline=read_baseline(baseline) if baseline is not None else None,
-            tolerance=dict(tolerances) or None,
-            allow_missing=allow_missing,
-            other_rows=other_rows,
-        )
-
-    def apply(self, report: Checked) -> Checked:
-        if not self.max and not self.min and self.baseline is None:
-            return report
-        return report.check(
-            max=self.max,
-            min=self.min,
-            baseline=self.baseline,
-            tolerance=self.tolerance,
-            allow_missing=self.allow_missing,
-            other_rows=self.other_rows,
-        )
-
-
 def same_rows(inputs: Mapping[str, Any], earlier: Any) -> None:
     """Refuse a baseline whose ``inputs.rows_used`` differs from this run's.
 
@@ -460,7 +334,7 @@ def same_rows(inputs: Mapping[str, Any], earlier: Any) -> None:
     raise InputError(
         f"The baseline was computed on {then} rows, this run on {now}: its values are of other "
         "data.",
-        "Write the baseline again from the same rows, or add --allow-other-rows "
+        f"Write the baseline again from the same rows, or add {option('allow_other_rows')} "
         "(allow_other_rows = true in a check) if the change is intended.",
     )
 
@@ -469,31 +343,22 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _tolerances_by_label(
+def tolerances_by_label(
     tolerance: str | float | Mapping[str, str | float] | None, labels: Labels
 ) -> dict[str, Tolerance]:
     given = tolerance if isinstance(tolerance, Mapping) else {DEFAULT: tolerance or 0}
     parsed = {DEFAULT: Tolerance(0.0)}
     named: dict[str, str | float] = {}
     for text, value in given.items():
-        label = DEFAULT if text == DEFAULT else labels.resolve(text, f"--tolerance {text}")
-        where = "--tolerance" if text == DEFAULT else f"--tolerance {text}"
+        label = (
+            DEFAULT if text == DEFAULT else labels.resolve(text, f"{option('tolerance')} {text}")
+        )
+        where = option("tolerance") if text == DEFAULT else f"{option('tolerance')} {text}"
         if label in named:
             raise UsageError(*tolerance_twice(where, label, named[label]))
         named[label] = value
         parsed[label] = parse_tolerance(value, where)
     return parsed
-
-
-def bound_twice(label: str, first: str) -> tuple[str, str]:
-    """Two bounds of one kind for one loss (``--max mse=1 --max l2=2``): message and hint.
-
-    Both would be checked and the strictest would decide, unseen: one of them is a slip.
-    """
-    return (
-        f"{label} already has this bound (as {first}).",
-        "Give each loss one bound of each kind.",
-    )
 
 
 def tolerance_twice(where: str, label: str, first: str | float) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from functools import cached_property
 from os import PathLike
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from losscli.errors import UsageError
+from losscli.errors import UsageError, option
 from losscli.report import checks as gate
 from losscli.report.checks import Check
 from losscli.report.groups import GroupResults, Results
@@ -83,7 +83,7 @@ class Report:
         elif tolerance is not None or allow_missing or other_rows:
             raise UsageError(
                 "A tolerance and allowing missing losses apply to a baseline only.",
-                "Give a baseline (--baseline FILE), or leave them out.",
+                f"Give a baseline ({option('baseline')}), or leave them out.",
             )
         return replace(self, checks=[*self.checks, *added])
 

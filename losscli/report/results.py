@@ -9,7 +9,7 @@ from typing import Any
 
 from losscli.report.formatting import plain
 
-NAN_NOTE = "the value is NaN: a missing value reached it (see --nan) or it is undefined"
+NAN_NOTE = "the value is NaN: a missing value reached it (nan=propagate) or it is undefined"
 INFINITE_NOTE = "the value is infinite: some input overflowed the loss or lies on its boundary"
 
 
