@@ -583,9 +583,10 @@ class GroupCodes:
             self.combinations.append(np.column_stack([column[first[new]] for column in codes]))
         return found[inverse.reshape(-1)]
 
-    def key_columns(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    def key_columns(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]:
         """Each column's distinct values in the order of their codes (an object array; a whole
-        float as int, a NaN as None), and for each group code the code of its value there."""
+        float as int, a NaN as None), for each group code the code of its value there, and the
+        values as a NumPy array when they are all numbers (for sorting without Python)."""
         values = [each.values() for each in self.each]
         if len(self.columns) == 1:
             codes = [np.arange(len(values[0]), dtype=np.int64)]
@@ -594,9 +595,9 @@ class GroupCodes:
             combinations = np.concatenate([none, *self.combinations])
             codes = [combinations[:, i] for i in range(len(self.columns))]
         found = []
-        for name, column, code in zip(self.columns, values, codes, strict=True):
+        for name, each, column, code in zip(self.columns, self.each, values, codes, strict=True):
             column = [None if value != value else value for value in column]  # NaN is a null
-            found.append((name, _objects(column), code))
+            found.append((name, _objects(column), code, _plain_numbers(each)))
         return found
 
     def labels(self) -> dict[int, dict[str, Any]]:
@@ -610,6 +611,21 @@ class GroupCodes:
         names = self.columns
         groups = enumerate(zip(*columns, strict=True))
         return {code: dict(zip(names, group, strict=True)) for code, group in groups}
+
+
+def _plain_numbers(codes: KeyCodes) -> np.ndarray | None:
+    """A column's distinct keys as int64 or float64 when they are numbers without a null or NaN."""
+    if not codes.size:
+        return None
+    known = codes.known()
+    kind = known.type
+    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+    if not numeric or known.null_count:
+        return None
+    numbers = known.to_numpy(zero_copy_only=False)
+    if numbers.dtype.kind == "f" and np.isnan(numbers).any():
+        return None
+    return numbers.astype(np.float64 if numbers.dtype.kind == "f" else np.int64, copy=False)
 
 
 def _objects(values: list[Any]) -> np.ndarray:

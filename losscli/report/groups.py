@@ -46,6 +46,7 @@ class KeyColumn:
     name: str
     values: np.ndarray
     codes: np.ndarray
+    numbers: np.ndarray | None = None  # ``values`` as int64 or float64, when all are numbers
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -54,7 +55,7 @@ class KeyColumn:
         return self.values[self.codes[row]]
 
     def take(self, rows: np.ndarray) -> KeyColumn:
-        return KeyColumn(self.name, self.values, self.codes[rows])
+        return KeyColumn(self.name, self.values, self.codes[rows], self.numbers)
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,8 +200,17 @@ def _python_float(value: np.floating) -> float:
     return math.nan if number != number else number
 
 
-def rank_values(values: np.ndarray) -> np.ndarray:
-    """Each value's rank in ascending order, a null (None) last; equal values share a rank."""
+def rank_values(values: np.ndarray, numbers: np.ndarray | None = None) -> np.ndarray:
+    """Each value's rank in ascending order, a null (None) last; equal values share a rank.
+
+    ``numbers``, when given, are the values as a NumPy array without a null: sorted directly.
+    """
+    if numbers is not None:
+        order = np.argsort(numbers, kind="stable")
+        ordered = numbers[order]
+        ranks = np.empty(len(numbers), dtype=np.int64)
+        ranks[order] = np.cumsum(np.r_[False, ordered[1:] != ordered[:-1]])
+        return ranks
     known = np.flatnonzero(~is_none(values))
     ranks = np.full(len(values), len(known), dtype=np.int64)
     numbers = _numbers(values[known])
@@ -238,7 +248,7 @@ def rank_groups(keys: Sequence[KeyColumn]) -> np.ndarray:
     """Each group's rank when groups are sorted by their values, first column first, a null
     last; groups equal in every column (two kinds of null) keep their order."""
     size = len(keys[0]) if keys else 0
-    columns = [rank_values(key.values)[key.codes] for key in reversed(keys)]
+    columns = [rank_values(key.values, key.numbers)[key.codes] for key in reversed(keys)]
     order = np.lexsort([np.arange(size), *columns])
     ranks = np.empty(size, dtype=np.int64)
     ranks[order] = np.arange(size)
