@@ -76,6 +76,14 @@ PARAMETER = {"id": "id_column"}  # single-column roles whose parameter has anoth
 # The three roles' parameters, for a hint to choose other columns.
 ROLE_OPTIONS = "/".join(option(name) for name in ("pred", "target", "weight"))
 
+ID_NAMES = frozenset({"id", "row_id", "rowid", "row", "index", "idx", "key", "uid", "uuid"})
+
+
+def looks_like_row_id(name: str) -> bool:
+    """``Id``, ``row_id``, ``PassengerId``, ``sample_id``: a column that names its row."""
+    lowered = name.strip().lower()
+    return lowered in ID_NAMES or lowered.endswith("_id") or bool(re.search(r"[a-z]I[dD]$", name))
+
 
 # Roles that take exactly one column: a weight per row, a name per row.
 SINGLE_COLUMN = ("weight", "id")
@@ -261,7 +269,5 @@ def only_value_column(names: list[str]) -> str | None:
     if len(names) == 1:
         return names[0]
     # Imported here: the join module loads only for runs that match rows by key or row id.
-    from losscli.io.join import looks_like_row_id
-
     values = [n for n in names if not (looks_like_row_id(n) or PANDAS_INDEX.fullmatch(n))]
     return values[0] if len(values) == 1 else None

@@ -13,7 +13,6 @@ otherwise pair each prediction with another row's target.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -22,16 +21,10 @@ import pyarrow as pa
 
 from losscli.errors import InputError, excerpt, option
 from losscli.io.chunks import column_family, run_starts
+from losscli.io.columns import looks_like_row_id
 
 SHOWN_KEYS = 3  # keys quoted in a message
 RECENT_CHUNKS = 16  # chunks whose matched rows are remembered, for naming a row of the side
-ID_NAMES = frozenset({"id", "row_id", "rowid", "row", "index", "idx", "key", "uid", "uuid"})
-
-
-def looks_like_row_id(name: str) -> bool:
-    """``Id``, ``row_id``, ``PassengerId``, ``sample_id``: a column that names its row."""
-    lowered = name.strip().lower()
-    return lowered in ID_NAMES or lowered.endswith("_id") or bool(re.search(r"[a-z]I[dD]$", name))
 
 
 def shared_row_ids(first: Sequence[str], second: Sequence[str]) -> list[str]:

@@ -100,7 +100,7 @@ def resolve(
 
 
 def _row_id(name: str) -> bool:
-    from losscli.io.join import looks_like_row_id
+    from losscli.io.columns import looks_like_row_id
 
     return looks_like_row_id(name)
 
