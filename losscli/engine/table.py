@@ -251,30 +251,30 @@ class KeyedTable:
         """Fold the pending rows into the sums."""
         pending, self.pending, self.pending_rows = self.pending, [], 0
         for total in (self.sums, self.counts):
-            parts = [part for part in pending if part[0] is total]
-            if not parts:
-                continue
-            cells = np.concatenate([part[1] for part in parts])
-            columns = [np.concatenate(c) for c in zip(*(part[2] for part in parts), strict=True)]
-            self._add_cells(total, cells, columns, parts[0][3])
+            parts = [part[1:] for part in pending if part[0] is total]
+            if parts:
+                self._add_parts(total, parts)
 
-    def _add_cells(
-        self, total: CompensatedSum, cells: np.ndarray, columns: Sequence[Any], width: int
-    ) -> None:
+    def _add_parts(self, total: CompensatedSum, parts: list[tuple[Any, ...]]) -> None:
+        """Add the parts' (cells, columns, width) rows to ``total``, compensated once."""
+        width = parts[0][2]
         # The cells of the groups seen come first: the capacity past them is still zero.
         used = self.groups * total.total[0].size // width
         flat_total = total.total.reshape(-1, width)[:used]
         flat_lost = total.compensation.reshape(-1, width)[:used]
-        if 4 * len(cells) >= len(flat_total):
-            size = len(flat_total)
-            sums = np.empty((size, width))
-            for j, column in enumerate(columns):
-                sums[:, j] = np.bincount(cells, column, size)
+        if 4 * sum(len(part[0]) for part in parts) >= used:
+            # Part by part into one array of every cell: no copy of the waiting rows.
+            sums = np.zeros((used, width))
+            for cells, columns, _ in parts:
+                for j, column in enumerate(columns):
+                    sums[:, j] += np.bincount(cells, column, used)
             with np.errstate(all="ignore"):
                 flat_total[:], lost = two_sum(flat_total, sums)
             flat_lost += lost
             return
         # Few cells of many touched: sum by the touched cells only, not over every cell.
+        cells = np.concatenate([part[0] for part in parts])
+        columns = [np.concatenate(c) for c in zip(*(part[1] for part in parts), strict=True)]
         touched, where = np.unique(cells, return_inverse=True)
         sums = np.column_stack([np.bincount(where, c, len(touched)) for c in columns])
         with np.errstate(all="ignore"):
