@@ -110,7 +110,7 @@ class DomainError(InputError):
 
 
 class RowProblem(Exception):
-    """Raised inside a loss or accumulator about one row of a chunk; the engine locates it.
+    """Raised inside a loss or its statistic about one row of a chunk; the engine locates it.
 
     ``row`` counts the chunk's kept rows from 0, ``element`` is a position within a vector role.
     The engine turns it into an ``InputError`` naming the loss, the column and 'row N of FILE'.
