@@ -146,7 +146,8 @@ class KeyedTable:
         if g * self.blocks * i * (self.width + 2) > MAX_STATE:
             raise InputError(
                 f"The state of this run would hold {g:,} groups x {self.blocks:,} blocks x "
-                f"{i:,} keys x {self.width} sums, more than the limit of {MAX_STATE:,} numbers.",
+                f"{i:,} inner keys x {self.width} sums, more than the limit of {MAX_STATE:,} "
+                "numbers.",
                 "Use coarser groups, fewer samples or classes, or leave out the interval.",
             )
         for total in (self.sums, self.counts):
@@ -366,13 +367,19 @@ class Totals:
             self.shift,
         )
 
-    def resampled(self, counts: np.ndarray) -> Totals:
-        """Replicates: ``counts`` (replicates, blocks) of each block, leading the group axis."""
-        sums = np.einsum("rb,gbiw->rgiw", counts, self.sums)
-        totals = np.einsum("rb,gbc->rgc", counts, self.counts)
-        drawn = counts > 0
-        largest = np.where(drawn[:, None, :], self.largest[None], -np.inf).max(axis=2)
-        return Totals(sums, totals, largest, self.flags, self.shift)
+    def resampled(self, counts: np.ndarray, largest: bool = False) -> Totals:
+        """Replicates: ``counts`` (replicates, blocks) of each block, leading the group axis;
+        with ``largest``, each replicate's largest value over the blocks it draws."""
+        # A matrix product over the blocks (BLAS), not a loop over replicates x groups x blocks.
+        with np.errstate(all="ignore"):  # inf x 0 in a replicate is NaN, said in its note
+            sums = np.tensordot(counts, self.sums, axes=([1], [1]))
+            totals = np.tensordot(counts, self.counts, axes=([1], [1]))
+        most = np.full(totals.shape[:2], -np.inf)
+        if largest:
+            drawn = counts > 0
+            for g in range(self.largest.shape[0]):
+                most[:, g] = np.where(drawn, self.largest[g], -np.inf).max(axis=1)
+        return Totals(sums, totals, most, self.flags, self.shift)
 
     def resampled_inner(self, counts: np.ndarray) -> Totals:
         """Replicates that draw inner keys (whole samples): ``counts`` (replicates, inner)."""

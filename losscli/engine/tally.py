@@ -82,8 +82,6 @@ class Tally:
         self._add(self.whole, None, values, weight, inputs, rows, flags)
         if self.grouped is not None:
             self._add(self.grouped, rows.groups, values, weight, inputs, rows, flags)
-            if self.method == "bootstrap":
-                self._check_replicates(self.grouped.groups)
 
     def _start(self, values: Any, inputs: Inputs) -> None:
         self.statistic.layout(values, inputs)
@@ -97,6 +95,8 @@ class Tally:
         blocks = rows.blocks() if table.blocks > 1 else None
         if groups is not None and len(groups):
             size = int(groups.max()) + 1
+            if self.method == "bootstrap":
+                self._check_replicates(size)
             if size > MAX_GROUPS:
                 raise InputError(
                     f"{option('by')} found more than {MAX_GROUPS:,} groups, the limit: each "
@@ -131,8 +131,9 @@ class Tally:
             raise InputError(
                 f"{option('ci')} with {option('by')} keeps {replicates} bootstrap replicates for "
                 f"each of {groups}+ groups, more than {MAX_GROUP_REPLICATES:,} in all.",
-                f"Use fewer replicates ({option('bootstrap')} 200), coarser groups, or leave "
-                f"out {option('ci')}.",
+                f"Use fewer replicates ({option('bootstrap')} "
+                f"{max(2, MAX_GROUP_REPLICATES // groups)}), coarser groups, or leave out "
+                f"{option('ci')}.",
             )
 
     def merge(self, other: Tally) -> None:
@@ -239,7 +240,10 @@ class Tally:
         for start in range(0, options.replicates, batch):
             which = range(start, min(start + batch, options.replicates))
             counts = count_matrix(options.seed, units, which)
-            drawn = totals.resampled_inner(counts) if inner else totals.resampled(counts)
+            if inner:
+                drawn = totals.resampled_inner(counts)
+            else:
+                drawn = totals.resampled(counts, self.statistic.keeps_largest)
             found.append(self._replicate_values(drawn))
         return np.concatenate(found)
 
