@@ -30,8 +30,7 @@ def summary(base: Tally, candidate: Tally, difference: Tally | None, level: floa
     else:
         with np.errstate(all="ignore"):
             replicated = (candidate.replicates() - base.replicates())[:, 0]
-        blocks = base.interval(level) or {}
-        ci = bootstrap_interval(level, replicated, change, blocks.get("blocks"))
+        ci = bootstrap_interval(level, replicated, change, base.blocks_shared())
         p = _bootstrap_p(change, replicated)
     found = {
         "baseline": base_value,

@@ -221,12 +221,20 @@ class Tally:
                 for v, e in zip(values, errors, strict=True)
             ]
         replicated = self.replicates(table)
-        rows = int(totals.counts[..., 1].sum())
-        blocks = table.blocks if 1 < table.blocks < rows else None
+        blocks = self.blocks_shared(table)
         return [
             bootstrap_interval(level, replicated[:, g], float(values[g]), blocks)
             for g in range(len(values))
         ]
+
+    def blocks_shared(self, table: KeyedTable | None = None) -> int | None:
+        """The number of blocks the bootstrap drew when rows shared them (more rows than
+        blocks); None when every row was a block of its own, or rows were not resampled."""
+        table = self.whole if table is None else table
+        if table is None or table.blocks == 1:
+            return None
+        rows = int(table.view().counts[..., 1].sum())
+        return table.blocks if table.blocks < rows else None
 
     def replicates(self, table: KeyedTable | None = None) -> np.ndarray:
         """(replicates, groups) values of the bootstrap replicates of ``table`` (the whole's)."""
