@@ -565,3 +565,17 @@ def test_a_table_of_100_groups_shows_them_all_without_a_note(capsys, tmp_path):
     pq.write_table(pa.table(many_groups(TABLE_GROUPS)), path)
     outcome = run(capsys, "eval", "-l", "mse", "--by", "user", "-f", "table", path)
     assert len(table_groups(outcome.out)) == TABLE_GROUPS and "left out" not in outcome.err
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.repeat([1.0, 2.5, np.nan, np.inf, -np.inf, 1e16, 1e-7], 1000),
+        np.repeat([0.0, -0.0, 3.0], 2000),
+        np.repeat(np.arange(5), 1000),
+    ],
+)
+def test_numbers_written_once_per_distinct_value_read_as_written_one_by_one(values):
+    from losscli.report.formatting import _exact_texts, exact_texts
+
+    assert exact_texts(values) == _exact_texts(values)

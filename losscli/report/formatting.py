@@ -128,6 +128,24 @@ def exact(value: Any) -> str:
 
 def exact_texts(values: np.ndarray) -> list[str]:
     """``exact`` of every number of a float or int array."""
+    # (-0.0 equals 0.0 but reads back otherwise: such arrays are written number by number.)
+    negative_zero = values.dtype.kind == "f" and bool(((values == 0) & np.signbit(values)).any())
+    if len(values) > REPEATS_FROM and values.dtype.kind in "iuf" and not negative_zero:
+        # Row counts and weight sums of a million groups hold few distinct numbers: each is
+        # written once.
+        distinct, where = np.unique(values, return_inverse=True)
+        if len(distinct) * 4 <= len(values):
+            texts = np.empty(len(distinct), dtype=object)
+            texts[:] = _exact_texts(distinct)
+            return texts[where.reshape(-1)].tolist()
+    return _exact_texts(values)
+
+
+# Arrays longer than this are checked for repeated numbers before they are written.
+REPEATS_FROM = 4096
+
+
+def _exact_texts(values: np.ndarray) -> list[str]:
     if values.dtype.kind in "iu":
         return list(map(repr, values.tolist()))
     texts = list(map(float.__repr__, values.tolist()))
