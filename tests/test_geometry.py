@@ -32,6 +32,7 @@ from tests.conftest import (
     evaluate_arrays,
     results_of,
     run,
+    write,
 )
 
 MASK_LOSSES = [
@@ -285,3 +286,27 @@ def test_an_undefined_dice_is_nan_with_a_note_and_no_numpy_warning(capsys, tmp_p
     assert outcome.code == 0
     assert outcome.out.splitlines()[1].split(",")[-4] == ""
     assert "undefined" in outcome.err
+
+
+def test_a_row_without_a_sample_kept_by_propagate_is_refused_naming_it(capsys, tmp_path):
+    path = write(tmp_path / "masks.csv", "p,t,s\n0.5,1,a\n0.2,0,\n0.9,1,b\n")
+    outcome = run(
+        capsys,
+        "eval",
+        "-l",
+        "dice",
+        "-p",
+        "p",
+        "-t",
+        "t",
+        "--col",
+        "sample=s",
+        "--nan",
+        "propagate",
+        path,
+    )
+    assert_user_error(outcome, "column 's'", "row 2", "--nan drop")
+    with pytest.raises(InputError, match="nan drop"):
+        losscli.evaluate(
+            str(path), "dice", pred="p", target="t", columns={"sample": "s"}, nan="propagate"
+        )

@@ -10,29 +10,24 @@ import numpy as np
 
 
 def normal_interval(level: float, value: float, se: float) -> dict[str, Any]:
-    from statistics import NormalDist  # here: only intervals need it
-
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    with np.errstate(all="ignore"):
-        low, high = value - z * se, value + z * se
-    interval = {
-        "level": level,
-        "low": low if math.isfinite(low) else None,
-        "high": high if math.isfinite(high) else None,
-        "method": "normal",
-        "se": se if math.isfinite(se) else None,
-    }
-    if not math.isfinite(value):
-        interval["note"] = _no_interval(value)
-    elif math.isnan(se):
-        interval["note"] = "no interval: too few rows (or weight) to estimate the spread"
-    elif interval["low"] is None or interval["high"] is None:
-        interval["note"] = "no interval: the spread of the rows is beyond the float64 range"
+    """value +- z se at ``level``: missing ends and se are None, and a note says why."""
+    found = normal_columns(level, np.array([value], dtype=float), np.array([se], dtype=float))
+    interval: dict[str, Any] = {"level": level}
+    for key in ("low", "high"):
+        interval[key] = _known(found[key][0])
+    interval |= {"method": "normal", "se": _known(found["se"][0])}
+    if found["note"][0] is not None:
+        interval["note"] = found["note"][0]
     return interval
 
 
+def _known(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
 def normal_columns(level: float, values: np.ndarray, se: np.ndarray) -> dict[str, np.ndarray]:
-    """``normal_interval`` for many values at once: low, high, se (NaN where missing), note."""
+    """The normal intervals of many values at once: low, high, se (NaN where missing), and a
+    note where there is no interval (or only part of one)."""
     from statistics import NormalDist
 
     z = NormalDist().inv_cdf(0.5 + level / 2)

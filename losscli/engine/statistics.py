@@ -10,6 +10,7 @@ shifts its moments are centred on, and merges two tables by adding them.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -34,27 +35,29 @@ class Contribution(NamedTuple):
     inner: np.ndarray | None = None
 
 
-class Statistic:
+class Statistic(ABC):
     """A loss's declared sums. Subclasses set ``width`` (and ``shift_width`` for centred
     moments) and define ``contribute`` and ``finalize``; both are pure."""
 
     width = 2
+    total = False  # the value is a sum, defined even where the weights sum to 0
     shift_width = 0
     keeps_largest = False  # the table keeps each cell's largest per-row value
     inner_units = False  # an interval resamples inner keys (whole samples), not rows
     method = "bootstrap"  # how an interval is made: "normal" (from the spread) or "bootstrap"
 
-    def layout(self, values: Any, inputs: Inputs) -> None:
+    def layout(self, values: Any, inputs: Inputs) -> None:  # noqa: B027 (most need none)
         """Fix the shape of the sums from the first chunk (the number of target columns, ...)."""
 
+    @abstractmethod
     def contribute(
         self, values: Any, weight: np.ndarray | None, inputs: Inputs, shifts: Shifts
     ) -> Contribution:
-        raise NotImplementedError
+        """The chunk's columns to sum; ``shifts`` gives rows the shift of their key."""
 
+    @abstractmethod
     def finalize(self, totals: Totals) -> np.ndarray:
         """The value per leading index of ``totals.sums`` (..., inner, width)."""
-        raise NotImplementedError
 
     def per_row(self, values: Any) -> np.ndarray | None:
         """Each row's loss (for --per-row and --worst), or None when rows have none."""
@@ -73,8 +76,8 @@ class Statistic:
         return sums
 
     def largest(self, values: Any, weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """The per-row values a maximum looks at, and their rows."""
-        raise NotImplementedError
+        """The per-row values a maximum looks at, and their rows (with ``keeps_largest``)."""
+        raise TypeError(f"{type(self).__name__} keeps no largest value")
 
 
 def mean_over_elements(values: np.ndarray) -> np.ndarray:

@@ -185,7 +185,7 @@ class Tally:
         weights = totals.counts[..., 0]
         notes: list[str | None] = [None] * len(values)
         problem = self.statistic.nothing_left(totals)
-        total = getattr(self.statistic, "total", False)
+        total = self.statistic.total
         for g in np.flatnonzero(~np.isfinite(values) | (weights == 0)):
             if weights[g] == 0 and not total:
                 values[g], notes[g] = math.nan, "the weights of its rows sum to 0"
@@ -259,7 +259,7 @@ class Tally:
         with np.errstate(all="ignore"):
             values = np.asarray(self.statistic.finalize(drawn), dtype=float)
         empty = drawn.counts[..., 0] == 0
-        if not getattr(self.statistic, "total", False):
+        if not self.statistic.total:
             values = np.where(empty, np.nan, values)
         problem = self.statistic.nothing_left(drawn)
         return values if problem is None else np.where(problem[0], np.nan, values)

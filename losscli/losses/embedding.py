@@ -211,8 +211,6 @@ class ClassScatter(Statistic):
     digits to a large mean.
     """
 
-    inner_units = False
-
     def layout(self, values, inputs):
         self.dims = _vectors(inputs["pred"]).shape[1]
         self.width, self.shift_width = self.dims + 2, self.dims

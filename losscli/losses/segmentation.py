@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from losscli.engine.statistics import Contribution, Statistic, ones_or
+from losscli.errors import RowProblem, option
 from losscli.losses.probability import in_unit
 from losscli.losses.registry import Example, Param, Requirement, register
 
@@ -61,7 +62,7 @@ class Overlap(Statistic):
     def __init__(self, score: Score, params: Mapping[str, Any]) -> None:
         self.score = score
         self.params = dict(params)
-        self.mode = "whole"
+        self.mode = "pooled"  # until ``layout`` sees the first chunk
 
     def layout(self, values, inputs):
         keyed = inputs.get("sample") is not None
@@ -85,8 +86,7 @@ class Overlap(Statistic):
         return self._loss(*values) if self.mode == "rows" else None
 
     def contribute(self, values, weight, inputs, shifts):
-        sample = inputs.get("sample")
-        inner = None if sample is None else sample.astype(np.intp)
+        inner = _sample_codes(inputs.get("sample"))
         if self.mode == "samples":
             return Contribution([*values, weight, None], inner=inner)
         w = ones_or(weight, len(values[0]))
@@ -109,6 +109,21 @@ class Overlap(Statistic):
         losses = np.where(seen, losses, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return (sample_weight * losses).sum(axis=-1) / sample_weight.sum(axis=-1)
+
+
+def _sample_codes(sample: np.ndarray | None) -> np.ndarray | None:
+    """The rows' sample codes; a row with no sample (kept by nan=propagate) cannot be placed."""
+    if sample is None:
+        return None
+    missing = np.isnan(sample)
+    if missing.any():
+        raise RowProblem(
+            int(np.flatnonzero(missing)[0]),
+            "sample",
+            "has no value, so the row belongs to no sample",
+            f"Fill in the sample, or drop such rows ({option('nan')} drop)",
+        )
+    return sample.astype(np.intp)
 
 
 def _overlap(score: Score) -> Callable[[Mapping[str, Any]], Statistic]:
