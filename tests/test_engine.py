@@ -317,3 +317,36 @@ def test_run_starts_agree_with_a_loop(values):
     expected = [i for i in range(len(values)) if i == 0 or values[i] != values[i - 1]]
     assert chunks.run_starts(np.array(values, dtype=np.int64)).tolist() == expected
     assert chunks.run_starts(pa.array([str(v) for v in values], pa.string())).tolist() == expected
+
+
+@pytest.mark.parametrize(("name", "level"), [("mse", 0.9), ("r2", None), ("rmse", 0.9)])
+def test_grouped_tables_with_intervals_merge_to_the_one_pass_result(name, level):
+    # Targets near 1e9: each part centres its groups' moments on its own first rows.
+    from types import SimpleNamespace
+
+    from losscli.engine.run import compute
+    from losscli.engine.tally import Rows
+
+    rng = np.random.default_rng(0)
+    target = 1e9 + rng.normal(size=3000)
+    pred, groups = target + rng.normal(size=3000), rng.integers(0, 7, 3000).astype(np.intp)
+    request = build_request(name, {})
+    options = Options(level=level, grouped=True, replicates=50)
+
+    def tally(rows: slice) -> Tally:
+        state = Tally(lambda: request.definition.statistic(request.params), options)
+        roles = {"pred": pred[rows], "target": target[rows]}
+        chunk = SimpleNamespace(roles=roles, weight=None, columns={"pred": ("p",), "target": ("t",)})
+        values, inputs = compute(request, chunk)
+        numbers = np.arange(3000)[rows]
+        state.add(values, None, inputs, Rows(groups[rows], lambda: numbers))
+        return state
+
+    whole, merged = tally(slice(None)), tally(slice(1700, None))
+    merged.merge(tally(slice(0, 1700)))
+    one, two = whole.group_columns(level), merged.group_columns(level)
+    assert np.array_equal(one.n, two.n)
+    assert np.allclose(one.value, two.value, rtol=1e-12, atol=0)
+    if level is not None:
+        assert np.allclose(one.interval["low"], two.interval["low"], rtol=1e-9, atol=0)
+        assert np.allclose(one.interval["high"], two.interval["high"], rtol=1e-9, atol=0)
