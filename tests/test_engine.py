@@ -336,7 +336,8 @@ def test_grouped_tables_with_intervals_merge_to_the_one_pass_result(name, level)
     def tally(rows: slice) -> Tally:
         state = Tally(lambda: request.definition.statistic(request.params), options)
         roles = {"pred": pred[rows], "target": target[rows]}
-        chunk = SimpleNamespace(roles=roles, weight=None, columns={"pred": ("p",), "target": ("t",)})
+        names = {"pred": ("p",), "target": ("t",)}
+        chunk = SimpleNamespace(roles=roles, weight=None, columns=names)
         values, inputs = compute(request, chunk)
         numbers = np.arange(3000)[rows]
         state.add(values, None, inputs, Rows(groups[rows], lambda: numbers))
