@@ -79,9 +79,11 @@ class Tally:
         assert self.whole is not None
         self.whole.bits = self.statistic.observe(inputs, self.whole.bits)
         flags = row_flags(values, inputs)
-        self._add(self.whole, None, values, weight, inputs, rows, flags)
+        part = self._add(self.whole, None, values, weight, inputs, rows, flags)
         if self.grouped is not None:
-            self._add(self.grouped, rows.groups, values, weight, inputs, rows, flags)
+            # Centred columns depend on each table's shifts; any others are the same for both.
+            same = None if self.statistic.shift_width else part
+            self._add(self.grouped, rows.groups, values, weight, inputs, rows, flags, same)
 
     def _start(self, values: Any, inputs: Inputs) -> None:
         self.statistic.layout(values, inputs)
@@ -91,7 +93,8 @@ class Tally:
         self.whole = KeyedTable(*shape)
         self.grouped = KeyedTable(*shape) if self.options.grouped else None
 
-    def _add(self, table, groups, values, weight, inputs, rows, flags) -> None:
+    def _add(self, table, groups, values, weight, inputs, rows, flags, part=None) -> Any:
+        """Fold a chunk into ``table`` (its rows' ``groups``, or None); gives the contribution."""
         blocks = rows.blocks() if table.blocks > 1 else None
         if groups is not None and len(groups):
             size = int(groups.max()) + 1
@@ -111,7 +114,8 @@ class Tally:
                 table.reserve(1, int(inner.max()) + 1)
             return table.shifts_for(_at(groups, at), inner, candidates, usable)
 
-        part = self.statistic.contribute(values, weight, inputs, shifts)
+        if part is None:
+            part = self.statistic.contribute(values, weight, inputs, shifts)
         if part.columns:
             if part.inner is not None and len(part.inner):
                 table.reserve(1, int(part.inner.max()) + 1)
@@ -124,6 +128,7 @@ class Tally:
             table.observe_largest(largest, _at(groups, kept), _at(blocks, kept))
         if flags is not None:
             table.flag(flags, groups)
+        return part
 
     def _check_replicates(self, groups: int) -> None:
         replicates = self.options.replicates
