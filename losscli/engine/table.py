@@ -212,13 +212,16 @@ class KeyedTable:
     ) -> np.ndarray:
         """Each row's flat cell index in an array of (groups, blocks, inner_width) cells."""
         width = self.capacity[1] if inner_width is None else inner_width
-        flat = np.zeros(size, dtype=np.intp)
-        if group is not None:
-            flat += group * (self.blocks * width)
-        if block is not None:
-            flat += block * width
-        if inner is not None:
-            flat += inner
+        terms = [
+            codes if scale == 1 else codes * scale
+            for codes, scale in ((group, self.blocks * width), (block, width), (inner, 1))
+            if codes is not None
+        ]
+        if not terms:
+            return np.zeros(size, dtype=np.intp)
+        flat = terms[0].astype(np.intp, copy=False)  # read, never written in place
+        for term in terms[1:]:
+            flat = flat + term
         return flat
 
     def _pend(

@@ -115,10 +115,9 @@ def _sample_codes(sample: np.ndarray | None) -> np.ndarray | None:
     """The rows' sample codes; a row with no sample (kept by nan=propagate) cannot be placed."""
     if sample is None:
         return None
-    missing = np.isnan(sample)
-    if missing.any():
+    if np.isnan(sample.min()):  # one pass: a NaN wins the minimum
         raise RowProblem(
-            int(np.flatnonzero(missing)[0]),
+            int(np.flatnonzero(np.isnan(sample))[0]),
             "sample",
             "has no value, so the row belongs to no sample",
             f"Fill in the sample, or drop such rows ({option('nan')} drop)",
