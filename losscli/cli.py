@@ -135,7 +135,21 @@ ReportFormatOption = Annotated[
         "--format",
         "-f",
         metavar="FORMAT",
-        help="auto (table on a terminal, else JSON), table, json, csv, markdown or github.",
+        help="auto (table on a terminal, else JSON; with -o, from its extension), table, json, "
+        "csv, markdown, github, metrics (flat JSON of numbers for DVC or MLflow) or junit "
+        "(XML, a test case per check).",
+    ),
+]
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to FILE (atomically) instead of standard output; never over an "
+        "input. Its extension names the format unless --format does: .json, .csv, .md, .xml "
+        "(JUnit), .txt (table).",
+        show_default=False,
     ),
 ]
 InputFormatOption = Annotated[
@@ -190,6 +204,7 @@ def eval_command(
     ] = None,
     chunk_rows: ChunkRowsOption = None,
     output_format: ReportFormatOption = "auto",
+    output: OutputOption = None,
     input_format: InputFormatOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
@@ -282,11 +297,17 @@ def eval_command(
     )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.tally import DEFAULT_REPLICATES
-    from losscli.io.outputs import check_per_row, check_report_stream
+    from losscli.io.outputs import check_per_row
 
     # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
-    check_per_row(per_row, baseline=baseline, report=sys.stdout)
-    check_report_stream(sys.stdout, files or ["-"], targets)
+    check_per_row(per_row, baseline=baseline, report=None if output else sys.stdout)
+    destination = _destination(output, files or ["-"], targets, baseline, per_row)
+    output_format = _chosen_format(output_format, output)
+    if output_format == "junit" and not (gate.max or gate.min or gate.baseline is not None):
+        raise UsageError(
+            "--format junit writes a test case per check, and no check is asked for.",
+            "Add --max LABEL=VALUE, --min LABEL=VALUE or --baseline FILE.",
+        )
     runtime.collect_again()
 
     with _progress(quiet, files or []) as on_progress:
@@ -312,9 +333,7 @@ def eval_command(
             on=on or None,
         )
     report = gate.apply(report)
-    if output_format == "auto":
-        output_format = "table" if sys.stdout.isatty() else "json"
-    _write(_render(report, output_format))
+    _emit(report, output_format, destination)
     if not quiet:
         _report_notes(report, output_format, worst)
         _report_failures(report.checks, output_format)
@@ -346,9 +365,11 @@ def check_command(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="auto (table on a terminal, else JSON), table, json, markdown or github.",
+            help="auto (table on a terminal, else JSON; with -o, from its extension), table, json, "
+            "markdown, github, metrics or junit.",
         ),
     ] = "auto",
+    output: OutputOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
@@ -360,11 +381,14 @@ def check_command(
         raise UsageError(
             f"--format {output_format} is unknown for check.", f"Use one of {', '.join(formats)}."
         )
+    if output is not None and output_format == "auto":
+        _chosen_format(output_format, output)  # an unknown extension, before anything is read
     runtime.collect_again()
     run = check(names or (), config=config)
-    if output_format == "auto":
-        output_format = "table" if sys.stdout.isatty() else "json"
-    _write(_render(run, output_format))
+    read = [name for r in run.reports.values() for name in r.inputs["files"]]
+    read += [name for r in run.reports.values() for name in r.inputs.get("targets") or []]
+    destination = _destination(output, read, [run.config])
+    _emit(run, _chosen_format(output_format, output), destination)
     if not quiet:
         for name, report in run.reports.items():
             _report_failures(report.checks, output_format, f"{name}: ")
@@ -374,7 +398,7 @@ def check_command(
 
 def _report_failures(checks: list[Any], output_format: str, prefix: str = "") -> None:
     """Failed checks in words on stderr, where the output is for machines (JSON, CSV)."""
-    if output_format not in ("json", "csv"):
+    if output_format not in ("json", "csv", "metrics", "junit"):
         return
     for check in checks:
         if check.failed:
@@ -532,11 +556,52 @@ class _progress:
             self.bar.stop()
 
 
-def _render(outcome: Any, output_format: str, **options: Any) -> str:
+def _render(outcome: Any, output_format: str, to_file: bool = False, **options: Any) -> str:
     """A report, comparison or check run as text in ``output_format`` (not auto)."""
-    console = _console() if output_format == "table" else None
+    console = None
+    if output_format == "table":
+        console = _console() if not to_file else _file_console()
     with _writing_stdout():  # as in _rendered: a table's capture may write to stdout
         return str(outcome.render(output_format, console, **options))
+
+
+def _file_console() -> Any:
+    from rich.console import Console
+
+    return Console(width=UNBOUNDED_WIDTH, color_system=None)
+
+
+def _destination(output: str | None, *inputs: Any) -> Any:
+    """The path -o names, refused when it is an input (or in one's directory); else None: the
+    report goes to standard output, which must not be an input either."""
+    from losscli.io.outputs import check_output, check_report_stream
+
+    if output is None:
+        check_report_stream(sys.stdout, *inputs[:2])
+        return None
+    files, targets, baseline, per_row = (*inputs, None, None, None)[:4]
+    return check_output(output, files, targets, baseline, per_row)
+
+
+def _chosen_format(output_format: str, output: str | None) -> str:
+    """auto: the format -o's extension names, else a table on a terminal and JSON elsewhere."""
+    if output_format != "auto":
+        return output_format
+    if output is not None:
+        from losscli.io.outputs import output_format as format_of
+
+        return format_of(output)
+    return "table" if sys.stdout.isatty() else "json"
+
+
+def _emit(outcome: Any, output_format: str, destination: Any, **options: Any) -> None:
+    """The outcome as text, on standard output or (atomically) in the -o file."""
+    if destination is None:
+        _write(_render(outcome, output_format, **options))
+        return
+    from losscli.io.outputs import write_text
+
+    write_text(destination, _render(outcome, output_format, to_file=True, **options))
 
 
 @app.command("compare")
@@ -569,6 +634,7 @@ def compare_command(
     ] = False,
     chunk_rows: ChunkRowsOption = None,
     output_format: ReportFormatOption = "auto",
+    output: OutputOption = None,
     input_format: InputFormatOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
@@ -588,6 +654,8 @@ def compare_command(
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
     from losscli.engine.tally import DEFAULT_REPLICATES
 
+    destination = _destination(output, [baseline, candidate], targets)
+    output_format = _chosen_format(output_format, output)
     runtime.collect_again()
 
     level = _level(ci)
@@ -611,9 +679,7 @@ def compare_command(
             on_progress=on_progress,
             on=on or None,
         )
-    if output_format == "auto":
-        output_format = "table" if sys.stdout.isatty() else "json"
-    _write(_render(result, output_format, fail_if_worse=fail_if_worse))
+    _emit(result, output_format, destination, fail_if_worse=fail_if_worse)
     dropped = result.inputs["rows_dropped"]
     if dropped and not quiet:
         _note(f"{dropped} of {result.inputs['rows_read']} rows dropped for missing values.")
@@ -716,6 +782,8 @@ FLAGS = {
     "losses": "--loss",
     "columns": "--col",
     "id_column": "--id",
+    "output_format": "--format",
+    "output": "-o/--output",
     # The options that choose a role's columns, as messages about columns name them.
     "pred=": "-p/--pred",
     "target=": "-t/--target",

@@ -442,7 +442,15 @@ def outcomes() -> dict[str, object]:
 @pytest.mark.parametrize("name", ["report", "checked report", "grouped report", "comparison"])
 def test_every_outcome_renders_each_of_its_formats(name):
     outcome = outcomes()[name]
-    assert set(outcome.FORMATS) == {"table", "json", "csv", "markdown", "github"}
+    assert set(outcome.FORMATS) == {
+        "table",
+        "json",
+        "csv",
+        "markdown",
+        "github",
+        "metrics",
+        "junit",
+    }
     for fmt in outcome.FORMATS:
         text = outcome.render(fmt, wide())
         assert isinstance(text, str) and text.endswith("\n") and "Traceback" not in text, fmt
@@ -453,7 +461,7 @@ def test_every_outcome_renders_each_of_its_formats(name):
 
 def test_a_check_run_renders_each_of_its_formats_and_has_no_csv():
     run = outcomes()["check run"]
-    assert run.FORMATS == ("table", "json", "markdown", "github")
+    assert run.FORMATS == ("table", "json", "markdown", "github", "metrics", "junit")
     for fmt in run.FORMATS:
         assert run.render(fmt, wide()).endswith("\n")
     assert run.render("json") == per_object_json(run)

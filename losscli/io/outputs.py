@@ -9,12 +9,14 @@ the reason, with a hint: never an internal error.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fnmatch
 import glob
 import os
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,19 @@ from losscli.io.sources import STDIN, expand_inputs
 
 # The parameters messages here name, marked (``errors.option``) for their reader to spell.
 PER_ROW = option("per_row")
+OUTPUT = option("output")
 TARGETS_FILE = option("targets") + " file"
 
 PER_ROW_SUFFIXES = (".csv", ".parquet", ".pq")
+# A report's format named by the extension of the file it is written to.
+REPORT_SUFFIXES = {
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".xml": "junit",
+    ".txt": "table",
+}
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 NOT_ALLOWED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
@@ -62,6 +74,68 @@ def check_per_row(
         )
 
 
+def check_output(
+    output: str | os.PathLike[str],
+    data: Any = None,
+    targets: Any = None,
+    baseline: Any = None,
+    per_row: Any = None,
+) -> Path:
+    """The path a report is written to (``output``), refused as ``check_per_row`` refuses: onto
+    an input (``data``, ``targets``, a ``baseline`` report) or into its directory or pattern, or
+    onto the ``per_row`` file. Returns the path to write (a symbolic link's target)."""
+    target = _followed(_file_path(output, OUTPUT), OUTPUT)
+    writable_directory(target, OUTPUT)
+    shown = os.fspath(output)
+    for role, items in (("input", data), (TARGETS_FILE, targets), ("baseline", baseline)):
+        for item in _paths(items):
+            _refuse_input(target, shown, item, role, OUTPUT)
+    for item in _paths(per_row):
+        if _same_file(target, item):
+            raise UsageError(
+                f"{OUTPUT} {shown} is also the {PER_ROW} file.", "Send one of them elsewhere."
+            )
+    return target
+
+
+def output_format(output: str | os.PathLike[str]) -> str:
+    """The report format a path's extension names: .json, .csv, .md, .xml (JUnit), .txt."""
+    suffix = Path(os.fspath(output)).suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        known = ", ".join(f"{s} ({f})" for s, f in REPORT_SUFFIXES.items())
+        raise UsageError(
+            f"{OUTPUT} {os.fspath(output)}: the extension '{suffix}' names no report format.",
+            f"Name the format with {option('output_format')} (e.g. metrics), or use one of "
+            f"{known}.",
+        )
+    return REPORT_SUFFIXES[suffix]
+
+
+def write_text(path: Path, text: str) -> None:
+    """``text`` in place of ``path``, atomically: a temporary file beside it, flushed to disk,
+    then renamed over it. A failed write leaves ``path`` as it was."""
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)  # mkstemp makes the file private: give it a plain open()'s mode
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as error:
+        raise write_error(f"{OUTPUT} {path}", error) from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
 def check_report_stream(stream: Any, data: Any = None, targets: Any = None) -> None:
     """Refuse a report whose stream is a file among the inputs (``>> preds.csv``, or ``>`` into
     an input directory): the report would be appended to the data, or read as data."""
@@ -88,63 +162,68 @@ def _into_input(what: str) -> UsageError:
 
 def per_row_path(per_row: str | os.PathLike[str]) -> Path:
     """The ``--per-row`` path as given, if it names a .csv or .parquet file."""
-    text = os.fspath(per_row)
-    if not text.strip():
-        raise UsageError(f"{PER_ROW} is empty.", "Name a .csv or .parquet file, or leave it out.")
-    if text.endswith(("/", os.sep)):
-        raise UsageError(
-            f"{PER_ROW} {text} ends in '/', which names a directory.",
-            f"Name a file: {PER_ROW} {text.rstrip('/' + os.sep)}",
-        )
-    path = Path(text)
+    path = _file_path(per_row, PER_ROW)
     if path.suffix.lower() not in PER_ROW_SUFFIXES:
         raise UsageError(
             f"{PER_ROW} {path} must end in .csv or .parquet.", f"Example: {PER_ROW} losses.parquet"
         )
-    return _followed(path)
+    return _followed(path, PER_ROW)
 
 
-def _followed(path: Path) -> Path:
+def _file_path(given: str | os.PathLike[str], name: str) -> Path:
+    """``given`` as a path, if it may name a file: neither empty nor ending in '/'."""
+    text = os.fspath(given)
+    if not text.strip():
+        raise UsageError(f"{name} is empty.", "Name a file to write, or leave it out.")
+    if text.endswith(("/", os.sep)):
+        raise UsageError(
+            f"{name} {text} ends in '/', which names a directory.",
+            f"Name a file: {name} {text.rstrip('/' + os.sep)}",
+        )
+    return Path(text)
+
+
+def _followed(path: Path, name: str) -> Path:
     """A symbolic link is written through, as a shell's '>' does: its target is replaced and the
     link stays. A target that is no regular file (a device, a pipe) cannot be replaced whole."""
     if not path.is_symlink():
         if path.exists() and not path.is_file() and not path.is_dir():
-            raise _not_a_file(path, path)
+            raise _not_a_file(path, path, name)
         return path
     target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file():
-        raise _not_a_file(path, target)
+        raise _not_a_file(path, target, name)
     return target
 
 
-def _not_a_file(path: Path, target: Path) -> UsageError:
+def _not_a_file(path: Path, target: Path, name: str) -> UsageError:
     named = f"{path}" if path == target else f"{path} (a link to {target})"
     return UsageError(
-        f"{PER_ROW} {named} is not a regular file, so it cannot be written whole and replaced.",
-        "Name a .csv or .parquet file to write.",
+        f"{name} {named} is not a regular file, so it cannot be written whole and replaced.",
+        "Name a regular file to write.",
     )
 
 
-def writable_directory(path: Path) -> Path:
-    """The directory of ``path``, if a new file can be made there and ``path`` is no directory."""
+def writable_directory(path: Path, name: str = PER_ROW) -> Path:
+    """The directory of ``path``, if a new file can be made there and ``path`` is no directory.
+    ``name`` is the marked parameter that gave the path."""
     if path.is_dir():
-        raise UsageError(
-            f"{PER_ROW} {path} is a directory.", f"Name a file in it: {PER_ROW} {path / 'rows.csv'}"
-        )
+        example = path / ("rows.csv" if name == PER_ROW else "report.json")
+        raise UsageError(f"{name} {path} is a directory.", f"Name a file in it: {name} {example}")
     directory = path.parent
     if directory.exists() and not directory.is_dir():
         raise UsageError(
-            f"{PER_ROW} {path}: '{directory}' is a file, not a directory.",
+            f"{name} {path}: '{directory}' is a file, not a directory.",
             "Name a path in an existing directory.",
         )
     if not directory.is_dir():
         raise UsageError(
-            f"{PER_ROW}: directory '{directory}' does not exist.",
+            f"{name}: directory '{directory}' does not exist.",
             f"Create it first (mkdir -p '{directory}'), or write the file elsewhere.",
         )
     if not os.access(directory, os.W_OK | os.X_OK):
         code = errno.EROFS if _on_read_only_disk(directory) else errno.EACCES
-        raise write_error(f"{PER_ROW} {path} (in '{directory}')", OSError(code, os.strerror(code)))
+        raise write_error(f"{name} {path} (in '{directory}')", OSError(code, os.strerror(code)))
     return directory
 
 
@@ -180,31 +259,31 @@ def _paths(items: Any) -> list[str]:
     return [os.fspath(item) for item in items if isinstance(item, (str, os.PathLike))]
 
 
-def _refuse_input(target: Path, shown: str, item: str, role: str) -> None:
+def _refuse_input(target: Path, shown: str, item: str, role: str, name: str = PER_ROW) -> None:
     if item == STDIN:
         return  # read to its end before the file is replaced: the rename cannot reach it
     for source in expand_inputs([item]):
         if not source.is_stdin and _same_file(target, source.name):
-            raise _overwrites(target, shown, f"the {role} {source.name}")
+            raise _overwrites(target, shown, f"the {role} {source.name}", name)
     if glob.has_magic(item) and _matches(target, item):
         raise UsageError(
-            f"{PER_ROW} {shown} matches the {role} pattern '{item}': a later run would read it "
+            f"{name} {shown} matches the {role} pattern '{item}': a later run would read it "
             "as data.",
             "Write it where the pattern does not reach, or narrow the pattern.",
         )
     if os.path.isdir(item) and _inside(target, item):
         raise UsageError(
-            f"{PER_ROW} {shown} is inside the {role} directory '{item}': a later run would "
+            f"{name} {shown} is inside the {role} directory '{item}': a later run would "
             "read it as data.",
             f"Write it elsewhere, outside '{item}'.",
         )
 
 
-def _overwrites(target: Path, shown: str, what: str) -> UsageError:
-    other = target.with_name(f"{target.stem}.rows{target.suffix}")
+def _overwrites(target: Path, shown: str, what: str, name: str = PER_ROW) -> UsageError:
+    other = target.with_name(f"{target.stem}.{'rows' if name == PER_ROW else 'out'}{target.suffix}")
     return UsageError(
-        f"{PER_ROW} {shown} would overwrite {what}.",
-        f"Write it elsewhere, e.g. {PER_ROW} {other}",
+        f"{name} {shown} would overwrite {what}.",
+        f"Write it elsewhere, e.g. {name} {other}",
     )
 
 

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 from losscli import __version__
 from losscli.report.checks import FAILED, PASSED, Check, summary
 from losscli.report.formatting import json_ready, table_text
+from losscli.report.junit import Suite, check_cases, junit_text
+from losscli.report.metrics import Metrics, metric_key, metrics_text, result_metrics
 from losscli.report.render import (
     STYLE,
     pick_format,
@@ -21,7 +23,7 @@ from losscli.report.render import (
 from losscli.report.report import Report
 
 # Several reports: one CSV table cannot hold them.
-RUN_FORMATS = ("table", "json", "markdown", "github")
+RUN_FORMATS = ("table", "json", "markdown", "github", "metrics", "junit")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,24 @@ class CheckRun:
             return table_text(_table(self), console)
         if fmt == "json":
             return json.dumps(json_ready(self.to_dict()), indent=2, allow_nan=False) + "\n"
+        if fmt == "metrics":
+            return metrics_text(self.metrics())
+        if fmt == "junit":
+            return junit_text(
+                [
+                    Suite(name, check_cases(r.checks, f"losscli.check.{name}"))
+                    for name, r in self.reports.items()
+                ],
+                f"losscli check {self.config}",
+            )
         return _markdown(self) if fmt == "markdown" else _github(self)
+
+    def metrics(self) -> dict[str, float | None]:
+        """Each named check's results under ``NAME/KEY`` (``house_prices/mse``)."""
+        metrics = Metrics()
+        for name, report in self.reports.items():
+            result_metrics(report.results, metric_key(name) + "/", metrics)
+        return metrics.values
 
 
 def _without_version(document: dict[str, Any]) -> dict[str, Any]:

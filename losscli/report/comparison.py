@@ -19,6 +19,8 @@ from losscli.report.formatting import (
     shown,
     table_text,
 )
+from losscli.report.junit import Case, Suite, junit_text
+from losscli.report.metrics import Metrics, metric_key, metrics_text
 
 WORSE, BETTER, UNCLEAR = "worse", "better", "no clear difference"
 UNDEFINED = "undefined"  # the difference is NaN: neither better nor worse can be said
@@ -42,7 +44,7 @@ def verdict(entry: dict[str, Any]) -> str:
     return WORSE if up else BETTER if down else UNCLEAR
 
 
-FORMATS = ("table", "json", "csv", "markdown", "github")
+FORMATS = ("table", "json", "csv", "markdown", "github", "metrics", "junit")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,19 @@ class Comparison:
         """No loss worse beyond its interval, and none undefined (a NaN difference)."""
         return not self.worse and UNDEFINED not in self.verdicts().values()
 
+    def metrics(self) -> dict[str, float | None]:
+        """Trackers' metrics: ``baseline/KEY``, ``candidate/KEY``, ``difference/KEY`` (and its
+        interval's ends) and ``p_value/KEY`` for each loss's KEY (see ``report.metrics``)."""
+        metrics = Metrics()
+        for entry in self.entries:
+            key, ci = metric_key(entry["label"]), entry["ci"]
+            for name in ("baseline", "candidate", "difference"):
+                metrics.add(f"{name}/{key}", entry[name], f"{entry['label']} {name}")
+            metrics.add(f"difference_ci_low/{key}", ci.get("low"), f"{entry['label']} ci low")
+            metrics.add(f"difference_ci_high/{key}", ci.get("high"), f"{entry['label']} ci high")
+            metrics.add(f"p_value/{key}", entry["p_value"], f"{entry['label']} p-value")
+        return metrics.values
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``losscli compare --format json``; NaN is null."""
         return {
@@ -87,6 +102,10 @@ class Comparison:
             return table_text(to_table(self), console)
         if fmt == "github":
             return to_github(self, gate=fail_if_worse)
+        if fmt == "metrics":
+            return metrics_text(self.metrics())
+        if fmt == "junit":
+            return to_junit(self)
         return {"json": to_json, "csv": to_csv, "markdown": to_markdown}[fmt](self)
 
 
@@ -131,6 +150,23 @@ def to_table(comparison: Comparison) -> Any:
     for entry in comparison.entries:
         table.add_row(*map(Text, _cells(entry)))
     return table
+
+
+def to_junit(comparison: Comparison) -> str:
+    """A test case per loss, ``mse: candidate not worse``; worse beyond the interval, or an
+    undefined difference, is a failure (as for the exit code of a failing gate)."""
+    cases = []
+    for entry in comparison.entries:
+        said = verdict(entry)
+        failed = said in (WORSE, UNDEFINED)
+        message = (
+            f"{entry['label']}: candidate {shown(entry['candidate'])} vs baseline "
+            f"{shown(entry['baseline'])}, difference {shown(entry['difference'])} "
+            f"{_interval(entry)} ({comparison.level:g} interval): {said}"
+        )
+        name = f"{entry['label']}: candidate not worse"
+        cases.append(Case(name, "losscli.compare", message if failed else None, kind=said))
+    return junit_text([Suite("losscli compare", cases)], "losscli")
 
 
 def to_json(comparison: Comparison) -> str:

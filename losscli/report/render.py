@@ -31,9 +31,11 @@ from losscli.report.formatting import (
 )
 from losscli.report.groups import TABLE_GROUPS, GroupResults
 from losscli.report.grouptext import csv_rows, json_entries
+from losscli.report.junit import Suite, check_cases, junit_text
+from losscli.report.metrics import metrics_text, result_metrics
 from losscli.report.results import Result, group_headers
 
-FORMATS = ("table", "json", "csv", "markdown", "github")
+FORMATS = ("table", "json", "csv", "markdown", "github", "metrics", "junit")
 MARK = {PASSED: "✅", FAILED: "❌", SKIPPED: "⚠️"}
 WORD = {PASSED: "pass", FAILED: "FAIL", SKIPPED: "skipped"}
 STYLE = {PASSED: "green", FAILED: "bold red", SKIPPED: "yellow"}
@@ -82,8 +84,21 @@ def render_report(report: Shown, fmt: str, console: Any = None) -> str:
         "csv": to_csv,
         "markdown": to_markdown,
         "github": to_github,
+        "metrics": to_metrics,
+        "junit": to_junit,
     }
     return writers[fmt](report)
+
+
+def to_metrics(report: Shown) -> str:
+    """Each result's value under a key trackers accept (``metrics``)."""
+    return metrics_text(result_metrics(report.results))
+
+
+def to_junit(report: Shown, name: str = "eval") -> str:
+    """The report's checks as JUnit XML: a test case per check."""
+    suite = Suite(f"losscli {name}", check_cases(report.checks, f"losscli.{name}"))
+    return junit_text([suite], "losscli")
 
 
 def to_json(report: Shown) -> str:
