@@ -8,11 +8,26 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from losscli.api import check, compare, evaluate
+    from losscli.losses.registry import Example, Param, Requirement
+    from losscli.losses.registry import register as loss
+    from losscli.plugins import load_plugins
     from losscli.report import Report
+
+# The public names of the registry: ``@losscli.loss(...)`` declares a loss (plugins too).
+_REGISTRY_NAMES = {"loss": "register", "Param": "Param", "Example": "Example"}
+_REGISTRY_NAMES["Requirement"] = "Requirement"
 
 
 def __getattr__(name: str) -> Any:
     # Heavy imports (NumPy, pyarrow) wait until the API is used, keeping `losscli --help` fast.
+    if name in _REGISTRY_NAMES:
+        from losscli.losses import registry
+
+        return getattr(registry, _REGISTRY_NAMES[name])
+    if name == "load_plugins":
+        from losscli.plugins import load_plugins
+
+        return load_plugins
     if name == "evaluate":
         from losscli.api import evaluate
 
@@ -32,4 +47,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'losscli' has no attribute {name!r}")
 
 
-__all__ = ["Report", "__version__", "check", "compare", "evaluate"]
+__all__ = [
+    "Example",
+    "Param",
+    "Report",
+    "Requirement",
+    "__version__",
+    "check",
+    "compare",
+    "evaluate",
+    "load_plugins",
+    "loss",
+]

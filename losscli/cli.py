@@ -80,6 +80,15 @@ LossOption = Annotated[
         show_default=False,
     ),
 ]
+PluginOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        metavar="FILE_OR_MODULE",
+        help="Load losses declared with @losscli.loss from a .py file or a module; repeatable.",
+        show_default=False,
+    ),
+]
 PredOption = Annotated[
     str | None,
     typer.Option("--pred", "-p", metavar="COLS", help="Prediction column(s): name, list or glob."),
@@ -183,6 +192,7 @@ def eval_command(
         ),
     ] = None,
     loss: LossOption = None,
+    plugin: PluginOption = None,
     pred: PredOption = None,
     target: TargetOption = None,
     weight: WeightOption = None,
@@ -291,6 +301,7 @@ def eval_command(
     from losscli.gates import CheckOptions
 
     _refuse_eval_usage(loss, output_format, id_column, (per_row, worst), files, (bootstrap, ci))
+    _load_plugins(plugin)
     assert loss  # refused above when missing
     gate = CheckOptions.parse(
         loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing, allow_other_rows
@@ -613,6 +624,7 @@ def compare_command(
         str, typer.Argument(metavar="CANDIDATE", help="The new model's, for the same rows.")
     ],
     loss: LossOption = None,
+    plugin: PluginOption = None,
     pred: PredOption = None,
     target: TargetOption = None,
     weight: WeightOption = None,
@@ -651,6 +663,7 @@ def compare_command(
         raise UsageError(
             f"--format {output_format} is unknown.", f"Use one of {', '.join(formats)}."
         )
+    _load_plugins(plugin)
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
     from losscli.engine.tally import DEFAULT_REPLICATES
 
@@ -698,8 +711,10 @@ def list_command(
         str,
         typer.Option("--format", "-f", metavar="FORMAT", help="table, json or markdown."),
     ] = "table",
+    plugin: PluginOption = None,
 ) -> None:
     """List every loss: name, aliases, family, parameters, direction."""
+    _load_plugins(plugin)
     from losscli.report.catalogue import catalogue_json, catalogue_markdown, catalogue_table
 
     if output_format in ("json", "markdown"):
@@ -716,12 +731,21 @@ def list_command(
 @app.command("describe")
 def describe_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="A loss name or alias, e.g. huber.")],
+    plugin: PluginOption = None,
 ) -> None:
     """Show one loss: formula, parameters, input roles, conventions and an example."""
+    _load_plugins(plugin)
     from losscli.losses import get_loss
     from losscli.report.catalogue import description
 
     _write(description(get_loss(name)))
+
+
+def _load_plugins(plugins: list[str] | None) -> None:
+    if plugins:
+        from losscli.plugins import load_plugins
+
+        load_plugins(plugins)
 
 
 def _write(text: str) -> None:

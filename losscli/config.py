@@ -48,7 +48,7 @@ else:  # pragma: no cover
 
 CONFIG_FILES = ("losscli.toml", "pyproject.toml")
 PYPROJECT_SECTION = ("tool", "losscli")
-TOP_KEYS = ("checks",)
+TOP_KEYS = ("checks", "plugins")
 # The keys of one named check that are passed on to ``evaluate`` as they are.
 TEXT_OPTIONS = ("pred", "target", "weight", "targets", "nan", "input_format")
 CHECK_KEYS = (
@@ -90,6 +90,7 @@ class NamedCheck:
 class Config:
     path: Path
     checks: dict[str, NamedCheck]
+    plugins: list[str] = field(default_factory=list)
 
     def select(self, names: Sequence[str] = ()) -> list[NamedCheck]:
         """The checks called ``names`` (every check when none is named), in the order asked."""
@@ -136,6 +137,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     source = Source(Path(path) if path is not None else find_config())
     section = source.section()
     _no_unknown_keys(source, section, (), TOP_KEYS)
+    plugins = _plugins(source, section)  # before the checks: their losses may come from one
     tables = section.get("checks")
     if isinstance(tables, list):
         raise source.error(
@@ -150,7 +152,23 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         if not isinstance(table, dict):
             raise source.error(("checks", name), "is not a table.", EXAMPLE)
         checks[name] = _named_check(source, name, table)
-    return Config(source.path, checks)
+    return Config(source.path, checks, plugins)
+
+
+def _plugins(source: Source, section: Mapping[str, Any]) -> list[str]:
+    """``plugins = ["my_losses.py", "mypackage.losses"]``, loaded: a path is relative to the
+    file, anything else is a module name."""
+    from losscli.plugins import load_plugins
+
+    if "plugins" not in section:
+        return []
+    given = _strings(source, section, (), "plugins")
+    plugins = [source.resolve(p) if p.endswith(".py") or "/" in p else p for p in given]
+    try:
+        load_plugins(plugins)
+    except UsageError as error:
+        raise source.error(("plugins",), error.message, error.hint) from None
+    return plugins
 
 
 class Source:

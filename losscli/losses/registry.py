@@ -276,8 +276,8 @@ def register(
     *,
     name: str,
     family: str,
-    formula: str,
-    reference: str,
+    formula: str = "",
+    reference: str = "",
     aliases: Iterable[str] = (),
     params: Iterable[Param] = (),
     direction: str = "lower",
@@ -288,7 +288,7 @@ def register(
     summary: str | None = None,
     elementwise: bool = False,
 ) -> Callable[[Pointwise], Pointwise]:
-    """Record a pure per-element loss function under ``name``.
+    """Record a pure per-element loss function under ``name``: ``losscli.loss`` for plugins.
 
     Positional parameters of the function are its input roles (``pred``, ``target``, ``var``, ...),
     optional when they default to None; keyword-only ones are its hyperparameters and must each be
@@ -329,9 +329,12 @@ def register(
             summary=summary or (function.__doc__ or "").strip().splitlines()[0],
             elementwise=elementwise,
         )
+        if direction not in ("lower", "higher"):
+            raise ValueError(f"{name}: direction is 'lower' or 'higher', not {direction!r}")
         for key in (name, *definition.aliases):
-            if key in _ALIASES:
-                raise ValueError(f"loss name {key!r} registered twice")
+            if key in _ALIASES or key != key.strip().lower() or not key:
+                raise ValueError(f"loss name {key!r} is taken or not a lower-case name")
+        for key in (name, *definition.aliases):
             _ALIASES[key] = name
         REGISTRY[name] = definition
         return function
@@ -343,9 +346,45 @@ def all_names() -> list[str]:
     return sorted(_ALIASES)
 
 
+def every_loss() -> list[LossDef]:
+    """Every loss, installed plugins' included, by family and name."""
+    load_installed()
+    return sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name))
+
+
+# Installed packages declare losses under this entry-point group; read only when a name is not
+# built in, or the whole catalogue is asked for, so a run of built-in losses never pays for it.
+ENTRY_POINT_GROUP = "losscli.losses"
+_installed: list[str] = []  # the entry points loaded, once
+
+
+def load_installed() -> None:
+    """Import each installed package's ``losscli.losses`` entry point (once); a broken one is a
+    usage error naming it and its package."""
+    if _installed:
+        return
+    from importlib.metadata import entry_points
+
+    _installed.append(ENTRY_POINT_GROUP)
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        package = f" of the package {point.dist.name}" if point.dist is not None else ""
+        try:
+            point.load()
+        except Exception as error:
+            raise UsageError(
+                f"The loss plugin '{point.name}'{package} ({point.value}) failed to load: "
+                f"{type(error).__name__}: {error}",
+                "Fix or uninstall that package (pip uninstall); built-in losses work without it.",
+            ) from None
+        _installed.append(point.name)
+
+
 def get_loss(name: str) -> LossDef:
-    """The loss called ``name`` or one of its aliases; an unknown name suggests the nearest ones."""
+    """The loss called ``name`` or one of its aliases; an unknown name suggests the nearest ones.
+    A name not built in is looked for among the installed plugins first."""
     key = name.strip().lower()
+    if key not in _ALIASES:
+        load_installed()
     if key in _ALIASES:
         return REGISTRY[_ALIASES[key]]
     nearest = difflib.get_close_matches(key, all_names(), n=3, cutoff=0.5)

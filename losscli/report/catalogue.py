@@ -6,8 +6,8 @@ import json
 import textwrap
 from typing import Any
 
-from losscli.losses import REGISTRY, LossDef
-from losscli.losses.registry import Param, format_value
+from losscli.losses import LossDef
+from losscli.losses.registry import Param, every_loss, format_value
 
 
 def param_text(param: Param, short: bool = False) -> str:
@@ -30,7 +30,7 @@ def catalogue_rows() -> list[dict[str, Any]]:
             "interval": interval_method(loss),
             "summary": loss.summary,
         }
-        for loss in sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name))
+        for loss in every_loss()
     ]
 
 
@@ -44,7 +44,7 @@ def catalogue_markdown() -> str:
         "| name (aliases) | family | per-row loss | params (default) | better | agrees with |",
         "|---|---|---|---|---|---|",
     ]
-    for loss in sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name)):
+    for loss in every_loss():
         aliases = f" ({', '.join(loss.aliases)})" if loss.aliases else ""
         params = ", ".join(f"`{param_text(p, short=True)}`" for p in loss.params)
         cells = [
@@ -75,7 +75,7 @@ def catalogue_table(compact: bool = False) -> Any:
     table.add_column("params", no_wrap=True)
     table.add_column("better", no_wrap=True)
     table.add_column("what it measures", ratio=1, min_width=16)
-    for loss in sorted(REGISTRY.values(), key=lambda loss: (loss.family, loss.name)):
+    for loss in every_loss():
         # Text, not markup: a bracket in a summary or a list default must print as written.
         params = Text("\n".join(param_text(p, short=True) for p in loss.params))
         summary = Text(loss.summary)
