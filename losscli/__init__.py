@@ -7,44 +7,38 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from losscli.api import check, compare, evaluate
+    from losscli.api import check, compare, compute, evaluate
     from losscli.losses.registry import Example, Param, Requirement
     from losscli.losses.registry import register as loss
     from losscli.plugins import load_plugins
     from losscli.report import Report
+    from losscli.scoring import scorer
 
-# The public names of the registry: ``@losscli.loss(...)`` declares a loss (plugins too).
-_REGISTRY_NAMES = {"loss": "register", "Param": "Param", "Example": "Example"}
-_REGISTRY_NAMES["Requirement"] = "Requirement"
+# Each public name and the module that defines it, imported on first use: heavy imports (NumPy,
+# pyarrow) wait until the API is used, keeping `losscli --help` fast. ``@losscli.loss(...)`` is
+# the registry's decorator, for built-in losses and plugins alike.
+_PUBLIC = {
+    "evaluate": ("losscli.api", "evaluate"),
+    "compare": ("losscli.api", "compare"),
+    "check": ("losscli.api", "check"),
+    "compute": ("losscli.api", "compute"),
+    "scorer": ("losscli.scoring", "scorer"),
+    "Report": ("losscli.report", "Report"),
+    "loss": ("losscli.losses.registry", "register"),
+    "Param": ("losscli.losses.registry", "Param"),
+    "Example": ("losscli.losses.registry", "Example"),
+    "Requirement": ("losscli.losses.registry", "Requirement"),
+    "load_plugins": ("losscli.plugins", "load_plugins"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Heavy imports (NumPy, pyarrow) wait until the API is used, keeping `losscli --help` fast.
-    if name in _REGISTRY_NAMES:
-        from losscli.losses import registry
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'losscli' has no attribute {name!r}")
+    from importlib import import_module
 
-        return getattr(registry, _REGISTRY_NAMES[name])
-    if name == "load_plugins":
-        from losscli.plugins import load_plugins
-
-        return load_plugins
-    if name == "evaluate":
-        from losscli.api import evaluate
-
-        return evaluate
-    if name == "check":
-        from losscli.api import check
-
-        return check
-    if name == "compare":
-        from losscli.api import compare
-
-        return compare
-    if name == "Report":
-        from losscli.report import Report
-
-        return Report
-    raise AttributeError(f"module 'losscli' has no attribute {name!r}")
+    module, attribute = _PUBLIC[name]
+    return getattr(import_module(module), attribute)
 
 
 __all__ = [
@@ -55,7 +49,9 @@ __all__ = [
     "__version__",
     "check",
     "compare",
+    "compute",
     "evaluate",
     "load_plugins",
     "loss",
+    "scorer",
 ]

@@ -31,7 +31,7 @@ from losscli.io.plan import (
 )
 from losscli.io.stream import Opened, Side, counted_chunks, read_matrix, stdin_once
 from losscli.losses import LossRequest, parse_specs
-from losscli.losses.registry import KEY_ROLES
+from losscli.losses.registry import KEY_ROLES, format_value
 from losscli.options import analysis_options, check_reading
 from losscli.report import Report, Result
 from losscli.report.groups import (
@@ -212,6 +212,50 @@ def compare(
         **counter.totals(),
     }
     return Comparison(__version__, inputs, entries, ci)
+
+
+def compute(
+    spec: str, pred: Any = None, target: Any = None, weight: Any = None, **params: Any
+) -> float:
+    """One loss's value over values in memory: ``compute("huber", y_pred, y_true, delta=2.0)``.
+
+    ``spec`` names one loss (``"huber"`` or ``"huber:delta=2"``); ``pred``, ``target`` and
+    ``weight`` are arrays, pandas Series, lists or Arrow arrays (2-D: a vector per row). Other
+    keywords are the loss's parameters, or the values of its other input roles (``var=`` for
+    ``gaussian_nll``). The value is ``evaluate``'s, NaN included (``nan="propagate"`` is a keyword
+    of ``evaluate``, not of a loss: here a missing value is an error).
+    """
+    request = one_loss(spec)
+    definition = request.definition
+    roles = {key: params.pop(key) for key in list(params) if key in definition.roles}
+    given = {key: request.params[key] for key in written(request)}
+    twice = sorted(set(given) & set(params))
+    if twice:
+        raise UsageError(
+            f"{spec}: {', '.join(twice)} given both in the spec and as a keyword.",
+            "Give each parameter once.",
+        )
+    shown = [f"{key}={format_value(value)}" for key, value in {**given, **params}.items()]
+    text = definition.name + (":" + ",".join(shown) if shown else "")
+    report = evaluate(None, text, pred, target, weight, columns=roles or None)
+    return float(report.overall[0].value)
+
+
+def written(request: LossRequest) -> frozenset[str]:
+    """The parameters the SPEC wrote out (the rest took their defaults)."""
+    return frozenset(getattr(request.params, "given", ()))
+
+
+def one_loss(spec: str) -> LossRequest:
+    if not isinstance(spec, str):
+        raise UsageError(f"spec={spec!r} is not a loss spec.", "Example: compute('mse', p, t)")
+    requests = _requests(spec)
+    if len(requests) != 1:
+        raise UsageError(
+            f"'{spec}' names {len(requests)} losses; compute gives one value.",
+            "Name one loss, or use evaluate for several.",
+        )
+    return requests[0]
 
 
 def check(
@@ -397,4 +441,4 @@ class _nothing:
         return None
 
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "check", "compare", "evaluate"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "check", "compare", "compute", "evaluate"]

@@ -45,6 +45,8 @@ def verdict(entry: dict[str, Any]) -> str:
 
 
 FORMATS = ("table", "json", "csv", "markdown", "github", "metrics", "junit")
+FRAME_COLUMNS = ["label", "loss", "params", "direction", "baseline", "candidate", "difference"]
+FRAME_COLUMNS += ["relative", "ci_low", "ci_high", "ci_level", "p_value", "verdict", "note"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,28 @@ class Comparison:
             metrics.add(f"difference_ci_high/{key}", ci.get("high"), f"{entry['label']} ci high")
             metrics.add(f"p_value/{key}", entry["p_value"], f"{entry['label']} p-value")
         return metrics.values
+
+    def to_frame(self) -> Any:
+        """One row per loss: label, loss, params, direction, baseline, candidate, difference,
+        relative, ci_low, ci_high, ci_level, p_value, verdict and note (None where there is none);
+        NaN stays NaN."""
+        import pandas as pd
+
+        rows = [
+            {
+                **{key: entry[key] for key in ("label", "loss", "params", "direction")},
+                **{key: entry[key] for key in ("baseline", "candidate", "difference")},
+                "relative": entry["relative"],
+                "ci_low": entry["ci"].get("low"),
+                "ci_high": entry["ci"].get("high"),
+                "ci_level": entry["ci"].get("level"),
+                "p_value": entry["p_value"],
+                "verdict": verdict(entry),
+                "note": entry.get("note"),
+            }
+            for entry in self.entries
+        ]
+        return pd.DataFrame(rows, columns=FRAME_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``losscli compare --format json``; NaN is null."""
