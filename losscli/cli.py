@@ -89,6 +89,15 @@ PluginOption = Annotated[
         show_default=False,
     ),
 ]
+MlflowOption = Annotated[
+    bool,
+    typer.Option(
+        "--mlflow",
+        help="Also log the results to MLflow (MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, "
+        "MLFLOW_RUN_ID): losses as metrics, parameters and inputs as params, the JSON report as "
+        "an artifact. Needs pip install 'losscli[mlflow]'.",
+    ),
+]
 PredOption = Annotated[
     str | None,
     typer.Option("--pred", "-p", metavar="COLS", help="Prediction column(s): name, list or glob."),
@@ -215,6 +224,7 @@ def eval_command(
     chunk_rows: ChunkRowsOption = None,
     output_format: ReportFormatOption = "auto",
     output: OutputOption = None,
+    mlflow: MlflowOption = False,
     input_format: InputFormatOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
@@ -301,6 +311,7 @@ def eval_command(
     from losscli.gates import CheckOptions
 
     _refuse_eval_usage(loss, output_format, id_column, (per_row, worst), files, (bootstrap, ci))
+    tracker = _tracker(mlflow)
     _load_plugins(plugin)
     assert loss  # refused above when missing
     gate = CheckOptions.parse(
@@ -345,6 +356,7 @@ def eval_command(
         )
     report = gate.apply(report)
     _emit(report, output_format, destination)
+    _log_mlflow(tracker, report, quiet)
     if not quiet:
         _report_notes(report, output_format, worst)
         _report_failures(report.checks, output_format)
@@ -381,6 +393,7 @@ def check_command(
         ),
     ] = "auto",
     output: OutputOption = None,
+    mlflow: MlflowOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
@@ -394,12 +407,14 @@ def check_command(
         )
     if output is not None and output_format == "auto":
         _chosen_format(output_format, output)  # an unknown extension, before anything is read
+    tracker = _tracker(mlflow)
     runtime.collect_again()
     run = check(names or (), config=config)
     read = [name for r in run.reports.values() for name in r.inputs["files"]]
     read += [name for r in run.reports.values() for name in r.inputs.get("targets") or []]
     destination = _destination(output, read, [run.config])
     _emit(run, _chosen_format(output_format, output), destination)
+    _log_mlflow(tracker, run, quiet)
     if not quiet:
         for name, report in run.reports.items():
             _report_failures(report.checks, output_format, f"{name}: ")
@@ -647,6 +662,7 @@ def compare_command(
     chunk_rows: ChunkRowsOption = None,
     output_format: ReportFormatOption = "auto",
     output: OutputOption = None,
+    mlflow: MlflowOption = False,
     input_format: InputFormatOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
@@ -663,6 +679,7 @@ def compare_command(
         raise UsageError(
             f"--format {output_format} is unknown.", f"Use one of {', '.join(formats)}."
         )
+    tracker = _tracker(mlflow)
     _load_plugins(plugin)
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
     from losscli.engine.tally import DEFAULT_REPLICATES
@@ -693,6 +710,7 @@ def compare_command(
             on=on or None,
         )
     _emit(result, output_format, destination, fail_if_worse=fail_if_worse)
+    _log_mlflow(tracker, result, quiet)
     dropped = result.inputs["rows_dropped"]
     if dropped and not quiet:
         _note(f"{dropped} of {result.inputs['rows_read']} rows dropped for missing values.")
@@ -739,6 +757,37 @@ def describe_command(
     from losscli.report.catalogue import description
 
     _write(description(get_loss(name)))
+
+
+def _tracker(wanted: bool) -> Any:
+    """With --mlflow, the MLflow store, reached before anything is read; else None."""
+    if not wanted:
+        return None
+    from losscli.tracking import Tracker, available
+
+    if not available():
+        raise UsageError(
+            "--mlflow needs MLflow's client, which is not installed.",
+            "Install it: pip install 'losscli[mlflow]'",
+        )
+    return Tracker()
+
+
+def _log_mlflow(tracker: Any, outcome: Any, quiet: bool) -> None:
+    """The outcome's metrics, params and JSON document logged to MLflow, when asked."""
+    if tracker is None:
+        return
+    from losscli.report.formatting import json_ready
+    from losscli.tracking import requested
+
+    document = json_ready(outcome.to_dict())
+    logged = tracker.log(outcome.metrics(), requested(document), document)
+    if not quiet:
+        into = "a new run" if logged.created else "the run"
+        _note(
+            f"logged to MLflow: {into} {logged.run_id} of experiment {logged.experiment_id} at "
+            f"{logged.tracking_uri}."
+        )
 
 
 def _load_plugins(plugins: list[str] | None) -> None:

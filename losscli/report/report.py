@@ -12,6 +12,7 @@ from losscli.errors import UsageError, option
 from losscli.report import checks as gate
 from losscli.report.checks import Check
 from losscli.report.groups import GroupResults, Results
+from losscli.report.metrics import result_metrics
 from losscli.report.render import FORMATS, render_report
 from losscli.report.results import Result, group_headers
 
@@ -106,6 +107,10 @@ class Report:
             document["checks"] = [check.to_dict() for check in self.checks]
             document["passed"] = self.passed
         return document
+
+    def metrics(self) -> dict[str, float | None]:
+        """Each result's value under a key trackers accept (``--format metrics``; NaN is None)."""
+        return result_metrics(self.results)
 
     def render(self, fmt: str, console: Any = None) -> str:
         """This report as text in ``fmt``, one of FORMATS: a rich table (``console`` sets its
