@@ -98,6 +98,21 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return total, lost
 
 
+def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """The pending parts' cells and columns, each as one array (None: a column of ones)."""
+    if len(parts) == 1:
+        return parts[0][0], list(parts[0][1])
+    cells = np.concatenate([part[0] for part in parts])
+    columns: list[np.ndarray | None] = []
+    for each in zip(*(part[1] for part in parts), strict=True):
+        if all(column is None for column in each):
+            columns.append(None)
+            continue
+        pieces = [np.ones(len(p[0])) if c is None else c for p, c in zip(parts, each, strict=True)]
+        columns.append(np.concatenate(pieces))
+    return cells, columns
+
+
 def _grown(values: np.ndarray, shape: tuple[int, ...], fill: Any = 0) -> np.ndarray:
     """``values`` in a larger array of ``shape`` (``fill`` elsewhere), the old part kept."""
     # Zeros come from the allocator untouched: room not yet used costs no memory or time.
@@ -273,13 +288,10 @@ class KeyedTable:
         used = self.groups * total.total[0].size // width
         flat_total = total.total.reshape(-1, width)[:used]
         flat_lost = total.compensation.reshape(-1, width)[:used]
-        if 4 * sum(len(part[0]) for part in parts) >= used:
-            # Part by part into one array of every cell: no copy of the waiting rows.
-            sums = np.zeros((used, width))
-            for cells, columns, _ in parts:
-                for j, column in enumerate(columns):
-                    sums[:, j] += np.bincount(cells, column, used)
-            # Compensated a slice at a time: its temporaries stay small (and in the cache).
+        cells, columns = _joined_parts(parts)
+        if 4 * len(cells) >= used:
+            # One pass over every cell, a slice at a time: the temporaries stay small.
+            sums = np.column_stack([np.bincount(cells, column, used) for column in columns])
             for start in range(0, used, SLICE_CELLS):
                 at = slice(start, start + SLICE_CELLS)
                 with np.errstate(all="ignore"):
@@ -287,13 +299,6 @@ class KeyedTable:
                 flat_lost[at] += lost
             return
         # Few cells of many touched: sum by the touched cells only, not over every cell.
-        cells = np.concatenate([part[0] for part in parts])
-        columns = [
-            np.concatenate(
-                [np.ones(len(p[0])) if c is None else c for p, c in zip(parts, each, strict=True)]
-            )
-            for each in zip(*(part[1] for part in parts), strict=True)
-        ]
         touched, where = np.unique(cells, return_inverse=True)
         sums = np.column_stack([np.bincount(where, c, len(touched)) for c in columns])
         with np.errstate(all="ignore"):
