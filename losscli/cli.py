@@ -330,7 +330,7 @@ def eval_command(
             "--format junit writes a test case per check, and no check is asked for.",
             "Add --max LABEL=VALUE, --min LABEL=VALUE or --baseline FILE.",
         )
-    runtime.collect_again()
+    runtime.start_run()
 
     with _progress(quiet, files or []) as on_progress:
         report = evaluate(
@@ -408,7 +408,7 @@ def check_command(
     if output is not None and output_format == "auto":
         _chosen_format(output_format, output)  # an unknown extension, before anything is read
     tracker = _tracker(mlflow)
-    runtime.collect_again()
+    runtime.start_run()
     run = check(names or (), config=config)
     read = [name for r in run.reports.values() for name in r.inputs["files"]]
     read += [name for r in run.reports.values() for name in r.inputs.get("targets") or []]
@@ -621,13 +621,18 @@ def _chosen_format(output_format: str, output: str | None) -> str:
 
 
 def _emit(outcome: Any, output_format: str, destination: Any, **options: Any) -> None:
-    """The outcome as text, on standard output or (atomically) in the -o file."""
+    """The outcome as text, on standard output or (atomically) in the -o file. A report's JSON
+    and CSV are written in pieces as they are made (a million groups are never held whole)."""
+    if output_format in ("json", "csv") and hasattr(outcome, "pieces"):
+        pieces = outcome.pieces(output_format)
+    else:
+        pieces = [_render(outcome, output_format, destination is not None, **options)]
     if destination is None:
-        _write(_render(outcome, output_format, **options))
+        _write_pieces(pieces)
         return
     from losscli.io.outputs import write_text
 
-    write_text(destination, _render(outcome, output_format, to_file=True, **options))
+    write_text(destination, pieces)
 
 
 @app.command("compare")
@@ -686,7 +691,7 @@ def compare_command(
 
     destination = _destination(output, [baseline, candidate], targets)
     output_format = _chosen_format(output_format, output)
-    runtime.collect_again()
+    runtime.start_run()
 
     level = _level(ci)
     assert level is not None
@@ -798,8 +803,13 @@ def _load_plugins(plugins: list[str] | None) -> None:
 
 
 def _write(text: str) -> None:
+    _write_pieces([text])
+
+
+def _write_pieces(pieces: Iterable[str]) -> None:
     with _writing_stdout():
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
 
 

@@ -17,7 +17,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,16 +111,17 @@ def output_format(output: str | os.PathLike[str]) -> str:
     return REPORT_SUFFIXES[suffix]
 
 
-def write_text(path: Path, text: str) -> None:
-    """``text`` in place of ``path``, atomically: a temporary file beside it, flushed to disk,
-    then renamed over it. A failed write leaves ``path`` as it was."""
+def write_text(path: Path, pieces: Iterable[str]) -> None:
+    """The text of ``pieces`` in place of ``path``, atomically: a temporary file beside it,
+    flushed to disk, then renamed over it. A failed write leaves ``path`` as it was."""
     temporary = None
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+            for piece in pieces:
+                stream.write(piece)
             stream.flush()
             os.fsync(stream.fileno())
         umask = os.umask(0)  # mkstemp makes the file private: give it a plain open()'s mode
