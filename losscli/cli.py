@@ -43,7 +43,7 @@ HELP_NAMES = ["-h", "--help"]
 app = typer.Typer(
     name="losscli",
     help=ROOT_HELP,
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -62,11 +62,65 @@ def root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+            "--version",
+            "-V",
+            help="Print the version and exit.",
+            callback=_show_version,
+            is_eager=True,
         ),
     ] = False,
 ) -> None:
     pass
+
+
+def _complete_losses(incomplete: str) -> list[str]:
+    """Loss names and aliases for the last item of a comma list (``mse,hu`` -> ``mse,huber``)."""
+    from losscli.losses.registry import all_names, load_installed
+
+    with contextlib.suppress(LossCliError):
+        load_installed()
+    head, comma, last = incomplete.rpartition(",")
+    return [f"{head}{comma}{name}" for name in all_names() if name.startswith(last.lower())]
+
+
+def _complete_columns(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The columns of the first FILE already typed (none while no file is given)."""
+    files = _typed_files(ctx)
+    if not files:
+        return []
+    from losscli.io.stream import Opened
+
+    try:
+        with Opened(ctx.params.get("input_format")) as opened:
+            names = list(opened.open(files[0]).first.names)
+    except Exception:  # a file not readable yet: nothing to offer, never an error while typing
+        return []
+    head, comma, last = incomplete.rpartition(",")
+    return [f"{head}{comma}{name}" for name in names if name.startswith(last)]
+
+
+# Options whose value is a file that is not the data: never the file whose columns complete.
+OTHER_FILES = {"--targets", "--baseline", "--per-row", "-o", "--output", "--plugin", "--config"}
+
+
+def _typed_files(ctx: typer.Context) -> list[str]:
+    """The data files on the command line being completed. Click parses the words before the
+    one being completed with an option still waiting for its value, which loses the FILEs; the
+    shell's words (COMP_WORDS, which click's bash, zsh and fish scripts all set) still have them."""
+    given = [*(ctx.params.get("files") or ()), ctx.params.get("baseline")]
+    files = [name for name in given if name and name != "-"]
+    if files:
+        return files
+    import shlex
+
+    with contextlib.suppress(ValueError):
+        words = shlex.split(os.environ.get("COMP_WORDS", ""))
+        return [
+            word
+            for before, word in zip(words[1:], words[2:], strict=False)
+            if before not in OTHER_FILES and not word.startswith("-") and os.path.isfile(word)
+        ]
+    return []
 
 
 # Options that eval and compare share, declared once.
@@ -78,6 +132,7 @@ LossOption = Annotated[
         metavar="SPEC",
         help="Losses, repeatable: mse,mae or huber:delta=0.5 ('losscli list' names them).",
         show_default=False,
+        autocompletion=_complete_losses,
     ),
 ]
 PluginOption = Annotated[
@@ -100,14 +155,33 @@ MlflowOption = Annotated[
 ]
 PredOption = Annotated[
     str | None,
-    typer.Option("--pred", "-p", metavar="COLS", help="Prediction column(s): name, list or glob."),
+    typer.Option(
+        "--pred",
+        "-p",
+        metavar="COLS",
+        help="Prediction column(s): name, list or glob.",
+        autocompletion=_complete_columns,
+    ),
 ]
 TargetOption = Annotated[
     str | None,
-    typer.Option("--target", "-t", metavar="COLS", help="Target column(s): name, list or glob."),
+    typer.Option(
+        "--target",
+        "-t",
+        metavar="COLS",
+        help="Target column(s): name, list or glob.",
+        autocompletion=_complete_columns,
+    ),
 ]
 WeightOption = Annotated[
-    str | None, typer.Option("--weight", "-w", metavar="COL", help="Sample-weight column.")
+    str | None,
+    typer.Option(
+        "--weight",
+        "-w",
+        metavar="COL",
+        help="Sample-weight column.",
+        autocompletion=_complete_columns,
+    ),
 ]
 ColOption = Annotated[
     list[str] | None,
@@ -190,7 +264,34 @@ BootstrapOption = Annotated[
 SeedOption = Annotated[int, typer.Option("--seed", metavar="S", help="Seed of the bootstrap.")]
 
 
-@app.command("eval")
+# Examples under each command's --help ('\b' keeps click from rewrapping them into one line).
+EXAMPLES = {
+    "eval": [
+        "losscli eval -l mse,mae,huber:delta=10 preds.csv",
+        "losscli eval -l bce -p prob -t label preds.parquet -f json -o report.json",
+        "losscli eval -l rmse --by region --ci 0.95 preds.csv",
+        "losscli eval -l mse,r2 preds.csv --max mse=1000 --min r2=0.9 -f junit -o checks.xml",
+        "losscli eval -l mse,r2 preds.csv -f metrics -o metrics.json --mlflow",
+        "losscli eval --plugin my_losses.py -l my_loss preds.csv",
+    ],
+    "check": [
+        "losscli check",
+        "losscli check house_prices --config ci/losscli.toml -f junit -o checks.xml",
+    ],
+    "compare": [
+        "losscli compare -l mse,mae old.csv new.csv",
+        "losscli compare -l mse new_baseline.csv candidate.csv --fail-if-worse -f junit",
+    ],
+    "list": ["losscli list", "losscli list -f json --plugin my_losses.py"],
+    "describe": ["losscli describe huber", "losscli describe my_loss --plugin my_losses.py"],
+}
+
+
+def _examples(command: str) -> str:
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])
+
+
+@app.command("eval", epilog=_examples("eval"))
 def eval_command(
     files: Annotated[
         list[str] | None,
@@ -364,7 +465,7 @@ def eval_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command("check")
+@app.command("check", epilog=_examples("check"))
 def check_command(
     names: Annotated[
         list[str] | None,
@@ -548,9 +649,11 @@ def _report_notes(report: Any, output_format: str, worst: int | None = None) -> 
 
 
 class _progress:
-    """A transient rich progress line on a terminal's stderr, for inputs large enough to wait on."""
+    """A transient rich progress line on a terminal's stderr, for inputs large enough to wait on:
+    rows read, and where the input's size is known, a bar, its percentage and the time left."""
 
     LARGE_BYTES = 64 << 20
+    STEPS = 1000  # the bar's resolution
 
     def __init__(self, quiet: bool, files: list[str]) -> None:
         self.bar: Any = None
@@ -562,20 +665,37 @@ class _progress:
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+        from losscli.io.progress import Meter
+
+        self.meter = Meter(files)
         self.bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
+            *(self._known_columns() if self.meter.known else ()),
             TimeElapsedColumn(),
             console=Console(stderr=True),
             transient=True,
         )
 
+    @staticmethod
+    def _known_columns() -> tuple[Any, ...]:
+        from rich.progress import BarColumn, TaskProgressColumn, TimeRemainingColumn
+
+        return BarColumn(), TaskProgressColumn(), TimeRemainingColumn()
+
     def __enter__(self) -> Any:
         if self.bar is None:
             return None
         self.bar.start()
-        task = self.bar.add_task("reading", total=None)
-        return lambda rows: self.bar.update(task, description=f"{rows:,} rows read")
+        total = self.STEPS if self.meter.known else None
+        task = self.bar.add_task("reading", total=total)
+
+        def update(rows: int) -> None:
+            fraction = self.meter.fraction(rows)
+            done = None if fraction is None else fraction * self.STEPS
+            self.bar.update(task, description=f"{rows:,} rows read", completed=done)
+
+        return update
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -635,7 +755,7 @@ def _emit(outcome: Any, output_format: str, destination: Any, **options: Any) ->
     write_text(destination, pieces)
 
 
-@app.command("compare")
+@app.command("compare", epilog=_examples("compare"))
 def compare_command(
     baseline: Annotated[
         str, typer.Argument(metavar="BASELINE", help="The reference model's predictions.")
@@ -728,7 +848,7 @@ def compare_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command("list")
+@app.command("list", epilog=_examples("list"))
 def list_command(
     output_format: Annotated[
         str,
@@ -751,7 +871,7 @@ def list_command(
     _write(_rendered(catalogue_table(compact=console.width < WIDE_TABLE), console))
 
 
-@app.command("describe")
+@app.command("describe", epilog=_examples("describe"))
 def describe_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="A loss name or alias, e.g. huber.")],
     plugin: PluginOption = None,

@@ -637,7 +637,9 @@ def test_version_matches_pyproject(capsys):
         (
             ["eval", "-l", "mse", "-f", "json", "{data}"],
             ["pydantic", "pyarrow.compute", "pyarrow.parquet", "rich", "pandas"]
-            + ["losscli.engine.compare", "losscli.report.comparison", "losscli.config"],
+            + ["losscli.engine.compare", "losscli.report.comparison", "losscli.config"]
+            + ["losscli.report.junit", "losscli.tracking", "losscli.plugins", "losscli.scoring"]
+            + ["losscli.io.progress"],
         ),
         (  # integer labels in Parquet are converted without pyarrow.compute
             ["eval", "-l", "bce", "-f", "json", "{labels}"],

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from losscli import __version__
 from losscli.report.checks import FAILED, PASSED, Check, summary
 from losscli.report.formatting import json_ready, table_text
-from losscli.report.junit import Suite, check_cases, junit_text
 from losscli.report.metrics import Metrics, metric_key, metrics_text, result_metrics
 from losscli.report.render import (
     STYLE,
@@ -65,6 +64,8 @@ class CheckRun:
         if fmt == "metrics":
             return metrics_text(self.metrics())
         if fmt == "junit":
+            from losscli.report.junit import Suite, check_cases, junit_text
+
             return junit_text(
                 [
                     Suite(name, check_cases(r.checks, f"losscli.check.{name}"))

@@ -19,7 +19,6 @@ from losscli.report.formatting import (
     shown,
     table_text,
 )
-from losscli.report.junit import Case, Suite, junit_text
 from losscli.report.metrics import Metrics, metric_key, metrics_text
 
 WORSE, BETTER, UNCLEAR = "worse", "better", "no clear difference"
@@ -179,6 +178,8 @@ def to_table(comparison: Comparison) -> Any:
 def to_junit(comparison: Comparison) -> str:
     """A test case per loss, ``mse: candidate not worse``; worse beyond the interval, or an
     undefined difference, is a failure (as for the exit code of a failing gate)."""
+    from losscli.report.junit import Case, Suite, junit_text  # XML: only when asked
+
     cases = []
     for entry in comparison.entries:
         said = verdict(entry)

@@ -30,7 +30,6 @@ from losscli.report.formatting import (
     table_text,
 )
 from losscli.report.groups import TABLE_GROUPS, GroupResults
-from losscli.report.junit import Suite, check_cases, junit_text
 from losscli.report.metrics import metrics_text, result_metrics
 from losscli.report.results import Result, group_headers
 
@@ -96,6 +95,8 @@ def to_metrics(report: Shown) -> str:
 
 def to_junit(report: Shown, name: str = "eval") -> str:
     """The report's checks as JUnit XML: a test case per check."""
+    from losscli.report.junit import Suite, check_cases, junit_text  # XML: only when asked
+
     suite = Suite(f"losscli {name}", check_cases(report.checks, f"losscli.{name}"))
     return junit_text([suite], "losscli")
 
