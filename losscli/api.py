@@ -18,6 +18,7 @@ from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
 from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
 from losscli.errors import InputError, LossCliError, UsageError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
+from losscli.io.dialect import CsvDialect
 from losscli.io.memory import takes_in_memory
 from losscli.io.plan import (
     Wanted,
@@ -73,6 +74,7 @@ def evaluate(
     seed: int = 0,
     worst: int = 0,
     on: str | Sequence[str] | None = None,
+    csv: CsvDialect | Mapping[str, Any] | None = None,
 ) -> Report:
     """Compute ``losses`` over ``data`` in one streaming pass.
 
@@ -93,6 +95,11 @@ def evaluate(
 
     ``targets`` reads the target column from a second input, matched row by row, or by the key
     columns ``on`` (a name, comma list or list of names) when given.
+
+    ``csv`` says how to read CSV and TSV inputs where their first bytes cannot: a
+    ``CsvDialect`` or a mapping of its fields, e.g. ``{"delimiter": ";", "header": False,
+    "skip_rows": 2, "comment": "#", "decimal": ","}`` (without a header, columns are named
+    "1", "2", ...).
     """
     job = _prepare(
         losses,
@@ -107,7 +114,7 @@ def evaluate(
         from losscli.io.outputs import check_per_row
 
         check_per_row(per_row, data, targets)  # before anything is read: never over an input
-    with Opened(input_format) as opened:
+    with Opened(input_format, csv_dialect(csv)) as opened:
         main = opened.open(data)
         side = opened.open(targets) if targets is not None else None
         roles = resolve_beside(job.wanted, job.given, main, side)
@@ -158,6 +165,7 @@ def compare(
     seed: int = 0,
     on_progress: Callable[[int], None] | None = None,
     on: str | Sequence[str] | None = None,
+    csv: CsvDialect | Mapping[str, Any] | None = None,
 ) -> Comparison:
     """Score two models' predictions of the same rows and the paired difference of each loss.
 
@@ -166,6 +174,7 @@ def compare(
     options apply to both; targets come from each (they must agree), or once from ``targets``.
     ``target`` and ``weight`` may hold the values, read beside the baseline's rows.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
+    ``csv`` reads CSV inputs as for ``evaluate``.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.
     from losscli.engine.compare import summary
@@ -180,7 +189,7 @@ def compare(
         (ci, bootstrap, seed, 0, False),
     )
     requests, options = job.requests, job.options
-    with Opened(input_format) as opened:
+    with Opened(input_format, csv_dialect(csv)) as opened:
         base = opened.open(baseline)
         other = opened.open(candidate)
         side = opened.open(targets) if targets is not None else None
@@ -212,6 +221,19 @@ def compare(
         **counter.totals(),
     }
     return Comparison(__version__, inputs, entries, ci)
+
+
+def csv_dialect(csv: CsvDialect | Mapping[str, Any] | None) -> CsvDialect | None:
+    """``csv=`` as a dialect: None, a CsvDialect, or a mapping of its fields."""
+    if csv is None or isinstance(csv, CsvDialect):
+        return csv
+    known = ("delimiter", "header", "skip_rows", "comment", "decimal")
+    if not isinstance(csv, Mapping) or set(csv) - set(known):
+        raise UsageError(
+            f"csv={csv!r} is not a CSV dialect.",
+            f"Give a mapping of {', '.join(known)}, e.g. csv={{'delimiter': ';'}}.",
+        )
+    return CsvDialect(**csv)
 
 
 def compute(

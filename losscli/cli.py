@@ -221,6 +221,44 @@ ChunkRowsOption = Annotated[
         show_default=False,
     ),
 ]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        metavar="CHAR",
+        help="The CSV delimiter, when the header line cannot say (e.g. ';' or '\\t').",
+        show_default=False,
+    ),
+]
+NoHeaderOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-header",
+        help="CSV files have no header line: columns are named 1, 2, ... (-p 2 -t 3).",
+    ),
+]
+SkipRowsOption = Annotated[
+    int,
+    typer.Option("--skip-rows", metavar="N", help="Skip the first N lines of each CSV file."),
+]
+CommentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--comment",
+        metavar="CHAR",
+        help="Leave out CSV lines that start with CHAR (e.g. '#').",
+        show_default=False,
+    ),
+]
+DecimalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        metavar="CHAR",
+        help="The decimal mark of CSV numbers: '.' or ','.",
+        show_default=False,
+    ),
+]
 ReportFormatOption = Annotated[
     str,
     typer.Option(
@@ -327,6 +365,11 @@ def eval_command(
     output: OutputOption = None,
     mlflow: MlflowOption = False,
     input_format: InputFormatOption = None,
+    delimiter: DelimiterOption = None,
+    no_header: NoHeaderOption = False,
+    skip_rows: SkipRowsOption = 0,
+    comment: CommentOption = None,
+    decimal: DecimalOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
     ] = False,
@@ -454,6 +497,7 @@ def eval_command(
             seed=seed,
             worst=0 if worst is None else _at_least_one(worst),
             on=on or None,
+            csv=_dialect(delimiter, no_header, skip_rows, comment, decimal),
         )
     report = gate.apply(report)
     _emit(report, output_format, destination)
@@ -789,6 +833,11 @@ def compare_command(
     output: OutputOption = None,
     mlflow: MlflowOption = False,
     input_format: InputFormatOption = None,
+    delimiter: DelimiterOption = None,
+    no_header: NoHeaderOption = False,
+    skip_rows: SkipRowsOption = 0,
+    comment: CommentOption = None,
+    decimal: DecimalOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> None:
     """Compare two models on the same rows: the difference per loss, its paired interval and
@@ -833,6 +882,7 @@ def compare_command(
             seed=seed,
             on_progress=on_progress,
             on=on or None,
+            csv=_dialect(delimiter, no_header, skip_rows, comment, decimal),
         )
     _emit(result, output_format, destination, fail_if_worse=fail_if_worse)
     _log_mlflow(tracker, result, quiet)
@@ -882,6 +932,18 @@ def describe_command(
     from losscli.report.catalogue import description
 
     _write(description(get_loss(name)))
+
+
+def _dialect(
+    delimiter: str | None, no_header: bool, skip_rows: int, comment: str | None, decimal: Any
+) -> Any:
+    """The CSV options as the library's dialect; None when none is given."""
+    if delimiter is None and not no_header and not skip_rows and comment is None and not decimal:
+        return None
+    from losscli.io.dialect import CsvDialect
+
+    delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
+    return CsvDialect(delimiter, not no_header, skip_rows, comment, decimal)
 
 
 def _tracker(wanted: bool) -> Any:
@@ -987,6 +1049,7 @@ FLAGS = {
     "id_column": "--id",
     "output_format": "--format",
     "output": "-o/--output",
+    "header": "--no-header",
     # The options that choose a role's columns, as messages about columns name them.
     "pred=": "-p/--pred",
     "target=": "-t/--target",

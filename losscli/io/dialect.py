@@ -8,9 +8,10 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from losscli.errors import InputError, excerpt
+from losscli.errors import InputError, UsageError, excerpt, option
 from losscli.io.columns import ROLE_OPTIONS
 
 # Delimiters a CSV header may use instead of a comma: Excel writes ';' where the comma is the
@@ -120,3 +121,58 @@ def first_json_object(head: bytes, where: str) -> dict[str, Any]:
             'JSON Lines needs one object per line, e.g. {"pred": 0.5, "target": 1}.',
         )
     return record
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How to read CSV and TSV inputs when their first bytes cannot say: the ``delimiter``,
+    whether the first line is a ``header`` (else columns are named 1, 2, ...), lines to skip
+    before it (``skip_rows``), a ``comment`` mark whose lines are left out, and the ``decimal``
+    mark. None leaves each to be settled from the file, as without a dialect."""
+
+    delimiter: str | None = None
+    header: bool = True
+    skip_rows: int = 0
+    comment: str | None = None
+    decimal: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("delimiter", "comment", "decimal"):
+            value = getattr(self, name)
+            if value is not None and (len(value) != 1 or value in '\r\n"'):
+                raise UsageError(
+                    f"{option(name)} {value!r} is not one character.",
+                    f"Example: {option(name)} {EXAMPLES[name]}",
+                )
+        if self.decimal is not None and self.decimal not in ".,":
+            raise UsageError(f"{option('decimal')} {self.decimal!r} is neither '.' nor ','.")
+        if self.skip_rows < 0:
+            raise UsageError(f"{option('skip_rows')} {self.skip_rows} is negative.")
+        if self.decimal is not None and self.decimal == self.delimiter:
+            raise UsageError(
+                f"{option('decimal')} and {option('delimiter')} are both {self.decimal!r}: a "
+                "number such as 0,5 would read as two fields.",
+                f"Give another delimiter, e.g. {option('delimiter')} ';'",
+            )
+
+    def skipped(self, text: str) -> str:
+        """``text`` (a file's first bytes) without its first ``skip_rows`` lines and, with a
+        ``comment`` mark, the comment lines before the header."""
+        lines = text.splitlines(keepends=True)[self.skip_rows :]
+        if self.comment is not None:
+            lines = [line for line in lines if not is_comment(line, self.comment)]
+        return "".join(lines)
+
+
+EXAMPLES = {"delimiter": "';'", "comment": "'#'", "decimal": ","}
+
+
+def is_comment(line: str | bytes, mark: str) -> bool:
+    text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
+    return text.lstrip().startswith(mark)
+
+
+def numbered_names(text: str, delimiter: str) -> list[str]:
+    """Columns named 1, 2, ... for a file without a header, as many as its first line has."""
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    return [str(number) for number in range(1, len(first) + 1)]

@@ -110,6 +110,7 @@ class Source:
     pipe: bool = False  # a named pipe such as bash's <(zcat x.gz): readable once, not seekable
     partitions: tuple[Partition, ...] = ()  # key=value directories above a file of a directory
     member: str | None = None  # the data file inside a zip archive
+    dialect: Any = None  # a CSV's dialect.CsvDialect, when the options give one
 
     @property
     def is_stdin(self) -> bool:

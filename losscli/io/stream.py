@@ -107,7 +107,7 @@ class Inputs:
         self.first.close()
 
 
-def open_inputs(data: Any, input_format: str | None) -> Inputs:
+def open_inputs(data: Any, input_format: str | None, dialect: Any = None) -> Inputs:
     if is_in_memory(data):
         reader = MemoryReader(data)
         return Inputs(reader, [], [reader.source.display], reader.source.display)
@@ -115,6 +115,8 @@ def open_inputs(data: Any, input_format: str | None) -> Inputs:
     sources = expand_inputs(
         [str(Path(i)) if isinstance(i, PathLike) else str(i) for i in items], input_format
     )
+    if dialect is not None:
+        sources = [replace(source, dialect=dialect) for source in sources]
     first = open_reader(sources[0])
     rest = (open_reader(source) for source in sources[1:])
     display = sources[0].display if len(sources) == 1 else f"{len(sources)} files"
@@ -130,8 +132,9 @@ class Opened:
     leaves the block, closing the ones opened before it.
     """
 
-    def __init__(self, input_format: str | None) -> None:
+    def __init__(self, input_format: str | None, dialect: Any = None) -> None:
         self.input_format = input_format
+        self.dialect = dialect  # a CSV's dialect.CsvDialect, for every CSV input
         self.inputs: list[Inputs] = []
 
     def __enter__(self) -> Opened:
@@ -142,7 +145,7 @@ class Opened:
             inputs.close()
 
     def open(self, data: Any) -> Inputs:
-        inputs = open_inputs(data, self.input_format)
+        inputs = open_inputs(data, self.input_format, self.dialect)
         self.inputs.append(inputs)
         return inputs
 

@@ -19,15 +19,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from losscli.errors import InputError, excerpt
+from losscli.errors import InputError, excerpt, option
 from losscli.io import locate
 from losscli.io.ahead import ordered_map, parse_workers
 from losscli.io.columns import ROLE_OPTIONS
 from losscli.io.dialect import (
+    CsvDialect,
     csv_header,
     decimal_mark,
     first_json_object,
+    is_comment,
     number_hint,
+    numbered_names,
     sniff_delimiter,
 )
 from losscli.io.mapped import MappedText, after_last_line_end
@@ -99,18 +102,32 @@ class CsvReader(TextReader):
     """CSV or TSV; a CSV's delimiter and decimal mark are settled from its first bytes."""
 
     def _read_names(self, head: bytes) -> list[str]:
-        """The header's names, the delimiter and decimal mark settled from the first bytes."""
-        text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-        self.delimiter = sniff_delimiter(text) if self.format == "csv" else "\t"
-        self.decimal = "."
-        if self.delimiter == ";":
+        """The header's names, the delimiter and decimal mark settled from the first bytes (or
+        given by the source's dialect)."""
+        dialect = self.source.dialect or CsvDialect()
+        text = dialect.skipped(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
+        self.dialect = dialect
+        # With decimal commas, a comma is no delimiter: the header's other one is.
+        line = text if dialect.decimal != "," else text.replace(",", "")
+        sniffed = sniff_delimiter(line) if self.format == "csv" else "\t"
+        self.delimiter = dialect.delimiter or sniffed
+        self.decimal = dialect.decimal or "."
+        if dialect.decimal is None and self.delimiter == ";":
             self.decimal = decimal_mark(text, self.source.display)
+        if self.decimal == self.delimiter:
+            raise InputError(
+                f"{self.source.display} is read with {self.delimiter!r} as the delimiter, which "
+                f"is also the decimal mark {option('decimal')} gives.",
+                f"Name the delimiter too, e.g. {option('delimiter')} ';'",
+            )
+        if not dialect.header:
+            return numbered_names(text, self.delimiter)
         return csv_header(text, self.delimiter, self.source.display)
 
     def _csv_options(self, block: Block) -> dict[str, Any]:
         # Our own header names (spaces stripped, byte-order mark gone) replace the file's, so the
         # columns asked for are found whatever the spacing around the commas.
-        skip = 1 if block.first else 0
+        skip = 1 if block.first and self.dialect.header else 0
         return {
             "read_options": pa_csv.ReadOptions(
                 column_names=self.file_names,
@@ -121,9 +138,24 @@ class CsvReader(TextReader):
             "parse_options": pa_csv.ParseOptions(delimiter=self.delimiter),
         }
 
+    def _dialected(self, block: Block) -> Block:
+        """The block as Arrow reads it: the first ``skip_rows`` lines and comment lines gone."""
+        dialect = self.dialect
+        if not (dialect.comment or (block.first and dialect.skip_rows)):
+            return block
+        lines = block.data.to_pybytes().splitlines(keepends=True)
+        if block.first:
+            lines = lines[dialect.skip_rows :]
+            if lines:
+                lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
+        if dialect.comment:
+            lines = [line for line in lines if not is_comment(line, dialect.comment)]
+        return replace(block, data=pa.py_buffer(b"".join(lines)))
+
     def _parse(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
         # Other columns (an --id) are kept as written: '007' stays '007', and every block gets
         # the same type whatever its values look like.
+        block = self._dialected(block)
         types = {name: pa.float64() if name in numeric else pa.string() for name in columns}
         if block.first and not _has_line_end(block.data):
             # A header alone, without a line end: no rows (Arrow cannot skip a line never ended).
