@@ -131,8 +131,11 @@ class KeyedTable:
     grow as their codes are seen.
     """
 
-    def __init__(self, width: int, blocks: int = 1, shift_width: int = 0) -> None:
+    def __init__(
+        self, width: int, blocks: int = 1, shift_width: int = 0, keeps_largest: bool = False
+    ) -> None:
         self.width, self.blocks, self.shift_width = width, blocks, shift_width
+        self.keeps_largest = keeps_largest  # else ``largest`` stays one row of -inf
         self.groups, self.inner = 1, 1  # extents seen (a table always has cell 0)
         self.sums = CompensatedSum((1, blocks, 1, width))
         self.counts = CompensatedSum((1, blocks, 2))  # weight, rows
@@ -156,10 +159,23 @@ class KeyedTable:
         have_groups, have_inner = self.capacity
         if groups <= have_groups and inner <= have_inner:
             return
-        # Half as much again when growing: amortised, without doubling a million groups' state.
-        g = max(have_groups, groups if groups <= have_groups else max(groups, have_groups * 3 // 2))
+        self._check_size(self.groups, self.inner)
+        # Room for four times the groups: the allocator maps room not yet used without touching
+        # it, and each growth copies (and faults in) what is held. Half as much again for inner
+        # keys, whose growth also folds the pending rows.
+        most = MAX_STATE // (self.blocks * max(inner, have_inner) * (self.width + 2))
+        g = have_groups if groups <= have_groups else max(groups, min(4 * have_groups, most))
         i = max(have_inner, inner if inner <= have_inner else max(inner, have_inner * 3 // 2))
         self._resize(g, i)
+
+    def _check_size(self, groups: int, inner: int) -> None:
+        if groups * self.blocks * inner * (self.width + 2) > MAX_STATE:
+            raise InputError(
+                f"The state of this run would hold {groups:,} groups x {self.blocks:,} blocks x "
+                f"{inner:,} inner keys x {self.width} sums, more than the limit of "
+                f"{MAX_STATE:,} numbers.",
+                "Use coarser groups, fewer samples or classes, or leave out the interval.",
+            )
 
     def _resize(self, g: int, i: int) -> None:
         """Hold ``g`` groups and ``i`` inner keys (never fewer than it holds)."""
@@ -167,19 +183,14 @@ class KeyedTable:
             return
         if i != self.capacity[1]:
             self.flush()  # the pending rows' cell numbers count this many inner keys
-        if g * self.blocks * i * (self.width + 2) > MAX_STATE:
-            raise InputError(
-                f"The state of this run would hold {g:,} groups x {self.blocks:,} blocks x "
-                f"{i:,} inner keys x {self.width} sums, more than the limit of {MAX_STATE:,} "
-                "numbers.",
-                "Use coarser groups, fewer samples or classes, or leave out the interval.",
-            )
+        self._check_size(g, i)
         for total in (self.sums, self.counts):
             tail = total.total.shape[1:]
             shape = (g, *tail) if total is self.counts else (g, tail[0], i, tail[2])
             total.total = _grown(total.total, shape)
             total.compensation = _grown(total.compensation, shape)
-        self.largest = _grown(self.largest, (g, self.blocks), -np.inf)
+        if self.keeps_largest:
+            self.largest = _grown(self.largest, (g, self.blocks), -np.inf)
         self.flags = _grown(self.flags, (g,))
         self.shift = _grown(self.shift, (g, i, self.shift_width))
         self.shifted = _grown(self.shifted, (g, i), False)
@@ -355,6 +366,10 @@ class KeyedTable:
         self.flags |= other.flags
         self.bits |= other.bits
 
+    def _no_largest(self, groups: int) -> np.ndarray:
+        """-inf for every (group, block): what a loss that keeps no largest value reads."""
+        return np.broadcast_to(self.largest[:1], (groups, self.blocks))
+
     def view(self) -> Totals:
         """The sums of the groups and inner keys seen, as plain arrays."""
         self.flush()
@@ -362,7 +377,7 @@ class KeyedTable:
         return Totals(
             sums=self.sums.value_of((slice(0, g), slice(None), slice(0, i))),
             counts=self.counts.value_of(slice(0, g)),
-            largest=self.largest[:g],
+            largest=self.largest[:g] if self.keeps_largest else self._no_largest(g),
             flags=self.flags[:g],
             shift=self.shift[:g, :i],
         )

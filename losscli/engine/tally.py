@@ -90,8 +90,9 @@ class Tally:
         blocked = self.method == "bootstrap" and not self.statistic.inner_units
         blocks = BLOCKS if blocked else 1
         shape = (self.statistic.width, blocks, self.statistic.shift_width)
-        self.whole = KeyedTable(*shape)
-        self.grouped = KeyedTable(*shape) if self.options.grouped else None
+        largest = self.statistic.keeps_largest
+        self.whole = KeyedTable(*shape, keeps_largest=largest)
+        self.grouped = KeyedTable(*shape, keeps_largest=largest) if self.options.grouped else None
 
     def _add(self, table, groups, values, weight, inputs, rows, flags, part=None) -> Any:
         """Fold a chunk into ``table`` (its rows' ``groups``, or None); gives the contribution."""
