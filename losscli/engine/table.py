@@ -98,6 +98,20 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return total, lost
 
 
+def _dense_sums(parts: list[tuple[Any, ...]], used: int, width: int, rows: int) -> np.ndarray:
+    """The parts' columns summed into each of ``used`` cells: (used, width)."""
+    if len(parts) * used < rows:
+        # Fewer cells than rows per part: part by part, without a copy of the waiting rows.
+        sums = np.zeros((used, width))
+        for cells, columns, _ in parts:
+            for j, column in enumerate(columns):
+                sums[:, j] += np.bincount(cells, column, used)
+        return sums
+    # Many cells (a million groups): the parts joined, one pass over the cells per column.
+    cells, columns = _joined_parts(parts)
+    return np.column_stack([np.bincount(cells, column, used) for column in columns])
+
+
 def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
     """The pending parts' cells and columns, each as one array (None: a column of ones)."""
     if len(parts) == 1:
@@ -148,6 +162,7 @@ class KeyedTable:
         # cells then folds them all, instead of one pass (or a sort) per chunk.
         self.pending: list[tuple[CompensatedSum, np.ndarray, list[np.ndarray], int]] = []
         self.pending_rows = 0
+        self._runs: tuple[np.ndarray, np.ndarray] | None = None  # the last cells' run starts
 
     @property
     def capacity(self) -> tuple[int, int]:
@@ -265,7 +280,10 @@ class KeyedTable:
         # Here, not at the top: the losses import this module and must not load the readers.
         from losscli.io.chunks import run_starts
 
-        starts = run_starts(cells)
+        # A chunk's sums and counts share their cells: their runs are found once.
+        if self._runs is None or self._runs[0] is not cells:
+            self._runs = (cells, run_starts(cells))
+        starts = self._runs[1]
         if len(starts) * RUN_LENGTH <= len(cells):
             # Keys that come in runs (an image's pixels, rows sorted by group): each run is
             # summed now, and only the runs wait.
@@ -299,10 +317,10 @@ class KeyedTable:
         used = self.groups * total.total[0].size // width
         flat_total = total.total.reshape(-1, width)[:used]
         flat_lost = total.compensation.reshape(-1, width)[:used]
-        cells, columns = _joined_parts(parts)
-        if 4 * len(cells) >= used:
-            # One pass over every cell, a slice at a time: the temporaries stay small.
-            sums = np.column_stack([np.bincount(cells, column, used) for column in columns])
+        rows = sum(len(part[0]) for part in parts)
+        if 4 * rows >= used:
+            sums = _dense_sums(parts, used, width, rows)
+            # Compensated a slice at a time: the temporaries stay small.
             for start in range(0, used, SLICE_CELLS):
                 at = slice(start, start + SLICE_CELLS)
                 with np.errstate(all="ignore"):
@@ -310,6 +328,7 @@ class KeyedTable:
                 flat_lost[at] += lost
             return
         # Few cells of many touched: sum by the touched cells only, not over every cell.
+        cells, columns = _joined_parts(parts)
         touched, where = np.unique(cells, return_inverse=True)
         sums = np.column_stack([np.bincount(where, c, len(touched)) for c in columns])
         with np.errstate(all="ignore"):
