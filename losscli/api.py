@@ -75,6 +75,8 @@ def evaluate(
     worst: int = 0,
     on: str | Sequence[str] | None = None,
     csv: CsvDialect | Mapping[str, Any] | None = None,
+    classes: str | Sequence[str] | None = None,
+    pos_label: str | None = None,
 ) -> Report:
     """Compute ``losses`` over ``data`` in one streaming pass.
 
@@ -119,6 +121,7 @@ def evaluate(
         side = opened.open(targets) if targets is not None else None
         roles = resolve_beside(job.wanted, job.given, main, side)
         plan = read_plan(roles, job.wanted, main, nan, weight, id_column, by)
+        plan = _with_labels(plan, classes, pos_label, side is not None)
         group_codes = GroupCodes(plan.groups) if plan.groups else None
         sides = [targets_side(side, job.wanted, target)] if side is not None else []
         keys = key_columns(on, main)
@@ -221,6 +224,44 @@ def compare(
         **counter.totals(),
     }
     return Comparison(__version__, inputs, entries, ci)
+
+
+def _with_labels(
+    plan: ReadPlan, classes: str | Sequence[str] | None, pos_label: str | None, apart: bool
+) -> ReadPlan:
+    """The plan with its target column read as class labels, when ``classes`` or ``pos_label``
+    asks; ``apart`` is a target from a second input."""
+    if classes is None and pos_label is None:
+        return plan
+    from losscli.io.labels import LabelCoding, check_suffixes, class_names, suffix_classes
+
+    if classes is not None and pos_label is not None:
+        raise UsageError(
+            f"{option('classes')} names the classes of class labels, {option('pos_label')} the "
+            "positive one of binary labels: give one of them.",
+        )
+    target = plan.roles.get("target", ())
+    if apart or len(target) != 1:
+        raise UsageError(
+            f"{option('classes')} and {option('pos_label')} read one target column of labels "
+            "in the predictions' input.",
+            "Name it with the target option, or write the labels as numbers.",
+        )
+    pred = plan.roles.get("pred", ())
+    if classes == "auto":
+        names = suffix_classes(pred)
+        if names is None:
+            raise UsageError(
+                f"{option('classes')} auto takes the classes from the score columns' names, "
+                f"but {', '.join(pred) or 'the scores'} name no classes after a common prefix.",
+                f"Name them: {option('classes')} cat,dog,bird",
+            )
+    else:
+        names = class_names(classes)
+        if len(pred) > 1 and names:
+            check_suffixes(names, pred)
+    coding = LabelCoding(target[0], classes=names, pos_label=pos_label)
+    return replace(plan, labels={target[0]: coding})
 
 
 def csv_dialect(csv: CsvDialect | Mapping[str, Any] | None) -> CsvDialect | None:

@@ -370,6 +370,26 @@ def eval_command(
     skip_rows: SkipRowsOption = 0,
     comment: CommentOption = None,
     decimal: DecimalOption = None,
+    classes: Annotated[
+        str | None,
+        typer.Option(
+            "--classes",
+            metavar="NAMES",
+            help="Class labels stored as text, in the order of the score columns "
+            "(cat,dog,bird), or auto: from the score columns' names (score_cat: cat).",
+            show_default=False,
+        ),
+    ] = None,
+    pos_label: Annotated[
+        str | None,
+        typer.Option(
+            "--pos-label",
+            metavar="LABEL",
+            help="The positive label of a binary target stored as text (e.g. yes); the other "
+            "label is 0.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
     ] = False,
@@ -498,6 +518,8 @@ def eval_command(
             worst=0 if worst is None else _at_least_one(worst),
             on=on or None,
             csv=_dialect(delimiter, no_header, skip_rows, comment, decimal),
+            classes=classes,
+            pos_label=pos_label,
         )
     report = gate.apply(report)
     _emit(report, output_format, destination)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -312,6 +312,9 @@ class ReadPlan:
     # A second input's columns travel under a prefix (so they never collide with the first's);
     # messages name them as their file does.
     shown: Mapping[str, str] | None = None
+    # Target columns of class labels as text: column -> labels.LabelCoding, read as written and
+    # coded as numbers chunk by chunk.
+    labels: Mapping[str, Any] = field(default_factory=dict)
 
     def shown_roles(self) -> dict[str, tuple[str, ...]]:
         """Role -> columns as the user named them, for messages."""
@@ -324,6 +327,7 @@ class ReadPlan:
             for role, columns in self.roles.items()
             if role not in self.keys
             for name in columns
+            if name not in self.labels
         ]
         if self.weight:
             names.append(self.weight)
@@ -332,6 +336,7 @@ class ReadPlan:
     def other_columns(self) -> list[str]:
         """Columns read as written: key roles and the --id column."""
         names = [self.roles[role][0] for role in self.roles if role in self.keys]
+        names.extend(self.labels)
         if self.id_column:
             names.append(self.id_column)
         names.extend(self.groups)
@@ -729,6 +734,8 @@ def assemble(
     roles = {
         role: coded(key_codes, frame[columns[0]], f"Column '{columns[0]}' (for {option_for(role)})")
         if role in plan.keys and key_codes is not None
+        else _labelled(frame, columns[0], plan, functools.partial(_row_of, locate, start, role))
+        if columns[0] in plan.labels
         else _role_array(frame, columns)
         for role, columns in plan.roles.items()
     }
@@ -763,6 +770,18 @@ def assemble(
     if chunk.weight is not None:
         _check_weights(chunk, plan.weight or "weight")
     return chunk
+
+
+def _row_of(locate: Callable[[int, str | None], str], start: int, role: str, row: int) -> str:
+    return locate(start + row, role)
+
+
+def _labelled(frame: Frame, column: str, plan: ReadPlan, where: Callable[[int], str]) -> np.ndarray:
+    """A target column of class labels as numbers (labels.LabelCoding); ``where`` names a row
+    of the chunk."""
+    coding = plan.labels[column]
+    shown = (plan.shown or {}).get(column, column)
+    return coding.encode(frame[column], where, lambda values: to_numbers(values, shown, "input"))
 
 
 def _role_array(frame: Frame, columns: tuple[str, ...]) -> np.ndarray:

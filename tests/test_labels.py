@@ -1,0 +1,142 @@
+"""Class labels stored as text: --classes (names, or auto from the score columns' names) and
+--pos-label. Expected values are cross-entropy and log-loss written out in NumPy on the same rows
+with the labels as numbers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import losscli
+from tests.conftest import assert_user_error, run, write
+
+SCORES = np.array([[2.0, 0.5, 0.1], [0.2, 1.5, 0.3], [0.1, 0.2, 3.0], [1.0, 1.0, 1.0]])
+SPECIES = ["cat", "dog", "bird", "dog"]
+NAMES = ["cat", "dog", "bird"]
+
+
+def cross_entropy(scores: np.ndarray, labels: list[int]) -> float:
+    """torch.nn.CrossEntropyLoss on logits, written out: log-sum-exp minus the true score."""
+    rows = np.arange(len(labels))
+    return float(np.mean(np.log(np.exp(scores).sum(axis=1)) - scores[rows, labels]))
+
+
+@pytest.fixture
+def pets(tmp_path):
+    frame = pd.DataFrame(SCORES, columns=[f"s_{name}" for name in NAMES])
+    frame["species"] = SPECIES
+    path = tmp_path / "pets.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_labels_named_in_the_score_columns_order(capsys, pets):
+    outcome = run(
+        capsys,
+        "eval",
+        "-l",
+        "ce",
+        "-p",
+        "s_cat,s_dog,s_bird",
+        "-t",
+        "species",
+        "--classes",
+        "cat,dog,bird",
+        "-f",
+        "json",
+        pets,
+    )
+    expected = cross_entropy(SCORES, [NAMES.index(s) for s in SPECIES])
+    assert json.loads(outcome.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_classes_auto_reads_them_from_the_score_columns(capsys, pets):
+    # the glob expands in natural order: s_bird, s_cat, s_dog; labels follow the columns
+    outcome = run(
+        capsys,
+        "eval",
+        "-l",
+        "ce,zero_one",
+        "-p",
+        "s_*",
+        "-t",
+        "species",
+        "--classes",
+        "auto",
+        "-f",
+        "json",
+        pets,
+    )
+    values = {r["label"]: r["value"] for r in json.loads(outcome.out)["results"]}
+    assert values["ce"] == pytest.approx(cross_entropy(SCORES, [0, 1, 2, 1]), rel=1e-12)
+    assert values["zero_one"] == 0.25  # row 4's scores tie: argmax is cat, the label dog
+
+
+def test_a_parquet_category_column_is_read_as_labels(tmp_path):
+    frame = pd.DataFrame(SCORES, columns=[f"score_{name}" for name in NAMES])
+    frame["species"] = pd.Categorical(SPECIES)
+    path = tmp_path / "pets.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    report = losscli.evaluate(str(path), "ce", pred="score_*", target="species", classes="auto")
+    order = ["bird", "cat", "dog"]  # the columns' natural order
+    scores = frame[[f"score_{name}" for name in order]].to_numpy()
+    assert report["ce"] == pytest.approx(cross_entropy(scores, [order.index(s) for s in SPECIES]))
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--classes", "cat,dog"], ["names 2 classes", "3 columns"]),
+        (["--classes", "dog,cat,bird"], ["not the order of the score columns", "cat,dog,bird"]),
+        (["--classes", "cat,cat,dog"], ["two or more different class names"]),
+        (["--classes", "cat,dog,fish"], ["'bird'", "match no class", "first at row 3"]),
+        (["--classes", "cat,dog,bird", "--pos-label", "cat"], ["give one of them"]),
+    ],
+)
+def test_labels_that_cannot_be_read_are_refused_with_the_labels_named(capsys, pets, options, words):
+    args = ["eval", "-l", "ce", "-p", "s_cat,s_dog,s_bird", "-t", "species", pets]
+    assert_user_error(run(capsys, *args, *options), *words)
+
+
+def test_a_binary_target_with_pos_label(capsys, tmp_path):
+    data = write(tmp_path / "yn.csv", "prob,answer\n0.9,yes\n0.2,no\n0.6,yes\n0.3,\n")
+    outcome = run(
+        capsys,
+        "eval",
+        "-l",
+        "bce",
+        "-p",
+        "prob",
+        "-t",
+        "answer",
+        "--pos-label",
+        "yes",
+        "--nan",
+        "drop",
+        "-f",
+        "json",
+        data,
+    )
+    p, t = np.array([0.9, 0.2, 0.6]), np.array([1.0, 0.0, 1.0])  # the row without a label dropped
+    expected = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))  # sklearn.metrics.log_loss
+    result = json.loads(outcome.out)["results"][0]
+    assert result["value"] == pytest.approx(expected, rel=1e-12) and result["n"] == 3
+
+
+def test_a_third_label_beside_the_positive_one_is_refused(capsys, tmp_path):
+    data = write(tmp_path / "yn.csv", "prob,answer\n0.9,yes\n0.2,no\n0.6,maybe\n")
+    outcome = run(
+        capsys, "eval", "-l", "bce", "-p", "prob", "-t", "answer", "--pos-label", "yes", data
+    )
+    assert_user_error(outcome, "'maybe', 'no' besides the positive label 'yes'")
+
+
+def test_numbers_stay_numbers_under_pos_label(tmp_path):
+    data = {"pred": [0.9, 0.2], "target": [1.0, 0.0]}
+    plain = losscli.evaluate(data, "bce")["bce"]
+    assert losscli.evaluate(data, "bce", pos_label="yes")["bce"] == plain
