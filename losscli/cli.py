@@ -9,6 +9,7 @@ option's annotation text at every run, 5 ms more than Python evaluating them onc
 import contextlib
 import os
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -655,16 +656,20 @@ def plot_command(
         ),
     ] = None,
     bins: Annotated[
-        int, typer.Option("--bins", metavar="N", help="Bins of a reliability diagram.")
-    ] = 10,
+        int | None,
+        typer.Option(
+            "--bins", metavar="N", help="Bins of a reliability diagram [10].", show_default=False
+        ),
+    ] = None,
     strategy: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--strategy",
             metavar="S",
-            help="Reliability bins: uniform (equal widths) or quantile (equal rows).",
+            help="Reliability bins: uniform (equal widths) [default] or quantile (equal rows).",
+            show_default=False,
         ),
-    ] = "uniform",
+    ] = None,
     pred: PredOption = None,
     target: TargetOption = None,
     weight: WeightOption = None,
@@ -688,13 +693,11 @@ def plot_command(
 ) -> None:
     """Draw the losses: their distribution per row, a reliability diagram, groups, residuals, a
     comparison of two models, or the curve of each loss."""
-    from losscli.report.pictures import PICTURE_SUFFIXES, pyplot, text_picture
+    from losscli.report.pictures import PICTURE_SUFFIXES, pyplot
 
     inputs = _plot_inputs(files, kind)
-    if not loss:
-        raise UsageError(
-            "No --loss given.", "Example: losscli plot --loss mse preds.csv -o losses.png"
-        )
+    _refuse_plot_usage(loss, kind, (bins, strategy), (bootstrap, seed))
+    assert loss  # refused above when missing
     to_text = output is None and sys.stdout.isatty()
     if output is not None:
         from losscli.io.outputs import check_output
@@ -720,15 +723,14 @@ def plot_command(
         "input_format": input_format,
         "on": on or None,
     }
-    if kind not in ("curve", "compare"):
-        reading.update(
-            ci=_level(ci),
-            bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
-            seed=seed,
-            by=by,
-        )
+    calibration: dict[str, Any] = {
+        "bins": 10 if bins is None else bins,
+        "strategy": strategy or "uniform",
+    }
+    if kind == "groups":
+        reading.update(bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap, seed=seed)
     if kind == "curve":
-        picture = plot(None, loss, kind)
+        picture = plot(None, loss, kind, by=by, ci=_level(ci))
     else:
         with _progress(quiet, inputs) as on_progress:
             data, candidate = (inputs[0], inputs[1]) if kind == "compare" else (inputs, None)
@@ -736,18 +738,49 @@ def plot_command(
                 data,
                 loss,
                 kind,
-                bins=bins,
-                strategy=strategy,
                 candidate=candidate,
                 on_progress=on_progress,
+                by=by,
+                ci=_level(ci),
+                **calibration,
                 **reading,
             )
+    _show_picture(picture, output, to_text)
+
+
+def _refuse_plot_usage(
+    loss: list[str] | None, kind: str, calibration: tuple[Any, Any], resampling: tuple[Any, int]
+) -> None:
+    """plot's options that cannot work together, refused before anything is read."""
+    (bins, strategy), (bootstrap, seed) = calibration, resampling
+    if not loss:
+        raise UsageError(
+            "No --loss given.", "Example: losscli plot --loss mse preds.csv -o losses.png"
+        )
+    if (bins is not None or strategy is not None) and kind != "calibration":
+        raise UsageError(
+            "--bins and --strategy shape a reliability diagram only.",
+            "Add --kind calibration, or leave them out.",
+        )
+    if (bootstrap is not None or seed) and kind != "groups":
+        raise UsageError(
+            "--bootstrap and --seed draw the intervals of a groups picture only.",
+            "Add --kind groups --by COLS --ci 0.95, or leave them out.",
+        )
+
+
+def _show_picture(picture: Any, output: str | None, to_text: bool) -> None:
+    """The picture into its file, as text on the terminal, or as its JSON into a pipe."""
+    from losscli.report.pictures import text_picture
+
     if output is not None:
         picture.save(output)
     elif to_text:
-        size = os.get_terminal_size(sys.stdout.fileno()) if sys.stdout.isatty() else None
-        width, height = (size.columns, min(size.lines - 2, 30)) if size else (100, 30)
-        _write(text_picture(picture.to_dict(), width, max(height, 12)))
+        # A terminal that reports no size (0 x 0) gets 100 x 30.
+        size = shutil.get_terminal_size((100, 30))
+        width = size.columns if size.columns >= 40 else 100
+        height = min(size.lines - 2, 30) if size.lines >= 14 else 30
+        _write(text_picture(picture.to_dict(), width, height))
     else:
         import json
 

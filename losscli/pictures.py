@@ -86,7 +86,7 @@ def plot(
     ``curve``: each loss against the error (or the score) with no data. Other ``options`` are
     those of ``evaluate`` (``pred``, ``target``, ``weight``, ``columns``, ``nan``, ...).
     """
-    requests = _checked(kind, losses, bins, strategy, by, data, candidate)
+    requests = _checked(kind, losses, (bins, strategy), (by, ci), data, candidate)
     if kind == "curve":
         return Picture(kind, [curve(request) for request in requests], {})
     if kind == "compare":
@@ -102,13 +102,14 @@ def plot(
 def _checked(
     kind: str,
     losses: str | Sequence[str],
-    bins: int,
-    strategy: str,
-    by: Any,
+    calibration: tuple[int, str],
+    grouping: tuple[Any, float | None],
     data: Any,
     candidate: Any,
 ) -> list[LossRequest]:
-    """The parsed losses, with every request that cannot be drawn refused before reading."""
+    """The parsed losses, with every request that cannot be drawn refused before reading;
+    ``calibration`` is (bins, strategy) and ``grouping`` (by, ci)."""
+    (bins, strategy), (by, ci) = calibration, grouping
     if kind not in KINDS:
         raise UsageError(f"{option('kind')} {kind} is unknown.", f"Use one of {', '.join(KINDS)}.")
     requests = parse_specs([losses] if isinstance(losses, str) else losses)
@@ -123,6 +124,11 @@ def _checked(
             raise UsageError(f"{option('bins')} {bins} must be at least 1.", "Example: 10")
         for request in requests:
             _refuse_uncalibrated(request)
+    if kind != "groups" and (by is not None or ci is not None):
+        raise UsageError(
+            f"{option('by')} and {option('ci')} draw a groups picture, not a {kind} one.",
+            f"Add {option('kind')} groups, or leave them out.",
+        )
     if kind == "groups" and by is None:
         raise UsageError(
             f"A groups picture needs groups: {option('by')} names their columns.",

@@ -307,6 +307,9 @@ def test_a_text_plot_is_drawn_by_plotext():
         (["--kind", "calibration", "--strategy", "equal", "-l", "bce", str(CHURN)], "uniform"),
         (["-l", "r2", str(HOUSES), "-o", "r2.json"], "no per-row values"),
         (["-l", "mse", "data", "-o", "data/p.png"], "inside the input directory"),
+        (["-l", "mse", "--by", "region", str(HOUSES)], "--kind groups"),
+        (["-l", "mse", "--bins", "5", str(HOUSES)], "--kind calibration"),
+        (["-k", "curve", "-l", "mse", "--ci", "0.9"], "--kind groups"),
     ],
 )
 def test_requests_that_cannot_be_drawn_are_one_line_errors(
@@ -352,3 +355,112 @@ def test_the_picture_file_is_not_left_half_written(capsys, tmp_path):
     assert out.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.json"]
     assert Path(sys.executable).exists()
+
+
+# -- bounded memory -----------------------------------------------------------------------------
+
+MANY = 2_000_000
+
+
+@pytest.fixture(scope="module")
+def many_rows():
+    rng = np.random.default_rng(9)
+    target = rng.normal(size=MANY)
+    prob = rng.uniform(size=MANY)
+    return {
+        "pred": target + rng.standard_t(3, MANY),
+        "target": target,
+        "prob": prob,
+        "label": (rng.uniform(size=MANY) < prob).astype(np.float64),
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "losses", "options"),
+    [
+        ("distribution", "mse,mae,huber", {}),
+        ("residuals", "mse", {}),
+        ("calibration", "bce", {"pred": "prob", "target": "label", "strategy": "quantile"}),
+    ],
+)
+def test_no_picture_holds_the_rows(many_rows, kind, losses, options):
+    """2 M rows in chunks of 20,000: a run that kept one float per row would allocate 16 MB
+    more; the data themselves were allocated before tracing began."""
+    import tracemalloc
+
+    options = {"pred": "pred", "target": "target", **options}
+    tracemalloc.start()
+    try:
+        picture = plot(many_rows, losses, kind, chunk_rows=20_000, **options)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert picture.inputs["rows_used"] == MANY
+    assert peak < 8 << 20, f"{peak / 2**20:.1f} MB"
+
+
+def test_on_a_terminal_the_picture_is_text(tmp_path):
+    """A real pseudo-terminal of 90 x 30 as stdout: plotext's picture, as wide as the terminal."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    from tests.conftest import COMMAND, process_env
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 90, 0, 0))
+    env = process_env(COLUMNS=None, LINES=None, NO_COLOR="1")
+    process = subprocess.Popen(
+        [*COMMAND, "plot", "-l", "mse", str(HOUSES)],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal closed as the process ended
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
+    os.close(leader)
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").rstrip().splitlines()
+    assert "mse: 200 rows" in lines[0]
+    assert 20 <= len(lines) <= 30
+    assert max(len(line.rstrip()) for line in lines) == 90
+    assert any("█" in line or "▄" in line for line in lines)  # bars drawn
+
+
+def test_an_html_picture_is_one_self_contained_page(capsys, tmp_path):
+    out = tmp_path / "curve.html"
+    outcome = run(capsys, "plot", "--kind", "curve", "-l", "mse,log_cosh", "-o", out)
+    assert outcome.code == 0, outcome
+    text = out.read_text()
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 1
+    assert "<script" not in text and "<link" not in text and "<img" not in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "losses", "options", "title"),
+    [
+        ("distribution", "mse", {}, "mse: 200 rows"),
+        ("calibration", "bce", {"pred": "prob", "target": "churned"}, "bce: reliability"),
+        ("residuals", "mse", {}, "prediction vs target (200 values)"),
+        ("compare", "mae", {"candidate": str(CANDIDATE)}, "mae: 200 rows"),
+    ],
+)
+def test_every_kind_has_a_text_picture(kind, losses, options, title):
+    data = CHURN if kind == "calibration" else HOUSES
+    text = plot(str(data), losses, kind, **options).text(70, 16)
+    lines = text.splitlines()
+    assert title in lines[0] and len(lines) == 16
+    assert max(len(line) for line in lines) <= 70

@@ -206,3 +206,16 @@ def test_the_net_log_sees_a_page_that_does_fetch(tmp_path, chromium, web_server)
     _, net_log = _render(chromium, page, tmp_path)
     assert _page_requests(net_log) == [f"http://127.0.0.1:{port}/pixel.png"]
     assert _Recorder.paths == ["/pixel.png"]
+
+
+def test_without_matplotlib_the_report_says_what_to_install(tmp_path):
+    from tests.conftest import run_script
+
+    script = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from losscli.cli import main\n"
+        f"sys.exit(main(['report', '-l', 'mse', {str(HOUSES)!r}, '-o', sys.argv[1]]))\n"
+    )
+    out = tmp_path / "report.html"
+    assert_user_error(run_script(script, out), "pip install 'losscli[plot]'")
+    assert not out.exists()

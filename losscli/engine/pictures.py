@@ -50,16 +50,17 @@ class DoublingGrid:
             return
         if self.exponent is None:
             self.exponent = np.array([_first_exponent(axis, self.first) for axis in points.T])
-        cells = self._cells(points)
+        # floor(x / 2^e) never decreases with x: the extremes' cells bound every point's.
+        least, most = points.min(axis=0), points.max(axis=0)
         while True:
-            low, high = cells.min(axis=0), cells.max(axis=0)
+            low, high = self._cells(least), self._cells(most)
             if self.counts.size:
                 low, high = np.minimum(low, self.low), np.maximum(high, self._high())
             wide = (high - low + 1) > self.most
             if not wide.any():
                 break
             self._coarsen(wide)
-            cells = self._cells(points)
+        cells = self._cells(points)
         self._grow(low, high)
         flat = np.ravel_multi_index(tuple((cells - self.low).T), self.counts.shape)
         self.counts += np.bincount(flat, minlength=self.counts.size).reshape(self.counts.shape)
@@ -154,14 +155,15 @@ class RowValues:
     def add(self, values: np.ndarray, weight: np.ndarray | None) -> None:
         values = np.asarray(values, np.float64).reshape(-1)
         finite = np.isfinite(values)
-        kept = values[finite]
+        kept, w = values, None if weight is None else np.asarray(weight, np.float64)
+        if not finite.all():  # the usual case keeps every row without copying it
+            kept, w = values[finite], None if w is None else w[finite]
         self.rows += len(kept)
         self.not_finite += len(values) - len(kept)
         if not len(kept):
             return
-        w = np.ones(len(kept)) if weight is None else np.asarray(weight, np.float64)[finite]
-        self.weight_sum += float(w.sum())
-        self.weighted_sum += float(w @ kept)
+        self.weight_sum += len(kept) if w is None else float(w.sum())
+        self.weighted_sum += float(kept.sum() if w is None else w @ kept)
         self.low, self.high = min(self.low, float(kept.min())), max(self.high, float(kept.max()))
         self.linear.add(kept[:, None])
         self.log.add(kept)
