@@ -24,11 +24,15 @@ FIRST_SLOTS = 1 << 10
 
 
 class KeyTable:
-    """Fingerprint -> code, -1 for none: open addressing, probing the next slot on."""
+    """Fingerprint -> code, -1 for none: open addressing, probing the next slot on.
+
+    A slot holds its code plus one: an empty slot is 0, so a table starts as zeros, which the
+    allocator gives without writing them.
+    """
 
     def __init__(self) -> None:
         self.keys = np.zeros(FIRST_SLOTS, dtype=np.uint64)
-        self.codes = np.full(FIRST_SLOTS, -1, dtype=np.int64)
+        self.codes = np.zeros(FIRST_SLOTS, dtype=np.int64)  # code + 1; 0: empty
         self.count = 0
 
     def find(self, keys: np.ndarray) -> np.ndarray:
@@ -38,9 +42,9 @@ class KeyTable:
         slots = self._home(keys)
         while pending.size:
             codes = self.codes[slots]
-            occupied = codes >= 0
+            occupied = codes > 0
             hit = occupied & (self.keys[slots] == keys[pending])
-            found[pending[hit]] = codes[hit]
+            found[pending[hit]] = codes[hit] - 1
             # A slot held by another key: look in the next one. An empty slot ends the search.
             other = occupied & ~hit
             pending, slots = pending[other], self._next(slots[other])
@@ -49,14 +53,15 @@ class KeyTable:
     def add(self, keys: np.ndarray, codes: np.ndarray) -> None:
         """Add ``keys`` with their distinct ``codes``; a key added twice is found with either."""
         self._make_room(self.count + len(keys))
-        self._place(keys, codes)
+        self._place(keys, codes + 1)
         self.count += len(keys)
 
     def _place(self, keys: np.ndarray, codes: np.ndarray) -> None:
+        """Put ``keys`` with their stored ``codes`` (each a code plus one) in free slots."""
         pending = np.arange(len(keys))
         slots = self._home(keys)
         while pending.size:
-            free = np.flatnonzero(self.codes[slots] < 0)
+            free = np.flatnonzero(self.codes[slots] == 0)
             # Of several keys after one free slot, one takes it (whichever wrote last); the
             # others find it taken and move on with the keys that found it taken already.
             wanted, claims = slots[free], codes[pending[free]]
@@ -74,10 +79,10 @@ class KeyTable:
         size = len(self.codes)
         while 2 * count > size:
             size *= 2
-        used = self.codes >= 0
+        used = self.codes > 0
         keys, codes = self.keys[used], self.codes[used]
         self.keys = np.zeros(size, dtype=np.uint64)
-        self.codes = np.full(size, -1, dtype=np.int64)
+        self.codes = np.zeros(size, dtype=np.int64)
         self._refill(keys, codes)
 
     def _refill(self, keys: np.ndarray, codes: np.ndarray) -> None:
@@ -157,7 +162,7 @@ def _fixed_width(kind: pa.DataType) -> bool:
     )
 
 
-def _stored(values: pa.Array, dtype: Any) -> np.ndarray:
+def stored_numbers(values: pa.Array, dtype: Any) -> np.ndarray:
     """The values buffer of a fixed-width Arrow array as NumPy, without a copy."""
     data = values.buffers()[1]
     if data is None:
@@ -167,12 +172,12 @@ def _stored(values: pa.Array, dtype: Any) -> np.ndarray:
 
 def _bits(values: pa.Array, kind: pa.DataType) -> np.ndarray:
     signed = not (pa.types.is_integer(kind) and pa.types.is_unsigned_integer(kind))
-    stored = _stored(values, np.dtype(f"{'i' if signed else 'u'}{kind.bit_width // 8}"))
+    stored = stored_numbers(values, np.dtype(f"{'i' if signed else 'u'}{kind.bit_width // 8}"))
     return stored.astype(np.int64 if signed else np.uint64).view(np.uint64)
 
 
 def _float_bits(values: pa.Array) -> np.ndarray:
-    numbers = _stored(values, np.dtype(f"f{values.type.bit_width // 8}")).astype(np.float64)
+    numbers = stored_numbers(values, np.dtype(f"f{values.type.bit_width // 8}")).astype(np.float64)
     numbers += 0.0  # -0.0 becomes 0.0
     numbers[np.isnan(numbers)] = np.nan  # every NaN with the same bits
     return numbers.view(np.uint64)
