@@ -464,3 +464,78 @@ def test_every_kind_has_a_text_picture(kind, losses, options, title):
     lines = text.splitlines()
     assert title in lines[0] and len(lines) == 16
     assert max(len(line) for line in lines) <= 70
+
+
+# -- chunking never changes the numbers (Hypothesis) ---------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FINITE = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(FINITE, min_size=1, max_size=300), st.lists(st.integers(1, 40), max_size=10))
+def test_any_chunking_gives_the_same_bins(values, cuts):
+    values = np.array(values)
+    one, split = RowValues(), RowValues()
+    one.add(values, None)
+    start = 0
+    for size in [*cuts, len(values)]:
+        split.add(values[start : start + size], None)
+        start += size
+        if start >= len(values):
+            break
+    whole, parts = one.summary(), split.summary()
+    # The one-pass grid may be finer; the chunked one's bins hold the counts NumPy gives them.
+    edges = np.array(parts["edges"])
+    assert sum(parts["counts"]) + parts["zeros"] == len(values)
+    counted = values if parts["scale"] == "linear" else values[values != 0]
+    assert parts["counts"] == np.histogram(counted, edges)[0].tolist()
+    # Sums of numbers near the float limit round (or overflow) in another order.
+    scale = float(np.abs(values).max()) * len(values)
+    if math.isfinite(scale) and scale < 1e300:
+        assert math.isclose(parts["mean"], whole["mean"], rel_tol=1e-9, abs_tol=1e-12 * scale)
+    assert parts["min"] == whole["min"] == values.min()
+
+
+def test_a_first_chunk_of_tiny_values_then_large_ones():
+    """Found by the property above: a first chunk of one subnormal number set cells of 2^-1080,
+    and the next chunk's 1e9 overflowed an int64 cell index."""
+    state = RowValues()
+    state.add(np.array([5e-324]), None)
+    state.add(np.array([1e9, -1e9, 3.0]), None)
+    summary = state.summary()
+    edges = np.array(summary["edges"])
+    values = np.array([5e-324, 1e9, -1e9, 3.0])
+    assert summary["counts"] == np.histogram(values, edges)[0].tolist()
+    assert len(summary["counts"]) <= 256
+
+
+def test_values_far_from_zero_with_a_tiny_spread():
+    values = 1e15 + np.arange(1000) * 0.125  # steps of 1/8 where a float's step is 1/8
+    state = RowValues()
+    for part in _chunks(values, 7):
+        state.add(part, None)
+    summary = state.summary()
+    assert sum(summary["counts"]) == 1000
+    assert summary["counts"] == np.histogram(values, np.array(summary["edges"]))[0].tolist()
+
+
+def test_plot_is_part_of_the_package():
+    assert losscli.plot is plot
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(FINITE, FINITE), min_size=1, max_size=200), st.integers(1, 50))
+def test_any_chunking_gives_the_same_density_grid(points, size):
+    points = np.array(points)
+    grid = DoublingGrid(2, 32, 16)
+    for start in range(0, len(points), size):
+        grid.add(points[start : start + size])
+    with np.errstate(over="ignore"):
+        expected, _, _ = np.histogram2d(points[:, 0], points[:, 1], [grid.edges(0), grid.edges(1)])
+    assert grid.counts.sum() == len(points)
+    assert max(grid.counts.shape) <= 32
+    if np.isfinite(grid.edges(0)).all() and np.isfinite(grid.edges(1)).all():
+        assert np.array_equal(grid.counts, expected)

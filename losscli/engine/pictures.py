@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
-# Log-spaced bins: this many per decade, over |x| in [10^LOWEST, 10^HIGHEST); smaller is zero.
+# Log-spaced bins: this many per decade, over every positive float: |x| from 10^LOWEST to
+# 10^HIGHEST, the first bin open below (down to 0, not included: subnormal numbers) and the last
+# above; 0 is counted apart.
 PER_DECADE = 20
-LOWEST, HIGHEST = -12, 15
+LOWEST, HIGHEST = -307, 309
 # Linear bins widen (by doubling) once the values span more than this many.
 MOST_BINS = 256
 # A density grid (residuals) has at most this many cells along each axis.
@@ -38,8 +40,9 @@ class DoublingGrid:
 
     def __init__(self, dims: int, most: int = MOST_BINS, first: int = MOST_BINS // 4) -> None:
         self.dims = dims
-        self.most = most
+        self.most_cells = most
         self.first = first  # the first chunk's span takes about this many cells
+        self.least = self.most = np.zeros(dims)  # the points' extremes along each axis
         self.exponent: np.ndarray | None = None  # per axis
         self.low = np.zeros(dims, np.int64)  # the first cell's index along each axis
         self.counts = np.zeros((0,) * dims, np.int64)
@@ -48,18 +51,22 @@ class DoublingGrid:
         """``points`` is (rows, dims) of finite numbers."""
         if not len(points):
             return
-        if self.exponent is None:
-            self.exponent = np.array([_first_exponent(axis, self.first) for axis in points.T])
         # floor(x / 2^e) never decreases with x: the extremes' cells bound every point's.
         least, most = points.min(axis=0), points.max(axis=0)
-        while True:
+        if self.exponent is None:
+            self.exponent = np.array(
+                [_exponent(lo, hi, self.first) for lo, hi in zip(least, most, strict=True)]
+            )
+            self.least, self.most = least, most
+        least = self.least = np.minimum(self.least, least)
+        most = self.most = np.maximum(self.most, most)
+        needed = [_exponent(lo, hi, self.most_cells) for lo, hi in zip(least, most, strict=True)]
+        steps = np.maximum(np.array(needed) - self.exponent, 0)
+        while steps.any():  # at most twice: flooring may leave one cell too many
+            self._coarsen(steps)
             low, high = self._cells(least), self._cells(most)
-            if self.counts.size:
-                low, high = np.minimum(low, self.low), np.maximum(high, self._high())
-            wide = (high - low + 1) > self.most
-            if not wide.any():
-                break
-            self._coarsen(wide)
+            steps = ((high - low + 1) > self.most_cells).astype(np.int64)
+        low, high = self._cells(least), self._cells(most)
         cells = self._cells(points)
         self._grow(low, high)
         flat = np.ravel_multi_index(tuple((cells - self.low).T), self.counts.shape)
@@ -67,20 +74,25 @@ class DoublingGrid:
 
     def _cells(self, points: np.ndarray) -> np.ndarray:
         assert self.exponent is not None
-        return np.floor(np.ldexp(points, -self.exponent)).astype(np.int64)
+        scaled = np.ldexp(points, -self.exponent)
+        cells = np.floor(scaled).astype(np.int64)
+        # A tiny negative value can round to -0.0 when scaled down; its cell is still -1.
+        cells[(scaled == 0) & (points < 0)] = -1
+        return cells
 
     def _high(self) -> np.ndarray:
         return self.low + np.array(self.counts.shape) - 1
 
-    def _coarsen(self, axes: np.ndarray) -> None:
-        """Join pairs of cells along ``axes``: each cell's index halves (rounding down)."""
+    def _coarsen(self, steps: np.ndarray) -> None:
+        """Cells 2^steps times wider along each axis: each cell's index is divided by 2^steps,
+        rounding down (an arithmetic shift; past 63 every index is 0 or -1)."""
         assert self.exponent is not None
-        self.exponent = self.exponent + axes
+        self.exponent = self.exponent + steps
         if not self.counts.size:
             return
-        for axis in np.flatnonzero(axes):
+        for axis in np.flatnonzero(steps):
             index = np.arange(self.counts.shape[axis]) + self.low[axis]
-            halves = np.floor_divide(index, 2)
+            halves = np.right_shift(index, min(int(steps[axis]), 63))
             joined = np.zeros(
                 self.counts.shape[:axis]
                 + (halves[-1] - halves[0] + 1,)
@@ -105,38 +117,62 @@ class DoublingGrid:
         """The cell boundaries along ``axis``: len(counts along it) + 1 numbers."""
         assert self.exponent is not None
         index = np.arange(self.low[axis], self.low[axis] + self.counts.shape[axis] + 1)
-        return np.ldexp(index.astype(np.float64), int(self.exponent[axis]))
+        with np.errstate(over="ignore"):  # an outer edge past the float range is infinite
+            return np.ldexp(index.astype(np.float64), int(self.exponent[axis]))
 
 
-def _first_exponent(values: np.ndarray, cells: int) -> int:
-    """A cell width 2^e that puts the first chunk's span in at most ``cells`` cells."""
-    span = float(values.max() - values.min()) or abs(float(values.max())) or 1.0
-    return math.ceil(math.log2(span / cells))
+def _exponent(low: float, high: float, cells: int) -> int:
+    """The least e for which cells 2^e wide put [low, high] in about ``cells`` cells, and no
+    finer than a 2^-52 of the values' magnitude (a float has no finer steps there, and a cell's
+    index then fits an int64)."""
+    low, high = float(low), float(high)
+    magnitude = max(abs(low), abs(high))
+    span = high / 2 - low / 2  # half the span: high - low may overflow
+    if span <= 0:
+        span = magnitude / 2 or 0.5
+    finest = math.frexp(magnitude)[1] - 52 if magnitude else -1074
+    return max(math.ceil(math.log2(span) + 1 - math.log2(cells)), finest)
+
+
+def _log_edges() -> np.ndarray:
+    with np.errstate(over="ignore"):  # the last edge is +inf: the last bin is open above
+        edges = 10.0 ** (LOWEST + np.arange((HIGHEST - LOWEST) * PER_DECADE + 1) / PER_DECADE)
+    edges[0] = 0.0  # and the first holds every positive number below the second edge
+    return edges
+
+
+LOG_EDGES = _log_edges()
 
 
 class LogBins:
     """Counts of |x| in fixed log-spaced bins (PER_DECADE a decade); negatives and zeros apart."""
 
     def __init__(self) -> None:
-        size = (HIGHEST - LOWEST) * PER_DECADE
+        size = len(LOG_EDGES) - 1
         self.positive = np.zeros(size, np.int64)
         self.negative = np.zeros(size, np.int64)
         self.zeros = 0
 
     def add(self, values: np.ndarray) -> None:
         magnitude = np.abs(values)
-        small = magnitude < 10.0**LOWEST
-        self.zeros += int(small.sum())
-        with np.errstate(divide="ignore"):
-            index = np.floor((np.log10(magnitude[~small]) - LOWEST) * PER_DECADE).astype(np.int64)
-        np.clip(index, 0, len(self.positive) - 1, out=index)
-        signs = values[~small] < 0
+        zero = magnitude == 0
+        self.zeros += int(zero.sum())
+        if zero.any():
+            magnitude, values = magnitude[~zero], values[~zero]
+        last = len(self.positive) - 1
+        index = np.floor((np.log10(magnitude) - LOWEST) * PER_DECADE).astype(np.int64)
+        np.clip(index, 0, last, out=index)
+        # log10 may round across an edge: the edges themselves decide.
+        index -= magnitude < LOG_EDGES[index]
+        index += magnitude >= LOG_EDGES[index + 1]
+        np.clip(index, 0, last, out=index)
+        signs = values < 0
         self.positive += np.bincount(index[~signs], minlength=len(self.positive))
         self.negative += np.bincount(index[signs], minlength=len(self.negative))
 
     @staticmethod
     def edges() -> np.ndarray:
-        return 10.0 ** (LOWEST + np.arange((HIGHEST - LOWEST) * PER_DECADE + 1) / PER_DECADE)
+        return LOG_EDGES
 
 
 @dataclass
@@ -162,8 +198,9 @@ class RowValues:
         self.not_finite += len(values) - len(kept)
         if not len(kept):
             return
-        self.weight_sum += len(kept) if w is None else float(w.sum())
-        self.weighted_sum += float(kept.sum() if w is None else w @ kept)
+        with np.errstate(over="ignore", invalid="ignore"):  # near the float limit: inf, NaN
+            self.weight_sum += len(kept) if w is None else float(w.sum())
+            self.weighted_sum += float(kept.sum() if w is None else w @ kept)
         self.low, self.high = min(self.low, float(kept.min())), max(self.high, float(kept.max()))
         self.linear.add(kept[:, None])
         self.log.add(kept)
@@ -251,7 +288,13 @@ def _quantile(
     before = cumulative[index] - counts[index]
     share = (rank - before) / counts[index] if counts[index] else 0.0
     left, right = edges[index], edges[index + 1]
-    value = left * (right / left) ** share if geometric else left + share * (right - left)
+    left, right = float(left), float(right)
+    if not math.isfinite(left) or not math.isfinite(right):  # an edge past the float range
+        value = low if not math.isfinite(left) else high
+    elif geometric and left > 0:
+        value = left * (right / left) ** share
+    else:
+        value = left + share * (right - left)
     return float(min(max(value, low), high))
 
 

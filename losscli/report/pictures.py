@@ -90,6 +90,8 @@ def _distribution(axes: Any, panel: dict[str, Any]) -> None:
     histogram, ecdf = axes
     edges, counts = panel["edges"], panel["counts"]
     if counts:
+        if panel["scale"] == "log" and edges[0] <= 0:  # the bin of tiny numbers, on a log axis
+            edges = [edges[1] / 10 ** (1 / 20), *edges[1:]]
         # One filled outline, not a rectangle per bin: hundreds of log bins stay one SVG path.
         histogram.stairs(counts, edges, fill=True, color=INK, alpha=0.85)
         ecdf.step(edges, [0.0, *panel["ecdf"]], where="post", color=INK)
@@ -101,7 +103,7 @@ def _distribution(axes: Any, panel: dict[str, Any]) -> None:
     histogram.set_ylabel("rows")
     ecdf.set_ylabel("fraction of rows below")
     ecdf.set_ylim(0, 1.02)
-    zeros = f", {panel['zeros']} under 1e-12, not shown" if panel.get("zeros") else ""
+    zeros = f", {panel['zeros']} at 0, not shown" if panel.get("zeros") else ""
     histogram.set_title(f"{panel['label']}: {panel['rows']:,} rows{zeros}")
     ecdf.set_title("cumulative")
     histogram.legend(loc="upper right")
