@@ -193,7 +193,13 @@ class _Sink:
         self.kinds = kinds
         self.requests = requests
         self.values = {request.label: RowValues() for request in requests}
-        self.reliability = {r.label: Reliability(bins, strategy) for r in requests if calibrated(r)}
+        # Losses that read the scores alike (ce and softmax_focal on logits) share one diagram.
+        self.readers: dict[tuple[str, bool], list[LossRequest]] = {}
+        for request in filter(calibrated, requests):
+            self.readers.setdefault(_reading(request), []).append(request)
+        self.reliability = {
+            sharing[0].label: Reliability(bins, strategy) for sharing in self.readers.values()
+        }
         self.residuals = Residuals()
         self.without_rows: set[str] = set()
 
@@ -228,7 +234,7 @@ class _Sink:
         if kind == "residuals":
             return [{"label": "residuals", **self.residuals.summary()}]
         if kind == "calibration":
-            return [_panel(r, self.reliability[r.label].summary()) for r in self.requests]
+            return self._diagrams()
         for label in self.without_rows:
             raise UsageError(
                 f"{label} has no per-row values (it is computed from the rows together), so "
@@ -242,16 +248,28 @@ class _Sink:
         if kind == "residuals":
             return self.panels(kind) if self.residuals.rows else []
         if kind == "calibration":
-            return [
-                _panel(r, self.reliability[r.label].summary())
-                for r in self.requests
-                if r.label in self.reliability
-            ]
+            return self._diagrams()
         return [
             _panel(r, self.values[r.label].summary())
             for r in self.requests
             if r.label not in self.without_rows and self.values[r.label].rows
         ]
+
+    def _diagrams(self) -> list[dict[str, Any]]:
+        """One reliability diagram per way of reading the scores, labelled with its losses."""
+        panels = []
+        for sharing in self.readers.values():
+            panel = _panel(sharing[0], self.reliability[sharing[0].label].summary())
+            panel["label"] = ", ".join(request.label for request in sharing)
+            panel["losses"] = [request.label for request in sharing]
+            panels.append(panel)
+        return panels
+
+
+def _reading(request: LossRequest) -> tuple[str, bool]:
+    """How a loss turns its scores into probabilities: the kind of input, and whether it takes
+    them element by element (binary, multi-label) or as a row of class scores."""
+    return request.params.get("input", "logprobs"), request.definition.elementwise
 
 
 def calibrated(request: LossRequest) -> bool:

@@ -92,7 +92,7 @@ def test_a_two_dimensional_grid_counts_as_numpy_histogram2d_on_its_edges():
     points = np.column_stack([rng.normal(0, 1, 5000), rng.normal(0, 50, 5000)])
     grid = DoublingGrid(2, 64)
     for part in np.array_split(points, 13):
-        grid.add(part)
+        grid.add(part[:, 0], part[:, 1])
     expected, _, _ = np.histogram2d(points[:, 0], points[:, 1], [grid.edges(0), grid.edges(1)])
     assert grid.counts.sum() == len(points)
     assert np.array_equal(grid.counts, expected)
@@ -532,10 +532,23 @@ def test_any_chunking_gives_the_same_density_grid(points, size):
     points = np.array(points)
     grid = DoublingGrid(2, 32, 16)
     for start in range(0, len(points), size):
-        grid.add(points[start : start + size])
+        grid.add(points[start : start + size, 0], points[start : start + size, 1])
     with np.errstate(over="ignore"):
         expected, _, _ = np.histogram2d(points[:, 0], points[:, 1], [grid.edges(0), grid.edges(1)])
     assert grid.counts.sum() == len(points)
     assert max(grid.counts.shape) <= 32
     if np.isfinite(grid.edges(0)).all() and np.isfinite(grid.edges(1)).all():
         assert np.array_equal(grid.counts, expected)
+
+
+def test_losses_that_read_the_scores_alike_share_one_diagram():
+    picture = plot(
+        str(CLASSES), "ce,softmax_focal,brier:input=logits", "calibration",
+        pred="logit_*", target="label",
+    )  # fmt: skip
+    panels = picture.to_dict()["panels"]
+    (panel,) = panels
+    assert panel["losses"] == ["ce", "softmax_focal", "brier:input=logits"]
+    assert panel["label"] == "ce, softmax_focal, brier:input=logits"
+    alone = plot(str(CLASSES), "ce", "calibration", pred="logit_*", target="label")
+    assert alone.to_dict()["panels"][0]["prob_true"] == panel["prob_true"]

@@ -47,12 +47,13 @@ class DoublingGrid:
         self.low = np.zeros(dims, np.int64)  # the first cell's index along each axis
         self.counts = np.zeros((0,) * dims, np.int64)
 
-    def add(self, points: np.ndarray) -> None:
-        """``points`` is (rows, dims) of finite numbers."""
-        if not len(points):
+    def add(self, *axes: np.ndarray) -> None:
+        """One array of finite numbers per axis, as long as each other: the points."""
+        if not len(axes[0]):
             return
         # floor(x / 2^e) never decreases with x: the extremes' cells bound every point's.
-        least, most = points.min(axis=0), points.max(axis=0)
+        least = np.array([axis.min() for axis in axes])
+        most = np.array([axis.max() for axis in axes])
         if self.exponent is None:
             self.exponent = np.array(
                 [_exponent(lo, hi, self.first) for lo, hi in zip(least, most, strict=True)]
@@ -67,17 +68,23 @@ class DoublingGrid:
             low, high = self._cells(least), self._cells(most)
             steps = ((high - low + 1) > self.most_cells).astype(np.int64)
         low, high = self._cells(least), self._cells(most)
-        cells = self._cells(points)
         self._grow(low, high)
-        flat = np.ravel_multi_index(tuple((cells - self.low).T), self.counts.shape)
+        flat = self._cells(axes[0], 0) - self.low[0]
+        for dim in range(1, self.dims):  # the row-major index of each point's cell
+            flat *= self.counts.shape[dim]
+            flat += self._cells(axes[dim], dim) - self.low[dim]
         self.counts += np.bincount(flat, minlength=self.counts.size).reshape(self.counts.shape)
 
-    def _cells(self, points: np.ndarray) -> np.ndarray:
+    def _cells(self, values: np.ndarray, axis: int | None = None) -> np.ndarray:
+        """The cell index of each value along ``axis`` (or of one value per axis)."""
         assert self.exponent is not None
-        scaled = np.ldexp(points, -self.exponent)
+        exponent = self.exponent if axis is None else int(self.exponent[axis])
+        scaled = np.ldexp(values, -exponent)
         cells = np.floor(scaled).astype(np.int64)
         # A tiny negative value can round to -0.0 when scaled down; its cell is still -1.
-        cells[(scaled == 0) & (points < 0)] = -1
+        tiny = scaled == 0
+        if tiny.any():
+            cells[tiny & (values < 0)] = -1
         return cells
 
     def _high(self) -> np.ndarray:
@@ -202,7 +209,7 @@ class RowValues:
             self.weight_sum += len(kept) if w is None else float(w.sum())
             self.weighted_sum += float(kept.sum() if w is None else w @ kept)
         self.low, self.high = min(self.low, float(kept.min())), max(self.high, float(kept.max()))
-        self.linear.add(kept[:, None])
+        self.linear.add(kept)
         self.log.add(kept)
 
     def summary(self, quantiles: Sequence[float] = QUANTILES) -> dict[str, Any]:
@@ -385,8 +392,8 @@ class Residuals:
         finite = np.isfinite(pred) & np.isfinite(target)
         pred, target = pred[finite], target[finite]
         self.rows += len(pred)
-        self.fit.add(np.column_stack([target, pred]))
-        self.spread.add(np.column_stack([pred, target - pred]))
+        self.fit.add(target, pred)
+        self.spread.add(pred, target - pred)
         room = self.keep - sum(len(p) for p in self.points)
         if room > 0:
             self.points.append(np.column_stack([target[:room], pred[:room]]))
