@@ -98,6 +98,35 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return total, lost
 
 
+def _dense_sums(parts: list[tuple[Any, ...]], used: int, width: int, rows: int) -> np.ndarray:
+    """The parts' columns summed into each of ``used`` cells: (used, width)."""
+    if len(parts) * used < rows:
+        # Fewer cells than rows per part: part by part, without a copy of the waiting rows.
+        sums = np.zeros((used, width))
+        for cells, columns, _ in parts:
+            for j, column in enumerate(columns):
+                sums[:, j] += np.bincount(cells, column, used)
+        return sums
+    # Many cells (a million groups): the parts joined, one pass over the cells per column.
+    cells, columns = _joined_parts(parts)
+    return np.column_stack([np.bincount(cells, column, used) for column in columns])
+
+
+def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """The pending parts' cells and columns, each as one array (None: a column of ones)."""
+    if len(parts) == 1:
+        return parts[0][0], list(parts[0][1])
+    cells = np.concatenate([part[0] for part in parts])
+    columns: list[np.ndarray | None] = []
+    for each in zip(*(part[1] for part in parts), strict=True):
+        if all(column is None for column in each):
+            columns.append(None)
+            continue
+        pieces = [np.ones(len(p[0])) if c is None else c for p, c in zip(parts, each, strict=True)]
+        columns.append(np.concatenate(pieces))
+    return cells, columns
+
+
 def _grown(values: np.ndarray, shape: tuple[int, ...], fill: Any = 0) -> np.ndarray:
     """``values`` in a larger array of ``shape`` (``fill`` elsewhere), the old part kept."""
     # Zeros come from the allocator untouched: room not yet used costs no memory or time.
@@ -116,8 +145,11 @@ class KeyedTable:
     grow as their codes are seen.
     """
 
-    def __init__(self, width: int, blocks: int = 1, shift_width: int = 0) -> None:
+    def __init__(
+        self, width: int, blocks: int = 1, shift_width: int = 0, keeps_largest: bool = False
+    ) -> None:
         self.width, self.blocks, self.shift_width = width, blocks, shift_width
+        self.keeps_largest = keeps_largest  # else ``largest`` stays one row of -inf
         self.groups, self.inner = 1, 1  # extents seen (a table always has cell 0)
         self.sums = CompensatedSum((1, blocks, 1, width))
         self.counts = CompensatedSum((1, blocks, 2))  # weight, rows
@@ -130,6 +162,7 @@ class KeyedTable:
         # cells then folds them all, instead of one pass (or a sort) per chunk.
         self.pending: list[tuple[CompensatedSum, np.ndarray, list[np.ndarray], int]] = []
         self.pending_rows = 0
+        self._runs: tuple[np.ndarray, np.ndarray] | None = None  # the last cells' run starts
 
     @property
     def capacity(self) -> tuple[int, int]:
@@ -141,10 +174,23 @@ class KeyedTable:
         have_groups, have_inner = self.capacity
         if groups <= have_groups and inner <= have_inner:
             return
-        # Half as much again when growing: amortised, without doubling a million groups' state.
-        g = max(have_groups, groups if groups <= have_groups else max(groups, have_groups * 3 // 2))
+        self._check_size(self.groups, self.inner)
+        # Room for four times the groups: the allocator maps room not yet used without touching
+        # it, and each growth copies (and faults in) what is held. Half as much again for inner
+        # keys, whose growth also folds the pending rows.
+        most = MAX_STATE // (self.blocks * max(inner, have_inner) * (self.width + 2))
+        g = have_groups if groups <= have_groups else max(groups, min(4 * have_groups, most))
         i = max(have_inner, inner if inner <= have_inner else max(inner, have_inner * 3 // 2))
         self._resize(g, i)
+
+    def _check_size(self, groups: int, inner: int) -> None:
+        if groups * self.blocks * inner * (self.width + 2) > MAX_STATE:
+            raise InputError(
+                f"The state of this run would hold {groups:,} groups x {self.blocks:,} blocks x "
+                f"{inner:,} inner keys x {self.width} sums, more than the limit of "
+                f"{MAX_STATE:,} numbers.",
+                "Use coarser groups, fewer samples or classes, or leave out the interval.",
+            )
 
     def _resize(self, g: int, i: int) -> None:
         """Hold ``g`` groups and ``i`` inner keys (never fewer than it holds)."""
@@ -152,19 +198,14 @@ class KeyedTable:
             return
         if i != self.capacity[1]:
             self.flush()  # the pending rows' cell numbers count this many inner keys
-        if g * self.blocks * i * (self.width + 2) > MAX_STATE:
-            raise InputError(
-                f"The state of this run would hold {g:,} groups x {self.blocks:,} blocks x "
-                f"{i:,} inner keys x {self.width} sums, more than the limit of {MAX_STATE:,} "
-                "numbers.",
-                "Use coarser groups, fewer samples or classes, or leave out the interval.",
-            )
+        self._check_size(g, i)
         for total in (self.sums, self.counts):
             tail = total.total.shape[1:]
             shape = (g, *tail) if total is self.counts else (g, tail[0], i, tail[2])
             total.total = _grown(total.total, shape)
             total.compensation = _grown(total.compensation, shape)
-        self.largest = _grown(self.largest, (g, self.blocks), -np.inf)
+        if self.keeps_largest:
+            self.largest = _grown(self.largest, (g, self.blocks), -np.inf)
         self.flags = _grown(self.flags, (g,))
         self.shift = _grown(self.shift, (g, i, self.shift_width))
         self.shifted = _grown(self.shifted, (g, i), False)
@@ -239,7 +280,10 @@ class KeyedTable:
         # Here, not at the top: the losses import this module and must not load the readers.
         from losscli.io.chunks import run_starts
 
-        starts = run_starts(cells)
+        # A chunk's sums and counts share their cells: their runs are found once.
+        if self._runs is None or self._runs[0] is not cells:
+            self._runs = (cells, run_starts(cells))
+        starts = self._runs[1]
         if len(starts) * RUN_LENGTH <= len(cells):
             # Keys that come in runs (an image's pixels, rows sorted by group): each run is
             # summed now, and only the runs wait.
@@ -273,13 +317,10 @@ class KeyedTable:
         used = self.groups * total.total[0].size // width
         flat_total = total.total.reshape(-1, width)[:used]
         flat_lost = total.compensation.reshape(-1, width)[:used]
-        if 4 * sum(len(part[0]) for part in parts) >= used:
-            # Part by part into one array of every cell: no copy of the waiting rows.
-            sums = np.zeros((used, width))
-            for cells, columns, _ in parts:
-                for j, column in enumerate(columns):
-                    sums[:, j] += np.bincount(cells, column, used)
-            # Compensated a slice at a time: its temporaries stay small (and in the cache).
+        rows = sum(len(part[0]) for part in parts)
+        if 4 * rows >= used:
+            sums = _dense_sums(parts, used, width, rows)
+            # Compensated a slice at a time: the temporaries stay small.
             for start in range(0, used, SLICE_CELLS):
                 at = slice(start, start + SLICE_CELLS)
                 with np.errstate(all="ignore"):
@@ -287,13 +328,7 @@ class KeyedTable:
                 flat_lost[at] += lost
             return
         # Few cells of many touched: sum by the touched cells only, not over every cell.
-        cells = np.concatenate([part[0] for part in parts])
-        columns = [
-            np.concatenate(
-                [np.ones(len(p[0])) if c is None else c for p, c in zip(parts, each, strict=True)]
-            )
-            for each in zip(*(part[1] for part in parts), strict=True)
-        ]
+        cells, columns = _joined_parts(parts)
         touched, where = np.unique(cells, return_inverse=True)
         sums = np.column_stack([np.bincount(where, c, len(touched)) for c in columns])
         with np.errstate(all="ignore"):
@@ -350,6 +385,10 @@ class KeyedTable:
         self.flags |= other.flags
         self.bits |= other.bits
 
+    def _no_largest(self, groups: int) -> np.ndarray:
+        """-inf for every (group, block): what a loss that keeps no largest value reads."""
+        return np.broadcast_to(self.largest[:1], (groups, self.blocks))
+
     def view(self) -> Totals:
         """The sums of the groups and inner keys seen, as plain arrays."""
         self.flush()
@@ -357,7 +396,7 @@ class KeyedTable:
         return Totals(
             sums=self.sums.value_of((slice(0, g), slice(None), slice(0, i))),
             counts=self.counts.value_of(slice(0, g)),
-            largest=self.largest[:g],
+            largest=self.largest[:g] if self.keeps_largest else self._no_largest(g),
             flags=self.flags[:g],
             shift=self.shift[:g, :i],
         )

@@ -83,8 +83,11 @@ def _by_block(
     for start in range(0, len(groups), BLOCK_ROWS):
         parts = groups.part_of[start : start + BLOCK_ROWS]
         rows = groups.row_of[start : start + BLOCK_ROWS]
-        numbers = np.unique(parts).tolist()
-        places = [np.flatnonzero(parts == part) for part in numbers]
+        if len(groups.parts) == 1:  # one loss: its rows in order
+            numbers, places = [0], [np.arange(len(parts))]
+        else:
+            numbers = np.unique(parts).tolist()
+            places = [np.flatnonzero(parts == part) for part in numbers]
         written = [write(part, rows[place]) for part, place in zip(numbers, places, strict=True)]
         texts = pa.concat_arrays(written)
         if len(written) > 1:  # the losses' rows interleaved again, in the report's order
