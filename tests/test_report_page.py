@@ -219,3 +219,13 @@ def test_without_matplotlib_the_report_says_what_to_install(tmp_path):
     out = tmp_path / "report.html"
     assert_user_error(run_script(script, out), "pip install 'losscli[plot]'")
     assert not out.exists()
+
+
+def test_ci_installs_chromium_before_the_tests_run():
+    """So that the browser test above runs in CI rather than skipping."""
+    from tests.conftest import ROOT
+
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if "apt-get install" in line)
+    tests = next(i for i, line in enumerate(lines) if "pytest" in line and "venv" in line)
+    assert "chromium" in lines[install] and install < tests
