@@ -11,7 +11,9 @@ hold the two equal.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -31,6 +33,7 @@ from losscli.report.groups import GroupArrays, GroupResults, KeyColumn, is_none
 from losscli.report.textcolumns import arrow_numbers, arrow_texts, constant, exact_column
 
 BLOCK_ROWS = 1 << 16  # rows formatted at a time: their texts are the memory this needs
+AHEAD = 2  # blocks made ahead of the one written
 
 
 class _Template:
@@ -80,7 +83,8 @@ def _by_block(
 ) -> Iterator[str]:
     """The rows' texts in the report's order, BLOCK_ROWS at a time, each block's rows joined by
     ``between``; ``write(part, rows)`` gives the texts of one loss's rows."""
-    for start in range(0, len(groups), BLOCK_ROWS):
+
+    def block(start: int) -> str:
         parts = groups.part_of[start : start + BLOCK_ROWS]
         rows = groups.row_of[start : start + BLOCK_ROWS]
         if len(groups.parts) == 1:  # one loss: its rows in order
@@ -92,7 +96,22 @@ def _by_block(
         texts = pa.concat_arrays(written)
         if len(written) > 1:  # the losses' rows interleaved again, in the report's order
             texts = texts.take(arrow_numbers(np.argsort(np.concatenate(places), kind="stable")))
-        yield _joined(texts, between)
+        return _joined(texts, between)
+
+    starts = range(0, len(groups), BLOCK_ROWS)
+    if len(starts) <= AHEAD:
+        yield from map(block, starts)
+        return
+    # Arrow formats and joins outside the GIL: a second thread makes the next block meanwhile.
+    # Blocks are handed on in order, at most AHEAD made and not yet written.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="losscli-text") as pool:
+        made: deque[Future[str]] = deque()
+        for start in starts:
+            made.append(pool.submit(block, start))
+            if len(made) > AHEAD:
+                yield made.popleft().result()
+        while made:
+            yield made.popleft().result()
 
 
 def _joined(texts: pa.Array, between: str) -> str:
