@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from losscli.api import check, compare, compute, evaluate
     from losscli.losses.registry import Example, Param, Requirement
     from losscli.losses.registry import register as loss
+    from losscli.pictures import plot
     from losscli.plugins import load_plugins
     from losscli.report import Report
     from losscli.scoring import scorer
@@ -29,6 +30,7 @@ _PUBLIC = {
     "Example": ("losscli.losses.registry", "Example"),
     "Requirement": ("losscli.losses.registry", "Requirement"),
     "load_plugins": ("losscli.plugins", "load_plugins"),
+    "plot": ("losscli.pictures", "plot"),
 }
 
 
@@ -53,5 +55,6 @@ __all__ = [
     "evaluate",
     "load_plugins",
     "loss",
+    "plot",
     "scorer",
 ]

@@ -64,7 +64,7 @@ def evaluate(
     targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    per_row: bool | str | PathLike[str] | None = None,
+    per_row: bool | str | PathLike[str] | Any = None,
     id_column: str | None = None,
     input_format: str | None = None,
     on_progress: Callable[[int], None] | None = None,
@@ -87,8 +87,9 @@ def evaluate(
     columns (a comma list or glob for a group); ``columns`` names other roles
     (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised. Any of them
     may hold the values instead (a Series, array or list, paired with ``data``'s rows by position;
-    ``data`` may then be None). ``per_row`` is a .csv or .parquet path for each row's losses, or
-    True to get them as the DataFrame ``report.per_row``.
+    ``data`` may then be None). ``per_row`` is a .csv or .parquet path for each row's losses,
+    True to get them as the DataFrame ``report.per_row``, or an object whose ``write(chunk,
+    values)`` receives each chunk and its per-row values by label (a context manager).
 
     ``by`` adds a result per group of these columns' values; ``ci`` (a level such as 0.95) gives
     every result an interval, from the streamed variance for a plain mean and from ``bootstrap``
@@ -169,6 +170,7 @@ def compare(
     on_progress: Callable[[int], None] | None = None,
     on: str | Sequence[str] | None = None,
     csv: CsvDialect | Mapping[str, Any] | None = None,
+    per_row: Any = None,
 ) -> Comparison:
     """Score two models' predictions of the same rows and the paired difference of each loss.
 
@@ -178,6 +180,7 @@ def compare(
     ``target`` and ``weight`` may hold the values, read beside the baseline's rows.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     ``csv`` reads CSV inputs as for ``evaluate``.
+    ``per_row``, an object as ``evaluate`` takes, receives each row's differences by label.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.
     from losscli.engine.compare import summary
@@ -205,7 +208,11 @@ def compare(
         keys = key_columns(on, base)
         counter, chunks = counted_chunks(base, sides, plan, chunk_rows, keys, None, on_progress)
         shared = [role for role in ("target",) if CANDIDATE + role in own]
-        outcomes = evaluate_stream(chunks, requests, None, options, shared)
+        sink = _per_row_sink(per_row, [r.label for r in requests], None)
+        with sink if sink else _nothing():
+            outcomes = evaluate_stream(
+                chunks, requests, sink.write if sink else None, options, shared
+            )
         counter.check(base.display)
     entries = [
         {
@@ -392,6 +399,8 @@ def _per_row_sink(per_row: Any, labels: list[str], id_column: str | None) -> Any
     """Where each row's values go, if anywhere; its modules load only for a run that asks."""
     if per_row is None or per_row is False:
         return None
+    if hasattr(per_row, "write"):
+        return per_row  # the caller's own sink (losscli.plot's accumulators)
     from losscli.io.collect import per_row_sink
 
     return per_row_sink(per_row, labels, id_column)

@@ -10,7 +10,7 @@ loss writes a merge of its own.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,10 @@ class CompensatedSum:
         if np.ndim(self.total):
             total = self.total[cells]
             with np.errstate(all="ignore"):
-                return np.where(np.isfinite(total), total + self.compensation[cells], total)
+                value = total + self.compensation[cells]
+            stands = ~np.isfinite(total)
+            value[stands] = total[stands]
+            return value
         return self.total + self.compensation if math.isfinite(self.total) else self.total
 
 
@@ -98,18 +101,27 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return total, lost
 
 
-def _dense_sums(parts: list[tuple[Any, ...]], used: int, width: int, rows: int) -> np.ndarray:
-    """The parts' columns summed into each of ``used`` cells: (used, width)."""
+def _dense_columns(parts: list[tuple[Any, ...]], used: int, rows: int) -> Iterator[np.ndarray]:
+    """Each column of the parts summed into each of ``used`` cells, one column at a time (a
+    column of ones, the rows per cell, counted once)."""
+    width = len(parts[0][1])
     if len(parts) * used < rows:
         # Fewer cells than rows per part: part by part, without a copy of the waiting rows.
-        sums = np.zeros((used, width))
-        for cells, columns, _ in parts:
-            for j, column in enumerate(columns):
-                sums[:, j] += np.bincount(cells, column, used)
-        return sums
+        for j in range(width):
+            sums = np.zeros(used)
+            for cells, columns, _ in parts:
+                sums += np.bincount(cells, columns[j], used)
+            yield sums
+        return
     # Many cells (a million groups): the parts joined, one pass over the cells per column.
     cells, columns = _joined_parts(parts)
-    return np.column_stack([np.bincount(cells, column, used) for column in columns])
+    counted = None
+    for column in columns:
+        if column is not None:
+            yield np.bincount(cells, column, used)
+            continue
+        counted = np.bincount(cells, None, used).astype(float) if counted is None else counted
+        yield counted
 
 
 def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
@@ -319,13 +331,13 @@ class KeyedTable:
         flat_lost = total.compensation.reshape(-1, width)[:used]
         rows = sum(len(part[0]) for part in parts)
         if 4 * rows >= used:
-            sums = _dense_sums(parts, used, width, rows)
-            # Compensated a slice at a time: the temporaries stay small.
-            for start in range(0, used, SLICE_CELLS):
-                at = slice(start, start + SLICE_CELLS)
-                with np.errstate(all="ignore"):
-                    flat_total[at], lost = two_sum(flat_total[at], sums[at])
-                flat_lost[at] += lost
+            for j, sums in enumerate(_dense_columns(parts, used, rows)):
+                # Compensated a slice at a time: the temporaries stay small.
+                for start in range(0, used, SLICE_CELLS):
+                    at = slice(start, start + SLICE_CELLS)
+                    with np.errstate(all="ignore"):
+                        flat_total[at, j], lost = two_sum(flat_total[at, j], sums[at])
+                    flat_lost[at, j] += lost
             return
         # Few cells of many touched: sum by the touched cells only, not over every cell.
         cells, columns = _joined_parts(parts)

@@ -74,7 +74,7 @@ def check_per_row(
         )
 
 
-def check_output(
+def check_report_output(
     output: str | os.PathLike[str],
     data: Any = None,
     targets: Any = None,
@@ -184,7 +184,7 @@ def _file_path(given: str | os.PathLike[str], name: str) -> Path:
     return Path(text)
 
 
-def _followed(path: Path, name: str) -> Path:
+def _followed(path: Path, name: str = PER_ROW) -> Path:
     """A symbolic link is written through, as a shell's '>' does: its target is replaced and the
     link stays. A target that is no regular file (a device, a pipe) cannot be replaced whole."""
     if not path.is_symlink():
@@ -209,7 +209,7 @@ def writable_directory(path: Path, name: str = PER_ROW) -> Path:
     """The directory of ``path``, if a new file can be made there and ``path`` is no directory.
     ``name`` is the marked parameter that gave the path."""
     if path.is_dir():
-        example = path / ("rows.csv" if name == PER_ROW else "report.json")
+        example = path / {PER_ROW: "rows.csv", OUTPUT: "report.json"}.get(name, "picture.png")
         raise UsageError(f"{name} {path} is a directory.", f"Name a file in it: {name} {example}")
     directory = path.parent
     if directory.exists() and not directory.is_dir():
@@ -226,6 +226,51 @@ def writable_directory(path: Path, name: str = PER_ROW) -> Path:
         code = errno.EROFS if _on_read_only_disk(directory) else errno.EACCES
         raise write_error(f"{name} {path} (in '{directory}')", OSError(code, os.strerror(code)))
     return directory
+
+
+def check_output(
+    path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str, inputs: Any = ()
+) -> Path:
+    """An output file's path (``what`` names its option), checked before anything is read: its
+    extension is one of ``suffixes``, its directory writable, and it is none of ``inputs``."""
+    text = os.fspath(path)
+    target = Path(text)
+    if target.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"{what} {text}: the extension '{target.suffix}' is not one losscli writes.",
+            f"End the name in {', '.join(suffixes)}.",
+        )
+    target = _followed(target, what)
+    writable_directory(target, what)
+    for item in _paths(list(inputs)):
+        _refuse_input(target, text, item, "input", what)
+    return target
+
+
+def replace_atomically(path: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path``: a failed write leaves the old file (or none) in place."""
+    import tempfile
+
+    directory = writable_directory(path, what)
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a new file would be, not mkstemp's 0600
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as error:
+        raise write_error(f"{what} {path}", error) from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def write_error(what: str, error: OSError) -> UsageError:

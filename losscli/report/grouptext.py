@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from losscli.report.formatting import (
+    CSV_SPECIAL,
     csv_cells,
     csv_label,
     exact,
@@ -30,10 +31,19 @@ from losscli.report.formatting import (
     json_value_text,
 )
 from losscli.report.groups import GroupArrays, GroupResults, KeyColumn, is_none
-from losscli.report.textcolumns import arrow_numbers, arrow_texts, constant, exact_column
+from losscli.report.textcolumns import (
+    arrow_numbers,
+    arrow_texts,
+    constant,
+    exact_column,
+    plain_texts,
+)
 
 BLOCK_ROWS = 1 << 16  # rows formatted at a time: their texts are the memory this needs
 AHEAD = 2  # blocks made ahead of the one written
+# Text a JSON string or a CSV cell holds as it is (JSON: between quotes): what may not be in it.
+JSON_PLAIN = (r"[^\x20-\x21\x23-\x5b\x5d-\x7e]", '"')  # printable ASCII but for " and \\
+CSV_PLAIN = (CSV_SPECIAL.pattern, "")
 
 
 class _Template:
@@ -63,13 +73,22 @@ class _Dictionaries:
     when every value is of it (ids are ints or text: one C-level call per value).
     """
 
-    def __init__(self, write: Callable[[Any], str], fast: Mapping[type, Callable[[Any], str]]):
+    def __init__(
+        self,
+        write: Callable[[Any], str],
+        fast: Mapping[type, Callable[[Any], str]],
+        plain: tuple[str, str],
+    ):
         self.write = write
         self.fast = fast
+        self.plain = plain  # texts written as they are (between quotes): what they never hold
 
     def texts(self, key: KeyColumn, rows: np.ndarray) -> pa.Array:
         if key.numbers is not None and key.numbers.dtype.kind == "i":
             return exact_column(key.numbers[key.codes[rows]])  # ids: written by Arrow
+        if key.texts is not None:  # text ids: written by Arrow, but for the few odd ones
+            chosen = key.texts.take(arrow_numbers(key.codes[rows]))
+            return plain_texts(chosen, self.plain[0], self.write, self.plain[1])
         # Per block, not for the whole dictionary: a million ids would all be held as text.
         codes, where = np.unique(key.codes[rows], return_inverse=True)
         values = key.values[codes].tolist()
@@ -128,7 +147,9 @@ def _joined(texts: pa.Array, between: str) -> str:
 def json_entries(groups: GroupResults, depth: int) -> Iterator[str]:
     """The group results' JSON objects as items of a list ``depth`` levels deep, in blocks of
     items joined by ``,\\n``."""
-    dictionaries = _Dictionaries(json_value_text, {int: int.__repr__, str: encode_basestring_ascii})
+    dictionaries = _Dictionaries(
+        json_value_text, {int: int.__repr__, str: encode_basestring_ascii}, JSON_PLAIN
+    )
     templates = [_json_template(part, depth) for part in groups.parts]
 
     def write(number: int, rows: np.ndarray) -> pa.Array:
@@ -234,7 +255,7 @@ def csv_rows(
 ) -> Iterator[str]:
     """The CSV lines of every group result, under the report's header (``columns`` are its --by
     columns; ``with_ci`` and ``with_note`` say whether it has those columns), in blocks."""
-    dictionaries = _Dictionaries(_csv_value, {int: int.__repr__})
+    dictionaries = _Dictionaries(_csv_value, {int: int.__repr__}, CSV_PLAIN)
     templates = [_csv_template(part, columns, with_ci, with_note) for part in groups.parts]
 
     def write(number: int, rows: np.ndarray) -> pa.Array:

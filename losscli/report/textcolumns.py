@@ -120,3 +120,35 @@ def _arrow_writes_as_python() -> bool:
     probes = np.concatenate([probes, -probes])
     arrow = pc.cast(arrow_numbers(probes), pa.string()).to_pylist()
     return arrow == list(map(float.__repr__, probes.tolist()))
+
+
+def text_ranks(texts: pa.Array) -> np.ndarray:
+    """Each text's rank in ascending order (equal texts share one), a null last: Arrow's order of
+    UTF-8 bytes, which is Python's order of code points."""
+    ranks = pc.rank(texts, sort_keys="ascending", tiebreaker="dense")  # nulls at the end
+    data = ranks.buffers()[1]
+    stored = np.frombuffer(data, dtype=np.uint64)[ranks.offset : ranks.offset + len(ranks)]
+    return stored.astype(np.int64) - 1
+
+
+def plain_texts(texts: pa.Array, special: str, write: Any, wrap: str = "") -> pa.Array:
+    """Each text (or null) as ``write`` gives it, in Arrow: texts that match no ``special``
+    (a regular expression) are the text itself between two ``wrap``s; ``write`` makes the
+    others (and nulls) one by one."""
+    texts = texts.cast(pa.string())
+    python = pc.or_kleene(pc.match_substring_regex(texts, special), pc.is_null(texts))
+    written = texts
+    if wrap:
+        written = pc.binary_join_element_wise(constant(wrap), texts, constant(wrap), constant(""))
+    rows = np.flatnonzero(_booleans(python))
+    if not len(rows):
+        return written
+    own = arrow_texts([write(text) for text in texts.take(arrow_numbers(rows)).to_pylist()])
+    return pc.replace_with_mask(written, python, own)
+
+
+def _booleans(values: pa.Array) -> np.ndarray:
+    """An Arrow boolean array without nulls as NumPy."""
+    bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
+    unpacked = np.unpackbits(bits, bitorder="little")
+    return unpacked[values.offset : values.offset + len(values)].astype(bool)
