@@ -21,7 +21,7 @@ def test_dash_capital_v_prints_the_version(capsys):
     assert run(capsys, "-V") == (0, f"losscli {__version__}\n", "")
 
 
-@pytest.mark.parametrize("command", ["eval", "check", "compare", "list", "describe"])
+@pytest.mark.parametrize("command", ["eval", "check", "compare", "plot", "list", "describe"])
 def test_every_command_help_ends_with_examples(capsys, command):
     outcome = run(capsys, command, "--help")
     assert outcome.code == 0
