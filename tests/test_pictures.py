@@ -552,3 +552,11 @@ def test_losses_that_read_the_scores_alike_share_one_diagram():
     assert panel["label"] == "ce, softmax_focal, brier:input=logits"
     alone = plot(str(CLASSES), "ce", "calibration", pred="logit_*", target="label")
     assert alone.to_dict()["panels"][0]["prob_true"] == panel["prob_true"]
+
+
+def test_a_grid_that_needs_no_coarser_exponent_still_keeps_to_its_cells():
+    """Found by the chunking property: 1 then -1 span 33 cells of the width both chunks need."""
+    grid = DoublingGrid(2, 32, 16)
+    grid.add(np.array([1.0]), np.array([0.0]))
+    grid.add(np.array([-1.0]), np.array([0.0]))
+    assert max(grid.counts.shape) <= 32 and grid.counts.sum() == 2

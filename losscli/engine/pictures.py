@@ -63,11 +63,13 @@ class DoublingGrid:
         most = self.most = np.maximum(self.most, most)
         needed = [_exponent(lo, hi, self.most_cells) for lo, hi in zip(least, most, strict=True)]
         steps = np.maximum(np.array(needed) - self.exponent, 0)
-        while steps.any():  # at most twice: flooring may leave one cell too many
-            self._coarsen(steps)
+        while True:  # at most twice: flooring may leave one cell too many, coarsened or not
+            if steps.any():
+                self._coarsen(steps)
             low, high = self._cells(least), self._cells(most)
             steps = ((high - low + 1) > self.most_cells).astype(np.int64)
-        low, high = self._cells(least), self._cells(most)
+            if not steps.any():
+                break
         self._grow(low, high)
         flat = self._cells(axes[0], 0) - self.low[0]
         for dim in range(1, self.dims):  # the row-major index of each point's cell
