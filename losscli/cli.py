@@ -941,6 +941,7 @@ def plot_command(
         ),
     ] = None,
     loss: LossOption = None,
+    plugin: PluginOption = None,
     kind: Annotated[
         str, typer.Option("--kind", "-k", metavar="KIND", help=f"The picture: {PLOT_KINDS}.")
     ] = "distribution",
@@ -996,6 +997,7 @@ def plot_command(
 
     inputs = _plot_inputs(files, kind)
     _refuse_plot_usage(loss, kind, (bins, strategy), (bootstrap, seed))
+    _load_plugins(plugin)
     assert loss  # refused above when missing
     to_text = output is None and sys.stdout.isatty()
     if output is not None:

@@ -277,3 +277,11 @@ def test_the_readme_example_plugin_works_as_shown(tmp_path):
         plugin,
     )
     assert checked.out.strip() == "ok", checked.err
+
+
+def test_a_plugin_loss_is_drawn_by_plot(tmp_path, data, plugin):
+    picture = tmp_path / "errors.json"
+    args = ["--kind", "distribution", "--plugin", plugin, "-l", "abs_cubed", data[0]]
+    outcome = run_process("plot", *args, "-o", picture)
+    assert outcome.code == 0, outcome.err
+    assert "abs_cubed" in picture.read_text()
