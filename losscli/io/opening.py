@@ -175,20 +175,31 @@ def _through_first_line(head: bytes, rest: Any) -> bytes:
 
 
 def _decompressed(stream: Any, codec: str) -> pa.NativeFile:
-    """``stream`` decompressed as it is read: by Arrow, or by Python's lzma for xz."""
+    """``stream`` decompressed as it is read: gzip by ISA-L on a thread of its own (where the
+    isal package is installed), xz by Python's lzma, the rest by Arrow."""
     if codec == "xz":
         import lzma
 
         # LZMAFile leaves the stream it was given open: closing the result closes both.
         return _checked(lzma.LZMAFile(stream), (lzma.LZMAError, EOFError), also=stream)
+    if codec == "gzip":
+        try:
+            from isal import igzip, igzip_threaded, isal_zlib
+        except ImportError:
+            return pa.CompressedInputStream(stream, codec)
+        # ISA-L inflates 2x as fast as zlib, and its thread inflates while blocks are parsed.
+        inflated = igzip_threaded.open(stream, "rb", threads=1)
+        errors = (isal_zlib.error, igzip.BadGzipFile, EOFError)
+        return _checked(inflated, errors, also=stream)
     return pa.CompressedInputStream(stream, codec)
 
 
 class CheckedStream(io.RawIOBase):
     """A Python decompressor whose failures are OSErrors, as Arrow's decompressors report them.
 
-    A truncated .xz raises EOFError, which click would take for an interrupted run; a corrupt
-    one LZMAError, zip's a BadZipFile: an OSError is explained as the file being unreadable.
+    A truncated .xz or .gz raises EOFError, which click would take for an interrupted run (it is
+    said to be truncated); a corrupt one LZMAError or a zlib error, zip's a BadZipFile: an OSError
+    is explained as the file being unreadable.
     """
 
     def __init__(self, stream: Any, errors: tuple[type[Exception], ...], also: Any = None) -> None:
@@ -203,7 +214,8 @@ class CheckedStream(io.RawIOBase):
         try:
             return self.stream.readinto(buffer)
         except self.errors as error:
-            raise OSError(str(error) or type(error).__name__) from None
+            said = str(error) or type(error).__name__
+            raise OSError(f"truncated: {said}" if isinstance(error, EOFError) else said) from None
 
     def close(self) -> None:
         self.stream.close()
