@@ -373,11 +373,32 @@ class KeyCodes:
     def _codes(self, values: pa.Array) -> np.ndarray:
         import pyarrow.compute as pc
 
+        table = self.table
+        if table is not None and table.direct is not None and _plain_integers(values):
+            return self._direct_codes(values, table)
         encoded = pc.dictionary_encode(values, null_encoding=self.nulls)
         # A dictionary column comes back as it is: its dictionary may repeat a value.
         repeats = pa.types.is_dictionary(values.type)
         codes = np.append(self._lookup(encoded.dictionary, repeats), np.nan)
         return codes[_positions(encoded.indices)]  # a null row: -1, the NaN at the end
+
+    def _direct_codes(self, values: pa.Array, table: KeyTable) -> np.ndarray:
+        """Integer keys without a null, while they lie close together: each row looked up in the
+        direct table, and only the new keys, each once in order of first appearance, added (no
+        hashing of every row first)."""
+        marks = fingerprints(values)
+        assert marks is not None
+        prints = marks[0]
+        codes = table.find(prints)
+        new = np.flatnonzero(codes < 0)
+        if len(new):
+            _, first = np.unique(prints[new], return_index=True)
+            fresh = new[np.sort(first)]
+            numbers = np.arange(self.size, self.size + len(fresh))
+            table.add(prints[fresh], numbers)
+            codes[new] = table.find(prints[new])
+            self._remember(values.take(_indices(fresh)), np.zeros(len(fresh), bool), numbers)
+        return codes.astype(np.float64)
 
     def _lookup(self, keys: pa.Array, repeats: bool) -> np.ndarray:
         """The code of each of a chunk's distinct ``keys``; new keys numbered on, in order."""
@@ -631,6 +652,11 @@ class GroupCodes:
 def _key_objects(codes: KeyCodes) -> np.ndarray:
     """A column's distinct keys as an object array of Python values, a NaN as None."""
     return _objects([None if value != value else value for value in codes.values()])
+
+
+def _plain_integers(values: pa.Array) -> bool:
+    """Integers (not a dictionary of them), none of them null."""
+    return pa.types.is_integer(values.type) and not values.null_count and len(values) > 0
 
 
 def _texts(codes: KeyCodes) -> pa.Array | None:

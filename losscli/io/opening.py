@@ -189,7 +189,9 @@ def _decompressed(stream: Any, codec: str) -> pa.NativeFile:
             return pa.CompressedInputStream(stream, codec)
         # ISA-L inflates 2x as fast as zlib, and its thread inflates while blocks are parsed.
         inflated = igzip_threaded.open(stream, "rb", threads=1)
-        errors = (isal_zlib.error, igzip.BadGzipFile, EOFError)
+        # isal_zlib.error is a class (its stubs call it an instance).
+        zlib_error: type[Exception] = getattr(isal_zlib, "error")  # noqa: B009
+        errors = (zlib_error, igzip.BadGzipFile, EOFError)
         return _checked(inflated, errors, also=stream)
     return pa.CompressedInputStream(stream, codec)
 
