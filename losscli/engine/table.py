@@ -335,6 +335,25 @@ class KeyedTable:
         self.flags |= other.flags
         self.bits |= other.bits
 
+    def regroup(self, codes: np.ndarray) -> None:
+        """Renumber the groups: group g becomes ``codes[g]`` (distinct codes, as another run
+        numbered the same groups), so that the table merges with that run's."""
+        self.flush()
+        size = int(codes.max()) + 1 if len(codes) else 1
+        used = codes[: self.groups]
+        for total in (self.sums, self.counts):
+            for name in ("total", "compensation"):
+                old = getattr(total, name)
+                new = np.zeros((size, *old.shape[1:]))
+                new[used] = old[: len(used)]
+                setattr(total, name, new)
+        for name, fill in (("largest", -np.inf), ("flags", 0), ("shift", 0.0), ("shifted", False)):
+            old = getattr(self, name)
+            new = np.full((size, *old.shape[1:]), fill, dtype=old.dtype)
+            new[used] = old[: len(used)]
+            setattr(self, name, new)
+        self.groups = size
+
     def view(self) -> Totals:
         """The sums of the groups and inner keys seen, as plain arrays."""
         self.flush()

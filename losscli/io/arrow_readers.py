@@ -29,7 +29,7 @@ class ParquetReader(SourceReader):
 
     def _batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
         rows = max(1, min(BATCH_ROWS, BATCH_NUMBERS // self._width(columns)))
-        yield from parquet_batches(self.parquet, rows, columns)
+        yield from parquet_batches(self.parquet, rows, columns, self.source.row_groups)
 
     def _width(self, columns: list[str]) -> int:
         """Numbers per row in ``columns``, a list column counting its values (from the metadata)."""
@@ -97,10 +97,14 @@ def open_parquet(path: str) -> Any:
     return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
 
 
-def parquet_batches(reader: Any, rows: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
-    """Batches of ``rows`` rows of the top-level ``columns``, from either kind of reader."""
+def parquet_batches(
+    reader: Any, rows: int, columns: list[str], row_groups: tuple[int, int] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Batches of ``rows`` rows of the top-level ``columns``, from either kind of reader; only
+    the row groups ``[first, stop)`` when given."""
+    groups = range(reader.num_row_groups) if row_groups is None else range(*row_groups)
     if not hasattr(reader, "column_paths"):
-        yield from reader.iter_batches(batch_size=rows, columns=columns)
+        yield from reader.iter_batches(batch_size=rows, row_groups=groups, columns=columns)
         return
     # A list column is stored as a leaf under its name (logits.list.element): select leaves by
     # their top-level name, in the order asked for, as ParquetFile does.
@@ -108,4 +112,19 @@ def parquet_batches(reader: Any, rows: int, columns: list[str]) -> Iterator[pa.R
     for index, path in enumerate(reader.column_paths):
         leaves.setdefault(path[0], []).append(index)
     indices = [index for name in columns for index in leaves.get(name, [])]
-    yield from reader.iter_batches(rows, range(reader.num_row_groups), indices, True)
+    yield from reader.iter_batches(rows, groups, indices, True)
+
+
+def parquet_metadata(source: Any) -> Any:
+    """A Parquet file's footer: its row groups and their row counts, without reading data."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(source.name)
+    except (OSError, pa.ArrowException) as error:
+        from losscli.errors import InputError
+
+        raise InputError(
+            f"Cannot read the Parquet footer of {source.display}: {error}.",
+            "Check that the file is a whole Parquet file.",
+        ) from None

@@ -110,6 +110,10 @@ class Source:
     pipe: bool = False  # a named pipe such as bash's <(zcat x.gz): readable once, not seekable
     partitions: tuple[Partition, ...] = ()  # key=value directories above a file of a directory
     member: str | None = None  # the data file inside a zip archive
+    # A part of a Parquet file read as a unit of its own (on a cluster): row groups
+    # [first, stop), after ``rows_before`` rows of the file's earlier row groups.
+    row_groups: tuple[int, int] | None = None
+    rows_before: int = 0
 
     @property
     def is_stdin(self) -> bool:

@@ -1,0 +1,120 @@
+"""An input cut into units of work for a cluster: its files, and a Parquet file's row groups.
+
+Each unit knows the global number of its first row, so a row is resampled (``--ci``) and named
+(``--worst``) as in a run on one machine: a Parquet file's row counts come from its footer, any
+other file's from counting its rows (on the cluster, and only when the numbers are needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from losscli.errors import InputError
+from losscli.io.sources import Source
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One task's share of the input: a source of the main input (and of each side input read
+    beside it, row by row), and the global number of its first row."""
+
+    sources: tuple[Source, ...]
+    first_row: int = 0
+    rows: int | None = None  # None: not known before reading
+
+
+def parquet_row_groups(source: Source) -> list[int] | None:
+    """The row count of each row group of a plain Parquet file (from its footer); else None."""
+    if source.format != "parquet" or source.compression or source.is_stream or source.member:
+        return None
+    from losscli.io.arrow_readers import parquet_metadata
+
+    metadata = parquet_metadata(source)
+    return [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+
+
+def units_of(
+    sources: Sequence[Source],
+    sides: Sequence[Sequence[Source]] = (),
+    count: Callable[[list[Source]], list[int]] | None = None,
+) -> list[Unit]:
+    """The units of an input, in row order; ``count`` gives the row counts of files that are not
+    plain Parquet when row numbers are needed (None: they are not, and are left unknown).
+
+    With side inputs read row by row beside the main one, the i-th files of each make a unit.
+    """
+    if sides:
+        return _paired(sources, sides, count)
+    parts: list[tuple[Source, int | None]] = []
+    for source in sources:
+        groups = parquet_row_groups(source)
+        if groups is None or len(groups) < 2:
+            parts.append((source, sum(groups) if groups is not None else None))
+            continue
+        before = 0
+        for index, rows in enumerate(groups):
+            parts.append((replace(source, row_groups=(index, index + 1), rows_before=before), rows))
+            before += rows
+    return _numbered(parts, count)
+
+
+def _paired(
+    sources: Sequence[Source],
+    sides: Sequence[Sequence[Source]],
+    count: Callable[[list[Source]], list[int]] | None,
+) -> list[Unit]:
+    for side in sides:
+        if len(side) != len(sources):
+            raise InputError(
+                f"On a cluster two inputs read row by row are paired file by file, but one has "
+                f"{len(sources)} files and the other {len(side)}.",
+                "Give both as many files, each pair with the same rows; or run without a "
+                "scheduler.",
+            )
+    rows = _row_counts(list(sources), count)
+    units, start = [], 0
+    for index, source in enumerate(sources):
+        paired = (source, *(side[index] for side in sides))
+        units.append(Unit(paired, start, rows[index]))
+        start += rows[index] or 0
+    return units
+
+
+def _numbered(
+    parts: list[tuple[Source, int | None]], count: Callable[[list[Source]], list[int]] | None
+) -> list[Unit]:
+    unknown = [source for source, rows in parts if rows is None]
+    if unknown and count is not None:
+        found = iter(count(unknown))
+        parts = [(source, next(found) if rows is None else rows) for source, rows in parts]
+    units, start = [], 0
+    for source, rows in parts:
+        units.append(Unit((source,), start, rows))
+        start += rows or 0
+    return units
+
+
+def _row_counts(
+    sources: list[Source], count: Callable[[list[Source]], list[int]] | None
+) -> list[int | None]:
+    known: list[int | None] = []
+    for source in sources:
+        groups = parquet_row_groups(source)
+        known.append(None if groups is None else sum(groups))
+    unknown = [source for source, rows in zip(sources, known, strict=True) if rows is None]
+    if unknown and count is not None:
+        found = iter(count(unknown))
+        known = [next(found) if rows is None else rows for rows in known]
+    return known
+
+
+def count_rows(source: Source) -> int:
+    """How many rows ``source`` holds, read through (its first column only)."""
+    from losscli.io.readers import open_reader
+
+    reader = open_reader(source)
+    try:
+        return sum(batch.num_rows for batch in reader.batches(reader.names[:1], set()))
+    finally:
+        reader.close()

@@ -1,0 +1,236 @@
+"""Runs on a real Dask cluster (two worker processes on this machine) give the numbers a run in
+one process gives: to 1e-12, the same intervals for the same seed, the same worst rows.
+
+The expected values are the local run's own, on the same files: the cluster must add nothing and
+lose nothing. The cluster is started once for the module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import losscli
+from losscli import cluster
+from losscli.errors import InputError, UsageError
+from tests.conftest import assert_user_error, run, run_script, write
+
+distributed = pytest.importorskip("distributed")
+
+LOSSES = "mse,mae,r2,max_error,huber:delta=0.5"
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as local,
+        distributed.Client(local) as connected,
+    ):
+        yield connected
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A hive-partitioned Parquet dataset: 3 files of 4 row groups each, 6000 rows."""
+    root = tmp_path_factory.mktemp("dataset")
+    rng = np.random.default_rng(18)
+    for index, region in enumerate(["eu", "us", "eu"]):
+        rows = 2000
+        table = pa.table(
+            {
+                "pred": rng.normal(size=rows),
+                "target": rng.normal(size=rows),
+                "weight": rng.uniform(0.5, 2.0, size=rows),
+                "model": rng.choice(["a", "b", "c"], size=rows),
+            }
+        )
+        path = root / f"region={region}" / f"part-{index}.parquet"
+        path.parent.mkdir(exist_ok=True)
+        pq.write_table(table, path, row_group_size=500)
+    return root
+
+
+def assert_same(local: Any, clustered: Any, where: str = "report") -> None:
+    """Two reports' JSON equal: numbers to 1e-12 (relative), everything else exactly."""
+    if isinstance(local, dict):
+        assert local.keys() == clustered.keys(), where
+        for key in local:
+            assert_same(local[key], clustered[key], f"{where}.{key}")
+    elif isinstance(local, list):
+        assert len(local) == len(clustered), where
+        for index, (mine, theirs) in enumerate(zip(local, clustered, strict=True)):
+            assert_same(mine, theirs, f"{where}[{index}]")
+    elif isinstance(local, float) and math.isfinite(local):
+        assert math.isclose(local, clustered, rel_tol=1e-12, abs_tol=1e-12), (where, local)
+    else:
+        assert local == clustered, where
+
+
+def test_a_partitioned_parquet_dataset_by_group_with_intervals_and_worst_rows(client, dataset):
+    options = dict(
+        losses=LOSSES, weight="weight", by="region,model", ci=0.9, seed=7, worst=4, bootstrap=200
+    )
+    local = losscli.evaluate(str(dataset), **options).to_dict()
+    seen: list[tuple[int, int]] = []
+    clustered = losscli.evaluate(
+        str(dataset), scheduler=client, on_units=lambda *done: seen.append(done), **options
+    ).to_dict()
+    assert_same(local, clustered)
+    # Every row group was a unit of its own, and each was heard of once.
+    assert [done for done, _ in seen] == list(range(1, 13)) and {units for _, units in seen} == {12}
+    groups = [r for r in clustered["results"] if r.get("group")]
+    assert {tuple(r["group"].values()) for r in groups} == {
+        (region, model) for region in ("eu", "us") for model in "abc"
+    }
+    assert local["results"][0]["ci"]["method"] == "normal"
+    assert any(r["ci"]["method"] == "bootstrap" for r in clustered["results"])
+
+
+def test_csv_files_are_units_and_their_rows_keep_their_numbers(client, tmp_path):
+    rng = np.random.default_rng(3)
+    files = []
+    for index, rows in enumerate([1500, 40, 900]):  # the first row beyond 1024 blocks, too
+        pairs = zip(rng.normal(size=rows).tolist(), rng.normal(size=rows).tolist(), strict=True)
+        lines = "".join(f"{p!r},{t!r}\n" for p, t in pairs)
+        files.append(str(write(tmp_path / f"part-{index}.csv", "pred,target\n" + lines)))
+    options = dict(losses="rmse,mae,max_error", ci=0.95, seed=11, worst=3, bootstrap=300)
+    local = losscli.evaluate(files, **options).to_dict()
+    clustered = losscli.evaluate(files, scheduler=client, **options).to_dict()
+    assert_same(local, clustered)
+    assert clustered["inputs"]["rows_read"] == 2440
+    assert "of " in clustered["results"][0]["worst"][0]["where"]
+
+
+def test_compare_pairs_the_files_of_both_inputs(client, tmp_path):
+    rng = np.random.default_rng(5)
+    base, other = [], []
+    for index in range(3):
+        target = rng.normal(size=700)
+        for name, noise, into in (("base", 1.0, base), ("new", 0.9, other)):
+            table = pa.table({"pred": target + rng.normal(scale=noise, size=700), "target": target})
+            path = tmp_path / name / f"{index}.parquet"
+            path.parent.mkdir(exist_ok=True)
+            pq.write_table(table, path, row_group_size=300)
+            into.append(str(path))
+    options = dict(losses="mse,mae,r2", ci=0.9, seed=2, bootstrap=200)
+    local = losscli.compare(base, other, **options).to_dict()
+    clustered = losscli.compare(base, other, scheduler=client, **options).to_dict()
+    assert_same(local, clustered)
+
+
+def test_a_bad_row_on_a_worker_is_the_same_one_line_error(client, tmp_path, capsys):
+    good = write(tmp_path / "a.csv", "pred,target\n1,2\n3,4\n")
+    bad = write(tmp_path / "b.csv", "pred,target\n1,2\n3,\n")
+    with pytest.raises(InputError) as local:
+        losscli.evaluate([str(good), str(bad)], "mse")
+    with pytest.raises(InputError) as clustered:
+        losscli.evaluate([str(good), str(bad)], "mse", scheduler=client)
+    assert str(clustered.value) == str(local.value)
+    assert "row 2 of" in str(clustered.value)
+
+
+def test_the_command_line_reads_the_scheduler_from_its_option_and_the_environment(
+    client, dataset, capsys, monkeypatch
+):
+    args = ["eval", "-l", "mse,max_error", "--ci", "0.9", "--seed", "4", "--by", "model"]
+    args += [str(dataset), "--format", "json"]
+    local = run(capsys, *args)
+    clustered = run(capsys, *args, "--scheduler", client.scheduler.address)
+    monkeypatch.setenv("LOSSCLI_SCHEDULER", client.scheduler.address)
+    from_environment = run(capsys, *args)
+    assert local.code == clustered.code == from_environment.code == 0, clustered.err
+    assert_same(json.loads(local.out), json.loads(clustered.out))
+    assert_same(json.loads(local.out), json.loads(from_environment.out))
+
+
+def test_a_missing_value_message_spells_flags_after_the_trip_from_a_worker(
+    client, tmp_path, capsys
+):
+    bad = write(tmp_path / "b.csv", "pred,target\n1,2\n3,\n")
+    outcome = run(capsys, "eval", "-l", "mse", str(bad), "--scheduler", client.scheduler.address)
+    assert_user_error(outcome, "row 2", "--nan")
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"per_row": "rows.parquet"}, "per_row is not available with scheduler"),
+        ({"targets": "t.csv", "on": "id"}, "on is not available with scheduler"),
+        ({"losses": "dice", "columns": {"sample": "s"}}, "sum per sample"),
+    ],
+)
+def test_what_a_cluster_cannot_do_is_refused_before_any_work(
+    client, tmp_path, options, fragment
+):
+    path = write(tmp_path / "p.csv", "pred,target,s,id\n0.5,1,a,1\n")
+    write(tmp_path / "t.csv", "id,target\n1,1\n")
+    arguments = {"losses": "mse", **options}
+    if "targets" in arguments:
+        arguments["targets"] = str(tmp_path / arguments["targets"])
+    if "per_row" in arguments:
+        arguments["per_row"] = str(tmp_path / arguments["per_row"])
+    before = len(client.who_has())
+    with pytest.raises(UsageError, match=fragment):
+        losscli.evaluate(str(path), scheduler=client, **arguments)
+    assert len(client.who_has()) == before
+    assert not (tmp_path / "rows.parquet").exists()
+
+
+def test_data_in_memory_or_on_stdin_is_refused(client):
+    with pytest.raises(UsageError, match="the predictions is data in memory"):
+        losscli.evaluate({"pred": [1.0], "target": [2.0]}, "mse", scheduler=client)
+    with pytest.raises(UsageError, match="the predictions is standard input"):
+        losscli.evaluate("-", "mse", scheduler=client)
+
+
+def test_a_scheduler_that_is_not_there_is_named(tmp_path, capsys, monkeypatch):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
+    path = write(tmp_path / "p.csv", "pred,target\n1,2\n")
+    address = f"tcp://127.0.0.1:{port}"
+    outcome = run(capsys, "eval", "-l", "mse", str(path), "--scheduler", address)
+    assert_user_error(outcome, f"Cannot reach the Dask scheduler at {address}")
+    outcome = run(capsys, "eval", "-l", "mse", str(path), "--scheduler", "local:two")
+    assert_user_error(outcome, "--scheduler local:two", "whole number")
+
+
+def test_without_dask_the_scheduler_option_says_what_to_install(tmp_path):
+    path = write(tmp_path / "p.csv", "pred,target\n1,2\n")
+    script = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from losscli.cli import main\n"
+        f"sys.exit(main(['eval', '-l', 'mse', {str(path)!r}, '--scheduler', 'local']))"
+    )
+    outcome = run_script(script)
+    assert_user_error(outcome, "--scheduler runs on Dask", "pip install 'losscli[distributed]'")
+
+
+def test_losscli_and_a_plain_eval_import_no_dask(tmp_path):
+    path = write(tmp_path / "p.parquet", b"")
+    pq.write_table(pa.table({"pred": [1.0], "target": [2.0]}), path)
+    script = (
+        "import sys\n"
+        "from losscli.cli import main\n"
+        "for args in (['--help'], ['eval', '-l', 'mse', sys.argv[1], '-f', 'json']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('dask', 'distributed', 'fsspec', 's3fs'))\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    outcome = run_script(script, str(path))
+    assert "HEAVY []" in outcome.err, outcome.err
