@@ -50,7 +50,8 @@ class ArrowFileReader(SourceReader):
     """The Arrow IPC file format (``ARROW1`` magic), mapped from disk, by record batch."""
 
     def _read_names(self, head: bytes) -> list[str]:
-        mapped = self.opened.closing(pa.memory_map(self.opened.seekable_path()))
+        where = self.opened.seekable_path()
+        mapped = self.opened.closing(pa.memory_map(where)) if isinstance(where, str) else where
         self.arrow_file = pa.ipc.open_file(mapped)
         self.types = {field.name: field.type for field in self.arrow_file.schema}
         return list(self.arrow_file.schema.names)
@@ -73,7 +74,7 @@ class ArrowStreamReader(SourceReader):
             yield batch.select(columns)
 
 
-def open_parquet(path: str) -> Any:
+def open_parquet(path: Any) -> Any:
     """Arrow's reader of a Parquet file, reading column chunks as they are decoded.
 
     Not all of a row group up front: that keeps the peak near one batch, 110 MB instead of 250 MB
@@ -119,7 +120,12 @@ def parquet_metadata(source: Any) -> Any:
     """A Parquet file's footer: its row groups and their row counts, without reading data."""
     import pyarrow.parquet as pq
 
+    from losscli.io.remote import is_url, open_url
+
     try:
+        if is_url(source.name):
+            with open_url(source.name) as remote:
+                return pq.read_metadata(remote)
         return pq.read_metadata(source.name)
     except (OSError, pa.ArrowException) as error:
         from losscli.errors import InputError

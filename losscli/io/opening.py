@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from losscli.errors import InputError
+from losscli.io.remote import is_url, open_seekable, open_url
 from losscli.io.sources import (
     ZIP_MAGIC,
     Source,
@@ -91,7 +92,10 @@ class SourceStream:
         try:
             if self.compression == "zip":
                 return self._open_member()
-            raw = pa.OSFile(self.source.name)
+            if is_url(self.source.name):
+                raw = pa.PythonFile(open_url(self.source.name), mode="r")
+            else:
+                raw = pa.OSFile(self.source.name)
         except OSError as error:
             raise InputError(
                 f"Cannot open {self.source.display}: {error}.", "Check the path and permissions."
@@ -118,14 +122,26 @@ class SourceStream:
         """Whether the bytes come only in order: from a pipe, or through a decompressor."""
         return self.source.is_stream or bool(self.compression)
 
-    def seekable_path(self) -> str:
-        """A path for formats that need seeking; pipes and compressed inputs are spooled to disk."""
+    @property
+    def mappable(self) -> bool:
+        """Whether the bytes are a local file as it is, to map into memory."""
+        return not self.needs_spool and not is_url(self.source.name)
+
+    def seekable_path(self) -> Any:
+        """A path (or a URL's file) for formats that need seeking; pipes and compressed inputs
+        are spooled to disk."""
+        stream = self.stream
         if not self.needs_spool:
-            return self.source.name
+            if not is_url(self.source.name):
+                return self.source.name
+            remote, seekable = open_seekable(self.source.name)
+            if seekable:
+                return self.closing(pa.PythonFile(remote, mode="r"))
+            stream = self.closing(remote)  # a web server without ranges: read it once, to disk
         handle, path = tempfile.mkstemp(prefix="losscli-", suffix="." + str(self.format))
         self.spooled = path
         with os.fdopen(handle, "wb") as spool:
-            shutil.copyfileobj(self.stream, spool, length=1 << 20)
+            shutil.copyfileobj(stream, spool, length=1 << 20)
         return path
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, NamedTuple
 
 from losscli.errors import InputError, option
+from losscli.io.remote import full_url, is_url, url_paths
 
 FORMATS = ("csv", "tsv", "parquet", "arrow", "jsonl")
 EXTENSIONS = {
@@ -150,6 +151,8 @@ def expand_inputs(items: list[str], format_hint: str | None = None) -> list[Sour
 def _expand_one(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
     if item == STDIN:
         return [(STDIN, ())]
+    if is_url(item):
+        return _url_inputs(item)
     kind = _path_kind(item)
     if kind == "directory":
         return _directory_inputs(item)
@@ -177,15 +180,45 @@ def _path_kind(item: str) -> str | None:
     return "directory" if stat.S_ISDIR(mode) else "file"
 
 
+def _url_inputs(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
+    """A URL's files: itself, a glob's matches, or a folder's data files with their keys."""
+    fs, root, paths = url_paths(item)
+    if paths == [root]:
+        return [(item, ())]
+    if not paths:
+        raise InputError(f"No file matches '{item}'.", "Check the pattern and quote it.")
+    if _has_magic(root):
+        return [(full_url(fs, path, item), ()) for path in sorted(paths, key=natural_key)]
+    folders = [path[len(root) :].split("/") for path in paths]
+    data = [
+        path
+        for path, parts in zip(paths, folders, strict=True)
+        if _is_data_file(parts[-1]) and not any(p.startswith((".", "_")) for p in parts[:-1])
+    ]
+    keyed = _keyed(root, data, item)
+    return [(full_url(fs, path, item), keys) for path, keys in keyed]
+
+
+def _has_magic(path: str) -> bool:
+    return glob.has_magic(path)
+
+
 def _directory_inputs(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
-    found = sorted(_data_files(item), key=natural_key)
+    return _keyed(item, _data_files(item), item)
+
+
+def _keyed(
+    root: str, files: list[str], item: str
+) -> list[tuple[str, tuple[Partition, ...]]]:
+    """A folder's data files in natural order, each with its key=value folders' keys."""
+    found = sorted(files, key=natural_key)
     if not found:
         raise InputError(
             f"Directory '{item}' holds no data files.",
             "losscli reads .csv, .tsv, .parquet, .arrow/.feather and .jsonl "
             "(optionally .gz/.bz2/.zst/.lz4/.xz).",
         )
-    keyed = [(name, _partition_texts(item, name)) for name in found]
+    keyed = [(name, _partition_texts(root, name)) for name in found]
     first_name, first_keys = keyed[0]
     for name, keys in keyed[1:]:
         if [key.name for key in keys] != [key.name for key in first_keys]:
@@ -317,6 +350,8 @@ def describe_path(name: str, format_hint: str | None = None) -> Source:
     if name == STDIN:
         return Source(STDIN, format_hint)
     fmt, compression = split_extension(name)
+    if is_url(name):  # its first bytes are sniffed when it is opened
+        return Source(name, format_hint or fmt, compression)
     try:
         if not stat.S_ISREG(os.stat(name).st_mode):
             # Sniffing a pipe here would eat its first bytes: the reader sniffs it instead.

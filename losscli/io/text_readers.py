@@ -61,7 +61,7 @@ class TextReader(SourceReader):
     def _batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
         # Blocks are cut here, on this thread, and parsed on several at once (one each).
         opened = self.opened
-        mapped = None if opened.needs_spool else MappedText.open(self.source.name)
+        mapped = MappedText.open(self.source.name) if opened.mappable else None
         if mapped is not None:
             opened.closing(mapped)
         texts = _line_blocks(opened.stream) if mapped is None else mapped.blocks(BLOCK_BYTES)
