@@ -54,7 +54,8 @@ def run_unit(job: UnitJob, unit: Unit) -> Partial:
     ]
     try:
         groups = GroupCodes(job.plan.groups) if job.plan.groups else None
-        part = Part(unit.first_row, job.name_files)
+        # A range of a file whose rows before it were not counted names its bytes.
+        part = Part(unit.first_row, job.name_files or not unit.sources[0].rows_known)
         counter, chunks = counted_chunks(
             main, sides, job.plan, job.chunk_rows, (), groups, None, part
         )

@@ -234,3 +234,76 @@ def test_losscli_and_a_plain_eval_import_no_dask(tmp_path):
     )
     outcome = run_script(script, str(path))
     assert "HEAVY []" in outcome.err, outcome.err
+
+
+# -- byte ranges of large text files --------------------------------------------------------------
+
+
+def _lines_file(path: Path, rng: np.random.Generator, rows: int, ending: str = "\n") -> Path:
+    values = zip(rng.normal(size=rows).tolist(), rng.normal(size=rows).tolist(), strict=True)
+    groups = rng.integers(0, 3, size=rows).tolist()
+    body = "".join(f"{p!r},{t!r},g{g}{ending}" for (p, t), g in zip(values, groups, strict=True))
+    return write(path, f"pred,target,group{ending}" + body)
+
+
+def test_byte_ranges_cover_every_line_once(tmp_path):
+    from losscli.io.opening import LineRange
+
+    # Lines of every length from 0 to 40 bytes, CRLF among them, the last without a line end.
+    rng = np.random.default_rng(8)
+    lines = [b"x" * int(n) + (b"\r\n" if n % 3 == 0 else b"\n") for n in rng.integers(0, 40, 300)]
+    data = b"".join(lines) + b"tail"
+    path = write(tmp_path / "lines.txt", data)
+    for size in (1, 7, 64, 1000, len(data)):
+        parts = []
+        for start in range(0, len(data), size):
+            with open(path, "rb") as raw:
+                parts.append(LineRange(raw, start, min(start + size, len(data))).read())
+        assert b"".join(parts) == data, size
+        # Every part is whole lines: each starts where a line starts (or at the end).
+        starts = set(np.cumsum([0, *map(len, lines)]).tolist()) | {len(data)}
+        assert set(np.cumsum([0, *map(len, parts)]).tolist()) <= starts, size
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_one_big_text_file_is_cut_into_byte_ranges(client, tmp_path, monkeypatch, kind):
+    from losscli.io import units
+
+    rng = np.random.default_rng(9)
+    path = _lines_file(tmp_path / "big.csv", rng, 6000)
+    if kind == "jsonl":
+        rows = [line.split(",") for line in path.read_text().splitlines()[1:]]
+        text = "".join(
+            json.dumps({"pred": float(p), "target": float(t), "group": g}) + "\n"
+            for p, t, g in rows
+        )
+        path = write(tmp_path / "big.jsonl", text)
+    monkeypatch.setattr(units, "UNIT_BYTES", 16 << 10)
+    cut = units.units_of(losscli.io.sources.expand_inputs([str(path)]))
+    assert len(cut) == math.ceil(path.stat().st_size / (16 << 10)) >= 8
+    options = dict(losses="mse,r2,max_error", by="group", ci=0.9, seed=3, worst=3, bootstrap=200)
+    local = losscli.evaluate(str(path), **options).to_dict()
+    clustered = losscli.evaluate(str(path), scheduler=client, **options).to_dict()
+    assert_same(local, clustered)
+    plain = losscli.evaluate(str(path), "mse", scheduler=client).to_dict()
+    assert plain["inputs"]["rows_read"] == 6000
+
+
+def test_a_bad_row_in_a_byte_range_is_named(client, tmp_path, monkeypatch, capsys):
+    from losscli.io import units
+
+    rng = np.random.default_rng(10)
+    path = _lines_file(tmp_path / "big.csv", rng, 3000)
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2500] = "0.5,,g1\n"  # row 2500 of the file has no target
+    path.write_text("".join(lines))
+    monkeypatch.setattr(units, "UNIT_BYTES", 16 << 10)
+    with pytest.raises(InputError) as local:
+        losscli.evaluate(str(path), "mse", ci=0.9)
+    with pytest.raises(InputError) as counted:
+        losscli.evaluate(str(path), "mse", ci=0.9, scheduler=client)
+    assert str(counted.value) == str(local.value) and "row 2500" in str(local.value)
+    # Without an interval or worst rows the rows before a range are not counted: the message
+    # numbers the row within the range and names the range's bytes.
+    with pytest.raises(InputError, match=r"row \d+ of .*big\.csv \(bytes \d+-\d+\)"):
+        losscli.evaluate(str(path), "mse", scheduler=client)

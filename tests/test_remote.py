@@ -109,7 +109,10 @@ def test_a_hive_dataset_in_s3_gives_the_local_numbers_here_and_on_a_cluster(
     assert_same(local, clustered)
 
 
-def test_a_glob_and_a_csv_object(files, store, client, capsys):
+def test_a_glob_and_a_csv_object_in_byte_ranges(files, store, client, capsys, monkeypatch):
+    from losscli.io import units
+
+    monkeypatch.setattr(units, "UNIT_BYTES", 4 << 10)  # flat.csv is about 30 KB: 8 ranges
     pattern = f"s3://{BUCKET}/dataset/*/*.parquet"
     local = run(capsys, "eval", "-l", "mse", str(files / "dataset"), "-f", "json")
     remote = run(capsys, "eval", "-l", "mse", pattern, "-f", "json")

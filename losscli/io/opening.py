@@ -125,7 +125,17 @@ class SourceStream:
     @property
     def mappable(self) -> bool:
         """Whether the bytes are a local file as it is, to map into memory."""
-        return not self.needs_spool and not is_url(self.source.name)
+        local = not is_url(self.source.name)
+        return not self.needs_spool and local and self.source.byte_range is None
+
+    def text_stream(self) -> Any:
+        """The text to parse: the whole stream, or the lines of a byte range of the file."""
+        if self.source.byte_range is None:
+            return self.stream
+        name = self.source.name
+        # Closed by close(), as every stream of the source is.
+        raw = open_url(name) if is_url(name) else open(name, "rb")  # noqa: SIM115
+        return self.closing(LineRange(self.closing(raw), *self.source.byte_range))
 
     def seekable_path(self) -> Any:
         """A path (or a URL's file) for formats that need seeking; pipes and compressed inputs
@@ -151,6 +161,56 @@ class SourceStream:
         if self.spooled:
             with contextlib.suppress(OSError):
                 os.unlink(self.spooled)
+
+
+class LineRange(io.RawIOBase):
+    """The lines of a file that start within bytes [start, stop), as ``dask.dataframe.read_csv``
+    cuts a large file: a range that starts inside a line leaves it to the range before, and
+    the last line that starts inside the range is read to its end. A line end is a newline;
+    a quoted field holding one would be cut (see the README)."""
+
+    def __init__(self, raw: Any, start: int, stop: int) -> None:
+        self.raw, self.stop = raw, stop
+        self.position = _next_line_start(raw, start)
+        raw.seek(self.position)
+        self.done = self.position >= stop
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.done:
+            return 0
+        inside = self.stop - self.position
+        data = self.raw.read(min(len(buffer), inside) if inside > 0 else min(len(buffer), 1 << 16))
+        if not data:
+            self.done = True
+            return 0
+        if inside <= 0:  # past the range: the rest of its last line
+            end = data.find(b"\n")
+            if end >= 0:
+                data, self.done = data[: end + 1], True
+        elif len(data) == inside and data.endswith(b"\n"):
+            self.done = True  # the range ends at a line end: the next line is the next range's
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
+def _next_line_start(raw: Any, start: int) -> int:
+    """Where the first line that starts at or after byte ``start`` starts."""
+    if start == 0:
+        return 0
+    raw.seek(start - 1)
+    position = start - 1
+    while True:
+        data = raw.read(1 << 16)
+        if not data:
+            return position
+        end = data.find(b"\n")
+        if end >= 0:
+            return position + end + 1
+        position += len(data)
 
 
 class PrefixedStream(io.RawIOBase):

@@ -115,6 +115,11 @@ class Source:
     # [first, stop), after ``rows_before`` rows of the file's earlier row groups.
     row_groups: tuple[int, int] | None = None
     rows_before: int = 0
+    # A part of a large text file read as a unit of its own: the lines that start in bytes
+    # [start, stop). ``rows_known`` is False when the rows before it were not counted: its
+    # messages then number rows from the part's start and name its bytes.
+    byte_range: tuple[int, int] | None = None
+    rows_known: bool = True
 
     @property
     def is_stdin(self) -> bool:
@@ -127,7 +132,11 @@ class Source:
 
     @property
     def display(self) -> str:
-        return "<stdin>" if self.is_stdin else self.name
+        if self.is_stdin:
+            return "<stdin>"
+        if self.byte_range is not None and not self.rows_known:
+            return f"{self.name} (bytes {self.byte_range[0]}-{self.byte_range[1]})"
+        return self.name
 
 
 def natural_key(text: str) -> list[object]:

@@ -7,11 +7,17 @@ other file's from counting its rows (on the cluster, and only when the numbers a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from losscli.errors import InputError
 from losscli.io.sources import Source
+
+# A CSV, TSV or JSON Lines file larger than this is read in ranges of this many bytes, each a
+# unit of work (dask.dataframe.read_csv's default block size).
+UNIT_BYTES = 64 << 20
+TEXT_FORMATS = ("csv", "tsv", "jsonl")
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,29 @@ def parquet_row_groups(source: Source) -> list[int] | None:
     return [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
 
 
+def byte_ranges(source: Source, size: int | None = None) -> list[tuple[int, int]] | None:
+    """Ranges of about ``size`` bytes of a large, uncompressed CSV, TSV or JSON Lines file (a
+    unit each); None for any other source, or a file of one range or less."""
+    if source.format not in TEXT_FORMATS or source.compression or source.is_stream:
+        return None
+    if source.member:
+        return None
+    size = size or UNIT_BYTES
+    total = _size_of(source.name)
+    if total <= size:
+        return None
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def _size_of(name: str) -> int:
+    from losscli.io.remote import filesystem, is_url
+
+    if not is_url(name):
+        return os.path.getsize(name)
+    fs, path = filesystem(name)
+    return int(fs.size(path))
+
+
 def units_of(
     sources: Sequence[Source],
     sides: Sequence[Sequence[Source]] = (),
@@ -48,6 +77,11 @@ def units_of(
         return _paired(sources, sides, count)
     parts: list[tuple[Source, int | None]] = []
     for source in sources:
+        ranges = byte_ranges(source)
+        if ranges is not None:
+            cut = (replace(source, byte_range=part, rows_known=False) for part in ranges)
+            parts.extend((part, None) for part in cut)
+            continue
         groups = parquet_row_groups(source)
         if groups is None or len(groups) < 2:
             parts.append((source, sum(groups) if groups is not None else None))
@@ -88,8 +122,14 @@ def _numbered(
     if unknown and count is not None:
         found = iter(count(unknown))
         parts = [(source, next(found) if rows is None else rows) for source, rows in parts]
-    units, start = [], 0
+    units, start, before = [], 0, 0
     for source, rows in parts:
+        if source.byte_range is not None and rows is not None:
+            # Counted: the rows of the file before this range number its rows in messages.
+            if source.byte_range[0] == 0:
+                before = 0
+            source = replace(source, rows_before=before, rows_known=True)
+            before += rows
         units.append(Unit((source,), start, rows))
         start += rows or 0
     return units
