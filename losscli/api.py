@@ -118,9 +118,11 @@ def evaluate(
         (ci, bootstrap, seed, worst, by is not None),
         lone_on=on is not None and targets is None,
     )
+    parts = None
     if scheduler is not None:
-        _refuse_on_cluster({"the predictions": data, option("targets"): targets}, per_row, on)
-    if per_row is not None and per_row is not False:
+        _refuse_on_cluster({"the predictions": data, option("targets"): targets}, on)
+        parts = _part_directory(per_row, data, targets)
+    elif per_row is not None and per_row is not False:
         from losscli.io.outputs import check_per_row
 
         check_per_row(per_row, data, targets)  # before anything is read: never over an input
@@ -135,7 +137,7 @@ def evaluate(
         sides = [targets_side(side, job.wanted, target)] if side is not None else []
         if scheduler is not None:
             counter, outcomes, group_codes = _on_cluster(
-                scheduler, job, plan, (main, sides, chunk_rows), on_units
+                scheduler, job, plan, (main, sides, chunk_rows), on_units, parts=parts
             )
             counter.check(main.display)
             results = _results(requests, outcomes, group_codes, options)
@@ -206,7 +208,7 @@ def compare(
     requests, options = job.requests, job.options
     if scheduler is not None:
         inputs = {"the baseline": baseline, "the candidate": candidate, option("targets"): targets}
-        _refuse_on_cluster(inputs, None, on)
+        _refuse_on_cluster(inputs, on)
     with Opened(input_format) as opened:
         base = opened.open(baseline)
         other = opened.open(candidate)
@@ -368,7 +370,16 @@ def _results(
     return Results(overall, _group_results(requests, outcomes, group_codes, options))
 
 
-def _refuse_on_cluster(inputs: Mapping[str, Any], per_row: Any, on: Any) -> None:
+def _part_directory(per_row: Any, data: Any, targets: Any) -> str | None:
+    """On a cluster, the directory of --per-row part files, checked before any reading."""
+    if per_row is None or per_row is False:
+        return None
+    from losscli.io.parts import check_part_directory
+
+    return check_part_directory(per_row, data, targets)
+
+
+def _refuse_on_cluster(inputs: Mapping[str, Any], on: Any) -> None:
     """What a cluster cannot do, refused before anything is read."""
     for what, data in inputs.items():
         if data is None:
@@ -381,12 +392,6 @@ def _refuse_on_cluster(inputs: Mapping[str, Any], per_row: Any, on: Any) -> None
                 f"Write it to a file the workers can read (Parquet), or leave out "
                 f"{option('scheduler')}.",
             )
-    if per_row is not None and per_row is not False:
-        raise UsageError(
-            f"{option('per_row')} is not available with {option('scheduler')} yet: each row's "
-            "values would have to come back to this machine in order.",
-            f"Leave out {option('scheduler')} to write them.",
-        )
     if on is not None:
         raise UsageError(
             f"{option('on')} is not available with {option('scheduler')}: every worker would "
@@ -408,6 +413,7 @@ def _on_cluster(
     reading: tuple[Inputs, Sequence[Side], int],
     on_units: Callable[[int, int], None] | None,
     shared: Sequence[str] | None = None,
+    parts: str | None = None,
 ) -> tuple[RowCounter, list[Outcome], GroupCodes | None]:
     """The run's outcomes from a Dask cluster; ``reading`` is (main, sides, chunk_rows);
     ``shared`` as ``evaluate_stream`` takes it (compare)."""
@@ -430,6 +436,7 @@ def _on_cluster(
         len(main.names) > 1 or bool(sides),
         tuple((side.plan, side.what, side.prefix) for side in sides),
         None if shared is None else tuple(shared),
+        parts,
     )
     side_sources = [side.inputs.sources for side in sides]
     partial = run_on_cluster(scheduler, unit_job, main.sources, side_sources, on_units)

@@ -297,7 +297,8 @@ def eval_command(
     from losscli.io.outputs import check_per_row, check_report_stream
 
     # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
-    check_per_row(per_row, baseline=baseline, report=sys.stdout)
+    if not scheduler:  # on a cluster --per-row names a directory: evaluate checks it
+        check_per_row(per_row, baseline=baseline, report=sys.stdout)
     check_report_stream(sys.stdout, files or ["-"], targets)
     runtime.collect_again()
 

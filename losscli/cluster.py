@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from losscli.engine.partial import Partial, combined
@@ -43,6 +43,7 @@ class UnitJob:
     name_files: bool  # the whole input has several files: messages name them
     sides: tuple[tuple[ReadPlan, str, str], ...] = ()  # each side input's (plan, what, prefix)
     shared: tuple[str, ...] | None = None  # compare: the roles both inputs must agree on
+    per_row: str | None = None  # the directory of the units' per-row part files
 
 
 def run_unit(job: UnitJob, unit: Unit) -> Partial:
@@ -59,12 +60,27 @@ def run_unit(job: UnitJob, unit: Unit) -> Partial:
         counter, chunks = counted_chunks(
             main, sides, job.plan, job.chunk_rows, (), groups, None, part
         )
-        outcomes = evaluate_stream(chunks, job.requests, None, job.options, job.shared)
+        with _rows_of(job, unit) as writer:
+            sink = writer.write if writer is not None else None
+            outcomes = evaluate_stream(chunks, job.requests, sink, job.options, job.shared)
     finally:
         for side in sides:
             side.inputs.close()
         main.close()
     return Partial(outcomes, counter.read, counter.used, groups)
+
+
+@contextlib.contextmanager
+def _rows_of(job: UnitJob, unit: Unit) -> Iterator[Any]:
+    """The writer of the unit's per-row part file, when asked for."""
+    if job.per_row is None:
+        yield None
+        return
+    from losscli.io.parts import part_writer
+
+    labels = [request.label for request in job.requests]
+    with part_writer(job.per_row, unit.name, labels, job.plan.id_column) as writer:
+        yield writer
 
 
 def run_on_cluster(
@@ -80,6 +96,10 @@ def run_on_cluster(
     with connected(scheduler, distributed) as client:
         count = _counter(client) if _needs_row_numbers(job.options) else None
         units = units_of(sources, sides, count)
+        if job.per_row is not None:
+            from losscli.io.parts import part_name
+
+            units = [replace(u, name=part_name(i, len(units))) for i, u in enumerate(units)]
         futures = [client.submit(run_unit, job, unit, pure=False) for unit in units]
         return _reduced(client, distributed, futures, on_units)
 

@@ -164,7 +164,8 @@ def test_a_missing_value_message_spells_flags_after_the_trip_from_a_worker(
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
-        ({"per_row": "rows.parquet"}, "per_row is not available with scheduler"),
+        ({"per_row": "rows.csv"}, "writes a directory of Parquet part files"),
+        ({"per_row": True}, "keeps each row's values in this process"),
         ({"targets": "t.csv", "on": "id"}, "on is not available with scheduler"),
         ({"losses": "dice", "columns": {"sample": "s"}}, "sum per sample"),
     ],
@@ -177,13 +178,32 @@ def test_what_a_cluster_cannot_do_is_refused_before_any_work(
     arguments = {"losses": "mse", **options}
     if "targets" in arguments:
         arguments["targets"] = str(tmp_path / arguments["targets"])
-    if "per_row" in arguments:
+    if isinstance(arguments.get("per_row"), str):
         arguments["per_row"] = str(tmp_path / arguments["per_row"])
     before = len(client.who_has())
     with pytest.raises(UsageError, match=fragment):
         losscli.evaluate(str(path), scheduler=client, **arguments)
     assert len(client.who_has()) == before
-    assert not (tmp_path / "rows.parquet").exists()
+    assert not (tmp_path / "rows.csv").exists() and not (tmp_path / "rows").exists()
+
+
+def test_per_row_writes_a_part_file_per_unit_in_row_order(client, dataset, tmp_path):
+    options = dict(losses="mse,r2,huber", id_column="model", nan="drop")
+    local = tmp_path / "rows.parquet"
+    losscli.evaluate(str(dataset), per_row=str(local), **options)
+    parts = tmp_path / "parts"
+    losscli.evaluate(str(dataset), per_row=str(parts), scheduler=client, **options)
+    names = sorted(path.name for path in parts.iterdir())
+    assert names == [f"part-{index:05d}.parquet" for index in range(12)]
+    whole = pq.read_table(local)
+    joined = pa.concat_tables(pq.read_table(parts / name) for name in names)
+    assert joined.equals(whole)
+    # A second run into the same directory would mix its rows with these: refused.
+    with pytest.raises(UsageError, match="already holds part files"):
+        losscli.evaluate(str(dataset), per_row=str(parts), scheduler=client, **options)
+    with pytest.raises(UsageError, match="inside the input directory"):
+        losscli.evaluate(str(dataset), per_row=str(dataset / "rows"), scheduler=client, **options)
+    assert not (dataset / "rows").exists()
 
 
 def test_data_in_memory_or_on_stdin_is_refused(client):

@@ -180,3 +180,20 @@ def test_files_over_http(files, web, capsys):
     assert_user_error(outcome, f"No such object or bucket: {web}/missing.csv")
     outcome = run(capsys, "eval", "-l", "mse", f"{web}/private/flat.csv")
     assert_user_error(outcome, f"Access denied to {web}/private/flat.csv", "403")
+
+
+def test_per_row_parts_go_to_object_storage(files, store, client, tmp_path):
+    local = tmp_path / "rows.parquet"
+    losscli.evaluate(str(files / "dataset"), "mse,mae", per_row=str(local))
+    url = f"s3://{BUCKET}/per-row"
+    losscli.evaluate(f"s3://{BUCKET}/dataset", "mse,mae", per_row=url, scheduler=client)
+    s3 = boto3.client("s3")
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="per-row/")["Contents"]
+    keys = [item["Key"] for item in listed]
+    assert keys == [f"per-row/part-{index:05d}.parquet" for index in range(6)]
+    for key in keys:
+        s3.download_file(BUCKET, key, str(tmp_path / Path(key).name))
+    joined = pa.concat_tables(pq.read_table(tmp_path / Path(key).name) for key in keys)
+    assert joined.equals(pq.read_table(local))
+    with pytest.raises(losscli.errors.UsageError, match="already holds part files"):
+        losscli.evaluate(f"s3://{BUCKET}/dataset", "mse", per_row=url, scheduler=client)

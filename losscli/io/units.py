@@ -28,6 +28,7 @@ class Unit:
     sources: tuple[Source, ...]
     first_row: int = 0
     rows: int | None = None  # None: not known before reading
+    name: str = ""  # its --per-row part file's name
 
 
 def parquet_row_groups(source: Source) -> list[int] | None:
