@@ -327,3 +327,62 @@ def test_a_bad_row_in_a_byte_range_is_named(client, tmp_path, monkeypatch, capsy
     # numbers the row within the range and names the range's bytes.
     with pytest.raises(InputError, match=r"row \d+ of .*big\.csv \(bytes \d+-\d+\)"):
         losscli.evaluate(str(path), "mse", scheduler=client)
+
+
+# -- stopping -------------------------------------------------------------------------------------
+
+
+def _scheduler_tasks(client) -> int:
+    return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+
+
+def test_ctrl_c_stops_the_run_and_the_cluster_drops_its_tasks(client, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import COMMAND, process_env
+
+    rng = np.random.default_rng(12)
+    for index in range(8):
+        table = pa.table({"pred": rng.normal(size=200_000), "target": rng.normal(size=200_000)})
+        pq.write_table(table, tmp_path / f"part-{index}.parquet")
+    # Small chunks keep every unit busy for seconds: the run is still going when stopped.
+    args = ["eval", "-l", "mse,r2,max_error", "--ci", "0.9", "--chunk-rows", "500", str(tmp_path)]
+    args += ["--scheduler", client.scheduler.address]
+    process = subprocess.Popen(
+        [*COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=process_env()
+    )
+    deadline = time.monotonic() + 30
+    while _scheduler_tasks(client) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _scheduler_tasks(client) > 0, "the run never reached the cluster"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.decode().strip() == "losscli: error: interrupted."
+    assert out == b""
+    deadline = time.monotonic() + 10
+    while _scheduler_tasks(client) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _scheduler_tasks(client) == 0
+
+
+def test_a_worker_killed_mid_run_still_gives_the_right_answer(client, dataset):
+    import os
+    import signal
+
+    options = dict(losses=LOSSES, by="model", ci=0.9, seed=1, bootstrap=100, chunk_rows=100)
+    local = losscli.evaluate(str(dataset), **options).to_dict()
+    killed: list[int] = []
+
+    def kill_one(done: int, units: int) -> None:
+        if not killed:  # after the first unit: a worker holding its tally dies (SIGKILL)
+            pid = next(iter(client.run(os.getpid).values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    clustered = losscli.evaluate(str(dataset), scheduler=client, on_units=kill_one, **options)
+    assert killed
+    assert_same(local, clustered.to_dict())
+    client.wait_for_workers(2, timeout=30)  # the nanny starts it again for the next tests
