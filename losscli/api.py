@@ -480,6 +480,7 @@ def _group_results(
     options: Options,
 ) -> GroupResults:
     """Each loss's results per group as arrays, groups in order of their values (a null last)."""
+    group_codes.finish()
     keys = _group_key_columns(group_codes)
     ranks = rank_groups(keys)
     parts = []

@@ -300,7 +300,7 @@ def eval_command(
     if not scheduler:  # on a cluster --per-row names a directory: evaluate checks it
         check_per_row(per_row, baseline=baseline, report=sys.stdout)
     check_report_stream(sys.stdout, files or ["-"], targets)
-    runtime.collect_again()
+    runtime.start_run()
 
     with _progress(quiet, files or [], scheduler) as progress:
         report = evaluate(
@@ -329,7 +329,10 @@ def eval_command(
     report = gate.apply(report)
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
-    _write(_render(report, output_format))
+    if output_format in ("json", "csv"):
+        _write_pieces(report.pieces(output_format))  # a million groups: written as made
+    else:
+        _write(_render(report, output_format))
     if not quiet:
         _report_notes(report, output_format, worst)
         _report_failures(report.checks, output_format)
@@ -376,7 +379,7 @@ def check_command(
         raise UsageError(
             f"--format {output_format} is unknown for check.", f"Use one of {', '.join(formats)}."
         )
-    runtime.collect_again()
+    runtime.start_run()
     run = check(names or (), config=config)
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
@@ -622,7 +625,7 @@ def compare_command(
     from losscli.api import DEFAULT_CHUNK_ROWS, compare
     from losscli.engine.tally import DEFAULT_REPLICATES
 
-    runtime.collect_again()
+    runtime.start_run()
 
     level = _level(ci)
     assert level is not None
@@ -695,8 +698,13 @@ def describe_command(
 
 
 def _write(text: str) -> None:
+    _write_pieces([text])
+
+
+def _write_pieces(pieces: Iterable[str]) -> None:
     with _writing_stdout():
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
 
 

@@ -270,3 +270,42 @@ def test_fingerprints_of_equal_keys_are_equal():
     texts = fingerprints(pa.array(["ab", "ab", "ba", "", "a\x00"]).slice(0, 5))
     assert texts is not None
     assert texts[0][0] == texts[0][1] and len(set(texts[0][1:].tolist())) == 4
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.integers(-40, 40),  # close together: a direct table
+                st.integers(-(2**63), 2**63 - 1),  # anywhere: hashed from then on
+            ),
+            max_size=30,
+        ),
+        max_size=6,
+    )
+)
+def test_a_key_table_finds_what_a_dict_does_direct_or_hashed(chunks_of_keys):
+    table, reference = KeyTable(), {}
+    for keys in chunks_of_keys:
+        prints = np.array(keys, dtype=np.int64).view(np.uint64)
+        expected = [reference.get(key, -1) for key in keys]
+        assert table.find(prints).tolist() == expected
+        new = list(dict.fromkeys(key for key in keys if key not in reference))
+        codes = np.arange(len(reference), len(reference) + len(new), dtype=np.int64)
+        table.add(np.array(new, dtype=np.int64).view(np.uint64), codes)
+        reference.update(zip(new, codes.tolist(), strict=True))
+        assert table.find(prints).tolist() == [reference[key] for key in keys]
+
+
+def test_ids_close_together_stay_in_a_direct_table_and_far_apart_ones_are_hashed():
+    table = KeyTable()
+    ids = np.arange(1000, 3000, dtype=np.int64)
+    table.add(ids.view(np.uint64), np.arange(len(ids)))
+    table.add((ids - 500).view(np.uint64)[:500], np.arange(len(ids), len(ids) + 500))
+    assert table.direct is not None  # ids 500..2999: one direct table
+    far = np.array([2**40], dtype=np.int64)
+    table.add(far.view(np.uint64), np.array([9999]))
+    assert table.direct is None
+    found = table.find(np.array([1000, 500, 2**40, 7], dtype=np.int64).view(np.uint64))
+    assert found.tolist() == [0, 2000, 9999, -1]

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 import losscli
@@ -27,8 +29,6 @@ from losscli.report import Result, Results
 from losscli.report.formatting import (
     csv_line,
     exact,
-    exact_texts,
-    json_number_texts,
     json_ready,
     json_value_text,
     plain,
@@ -37,6 +37,7 @@ from losscli.report.formatting import (
 )
 from losscli.report.groups import TABLE_GROUPS
 from losscli.report.results import group_headers, plain_group
+from losscli.report.textcolumns import exact_texts, json_number_texts
 from tests.test_cli import ROOT, run
 
 PACKAGE = ROOT / "losscli"
@@ -576,6 +577,26 @@ def test_a_table_of_100_groups_shows_them_all_without_a_note(capsys, tmp_path):
     ],
 )
 def test_numbers_written_once_per_distinct_value_read_as_written_one_by_one(values):
-    from losscli.report.formatting import _exact_texts, exact_texts
+    assert exact_texts(values) == [exact(v) for v in values.tolist()]
 
-    assert exact_texts(values) == _exact_texts(values)
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_column_texts_of_any_floats_are_python_s(values):
+    array = np.array(values, dtype=np.float64)
+    assert exact_texts(array) == [exact(v) for v in values]
+
+
+def test_column_texts_over_every_magnitude_are_python_s(monkeypatch):
+    rng = np.random.default_rng(5)
+    values = rng.uniform(1, 10, 6000) * 10.0 ** rng.integers(-320, 308, 6000)
+    with np.errstate(over="ignore"):
+        rounded = np.round(values, 3)
+    values = np.concatenate([values, -values, rounded, [0.1 + 0.2, 1e10, 9999999999.5]])
+    expected = [exact(v) for v in values.tolist()]
+    assert exact_texts(values) == expected
+    # An Arrow that wrote numbers otherwise: Python writes them all.
+    from losscli.report import textcolumns
+
+    monkeypatch.setattr(textcolumns, "_arrow_writes_as_python", lambda: False)
+    assert exact_texts(values) == expected

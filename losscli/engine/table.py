@@ -66,11 +66,19 @@ class CompensatedSum:
 
     @property
     def value(self) -> Any:
+        return self.value_of(slice(None))
+
+    def value_of(self, cells: Any) -> Any:
+        """The compensated sum of ``cells`` (an index of the sums' array; ``slice(None)``: all)."""
         # The compensation is finite; a non-finite total is the sum as it stands.
         if np.ndim(self.total):
+            total = self.total[cells]
             with np.errstate(all="ignore"):
-                return np.where(np.isfinite(self.total), self.total + self.compensation, self.total)
+                return np.where(np.isfinite(total), total + self.compensation[cells], total)
         return self.total + self.compensation if math.isfinite(self.total) else self.total
+
+
+SLICE_CELLS = 1 << 15  # cells compensated at a time when pending rows are folded
 
 
 def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
@@ -90,9 +98,25 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return total, lost
 
 
+def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """The pending parts' cells and columns, each as one array (None: a column of ones)."""
+    if len(parts) == 1:
+        return parts[0][0], list(parts[0][1])
+    cells = np.concatenate([part[0] for part in parts])
+    columns: list[np.ndarray | None] = []
+    for each in zip(*(part[1] for part in parts), strict=True):
+        if all(column is None for column in each):
+            columns.append(None)
+            continue
+        pieces = [np.ones(len(p[0])) if c is None else c for p, c in zip(parts, each, strict=True)]
+        columns.append(np.concatenate(pieces))
+    return cells, columns
+
+
 def _grown(values: np.ndarray, shape: tuple[int, ...], fill: Any = 0) -> np.ndarray:
     """``values`` in a larger array of ``shape`` (``fill`` elsewhere), the old part kept."""
-    out = np.full(shape, fill, dtype=values.dtype)
+    # Zeros come from the allocator untouched: room not yet used costs no memory or time.
+    out = np.zeros(shape, values.dtype) if not fill else np.full(shape, fill, values.dtype)
     out[tuple(slice(0, n) for n in values.shape)] = values
     return out
 
@@ -237,9 +261,7 @@ class KeyedTable:
             runs = np.diff(starts, append=len(cells)).astype(float)
             columns = [runs if c is None else np.add.reduceat(c, starts) for c in columns]
             cells = cells[starts]
-        else:
-            columns = [np.ones(len(cells)) if c is None else c for c in columns]
-        self.pending.append((total, cells, columns, width))
+        self.pending.append((total, cells, columns, width))  # a None column: 1 per row
         # Rows may wait twice (their sums and their counts): count the larger share.
         self.pending_rows = max(
             self.pending_rows, sum(len(part[1]) for part in self.pending if part[0] is total)
@@ -266,19 +288,17 @@ class KeyedTable:
         used = self.groups * total.total[0].size // width
         flat_total = total.total.reshape(-1, width)[:used]
         flat_lost = total.compensation.reshape(-1, width)[:used]
-        if 4 * sum(len(part[0]) for part in parts) >= used:
-            # Part by part into one array of every cell: no copy of the waiting rows.
-            sums = np.zeros((used, width))
-            for cells, columns, _ in parts:
-                for j, column in enumerate(columns):
-                    sums[:, j] += np.bincount(cells, column, used)
-            with np.errstate(all="ignore"):
-                flat_total[:], lost = two_sum(flat_total, sums)
-            flat_lost += lost
+        cells, columns = _joined_parts(parts)
+        if 4 * len(cells) >= used:
+            # One pass over every cell, a slice at a time: the temporaries stay small.
+            sums = np.column_stack([np.bincount(cells, column, used) for column in columns])
+            for start in range(0, used, SLICE_CELLS):
+                at = slice(start, start + SLICE_CELLS)
+                with np.errstate(all="ignore"):
+                    flat_total[at], lost = two_sum(flat_total[at], sums[at])
+                flat_lost[at] += lost
             return
         # Few cells of many touched: sum by the touched cells only, not over every cell.
-        cells = np.concatenate([part[0] for part in parts])
-        columns = [np.concatenate(c) for c in zip(*(part[1] for part in parts), strict=True)]
         touched, where = np.unique(cells, return_inverse=True)
         sums = np.column_stack([np.bincount(where, c, len(touched)) for c in columns])
         with np.errstate(all="ignore"):
@@ -359,8 +379,8 @@ class KeyedTable:
         self.flush()
         g, i = self.groups, self.inner
         return Totals(
-            sums=self.sums.value[:g, :, :i],
-            counts=self.counts.value[:g],
+            sums=self.sums.value_of((slice(0, g), slice(None), slice(0, i))),
+            counts=self.counts.value_of(slice(0, g)),
             largest=self.largest[:g],
             flags=self.flags[:g],
             shift=self.shift[:g, :i],
@@ -381,6 +401,9 @@ class Totals:
 
     def pooled(self) -> Totals:
         """Every block added together: the sums of the rows as they are."""
+        if self.sums.shape[1] == 1:  # one block: the sums themselves, without a copy
+            sums, counts, largest = self.sums[:, 0], self.counts[:, 0], self.largest[:, 0]
+            return Totals(sums, counts, largest, self.flags, self.shift)
         return Totals(
             self.sums.sum(axis=1),
             self.counts.sum(axis=1),

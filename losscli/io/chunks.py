@@ -7,6 +7,7 @@ list column. Rows are numbered from 1 within their file (header not counted) in 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,14 @@ import pyarrow as pa
 
 from losscli.errors import InputError, UsageError, option
 from losscli.io.columns import ROLE_OPTIONS, option_for
-from losscli.io.key_table import TEXT_TYPES, KeyTable, Numbering, fingerprints, float_repeats
+from losscli.io.key_table import (
+    TEXT_TYPES,
+    KeyTable,
+    Numbering,
+    fingerprints,
+    float_repeats,
+    stored_numbers,
+)
 
 NAN = option("nan")  # the missing-value policy, as messages name it
 
@@ -599,21 +607,27 @@ class GroupCodes:
             for i, (name, each) in enumerate(zip(self.columns, self.each, strict=True))
         }
 
-    def key_columns(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]:
-        """Each column's distinct values in the order of their codes (an object array; a whole
-        float as int, a NaN as None), for each group code the code of its value there, and the
-        values as a NumPy array when they are all numbers (for sorting without Python)."""
-        values = [each.values() for each in self.each]
+    def finish(self) -> None:
+        """Reading is over: the hash tables that found each column's keys are let go (a million
+        keys' table is 32 MB). Should more keys come, they are found by comparing values."""
+        for each in self.each:
+            each.table = None
+
+    def key_columns(self) -> list[tuple[str, Callable[[], np.ndarray], np.ndarray, Any]]:
+        """Each column's distinct values in the order of their codes (a function that makes
+        them as an object array when first asked: a whole float as int, a NaN as None), for each
+        group code the code of its value there, and the values as a NumPy array when they are
+        all numbers (for sorting and writing without Python)."""
         if len(self.columns) == 1:
-            codes = [np.arange(len(values[0]), dtype=np.int64)]
+            codes = [np.arange(self.each[0].size, dtype=np.int64)]
         else:
             none = np.zeros((0, len(self.columns)), dtype=np.int64)
             combinations = np.concatenate([none, *self.combinations])
             codes = [combinations[:, i] for i in range(len(self.columns))]
-        found = []
-        for name, each, column, code in zip(self.columns, self.each, values, codes, strict=True):
-            column = [None if value != value else value for value in column]  # NaN is a null
-            found.append((name, _objects(column), code, _plain_numbers(each)))
+        found: list[tuple[str, Callable[[], np.ndarray], np.ndarray, Any]] = []
+        for name, each, code in zip(self.columns, self.each, codes, strict=True):
+            objects = functools.cache(functools.partial(_key_objects, each))
+            found.append((name, objects, code, _plain_numbers(each)))
         return found
 
     def labels(self) -> dict[int, dict[str, Any]]:
@@ -629,6 +643,11 @@ class GroupCodes:
         return {code: dict(zip(names, group, strict=True)) for code, group in groups}
 
 
+def _key_objects(codes: KeyCodes) -> np.ndarray:
+    """A column's distinct keys as an object array of Python values, a NaN as None."""
+    return _objects([None if value != value else value for value in codes.values()])
+
+
 def _plain_numbers(codes: KeyCodes) -> np.ndarray | None:
     """A column's distinct keys as int64 or float64 when they are numbers without a null or NaN."""
     if not codes.size:
@@ -638,7 +657,8 @@ def _plain_numbers(codes: KeyCodes) -> np.ndarray | None:
     numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
     if not numeric or known.null_count:
         return None
-    numbers = known.to_numpy(zero_copy_only=False)
+    # From the buffer: pyarrow's to_numpy imports pandas, a third of a second.
+    numbers = stored_numbers(known, np.dtype(kind.to_pandas_dtype()))
     if numbers.dtype.kind == "f" and np.isnan(numbers).any():
         return None
     return numbers.astype(np.float64 if numbers.dtype.kind == "f" else np.int64, copy=False)

@@ -3,9 +3,10 @@
 Each key becomes a 64-bit fingerprint (``fingerprints``): its own bits for numbers, dates and
 times (exact: equal fingerprints are equal keys), a hash of its bytes for text (equal texts,
 equal fingerprints; the rare unequal texts with one fingerprint are told apart by comparing them).
-``KeyTable`` maps fingerprints to codes: a hash table with open addressing held in two NumPy
-arrays, probed for a whole array of fingerprints at once, so a chunk costs time in proportion to
-its own keys, never to all the keys seen before it.
+``KeyTable`` maps fingerprints to codes: a direct table while they lie close together (ids,
+dates), else a hash table with open addressing held in two NumPy arrays, probed for a whole array
+of fingerprints at once, so a chunk costs time in proportion to its own keys, never to all the
+keys seen before it.
 """
 
 from __future__ import annotations
@@ -21,26 +22,40 @@ MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 BASE = np.uint64(0x100000001B3)  # odd, and its powers spread over all 64 bits
 SLICE_BYTES = 1 << 20  # text hashed in slices: the tables of powers stay 8 MB each
 FIRST_SLOTS = 1 << 10
+# A direct table spans at most this many slots per key, or DIRECT_SLOTS (8 MB) for few keys.
+DIRECT_PER_KEY = 8
+DIRECT_SLOTS = 1 << 20
 
 
 class KeyTable:
-    """Fingerprint -> code, -1 for none: open addressing, probing the next slot on."""
+    """Fingerprint -> code, -1 for none.
+
+    While the keys, read as int64, lie close together (ids 0..N, dates), a direct table: the
+    code of key k at ``direct[k - low]``, one lookup per key. Once they spread out (texts' hashes,
+    floats' bits, far-apart ids), open addressing, probing the next slot on. Either holds a code
+    plus one: an empty slot is 0, so a table starts as zeros, which the allocator gives without
+    writing them.
+    """
 
     def __init__(self) -> None:
-        self.keys = np.zeros(FIRST_SLOTS, dtype=np.uint64)
-        self.codes = np.full(FIRST_SLOTS, -1, dtype=np.int64)
+        self.direct: np.ndarray | None = np.zeros(0, dtype=np.int64)  # None: hashed
+        self.low = 0
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.codes = np.zeros(0, dtype=np.int64)  # code + 1; 0: empty
         self.count = 0
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The code of each of ``keys``, -1 where it has none."""
+        if self.direct is not None:
+            return self._find_direct(keys.view(np.int64))
         found = np.full(len(keys), -1, dtype=np.int64)
         pending = np.arange(len(keys))
         slots = self._home(keys)
         while pending.size:
             codes = self.codes[slots]
-            occupied = codes >= 0
+            occupied = codes > 0
             hit = occupied & (self.keys[slots] == keys[pending])
-            found[pending[hit]] = codes[hit]
+            found[pending[hit]] = codes[hit] - 1
             # A slot held by another key: look in the next one. An empty slot ends the search.
             other = occupied & ~hit
             pending, slots = pending[other], self._next(slots[other])
@@ -48,15 +63,63 @@ class KeyTable:
 
     def add(self, keys: np.ndarray, codes: np.ndarray) -> None:
         """Add ``keys`` with their distinct ``codes``; a key added twice is found with either."""
+        if self.direct is not None and self._add_direct(keys.view(np.int64), codes + 1):
+            self.count += len(keys)
+            return
         self._make_room(self.count + len(keys))
-        self._place(keys, codes)
+        self._place(keys, codes + 1)
         self.count += len(keys)
 
+    def _find_direct(self, keys: np.ndarray) -> np.ndarray:
+        assert self.direct is not None
+        # As unsigned, an offset below the table wraps round to a huge one: outside too.
+        offsets = (keys - np.int64(self.low)).view(np.uint64)
+        inside = offsets < np.uint64(len(self.direct))
+        if inside.all():
+            return self.direct[offsets] - 1
+        found = np.full(len(keys), -1, dtype=np.int64)
+        found[inside] = self.direct[offsets[inside]] - 1
+        return found
+
+    def _add_direct(self, keys: np.ndarray, stored: np.ndarray) -> bool:
+        """Add to the direct table, grown to take ``keys``; False (and hashed from now on) when
+        they lie too far apart for one."""
+        assert self.direct is not None
+        if not len(keys):
+            return True
+        known = len(self.direct) > 0
+        low = min(int(keys.min()), self.low) if known else int(keys.min())
+        high = max(int(keys.max()), self.low + len(self.direct) - 1) if known else int(keys.max())
+        span = high - low + 1
+        if span > max(DIRECT_PER_KEY * (self.count + len(keys)), DIRECT_SLOTS):
+            self._hash_all()
+            return False
+        if low < self.low or span > len(self.direct) or not known:
+            # Room for half as much again above: ids that grow need not copy at every chunk.
+            grown = np.zeros(span + span // 2, dtype=np.int64)
+            grown[self.low - low : self.low - low + len(self.direct)] = self.direct
+            self.direct, self.low = grown, low
+        self.direct[keys - np.int64(self.low)] = stored
+        return True
+
+    def _hash_all(self) -> None:
+        """From now on, open addressing, with the direct table's keys."""
+        assert self.direct is not None
+        slots = np.flatnonzero(self.direct)
+        keys = (slots + self.low).astype(np.int64).view(np.uint64)
+        stored = self.direct[slots]
+        self.direct = None
+        self.keys = np.zeros(FIRST_SLOTS, dtype=np.uint64)
+        self.codes = np.zeros(FIRST_SLOTS, dtype=np.int64)
+        self._make_room(len(keys))
+        self._place(keys, stored)
+
     def _place(self, keys: np.ndarray, codes: np.ndarray) -> None:
+        """Put ``keys`` with their stored ``codes`` (each a code plus one) in free slots."""
         pending = np.arange(len(keys))
         slots = self._home(keys)
         while pending.size:
-            free = np.flatnonzero(self.codes[slots] < 0)
+            free = np.flatnonzero(self.codes[slots] == 0)
             # Of several keys after one free slot, one takes it (whichever wrote last); the
             # others find it taken and move on with the keys that found it taken already.
             wanted, claims = slots[free], codes[pending[free]]
@@ -74,10 +137,10 @@ class KeyTable:
         size = len(self.codes)
         while 2 * count > size:
             size *= 2
-        used = self.codes >= 0
+        used = self.codes > 0
         keys, codes = self.keys[used], self.codes[used]
         self.keys = np.zeros(size, dtype=np.uint64)
-        self.codes = np.full(size, -1, dtype=np.int64)
+        self.codes = np.zeros(size, dtype=np.int64)
         self._refill(keys, codes)
 
     def _refill(self, keys: np.ndarray, codes: np.ndarray) -> None:
@@ -157,7 +220,7 @@ def _fixed_width(kind: pa.DataType) -> bool:
     )
 
 
-def _stored(values: pa.Array, dtype: Any) -> np.ndarray:
+def stored_numbers(values: pa.Array, dtype: Any) -> np.ndarray:
     """The values buffer of a fixed-width Arrow array as NumPy, without a copy."""
     data = values.buffers()[1]
     if data is None:
@@ -167,12 +230,12 @@ def _stored(values: pa.Array, dtype: Any) -> np.ndarray:
 
 def _bits(values: pa.Array, kind: pa.DataType) -> np.ndarray:
     signed = not (pa.types.is_integer(kind) and pa.types.is_unsigned_integer(kind))
-    stored = _stored(values, np.dtype(f"{'i' if signed else 'u'}{kind.bit_width // 8}"))
+    stored = stored_numbers(values, np.dtype(f"{'i' if signed else 'u'}{kind.bit_width // 8}"))
     return stored.astype(np.int64 if signed else np.uint64).view(np.uint64)
 
 
 def _float_bits(values: pa.Array) -> np.ndarray:
-    numbers = _stored(values, np.dtype(f"f{values.type.bit_width // 8}")).astype(np.float64)
+    numbers = stored_numbers(values, np.dtype(f"f{values.type.bit_width // 8}")).astype(np.float64)
     numbers += 0.0  # -0.0 becomes 0.0
     numbers[np.isnan(numbers)] = np.nan  # every NaN with the same bits
     return numbers.view(np.uint64)

@@ -5,9 +5,8 @@ Two roundings exist. Tables, markdown and GitHub lines round to 6 significant di
 float, Python's ``repr``, which is also what the json module writes). A NaN or infinite number
 has no text in JSON and CSV (null, an empty cell): the note beside it says why.
 
-The functions ending in ``_texts`` do the same for a whole column at once (one C-level pass per
-column, no object per row), for the groups of ``--by``; tests hold them equal to the one-value
-forms.
+``textcolumns`` does the same for a whole column at once (in Arrow, no object per row), for the
+groups of ``--by``; tests hold it equal to the one-value forms here.
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ import re
 from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
-
-import numpy as np
 
 NOT_AVAILABLE = "n/a"  # a rounded number that is NaN, infinite or absent
 NULL_GROUP = "(null)"  # a null --by value in tables and GitHub lines
@@ -124,41 +121,6 @@ def exact(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return ""
     return repr(value)
-
-
-def exact_texts(values: np.ndarray) -> list[str]:
-    """``exact`` of every number of a float or int array."""
-    # (-0.0 equals 0.0 but reads back otherwise: such arrays are written number by number.)
-    negative_zero = values.dtype.kind == "f" and bool(((values == 0) & np.signbit(values)).any())
-    if len(values) > REPEATS_FROM and values.dtype.kind in "iuf" and not negative_zero:
-        # Row counts and weight sums of a million groups hold few distinct numbers: each is
-        # written once.
-        distinct, where = np.unique(values, return_inverse=True)
-        if len(distinct) * 4 <= len(values):
-            texts = np.empty(len(distinct), dtype=object)
-            texts[:] = _exact_texts(distinct)
-            return texts[where.reshape(-1)].tolist()
-    return _exact_texts(values)
-
-
-# Arrays longer than this are checked for repeated numbers before they are written.
-REPEATS_FROM = 4096
-
-
-def _exact_texts(values: np.ndarray) -> list[str]:
-    if values.dtype.kind in "iu":
-        return list(map(repr, values.tolist()))
-    texts = list(map(float.__repr__, values.tolist()))
-    missing = np.flatnonzero(~np.isfinite(values))
-    for index in missing.tolist():
-        texts[index] = ""
-    return texts
-
-
-def json_number_texts(values: np.ndarray) -> list[str]:
-    """Each number of an array as JSON writes it (``null`` where it is NaN or infinite)."""
-    texts = exact_texts(values)
-    return [text or "null" for text in texts] if values.dtype.kind == "f" else texts
 
 
 def json_value_text(value: Any) -> str:

@@ -9,7 +9,7 @@ column (``grouptext``). ``report.results`` still reads every group's Result, mad
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, overload
@@ -31,7 +31,7 @@ def object_array(values: Iterable[Any], size: int) -> np.ndarray:
 
 def is_none(values: np.ndarray) -> np.ndarray:
     """Where an object array holds None."""
-    return np.fromiter((value is None for value in values.tolist()), bool, len(values))
+    return np.asarray(values == None, dtype=bool)  # noqa: E711 (element by element)
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,13 +40,20 @@ class KeyColumn:
 
     ``values`` (object) holds each distinct value once, as plain Python (int, float, str, bool,
     ...; None for a null); ``codes`` (int64, one per group) index it. Several losses' arrays share
-    one ``values``: it is formatted once for all of them.
+    one ``values``: it is formatted once for all of them. ``distinct`` is that array, or a
+    function that makes it when first read: ids that are numbers are written and sorted from
+    ``numbers`` (int64 or float64, when all the values are numbers), and a million of them need
+    not become Python objects.
     """
 
     name: str
-    values: np.ndarray
+    distinct: np.ndarray | Callable[[], np.ndarray]
     codes: np.ndarray
-    numbers: np.ndarray | None = None  # ``values`` as int64 or float64, when all are numbers
+    numbers: np.ndarray | None = None
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.distinct() if callable(self.distinct) else self.distinct
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -55,7 +62,7 @@ class KeyColumn:
         return self.values[self.codes[row]]
 
     def take(self, rows: np.ndarray) -> KeyColumn:
-        return KeyColumn(self.name, self.values, self.codes[rows], self.numbers)
+        return KeyColumn(self.name, self.distinct, self.codes[rows], self.numbers)
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,7 +178,7 @@ class GroupArrays:
     def notes(self) -> np.ndarray:
         """Each group's note (object, None where there is none), as Result.note says it."""
         notes = self.reason.copy()
-        missing = np.fromiter((not note for note in notes.tolist()), bool, len(notes))
+        missing = ~notes.astype(bool)
         notes[missing] = None
         notes[missing & np.isnan(self.value)] = NAN_NOTE
         notes[missing & np.isinf(self.value)] = INFINITE_NOTE
@@ -200,17 +207,20 @@ def _python_float(value: np.floating) -> float:
     return math.nan if number != number else number
 
 
-def rank_values(values: np.ndarray, numbers: np.ndarray | None = None) -> np.ndarray:
-    """Each value's rank in ascending order, a null (None) last; equal values share a rank.
+def _key_ranks(key: KeyColumn) -> np.ndarray:
+    """Each of a key column's distinct values' rank (``rank_values``)."""
+    if key.numbers is None:
+        return rank_values(key.values)
+    # Numbers without a null, sorted directly (equal values share a rank: any sort will do).
+    order = np.argsort(key.numbers)
+    ordered = key.numbers[order]
+    ranks = np.empty(len(ordered), dtype=np.int64)
+    ranks[order] = np.cumsum(np.r_[False, ordered[1:] != ordered[:-1]])
+    return ranks
 
-    ``numbers``, when given, are the values as a NumPy array without a null: sorted directly.
-    """
-    if numbers is not None:
-        order = np.argsort(numbers, kind="stable")
-        ordered = numbers[order]
-        ranks = np.empty(len(numbers), dtype=np.int64)
-        ranks[order] = np.cumsum(np.r_[False, ordered[1:] != ordered[:-1]])
-        return ranks
+
+def rank_values(values: np.ndarray) -> np.ndarray:
+    """Each value's rank in ascending order, a null (None) last; equal values share a rank."""
     known = np.flatnonzero(~is_none(values))
     ranks = np.full(len(values), len(known), dtype=np.int64)
     numbers = _numbers(values[known])
@@ -248,7 +258,9 @@ def rank_groups(keys: Sequence[KeyColumn]) -> np.ndarray:
     """Each group's rank when groups are sorted by their values, first column first, a null
     last; groups equal in every column (two kinds of null) keep their order."""
     size = len(keys[0]) if keys else 0
-    columns = [rank_values(key.values, key.numbers)[key.codes] for key in reversed(keys)]
+    columns = [_key_ranks(key)[key.codes] for key in reversed(keys)]
+    if len(columns) == 1 and (not size or int(columns[0].max()) + 1 == size):
+        return columns[0]  # every group's value its own: the ranks of the values are the order
     order = np.lexsort([np.arange(size), *columns])
     ranks = np.empty(size, dtype=np.int64)
     ranks[order] = np.arange(size)
@@ -264,7 +276,7 @@ class GroupResults(Sequence[Result]):
         part_of = _joined([np.full(len(p), i, np.int64) for i, p in enumerate(parts)])
         row_of = _joined([np.arange(len(p), dtype=np.int64) for p in parts])
         ranks = _joined([p.rank for p in parts])
-        order = np.lexsort((part_of, ranks))
+        order = _report_order(part_of, ranks, len(parts))
         self.part_of, self.row_of, self.ranks = part_of[order], row_of[order], ranks[order]
         self.order = order  # each result's place among the parts' rows, laid end to end
 
@@ -357,6 +369,19 @@ def _key_values(part: GroupArrays, name: str) -> np.ndarray:
         if key.name == name:
             return key.values[key.codes]
     return np.full(len(part), None, dtype=object)
+
+
+def _report_order(part_of: np.ndarray, ranks: np.ndarray, parts: int) -> np.ndarray:
+    """The rows in order of rank, then of part (a stable sort: rows equal in both keep theirs)."""
+    key = ranks * parts + part_of
+    if len(key) and int(key.min()) >= 0 and int(key.max()) < 4 * len(key):
+        # Each (rank, part) once, as always from the engine: placed by key, without a sort.
+        slots = np.full(int(key.max()) + 1, -1, dtype=np.int64)
+        slots[key] = np.arange(len(key))
+        order = slots[slots >= 0]
+        if len(order) == len(key):
+            return order
+    return np.lexsort((part_of, ranks))
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:

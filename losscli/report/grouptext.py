@@ -2,7 +2,8 @@
 
 Each loss's rows follow one template (its label, parameters and layout are the same in every
 row); what differs (numbers, notes, group values) is formatted a column at a time with the
-one-value rules of ``formatting``, a --by column's distinct values once each. The text is what
+one-value rules of ``formatting``, a --by column's distinct values once each, into Arrow arrays
+of text that Arrow joins row by row (in C++: no Python string per row). The text is what
 ``json.dumps(report.to_dict(), indent=2)`` and the csv module write for the same results; tests
 hold the two equal.
 """
@@ -15,18 +16,19 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from losscli.report.formatting import (
     csv_cells,
     csv_label,
     exact,
-    exact_texts,
-    json_number_texts,
     json_ready,
     json_text,
     json_value_text,
 )
-from losscli.report.groups import GroupArrays, GroupResults, KeyColumn, object_array
+from losscli.report.groups import GroupArrays, GroupResults, KeyColumn, is_none
+from losscli.report.textcolumns import arrow_numbers, arrow_texts, constant, exact_column
 
 BLOCK_ROWS = 1 << 16  # rows formatted at a time: their texts are the memory this needs
 
@@ -43,9 +45,12 @@ class _Template:
     def slot(self) -> None:
         self.pieces.append("")
 
-    def fill(self, columns: list[list[str]]) -> list[str]:
-        pattern = "%s".join(piece.replace("%", "%%") for piece in self.pieces)
-        return [pattern % row for row in zip(*columns, strict=True)]
+    def fill(self, columns: list[pa.Array]) -> pa.Array:
+        """Each row's text: the constants with the columns' texts (Arrow arrays) between."""
+        pieces: list[Any] = [constant(self.pieces[0])]
+        for column, piece in zip(columns, self.pieces[1:], strict=True):
+            pieces += [column, constant(piece)]
+        return pc.binary_join_element_wise(*pieces, constant(""))
 
 
 class _Dictionaries:
@@ -59,29 +64,43 @@ class _Dictionaries:
         self.write = write
         self.fast = fast
 
-    def texts(self, key: KeyColumn, rows: np.ndarray) -> list[str]:
+    def texts(self, key: KeyColumn, rows: np.ndarray) -> pa.Array:
+        if key.numbers is not None and key.numbers.dtype.kind == "i":
+            return exact_column(key.numbers[key.codes[rows]])  # ids: written by Arrow
         # Per block, not for the whole dictionary: a million ids would all be held as text.
         codes, where = np.unique(key.codes[rows], return_inverse=True)
         values = key.values[codes].tolist()
         kinds = {type(value) for value in values}
         write = self.fast.get(kinds.pop(), self.write) if len(kinds) == 1 else self.write
-        return object_array(map(write, values), len(values))[where.reshape(-1)].tolist()
+        return arrow_texts(list(map(write, values))).take(arrow_numbers(where.reshape(-1)))
 
 
 def _by_block(
-    groups: GroupResults, write: Callable[[int, np.ndarray], list[str]], between: str
+    groups: GroupResults, write: Callable[[int, np.ndarray], pa.Array], between: str
 ) -> Iterator[str]:
     """The rows' texts in the report's order, BLOCK_ROWS at a time, each block's rows joined by
     ``between``; ``write(part, rows)`` gives the texts of one loss's rows."""
     for start in range(0, len(groups), BLOCK_ROWS):
         parts = groups.part_of[start : start + BLOCK_ROWS]
         rows = groups.row_of[start : start + BLOCK_ROWS]
-        texts = np.empty(len(parts), dtype=object)
-        for part in np.unique(parts).tolist():
-            chosen = parts == part
-            written = write(part, rows[chosen])
-            texts[chosen] = object_array(written, len(written))
-        yield between.join(texts.tolist())
+        numbers = np.unique(parts).tolist()
+        places = [np.flatnonzero(parts == part) for part in numbers]
+        written = [write(part, rows[place]) for part, place in zip(numbers, places, strict=True)]
+        texts = pa.concat_arrays(written)
+        if len(written) > 1:  # the losses' rows interleaved again, in the report's order
+            texts = texts.take(arrow_numbers(np.argsort(np.concatenate(places), kind="stable")))
+        yield _joined(texts, between)
+
+
+def _joined(texts: pa.Array, between: str) -> str:
+    """The texts with ``between`` between each two, as one string."""
+    if between:
+        texts = pc.binary_join_element_wise(texts, constant(between), constant(""))
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)
+    first, last = offsets[texts.offset], offsets[texts.offset + len(texts)]
+    data = texts.buffers()[2]
+    whole = b"" if data is None else bytes(memoryview(data)[first:last])
+    return whole.decode()[: -len(between) or None]
 
 
 def json_entries(groups: GroupResults, depth: int) -> Iterator[str]:
@@ -90,13 +109,13 @@ def json_entries(groups: GroupResults, depth: int) -> Iterator[str]:
     dictionaries = _Dictionaries(json_value_text, {int: int.__repr__, str: encode_basestring_ascii})
     templates = [_json_template(part, depth) for part in groups.parts]
 
-    def write(number: int, rows: np.ndarray) -> list[str]:
+    def write(number: int, rows: np.ndarray) -> pa.Array:
         part = groups.parts[number]
         inner = "  " * (depth + 1)
         columns = [
-            json_number_texts(part.value[rows]),
-            exact_texts(part.n[rows]),
-            json_number_texts(part.weight_sum[rows]),
+            exact_column(part.value[rows], "null"),
+            exact_column(part.n[rows]),
+            exact_column(part.weight_sum[rows], "null"),
             _member_texts(part.notes[rows], inner + '"note": '),
             *_interval_json(part, rows, inner + "  "),
             *(dictionaries.texts(key, rows) for key in part.keys),
@@ -158,26 +177,34 @@ def _object_template(template: _Template, keys: list[str], depth: int) -> None:
     template.text(f"\n{'  ' * depth}}}")
 
 
-def _interval_json(part: GroupArrays, rows: np.ndarray, inner: str) -> list[list[str]]:
+def _interval_json(part: GroupArrays, rows: np.ndarray, inner: str) -> list[pa.Array]:
     interval = part.interval
     if interval is None:
         return []
-    columns = [json_number_texts(interval.low[rows]), json_number_texts(interval.high[rows])]
+    columns = [exact_column(interval.low[rows], "null"), exact_column(interval.high[rows], "null")]
     if interval.se is not None:
-        columns.append(json_number_texts(interval.se[rows]))
+        columns.append(exact_column(interval.se[rows], "null"))
     if interval.replicates is not None:
-        columns.append(exact_texts(interval.replicates[rows]))
+        columns.append(exact_column(interval.replicates[rows]))
     columns.append(_member_texts(interval.note[rows], inner + '"note": '))
     return columns
 
 
-def _member_texts(notes: np.ndarray, prefix: str) -> list[str]:
+def _member_texts(notes: np.ndarray, prefix: str) -> Any:
     """An optional text member per row: ``,\\n<prefix>"text"``, or nothing where it is None."""
-    written: dict[Any, str] = {None: ""}
-    for note in dict.fromkeys(notes.tolist()):
-        if note not in written:
-            written[note] = f",\n{prefix}{encode_basestring_ascii(note)}"
-    return [written[note] for note in notes.tolist()]
+    return _note_texts(notes, lambda note: f",\n{prefix}{encode_basestring_ascii(note)}")
+
+
+def _note_texts(notes: np.ndarray, write: Callable[[str], str]) -> Any:
+    """Each note's text by ``write`` (empty where it is None), each distinct note written once:
+    an Arrow array, or one empty text (a scalar) when no row has a note."""
+    present = np.flatnonzero(~is_none(notes))
+    if not len(present):
+        return constant("")
+    written = {note: write(note) for note in dict.fromkeys(notes[present].tolist())}
+    texts = np.full(len(notes), "", dtype=object)
+    texts[present] = [written[note] for note in notes[present].tolist()]
+    return arrow_texts(texts.tolist())
 
 
 def csv_rows(
@@ -188,14 +215,15 @@ def csv_rows(
     dictionaries = _Dictionaries(_csv_value, {int: int.__repr__})
     templates = [_csv_template(part, columns, with_ci, with_note) for part in groups.parts]
 
-    def write(number: int, rows: np.ndarray) -> list[str]:
+    def write(number: int, rows: np.ndarray) -> pa.Array:
         part = groups.parts[number]
         named = {key.name: key for key in part.keys}
         texts = [dictionaries.texts(named[name], rows) for name in columns if name in named]
-        texts += [exact_texts(part.value[rows]), exact_texts(part.n[rows])]
-        texts.append(exact_texts(part.weight_sum[rows]))
+        texts += [exact_column(part.value[rows]), exact_column(part.n[rows])]
+        texts.append(exact_column(part.weight_sum[rows]))
         if with_ci and part.interval is not None:
-            texts += [exact_texts(part.interval.low[rows]), exact_texts(part.interval.high[rows])]
+            interval = part.interval
+            texts += [exact_column(interval.low[rows]), exact_column(interval.high[rows])]
         if with_note:
             texts.append(_note_cells(part.notes[rows]))
         return templates[number].fill(texts)
@@ -241,9 +269,5 @@ def _csv_value(value: Any) -> str:
     return csv_cells([csv_label(value)])[0]
 
 
-def _note_cells(notes: np.ndarray) -> list[str]:
-    written: dict[Any, str] = {None: ""}
-    for note in dict.fromkeys(notes.tolist()):
-        if note not in written:
-            written[note] = csv_cells([note])[0]
-    return [written[note] for note in notes.tolist()]
+def _note_cells(notes: np.ndarray) -> Any:
+    return _note_texts(notes, lambda note: csv_cells([note])[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from losscli.report.checks import FAILED, PASSED, SKIPPED, Check, summary
@@ -30,7 +30,6 @@ from losscli.report.formatting import (
     table_text,
 )
 from losscli.report.groups import TABLE_GROUPS, GroupResults
-from losscli.report.grouptext import csv_rows, json_entries
 from losscli.report.results import Result, group_headers
 
 FORMATS = ("table", "json", "csv", "markdown", "github")
@@ -86,32 +85,42 @@ def render_report(report: Shown, fmt: str, console: Any = None) -> str:
     return writers[fmt](report)
 
 
+def render_pieces(report: Shown, fmt: str) -> Iterator[str]:
+    """``render_report(report, fmt)`` in pieces, made as they are asked for (JSON and CSV)."""
+    if fmt == "json":
+        return json_pieces(report)
+    if fmt == "csv":
+        return csv_pieces(report)
+    return iter([render_report(report, fmt)])
+
+
 def to_json(report: Shown) -> str:
-    """The JSON of ``report.to_dict()`` as ``json.dumps(indent=2)`` writes it; the groups' part
-    written from their arrays, a block at a time, joined once."""
-    items = ["    " + json_text(result.to_dict(), 2) for result in report.overall]
-    blocks = json_entries(report.groups, 2) if report.groups is not None else iter(())
-    results = ["[\n", *_joined(itertools.chain(items, blocks), ",\n"), "\n  ]"]
-    members = [
-        ("version", [json_text(report.version, 1)]),
-        ("inputs", [json_text(dict(report.inputs), 1)]),
-        ("results", results if len(results) > 2 else ["[]"]),
-    ]
+    """The JSON of ``report.to_dict()`` as ``json.dumps(indent=2)`` writes it."""
+    return "".join(json_pieces(report))
+
+
+def json_pieces(report: Shown) -> Iterator[str]:
+    """``to_json``'s text in pieces, made as they are asked for: the groups' part written from
+    their arrays a block at a time, never held whole."""
+    yield "{\n" + f'  "version": {json_text(report.version, 1)},\n'
+    yield f'  "inputs": {json_text(dict(report.inputs), 1)},\n'
+    items: Iterable[str] = ["    " + json_text(result.to_dict(), 2) for result in report.overall]
+    if report.groups is not None and len(report.groups):
+        # Here, not at the top: the text of groups is built in Arrow, which a run without
+        # groups need not load.
+        from losscli.report.grouptext import json_entries
+
+        items = itertools.chain(items, json_entries(report.groups, 2))
+    yield '  "results": ['
+    between = "\n"
+    for item in items:
+        yield between + item
+        between = ",\n"
+    yield "]" if between == "\n" else "\n  ]"
     if report.checks:
-        members.append(("checks", [json_text([check.to_dict() for check in report.checks], 1)]))
-        members.append(("passed", [json_text(report.passed, 1)]))
-    pieces = ["{\n"]
-    for number, (key, text) in enumerate(members):
-        pieces += [",\n" if number else "", f"  {json.dumps(key)}: ", *text]
-    return "".join([*pieces, "\n}\n"])
-
-
-def _joined(texts: Iterable[str], between: str) -> list[str]:
-    """The texts with ``between`` between each two, as pieces to join once."""
-    pieces: list[str] = []
-    for text in texts:
-        pieces += [between, text] if pieces else [text]
-    return pieces
+        yield f',\n  "checks": {json_text([check.to_dict() for check in report.checks], 1)}'
+        yield f',\n  "passed": {json_text(report.passed, 1)}'
+    yield "\n}\n"
 
 
 def _columns(report: Shown) -> list[str]:
@@ -144,7 +153,13 @@ def to_csv(report: Shown) -> str:
     """One row per result; a NaN or infinite number is an empty cell (the command says why on
     stderr). With --by, ``scope`` tells the overall rows ("all") from the groups' ("group"), whose
     null values are empty cells, and ``note`` (when some result has one) says why a value is
-    missing: the notes of groups are not written on stderr. Groups are written from arrays."""
+    missing: the notes of groups are not written on stderr."""
+    return "".join(csv_pieces(report))
+
+
+def csv_pieces(report: Shown) -> Iterator[str]:
+    """``to_csv``'s text in pieces, made as they are asked for: groups from their arrays, a
+    block at a time, never held whole."""
     groups = report.groups
     columns = _columns(report)
     with_ci = _with_ci(report)
@@ -156,9 +171,11 @@ def to_csv(report: Shown) -> str:
     head += ["ci_low", "ci_high", "ci_level"] if with_ci else []
     lines = [csv_line(head + (["note"] if with_note else []))]
     lines += [csv_line(_csv_cells(r, columns, with_ci, with_note)) for r in report.overall]
+    yield "".join(lines)
     if groups is not None:
-        lines += csv_rows(groups, columns, with_ci, with_note)
-    return "".join(lines)
+        from losscli.report.grouptext import csv_rows
+
+        yield from csv_rows(groups, columns, with_ci, with_note)
 
 
 def _csv_cells(result: Result, columns: list[str], with_ci: bool, with_note: bool) -> list[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from os import PathLike
@@ -12,7 +12,7 @@ from losscli.errors import UsageError, option
 from losscli.report import checks as gate
 from losscli.report.checks import Check
 from losscli.report.groups import GroupResults, Results
-from losscli.report.render import FORMATS, render_report
+from losscli.report.render import FORMATS, render_pieces, render_report
 from losscli.report.results import Result, group_headers
 
 if TYPE_CHECKING:
@@ -112,6 +112,11 @@ class Report:
         width; the first 100 groups of --by), JSON (``to_dict()``), CSV, markdown, or GitHub
         workflow commands."""
         return render_report(self, fmt, console)
+
+    def pieces(self, fmt: str) -> Iterator[str]:
+        """The text of ``render(fmt)`` in pieces, each made when asked for: JSON and CSV of a
+        million groups are written as they are made, never held whole."""
+        return render_pieces(self, fmt)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per result: label, with --by a ``scope`` ("all" for the overall rows, "group"
