@@ -355,6 +355,21 @@ class KeyedTable:
         self.flags |= other.flags
         self.bits |= other.bits
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The table as sent to another process: only the groups and inner keys seen, not the
+        room grown for more (a cluster's tallies travel between workers)."""
+        self.flush()
+        g, i = self.groups, self.inner
+        state = dict(self.__dict__)
+        for name, cut in (("sums", (slice(g), slice(None), slice(i))), ("counts", (slice(g),))):
+            whole, trimmed = getattr(self, name), CompensatedSum()
+            trimmed.total = whole.total[cut].copy()
+            trimmed.compensation = whole.compensation[cut].copy()
+            state[name] = trimmed
+        state["largest"], state["flags"] = self.largest[:g].copy(), self.flags[:g].copy()
+        state["shift"], state["shifted"] = self.shift[:g, :i].copy(), self.shifted[:g, :i].copy()
+        return state
+
     def regroup(self, codes: np.ndarray) -> None:
         """Renumber the groups: group g becomes ``codes[g]`` (distinct codes, as another run
         numbered the same groups), so that the table merges with that run's."""
