@@ -24,7 +24,7 @@ from losscli.errors import UsageError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
 from losscli.io.sources import Source
 from losscli.io.stream import Part, Side, counted_chunks, inputs_of
-from losscli.io.units import Unit, count_rows, units_of
+from losscli.io.units import Unit, count_rows, parquet_row_groups, units_of
 
 INSTALL = "pip install 'losscli[distributed]'"
 LOCAL = "local"
@@ -95,7 +95,7 @@ def run_on_cluster(
     distributed = _distributed()
     with connected(scheduler, distributed) as client:
         count = _counter(client) if _needs_row_numbers(job.options) else None
-        units = units_of(sources, sides, count)
+        units = units_of(sources, sides, count, _footers(client))
         if job.per_row is not None:
             from losscli.io.parts import part_name
 
@@ -114,6 +114,18 @@ def _counter(client: Any) -> Callable[[list[Source]], list[int]]:
         return client.gather(client.map(count_rows, sources, pure=False))
 
     return count
+
+
+def _footers(client: Any) -> Callable[[list[Source]], list[list[int] | None]]:
+    """Parquet footers read by the workers, all at once: from object storage each is a round
+    trip, which one client would make one after another."""
+
+    def read(sources: list[Source]) -> list[list[int] | None]:
+        if len(sources) < 2:
+            return [parquet_row_groups(source) for source in sources]
+        return client.gather(client.map(parquet_row_groups, sources, pure=False))
+
+    return read
 
 
 def _reduced(

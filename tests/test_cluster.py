@@ -128,6 +128,23 @@ def test_compare_pairs_the_files_of_both_inputs(client, tmp_path):
     assert_same(local, clustered)
 
 
+def test_targets_from_other_files_pair_file_by_file(client, tmp_path):
+    rng = np.random.default_rng(6)
+    predictions, targets = [], []
+    for index, rows in enumerate([300, 1200, 50]):
+        target = rng.normal(size=rows)
+        predictions.append(str(tmp_path / f"pred-{index}.parquet"))
+        targets.append(str(tmp_path / f"truth-{index}.parquet"))
+        pq.write_table(pa.table({"pred": target + rng.normal(size=rows)}), predictions[-1])
+        pq.write_table(pa.table({"target": target}), targets[-1], row_group_size=400)
+    options = dict(losses="mse,r2", ci=0.9, seed=4, worst=2, bootstrap=200)
+    local = losscli.evaluate(predictions, targets=targets, **options).to_dict()
+    clustered = losscli.evaluate(predictions, targets=targets, scheduler=client, **options)
+    assert_same(local, clustered.to_dict())
+    with pytest.raises(InputError, match="file by file, but one has 3 files and the other 2"):
+        losscli.evaluate(predictions, "mse", targets=targets[:2], scheduler=client)
+
+
 def test_a_bad_row_on_a_worker_is_the_same_one_line_error(client, tmp_path, capsys):
     good = write(tmp_path / "a.csv", "pred,target\n1,2\n3,4\n")
     bad = write(tmp_path / "b.csv", "pred,target\n1,2\n3,\n")

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import losscli
-from tests.conftest import assert_user_error, process_env, run, run_process, write
+from tests.conftest import assert_user_error, process_env, run, run_process, run_script, write
 from tests.test_cluster import assert_same
 
 moto_server = pytest.importorskip("moto.server")
@@ -197,3 +197,18 @@ def test_per_row_parts_go_to_object_storage(files, store, client, tmp_path):
     assert joined.equals(pq.read_table(local))
     with pytest.raises(losscli.errors.UsageError, match="already holds part files"):
         losscli.evaluate(f"s3://{BUCKET}/dataset", "mse", per_row=url, scheduler=client)
+
+
+@pytest.mark.parametrize(
+    ("url", "package"),
+    [("gs://bucket/preds.parquet", "gcsfs"), ("az://container/preds.parquet", "adlfs")],
+)
+def test_a_store_whose_package_is_missing_says_what_to_install(url, package):
+    # The package is made unimportable in a fresh interpreter, installed here or not.
+    script = (
+        f"import sys; sys.modules[{package!r}] = None\n"
+        "from losscli.cli import main\n"
+        f"sys.exit(main(['eval', '-l', 'mse', {url!r}]))"
+    )
+    outcome = run_script(script)
+    assert_user_error(outcome, f"needs {package}", f"pip install {package}")

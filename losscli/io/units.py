@@ -31,9 +31,15 @@ class Unit:
     name: str = ""  # its --per-row part file's name
 
 
+def _plain_parquet(source: Source) -> bool:
+    """A Parquet file as it is: its footer says its row groups."""
+    plain = not (source.compression or source.is_stream or source.member)
+    return source.format == "parquet" and plain
+
+
 def parquet_row_groups(source: Source) -> list[int] | None:
     """The row count of each row group of a plain Parquet file (from its footer); else None."""
-    if source.format != "parquet" or source.compression or source.is_stream or source.member:
+    if not _plain_parquet(source):
         return None
     from losscli.io.arrow_readers import parquet_metadata
 
@@ -64,18 +70,25 @@ def _size_of(name: str) -> int:
     return int(fs.size(path))
 
 
+Footers = Callable[[list[Source]], list["list[int] | None"]]
+
+
 def units_of(
     sources: Sequence[Source],
     sides: Sequence[Sequence[Source]] = (),
     count: Callable[[list[Source]], list[int]] | None = None,
+    footers: Footers | None = None,
 ) -> list[Unit]:
     """The units of an input, in row order; ``count`` gives the row counts of files that are not
-    plain Parquet when row numbers are needed (None: they are not, and are left unknown).
+    plain Parquet when row numbers are needed (None: they are not, and are left unknown);
+    ``footers`` reads the Parquet files' row groups (on a cluster: by the workers, at once).
 
     With side inputs read row by row beside the main one, the i-th files of each make a unit.
     """
     if sides:
         return _paired(sources, sides, count)
+    read = footers or (lambda found: [parquet_row_groups(source) for source in found])
+    every_groups = iter(read([s for s in sources if _plain_parquet(s)]))
     parts: list[tuple[Source, int | None]] = []
     for source in sources:
         ranges = byte_ranges(source)
@@ -83,7 +96,7 @@ def units_of(
             cut = (replace(source, byte_range=part, rows_known=False) for part in ranges)
             parts.extend((part, None) for part in cut)
             continue
-        groups = parquet_row_groups(source)
+        groups = next(every_groups) if _plain_parquet(source) else None
         if groups is None or len(groups) < 2:
             parts.append((source, sum(groups) if groups is not None else None))
             continue
