@@ -12,6 +12,7 @@ imports this module only for a run given a scheduler.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -136,29 +137,39 @@ def _reduced(
 ) -> Partial:
     """The futures' partials added two by two as they finish; a failed task stops the run."""
     waiting = distributed.as_completed(futures)
-    every = list(futures)
-    units = set(futures)
+    live = set(futures)  # what the cluster still holds or works on for this run
+    unit_keys = {future.key for future in futures}
+    units = len(futures)
+    futures.clear()  # held here no longer: a tally added into another is let go
     finished, ready = 0, None
     try:
         for future in waiting:
             if future.status == "error":
                 future.result()  # raises the task's own error, a LossCliError included
-            if future in units:
+            if future.key in unit_keys:
                 finished += 1
                 if on_units is not None:
-                    on_units(finished, len(units))
+                    on_units(finished, units)
             if ready is None:
                 ready = future
                 continue
-            merged = client.submit(combined, ready, future, pure=False)
-            every.append(merged)
+            merged = client.submit(_added, ready, future, pure=False)
+            # The two are let go: once added, their tallies need not stay in workers' memory.
+            live -= {ready, future}
+            live.add(merged)
             waiting.add(merged)
             ready = None
         assert ready is not None
         return ready.result()
     except BaseException:
-        client.cancel(every)  # Ctrl-C or a failed unit: the cluster stops working on this run
+        client.cancel(list(live))  # Ctrl-C or a failed unit: the cluster stops this run
         raise
+
+
+def _added(first: Partial, second: Partial) -> Partial:
+    """Two partials added into a new one (on a worker). Copies: Dask hands a task the objects
+    it holds, which a task run again after a lost worker must find as they were."""
+    return combined(copy.deepcopy(first), copy.deepcopy(second))
 
 
 def _distributed() -> Any:

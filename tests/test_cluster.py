@@ -403,3 +403,54 @@ def test_a_worker_killed_mid_run_still_gives_the_right_answer(client, dataset):
     assert killed
     assert_same(local, clustered.to_dict())
     client.wait_for_workers(2, timeout=30)  # the nanny starts it again for the next tests
+
+
+def test_compare_on_the_command_line_with_a_scheduler(client, tmp_path, capsys):
+    rng = np.random.default_rng(13)
+    target = rng.normal(size=900)
+    paths = []
+    for name, noise in (("old", 1.0), ("new", 0.8)):
+        path = tmp_path / f"{name}.parquet"
+        table = pa.table({"pred": target + rng.normal(scale=noise, size=900), "target": target})
+        pq.write_table(table, path, row_group_size=200)
+        paths.append(str(path))
+    args = ["compare", *paths, "-l", "mse,rmse", "--seed", "3", "--format", "json"]
+    local = run(capsys, *args)
+    clustered = run(capsys, *args, "--scheduler", client.scheduler.address)
+    assert local.code == clustered.code == 0, clustered.err
+    assert_same(json.loads(local.out), json.loads(clustered.out))
+
+
+def test_a_terminal_shows_the_units_done(client, tmp_path):
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import COMMAND, process_env
+
+    rng = np.random.default_rng(14)
+    for index in range(4):
+        table = pa.table({"pred": rng.normal(size=50_000), "target": rng.normal(size=50_000)})
+        pq.write_table(table, tmp_path / f"part-{index}.parquet")
+    args = ["eval", "-l", "mse,max_error", "--ci", "0.9", "--chunk-rows", "500", str(tmp_path)]
+    args += ["--scheduler", client.scheduler.address, "-f", "json"]
+    leader, follower = pty.openpty()  # stderr is a terminal; stdout (the report) a pipe
+    env = process_env(CI=None, COLUMNS="100")
+    process = subprocess.Popen(
+        [*COMMAND, *args], stdout=subprocess.PIPE, stderr=follower, env=env
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        shown += data
+    out, _ = process.communicate(timeout=60)
+    os.close(leader)
+    assert process.returncode == 0
+    assert json.loads(out)["inputs"]["rows_read"] == 200_000
+    assert b"of 4 units done" in shown, shown[-500:]
