@@ -8,10 +8,12 @@
 Losses: huber, mse and five (mse, mae, huber, log_cosh, smooth_l1 in one run) on a regression file
 of --rows rows; bce on --rows probabilities (a few exactly 0 or 1, so the -100 log clamp counts)
 with 0/1 labels; ce on a tenth of --rows rows of ten logits (logit_0 .. logit_9) and a class label;
-dice (Parquet only, whatever --rows says) on 1,000 images of 256x256 pixels, one row per pixel
-(image, pred, target), each image's rows together but the images in a shuffled order and a few of
-them split across row groups. five is timed against losscli with huber alone and with log_cosh
-alone (the cheapest and the dearest of the five), and its ratio is to the faster of those.
+by (mse --by grp) on --rows rows of the regression file with a key of 10^5 distinct ids, every
+group written out (losscli as CSV, the peers sorted by key as CSV) and checked by the sum of the
+group values; dice (Parquet only, whatever --rows says) on 1,000 images of 256x256 pixels, one row
+per pixel (image, pred, target), each image's rows together but the images in a shuffled order and
+a few of them split across row groups. five is timed against losscli with huber alone and with
+log_cosh alone (the cheapest and the dearest of the five), and its ratio is to the faster of those.
 
 Generates the data once under benchmarks/data/ (seeded), checks that every tool computes the same
 value (1e-9 relative) before timing, then runs each command in turn (losscli, duckdb, polars, ...)
@@ -90,12 +92,31 @@ DICE_POLARS = (
 )
 DICE_POLARS_BY = ".group_by('image').agg(tp=(p * t).sum(), sp=p.sum(), st=t.sum())"
 # Which generated file each loss reads, in which formats, and the columns losscli is told to use.
-DATASET = {"huber": "reg", "mse": "reg", "five": "reg", "bce": "bce", "ce": "ce", "dice": "dice"}
+DATASET = {
+    "huber": "reg",
+    "mse": "reg",
+    "five": "reg",
+    "bce": "bce",
+    "ce": "ce",
+    "by": "grp",
+    "dice": "dice",
+}
+GROUPS = 100_000
+BY_SQL = (
+    "COPY (SELECT grp, avg((prediction - target)^2) AS mse FROM {} GROUP BY grp ORDER BY grp) "
+    "TO '/dev/stdout' (FORMAT csv, HEADER)"
+)
+BY_POLARS = (
+    "import sys; "
+    "pl.{}('{}').group_by('grp').agg(mse=((pl.col('prediction') - pl.col('target')) ** 2)"
+    ".mean()).sort('grp').collect().write_csv(sys.stdout)"
+)
 FORMATS = {"dice": ("parquet",)}
 COLUMNS = {
     "bce": ["-p", "prob", "-t", "label"],
     "ce": ["-p", "logit_*", "-t", "label"],
     "dice": ["-p", "pred", "-t", "target", "--col", "sample=image"],
+    "by": ["-l", "mse", "--by", "grp"],
 }
 
 
@@ -119,7 +140,10 @@ def columns_of(dataset: str, rng, n: int) -> dict[str, object]:
         found["label"] = rng.integers(0, CLASSES, n)
         return found
     target = rng.normal(0, 2, n)
-    return {"prediction": target + rng.standard_t(3, n), "target": target}
+    found = {"prediction": target + rng.standard_t(3, n), "target": target}
+    if dataset == "grp":
+        found["grp"] = rng.integers(0, GROUPS, n)
+    return found
 
 
 def make_data(rows: int, dataset: str = "reg") -> dict[str, Path]:
@@ -241,6 +265,8 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
         "dice": DICE_POLARS,
     }.get(loss)
     found = {"losscli": losscli_command(FIVE if loss == "five" else loss, path)}
+    if loss == "by":
+        return found | by_commands(path, reader, scan)
     if loss == "five":
         return found | {alone: losscli_command(alone, path) for alone in ALONE}
     if sql and _has("duckdb"):
@@ -265,7 +291,29 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
     return found
 
 
+def by_commands(path: Path, reader: str, scan: str) -> dict[str, list[str]]:
+    """The peers' mse per group, every group written as CSV."""
+    found = {}
+    if _has("duckdb"):
+        sql = BY_SQL.format(f"{reader}('{path}')")
+        found["duckdb"] = [
+            sys.executable,
+            "-c",
+            f"import duckdb; duckdb.sql('SET enable_progress_bar = false'); duckdb.sql(\"{sql}\")",
+        ]
+    if _has("polars"):
+        found["polars"] = [
+            sys.executable,
+            "-c",
+            "import polars as pl; " + BY_POLARS.format(scan, path),
+        ]
+    return found
+
+
 def losscli_command(loss: str, path: Path) -> list[str]:
+    if loss == "by":
+        grouped = [sys.executable, "-m", "losscli", "eval", "-q", "-f", "csv"]
+        return [*grouped, *COLUMNS["by"], str(path)]
     eval_ = [sys.executable, "-m", "losscli", "eval", "-q", "-f", "json", "--loss", loss]
     return [*eval_, *COLUMNS.get(loss, []), str(path)]
 
@@ -303,7 +351,15 @@ def measure(command: list[str]) -> tuple[float, float, str]:
 
 
 def value_of(tool: str, output: str, label: str | None = None) -> float:
-    """The value a tool printed; for losscli, its first result's or the one labelled ``label``."""
+    """The value a tool printed; for losscli, its first result's or the one labelled ``label``;
+    for groups written as CSV, the sum of the groups' values."""
+    if output.startswith(("label,", "grp,")):
+        import csv
+        import io
+
+        rows = list(csv.DictReader(io.StringIO(output)))
+        key = "value" if tool == "losscli" else "mse"
+        return sum(float(row[key]) for row in rows if row.get("scope", "group") == "group")
     if tool not in ("duckdb", "polars"):
         results = json.loads(output)["results"]
         return next(r["value"] for r in results if label in (None, r["label"]))

@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from losscli.api import check, compare, evaluate
+    from losscli.pictures import plot
     from losscli.report import Report
 
 
@@ -25,6 +26,10 @@ def __getattr__(name: str) -> Any:
         from losscli.api import compare
 
         return compare
+    if name == "plot":
+        from losscli.pictures import plot
+
+        return plot
     if name == "Report":
         from losscli.report import Report
 
@@ -32,4 +37,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'losscli' has no attribute {name!r}")
 
 
-__all__ = ["Report", "__version__", "check", "compare", "evaluate"]
+__all__ = ["Report", "__version__", "check", "compare", "evaluate", "plot"]

@@ -71,7 +71,7 @@ def evaluate(
     targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    per_row: bool | str | PathLike[str] | None = None,
+    per_row: bool | str | PathLike[str] | Any = None,
     id_column: str | None = None,
     input_format: str | None = None,
     on_progress: Callable[[int], None] | None = None,
@@ -93,8 +93,9 @@ def evaluate(
     columns (a comma list or glob for a group); ``columns`` names other roles
     (``{"var": "sigma2"}``). Without ``pred``/``target``, common names are recognised. Any of them
     may hold the values instead (a Series, array or list, paired with ``data``'s rows by position;
-    ``data`` may then be None). ``per_row`` is a .csv or .parquet path for each row's losses, or
-    True to get them as the DataFrame ``report.per_row``.
+    ``data`` may then be None). ``per_row`` is a .csv or .parquet path for each row's losses,
+    True to get them as the DataFrame ``report.per_row``, or an object whose ``write(chunk,
+    values)`` receives each chunk and its per-row values by label (a context manager).
 
     ``by`` adds a result per group of these columns' values; ``ci`` (a level such as 0.95) gives
     every result an interval, from the streamed variance for a plain mean and from ``bootstrap``
@@ -180,6 +181,7 @@ def compare(
     seed: int = 0,
     on_progress: Callable[[int], None] | None = None,
     on: str | Sequence[str] | None = None,
+    per_row: Any = None,
     scheduler: Any = None,
     on_units: Callable[[int, int], None] | None = None,
 ) -> Comparison:
@@ -190,6 +192,7 @@ def compare(
     options apply to both; targets come from each (they must agree), or once from ``targets``.
     ``target`` and ``weight`` may hold the values, read beside the baseline's rows.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
+    ``per_row``, an object as ``evaluate`` takes, receives each row's differences by label.
     ``scheduler`` runs it on a Dask cluster as for ``evaluate``: the i-th files of the inputs
     are read together, so each input needs as many files, each pair with the same rows.
     """
@@ -209,6 +212,12 @@ def compare(
     if scheduler is not None:
         inputs = {"the baseline": baseline, "the candidate": candidate, option("targets"): targets}
         _refuse_on_cluster(inputs, on)
+        if per_row is not None:
+            raise UsageError(
+                f"compare's {option('per_row')} is not available with {option('scheduler')}: "
+                "each row's differences would have to come back to this process.",
+                f"Leave out {option('scheduler')} to get the per-row differences.",
+            )
     with Opened(input_format) as opened:
         base = opened.open(baseline)
         other = opened.open(candidate)
@@ -229,7 +238,11 @@ def compare(
             counter, chunks = counted_chunks(
                 base, sides, plan, chunk_rows, keys, None, on_progress
             )
-            outcomes = evaluate_stream(chunks, requests, None, options, shared)
+            sink = _per_row_sink(per_row, [r.label for r in requests], None)
+            with sink if sink else _nothing():
+                outcomes = evaluate_stream(
+                    chunks, requests, sink.write if sink else None, options, shared
+                )
         counter.check(base.display)
     entries = [
         {
@@ -321,6 +334,8 @@ def _per_row_sink(per_row: Any, labels: list[str], id_column: str | None) -> Any
     """Where each row's values go, if anywhere; its modules load only for a run that asks."""
     if per_row is None or per_row is False:
         return None
+    if hasattr(per_row, "write"):
+        return per_row  # the caller's own sink (losscli.plot's accumulators)
     from losscli.io.collect import per_row_sink
 
     return per_row_sink(per_row, labels, id_column)

@@ -9,6 +9,7 @@ option's annotation text at every run, 5 ms more than Python evaluating them onc
 import contextlib
 import os
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -25,6 +26,7 @@ from losscli.errors import (
     LossCliError,
     UsageError,
     capped,
+    option,
 )
 
 EXIT_INTERRUPTED = 130
@@ -665,6 +667,297 @@ def compare_command(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+PLOT_KINDS = "distribution, calibration, groups, residuals, compare or curve"
+
+
+@app.command("plot")
+def plot_command(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Input as for eval; for --kind compare, BASELINE CANDIDATE; none for a curve.",
+            show_default=False,
+        ),
+    ] = None,
+    loss: LossOption = None,
+    kind: Annotated[
+        str, typer.Option("--kind", "-k", metavar="KIND", help=f"The picture: {PLOT_KINDS}.")
+    ] = "distribution",
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the picture here: .png, .svg, .pdf, .html, or .json for its numbers "
+            "(default: text on a terminal, else JSON).",
+        ),
+    ] = None,
+    bins: Annotated[
+        int | None,
+        typer.Option(
+            "--bins", metavar="N", help="Bins of a reliability diagram [10].", show_default=False
+        ),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            metavar="S",
+            help="Reliability bins: uniform (equal widths) [default] or quantile (equal rows).",
+            show_default=False,
+        ),
+    ] = None,
+    pred: PredOption = None,
+    target: TargetOption = None,
+    weight: WeightOption = None,
+    col: ColOption = None,
+    targets: TargetsOption = None,
+    on: OnOption = None,
+    nan: NanOption = "error",
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="COLS", help="Group columns of a groups picture."),
+    ] = None,
+    ci: Annotated[
+        str | None,
+        typer.Option("--ci", metavar="LEVEL", help="An interval per group at this level."),
+    ] = None,
+    bootstrap: BootstrapOption = None,
+    seed: SeedOption = 0,
+    chunk_rows: ChunkRowsOption = None,
+    input_format: InputFormatOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+) -> None:
+    """Draw the losses: their distribution per row, a reliability diagram, groups, residuals, a
+    comparison of two models, or the curve of each loss."""
+    from losscli.report.pictures import PICTURE_SUFFIXES, pyplot
+
+    inputs = _plot_inputs(files, kind)
+    _refuse_plot_usage(loss, kind, (bins, strategy), (bootstrap, seed))
+    assert loss  # refused above when missing
+    to_text = output is None and sys.stdout.isatty()
+    if output is not None:
+        from losscli.io.outputs import check_output
+
+        check_output(
+            output, PICTURE_SUFFIXES, option("output"), [*inputs, *([targets] if targets else [])]
+        )
+        if output.lower().endswith((".png", ".svg", ".pdf", ".html")):
+            pyplot()  # a missing extra is said before anything is read
+    from losscli.api import DEFAULT_CHUNK_ROWS
+    from losscli.engine.tally import DEFAULT_REPLICATES
+    from losscli.pictures import plot
+
+    runtime.collect_again()
+    reading: dict[str, Any] = {
+        "pred": pred,
+        "target": target,
+        "weight": weight,
+        "columns": _roles(col or []),
+        "targets": targets,
+        "nan": nan,
+        "chunk_rows": DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+        "input_format": input_format,
+        "on": on or None,
+    }
+    calibration: dict[str, Any] = {
+        "bins": 10 if bins is None else bins,
+        "strategy": strategy or "uniform",
+    }
+    if kind == "groups":
+        reading.update(bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap, seed=seed)
+    if kind == "curve":
+        picture = plot(None, loss, kind, by=by, ci=_level(ci))
+    else:
+        with _progress(quiet, inputs) as progress:
+            data, candidate = (inputs[0], inputs[1]) if kind == "compare" else (inputs, None)
+            picture = plot(
+                data,
+                loss,
+                kind,
+                candidate=candidate,
+                on_progress=progress.rows,
+                by=by,
+                ci=_level(ci),
+                **calibration,
+                **reading,
+            )
+    _show_picture(picture, output, to_text)
+
+
+def _refuse_plot_usage(
+    loss: list[str] | None, kind: str, calibration: tuple[Any, Any], resampling: tuple[Any, int]
+) -> None:
+    """plot's options that cannot work together, refused before anything is read."""
+    (bins, strategy), (bootstrap, seed) = calibration, resampling
+    if not loss:
+        raise UsageError(
+            "No --loss given.", "Example: losscli plot --loss mse preds.csv -o losses.png"
+        )
+    if (bins is not None or strategy is not None) and kind != "calibration":
+        raise UsageError(
+            "--bins and --strategy shape a reliability diagram only.",
+            "Add --kind calibration, or leave them out.",
+        )
+    if (bootstrap is not None or seed) and kind != "groups":
+        raise UsageError(
+            "--bootstrap and --seed draw the intervals of a groups picture only.",
+            "Add --kind groups --by COLS --ci 0.95, or leave them out.",
+        )
+
+
+def _show_picture(picture: Any, output: str | None, to_text: bool) -> None:
+    """The picture into its file, as text on the terminal, or as its JSON into a pipe."""
+    from losscli.report.pictures import text_picture
+
+    if output is not None:
+        picture.save(output)
+    elif to_text:
+        # A terminal that reports no size (0 x 0) gets 100 x 30.
+        size = shutil.get_terminal_size((100, 30))
+        width = size.columns if size.columns >= 40 else 100
+        height = min(size.lines - 2, 30) if size.lines >= 14 else 30
+        _write(text_picture(picture.to_dict(), width, height))
+    else:
+        import json
+
+        _write(json.dumps(picture.to_dict(), indent=2, allow_nan=False) + "\n")
+
+
+@app.command("report")
+def report_command(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Paths, globs or directories read as one table; '-' or a pipe is stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    loss: LossOption = None,
+    output: Annotated[
+        str,
+        typer.Option("--output", "-o", metavar="FILE.html", help="The page to write."),
+    ] = "",
+    pred: PredOption = None,
+    target: TargetOption = None,
+    weight: WeightOption = None,
+    col: ColOption = None,
+    targets: TargetsOption = None,
+    on: OnOption = None,
+    nan: NanOption = "error",
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="COLS", help="Also a table and a picture per group."),
+    ] = None,
+    ci: Annotated[
+        str | None,
+        typer.Option("--ci", metavar="LEVEL", help="An interval per result at this level."),
+    ] = None,
+    bootstrap: BootstrapOption = None,
+    seed: SeedOption = 0,
+    worst: Annotated[
+        int, typer.Option("--worst", metavar="K", help="Rows with the largest loss to list.")
+    ] = 10,
+    id_column: Annotated[
+        str | None, typer.Option("--id", metavar="COL", help="Column naming the worst rows.")
+    ] = None,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max", metavar="LABEL=VALUE", help="A check: fail above VALUE.", show_default=False
+        ),
+    ] = None,
+    min_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min", metavar="LABEL=VALUE", help="A check: fail below VALUE.", show_default=False
+        ),
+    ] = None,
+    chunk_rows: ChunkRowsOption = None,
+    input_format: InputFormatOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+) -> None:
+    """Write one self-contained HTML page: results, intervals, checks, groups, worst rows and
+    the pictures that fit the losses."""
+    from losscli.gates import CheckOptions
+
+    inputs = _plot_inputs(files, "report")
+    if not loss:
+        raise UsageError(
+            "No --loss given.", "Example: losscli report --loss mse,mae preds.csv -o report.html"
+        )
+    if not output:
+        raise UsageError("No -o/--output given.", "Name the page: -o report.html")
+    gate = CheckOptions.parse(loss, max_ or [], min_ or [], None, [], False, False)
+    from losscli.io.outputs import check_output
+    from losscli.report.pictures import pyplot
+
+    target_path = check_output(
+        output, (".html", ".htm"), option("output"), [*inputs, *([targets] if targets else [])]
+    )
+    pyplot()  # a missing extra is said before anything is read
+    from losscli.api import DEFAULT_CHUNK_ROWS
+    from losscli.engine.tally import DEFAULT_REPLICATES
+    from losscli.io.outputs import replace_atomically
+    from losscli.pictures import report
+    from losscli.report.page import report_page
+
+    runtime.collect_again()
+    with _progress(quiet, inputs) as progress:
+        evaluated, pictures = report(
+            inputs,
+            loss,
+            pred=pred,
+            target=target,
+            weight=weight,
+            columns=_roles(col or []),
+            targets=targets,
+            nan=nan,
+            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+            input_format=input_format,
+            on_progress=progress.rows,
+            by=by,
+            ci=_level(ci),
+            bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
+            seed=seed,
+            worst=_at_least_one(worst),
+            id_column=id_column,
+            on=on or None,
+        )
+    evaluated = gate.apply(evaluated)
+    page = report_page(evaluated, pictures)
+    replace_atomically(target_path, page.encode(), option("output"))
+    if not quiet:
+        _report_failures(evaluated.checks, "json")
+    if evaluated.passed is False:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _plot_inputs(files: list[str] | None, kind: str) -> list[str]:
+    """The inputs of a plot: none for a curve, two for a comparison, else as for eval."""
+    if kind == "curve":
+        if files:
+            raise UsageError(
+                "A curve is drawn from the losses alone, with no input file.",
+                "Example: losscli plot --kind curve --loss mse,huber:delta=1,log_cosh",
+            )
+        return []
+    if kind == "compare" and len(files or []) != 2:
+        raise UsageError(
+            "--kind compare needs two files: BASELINE CANDIDATE.",
+            "Example: losscli plot --kind compare --loss mse old.csv new.csv -o diff.png",
+        )
+    if not files and _stdin_is_terminal():
+        raise UsageError(
+            "No FILE given and nothing is piped in.",
+            "Name a file (losscli plot --loss mse preds.csv) or pipe data in.",
+        )
+    return files or ["-"]
+
+
 @app.command("list")
 def list_command(
     output_format: Annotated[
@@ -760,6 +1053,7 @@ FLAGS = {
     "losses": "--loss",
     "columns": "--col",
     "id_column": "--id",
+    "output": "-o/--output",
     # The options that choose a role's columns, as messages about columns name them.
     "pred=": "-p/--pred",
     "target=": "-t/--target",

@@ -227,3 +227,37 @@ def test_mapped_blocks_end_at_line_ends_and_join_to_the_file(tmp_path, size):
     assert b"".join(blocks) == text
     assert all(block[-1:] in (b"\n", b"\r") for block in blocks[:-1])
     assert all(block for block in blocks)
+
+
+def test_a_wide_parquet_file_is_read_with_buffers_sized_to_its_width(tmp_path, monkeypatch):
+    """1000 class scores: each column's read buffer shrinks so that all of them stay within
+    READ_BUFFERS (they were 1 MiB each, a gigabyte), and batches hold about BATCH_NUMBERS."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from losscli.io import arrow_readers
+
+    classes, rows = 1000, 300
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(rows, classes)).astype(np.float32)
+    table = {f"logit_{k}": logits[:, k] for k in range(classes)}
+    table["label"] = rng.integers(0, classes, rows)
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table(table), path)
+    opened: list[int] = []
+    real = arrow_readers.open_parquet
+
+    def open_parquet(path, buffer=arrow_readers.COLUMN_BUFFER):
+        opened.append(buffer)
+        return real(path, buffer)
+
+    monkeypatch.setattr(arrow_readers, "open_parquet", open_parquet)
+    watch = Watch(monkeypatch)
+    report = losscli.evaluate(str(path), "ce", pred="logit_*", target="label")
+    exact = logits.astype(np.float64)
+    shifted = exact - exact.max(axis=1, keepdims=True)
+    picked = shifted[np.arange(rows), table["label"]]
+    expected = np.mean(np.log(np.exp(shifted).sum(axis=1)) - picked)  # cross-entropy by hand
+    assert report.results[0].value == pytest.approx(expected, rel=1e-12)
+    assert opened[-1] * (classes + 1) <= arrow_readers.READ_BUFFERS
+    assert max(watch.batches) * classes <= 2 * arrow_readers.BATCH_NUMBERS

@@ -600,3 +600,26 @@ def test_column_texts_over_every_magnitude_are_python_s(monkeypatch):
 
     monkeypatch.setattr(textcolumns, "_arrow_writes_as_python", lambda: False)
     assert exact_texts(values) == expected
+
+
+TEXTS = st.lists(
+    st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS)
+def test_text_keys_written_and_ranked_in_arrow_are_python_s(values):
+    from losscli.report.grouptext import CSV_PLAIN, JSON_PLAIN, _csv_value
+    from losscli.report.textcolumns import plain_texts, text_ranks
+
+    texts = pa.array(values, pa.string())
+    as_json = plain_texts(texts, JSON_PLAIN[0], json_value_text, JSON_PLAIN[1]).to_pylist()
+    assert as_json == [json.dumps(value) for value in values]
+    assert plain_texts(texts, CSV_PLAIN[0], _csv_value).to_pylist() == [
+        _csv_value(value) for value in values
+    ]
+    known = sorted({value for value in values if value is not None})
+    expected = [len(known) if value is None else known.index(value) for value in values]
+    assert text_ranks(texts).tolist() == expected

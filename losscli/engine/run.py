@@ -131,6 +131,10 @@ def _fold(
     values, inputs = computed[0]
     per_row = outcome.tally.statistic.per_row(values)
     outcome.has_rows = per_row is not None
+    if len(computed) > 1 and per_row is not None:  # a comparison's rows: candidate - baseline
+        theirs = outcome.tally.statistic.per_row(computed[1][0])
+        with np.errstate(all="ignore"):
+            per_row = theirs - per_row
     if outcome.worst is not None and per_row is not None:
         outcome.worst.add(per_row, views[0], inputs)
     return per_row

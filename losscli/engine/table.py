@@ -10,7 +10,7 @@ loss writes a merge of its own.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,10 @@ class CompensatedSum:
         if np.ndim(self.total):
             total = self.total[cells]
             with np.errstate(all="ignore"):
-                return np.where(np.isfinite(total), total + self.compensation[cells], total)
+                value = total + self.compensation[cells]
+            stands = ~np.isfinite(total)
+            value[stands] = total[stands]
+            return value
         return self.total + self.compensation if math.isfinite(self.total) else self.total
 
 
@@ -96,6 +99,29 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     if not finite.all():
         lost = np.where(finite, lost, 0.0)
     return total, lost
+
+
+def _dense_columns(parts: list[tuple[Any, ...]], used: int, rows: int) -> Iterator[np.ndarray]:
+    """Each column of the parts summed into each of ``used`` cells, one column at a time (a
+    column of ones, the rows per cell, counted once)."""
+    width = len(parts[0][1])
+    if len(parts) * used < rows:
+        # Fewer cells than rows per part: part by part, without a copy of the waiting rows.
+        for j in range(width):
+            sums = np.zeros(used)
+            for cells, columns, _ in parts:
+                sums += np.bincount(cells, columns[j], used)
+            yield sums
+        return
+    # Many cells (a million groups): the parts joined, one pass over the cells per column.
+    cells, columns = _joined_parts(parts)
+    counted = None
+    for column in columns:
+        if column is not None:
+            yield np.bincount(cells, column, used)
+            continue
+        counted = np.bincount(cells, None, used).astype(float) if counted is None else counted
+        yield counted
 
 
 def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
@@ -131,8 +157,11 @@ class KeyedTable:
     grow as their codes are seen.
     """
 
-    def __init__(self, width: int, blocks: int = 1, shift_width: int = 0) -> None:
+    def __init__(
+        self, width: int, blocks: int = 1, shift_width: int = 0, keeps_largest: bool = False
+    ) -> None:
         self.width, self.blocks, self.shift_width = width, blocks, shift_width
+        self.keeps_largest = keeps_largest  # else ``largest`` stays one row of -inf
         self.groups, self.inner = 1, 1  # extents seen (a table always has cell 0)
         self.sums = CompensatedSum((1, blocks, 1, width))
         self.counts = CompensatedSum((1, blocks, 2))  # weight, rows
@@ -145,6 +174,7 @@ class KeyedTable:
         # cells then folds them all, instead of one pass (or a sort) per chunk.
         self.pending: list[tuple[CompensatedSum, np.ndarray, list[np.ndarray], int]] = []
         self.pending_rows = 0
+        self._runs: tuple[np.ndarray, np.ndarray] | None = None  # the last cells' run starts
 
     @property
     def capacity(self) -> tuple[int, int]:
@@ -156,10 +186,23 @@ class KeyedTable:
         have_groups, have_inner = self.capacity
         if groups <= have_groups and inner <= have_inner:
             return
-        # Half as much again when growing: amortised, without doubling a million groups' state.
-        g = max(have_groups, groups if groups <= have_groups else max(groups, have_groups * 3 // 2))
+        self._check_size(self.groups, self.inner)
+        # Room for four times the groups: the allocator maps room not yet used without touching
+        # it, and each growth copies (and faults in) what is held. Half as much again for inner
+        # keys, whose growth also folds the pending rows.
+        most = MAX_STATE // (self.blocks * max(inner, have_inner) * (self.width + 2))
+        g = have_groups if groups <= have_groups else max(groups, min(4 * have_groups, most))
         i = max(have_inner, inner if inner <= have_inner else max(inner, have_inner * 3 // 2))
         self._resize(g, i)
+
+    def _check_size(self, groups: int, inner: int) -> None:
+        if groups * self.blocks * inner * (self.width + 2) > MAX_STATE:
+            raise InputError(
+                f"The state of this run would hold {groups:,} groups x {self.blocks:,} blocks x "
+                f"{inner:,} inner keys x {self.width} sums, more than the limit of "
+                f"{MAX_STATE:,} numbers.",
+                "Use coarser groups, fewer samples or classes, or leave out the interval.",
+            )
 
     def _resize(self, g: int, i: int) -> None:
         """Hold ``g`` groups and ``i`` inner keys (never fewer than it holds)."""
@@ -167,19 +210,14 @@ class KeyedTable:
             return
         if i != self.capacity[1]:
             self.flush()  # the pending rows' cell numbers count this many inner keys
-        if g * self.blocks * i * (self.width + 2) > MAX_STATE:
-            raise InputError(
-                f"The state of this run would hold {g:,} groups x {self.blocks:,} blocks x "
-                f"{i:,} inner keys x {self.width} sums, more than the limit of {MAX_STATE:,} "
-                "numbers.",
-                "Use coarser groups, fewer samples or classes, or leave out the interval.",
-            )
+        self._check_size(g, i)
         for total in (self.sums, self.counts):
             tail = total.total.shape[1:]
             shape = (g, *tail) if total is self.counts else (g, tail[0], i, tail[2])
             total.total = _grown(total.total, shape)
             total.compensation = _grown(total.compensation, shape)
-        self.largest = _grown(self.largest, (g, self.blocks), -np.inf)
+        if self.keeps_largest:
+            self.largest = _grown(self.largest, (g, self.blocks), -np.inf)
         self.flags = _grown(self.flags, (g,))
         self.shift = _grown(self.shift, (g, i, self.shift_width))
         self.shifted = _grown(self.shifted, (g, i), False)
@@ -254,7 +292,10 @@ class KeyedTable:
         # Here, not at the top: the losses import this module and must not load the readers.
         from losscli.io.chunks import run_starts
 
-        starts = run_starts(cells)
+        # A chunk's sums and counts share their cells: their runs are found once.
+        if self._runs is None or self._runs[0] is not cells:
+            self._runs = (cells, run_starts(cells))
+        starts = self._runs[1]
         if len(starts) * RUN_LENGTH <= len(cells):
             # Keys that come in runs (an image's pixels, rows sorted by group): each run is
             # summed now, and only the runs wait.
@@ -288,17 +329,18 @@ class KeyedTable:
         used = self.groups * total.total[0].size // width
         flat_total = total.total.reshape(-1, width)[:used]
         flat_lost = total.compensation.reshape(-1, width)[:used]
-        cells, columns = _joined_parts(parts)
-        if 4 * len(cells) >= used:
-            # One pass over every cell, a slice at a time: the temporaries stay small.
-            sums = np.column_stack([np.bincount(cells, column, used) for column in columns])
-            for start in range(0, used, SLICE_CELLS):
-                at = slice(start, start + SLICE_CELLS)
-                with np.errstate(all="ignore"):
-                    flat_total[at], lost = two_sum(flat_total[at], sums[at])
-                flat_lost[at] += lost
+        rows = sum(len(part[0]) for part in parts)
+        if 4 * rows >= used:
+            for j, sums in enumerate(_dense_columns(parts, used, rows)):
+                # Compensated a slice at a time: the temporaries stay small.
+                for start in range(0, used, SLICE_CELLS):
+                    at = slice(start, start + SLICE_CELLS)
+                    with np.errstate(all="ignore"):
+                        flat_total[at, j], lost = two_sum(flat_total[at, j], sums[at])
+                    flat_lost[at, j] += lost
             return
         # Few cells of many touched: sum by the touched cells only, not over every cell.
+        cells, columns = _joined_parts(parts)
         touched, where = np.unique(cells, return_inverse=True)
         sums = np.column_stack([np.bincount(where, c, len(touched)) for c in columns])
         with np.errstate(all="ignore"):
@@ -366,7 +408,8 @@ class KeyedTable:
             trimmed.total = whole.total[cut].copy()
             trimmed.compensation = whole.compensation[cut].copy()
             state[name] = trimmed
-        state["largest"], state["flags"] = self.largest[:g].copy(), self.flags[:g].copy()
+        state["largest"] = self.largest[:g].copy()  # one row of -inf unless it keeps largest
+        state["flags"] = self.flags[:g].copy()
         state["shift"], state["shifted"] = self.shift[:g, :i].copy(), self.shifted[:g, :i].copy()
         return state
 
@@ -382,12 +425,19 @@ class KeyedTable:
                 new = np.zeros((size, *old.shape[1:]))
                 new[used] = old[: len(used)]
                 setattr(total, name, new)
-        for name, fill in (("largest", -np.inf), ("flags", 0), ("shift", 0.0), ("shifted", False)):
+        fills = [("flags", 0), ("shift", 0.0), ("shifted", False)]
+        if self.keeps_largest:
+            fills.append(("largest", -np.inf))
+        for name, fill in fills:
             old = getattr(self, name)
             new = np.full((size, *old.shape[1:]), fill, dtype=old.dtype)
             new[used] = old[: len(used)]
             setattr(self, name, new)
         self.groups = size
+
+    def _no_largest(self, groups: int) -> np.ndarray:
+        """-inf for every (group, block): what a loss that keeps no largest value reads."""
+        return np.broadcast_to(self.largest[:1], (groups, self.blocks))
 
     def view(self) -> Totals:
         """The sums of the groups and inner keys seen, as plain arrays."""
@@ -396,7 +446,7 @@ class KeyedTable:
         return Totals(
             sums=self.sums.value_of((slice(0, g), slice(None), slice(0, i))),
             counts=self.counts.value_of(slice(0, g)),
-            largest=self.largest[:g],
+            largest=self.largest[:g] if self.keeps_largest else self._no_largest(g),
             flags=self.flags[:g],
             shift=self.shift[:g, :i],
         )

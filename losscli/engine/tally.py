@@ -90,8 +90,9 @@ class Tally:
         blocked = self.method == "bootstrap" and not self.statistic.inner_units
         blocks = BLOCKS if blocked else 1
         shape = (self.statistic.width, blocks, self.statistic.shift_width)
-        self.whole = KeyedTable(*shape)
-        self.grouped = KeyedTable(*shape) if self.options.grouped else None
+        largest = self.statistic.keeps_largest
+        self.whole = KeyedTable(*shape, keeps_largest=largest)
+        self.grouped = KeyedTable(*shape, keeps_largest=largest) if self.options.grouped else None
 
     def _add(self, table, groups, values, weight, inputs, rows, flags, part=None) -> Any:
         """Fold a chunk into ``table`` (its rows' ``groups``, or None); gives the contribution."""
@@ -188,12 +189,12 @@ class Tally:
         values, notes = self._values(totals)
         return float(values[0]), notes[0]
 
-    def _values(self, totals: Totals) -> tuple[np.ndarray, list[str | None]]:
+    def _values(self, totals: Totals) -> tuple[np.ndarray, np.ndarray]:
         """Each group's value and note (an empty group, weights summing to 0, a NaN, ...)."""
         with np.errstate(all="ignore"):  # 0/0 in a finalize step is NaN, said in the note
             values = np.asarray(self.statistic.finalize(totals), dtype=float).reshape(-1)
         weights = totals.counts[..., 0]
-        notes: list[str | None] = [None] * len(values)
+        notes = np.full(len(values), None, dtype=object)  # a text where a value says why
         problem = self.statistic.nothing_left(totals)
         total = self.statistic.total
         for g in np.flatnonzero(~np.isfinite(values) | (weights == 0)):
@@ -285,7 +286,7 @@ class Tally:
             value=values[seen],
             n=totals.counts[seen, 1].astype(np.int64),
             weight_sum=totals.counts[seen, 0],
-            reason=np.array(notes, dtype=object)[seen],
+            reason=notes[seen],
         )
         if level is not None and self.method is not None:
             columns.interval = self._interval_columns(totals, values, level, seen)

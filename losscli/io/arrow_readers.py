@@ -16,19 +16,27 @@ from losscli.io.source_reader import SourceReader
 
 BATCH_ROWS = 1 << 17
 BATCH_NUMBERS = 1 << 21  # a Parquet batch of wide rows (1000 class scores) gets fewer rows
+# Each column read from a Parquet file has a buffer of its own: 1 MiB each, but no more than
+# READ_BUFFERS in all (1000 class scores: 32 KiB each), and no less than 16 KiB.
+COLUMN_BUFFER = 1 << 20
+READ_BUFFERS = 32 << 20
 
 
 class ParquetReader(SourceReader):
     """A Parquet file, in batches of at most BATCH_ROWS rows and about BATCH_NUMBERS numbers."""
 
     def _read_names(self, head: bytes) -> list[str]:
-        self.parquet = self.opened.closing(open_parquet(self.opened.seekable_path()))
+        self.path = self.opened.seekable_path()
+        self.parquet = self.opened.closing(open_parquet(self.path))
         schema = self.parquet.schema_arrow
         self.types = {field.name: field.type for field in schema}
         return list(schema.names)
 
     def _batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
         rows = max(1, min(BATCH_ROWS, BATCH_NUMBERS // self._width(columns)))
+        buffer = max(16 << 10, min(COLUMN_BUFFER, READ_BUFFERS // max(1, len(columns))))
+        if buffer < COLUMN_BUFFER:  # many columns: opened again with smaller buffers
+            self.parquet = self.opened.closing(open_parquet(self.path, buffer))
         yield from parquet_batches(self.parquet, rows, columns, self.source.row_groups)
 
     def _width(self, columns: list[str]) -> int:
@@ -74,7 +82,7 @@ class ArrowStreamReader(SourceReader):
             yield batch.select(columns)
 
 
-def open_parquet(path: Any) -> Any:
+def open_parquet(path: Any, buffer: int = COLUMN_BUFFER) -> Any:
     """Arrow's reader of a Parquet file, reading column chunks as they are decoded.
 
     Not all of a row group up front: that keeps the peak near one batch, 110 MB instead of 250 MB
@@ -87,7 +95,7 @@ def open_parquet(path: Any) -> Any:
         from pyarrow._parquet import ParquetReader as ArrowParquetReader
 
         reader = ArrowParquetReader()
-        reader.open(path, pre_buffer=False, buffer_size=1 << 20)
+        reader.open(path, pre_buffer=False, buffer_size=buffer)
         if hasattr(reader, "column_paths"):
             return reader
         reader.close()
@@ -95,7 +103,7 @@ def open_parquet(path: Any) -> Any:
         pass
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=buffer)
 
 
 def parquet_batches(

@@ -613,21 +613,22 @@ class GroupCodes:
         for each in self.each:
             each.table = None
 
-    def key_columns(self) -> list[tuple[str, Callable[[], np.ndarray], np.ndarray, Any]]:
+    def key_columns(self) -> list[tuple[str, Callable[[], np.ndarray], np.ndarray, Any, Any]]:
         """Each column's distinct values in the order of their codes (a function that makes
         them as an object array when first asked: a whole float as int, a NaN as None), for each
         group code the code of its value there, and the values as a NumPy array when they are
-        all numbers (for sorting and writing without Python)."""
+        all numbers, or as an Arrow array when they are text (for sorting and writing without a
+        Python object per value)."""
         if len(self.columns) == 1:
             codes = [np.arange(self.each[0].size, dtype=np.int64)]
         else:
             none = np.zeros((0, len(self.columns)), dtype=np.int64)
             combinations = np.concatenate([none, *self.combinations])
             codes = [combinations[:, i] for i in range(len(self.columns))]
-        found: list[tuple[str, Callable[[], np.ndarray], np.ndarray, Any]] = []
+        found: list[tuple[str, Callable[[], np.ndarray], np.ndarray, Any, Any]] = []
         for name, each, code in zip(self.columns, self.each, codes, strict=True):
             objects = functools.cache(functools.partial(_key_objects, each))
-            found.append((name, objects, code, _plain_numbers(each)))
+            found.append((name, objects, code, _plain_numbers(each), _texts(each)))
         return found
 
     def labels(self) -> dict[int, dict[str, Any]]:
@@ -646,6 +647,17 @@ class GroupCodes:
 def _key_objects(codes: KeyCodes) -> np.ndarray:
     """A column's distinct keys as an object array of Python values, a NaN as None."""
     return _objects([None if value != value else value for value in codes.values()])
+
+
+def _texts(codes: KeyCodes) -> pa.Array | None:
+    """A column's distinct keys as an Arrow array of text, when they are text."""
+    if not codes.size:
+        return None
+    known = codes.known()
+    kind = known.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return known
+    return None
 
 
 def _plain_numbers(codes: KeyCodes) -> np.ndarray | None:

@@ -9,6 +9,7 @@ the reason, with a hint: never an internal error.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fnmatch
 import glob
@@ -125,27 +126,72 @@ def _not_a_file(path: Path, target: Path) -> UsageError:
     )
 
 
-def writable_directory(path: Path) -> Path:
-    """The directory of ``path``, if a new file can be made there and ``path`` is no directory."""
+def writable_directory(path: Path, what: str = PER_ROW) -> Path:
+    """The directory of ``path``, if a new file can be made there and ``path`` is no directory;
+    ``what`` names the option in messages."""
     if path.is_dir():
-        raise UsageError(
-            f"{PER_ROW} {path} is a directory.", f"Name a file in it: {PER_ROW} {path / 'rows.csv'}"
-        )
+        example = path / ("rows.csv" if what == PER_ROW else "picture.png")
+        raise UsageError(f"{what} {path} is a directory.", f"Name a file in it: {what} {example}")
     directory = path.parent
     if directory.exists() and not directory.is_dir():
         raise UsageError(
-            f"{PER_ROW} {path}: '{directory}' is a file, not a directory.",
+            f"{what} {path}: '{directory}' is a file, not a directory.",
             "Name a path in an existing directory.",
         )
     if not directory.is_dir():
         raise UsageError(
-            f"{PER_ROW}: directory '{directory}' does not exist.",
+            f"{what}: directory '{directory}' does not exist.",
             f"Create it first (mkdir -p '{directory}'), or write the file elsewhere.",
         )
     if not os.access(directory, os.W_OK | os.X_OK):
         code = errno.EROFS if _on_read_only_disk(directory) else errno.EACCES
-        raise write_error(f"{PER_ROW} {path} (in '{directory}')", OSError(code, os.strerror(code)))
+        raise write_error(f"{what} {path} (in '{directory}')", OSError(code, os.strerror(code)))
     return directory
+
+
+def check_output(
+    path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str, inputs: Any = ()
+) -> Path:
+    """An output file's path (``what`` names its option), checked before anything is read: its
+    extension is one of ``suffixes``, its directory writable, and it is none of ``inputs``."""
+    text = os.fspath(path)
+    target = Path(text)
+    if target.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"{what} {text}: the extension '{target.suffix}' is not one losscli writes.",
+            f"End the name in {', '.join(suffixes)}.",
+        )
+    target = _followed(target)
+    writable_directory(target, what)
+    for item in _paths(list(inputs)):
+        _refuse_input(target, text, item, "input", what)
+    return target
+
+
+def replace_atomically(path: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path``: a failed write leaves the old file (or none) in place."""
+    import tempfile
+
+    directory = writable_directory(path, what)
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a new file would be, not mkstemp's 0600
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as error:
+        raise write_error(f"{what} {path}", error) from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def write_error(what: str, error: OSError) -> UsageError:
@@ -180,31 +226,31 @@ def _paths(items: Any) -> list[str]:
     return [os.fspath(item) for item in items if isinstance(item, (str, os.PathLike))]
 
 
-def _refuse_input(target: Path, shown: str, item: str, role: str) -> None:
+def _refuse_input(target: Path, shown: str, item: str, role: str, what: str = PER_ROW) -> None:
     if item == STDIN:
         return  # read to its end before the file is replaced: the rename cannot reach it
     for source in expand_inputs([item]):
         if not source.is_stdin and _same_file(target, source.name):
-            raise _overwrites(target, shown, f"the {role} {source.name}")
+            raise _overwrites(target, shown, f"the {role} {source.name}", what)
     if glob.has_magic(item) and _matches(target, item):
         raise UsageError(
-            f"{PER_ROW} {shown} matches the {role} pattern '{item}': a later run would read it "
+            f"{what} {shown} matches the {role} pattern '{item}': a later run would read it "
             "as data.",
             "Write it where the pattern does not reach, or narrow the pattern.",
         )
     if os.path.isdir(item) and _inside(target, item):
         raise UsageError(
-            f"{PER_ROW} {shown} is inside the {role} directory '{item}': a later run would "
+            f"{what} {shown} is inside the {role} directory '{item}': a later run would "
             "read it as data.",
             f"Write it elsewhere, outside '{item}'.",
         )
 
 
-def _overwrites(target: Path, shown: str, what: str) -> UsageError:
+def _overwrites(target: Path, shown: str, whose: str, what: str = PER_ROW) -> UsageError:
     other = target.with_name(f"{target.stem}.rows{target.suffix}")
     return UsageError(
-        f"{PER_ROW} {shown} would overwrite {what}.",
-        f"Write it elsewhere, e.g. {PER_ROW} {other}",
+        f"{what} {shown} would overwrite {whose}.",
+        f"Write it elsewhere, e.g. {what} {other}",
     )
 
 

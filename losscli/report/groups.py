@@ -50,6 +50,7 @@ class KeyColumn:
     distinct: np.ndarray | Callable[[], np.ndarray]
     codes: np.ndarray
     numbers: np.ndarray | None = None
+    texts: Any = None  # ``values`` as an Arrow array, when they are text
 
     @property
     def values(self) -> np.ndarray:
@@ -62,7 +63,7 @@ class KeyColumn:
         return self.values[self.codes[row]]
 
     def take(self, rows: np.ndarray) -> KeyColumn:
-        return KeyColumn(self.name, self.distinct, self.codes[rows], self.numbers)
+        return KeyColumn(self.name, self.distinct, self.codes[rows], self.numbers, self.texts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,8 +210,20 @@ def _python_float(value: np.floating) -> float:
 
 def _key_ranks(key: KeyColumn) -> np.ndarray:
     """Each of a key column's distinct values' rank (``rank_values``)."""
+    if key.texts is not None:
+        from losscli.report.textcolumns import text_ranks
+
+        return text_ranks(key.texts)
     if key.numbers is None:
         return rank_values(key.values)
+    numbers = key.numbers
+    if numbers.dtype.kind == "i" and len(numbers):
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < 4 * len(numbers):
+            # Ids close together: each value's rank is how many distinct values lie below it.
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[numbers - low] = True
+            return (np.cumsum(present) - 1)[numbers - low]
     # Numbers without a null, sorted directly (equal values share a rank: any sort will do).
     order = np.argsort(key.numbers)
     ordered = key.numbers[order]

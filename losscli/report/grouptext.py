@@ -11,7 +11,9 @@ hold the two equal.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -20,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from losscli.report.formatting import (
+    CSV_SPECIAL,
     csv_cells,
     csv_label,
     exact,
@@ -28,9 +31,19 @@ from losscli.report.formatting import (
     json_value_text,
 )
 from losscli.report.groups import GroupArrays, GroupResults, KeyColumn, is_none
-from losscli.report.textcolumns import arrow_numbers, arrow_texts, constant, exact_column
+from losscli.report.textcolumns import (
+    arrow_numbers,
+    arrow_texts,
+    constant,
+    exact_column,
+    plain_texts,
+)
 
 BLOCK_ROWS = 1 << 16  # rows formatted at a time: their texts are the memory this needs
+AHEAD = 2  # blocks made ahead of the one written
+# Text a JSON string or a CSV cell holds as it is (JSON: between quotes): what may not be in it.
+JSON_PLAIN = (r"[^\x20-\x21\x23-\x5b\x5d-\x7e]", '"')  # printable ASCII but for " and \\
+CSV_PLAIN = (CSV_SPECIAL.pattern, "")
 
 
 class _Template:
@@ -60,13 +73,22 @@ class _Dictionaries:
     when every value is of it (ids are ints or text: one C-level call per value).
     """
 
-    def __init__(self, write: Callable[[Any], str], fast: Mapping[type, Callable[[Any], str]]):
+    def __init__(
+        self,
+        write: Callable[[Any], str],
+        fast: Mapping[type, Callable[[Any], str]],
+        plain: tuple[str, str],
+    ):
         self.write = write
         self.fast = fast
+        self.plain = plain  # texts written as they are (between quotes): what they never hold
 
     def texts(self, key: KeyColumn, rows: np.ndarray) -> pa.Array:
         if key.numbers is not None and key.numbers.dtype.kind == "i":
             return exact_column(key.numbers[key.codes[rows]])  # ids: written by Arrow
+        if key.texts is not None:  # text ids: written by Arrow, but for the few odd ones
+            chosen = key.texts.take(arrow_numbers(key.codes[rows]))
+            return plain_texts(chosen, self.plain[0], self.write, self.plain[1])
         # Per block, not for the whole dictionary: a million ids would all be held as text.
         codes, where = np.unique(key.codes[rows], return_inverse=True)
         values = key.values[codes].tolist()
@@ -80,16 +102,35 @@ def _by_block(
 ) -> Iterator[str]:
     """The rows' texts in the report's order, BLOCK_ROWS at a time, each block's rows joined by
     ``between``; ``write(part, rows)`` gives the texts of one loss's rows."""
-    for start in range(0, len(groups), BLOCK_ROWS):
+
+    def block(start: int) -> str:
         parts = groups.part_of[start : start + BLOCK_ROWS]
         rows = groups.row_of[start : start + BLOCK_ROWS]
-        numbers = np.unique(parts).tolist()
-        places = [np.flatnonzero(parts == part) for part in numbers]
+        if len(groups.parts) == 1:  # one loss: its rows in order
+            numbers, places = [0], [np.arange(len(parts))]
+        else:
+            numbers = np.unique(parts).tolist()
+            places = [np.flatnonzero(parts == part) for part in numbers]
         written = [write(part, rows[place]) for part, place in zip(numbers, places, strict=True)]
         texts = pa.concat_arrays(written)
         if len(written) > 1:  # the losses' rows interleaved again, in the report's order
             texts = texts.take(arrow_numbers(np.argsort(np.concatenate(places), kind="stable")))
-        yield _joined(texts, between)
+        return _joined(texts, between)
+
+    starts = range(0, len(groups), BLOCK_ROWS)
+    if len(starts) <= AHEAD:
+        yield from map(block, starts)
+        return
+    # Arrow formats and joins outside the GIL: a second thread makes the next block meanwhile.
+    # Blocks are handed on in order, at most AHEAD made and not yet written.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="losscli-text") as pool:
+        made: deque[Future[str]] = deque()
+        for start in starts:
+            made.append(pool.submit(block, start))
+            if len(made) > AHEAD:
+                yield made.popleft().result()
+        while made:
+            yield made.popleft().result()
 
 
 def _joined(texts: pa.Array, between: str) -> str:
@@ -106,7 +147,9 @@ def _joined(texts: pa.Array, between: str) -> str:
 def json_entries(groups: GroupResults, depth: int) -> Iterator[str]:
     """The group results' JSON objects as items of a list ``depth`` levels deep, in blocks of
     items joined by ``,\\n``."""
-    dictionaries = _Dictionaries(json_value_text, {int: int.__repr__, str: encode_basestring_ascii})
+    dictionaries = _Dictionaries(
+        json_value_text, {int: int.__repr__, str: encode_basestring_ascii}, JSON_PLAIN
+    )
     templates = [_json_template(part, depth) for part in groups.parts]
 
     def write(number: int, rows: np.ndarray) -> pa.Array:
@@ -212,7 +255,7 @@ def csv_rows(
 ) -> Iterator[str]:
     """The CSV lines of every group result, under the report's header (``columns`` are its --by
     columns; ``with_ci`` and ``with_note`` say whether it has those columns), in blocks."""
-    dictionaries = _Dictionaries(_csv_value, {int: int.__repr__})
+    dictionaries = _Dictionaries(_csv_value, {int: int.__repr__}, CSV_PLAIN)
     templates = [_csv_template(part, columns, with_ci, with_note) for part in groups.parts]
 
     def write(number: int, rows: np.ndarray) -> pa.Array:

@@ -53,27 +53,43 @@ def json_number_texts(values: np.ndarray) -> list[str]:
 # 1e-4 <= |x| < 1e10 (both write the shortest digits that read back; they choose scientific
 # notation at other sizes and Arrow writes a whole float without ".0"). Checked once per process.
 ARROW_WRITES = (1e-4, 1e10)
+WHOLE_WRITTEN = 1e16  # below, Python writes a whole float as its integer and ".0"
 
 
 def exact_column(values: np.ndarray, missing: str = "") -> Any:
     """``exact`` of every number of a float or int array, as an Arrow array of text, ``missing``
-    where a number is NaN or infinite. Arrow writes most numbers (in C++); Python the rest."""
+    where a number is NaN or infinite. Arrow writes nearly all of them (in C++): fractions, and
+    whole numbers as integers with ".0"; Python writes the rest (-0.0, the very small and large)."""
     if values.dtype.kind in "iu":
         return pc.cast(arrow_numbers(values), pa.string())
     values = values.astype(np.float64, copy=False)
     size = np.abs(values)
     with np.errstate(invalid="ignore"):
-        python = (size < ARROW_WRITES[0]) | ~(size < ARROW_WRITES[1]) | (values == np.floor(values))
+        whole = (values == np.floor(values)) & (size < WHOLE_WRITTEN)
+        whole &= ~((values == 0) & np.signbit(values))  # -0.0
+        fraction = (size >= ARROW_WRITES[0]) & (size < ARROW_WRITES[1]) & ~whole
     if not _arrow_writes_as_python():
-        python[:] = True
-    rows = np.flatnonzero(python)
-    if len(rows) == len(values):
-        return _python_texts(values, missing)
-    texts = pc.cast(arrow_numbers(values), pa.string())
-    if not len(rows):
-        return texts
-    mask = arrow_numbers(python)
-    return pc.replace_with_mask(texts, mask, _python_texts(values[rows], missing))
+        fraction[:] = False
+    if fraction.all():
+        return pc.cast(arrow_numbers(values), pa.string())
+    kinds = [np.flatnonzero(fraction), np.flatnonzero(whole), np.flatnonzero(~(fraction | whole))]
+    texts = [
+        pc.cast(arrow_numbers(values[kinds[0]]), pa.string()),
+        _whole_texts(values[kinds[1]]),
+        _python_texts(values[kinds[2]], missing),
+    ]
+    if len(kinds[1]) == len(values):
+        return texts[1]
+    # The kinds' texts laid end to end, put back in the rows' order.
+    place = np.empty(len(values), dtype=np.int64)
+    place[np.concatenate(kinds)] = np.arange(len(values))
+    return pa.concat_arrays(texts).take(arrow_numbers(place))
+
+
+def _whole_texts(values: np.ndarray) -> Any:
+    """Whole floats below WHOLE_WRITTEN (not -0.0) as Python writes them: ``3.0``."""
+    digits = pc.cast(arrow_numbers(values.astype(np.int64)), pa.string())
+    return pc.binary_join_element_wise(digits, constant(".0"), constant(""))
 
 
 def _python_texts(values: np.ndarray, missing: str) -> Any:
@@ -104,3 +120,35 @@ def _arrow_writes_as_python() -> bool:
     probes = np.concatenate([probes, -probes])
     arrow = pc.cast(arrow_numbers(probes), pa.string()).to_pylist()
     return arrow == list(map(float.__repr__, probes.tolist()))
+
+
+def text_ranks(texts: pa.Array) -> np.ndarray:
+    """Each text's rank in ascending order (equal texts share one), a null last: Arrow's order of
+    UTF-8 bytes, which is Python's order of code points."""
+    ranks = pc.rank(texts, sort_keys="ascending", tiebreaker="dense")  # nulls at the end
+    data = ranks.buffers()[1]
+    stored = np.frombuffer(data, dtype=np.uint64)[ranks.offset : ranks.offset + len(ranks)]
+    return stored.astype(np.int64) - 1
+
+
+def plain_texts(texts: pa.Array, special: str, write: Any, wrap: str = "") -> pa.Array:
+    """Each text (or null) as ``write`` gives it, in Arrow: texts that match no ``special``
+    (a regular expression) are the text itself between two ``wrap``s; ``write`` makes the
+    others (and nulls) one by one."""
+    texts = texts.cast(pa.string())
+    python = pc.or_kleene(pc.match_substring_regex(texts, special), pc.is_null(texts))
+    written = texts
+    if wrap:
+        written = pc.binary_join_element_wise(constant(wrap), texts, constant(wrap), constant(""))
+    rows = np.flatnonzero(_booleans(python))
+    if not len(rows):
+        return written
+    own = arrow_texts([write(text) for text in texts.take(arrow_numbers(rows)).to_pylist()])
+    return pc.replace_with_mask(written, python, own)
+
+
+def _booleans(values: pa.Array) -> np.ndarray:
+    """An Arrow boolean array without nulls as NumPy."""
+    bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
+    unpacked = np.unpackbits(bits, bitorder="little")
+    return unpacked[values.offset : values.offset + len(values)].astype(bool)
