@@ -158,6 +158,17 @@ BootstrapOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", metavar="S", help="Seed of the bootstrap.")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        envvar="LOSSCLI_SCHEDULER",
+        help="Run on a Dask cluster: local, local:N (N worker processes) or tcp://HOST:PORT; "
+        "needs losscli[distributed].",
+        show_default=False,
+    ),
+]
 
 
 @app.command("eval")
@@ -273,6 +284,7 @@ def eval_command(
             help="Compare with a --baseline computed on another number of rows (else refused).",
         ),
     ] = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Compute losses over a file of predictions and targets, and check them if asked."""
     from losscli.gates import CheckOptions
@@ -287,11 +299,12 @@ def eval_command(
     from losscli.io.outputs import check_per_row, check_report_stream
 
     # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
-    check_per_row(per_row, baseline=baseline, report=sys.stdout)
+    if not scheduler:  # on a cluster --per-row names a directory: evaluate checks it
+        check_per_row(per_row, baseline=baseline, report=sys.stdout)
     check_report_stream(sys.stdout, files or ["-"], targets)
     runtime.start_run()
 
-    with _progress(quiet, files or []) as on_progress:
+    with _progress(quiet, files or [], scheduler) as progress:
         report = evaluate(
             files or ["-"],
             loss,
@@ -305,13 +318,15 @@ def eval_command(
             per_row=per_row,
             id_column=id_column,
             input_format=input_format,
-            on_progress=on_progress,
+            on_progress=progress.rows,
             by=by,
             ci=_level(ci),
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
             seed=seed,
             worst=0 if worst is None else _at_least_one(worst),
             on=on or None,
+            scheduler=scheduler or None,
+            on_units=progress.units,
         )
     report = gate.apply(report)
     if output_format == "auto":
@@ -355,6 +370,7 @@ def check_command(
         ),
     ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
     from losscli.api import check
@@ -507,12 +523,14 @@ class _progress:
 
     LARGE_BYTES = 64 << 20
 
-    def __init__(self, quiet: bool, files: list[str]) -> None:
+    def __init__(self, quiet: bool, files: list[str], scheduler: str | None = None) -> None:
         self.bar: Any = None
+        self.task: Any = None
         if quiet or os.environ.get("CI") or not sys.stderr.isatty():
             return
         sizes = [os.path.getsize(f) for f in files if f != "-" and os.path.isfile(f)]
-        if files and len(sizes) == len(files) and sum(sizes) < self.LARGE_BYTES:
+        small = files and len(sizes) == len(files) and sum(sizes) < self.LARGE_BYTES
+        if small and not scheduler:  # a cluster's start-up alone is worth a progress line
             return
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -525,12 +543,27 @@ class _progress:
             transient=True,
         )
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> "_progress":
+        if self.bar is not None:
+            self.bar.start()
+            self.task = self.bar.add_task("reading", total=None)
+        return self
+
+    @property
+    def rows(self) -> Any:
+        """What hears of the rows read (None without a progress line)."""
         if self.bar is None:
             return None
-        self.bar.start()
-        task = self.bar.add_task("reading", total=None)
-        return lambda rows: self.bar.update(task, description=f"{rows:,} rows read")
+        return lambda rows: self.bar.update(self.task, description=f"{rows:,} rows read")
+
+    @property
+    def units(self) -> Any:
+        """What hears of a cluster's units of work finished (None without a progress line)."""
+        if self.bar is None:
+            return None
+        return lambda done, units: self.bar.update(
+            self.task, description=f"{done:,} of {units:,} units done"
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -576,6 +609,7 @@ def compare_command(
     output_format: ReportFormatOption = "auto",
     input_format: InputFormatOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Compare two models on the same rows: the difference per loss, its paired interval and
     p-value."""
@@ -597,7 +631,7 @@ def compare_command(
 
     level = _level(ci)
     assert level is not None
-    with _progress(quiet, [baseline, candidate]) as on_progress:
+    with _progress(quiet, [baseline, candidate], scheduler) as progress:
         result = compare(
             baseline,
             candidate,
@@ -613,8 +647,10 @@ def compare_command(
             ci=level,
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
             seed=seed,
-            on_progress=on_progress,
+            on_progress=progress.rows,
             on=on or None,
+            scheduler=scheduler or None,
+            on_units=progress.units,
         )
     if output_format == "auto":
         output_format = "table" if sys.stdout.isatty() else "json"
@@ -735,14 +771,14 @@ def plot_command(
     if kind == "curve":
         picture = plot(None, loss, kind, by=by, ci=_level(ci))
     else:
-        with _progress(quiet, inputs) as on_progress:
+        with _progress(quiet, inputs) as progress:
             data, candidate = (inputs[0], inputs[1]) if kind == "compare" else (inputs, None)
             picture = plot(
                 data,
                 loss,
                 kind,
                 candidate=candidate,
-                on_progress=on_progress,
+                on_progress=progress.rows,
                 by=by,
                 ci=_level(ci),
                 **calibration,
@@ -870,7 +906,7 @@ def report_command(
     from losscli.report.page import report_page
 
     runtime.collect_again()
-    with _progress(quiet, inputs) as on_progress:
+    with _progress(quiet, inputs) as progress:
         evaluated, pictures = report(
             inputs,
             loss,
@@ -882,7 +918,7 @@ def report_command(
             nan=nan,
             chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
             input_format=input_format,
-            on_progress=on_progress,
+            on_progress=progress.rows,
             by=by,
             ci=_level(ci),
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,

@@ -79,9 +79,12 @@ def frames(
     columns: list[str],
     numeric: set[str],
     locator: RowLocator,
+    first_row: int = 0,
 ) -> Iterator[Frame]:
-    """Every reader's rows in order as frames of ``columns``; a missing column names its file."""
-    seen = 0
+    """Every reader's rows in order as frames of ``columns``; a missing column names its file.
+
+    ``first_row`` is the global number of the first row read (a part of a larger input)."""
+    seen = first_row
     widths = ListWidths()
     kinds = ColumnKinds()
     for reader in readers:
@@ -94,8 +97,9 @@ def frames(
                     "which the first file has.",
                     "Several files are read as one table: give them the same columns.",
                 )
-            locator.begin(seen, where)
-            file_rows = 0
+            # A part of a file (some of its row groups) starts after the rows before it.
+            file_rows = reader.source.rows_before
+            locator.begin(seen - file_rows, where)
             for batch in reader.batches(columns, numeric):
                 frame = {
                     name: to_numbers(batch.column(name), name, where, file_rows)
@@ -611,6 +615,18 @@ class GroupCodes:
             found[new] = self.combined.number(keys[new])
             self.combinations.append(np.column_stack([column[first[new]] for column in codes]))
         return found[inverse.reshape(-1)]
+
+    def frame(self) -> Frame:
+        """Each code's group as a frame of its key columns, in code order: another numbering
+        of the same columns gives these groups its own codes by reading it."""
+        if len(self.columns) == 1:
+            return {self.columns[0]: self.each[0].known() if self.each[0].size else pa.nulls(0)}
+        none = np.zeros((0, len(self.columns)), dtype=np.int64)
+        combinations = np.concatenate([none, *self.combinations])
+        return {
+            name: each.known().take(_indices(combinations[:, i]))
+            for i, (name, each) in enumerate(zip(self.columns, self.each, strict=True))
+        }
 
     def finish(self) -> None:
         """Reading is over: the hash tables that found each column's keys are let go (a million
