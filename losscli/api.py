@@ -19,7 +19,7 @@ from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
 from losscli.errors import InputError, LossCliError, UsageError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
 from losscli.io.dialect import CsvDialect
-from losscli.io.memory import takes_in_memory
+from losscli.io.memory import is_in_memory, takes_in_memory
 from losscli.io.plan import (
     Wanted,
     candidate_roles,
@@ -30,7 +30,15 @@ from losscli.io.plan import (
     resolve_beside,
     targets_side,
 )
-from losscli.io.stream import Opened, Side, counted_chunks, read_matrix, stdin_once
+from losscli.io.stream import (
+    Inputs,
+    Opened,
+    RowCounter,
+    Side,
+    counted_chunks,
+    read_matrix,
+    stdin_once,
+)
 from losscli.losses import LossRequest, parse_specs
 from losscli.losses.registry import KEY_ROLES, format_value
 from losscli.options import analysis_options, check_reading
@@ -77,6 +85,8 @@ def evaluate(
     csv: CsvDialect | Mapping[str, Any] | None = None,
     classes: str | Sequence[str] | None = None,
     pos_label: str | None = None,
+    scheduler: Any = None,
+    on_units: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Compute ``losses`` over ``data`` in one streaming pass.
 
@@ -103,6 +113,11 @@ def evaluate(
     ``CsvDialect`` or a mapping of its fields, e.g. ``{"delimiter": ";", "header": False,
     "skip_rows": 2, "comment": "#", "decimal": ","}`` (without a header, columns are named
     "1", "2", ...).
+
+    ``scheduler`` runs the job on a Dask cluster: ``"local"`` or ``"local:N"`` (N worker
+    processes started for this call), a scheduler's address (``"tcp://host:8786"``) or a
+    ``distributed.Client``. Each file, or row group of a Parquet file, is read on a worker;
+    ``on_units(finished, units)`` hears of each one done.
     """
     job = _prepare(
         losses,
@@ -113,10 +128,17 @@ def evaluate(
         (ci, bootstrap, seed, worst, by is not None),
         lone_on=on is not None and targets is None,
     )
-    if per_row is not None and per_row is not False:
+    parts = None
+    if scheduler is not None:
+        _refuse_on_cluster({"the predictions": data, option("targets"): targets}, on)
+        _refuse_reading_on_cluster(csv, classes, pos_label)
+        parts = _part_directory(per_row, data, targets)
+    elif per_row is not None and per_row is not False:
         from losscli.io.outputs import check_per_row
 
         check_per_row(per_row, data, targets)  # before anything is read: never over an input
+    requests, options = job.requests, job.options
+    writer = None
     with Opened(input_format, csv_dialect(csv)) as opened:
         main = opened.open(data)
         side = opened.open(targets) if targets is not None else None
@@ -125,23 +147,24 @@ def evaluate(
         plan = _with_labels(plan, classes, pos_label, side is not None)
         group_codes = GroupCodes(plan.groups) if plan.groups else None
         sides = [targets_side(side, job.wanted, target)] if side is not None else []
-        keys = key_columns(on, main)
-        counter, chunks = counted_chunks(
-            main, sides, plan, chunk_rows, keys, group_codes, on_progress
-        )
-        requests, options = job.requests, job.options
-        writer = _per_row_sink(per_row, [r.label for r in requests], plan.id_column)
-        with writer if writer else _nothing():
-            outcomes = evaluate_stream(chunks, requests, writer.write if writer else None, options)
-            # Inside the writer's block: a run that fails here must not replace the --per-row file.
+        if scheduler is not None:
+            counter, outcomes, group_codes = _on_cluster(
+                scheduler, job, plan, (main, sides, chunk_rows), on_units, parts=parts
+            )
             counter.check(main.display)
-            overall = [
-                _result(r, outcome, options) for r, outcome in zip(requests, outcomes, strict=True)
-            ]
-            results: list[Result] | Results = overall
-            if group_codes is not None:
-                groups = _group_results(requests, outcomes, group_codes, options)
-                results = Results(overall, groups)
+            results = _results(requests, outcomes, group_codes, options)
+        else:
+            keys = key_columns(on, main)
+            counter, chunks = counted_chunks(
+                main, sides, plan, chunk_rows, keys, group_codes, on_progress
+            )
+            writer = _per_row_sink(per_row, [r.label for r in requests], plan.id_column)
+            with writer if writer else _nothing():
+                sink = writer.write if writer else None
+                outcomes = evaluate_stream(chunks, requests, sink, options)
+                # Inside the writer's block: a failed run must not replace the --per-row file.
+                counter.check(main.display)
+                results = _results(requests, outcomes, group_codes, options)
     inputs = {
         "files": main.names,
         "targets": side.names if side is not None else None,
@@ -171,6 +194,8 @@ def compare(
     on: str | Sequence[str] | None = None,
     csv: CsvDialect | Mapping[str, Any] | None = None,
     per_row: Any = None,
+    scheduler: Any = None,
+    on_units: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Score two models' predictions of the same rows and the paired difference of each loss.
 
@@ -181,6 +206,8 @@ def compare(
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
     ``csv`` reads CSV inputs as for ``evaluate``.
     ``per_row``, an object as ``evaluate`` takes, receives each row's differences by label.
+    ``scheduler`` runs it on a Dask cluster as for ``evaluate``: the i-th files of the inputs
+    are read together, so each input needs as many files, each pair with the same rows.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.
     from losscli.engine.compare import summary
@@ -195,6 +222,16 @@ def compare(
         (ci, bootstrap, seed, 0, False),
     )
     requests, options = job.requests, job.options
+    if scheduler is not None:
+        inputs = {"the baseline": baseline, "the candidate": candidate, option("targets"): targets}
+        _refuse_on_cluster(inputs, on)
+        _refuse_reading_on_cluster(csv, None, None)
+        if per_row is not None:
+            raise UsageError(
+                f"compare's {option('per_row')} is not available with {option('scheduler')}: "
+                "each row's differences would have to come back to this process.",
+                f"Leave out {option('scheduler')} to get the per-row differences.",
+            )
     with Opened(input_format, csv_dialect(csv)) as opened:
         base = opened.open(baseline)
         other = opened.open(candidate)
@@ -205,14 +242,19 @@ def compare(
         sides = [Side(other, ReadPlan(roles=own), "the candidate", CANDIDATE)]
         if side is not None:
             sides.append(targets_side(side, job.wanted, target))
-        keys = key_columns(on, base)
-        counter, chunks = counted_chunks(base, sides, plan, chunk_rows, keys, None, on_progress)
         shared = [role for role in ("target",) if CANDIDATE + role in own]
-        sink = _per_row_sink(per_row, [r.label for r in requests], None)
-        with sink if sink else _nothing():
-            outcomes = evaluate_stream(
-                chunks, requests, sink.write if sink else None, options, shared
+        if scheduler is not None:
+            counter, outcomes, _ = _on_cluster(
+                scheduler, job, plan, (base, sides, chunk_rows), on_units, shared
             )
+        else:
+            keys = key_columns(on, base)
+            counter, chunks = counted_chunks(base, sides, plan, chunk_rows, keys, None, on_progress)
+            sink = _per_row_sink(per_row, [r.label for r in requests], None)
+            with sink if sink else _nothing():
+                outcomes = evaluate_stream(
+                    chunks, requests, sink.write if sink else None, options, shared
+                )
         counter.check(base.display)
     entries = [
         {
@@ -269,6 +311,21 @@ def _with_labels(
             check_suffixes(names, pred)
     coding = LabelCoding(target[0], classes=names, pos_label=pos_label)
     return replace(plan, labels={target[0]: coding})
+
+
+def _refuse_reading_on_cluster(csv: Any, classes: Any, pos_label: Any) -> None:
+    """CSV dialects and text labels are read in this process only, so far: on a cluster, a part
+    of a file would not know the lines its file skips, nor the labels its other parts saw."""
+    given = [
+        name
+        for name, value in (("csv", csv), ("classes", classes), ("pos_label", pos_label))
+        if value is not None
+    ]
+    if given:
+        raise UsageError(
+            f"{option(given[0])} is not available with {option('scheduler')} yet.",
+            f"Leave out {option('scheduler')}, or write the file as plain CSV with numbers.",
+        )
 
 
 def csv_dialect(csv: CsvDialect | Mapping[str, Any] | None) -> CsvDialect | None:
@@ -435,6 +492,94 @@ def _with_files_read(request: LossRequest) -> LossRequest:
         return request
     loaded = {name: read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
     return replace(request, params={**request.params, **loaded})
+
+
+def _results(
+    requests: Sequence[LossRequest],
+    outcomes: Sequence[Outcome],
+    group_codes: GroupCodes | None,
+    options: Options,
+) -> list[Result] | Results:
+    """The whole input's result per request, and with --by each group's."""
+    overall = [_result(r, outcome, options) for r, outcome in zip(requests, outcomes, strict=True)]
+    if group_codes is None:
+        return overall
+    return Results(overall, _group_results(requests, outcomes, group_codes, options))
+
+
+def _part_directory(per_row: Any, data: Any, targets: Any) -> str | None:
+    """On a cluster, the directory of --per-row part files, checked before any reading."""
+    if per_row is None or per_row is False:
+        return None
+    from losscli.io.parts import check_part_directory
+
+    return check_part_directory(per_row, data, targets)
+
+
+def _refuse_on_cluster(inputs: Mapping[str, Any], on: Any) -> None:
+    """What a cluster cannot do, refused before anything is read."""
+    for what, data in inputs.items():
+        if data is None:
+            continue
+        if is_in_memory(data) or "-" in _paths(data):
+            source = "standard input" if not is_in_memory(data) else "data in memory"
+            raise UsageError(
+                f"{option('scheduler')} reads the input on the cluster's workers, but "
+                f"{what} is {source}.",
+                f"Write it to a file the workers can read (Parquet), or leave out "
+                f"{option('scheduler')}.",
+            )
+    if on is not None:
+        raise UsageError(
+            f"{option('on')} is not available with {option('scheduler')}: every worker would "
+            "need the whole of the other input.",
+            f"Leave out {option('scheduler')}, or align the rows by position.",
+        )
+
+
+def _paths(data: Any) -> list[str]:
+    if isinstance(data, (str, PathLike)):
+        return [str(data)]
+    return [str(item) for item in data] if isinstance(data, (list, tuple)) else []
+
+
+def _on_cluster(
+    scheduler: Any,
+    job: _Job,
+    plan: ReadPlan,
+    reading: tuple[Inputs, Sequence[Side], int],
+    on_units: Callable[[int, int], None] | None,
+    shared: Sequence[str] | None = None,
+    parts: str | None = None,
+) -> tuple[RowCounter, list[Outcome], GroupCodes | None]:
+    """The run's outcomes from a Dask cluster; ``reading`` is (main, sides, chunk_rows);
+    ``shared`` as ``evaluate_stream`` takes it (compare)."""
+    main, sides, chunk_rows = reading
+    if plan.keys:
+        role = sorted(plan.keys)[0]
+        flag = option('columns["' + role + '"]')
+        raise UsageError(
+            f"Losses that sum per {role} ({flag}) cannot run on a "
+            f"cluster yet: one {role}'s rows may be read by several workers.",
+            f"Leave out {option('scheduler')} for them.",
+        )
+    from losscli.cluster import UnitJob, run_on_cluster
+
+    unit_job = UnitJob(
+        job.requests,
+        job.options,
+        plan,
+        chunk_rows,
+        len(main.names) > 1 or bool(sides),
+        tuple((side.plan, side.what, side.prefix) for side in sides),
+        None if shared is None else tuple(shared),
+        parts,
+    )
+    side_sources = [side.inputs.sources for side in sides]
+    partial = run_on_cluster(scheduler, unit_job, main.sources, side_sources, on_units)
+    counter = RowCounter()
+    counter.read, counter.used = partial.rows_read, partial.rows_used
+    return counter, partial.outcomes, partial.group_codes
 
 
 def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:

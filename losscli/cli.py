@@ -302,6 +302,17 @@ BootstrapOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", metavar="S", help="Seed of the bootstrap.")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        envvar="LOSSCLI_SCHEDULER",
+        help="Run on a Dask cluster: local, local:N (N worker processes) or tcp://HOST:PORT; "
+        "needs losscli[distributed].",
+        show_default=False,
+    ),
+]
 
 
 # Examples under each command's --help ('\b' keeps click from rewrapping them into one line).
@@ -477,6 +488,7 @@ def eval_command(
             help="Compare with a --baseline computed on another number of rows (else refused).",
         ),
     ] = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Compute losses over a file of predictions and targets, and check them if asked."""
     from losscli.gates import CheckOptions
@@ -493,7 +505,8 @@ def eval_command(
     from losscli.io.outputs import check_per_row
 
     # evaluate checks --per-row against the inputs; the baseline and the report are the CLI's.
-    check_per_row(per_row, baseline=baseline, report=None if output else sys.stdout)
+    if not scheduler:  # on a cluster --per-row names a directory: evaluate checks it
+        check_per_row(per_row, baseline=baseline, report=None if output else sys.stdout)
     destination = _destination(output, files or ["-"], targets, baseline, per_row)
     output_format = _chosen_format(output_format, output)
     if output_format == "junit" and not (gate.max or gate.min or gate.baseline is not None):
@@ -503,7 +516,7 @@ def eval_command(
         )
     runtime.start_run()
 
-    with _progress(quiet, files or []) as on_progress:
+    with _progress(quiet, files or [], scheduler) as progress:
         report = evaluate(
             files or ["-"],
             loss,
@@ -517,7 +530,7 @@ def eval_command(
             per_row=per_row,
             id_column=id_column,
             input_format=input_format,
-            on_progress=on_progress,
+            on_progress=progress.rows,
             by=by,
             ci=_level(ci),
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
@@ -527,6 +540,8 @@ def eval_command(
             csv=_dialect(delimiter, no_header, skip_rows, comment, decimal),
             classes=classes,
             pos_label=pos_label,
+            scheduler=scheduler or None,
+            on_units=progress.units,
         )
     report = gate.apply(report)
     _emit(report, output_format, destination)
@@ -569,6 +584,7 @@ def check_command(
     output: OutputOption = None,
     mlflow: MlflowOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
     from losscli.api import check
@@ -728,19 +744,21 @@ class _progress:
     LARGE_BYTES = 64 << 20
     STEPS = 1000  # the bar's resolution
 
-    def __init__(self, quiet: bool, files: list[str]) -> None:
+    def __init__(self, quiet: bool, files: list[str], scheduler: str | None = None) -> None:
         self.bar: Any = None
+        self.task: Any = None
         if quiet or os.environ.get("CI") or not sys.stderr.isatty():
             return
         sizes = [os.path.getsize(f) for f in files if f != "-" and os.path.isfile(f)]
-        if files and len(sizes) == len(files) and sum(sizes) < self.LARGE_BYTES:
+        small = files and len(sizes) == len(files) and sum(sizes) < self.LARGE_BYTES
+        if small and not scheduler:  # a cluster's start-up alone is worth a progress line
             return
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         from losscli.io.progress import Meter
 
-        self.meter = Meter(files)
+        self.meter = Meter([] if scheduler else files)  # a cluster reports units, not rows
         self.bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -756,19 +774,35 @@ class _progress:
 
         return BarColumn(), TaskProgressColumn(), TimeRemainingColumn()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> "_progress":
+        if self.bar is not None:
+            self.bar.start()
+            total = self.STEPS if self.meter.known else None
+            self.task = self.bar.add_task("reading", total=total)
+        return self
+
+    @property
+    def rows(self) -> Any:
+        """What hears of the rows read (None without a progress line): their count, and the
+        fraction of the input they are where its size is known."""
         if self.bar is None:
             return None
-        self.bar.start()
-        total = self.STEPS if self.meter.known else None
-        task = self.bar.add_task("reading", total=total)
 
         def update(rows: int) -> None:
             fraction = self.meter.fraction(rows)
             done = None if fraction is None else fraction * self.STEPS
-            self.bar.update(task, description=f"{rows:,} rows read", completed=done)
+            self.bar.update(self.task, description=f"{rows:,} rows read", completed=done)
 
         return update
+
+    @property
+    def units(self) -> Any:
+        """What hears of a cluster's units of work finished (None without a progress line)."""
+        if self.bar is None:
+            return None
+        return lambda done, units: self.bar.update(
+            self.task, description=f"{done:,} of {units:,} units done"
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -868,6 +902,7 @@ def compare_command(
     comment: CommentOption = None,
     decimal: DecimalOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Compare two models on the same rows: the difference per loss, its paired interval and
     p-value."""
@@ -893,7 +928,7 @@ def compare_command(
 
     level = _level(ci)
     assert level is not None
-    with _progress(quiet, [baseline, candidate]) as on_progress:
+    with _progress(quiet, [baseline, candidate], scheduler) as progress:
         result = compare(
             baseline,
             candidate,
@@ -909,9 +944,11 @@ def compare_command(
             ci=level,
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
             seed=seed,
-            on_progress=on_progress,
+            on_progress=progress.rows,
             on=on or None,
             csv=_dialect(delimiter, no_header, skip_rows, comment, decimal),
+            scheduler=scheduler or None,
+            on_units=progress.units,
         )
     _emit(result, output_format, destination, fail_if_worse=fail_if_worse)
     _log_mlflow(tracker, result, quiet)
@@ -1033,14 +1070,14 @@ def plot_command(
     if kind == "curve":
         picture = plot(None, loss, kind, by=by, ci=_level(ci))
     else:
-        with _progress(quiet, inputs) as on_progress:
+        with _progress(quiet, inputs) as progress:
             data, candidate = (inputs[0], inputs[1]) if kind == "compare" else (inputs, None)
             picture = plot(
                 data,
                 loss,
                 kind,
                 candidate=candidate,
-                on_progress=on_progress,
+                on_progress=progress.rows,
                 by=by,
                 ci=_level(ci),
                 **calibration,
@@ -1168,7 +1205,7 @@ def report_command(
     from losscli.report.page import report_page
 
     runtime.collect_again()
-    with _progress(quiet, inputs) as on_progress:
+    with _progress(quiet, inputs) as progress:
         evaluated, pictures = report(
             inputs,
             loss,
@@ -1180,7 +1217,7 @@ def report_command(
             nan=nan,
             chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
             input_format=input_format,
-            on_progress=on_progress,
+            on_progress=progress.rows,
             by=by,
             ci=_level(ci),
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,

@@ -43,6 +43,10 @@ class LossCliError(Exception):
         self.hint = None if hint is None else capped(escape_controls(hint))
         super().__init__(self.spelled())
 
+    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:
+        # Sent from a cluster's worker, an error keeps its marks: the CLI still spells flags.
+        return type(self), (self.message, self.hint)
+
     def spelled(self, spell: Callable[[str], str] | None = None) -> str:
         """The whole message with parameters spelled by ``spell`` (the CLI passes its flags)."""
         text = self.message if self.hint is None else f"{self.message}\n  {self.hint}"

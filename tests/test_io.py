@@ -908,3 +908,29 @@ def test_parquet_columns_read_alike_by_either_parquet_reader(tmp_path, monkeypat
     pinball = losscli.evaluate(path, spec, "pred", "target", chunk_rows=128)[spec]
     error = table["target"].to_numpy() - table["pred"].to_numpy()
     assert pinball == pytest.approx(np.maximum(0.9 * error, -0.1 * error).mean(), rel=1e-13)
+
+
+@pytest.mark.parametrize("inflater", ["isal", "arrow"])
+def test_gzip_reads_alike_with_or_without_isal(tmp_path, monkeypatch, capsys, inflater):
+    """ISA-L inflates gzip where the isal package is installed; without it, Arrow's zlib does.
+    Both read every member of a multi-member file, and both call a cut file truncated."""
+    import sys
+
+    from tests.test_cli import run
+
+    if inflater == "arrow":
+        monkeypatch.setitem(sys.modules, "isal", None)  # import isal fails
+    rng = np.random.default_rng(4)
+    pred, target = rng.normal(size=50_000), rng.normal(size=50_000)
+    rows = [f"{p!r},{t!r}\n" for p, t in zip(pred.tolist(), target.tolist(), strict=True)]
+    half = len(rows) // 2
+    path = tmp_path / "members.csv.gz"
+    path.write_bytes(
+        gzip.compress(("pred,target\n" + "".join(rows[:half])).encode())
+        + gzip.compress("".join(rows[half:]).encode())
+    )
+    assert_close(mse(path), float(np.mean((pred - target) ** 2)))
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(path.read_bytes()[:20_000])
+    outcome = run(capsys, "eval", "-l", "mse", str(cut))
+    assert outcome.code == 2 and "truncated" in outcome.err.lower() and "cut.csv.gz" in outcome.err

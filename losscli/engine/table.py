@@ -397,6 +397,44 @@ class KeyedTable:
         self.flags |= other.flags
         self.bits |= other.bits
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The table as sent to another process: only the groups and inner keys seen, not the
+        room grown for more (a cluster's tallies travel between workers)."""
+        self.flush()
+        g, i = self.groups, self.inner
+        state = dict(self.__dict__)
+        for name, cut in (("sums", (slice(g), slice(None), slice(i))), ("counts", (slice(g),))):
+            whole, trimmed = getattr(self, name), CompensatedSum()
+            trimmed.total = whole.total[cut].copy()
+            trimmed.compensation = whole.compensation[cut].copy()
+            state[name] = trimmed
+        state["largest"] = self.largest[:g].copy()  # one row of -inf unless it keeps largest
+        state["flags"] = self.flags[:g].copy()
+        state["shift"], state["shifted"] = self.shift[:g, :i].copy(), self.shifted[:g, :i].copy()
+        return state
+
+    def regroup(self, codes: np.ndarray) -> None:
+        """Renumber the groups: group g becomes ``codes[g]`` (distinct codes, as another run
+        numbered the same groups), so that the table merges with that run's."""
+        self.flush()
+        size = int(codes.max()) + 1 if len(codes) else 1
+        used = codes[: self.groups]
+        for total in (self.sums, self.counts):
+            for name in ("total", "compensation"):
+                old = getattr(total, name)
+                new = np.zeros((size, *old.shape[1:]))
+                new[used] = old[: len(used)]
+                setattr(total, name, new)
+        fills = [("flags", 0), ("shift", 0.0), ("shifted", False)]
+        if self.keeps_largest:
+            fills.append(("largest", -np.inf))
+        for name, fill in fills:
+            old = getattr(self, name)
+            new = np.full((size, *old.shape[1:]), fill, dtype=old.dtype)
+            new[used] = old[: len(used)]
+            setattr(self, name, new)
+        self.groups = size
+
     def _no_largest(self, groups: int) -> np.ndarray:
         """-inf for every (group, block): what a loss that keeps no largest value reads."""
         return np.broadcast_to(self.largest[:1], (groups, self.blocks))

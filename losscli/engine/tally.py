@@ -158,6 +158,11 @@ class Tally:
         if self.whole is not None:
             self.whole.bits = self.statistic.observe({}, self.whole.bits)
 
+    def regroup(self, codes: np.ndarray) -> None:
+        """Renumber the --by groups (group g becomes ``codes[g]``) before a merge."""
+        if self.grouped is not None:
+            self.grouped.regroup(codes)
+
     # ------------------------------------------------------------------ reading
 
     def _pooled(self, table: KeyedTable | None) -> Totals | None:

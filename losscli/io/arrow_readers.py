@@ -37,7 +37,7 @@ class ParquetReader(SourceReader):
         buffer = max(16 << 10, min(COLUMN_BUFFER, READ_BUFFERS // max(1, len(columns))))
         if buffer < COLUMN_BUFFER:  # many columns: opened again with smaller buffers
             self.parquet = self.opened.closing(open_parquet(self.path, buffer))
-        yield from parquet_batches(self.parquet, rows, columns)
+        yield from parquet_batches(self.parquet, rows, columns, self.source.row_groups)
 
     def _width(self, columns: list[str]) -> int:
         """Numbers per row in ``columns``, a list column counting its values (from the metadata)."""
@@ -58,7 +58,8 @@ class ArrowFileReader(SourceReader):
     """The Arrow IPC file format (``ARROW1`` magic), mapped from disk, by record batch."""
 
     def _read_names(self, head: bytes) -> list[str]:
-        mapped = self.opened.closing(pa.memory_map(self.opened.seekable_path()))
+        where = self.opened.seekable_path()
+        mapped = self.opened.closing(pa.memory_map(where)) if isinstance(where, str) else where
         self.arrow_file = pa.ipc.open_file(mapped)
         self.types = {field.name: field.type for field in self.arrow_file.schema}
         return list(self.arrow_file.schema.names)
@@ -81,7 +82,7 @@ class ArrowStreamReader(SourceReader):
             yield batch.select(columns)
 
 
-def open_parquet(path: str, buffer: int = COLUMN_BUFFER) -> Any:
+def open_parquet(path: Any, buffer: int = COLUMN_BUFFER) -> Any:
     """Arrow's reader of a Parquet file, reading column chunks as they are decoded.
 
     Not all of a row group up front: that keeps the peak near one batch, 110 MB instead of 250 MB
@@ -105,10 +106,14 @@ def open_parquet(path: str, buffer: int = COLUMN_BUFFER) -> Any:
     return pq.ParquetFile(path, pre_buffer=False, buffer_size=buffer)
 
 
-def parquet_batches(reader: Any, rows: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
-    """Batches of ``rows`` rows of the top-level ``columns``, from either kind of reader."""
+def parquet_batches(
+    reader: Any, rows: int, columns: list[str], row_groups: tuple[int, int] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Batches of ``rows`` rows of the top-level ``columns``, from either kind of reader; only
+    the row groups ``[first, stop)`` when given."""
+    groups = range(reader.num_row_groups) if row_groups is None else range(*row_groups)
     if not hasattr(reader, "column_paths"):
-        yield from reader.iter_batches(batch_size=rows, columns=columns)
+        yield from reader.iter_batches(batch_size=rows, row_groups=groups, columns=columns)
         return
     # A list column is stored as a leaf under its name (logits.list.element): select leaves by
     # their top-level name, in the order asked for, as ParquetFile does.
@@ -116,4 +121,24 @@ def parquet_batches(reader: Any, rows: int, columns: list[str]) -> Iterator[pa.R
     for index, path in enumerate(reader.column_paths):
         leaves.setdefault(path[0], []).append(index)
     indices = [index for name in columns for index in leaves.get(name, [])]
-    yield from reader.iter_batches(rows, range(reader.num_row_groups), indices, True)
+    yield from reader.iter_batches(rows, groups, indices, True)
+
+
+def parquet_metadata(source: Any) -> Any:
+    """A Parquet file's footer: its row groups and their row counts, without reading data."""
+    import pyarrow.parquet as pq
+
+    from losscli.io.remote import is_url, open_url
+
+    try:
+        if is_url(source.name):
+            with open_url(source.name) as remote:
+                return pq.read_metadata(remote)
+        return pq.read_metadata(source.name)
+    except (OSError, pa.ArrowException) as error:
+        from losscli.errors import InputError
+
+        raise InputError(
+            f"Cannot read the Parquet footer of {source.display}: {error}.",
+            "Check that the file is a whole Parquet file.",
+        ) from None

@@ -79,9 +79,12 @@ def frames(
     columns: list[str],
     numeric: set[str],
     locator: RowLocator,
+    first_row: int = 0,
 ) -> Iterator[Frame]:
-    """Every reader's rows in order as frames of ``columns``; a missing column names its file."""
-    seen = 0
+    """Every reader's rows in order as frames of ``columns``; a missing column names its file.
+
+    ``first_row`` is the global number of the first row read (a part of a larger input)."""
+    seen = first_row
     widths = ListWidths()
     kinds = ColumnKinds()
     for reader in readers:
@@ -94,8 +97,9 @@ def frames(
                     "which the first file has.",
                     "Several files are read as one table: give them the same columns.",
                 )
-            locator.begin(seen, where)
-            file_rows = 0
+            # A part of a file (some of its row groups) starts after the rows before it.
+            file_rows = reader.source.rows_before
+            locator.begin(seen - file_rows, where)
             for batch in reader.batches(columns, numeric):
                 frame = {
                     name: to_numbers(batch.column(name), name, where, file_rows)
@@ -378,11 +382,32 @@ class KeyCodes:
     def _codes(self, values: pa.Array) -> np.ndarray:
         import pyarrow.compute as pc
 
+        table = self.table
+        if table is not None and table.direct is not None and _plain_integers(values):
+            return self._direct_codes(values, table)
         encoded = pc.dictionary_encode(values, null_encoding=self.nulls)
         # A dictionary column comes back as it is: its dictionary may repeat a value.
         repeats = pa.types.is_dictionary(values.type)
         codes = np.append(self._lookup(encoded.dictionary, repeats), np.nan)
         return codes[_positions(encoded.indices)]  # a null row: -1, the NaN at the end
+
+    def _direct_codes(self, values: pa.Array, table: KeyTable) -> np.ndarray:
+        """Integer keys without a null, while they lie close together: each row looked up in the
+        direct table, and only the new keys, each once in order of first appearance, added (no
+        hashing of every row first)."""
+        marks = fingerprints(values)
+        assert marks is not None
+        prints = marks[0]
+        codes = table.find(prints)
+        new = np.flatnonzero(codes < 0)
+        if len(new):
+            _, first = np.unique(prints[new], return_index=True)
+            fresh = new[np.sort(first)]
+            numbers = np.arange(self.size, self.size + len(fresh))
+            table.add(prints[fresh], numbers)
+            codes[new] = table.find(prints[new])
+            self._remember(values.take(_indices(fresh)), np.zeros(len(fresh), bool), numbers)
+        return codes.astype(np.float64)
 
     def _lookup(self, keys: pa.Array, repeats: bool) -> np.ndarray:
         """The code of each of a chunk's distinct ``keys``; new keys numbered on, in order."""
@@ -596,6 +621,18 @@ class GroupCodes:
             self.combinations.append(np.column_stack([column[first[new]] for column in codes]))
         return found[inverse.reshape(-1)]
 
+    def frame(self) -> Frame:
+        """Each code's group as a frame of its key columns, in code order: another numbering
+        of the same columns gives these groups its own codes by reading it."""
+        if len(self.columns) == 1:
+            return {self.columns[0]: self.each[0].known() if self.each[0].size else pa.nulls(0)}
+        none = np.zeros((0, len(self.columns)), dtype=np.int64)
+        combinations = np.concatenate([none, *self.combinations])
+        return {
+            name: each.known().take(_indices(combinations[:, i]))
+            for i, (name, each) in enumerate(zip(self.columns, self.each, strict=True))
+        }
+
     def finish(self) -> None:
         """Reading is over: the hash tables that found each column's keys are let go (a million
         keys' table is 32 MB). Should more keys come, they are found by comparing values."""
@@ -636,6 +673,11 @@ class GroupCodes:
 def _key_objects(codes: KeyCodes) -> np.ndarray:
     """A column's distinct keys as an object array of Python values, a NaN as None."""
     return _objects([None if value != value else value for value in codes.values()])
+
+
+def _plain_integers(values: pa.Array) -> bool:
+    """Integers (not a dictionary of them), none of them null."""
+    return pa.types.is_integer(values.type) and not values.null_count and len(values) > 0
 
 
 def _texts(codes: KeyCodes) -> pa.Array | None:

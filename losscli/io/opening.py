@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from losscli.errors import InputError
+from losscli.io.remote import is_url, open_seekable, open_url
 from losscli.io.sources import (
     ZIP_MAGIC,
     Source,
@@ -91,7 +92,10 @@ class SourceStream:
         try:
             if self.compression == "zip":
                 return self._open_member()
-            raw = pa.OSFile(self.source.name)
+            if is_url(self.source.name):
+                raw = pa.PythonFile(open_url(self.source.name), mode="r")
+            else:
+                raw = pa.OSFile(self.source.name)
         except OSError as error:
             raise InputError(
                 f"Cannot open {self.source.display}: {error}.", "Check the path and permissions."
@@ -118,14 +122,36 @@ class SourceStream:
         """Whether the bytes come only in order: from a pipe, or through a decompressor."""
         return self.source.is_stream or bool(self.compression)
 
-    def seekable_path(self) -> str:
-        """A path for formats that need seeking; pipes and compressed inputs are spooled to disk."""
+    @property
+    def mappable(self) -> bool:
+        """Whether the bytes are a local file as it is, to map into memory."""
+        local = not is_url(self.source.name)
+        return not self.needs_spool and local and self.source.byte_range is None
+
+    def text_stream(self) -> Any:
+        """The text to parse: the whole stream, or the lines of a byte range of the file."""
+        if self.source.byte_range is None:
+            return self.stream
+        name = self.source.name
+        # Closed by close(), as every stream of the source is.
+        raw = open_url(name) if is_url(name) else open(name, "rb")  # noqa: SIM115
+        return self.closing(LineRange(self.closing(raw), *self.source.byte_range))
+
+    def seekable_path(self) -> Any:
+        """A path (or a URL's file) for formats that need seeking; pipes and compressed inputs
+        are spooled to disk."""
+        stream = self.stream
         if not self.needs_spool:
-            return self.source.name
+            if not is_url(self.source.name):
+                return self.source.name
+            remote, seekable = open_seekable(self.source.name)
+            if seekable:
+                return self.closing(pa.PythonFile(remote, mode="r"))
+            stream = self.closing(remote)  # a web server without ranges: read it once, to disk
         handle, path = tempfile.mkstemp(prefix="losscli-", suffix="." + str(self.format))
         self.spooled = path
         with os.fdopen(handle, "wb") as spool:
-            shutil.copyfileobj(self.stream, spool, length=1 << 20)
+            shutil.copyfileobj(stream, spool, length=1 << 20)
         return path
 
     def close(self) -> None:
@@ -135,6 +161,56 @@ class SourceStream:
         if self.spooled:
             with contextlib.suppress(OSError):
                 os.unlink(self.spooled)
+
+
+class LineRange(io.RawIOBase):
+    """The lines of a file that start within bytes [start, stop), as ``dask.dataframe.read_csv``
+    cuts a large file: a range that starts inside a line leaves it to the range before, and
+    the last line that starts inside the range is read to its end. A line end is a newline;
+    a quoted field holding one would be cut (see the README)."""
+
+    def __init__(self, raw: Any, start: int, stop: int) -> None:
+        self.raw, self.stop = raw, stop
+        self.position = _next_line_start(raw, start)
+        raw.seek(self.position)
+        self.done = self.position >= stop
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.done:
+            return 0
+        inside = self.stop - self.position
+        data = self.raw.read(min(len(buffer), inside) if inside > 0 else min(len(buffer), 1 << 16))
+        if not data:
+            self.done = True
+            return 0
+        if inside <= 0:  # past the range: the rest of its last line
+            end = data.find(b"\n")
+            if end >= 0:
+                data, self.done = data[: end + 1], True
+        elif len(data) == inside and data.endswith(b"\n"):
+            self.done = True  # the range ends at a line end: the next line is the next range's
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
+def _next_line_start(raw: Any, start: int) -> int:
+    """Where the first line that starts at or after byte ``start`` starts."""
+    if start == 0:
+        return 0
+    raw.seek(start - 1)
+    position = start - 1
+    while True:
+        data = raw.read(1 << 16)
+        if not data:
+            return position
+        end = data.find(b"\n")
+        if end >= 0:
+            return position + end + 1
+        position += len(data)
 
 
 class PrefixedStream(io.RawIOBase):
@@ -175,20 +251,33 @@ def _through_first_line(head: bytes, rest: Any) -> bytes:
 
 
 def _decompressed(stream: Any, codec: str) -> pa.NativeFile:
-    """``stream`` decompressed as it is read: by Arrow, or by Python's lzma for xz."""
+    """``stream`` decompressed as it is read: gzip by ISA-L on a thread of its own (where the
+    isal package is installed), xz by Python's lzma, the rest by Arrow."""
     if codec == "xz":
         import lzma
 
         # LZMAFile leaves the stream it was given open: closing the result closes both.
         return _checked(lzma.LZMAFile(stream), (lzma.LZMAError, EOFError), also=stream)
+    if codec == "gzip":
+        try:
+            from isal import igzip, igzip_threaded, isal_zlib
+        except ImportError:
+            return pa.CompressedInputStream(stream, codec)
+        # ISA-L inflates 2x as fast as zlib, and its thread inflates while blocks are parsed.
+        inflated = igzip_threaded.open(stream, "rb", threads=1)
+        # isal_zlib.error is a class (its stubs call it an instance).
+        zlib_error: type[Exception] = getattr(isal_zlib, "error")  # noqa: B009
+        errors = (zlib_error, igzip.BadGzipFile, EOFError)
+        return _checked(inflated, errors, also=stream)
     return pa.CompressedInputStream(stream, codec)
 
 
 class CheckedStream(io.RawIOBase):
     """A Python decompressor whose failures are OSErrors, as Arrow's decompressors report them.
 
-    A truncated .xz raises EOFError, which click would take for an interrupted run; a corrupt
-    one LZMAError, zip's a BadZipFile: an OSError is explained as the file being unreadable.
+    A truncated .xz or .gz raises EOFError, which click would take for an interrupted run (it is
+    said to be truncated); a corrupt one LZMAError or a zlib error, zip's a BadZipFile: an OSError
+    is explained as the file being unreadable.
     """
 
     def __init__(self, stream: Any, errors: tuple[type[Exception], ...], also: Any = None) -> None:
@@ -203,7 +292,8 @@ class CheckedStream(io.RawIOBase):
         try:
             return self.stream.readinto(buffer)
         except self.errors as error:
-            raise OSError(str(error) or type(error).__name__) from None
+            said = str(error) or type(error).__name__
+            raise OSError(f"truncated: {said}" if isinstance(error, EOFError) else said) from None
 
     def close(self) -> None:
         self.stream.close()

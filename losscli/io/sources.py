@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, NamedTuple
 
 from losscli.errors import InputError, option
+from losscli.io.remote import full_url, is_url, url_paths
 
 FORMATS = ("csv", "tsv", "parquet", "arrow", "jsonl")
 EXTENSIONS = {
@@ -111,6 +112,15 @@ class Source:
     partitions: tuple[Partition, ...] = ()  # key=value directories above a file of a directory
     member: str | None = None  # the data file inside a zip archive
     dialect: Any = None  # a CSV's dialect.CsvDialect, when the options give one
+    # A part of a Parquet file read as a unit of its own (on a cluster): row groups
+    # [first, stop), after ``rows_before`` rows of the file's earlier row groups.
+    row_groups: tuple[int, int] | None = None
+    rows_before: int = 0
+    # A part of a large text file read as a unit of its own: the lines that start in bytes
+    # [start, stop). ``rows_known`` is False when the rows before it were not counted: its
+    # messages then number rows from the part's start and name its bytes.
+    byte_range: tuple[int, int] | None = None
+    rows_known: bool = True
 
     @property
     def is_stdin(self) -> bool:
@@ -123,7 +133,11 @@ class Source:
 
     @property
     def display(self) -> str:
-        return "<stdin>" if self.is_stdin else self.name
+        if self.is_stdin:
+            return "<stdin>"
+        if self.byte_range is not None and not self.rows_known:
+            return f"{self.name} (bytes {self.byte_range[0]}-{self.byte_range[1]})"
+        return self.name
 
 
 def natural_key(text: str) -> list[object]:
@@ -147,6 +161,8 @@ def expand_inputs(items: list[str], format_hint: str | None = None) -> list[Sour
 def _expand_one(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
     if item == STDIN:
         return [(STDIN, ())]
+    if is_url(item):
+        return _url_inputs(item)
     kind = _path_kind(item)
     if kind == "directory":
         return _directory_inputs(item)
@@ -174,15 +190,43 @@ def _path_kind(item: str) -> str | None:
     return "directory" if stat.S_ISDIR(mode) else "file"
 
 
+def _url_inputs(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
+    """A URL's files: itself, a glob's matches, or a folder's data files with their keys."""
+    fs, root, paths = url_paths(item)
+    if paths == [root]:
+        return [(item, ())]
+    if not paths:
+        raise InputError(f"No file matches '{item}'.", "Check the pattern and quote it.")
+    if _has_magic(root):
+        return [(full_url(fs, path, item), ()) for path in sorted(paths, key=natural_key)]
+    folders = [path[len(root) :].split("/") for path in paths]
+    data = [
+        path
+        for path, parts in zip(paths, folders, strict=True)
+        if _is_data_file(parts[-1]) and not any(p.startswith((".", "_")) for p in parts[:-1])
+    ]
+    keyed = _keyed(root, data, item)
+    return [(full_url(fs, path, item), keys) for path, keys in keyed]
+
+
+def _has_magic(path: str) -> bool:
+    return glob.has_magic(path)
+
+
 def _directory_inputs(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
-    found = sorted(_data_files(item), key=natural_key)
+    return _keyed(item, _data_files(item), item)
+
+
+def _keyed(root: str, files: list[str], item: str) -> list[tuple[str, tuple[Partition, ...]]]:
+    """A folder's data files in natural order, each with its key=value folders' keys."""
+    found = sorted(files, key=natural_key)
     if not found:
         raise InputError(
             f"Directory '{item}' holds no data files.",
             "losscli reads .csv, .tsv, .parquet, .arrow/.feather and .jsonl "
             "(optionally .gz/.bz2/.zst/.lz4/.xz).",
         )
-    keyed = [(name, _partition_texts(item, name)) for name in found]
+    keyed = [(name, _partition_texts(root, name)) for name in found]
     first_name, first_keys = keyed[0]
     for name, keys in keyed[1:]:
         if [key.name for key in keys] != [key.name for key in first_keys]:
@@ -314,6 +358,8 @@ def describe_path(name: str, format_hint: str | None = None) -> Source:
     if name == STDIN:
         return Source(STDIN, format_hint)
     fmt, compression = split_extension(name)
+    if is_url(name):  # its first bytes are sniffed when it is opened
+        return Source(name, format_hint or fmt, compression)
     try:
         if not stat.S_ISREG(os.stat(name).st_mode):
             # Sniffing a pipe here would eat its first bytes: the reader sniffs it instead.

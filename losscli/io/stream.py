@@ -33,7 +33,7 @@ from losscli.io.chunks import (
 from losscli.io.columns import select
 from losscli.io.memory import MemoryReader, is_in_memory
 from losscli.io.readers import open_reader
-from losscli.io.sources import expand_inputs
+from losscli.io.sources import Source, expand_inputs
 
 if TYPE_CHECKING:
     from losscli.io.join import KeyedJoin
@@ -90,12 +90,14 @@ class Inputs:
         names: list[str],
         display: str,
         streamed: bool = False,
+        sources: Sequence[Source] = (),
     ) -> None:
         self.first = first
         self.rest = rest
         self.names = names
         self.display = display
         self.streamed = streamed  # standard input or a pipe among the sources
+        self.sources = list(sources)  # the files in order (none for in-memory data)
         self.ahead: ReadAhead | None = None
 
     def readers(self) -> Iterator[Any]:
@@ -117,11 +119,16 @@ def open_inputs(data: Any, input_format: str | None, dialect: Any = None) -> Inp
     )
     if dialect is not None:
         sources = [replace(source, dialect=dialect) for source in sources]
+    return inputs_of(sources)
+
+
+def inputs_of(sources: Sequence[Source]) -> Inputs:
+    """Expanded sources as one input, its first file opened."""
     first = open_reader(sources[0])
     rest = (open_reader(source) for source in sources[1:])
     display = sources[0].display if len(sources) == 1 else f"{len(sources)} files"
     streamed = any(source.is_stream for source in sources)
-    return Inputs(first, rest, [s.display for s in sources], display, streamed)
+    return Inputs(first, rest, [s.display for s in sources], display, streamed, sources)
 
 
 class Opened:
@@ -175,6 +182,14 @@ class Side:
         return f"{self.what} {self.inputs.display}"
 
 
+@dataclass(frozen=True)
+class Part:
+    """Where a part of a larger input (a cluster's unit of work) sits in the whole of it."""
+
+    first_row: int = 0  # the global number of its first row
+    name_files: bool = False  # the whole input has several files: messages name the file
+
+
 def chunk_stream(
     main: Inputs,
     sides: Sequence[Side],
@@ -182,13 +197,14 @@ def chunk_stream(
     chunk_rows: int,
     group_codes: GroupCodes | None = None,
     on: tuple[str, ...] = (),
+    part: Part | None = None,
 ) -> Iterator[Chunk]:
     """The input's chunks, read and assembled on a second thread while the losses run.
 
     Not from standard input or a pipe: a thread waiting there for data cannot be stopped when a
     run ends early (on a bad row, say), so streams are read on this thread.
     """
-    chunks = _assembled(main, sides, plan, chunk_rows, group_codes, on)
+    chunks = _assembled(main, sides, plan, chunk_rows, group_codes, on, part or Part())
     if main.streamed or any(side.inputs.streamed for side in sides):
         return chunks
     main.ahead = ReadAhead(chunks)
@@ -203,11 +219,12 @@ def counted_chunks(
     on: tuple[str, ...] = (),
     group_codes: GroupCodes | None = None,
     on_progress: Callable[[int], None] | None = None,
+    part: Part | None = None,
 ) -> tuple[RowCounter, Iterator[Any]]:
     """``chunk_stream``'s chunks, passing a ``RowCounter`` that counts them as they go."""
     counter = RowCounter()
     chunks = counter.watch(
-        chunk_stream(main, sides, plan, chunk_rows, group_codes, on), on_progress
+        chunk_stream(main, sides, plan, chunk_rows, group_codes, on, part), on_progress
     )
     return counter, chunks
 
@@ -219,19 +236,21 @@ def _assembled(
     chunk_rows: int,
     group_codes: GroupCodes | None = None,
     on: tuple[str, ...] = (),
+    part: Part = Part(),
 ) -> Iterator[Chunk]:
-    locator = RowLocator(name_files=len(main.names) > 1 or bool(sides))
+    locator = RowLocator(name_files=len(main.names) > 1 or bool(sides) or part.name_files)
     numeric = plan.numeric_columns()
     if not sides:
+        columns = numeric + plan.other_columns()
         stream, width = _peek_width(
-            frames(main.readers(), numeric + plan.other_columns(), set(numeric), locator)
+            frames(main.readers(), columns, set(numeric), locator, part.first_row)
         )
         batches: Iterable[dict[str, Any]] = rebatch(stream, _chunk_rows(chunk_rows, width), False)
         locate: Callable[[int, str | None], str] = locator.describe
     else:
         matched = _on_key(main, sides, plan, locator, chunk_rows, on) if on else None
         if matched is None:
-            matched = _by_position(main, sides, plan, locator, chunk_rows)
+            matched = _by_position(main, sides, plan, locator, chunk_rows, part.first_row)
         batches, locate = matched
         roles = dict(plan.roles)
         shown: dict[str, str] = {}
@@ -239,7 +258,7 @@ def _assembled(
             roles.update(side.roles())
             shown.update(side.shown())
         plan = replace(plan, roles=roles, shown=shown)
-    start = 0
+    start = part.first_row
     key_codes = KeyCodes()
     for frame in batches:
         chunk = assemble(frame, plan, start, locate, key_codes, group_codes)
@@ -253,26 +272,29 @@ def _main_columns(plan: ReadPlan, extra: Sequence[str]) -> list[str]:
 
 
 def _by_position(
-    main: Inputs, sides: Sequence[Side], plan: ReadPlan, locator: RowLocator, chunk_rows: int
+    main: Inputs,
+    sides: Sequence[Side],
+    plan: ReadPlan,
+    locator: RowLocator,
+    chunk_rows: int,
+    first_row: int = 0,
 ) -> tuple[Iterator[dict[str, Any]], Callable[[int, str | None], str]]:
     """Frames of every input side by side, row N with row N; shared row ids must agree."""
     numeric = plan.numeric_columns()
     ids = {side.prefix: _row_ids(main, side, plan) for side in sides}
     wanted = list(dict.fromkeys(name for names in ids.values() for name in names))
     stream, total = _peek_width(
-        frames(main.readers(), _main_columns(plan, wanted), set(numeric), locator)
+        frames(main.readers(), _main_columns(plan, wanted), set(numeric), locator, first_row)
     )
     streams, locators = [], []
     for side in sides:
         side_numeric = side.plan.numeric_columns()
         side_locator = RowLocator(name_files=True)
         columns = side_numeric + [n for n in ids[side.prefix] if n not in side_numeric]
-        side_stream, side_width = _peek_width(
-            _renamed(
-                frames(side.inputs.readers(), columns, set(side_numeric), side_locator),
-                side.prefix,
-            )
+        side_frames = frames(
+            side.inputs.readers(), columns, set(side_numeric), side_locator, first_row
         )
+        side_stream, side_width = _peek_width(_renamed(side_frames, side.prefix))
         streams.append(side_stream)
         locators.append(side_locator)
         total += side_width
@@ -289,7 +311,7 @@ def _by_position(
     locate = _by_role(
         locator, [(loc, set(side.roles())) for loc, side in zip(locators, sides, strict=True)]
     )
-    return _ids_checked(batches, pairs, locator), locate
+    return _ids_checked(batches, pairs, locator, first_row), locate
 
 
 def _row_ids(main: Inputs, side: Side, plan: ReadPlan) -> list[str]:
@@ -305,10 +327,10 @@ def _ids_checked(
     batches: Iterator[dict[str, Any]],
     pairs: list[tuple[str, str, str, RowLocator]],
     main: RowLocator,
+    start: int = 0,
 ) -> Iterator[dict[str, Any]]:
     from losscli.io.join import check_row_ids
 
-    start = 0
     for frame in batches:
         for name, mine, theirs, side in pairs:
             check_row_ids(frame, (name, mine, theirs), start, main, side)

@@ -64,11 +64,13 @@ class TextReader(SourceReader):
     def _batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
         # Blocks are cut here, on this thread, and parsed on several at once (one each).
         opened = self.opened
-        mapped = None if opened.needs_spool else MappedText.open(self.source.name)
+        mapped = MappedText.open(self.source.name) if opened.mappable else None
         if mapped is not None:
             opened.closing(mapped)
-        texts = _line_blocks(opened.stream) if mapped is None else mapped.blocks(BLOCK_BYTES)
-        blocks = (Block(data, index == 0) for index, data in enumerate(texts))
+        texts = _line_blocks(opened.text_stream()) if mapped is None else mapped.blocks(BLOCK_BYTES)
+        # A byte range after the file's start has no header line.
+        header = self.source.byte_range is None or self.source.byte_range[0] == 0
+        blocks = (Block(data, header and index == 0) for index, data in enumerate(texts))
         rows = 0
         parse = self._parse
         parsed = ordered_map(lambda block: parse(block, columns, numeric), blocks, parse_workers())
@@ -94,7 +96,7 @@ class TextReader(SourceReader):
         with contextlib.suppress(*READ_ERRORS):
             row = finder(block.data.to_pybytes(), *args)
             if row:
-                return f" at row {block.rows_before + row}"
+                return f" at row {self.source.rows_before + block.rows_before + row}"
         return ""
 
 

@@ -17,8 +17,15 @@ from losscli.io.outputs import per_row_path, writable_directory, write_error
 class PerRowWriter:
     """Streams per-row values to CSV or Parquet; only a completed run replaces ``path``."""
 
-    def __init__(self, path: str | os.PathLike[str], labels: list[str], id_column: str | None):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        labels: list[str],
+        id_column: str | None,
+        keep_empty: bool = True,
+    ):
         self.path = per_row_path(path)
+        self.keep_empty = keep_empty  # False: a run without rows leaves no file
         self.parquet = self.path.suffix.lower() != ".csv"
         self.labels = labels
         self.id_column = id_column
@@ -67,7 +74,7 @@ class PerRowWriter:
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         try:
-            if kind is None:
+            if kind is None and (self.writer is not None or self.keep_empty):
                 self._replace()
             elif self.writer is not None:
                 # The run failed already (a full disk, say): closing may fail again, and must

@@ -1,0 +1,246 @@
+"""A run on a Dask cluster: the input cut into units, each read and tallied on a worker.
+
+Only the work travels: each task gets the job (the losses, the read plan, the options) and its
+unit (a file, or one row group of a Parquet file) and returns its tallies, a few arrays whose
+size grows with the groups and blocks, never with the rows. The tallies are added as they
+arrive, two at a time on the workers (a tree), so the client receives one.
+
+This module imports Dask's ``distributed``; nothing else in losscli does, and ``losscli.api``
+imports this module only for a run given a scheduler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from losscli import runtime
+from losscli.engine.partial import Partial, combined
+from losscli.engine.run import evaluate_stream
+from losscli.engine.tally import Options
+from losscli.errors import UsageError, option
+from losscli.io.chunks import GroupCodes, ReadPlan
+from losscli.io.sources import Source
+from losscli.io.stream import Part, Side, counted_chunks, inputs_of
+from losscli.io.units import Unit, count_rows, parquet_row_groups, units_of
+
+INSTALL = "pip install 'losscli[distributed]'"
+LOCAL = "local"
+# How long to wait for a scheduler that does not answer.
+CONNECT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """What every task of a run needs besides its unit: small, and sent with each task."""
+
+    requests: Sequence[Any]
+    options: Options
+    plan: ReadPlan
+    chunk_rows: int
+    name_files: bool  # the whole input has several files: messages name them
+    sides: tuple[tuple[ReadPlan, str, str], ...] = ()  # each side input's (plan, what, prefix)
+    shared: tuple[str, ...] | None = None  # compare: the roles both inputs must agree on
+    per_row: str | None = None  # the directory of the units' per-row part files
+
+
+def run_unit(job: UnitJob, unit: Unit) -> Partial:
+    """One unit read and tallied (on a worker): the tallies of its rows, nothing of the rows."""
+    # A worker process reuses freed arrays as a losscli process does: Dask starts its workers
+    # with glibc returning every freed block, and the page faults made each unit 2-4 times slower.
+    runtime.keep_freed_memory()
+    main = inputs_of([unit.sources[0]])
+    sides = [
+        Side(inputs_of([source]), plan, what, prefix)
+        for source, (plan, what, prefix) in zip(unit.sources[1:], job.sides, strict=True)
+    ]
+    try:
+        groups = GroupCodes(job.plan.groups) if job.plan.groups else None
+        # A range of a file whose rows before it were not counted names its bytes.
+        part = Part(unit.first_row, job.name_files or not unit.sources[0].rows_known)
+        counter, chunks = counted_chunks(
+            main, sides, job.plan, job.chunk_rows, (), groups, None, part
+        )
+        with _rows_of(job, unit) as writer:
+            sink = writer.write if writer is not None else None
+            outcomes = evaluate_stream(chunks, job.requests, sink, job.options, job.shared)
+    finally:
+        for side in sides:
+            side.inputs.close()
+        main.close()
+    return Partial(outcomes, counter.read, counter.used, groups)
+
+
+@contextlib.contextmanager
+def _rows_of(job: UnitJob, unit: Unit) -> Iterator[Any]:
+    """The writer of the unit's per-row part file, when asked for."""
+    if job.per_row is None:
+        yield None
+        return
+    from losscli.io.parts import part_writer
+
+    labels = [request.label for request in job.requests]
+    with part_writer(job.per_row, unit.name, labels, job.plan.id_column) as writer:
+        yield writer
+
+
+def run_on_cluster(
+    scheduler: Any,
+    job: UnitJob,
+    sources: Sequence[Source],
+    sides: Sequence[Sequence[Source]] = (),
+    on_units: Callable[[int, int], None] | None = None,
+) -> Partial:
+    """Every unit of the input run on the cluster ``scheduler`` names, and added up;
+    ``on_units(finished, units)`` hears of each unit done."""
+    distributed = _distributed()
+    with connected(scheduler, distributed) as client:
+        count = _counter(client) if _needs_row_numbers(job.options) else None
+        units = units_of(sources, sides, count, _footers(client))
+        if job.per_row is not None:
+            from losscli.io.parts import part_name
+
+            units = [replace(u, name=part_name(i, len(units))) for i, u in enumerate(units)]
+        futures = [client.submit(run_unit, job, unit, pure=False) for unit in units]
+        return _reduced(client, distributed, futures, on_units)
+
+
+def _needs_row_numbers(options: Options) -> bool:
+    """Whether rows must carry their global number: resampled blocks, or the worst rows."""
+    return options.level is not None or options.worst > 0
+
+
+def _counter(client: Any) -> Callable[[list[Source]], list[int]]:
+    def count(sources: list[Source]) -> list[int]:
+        return client.gather(client.map(count_rows, sources, pure=False))
+
+    return count
+
+
+def _footers(client: Any) -> Callable[[list[Source]], list[list[int] | None]]:
+    """Parquet footers read by the workers, all at once: from object storage each is a round
+    trip, which one client would make one after another."""
+
+    def read(sources: list[Source]) -> list[list[int] | None]:
+        if len(sources) < 2:
+            return [parquet_row_groups(source) for source in sources]
+        return client.gather(client.map(parquet_row_groups, sources, pure=False))
+
+    return read
+
+
+def _reduced(
+    client: Any,
+    distributed: Any,
+    futures: list[Any],
+    on_units: Callable[[int, int], None] | None,
+) -> Partial:
+    """The futures' partials added two by two as they finish; a failed task stops the run."""
+    waiting = distributed.as_completed(futures)
+    live = set(futures)  # what the cluster still holds or works on for this run
+    unit_keys = {future.key for future in futures}
+    units = len(futures)
+    futures.clear()  # held here no longer: a tally added into another is let go
+    finished, ready = 0, None
+    try:
+        for future in waiting:
+            if future.status == "error":
+                future.result()  # raises the task's own error, a LossCliError included
+            if future.key in unit_keys:
+                finished += 1
+                if on_units is not None:
+                    on_units(finished, units)
+            if ready is None:
+                ready = future
+                continue
+            merged = client.submit(_added, ready, future, pure=False)
+            # The two are let go: once added, their tallies need not stay in workers' memory.
+            live -= {ready, future}
+            live.add(merged)
+            waiting.add(merged)
+            ready = None
+        assert ready is not None
+        return ready.result()
+    except BaseException:
+        client.cancel(list(live))  # Ctrl-C or a failed unit: the cluster stops this run
+        raise
+
+
+def _added(first: Partial, second: Partial) -> Partial:
+    """Two partials added into a new one (on a worker). Copies: Dask hands a task the objects
+    it holds, which a task run again after a lost worker must find as they were."""
+    return combined(copy.deepcopy(first), copy.deepcopy(second))
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(
+            f"{option('scheduler')} runs on Dask, which is not installed.", f"Run: {INSTALL}"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connected(scheduler: Any, distributed: Any) -> Iterator[Any]:
+    """A client of the cluster ``scheduler`` names: a client as it is, ``local`` or ``local:N``
+    (a cluster of N worker processes for this run, the cores by default), or an address."""
+    if hasattr(scheduler, "submit"):
+        yield scheduler  # the caller's client: theirs to close
+        return
+    text = str(scheduler).strip()
+    if text == LOCAL or text.startswith(LOCAL + ":"):
+        workers = _local_workers(text)
+        with (
+            distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            yield client
+        return
+    with _client_at(text, distributed) as client:
+        yield client
+
+
+def _local_workers(text: str) -> int:
+    count = text[len(LOCAL) + 1 :]
+    if not count:
+        return max(1, os.cpu_count() or 1)
+    if not count.isdigit() or int(count) < 1:
+        raise UsageError(
+            f"{option('scheduler')} {text}: the number of workers must be a whole number >= 1.",
+            "Use local, local:4, or the address of a scheduler (tcp://HOST:8786).",
+        )
+    return int(count)
+
+
+@contextlib.contextmanager
+def _client_at(address: str, distributed: Any) -> Iterator[Any]:
+    if "://" not in address and ":" not in address:
+        raise UsageError(
+            f"{option('scheduler')} {address} is neither local nor a scheduler's address.",
+            "Use local, local:4, or tcp://HOST:8786.",
+        )
+    try:
+        client = distributed.Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise UsageError(
+            f"Cannot reach the Dask scheduler at {address}: {_first_line(error)}.",
+            "Check the address and that 'dask scheduler' runs there (its log shows the address).",
+        ) from None
+    with client:
+        yield client
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0].rstrip(".")
