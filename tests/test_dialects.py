@@ -75,3 +75,19 @@ def test_compare_reads_both_files_with_the_dialect(capsys, tmp_path):
 def test_a_dialect_that_cannot_work_is_refused(capsys, tmp_path, options, words):
     data = write(tmp_path / "rows.csv", "pred,target\n1,1.5\n")
     assert_user_error(run(capsys, "eval", "-l", "mse", data, *options), *words)
+
+
+@pytest.mark.parametrize(
+    ("options", "word"),
+    [
+        ({"csv": {"delimiter": ";"}}, "csv"),
+        ({"classes": "auto"}, "classes"),
+        ({"pos_label": "yes"}, "pos_label"),
+    ],
+)
+def test_dialects_and_text_labels_are_refused_on_a_cluster_before_it_starts(
+    tmp_path, options, word
+):
+    data = write(tmp_path / "rows.csv", "pred;target\n1;1\n")
+    with pytest.raises(UsageError, match=f"^{word} is not available with scheduler yet"):
+        losscli.evaluate(str(data), "mse", scheduler="local", **options)
