@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import losscli
 from tests.conftest import assert_user_error, run, value_of, write
 
 
@@ -117,7 +118,9 @@ def test_a_comment_line_first_is_named_a_comment(tmp_path, capsys):
     path = write(tmp_path / "c.csv", "# exported 2024-05-01\npred,target\n0.5,1\n")
     err = refusal(capsys, "-l", "mse", path)
     assert "The first line of" in err and "is a comment ('# exported 2024-05-01')" in err
-    assert "grep -v '^#'" in err
+    assert "--comment '#'" in err
+    # The fix it names works.
+    assert losscli.evaluate(path, "mse", csv={"comment": "#"}).results[0].value == 0.25
 
 
 def test_a_comment_line_inside_is_named_a_comment(tmp_path, capsys):

@@ -84,10 +84,22 @@ def number_hint(value: str, delimiter: str, decimal: str) -> str:
     if text.endswith("%"):
         return "Write a percentage as a fraction (50% as 0.5)."
     if text.lower() in WORD_LABELS:
-        return "Write labels as numbers: 1 for true/yes, 0 for false/no."
+        return (
+            f"Name the label that counts as positive ({option('pos_label')} yes), or write "
+            "labels as numbers: 1 for true/yes, 0 for false/no."
+        )
     if text.startswith("#"):
-        return "losscli reads no comment lines: remove the lines that start with '#'."
+        return f"Lines that start with '#' are comments: add {option('comment')} '#', or drop them."
+    if WORD.fullmatch(text):
+        return (
+            f"Fix or remove that value, or select other columns with {ROLE_OPTIONS}; class "
+            f"labels written as words are read with {option('classes')} auto (score columns "
+            f"named after them: score_{excerpt(text, 20)}) or {option('classes')} A,B,..."
+        )
     return f"Fix or remove that value, or select other columns with {ROLE_OPTIONS}."
+
+
+WORD = re.compile(r"[^\W\d][\w\- ]*")  # a word (a class label), not a number gone wrong
 
 
 def csv_header(text: str, delimiter: str, where: str) -> list[str]:
@@ -96,8 +108,8 @@ def csv_header(text: str, delimiter: str, where: str) -> list[str]:
         # Else the comment is the header: "no pred column", naming '# ...' as the only column.
         raise InputError(
             f"The first line of {where} is a comment ('{excerpt(line.strip())}'): losscli reads "
-            "the column names from the first line and reads no comment lines.",
-            "Remove the lines that start with '#', e.g. grep -v '^#' FILE > clean.csv",
+            "the column names from the first line.",
+            f"Add {option('comment')} '#' to skip the lines that start with '#', or remove them.",
         )
     if not line.strip():
         # Else it reads as one column named '' (or '   '): "no pred column", naming none.

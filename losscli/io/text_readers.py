@@ -220,7 +220,8 @@ class CsvReader(TextReader):
         text = self.delimiter.join(fields or [])
         if text.lstrip().startswith("#"):
             return (
-                "That row is a comment: losscli reads none; remove the lines that start with '#'."
+                f"That row is a comment: add {option('comment')} '#' to skip such lines, or "
+                "remove them."
             )
         if fields and not text.strip():
             return "That row holds only spaces: remove it (empty lines are skipped)."
