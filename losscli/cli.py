@@ -850,10 +850,11 @@ def _chosen_format(output_format: str, output: str | None) -> str:
 def _emit(outcome: Any, output_format: str, destination: Any, **options: Any) -> None:
     """The outcome as text, on standard output or (atomically) in the -o file. A report's JSON
     and CSV are written in pieces as they are made (a million groups are never held whole)."""
+    pieces: Iterable[bytes]
     if output_format in ("json", "csv") and hasattr(outcome, "pieces"):
         pieces = outcome.pieces(output_format)
     else:
-        pieces = [_render(outcome, output_format, destination is not None, **options)]
+        pieces = [_render(outcome, output_format, destination is not None, **options).encode()]
     if destination is None:
         _write_pieces(pieces)
         return
@@ -1344,14 +1345,20 @@ def _load_plugins(plugins: list[str] | None) -> None:
 
 
 def _write(text: str) -> None:
-    _write_pieces([text])
+    _write_pieces([text.encode()])
 
 
-def _write_pieces(pieces: Iterable[str]) -> None:
+def _write_pieces(pieces: Iterable[bytes]) -> None:
+    """UTF-8 text on standard output, straight to its bytes where it has them."""
     with _writing_stdout():
+        sys.stdout.flush()  # what was written as text goes first
+        out = getattr(sys.stdout, "buffer", None)
         for piece in pieces:
-            sys.stdout.write(piece)
-        sys.stdout.flush()
+            if out is not None:
+                out.write(piece)
+            else:  # a stream of text only (a test's capture)
+                sys.stdout.write(piece.decode())
+        (out or sys.stdout).flush()
 
 
 @contextlib.contextmanager

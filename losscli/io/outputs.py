@@ -111,15 +111,15 @@ def output_format(output: str | os.PathLike[str]) -> str:
     return REPORT_SUFFIXES[suffix]
 
 
-def write_text(path: Path, pieces: Iterable[str]) -> None:
-    """The text of ``pieces`` in place of ``path``, atomically: a temporary file beside it,
-    flushed to disk, then renamed over it. A failed write leaves ``path`` as it was."""
+def write_text(path: Path, pieces: Iterable[bytes]) -> None:
+    """The text of ``pieces`` (UTF-8 bytes) in place of ``path``, atomically: a temporary file
+    beside it, flushed to disk, then renamed over it. A failed write leaves ``path`` as it was."""
     temporary = None
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with os.fdopen(handle, "wb") as stream:
             for piece in pieces:
                 stream.write(piece)
             stream.flush()

@@ -99,11 +99,11 @@ class _Dictionaries:
 
 def _by_block(
     groups: GroupResults, write: Callable[[int, np.ndarray], pa.Array], between: str
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """The rows' texts in the report's order, BLOCK_ROWS at a time, each block's rows joined by
     ``between``; ``write(part, rows)`` gives the texts of one loss's rows."""
 
-    def block(start: int) -> str:
+    def block(start: int) -> bytes:
         parts = groups.part_of[start : start + BLOCK_ROWS]
         rows = groups.row_of[start : start + BLOCK_ROWS]
         if len(groups.parts) == 1:  # one loss: its rows in order
@@ -124,7 +124,7 @@ def _by_block(
     # Arrow formats and joins outside the GIL: a second thread makes the next block meanwhile.
     # Blocks are handed on in order, at most AHEAD made and not yet written.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="losscli-text") as pool:
-        made: deque[Future[str]] = deque()
+        made: deque[Future[bytes]] = deque()
         for start in starts:
             made.append(pool.submit(block, start))
             if len(made) > AHEAD:
@@ -133,18 +133,19 @@ def _by_block(
             yield made.popleft().result()
 
 
-def _joined(texts: pa.Array, between: str) -> str:
-    """The texts with ``between`` between each two, as one string."""
+def _joined(texts: pa.Array, between: str) -> bytes:
+    """The texts with ``between`` between each two, as UTF-8 bytes (no string is made: the
+    bytes go out as they are)."""
     if between:
         texts = pc.binary_join_element_wise(texts, constant(between), constant(""))
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)
     first, last = offsets[texts.offset], offsets[texts.offset + len(texts)]
     data = texts.buffers()[2]
     whole = b"" if data is None else bytes(memoryview(data)[first:last])
-    return whole.decode()[: -len(between) or None]
+    return whole[: -len(between.encode()) or None]
 
 
-def json_entries(groups: GroupResults, depth: int) -> Iterator[str]:
+def json_entries(groups: GroupResults, depth: int) -> Iterator[bytes]:
     """The group results' JSON objects as items of a list ``depth`` levels deep, in blocks of
     items joined by ``,\\n``."""
     dictionaries = _Dictionaries(
@@ -252,7 +253,7 @@ def _note_texts(notes: np.ndarray, write: Callable[[str], str]) -> Any:
 
 def csv_rows(
     groups: GroupResults, columns: list[str], with_ci: bool, with_note: bool
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """The CSV lines of every group result, under the report's header (``columns`` are its --by
     columns; ``with_ci`` and ``with_note`` say whether it has those columns), in blocks."""
     dictionaries = _Dictionaries(_csv_value, {int: int.__repr__}, CSV_PLAIN)

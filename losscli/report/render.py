@@ -101,42 +101,46 @@ def to_junit(report: Shown, name: str = "eval") -> str:
     return junit_text([suite], "losscli")
 
 
-def render_pieces(report: Shown, fmt: str) -> Iterator[str]:
-    """``render_report(report, fmt)`` in pieces, made as they are asked for (JSON and CSV)."""
+def render_pieces(report: Shown, fmt: str) -> Iterator[bytes]:
+    """``render_report(report, fmt)`` as UTF-8 bytes, in pieces made as they are asked for (JSON
+    and CSV: a million groups' text is never held whole, nor made a Python string)."""
     if fmt == "json":
         return json_pieces(report)
     if fmt == "csv":
         return csv_pieces(report)
-    return iter([render_report(report, fmt)])
+    return iter([render_report(report, fmt).encode()])
 
 
 def to_json(report: Shown) -> str:
     """The JSON of ``report.to_dict()`` as ``json.dumps(indent=2)`` writes it."""
-    return "".join(json_pieces(report))
+    return b"".join(json_pieces(report)).decode()
 
 
-def json_pieces(report: Shown) -> Iterator[str]:
+def json_pieces(report: Shown) -> Iterator[bytes]:
     """``to_json``'s text in pieces, made as they are asked for: the groups' part written from
     their arrays a block at a time, never held whole."""
-    yield "{\n" + f'  "version": {json_text(report.version, 1)},\n'
-    yield f'  "inputs": {json_text(dict(report.inputs), 1)},\n'
-    items: Iterable[str] = ["    " + json_text(result.to_dict(), 2) for result in report.overall]
+    yield ("{\n" + f'  "version": {json_text(report.version, 1)},\n').encode()
+    yield f'  "inputs": {json_text(dict(report.inputs), 1)},\n'.encode()
+    items: Iterable[bytes] = [
+        ("    " + json_text(result.to_dict(), 2)).encode() for result in report.overall
+    ]
     if report.groups is not None and len(report.groups):
         # Here, not at the top: the text of groups is built in Arrow, which a run without
         # groups need not load.
         from losscli.report.grouptext import json_entries
 
         items = itertools.chain(items, json_entries(report.groups, 2))
-    yield '  "results": ['
-    between = "\n"
+    yield b'  "results": ['
+    between = b"\n"
     for item in items:
         yield between + item
-        between = ",\n"
-    yield "]" if between == "\n" else "\n  ]"
+        between = b",\n"
+    yield b"]" if between == b"\n" else b"\n  ]"
     if report.checks:
-        yield f',\n  "checks": {json_text([check.to_dict() for check in report.checks], 1)}'
-        yield f',\n  "passed": {json_text(report.passed, 1)}'
-    yield "\n}\n"
+        checks = json_text([check.to_dict() for check in report.checks], 1)
+        yield f',\n  "checks": {checks}'.encode()
+        yield f',\n  "passed": {json_text(report.passed, 1)}'.encode()
+    yield b"\n}\n"
 
 
 def _columns(report: Shown) -> list[str]:
@@ -170,10 +174,10 @@ def to_csv(report: Shown) -> str:
     stderr). With --by, ``scope`` tells the overall rows ("all") from the groups' ("group"), whose
     null values are empty cells, and ``note`` (when some result has one) says why a value is
     missing: the notes of groups are not written on stderr."""
-    return "".join(csv_pieces(report))
+    return b"".join(csv_pieces(report)).decode()
 
 
-def csv_pieces(report: Shown) -> Iterator[str]:
+def csv_pieces(report: Shown) -> Iterator[bytes]:
     """``to_csv``'s text in pieces, made as they are asked for: groups from their arrays, a
     block at a time, never held whole."""
     groups = report.groups
@@ -187,7 +191,7 @@ def csv_pieces(report: Shown) -> Iterator[str]:
     head += ["ci_low", "ci_high", "ci_level"] if with_ci else []
     lines = [csv_line(head + (["note"] if with_note else []))]
     lines += [csv_line(_csv_cells(r, columns, with_ci, with_note)) for r in report.overall]
-    yield "".join(lines)
+    yield "".join(lines).encode()
     if groups is not None:
         from losscli.report.grouptext import csv_rows
 

@@ -118,9 +118,9 @@ class Report:
         workflow commands."""
         return render_report(self, fmt, console)
 
-    def pieces(self, fmt: str) -> Iterator[str]:
-        """The text of ``render(fmt)`` in pieces, each made when asked for: JSON and CSV of a
-        million groups are written as they are made, never held whole."""
+    def pieces(self, fmt: str) -> Iterator[bytes]:
+        """The text of ``render(fmt)`` as UTF-8 bytes, in pieces each made when asked for: JSON
+        and CSV of a million groups are written as they are made, never held whole."""
         return render_pieces(self, fmt)
 
     def to_frame(self) -> pd.DataFrame:
