@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from losscli.api import check, compare, compute, evaluate
+    from losscli.api import check, compare, evaluate
     from losscli.losses.registry import Example, Param, Requirement
     from losscli.losses.registry import register as loss
     from losscli.pictures import plot
     from losscli.plugins import load_plugins
     from losscli.report import Report
-    from losscli.scoring import scorer
+    from losscli.scoring import compute, scorer
 
 # Each public name and the module that defines it, imported on first use: heavy imports (NumPy,
 # pyarrow) wait until the API is used, keeping `losscli --help` fast. ``@losscli.loss(...)`` is
@@ -22,7 +22,7 @@ _PUBLIC = {
     "evaluate": ("losscli.api", "evaluate"),
     "compare": ("losscli.api", "compare"),
     "check": ("losscli.api", "check"),
-    "compute": ("losscli.api", "compute"),
+    "compute": ("losscli.scoring", "compute"),
     "scorer": ("losscli.scoring", "scorer"),
     "Report": ("losscli.report", "Report"),
     "loss": ("losscli.losses.registry", "register"),

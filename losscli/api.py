@@ -18,8 +18,9 @@ from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
 from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
 from losscli.errors import InputError, LossCliError, UsageError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
-from losscli.io.dialect import CsvDialect
-from losscli.io.memory import is_in_memory, takes_in_memory
+from losscli.io.dialect import CsvDialect, csv_dialect
+from losscli.io.labels import with_labels
+from losscli.io.memory import takes_in_memory
 from losscli.io.plan import (
     Wanted,
     candidate_roles,
@@ -31,16 +32,14 @@ from losscli.io.plan import (
     targets_side,
 )
 from losscli.io.stream import (
-    Inputs,
     Opened,
-    RowCounter,
     Side,
     counted_chunks,
     read_matrix,
     stdin_once,
 )
 from losscli.losses import LossRequest, parse_specs
-from losscli.losses.registry import KEY_ROLES, format_value
+from losscli.losses.registry import KEY_ROLES
 from losscli.options import analysis_options, check_reading
 from losscli.report import Report, Result
 from losscli.report.groups import (
@@ -130,9 +129,11 @@ def evaluate(
     )
     parts = None
     if scheduler is not None:
-        _refuse_on_cluster({"the predictions": data, option("targets"): targets}, on)
-        _refuse_reading_on_cluster(csv, classes, pos_label)
-        parts = _part_directory(per_row, data, targets)
+        from losscli import cluster
+
+        cluster.refuse_on_cluster({"the predictions": data, option("targets"): targets}, on)
+        cluster.refuse_reading_on_cluster(csv, classes, pos_label)
+        parts = cluster.part_directory(per_row, data, targets)
     elif per_row is not None and per_row is not False:
         from losscli.io.outputs import check_per_row
 
@@ -144,12 +145,15 @@ def evaluate(
         side = opened.open(targets) if targets is not None else None
         roles = resolve_beside(job.wanted, job.given, main, side)
         plan = read_plan(roles, job.wanted, main, nan, weight, id_column, by)
-        plan = _with_labels(plan, classes, pos_label, side is not None)
+        plan = with_labels(plan, classes, pos_label, side is not None)
         group_codes = GroupCodes(plan.groups) if plan.groups else None
         sides = [targets_side(side, job.wanted, target)] if side is not None else []
         if scheduler is not None:
-            counter, outcomes, group_codes = _on_cluster(
-                scheduler, job, plan, (main, sides, chunk_rows), on_units, parts=parts
+            from losscli.cluster import on_cluster
+
+            reading = (main, sides, chunk_rows)
+            counter, outcomes, group_codes = on_cluster(
+                scheduler, requests, options, plan, reading, on_units, parts=parts
             )
             counter.check(main.display)
             results = _results(requests, outcomes, group_codes, options)
@@ -224,8 +228,10 @@ def compare(
     requests, options = job.requests, job.options
     if scheduler is not None:
         inputs = {"the baseline": baseline, "the candidate": candidate, option("targets"): targets}
-        _refuse_on_cluster(inputs, on)
-        _refuse_reading_on_cluster(csv, None, None)
+        from losscli import cluster
+
+        cluster.refuse_on_cluster(inputs, on)
+        cluster.refuse_reading_on_cluster(csv, None, None)
         if per_row is not None:
             raise UsageError(
                 f"compare's {option('per_row')} is not available with {option('scheduler')}: "
@@ -244,8 +250,11 @@ def compare(
             sides.append(targets_side(side, job.wanted, target))
         shared = [role for role in ("target",) if CANDIDATE + role in own]
         if scheduler is not None:
-            counter, outcomes, _ = _on_cluster(
-                scheduler, job, plan, (base, sides, chunk_rows), on_units, shared
+            from losscli.cluster import on_cluster
+
+            reading = (base, sides, chunk_rows)
+            counter, outcomes, _ = on_cluster(
+                scheduler, requests, options, plan, reading, on_units, shared
             )
         else:
             keys = key_columns(on, base)
@@ -273,116 +282,6 @@ def compare(
         **counter.totals(),
     }
     return Comparison(__version__, inputs, entries, ci)
-
-
-def _with_labels(
-    plan: ReadPlan, classes: str | Sequence[str] | None, pos_label: str | None, apart: bool
-) -> ReadPlan:
-    """The plan with its target column read as class labels, when ``classes`` or ``pos_label``
-    asks; ``apart`` is a target from a second input."""
-    if classes is None and pos_label is None:
-        return plan
-    from losscli.io.labels import LabelCoding, check_suffixes, class_names, suffix_classes
-
-    if classes is not None and pos_label is not None:
-        raise UsageError(
-            f"{option('classes')} names the classes of class labels, {option('pos_label')} the "
-            "positive one of binary labels: give one of them.",
-        )
-    target = plan.roles.get("target", ())
-    if apart or len(target) != 1:
-        raise UsageError(
-            f"{option('classes')} and {option('pos_label')} read one target column of labels "
-            "in the predictions' input.",
-            "Name it with the target option, or write the labels as numbers.",
-        )
-    pred = plan.roles.get("pred", ())
-    if classes == "auto":
-        names = suffix_classes(pred)
-        if names is None:
-            raise UsageError(
-                f"{option('classes')} auto takes the classes from the score columns' names, "
-                f"but {', '.join(pred) or 'the scores'} name no classes after a common prefix.",
-                f"Name them: {option('classes')} cat,dog,bird",
-            )
-    else:
-        names = class_names(classes)
-        if len(pred) > 1 and names:
-            check_suffixes(names, pred)
-    coding = LabelCoding(target[0], classes=names, pos_label=pos_label)
-    return replace(plan, labels={target[0]: coding})
-
-
-def _refuse_reading_on_cluster(csv: Any, classes: Any, pos_label: Any) -> None:
-    """CSV dialects and text labels are read in this process only, so far: on a cluster, a part
-    of a file would not know the lines its file skips, nor the labels its other parts saw."""
-    given = [
-        name
-        for name, value in (("csv", csv), ("classes", classes), ("pos_label", pos_label))
-        if value is not None
-    ]
-    if given:
-        raise UsageError(
-            f"{option(given[0])} is not available with {option('scheduler')} yet.",
-            f"Leave out {option('scheduler')}, or write the file as plain CSV with numbers.",
-        )
-
-
-def csv_dialect(csv: CsvDialect | Mapping[str, Any] | None) -> CsvDialect | None:
-    """``csv=`` as a dialect: None, a CsvDialect, or a mapping of its fields."""
-    if csv is None or isinstance(csv, CsvDialect):
-        return csv
-    known = ("delimiter", "header", "skip_rows", "comment", "decimal")
-    if not isinstance(csv, Mapping) or set(csv) - set(known):
-        raise UsageError(
-            f"csv={csv!r} is not a CSV dialect.",
-            f"Give a mapping of {', '.join(known)}, e.g. csv={{'delimiter': ';'}}.",
-        )
-    return CsvDialect(**csv)
-
-
-def compute(
-    spec: str, pred: Any = None, target: Any = None, weight: Any = None, **params: Any
-) -> float:
-    """One loss's value over values in memory: ``compute("huber", y_pred, y_true, delta=2.0)``.
-
-    ``spec`` names one loss (``"huber"`` or ``"huber:delta=2"``); ``pred``, ``target`` and
-    ``weight`` are arrays, pandas Series, lists or Arrow arrays (2-D: a vector per row). Other
-    keywords are the loss's parameters, or the values of its other input roles (``var=`` for
-    ``gaussian_nll``). The value is ``evaluate``'s, NaN included (``nan="propagate"`` is a keyword
-    of ``evaluate``, not of a loss: here a missing value is an error).
-    """
-    request = one_loss(spec)
-    definition = request.definition
-    roles = {key: params.pop(key) for key in list(params) if key in definition.roles}
-    given = {key: request.params[key] for key in written(request)}
-    twice = sorted(set(given) & set(params))
-    if twice:
-        raise UsageError(
-            f"{spec}: {', '.join(twice)} given both in the spec and as a keyword.",
-            "Give each parameter once.",
-        )
-    shown = [f"{key}={format_value(value)}" for key, value in {**given, **params}.items()]
-    text = definition.name + (":" + ",".join(shown) if shown else "")
-    report = evaluate(None, text, pred, target, weight, columns=roles or None)
-    return float(report.overall[0].value)
-
-
-def written(request: LossRequest) -> frozenset[str]:
-    """The parameters the SPEC wrote out (the rest took their defaults)."""
-    return frozenset(getattr(request.params, "given", ()))
-
-
-def one_loss(spec: str) -> LossRequest:
-    if not isinstance(spec, str):
-        raise UsageError(f"spec={spec!r} is not a loss spec.", "Example: compute('mse', p, t)")
-    requests = _requests(spec)
-    if len(requests) != 1:
-        raise UsageError(
-            f"'{spec}' names {len(requests)} losses; compute gives one value.",
-            "Name one loss, or use evaluate for several.",
-        )
-    return requests[0]
 
 
 def check(
@@ -437,7 +336,7 @@ def _prepare(
     ``reading`` is (nan, chunk_rows, input_format); ``inputs`` names each input for messages;
     ``analysis`` is what ``analysis_options`` takes; ``lone_on`` is a key given with one input.
     """
-    requests = _requests(losses)
+    requests = loss_requests(losses)
     check_reading(*reading)
     if lone_on:
         raise UsageError(
@@ -471,7 +370,7 @@ def _collected(writer: Any) -> Any:
     return collected(writer)
 
 
-def _requests(losses: str | Sequence[str]) -> list[LossRequest]:
+def loss_requests(losses: str | Sequence[str]) -> list[LossRequest]:
     """The parsed SPECs, with the files that parameters name read in."""
     requests = parse_specs([losses] if isinstance(losses, str) else losses)
     if not requests:
@@ -505,81 +404,6 @@ def _results(
     if group_codes is None:
         return overall
     return Results(overall, _group_results(requests, outcomes, group_codes, options))
-
-
-def _part_directory(per_row: Any, data: Any, targets: Any) -> str | None:
-    """On a cluster, the directory of --per-row part files, checked before any reading."""
-    if per_row is None or per_row is False:
-        return None
-    from losscli.io.parts import check_part_directory
-
-    return check_part_directory(per_row, data, targets)
-
-
-def _refuse_on_cluster(inputs: Mapping[str, Any], on: Any) -> None:
-    """What a cluster cannot do, refused before anything is read."""
-    for what, data in inputs.items():
-        if data is None:
-            continue
-        if is_in_memory(data) or "-" in _paths(data):
-            source = "standard input" if not is_in_memory(data) else "data in memory"
-            raise UsageError(
-                f"{option('scheduler')} reads the input on the cluster's workers, but "
-                f"{what} is {source}.",
-                f"Write it to a file the workers can read (Parquet), or leave out "
-                f"{option('scheduler')}.",
-            )
-    if on is not None:
-        raise UsageError(
-            f"{option('on')} is not available with {option('scheduler')}: every worker would "
-            "need the whole of the other input.",
-            f"Leave out {option('scheduler')}, or align the rows by position.",
-        )
-
-
-def _paths(data: Any) -> list[str]:
-    if isinstance(data, (str, PathLike)):
-        return [str(data)]
-    return [str(item) for item in data] if isinstance(data, (list, tuple)) else []
-
-
-def _on_cluster(
-    scheduler: Any,
-    job: _Job,
-    plan: ReadPlan,
-    reading: tuple[Inputs, Sequence[Side], int],
-    on_units: Callable[[int, int], None] | None,
-    shared: Sequence[str] | None = None,
-    parts: str | None = None,
-) -> tuple[RowCounter, list[Outcome], GroupCodes | None]:
-    """The run's outcomes from a Dask cluster; ``reading`` is (main, sides, chunk_rows);
-    ``shared`` as ``evaluate_stream`` takes it (compare)."""
-    main, sides, chunk_rows = reading
-    if plan.keys:
-        role = sorted(plan.keys)[0]
-        flag = option('columns["' + role + '"]')
-        raise UsageError(
-            f"Losses that sum per {role} ({flag}) cannot run on a "
-            f"cluster yet: one {role}'s rows may be read by several workers.",
-            f"Leave out {option('scheduler')} for them.",
-        )
-    from losscli.cluster import UnitJob, run_on_cluster
-
-    unit_job = UnitJob(
-        job.requests,
-        job.options,
-        plan,
-        chunk_rows,
-        len(main.names) > 1 or bool(sides),
-        tuple((side.plan, side.what, side.prefix) for side in sides),
-        None if shared is None else tuple(shared),
-        parts,
-    )
-    side_sources = [side.inputs.sources for side in sides]
-    partial = run_on_cluster(scheduler, unit_job, main.sources, side_sources, on_units)
-    counter = RowCounter()
-    counter.read, counter.used = partial.rows_read, partial.rows_used
-    return counter, partial.outcomes, partial.group_codes
 
 
 def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
@@ -659,4 +483,4 @@ class _nothing:
         return None
 
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "check", "compare", "compute", "evaluate"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "check", "compare", "evaluate", "loss_requests"]

@@ -14,19 +14,24 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from os import PathLike
+from typing import TYPE_CHECKING, Any
 
 from losscli import runtime
 from losscli.engine.partial import Partial, combined
-from losscli.engine.run import evaluate_stream
+from losscli.engine.run import Outcome, evaluate_stream
 from losscli.engine.tally import Options
 from losscli.errors import UsageError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
+from losscli.io.memory import is_in_memory
 from losscli.io.sources import Source
-from losscli.io.stream import Part, Side, counted_chunks, inputs_of
+from losscli.io.stream import Inputs, Part, RowCounter, Side, counted_chunks, inputs_of
 from losscli.io.units import Unit, count_rows, parquet_row_groups, units_of
+
+if TYPE_CHECKING:
+    from losscli.losses import LossRequest
 
 INSTALL = "pip install 'losscli[distributed]'"
 LOCAL = "local"
@@ -244,3 +249,95 @@ def _client_at(address: str, distributed: Any) -> Iterator[Any]:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0].rstrip(".")
+
+
+# -- what api.py calls for a run given a scheduler -------------------------------------------
+
+
+def refuse_reading_on_cluster(csv: Any, classes: Any, pos_label: Any) -> None:
+    """CSV dialects and text labels are read in this process only, so far: on a cluster, a part
+    of a file would not know the lines its file skips, nor the labels its other parts saw."""
+    given = [
+        name
+        for name, value in (("csv", csv), ("classes", classes), ("pos_label", pos_label))
+        if value is not None
+    ]
+    if given:
+        raise UsageError(
+            f"{option(given[0])} is not available with {option('scheduler')} yet.",
+            f"Leave out {option('scheduler')}, or write the file as plain CSV with numbers.",
+        )
+
+
+def part_directory(per_row: Any, data: Any, targets: Any) -> str | None:
+    """On a cluster, the directory of --per-row part files, checked before any reading."""
+    if per_row is None or per_row is False:
+        return None
+    from losscli.io.parts import check_part_directory
+
+    return check_part_directory(per_row, data, targets)
+
+
+def refuse_on_cluster(inputs: Mapping[str, Any], on: Any) -> None:
+    """What a cluster cannot do, refused before anything is read."""
+    for what, data in inputs.items():
+        if data is None:
+            continue
+        if is_in_memory(data) or "-" in _paths(data):
+            source = "standard input" if not is_in_memory(data) else "data in memory"
+            raise UsageError(
+                f"{option('scheduler')} reads the input on the cluster's workers, but "
+                f"{what} is {source}.",
+                f"Write it to a file the workers can read (Parquet), or leave out "
+                f"{option('scheduler')}.",
+            )
+    if on is not None:
+        raise UsageError(
+            f"{option('on')} is not available with {option('scheduler')}: every worker would "
+            "need the whole of the other input.",
+            f"Leave out {option('scheduler')}, or align the rows by position.",
+        )
+
+
+def _paths(data: Any) -> list[str]:
+    if isinstance(data, (str, PathLike)):
+        return [str(data)]
+    return [str(item) for item in data] if isinstance(data, (list, tuple)) else []
+
+
+def on_cluster(
+    scheduler: Any,
+    requests: Sequence[LossRequest],
+    options: Options,
+    plan: ReadPlan,
+    reading: tuple[Inputs, Sequence[Side], int],
+    on_units: Callable[[int, int], None] | None,
+    shared: Sequence[str] | None = None,
+    parts: str | None = None,
+) -> tuple[RowCounter, list[Outcome], GroupCodes | None]:
+    """The run's outcomes from a Dask cluster; ``reading`` is (main, sides, chunk_rows);
+    ``shared`` as ``evaluate_stream`` takes it (compare)."""
+    main, sides, chunk_rows = reading
+    if plan.keys:
+        role = sorted(plan.keys)[0]
+        flag = option('columns["' + role + '"]')
+        raise UsageError(
+            f"Losses that sum per {role} ({flag}) cannot run on a "
+            f"cluster yet: one {role}'s rows may be read by several workers.",
+            f"Leave out {option('scheduler')} for them.",
+        )
+    unit_job = UnitJob(
+        requests,
+        options,
+        plan,
+        chunk_rows,
+        len(main.names) > 1 or bool(sides),
+        tuple((side.plan, side.what, side.prefix) for side in sides),
+        None if shared is None else tuple(shared),
+        parts,
+    )
+    side_sources = [side.inputs.sources for side in sides]
+    partial = run_on_cluster(scheduler, unit_job, main.sources, side_sources, on_units)
+    counter = RowCounter()
+    counter.read, counter.used = partial.rows_read, partial.rows_used
+    return counter, partial.outcomes, partial.group_codes

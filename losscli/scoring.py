@@ -8,9 +8,12 @@ scorer is made, and is not a dependency of losscli.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.errors import UsageError
+
+if TYPE_CHECKING:
+    from losscli.losses import LossRequest
 
 # What each response method of an estimator gives, for a loss that reads an ``input=`` kind.
 INPUT_OF = {"predict_proba": "probs", "decision_function": "logits"}
@@ -25,8 +28,6 @@ class LossScore:
         self.__name__ = f"losscli {spec}"  # scikit-learn names a scorer by its function's name
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-        from losscli.api import compute
-
         return compute(self.spec, y_pred, y_true, sample_weight)
 
     def __repr__(self) -> str:
@@ -50,8 +51,6 @@ def scorer(spec: str, response_method: str | None = None) -> Any:
             "losscli.scorer needs scikit-learn, which is not installed.",
             "Install it: pip install scikit-learn",
         ) from None
-    from losscli.api import one_loss, written
-
     request = one_loss(spec)
     reads_input = any(param.name == "input" for param in request.definition.params)
     method = response_method or ("predict_proba" if reads_input else "predict")
@@ -67,3 +66,53 @@ def scorer(spec: str, response_method: str | None = None) -> Any:
         greater_is_better=request.definition.direction == "higher",
         response_method=method,
     )
+
+
+def compute(
+    spec: str, pred: Any = None, target: Any = None, weight: Any = None, **params: Any
+) -> float:
+    """One loss's value over values in memory: ``compute("huber", y_pred, y_true, delta=2.0)``.
+
+    ``spec`` names one loss (``"huber"`` or ``"huber:delta=2"``); ``pred``, ``target`` and
+    ``weight`` are arrays, pandas Series, lists or Arrow arrays (2-D: a vector per row). Other
+    keywords are the loss's parameters, or the values of its other input roles (``var=`` for
+    ``gaussian_nll``). The value is ``evaluate``'s, NaN included (``nan="propagate"`` is a keyword
+    of ``evaluate``, not of a loss: here a missing value is an error).
+    """
+    from losscli.losses.registry import format_value
+
+    request = one_loss(spec)
+    definition = request.definition
+    roles = {key: params.pop(key) for key in list(params) if key in definition.roles}
+    given = {key: request.params[key] for key in written(request)}
+    twice = sorted(set(given) & set(params))
+    if twice:
+        raise UsageError(
+            f"{spec}: {', '.join(twice)} given both in the spec and as a keyword.",
+            "Give each parameter once.",
+        )
+    shown = [f"{key}={format_value(value)}" for key, value in {**given, **params}.items()]
+    text = definition.name + (":" + ",".join(shown) if shown else "")
+    from losscli.api import evaluate
+
+    report = evaluate(None, text, pred, target, weight, columns=roles or None)
+    return float(report.overall[0].value)
+
+
+def written(request: LossRequest) -> frozenset[str]:
+    """The parameters the SPEC wrote out (the rest took their defaults)."""
+    return frozenset(getattr(request.params, "given", ()))
+
+
+def one_loss(spec: str) -> LossRequest:
+    if not isinstance(spec, str):
+        raise UsageError(f"spec={spec!r} is not a loss spec.", "Example: compute('mse', p, t)")
+    from losscli.api import loss_requests
+
+    requests = loss_requests(spec)
+    if len(requests) != 1:
+        raise UsageError(
+            f"'{spec}' names {len(requests)} losses; compute gives one value.",
+            "Name one loss, or use evaluate for several.",
+        )
+    return requests[0]

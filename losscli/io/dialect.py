@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,3 +189,16 @@ def numbered_names(text: str, delimiter: str) -> list[str]:
     """Columns named 1, 2, ... for a file without a header, as many as its first line has."""
     first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     return [str(number) for number in range(1, len(first) + 1)]
+
+
+def csv_dialect(csv: CsvDialect | Mapping[str, Any] | None) -> CsvDialect | None:
+    """``csv=`` as a dialect: None, a CsvDialect, or a mapping of its fields."""
+    if csv is None or isinstance(csv, CsvDialect):
+        return csv
+    known = ("delimiter", "header", "skip_rows", "comment", "decimal")
+    if not isinstance(csv, Mapping) or set(csv) - set(known):
+        raise UsageError(
+            f"csv={csv!r} is not a CSV dialect.",
+            f"Give a mapping of {', '.join(known)}, e.g. csv={{'delimiter': ';'}}.",
+        )
+    return CsvDialect(**csv)

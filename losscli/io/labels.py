@@ -10,14 +10,17 @@ with the labels that match nothing: never a guessed class. A column of numbers i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
 from losscli.errors import InputError, UsageError, excerpt, option
 from losscli.io.text_readers import MISSING_TEXT
+
+if TYPE_CHECKING:
+    from losscli.io.chunks import ReadPlan
 
 SHOWN_LABELS = 5
 
@@ -134,3 +137,39 @@ def _common_prefix(columns: Sequence[str]) -> str:
     while size < min(len(first), len(last)) and first[size] == last[size]:
         size += 1
     return first[:size]
+
+
+def with_labels(
+    plan: ReadPlan, classes: str | Sequence[str] | None, pos_label: str | None, apart: bool
+) -> ReadPlan:
+    """The plan with its target column read as class labels, when ``classes`` or ``pos_label``
+    asks; ``apart`` is a target from a second input."""
+    if classes is None and pos_label is None:
+        return plan
+    if classes is not None and pos_label is not None:
+        raise UsageError(
+            f"{option('classes')} names the classes of class labels, {option('pos_label')} the "
+            "positive one of binary labels: give one of them.",
+        )
+    target = plan.roles.get("target", ())
+    if apart or len(target) != 1:
+        raise UsageError(
+            f"{option('classes')} and {option('pos_label')} read one target column of labels "
+            "in the predictions' input.",
+            "Name it with the target option, or write the labels as numbers.",
+        )
+    pred = plan.roles.get("pred", ())
+    if classes == "auto":
+        names = suffix_classes(pred)
+        if names is None:
+            raise UsageError(
+                f"{option('classes')} auto takes the classes from the score columns' names, "
+                f"but {', '.join(pred) or 'the scores'} name no classes after a common prefix.",
+                f"Name them: {option('classes')} cat,dog,bird",
+            )
+    else:
+        names = class_names(classes)
+        if len(pred) > 1 and names:
+            check_suffixes(names, pred)
+    coding = LabelCoding(target[0], classes=names, pos_label=pos_label)
+    return replace(plan, labels={target[0]: coding})
