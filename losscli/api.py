@@ -7,13 +7,12 @@ chunks (``losscli.io.stream``), runs the engine over the stream and builds the r
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from os import PathLike
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from losscli import __version__, runtime
+from losscli import __version__
 from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
 from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
 from losscli.errors import InputError, LossCliError, UsageError, option
@@ -22,11 +21,9 @@ from losscli.io.dialect import CsvDialect, csv_dialect
 from losscli.io.labels import with_labels
 from losscli.io.memory import takes_in_memory
 from losscli.io.plan import (
-    Wanted,
     candidate_roles,
     key_columns,
     read_plan,
-    refuse_unread_roles,
     resolve,
     resolve_beside,
     targets_side,
@@ -35,12 +32,9 @@ from losscli.io.stream import (
     Opened,
     Side,
     counted_chunks,
-    read_matrix,
-    stdin_once,
 )
-from losscli.losses import LossRequest, parse_specs
-from losscli.losses.registry import KEY_ROLES
-from losscli.options import analysis_options, check_reading
+from losscli.losses import LossRequest
+from losscli.options import prepare
 from losscli.report import Report, Result
 from losscli.report.groups import (
     GroupArrays,
@@ -118,7 +112,7 @@ def evaluate(
     ``distributed.Client``. Each file, or row group of a Parquet file, is read on a worker;
     ``on_units(finished, units)`` hears of each one done.
     """
-    job = _prepare(
+    job = prepare(
         losses,
         {"pred": pred, "target": target},
         columns,
@@ -163,7 +157,7 @@ def evaluate(
                 main, sides, plan, chunk_rows, keys, group_codes, on_progress
             )
             writer = _per_row_sink(per_row, [r.label for r in requests], plan.id_column)
-            with writer if writer else _nothing():
+            with writer if writer else contextlib.nullcontext():
                 sink = writer.write if writer else None
                 outcomes = evaluate_stream(chunks, requests, sink, options)
                 # Inside the writer's block: a failed run must not replace the --per-row file.
@@ -217,7 +211,7 @@ def compare(
     from losscli.engine.compare import summary
     from losscli.report.comparison import Comparison
 
-    job = _prepare(
+    job = prepare(
         losses,
         {"pred": pred, "target": target},
         columns,
@@ -260,7 +254,7 @@ def compare(
             keys = key_columns(on, base)
             counter, chunks = counted_chunks(base, sides, plan, chunk_rows, keys, None, on_progress)
             sink = _per_row_sink(per_row, [r.label for r in requests], None)
-            with sink if sink else _nothing():
+            with sink if sink else contextlib.nullcontext():
                 outcomes = evaluate_stream(
                     chunks, requests, sink.write if sink else None, options, shared
                 )
@@ -312,45 +306,6 @@ def _checked(named: NamedCheck) -> Report:
         raise type(error)(f"check {named.name}: {error.message}", error.hint) from None
 
 
-@dataclass(frozen=True)
-class _Job:
-    """What ``evaluate`` and ``compare`` share before reading: the checked request."""
-
-    requests: list[LossRequest]
-    options: Options
-    given: dict[str, Any]  # role -> its column names or values, as the caller gave them
-    wanted: Wanted
-
-
-def _prepare(
-    losses: str | Sequence[str],
-    roles: Mapping[str, Any],
-    columns: Any,
-    reading: tuple[str, int, str | None],
-    inputs: Mapping[str, Any],
-    analysis: tuple[float | None, int, int, int, bool],
-    lone_on: bool = False,
-) -> _Job:
-    """The losses parsed and every option checked, before any input is opened.
-
-    ``reading`` is (nan, chunk_rows, input_format); ``inputs`` names each input for messages;
-    ``analysis`` is what ``analysis_options`` takes; ``lone_on`` is a key given with one input.
-    """
-    requests = loss_requests(losses)
-    check_reading(*reading)
-    if lone_on:
-        raise UsageError(
-            f"{option('on')} matches rows of two inputs by key, but there is only one.",
-            f"Add {option('targets')} FILE (the ground truth), or leave out {option('on')}.",
-        )
-    stdin_once(inputs)
-    runtime.keep_freed_memory()
-    options = analysis_options(*analysis)
-    refuse_unread_roles(columns, requests)
-    given = {**roles, **(columns or {})}
-    return _Job(requests, options, given, Wanted.of(requests, KEY_ROLES))
-
-
 def _per_row_sink(per_row: Any, labels: list[str], id_column: str | None) -> Any:
     """Where each row's values go, if anywhere; its modules load only for a run that asks."""
     if per_row is None or per_row is False:
@@ -368,29 +323,6 @@ def _collected(writer: Any) -> Any:
     from losscli.io.collect import collected
 
     return collected(writer)
-
-
-def loss_requests(losses: str | Sequence[str]) -> list[LossRequest]:
-    """The parsed SPECs, with the files that parameters name read in."""
-    requests = parse_specs([losses] if isinstance(losses, str) else losses)
-    if not requests:
-        raise UsageError(
-            "No loss given.", f"Name one, e.g. {option('losses')} mse; 'losscli list' shows all."
-        )
-    return [_with_files_read(request) for request in requests]
-
-
-def _with_files_read(request: LossRequest) -> LossRequest:
-    """Parameters that name a file (center:centers=FILE) get the file's numbers."""
-    files = {
-        param.name: request.params[param.name]
-        for param in request.definition.params
-        if param.kind is Path and isinstance(request.params.get(param.name), str)
-    }
-    if not files:
-        return request
-    loaded = {name: read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
-    return replace(request, params={**request.params, **loaded})
 
 
 def _results(
@@ -413,7 +345,7 @@ def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
             f"{request.label}: the weights of the rows used sum to 0, so no mean exists.",
             f"Give some rows a positive weight, or leave out {option('weight')}.",
         )
-    value, note = _finalized(outcome)
+    value, note = state.result()  # NaN or infinite: the note says why
     return Result(
         label=request.label,
         loss=request.name,
@@ -428,12 +360,6 @@ def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
     )
 
 
-def _finalized(outcome: Outcome) -> tuple[float, str | None]:
-    """The value, and why when it is NaN or infinite; 0/0 in a finalize step is NaN with a note,
-    not a warning."""
-    return outcome.tally.result()
-
-
 def _group_results(
     requests: Sequence[LossRequest],
     outcomes: Sequence[Outcome],
@@ -442,18 +368,13 @@ def _group_results(
 ) -> GroupResults:
     """Each loss's results per group as arrays, groups in order of their values (a null last)."""
     group_codes.finish()
-    keys = _group_key_columns(group_codes)
+    keys = [KeyColumn(*column) for column in group_codes.key_columns()]
     ranks = rank_groups(keys)
     parts = []
     for request, outcome in zip(requests, outcomes, strict=True):
         columns = outcome.tally.group_columns(options.level)
         parts.append(_group_arrays(request, columns, keys, ranks))
     return GroupResults(parts)
-
-
-def _group_key_columns(group_codes: GroupCodes) -> list[KeyColumn]:
-    """Each --by column's distinct values and, for each group code, the code of its value."""
-    return [KeyColumn(*column) for column in group_codes.key_columns()]
 
 
 def _group_arrays(
@@ -475,12 +396,4 @@ def _group_arrays(
     )
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-__all__ = ["DEFAULT_CHUNK_ROWS", "check", "compare", "evaluate", "loss_requests"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "check", "compare", "evaluate"]

@@ -6,14 +6,21 @@ message names the parameter (``errors.option``), which the CLI spells as its fla
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from losscli import runtime
 from losscli.engine.tally import DEFAULT_REPLICATES, Options
 from losscli.errors import UsageError, option
 from losscli.io.chunks import NAN_POLICIES
+from losscli.io.plan import Wanted, refuse_unread_roles
 from losscli.io.sources import FORMATS
+from losscli.io.stream import stdin_once, with_files_read
+from losscli.losses import LossRequest, parse_specs
+from losscli.losses.registry import KEY_ROLES
 
 # Each replicate is a pass of additions over every row: more than this is hours, not a setting.
 MAX_REPLICATES = 100_000
@@ -80,3 +87,52 @@ def analysis_options(
             f"{option('seed')} {seed} is out of range.", "Give a whole number from 0 up."
         )
     return Options(level=ci, replicates=bootstrap, seed=seed, grouped=grouped, worst=worst)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What ``evaluate`` and ``compare`` share before reading: the checked request."""
+
+    requests: list[LossRequest]
+    options: Options
+    given: dict[str, Any]  # role -> its column names or values, as the caller gave them
+    wanted: Wanted
+
+
+def prepare(
+    losses: str | Sequence[str],
+    roles: Mapping[str, Any],
+    columns: Any,
+    reading: tuple[str, int, str | None],
+    inputs: Mapping[str, Any],
+    analysis: tuple[float | None, int, int, int, bool],
+    lone_on: bool = False,
+) -> Job:
+    """The losses parsed and every option checked, before any input is opened.
+
+    ``reading`` is (nan, chunk_rows, input_format); ``inputs`` names each input for messages;
+    ``analysis`` is what ``analysis_options`` takes; ``lone_on`` is a key given with one input.
+    """
+    requests = loss_requests(losses)
+    check_reading(*reading)
+    if lone_on:
+        raise UsageError(
+            f"{option('on')} matches rows of two inputs by key, but there is only one.",
+            f"Add {option('targets')} FILE (the ground truth), or leave out {option('on')}.",
+        )
+    stdin_once(inputs)
+    runtime.keep_freed_memory()
+    options = analysis_options(*analysis)
+    refuse_unread_roles(columns, requests)
+    given = {**roles, **(columns or {})}
+    return Job(requests, options, given, Wanted.of(requests, KEY_ROLES))
+
+
+def loss_requests(losses: str | Sequence[str]) -> list[LossRequest]:
+    """The parsed SPECs, with the files that parameters name read in."""
+    requests = parse_specs([losses] if isinstance(losses, str) else losses)
+    if not requests:
+        raise UsageError(
+            "No loss given.", f"Name one, e.g. {option('losses')} mse; 'losscli list' shows all."
+        )
+    return [with_files_read(request) for request in requests]

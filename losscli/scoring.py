@@ -107,7 +107,7 @@ def written(request: LossRequest) -> frozenset[str]:
 def one_loss(spec: str) -> LossRequest:
     if not isinstance(spec, str):
         raise UsageError(f"spec={spec!r} is not a loss spec.", "Example: compute('mse', p, t)")
-    from losscli.api import loss_requests
+    from losscli.options import loss_requests
 
     requests = loss_requests(spec)
     if len(requests) != 1:

@@ -508,3 +508,16 @@ class RowCounter:
             "rows_used": self.used,
             "rows_dropped": self.read - self.used,
         }
+
+
+def with_files_read(request: Any) -> Any:
+    """Parameters that name a file (center:centers=FILE) get the file's numbers."""
+    files = {
+        param.name: request.params[param.name]
+        for param in request.definition.params
+        if param.kind is Path and isinstance(request.params.get(param.name), str)
+    }
+    if not files:
+        return request
+    loaded = {name: read_matrix(path, f"{request.name}: {name}=") for name, path in files.items()}
+    return replace(request, params={**request.params, **loaded})
