@@ -1397,12 +1397,19 @@ def _rendered(renderable: Any, console: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``losscli`` command; returns the exit code."""
+    _RECEIVED.clear()  # a process may run several commands (tests, notebooks)
     with _stopped_by_signals():
         try:
-            return _main(argv)
+            code = _main(argv)
         except _Stopped as stop:
             _fail(f"{STOPPING[stop.signum]}.")
             return 128 + stop.signum
+        if _RECEIVED:
+            # The stop was raised inside a finalizer (a Dask future's __del__, say), where
+            # Python prints and drops an exception: the run went on, but it was still stopped.
+            _fail(f"{STOPPING[_RECEIVED[0]]}.")
+            return 128 + _RECEIVED[0]
+        return code
 
 
 # Parameters whose flag is not their Python name with dashes.
@@ -1532,7 +1539,11 @@ def _stopped_by_signals() -> Any:
             signal.signal(number, previous[number])
 
 
+_RECEIVED: list[int] = []  # the signals that stopped this process, first first
+
+
 def _stop(signum: int, frame: object) -> None:
+    _RECEIVED.append(signum)
     for number in STOPPING:
         # A second signal (or the forwarded copy of this one) must not cut the clean-up short.
         if signal.getsignal(number) is _stop:
