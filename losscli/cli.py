@@ -1229,7 +1229,7 @@ def report_command(
         )
     evaluated = gate.apply(evaluated)
     page = report_page(evaluated, pictures)
-    replace_atomically(target_path, page.encode(), option("output"))
+    replace_atomically(target_path, [page.encode()], option("output"))
     if not quiet:
         _report_failures(evaluated.checks, "json")
     if evaluated.passed is False:

@@ -112,29 +112,8 @@ def output_format(output: str | os.PathLike[str]) -> str:
 
 
 def write_text(path: Path, pieces: Iterable[bytes]) -> None:
-    """The text of ``pieces`` (UTF-8 bytes) in place of ``path``, atomically: a temporary file
-    beside it, flushed to disk, then renamed over it. A failed write leaves ``path`` as it was."""
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-        with os.fdopen(handle, "wb") as stream:
-            for piece in pieces:
-                stream.write(piece)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)  # mkstemp makes the file private: give it a plain open()'s mode
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-        temporary = None
-    except OSError as error:
-        raise write_error(f"{OUTPUT} {path}", error) from None
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+    """The text of ``pieces`` (UTF-8 bytes) in place of the -o file ``path``, atomically."""
+    replace_atomically(path, pieces, OUTPUT)
 
 
 def check_report_stream(stream: Any, data: Any = None, targets: Any = None) -> None:
@@ -247,11 +226,9 @@ def check_output(
     return target
 
 
-def replace_atomically(path: Path, data: bytes, what: str) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over
-    ``path``: a failed write leaves the old file (or none) in place."""
-    import tempfile
-
+def replace_atomically(path: Path, pieces: Iterable[bytes], what: str) -> None:
+    """Write ``pieces`` to a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path``: a failed write (or a piece that fails to be made) leaves the old file, or none."""
     directory = writable_directory(path, what)
     temporary = None
     try:
@@ -260,7 +237,8 @@ def replace_atomically(path: Path, data: bytes, what: str) -> None:
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # as a new file would be, not mkstemp's 0600
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for piece in pieces:
+                stream.write(piece)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

@@ -24,4 +24,4 @@ def save_picture(picture: Any, path: Any) -> None:
         data = picture_page(picture).encode()
     else:
         data = figure_bytes(picture.to_dict(), suffix[1:])
-    replace_atomically(target, data, option("output"))
+    replace_atomically(target, [data], option("output"))
