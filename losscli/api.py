@@ -80,6 +80,7 @@ def evaluate(
     pos_label: str | None = None,
     scheduler: Any = None,
     on_units: Callable[[int, int], None] | None = None,
+    compat: str | None = None,
 ) -> Report:
     """Compute ``losses`` over ``data`` in one streaming pass.
 
@@ -111,6 +112,9 @@ def evaluate(
     processes started for this call), a scheduler's address (``"tcp://host:8786"``) or a
     ``distributed.Client``. Each file, or row group of a Parquet file, is read on a worker;
     ``on_units(finished, units)`` hears of each one done.
+
+    ``compat`` (``"torch"``, ``"keras"``, ``"sklearn"``, ``"optax"`` or ``"torchmetrics"``) reads
+    ``losses`` as that library's names and keywords, with its defaults, and gives its numbers.
     """
     job = prepare(
         losses,
@@ -120,6 +124,7 @@ def evaluate(
         {"the predictions": data, option("targets"): targets},
         (ci, bootstrap, seed, worst, by is not None),
         lone_on=on is not None and targets is None,
+        compat=compat,
     )
     parts = None
     if scheduler is not None:
@@ -194,6 +199,7 @@ def compare(
     per_row: Any = None,
     scheduler: Any = None,
     on_units: Callable[[int, int], None] | None = None,
+    compat: str | None = None,
 ) -> Comparison:
     """Score two models' predictions of the same rows and the paired difference of each loss.
 
@@ -206,6 +212,7 @@ def compare(
     ``per_row``, an object as ``evaluate`` takes, receives each row's differences by label.
     ``scheduler`` runs it on a Dask cluster as for ``evaluate``: the i-th files of the inputs
     are read together, so each input needs as many files, each pair with the same rows.
+    ``compat`` reads ``losses`` as that library's names, as for ``evaluate``.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.
     from losscli.engine.compare import summary
@@ -218,6 +225,7 @@ def compare(
         (nan, chunk_rows, input_format),
         {"the baseline": baseline, "the candidate": candidate, option("targets"): targets},
         (ci, bootstrap, seed, 0, False),
+        compat=compat,
     )
     requests, options = job.requests, job.options
     if scheduler is not None:
@@ -340,7 +348,7 @@ def _results(
 
 def _result(request: LossRequest, outcome: Outcome, options: Options) -> Result:
     state = outcome.tally
-    if state.weight_sum == 0 and not request.params.get("reduction") == "sum":
+    if state.weight_sum == 0 and request.params.get("reduction") not in ("sum", "sum_over_rows"):
         raise InputError(
             f"{request.label}: the weights of the rows used sum to 0, so no mean exists.",
             f"Give some rows a positive weight, or leave out {option('weight')}.",

@@ -107,13 +107,14 @@ def prepare(
     inputs: Mapping[str, Any],
     analysis: tuple[float | None, int, int, int, bool],
     lone_on: bool = False,
+    compat: str | None = None,
 ) -> Job:
     """The losses parsed and every option checked, before any input is opened.
 
     ``reading`` is (nan, chunk_rows, input_format); ``inputs`` names each input for messages;
     ``analysis`` is what ``analysis_options`` takes; ``lone_on`` is a key given with one input.
     """
-    requests = loss_requests(losses)
+    requests = loss_requests(losses, compat)
     check_reading(*reading)
     if lone_on:
         raise UsageError(
@@ -128,9 +129,10 @@ def prepare(
     return Job(requests, options, given, Wanted.of(requests, KEY_ROLES))
 
 
-def loss_requests(losses: str | Sequence[str]) -> list[LossRequest]:
-    """The parsed SPECs, with the files that parameters name read in."""
-    requests = parse_specs([losses] if isinstance(losses, str) else losses)
+def loss_requests(losses: str | Sequence[str], compat: str | None = None) -> list[LossRequest]:
+    """The parsed SPECs (``compat``'s names with a library named), with the files that
+    parameters name read in."""
+    requests = parse_specs([losses] if isinstance(losses, str) else losses, compat)
     if not requests:
         raise UsageError(
             "No loss given.", f"Name one, e.g. {option('losses')} mse; 'losscli list' shows all."

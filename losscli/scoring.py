@@ -69,21 +69,36 @@ def scorer(spec: str, response_method: str | None = None) -> Any:
 
 
 def compute(
-    spec: str, pred: Any = None, target: Any = None, weight: Any = None, **params: Any
+    spec: str,
+    pred: Any = None,
+    target: Any = None,
+    weight: Any = None,
+    *,
+    compat: str | None = None,
+    **params: Any,
 ) -> float:
     """One loss's value over values in memory: ``compute("huber", y_pred, y_true, delta=2.0)``.
 
     ``spec`` names one loss (``"huber"`` or ``"huber:delta=2"``); ``pred``, ``target`` and
     ``weight`` are arrays, pandas Series, lists or Arrow arrays (2-D: a vector per row). Other
     keywords are the loss's parameters, or the values of its other input roles (``var=`` for
-    ``gaussian_nll``). The value is ``evaluate``'s, NaN included (``nan="propagate"`` is a keyword
+    ``gaussian_nll``). ``compat`` reads ``spec`` and the parameters as that library's
+    (``compute("huber_loss", p, t, compat="torch", delta=2.0)``). The value is ``evaluate``'s, NaN included (``nan="propagate"`` is a keyword
     of ``evaluate``, not of a loss: here a missing value is an error).
     """
     from losscli.losses.registry import format_value
 
-    request = one_loss(spec)
+    request = one_loss(spec, compat)
     definition = request.definition
     roles = {key: params.pop(key) for key in list(params) if key in definition.roles}
+    if compat is not None:
+        text = spec + "".join(
+            f"{',' if i or ':' in spec else ':'}{key}={format_value(value)}"
+            for i, (key, value) in enumerate(params.items())
+        )
+        one_loss(text, compat)  # each keyword checked against the library's own
+        report = _evaluate(text, pred, target, weight, roles, compat)
+        return float(report.overall[0].value)
     given = {key: request.params[key] for key in written(request)}
     twice = sorted(set(given) & set(params))
     if twice:
@@ -93,10 +108,14 @@ def compute(
         )
     shown = [f"{key}={format_value(value)}" for key, value in {**given, **params}.items()]
     text = definition.name + (":" + ",".join(shown) if shown else "")
+    report = _evaluate(text, pred, target, weight, roles, None)
+    return float(report.overall[0].value)
+
+
+def _evaluate(text: str, pred: Any, target: Any, weight: Any, roles: Any, compat: Any) -> Any:
     from losscli.api import evaluate
 
-    report = evaluate(None, text, pred, target, weight, columns=roles or None)
-    return float(report.overall[0].value)
+    return evaluate(None, text, pred, target, weight, columns=roles or None, compat=compat)
 
 
 def written(request: LossRequest) -> frozenset[str]:
@@ -104,12 +123,12 @@ def written(request: LossRequest) -> frozenset[str]:
     return frozenset(getattr(request.params, "given", ()))
 
 
-def one_loss(spec: str) -> LossRequest:
+def one_loss(spec: str, compat: str | None = None) -> LossRequest:
     if not isinstance(spec, str):
         raise UsageError(f"spec={spec!r} is not a loss spec.", "Example: compute('mse', p, t)")
     from losscli.options import loss_requests
 
-    requests = loss_requests(spec)
+    requests = loss_requests(spec, compat)
     if len(requests) != 1:
         raise UsageError(
             f"'{spec}' names {len(requests)} losses; compute gives one value.",

@@ -107,7 +107,9 @@ class Mean(Statistic):
 
     ``divisor`` gives each row's share d of the denominator instead of 1: PyTorch's class-weighted
     mean divides by sum(w_i c_{y_i}), and an ignored row adds 0. A denominator of 0 with rows seen
-    is the input error ``nothing_left`` (message, hint). With ``spread`` it also sums what the
+    is the input error ``nothing_left`` (message, hint). ``over_rows`` divides by the number of
+    rows instead, whatever their weights (Keras' ``sum_over_batch_size``, PyTorch's ``weight=`` of
+    BCELoss and HuberLoss). With ``spread`` it also sums what the
     standard error of the mean needs: with e = w (l - s d) about a shift s (the first row's loss),
     sum e^2, sum e w d and sum (w d)^2 (the ratio estimator's linearised variance).
     """
@@ -118,8 +120,9 @@ class Mean(Statistic):
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         divisor: Callable[[Inputs], np.ndarray] | None = None,
         nothing_left: tuple[str, str] = ("", ""),
+        over_rows: bool = False,
     ) -> None:
-        self.total, self.transform = total, transform
+        self.total, self.transform, self.over_rows = total, transform, over_rows
         self.divisor, self.nothing_left_text = divisor, nothing_left
         self.method = "normal" if transform is None else "bootstrap"
         self.spread = False
@@ -135,7 +138,10 @@ class Mean(Statistic):
     def contribute(self, values, weight, inputs, shifts):
         rows = mean_over_elements(values)
         shares = None if self.divisor is None or self.total else self.divisor(inputs)
-        wd = ones_or(weight, len(rows)) if shares is None else weighted(shares, weight)
+        if self.over_rows:
+            wd = np.ones(len(rows))
+        else:
+            wd = ones_or(weight, len(rows)) if shares is None else weighted(shares, weight)
         columns = [weighted(rows, weight), wd]
         if self.spread:
             d = 1.0 if shares is None else shares
@@ -153,7 +159,7 @@ class Mean(Statistic):
         return self.transform(value)
 
     def nothing_left(self, totals):
-        if self.divisor is None or self.total:
+        if self.divisor is None or self.total or self.over_rows:
             return None
         empty = (totals.sums[..., 0, 1] == 0) & (totals.counts[..., 0] > 0)
         message, hint = self.nothing_left_text

@@ -40,7 +40,7 @@ from losscli.losses.probability import (
     target_rows,
     unit_interval,
 )
-from losscli.losses.registry import REDUCTION, Example, Param, Requirement, register
+from losscli.losses.registry import REDUCTION, Example, Param, Requirement, reduced, register
 
 FAMILY = "classification"
 HAND = "hand-worked"
@@ -51,6 +51,23 @@ CLASS_WEIGHT = Param("weight", list, None, "one weight per class, e.g. [1,2,0.5]
 IGNORE_INDEX = Param("ignore_index", int, -100, "target class whose rows are left out")
 SMOOTHING = Param(
     "label_smoothing", float, 0.0, "eps: the target becomes (1 - eps) q + eps / K", ge=0, le=1
+)
+CLIP = Param(
+    "clip",
+    float,
+    0.0,
+    "input=probs: probabilities are clipped to [clip, 1 - clip] and logged plainly (Keras "
+    "1e-7, scikit-learn 2.22e-16); 0 keeps PyTorch's floor of -100 on each log",
+    ge=0,
+    lt=0.5,
+)
+ROWS = Param(
+    "rows",
+    str,
+    "check",
+    "input=probs rows: check that each sums to 1, renormalize them (Keras) or take them "
+    "as_given (scikit-learn's log_loss)",
+    choices=("check", "renormalize", "as_given"),
 )
 
 
@@ -83,6 +100,7 @@ def _binary_target_checks() -> tuple[Requirement, ...]:
         input_param("probs", ("probs", "logits")),
         Param("pos_weight", float, 1.0, "weight of the positive term", ge=0),
         SMOOTHING,
+        CLIP,
     ],
     requires=[
         *probability_checks(rows=False),
@@ -97,10 +115,16 @@ def _binary_target_checks() -> tuple[Requirement, ...]:
     "BCEWithLogitsLoss). Targets may be soft, in [0, 1]. label_smoothing=eps moves targets to "
     "t (1 - eps) + eps / 2. A row of K columns (multi-label) counts as the mean of its elements. "
     "scikit-learn's log_loss clips probabilities at 1e-15 instead of clamping logs at -100, and "
-    "Keras clips at 1e-7, so values differ when a prediction is exactly 0 or 1.",
+    "Keras clips at 1e-7, so values differ when a prediction is exactly 0 or 1: clip=1e-7 "
+    "(Keras) or clip=2.220446049250313e-16 (scikit-learn) moves probabilities into "
+    "[clip, 1 - clip] before the plain logs, as they do.",
 )
-def binary_cross_entropy(pred, target, *, input, pos_weight, label_smoothing):
+def binary_cross_entropy(pred, target, *, input, pos_weight, label_smoothing, clip):
     """Negative log-likelihood of binary (or soft) labels under predicted probabilities."""
+    if input == "probs" and clip:
+        t = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
+        p = np.clip(pred, clip, 1.0 - clip)
+        return binary_nll(t, np.log(p), np.log(1.0 - p), pos_weight)
     if input == "probs" and pos_weight == 1 and not label_smoothing:
         hard = _hard_label_bce(pred, target)
         if hard is not None:
@@ -135,14 +159,15 @@ def _class_weighted(params: Mapping[str, Any]) -> Statistic:
     weight, ignore = params.get("weight"), params.get("ignore_index")
 
     def divisor(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-        target, classes = inputs["target"], inputs["pred"].shape[1]
+        target, pred = inputs["target"], inputs["pred"]
+        classes = 2 if pred.ndim == 1 else pred.shape[1]  # one column: a positive class's p
         if target.ndim == 2:
             return np.ones(len(target))
         index, counted = class_index(target, classes, ignore)
         return np.where(counted, class_weights(weight, classes, "")[index], 0.0)
 
     return Mean(
-        total=params.get("reduction") == "sum",
+        **reduced(params),
         divisor=divisor,
         nothing_left=(
             f"Every row's target is ignore_index={ignore} (or has class weight 0): "
@@ -167,8 +192,8 @@ CE_NOTES = (
 )
 
 
-def _cross_entropy(pred, target, input, weight, ignore_index, label_smoothing, loss):
-    log_p = class_log_probs(pred, input, loss)
+def _cross_entropy(pred, target, input, weight, ignore_index, label_smoothing, loss, rows, clip):
+    log_p = _clipped_log_probs(pred, input, loss, rows, clip)
     classes = log_p.shape[1]
     w = class_weights(weight, classes, loss)
     if target.ndim == 2:
@@ -187,9 +212,27 @@ def _index_nll(log_p, target, w, ignore_index, label_smoothing=0.0):
     return np.where(counted, nll, np.where(np.isnan(target), np.nan, 0.0))
 
 
+def _clipped_log_probs(pred, input, loss, rows, clip):
+    """Log-probabilities of class scores; with input=probs, rows renormalised (or taken as
+    given) and clipped to [clip, 1 - clip] first, as Keras and scikit-learn do."""
+    if input != "probs" or (rows == "check" and not clip):
+        return class_log_probs(pred, input, loss)
+    if pred.ndim == 1 or pred.shape[1] == 1:  # the positive class's probability (scikit-learn)
+        positive = pred.reshape(-1)
+        pred = np.stack([1.0 - positive, positive], axis=1)
+    p = class_scores(pred, loss)
+    if rows != "as_given":
+        p = p / p.sum(axis=1, keepdims=True)
+    return np.log(np.clip(p, clip, 1.0 - clip)) if clip else np.log(p)
+
+
+def _rows_checked(params: Mapping[str, Any]) -> bool:
+    return params.get("rows", "check") == "check"
+
+
 CE_PARAMS = [input_param("logits"), CLASS_WEIGHT, IGNORE_INDEX]
 CE_CHECKS = [
-    *probability_checks(),
+    *probability_checks(rows_when=_rows_checked),
     *log_probability_checks(),
     *target_row_checks(),
 ]
@@ -202,11 +245,17 @@ CE_CHECKS = [
     formula="-sum_c w_c q_c log softmax(s)_c, q = one-hot of the class (or given rows), "
     "smoothed q = (1 - eps) q + eps / K",
     reference="torch.nn.CrossEntropyLoss",
-    params=[*CE_PARAMS, SMOOTHING, REDUCTION],
+    params=[*CE_PARAMS, SMOOTHING, ROWS, CLIP, REDUCTION],
     statistic=_class_weighted,
     requires=CE_CHECKS,
     examples=[
         Example({"pred": [[0.0, 0.0]], "target": [1]}, LOG_2, HAND),
+        Example(
+            {"pred": [[0.2, 0.2]], "target": [1]},
+            LOG_2,
+            "hand-worked: the row renormalised to [0.5, 0.5] (Keras)",
+            {"input": "probs", "rows": "renormalize", "clip": 1e-7},
+        ),
         Example({"pred": [[0.0, 0.0, 0.0]], "target": [[0.5, 0.5, 0.0]]}, LOG_3, HAND),
         Example(
             {"pred": [[0.0, math.log(3)], [0.0, 0.0]], "target": [1, 0]},
@@ -216,11 +265,16 @@ CE_CHECKS = [
         ),
         Example({"pred": [[0.0, 0.0], [5.0, 1.0]], "target": [0, -100]}, LOG_2, HAND),
     ],
-    notes=CE_NOTES,
+    notes=CE_NOTES + " With input=probs, rows=renormalize divides each row by its sum and "
+    "rows=as_given takes it as it is (neither checks the sums), and clip=c clips each "
+    "probability to [c, 1 - c] before the log: Keras is rows=renormalize,clip=1e-7, "
+    "scikit-learn's log_loss rows=as_given,clip=2.220446049250313e-16.",
 )
-def cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing):
+def cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing, rows, clip):
     """Softmax cross-entropy of class scores against class indices or probability rows."""
-    return _cross_entropy(pred, target, input, weight, ignore_index, label_smoothing, "ce")
+    return _cross_entropy(
+        pred, target, input, weight, ignore_index, label_smoothing, "ce", rows, clip
+    )
 
 
 @register(
@@ -243,7 +297,7 @@ def cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing)
 def label_smoothing_cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing):
     """Cross-entropy against targets smoothed toward the uniform distribution."""
     return _cross_entropy(
-        pred, target, input, weight, ignore_index, label_smoothing, "label_smoothing_ce"
+        pred, target, input, weight, ignore_index, label_smoothing, "label_smoothing_ce", "check", 0
     )
 
 
@@ -296,14 +350,20 @@ def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np
     params=[
         input_param("probs", ("probs", "logprobs")),
         Param("log_target", bool, False, "target holds log-probabilities"),
+        replace(
+            ROWS,
+            help="rows of pred and target: check that each is a distribution, renormalize "
+            "them (torchmetrics) or take them as_given (PyTorch, Keras)",
+        ),
+        replace(CLIP, help="clip target and pred probabilities to [clip, 1] first (Keras 1e-7)"),
     ],
     requires=[
-        *probability_checks(),
-        *log_probability_checks(),
+        *probability_checks(rows_when=_rows_checked),
+        *log_probability_checks(rows_when=_rows_checked),
         # A target row that is no distribution gives a number, even a negative one, that is
         # no divergence.
-        *target_row_checks(when=lambda params: not params["log_target"]),
-        *log_target_row_checks(when=lambda params: params["log_target"]),
+        *target_row_checks(when=lambda params: not params["log_target"] and _rows_checked(params)),
+        *log_target_row_checks(when=lambda params: params["log_target"] and _rows_checked(params)),
     ],
     examples=[
         Example({"pred": [[0.5, 0.5]], "target": [[1.0, 0.0]]}, LOG_2, HAND),
@@ -313,14 +373,22 @@ def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np
     "input=logprobs), target the true one (log_target=true if it is in logs; a class index "
     "column counts as one-hot). Each row's divergence is summed over classes and rows are "
     "averaged: PyTorch's reduction='batchmean'. PyTorch's default reduction='mean' divides by "
-    "the number of elements (rows x K) instead, which is not a divergence.",
+    "the number of elements (rows x K) instead, which is not a divergence. rows=as_given "
+    "takes rows that are no distributions as they are, and clip=c clips both to [c, 1] "
+    "first (Keras' kl_divergence is clip=1e-7).",
 )
-def kl_divergence(pred, target, *, input, log_target):
+def kl_divergence(pred, target, *, input, log_target, rows, clip):
     """Kullback-Leibler divergence of the predicted distribution from the target one."""
     # One column is no distribution: its pointwise t log(t / q) can even be negative.
     log_q = _log_of(class_scores(pred, "kl_div"), input)
     if target.ndim == 1 and pred.ndim == 2:
         target = target_rows(target, pred.shape[1])
+    if rows == "renormalize" and input == "probs" and not log_target:
+        log_q = np.log(pred / pred.sum(axis=1, keepdims=True))
+        target = target / target.sum(axis=1, keepdims=True)
+    if clip:
+        t = np.clip(np.exp(target) if log_target else target, clip, 1.0)
+        return _relative_entropy(t, np.log(t), np.log(np.clip(np.exp(log_q), clip, 1.0)))
     if log_target:
         return _relative_entropy(np.exp(target), target, log_q)
     return _relative_entropy(target, np.log(target), log_q)
@@ -396,23 +464,33 @@ def _mixed(row: int) -> RowProblem:
 
 
 def _signed(params: Mapping[str, Any]) -> Statistic:
-    return SignedMean(total=params.get("reduction") == "sum")
+    if params.get("labels") == "as_given":
+        return Mean(**reduced(params))
+    return SignedMean(**reduced(params))
 
 
+LABELS = Param(
+    "labels",
+    str,
+    "signed",
+    "signed: {-1, 1} or {0, 1} with 0 read as -1; as_given: y used as it is (optax)",
+    choices=("signed", "as_given"),
+)
 SIGNED_LABELS = Requirement(
     "target",
-    lambda t, params: (t == 1) | (t == -1) | (t == 0),
+    lambda t, params: params.get("labels") == "as_given" or ((t == 1) | (t == -1) | (t == 0)),
     "labels in {-1, 1} or {0, 1}",
     "0 is read as -1; recode other labels (such as 1/2) as -1/1, with 1 for the positive class",
 )
 LABEL_NOTE = (
     "Labels are {-1, 1} or {0, 1} (0 is read as -1); an input holding both 0 and -1 is an "
-    "error, since the convention would be ambiguous."
+    "error, since the convention would be ambiguous. labels=as_given takes y as it is (optax's "
+    "hinge_loss: a label 0 costs 1 whatever the score)."
 )
 
 
-def _sign(target: np.ndarray) -> np.ndarray:
-    return np.where(target == 0, -1.0, target)
+def _sign(target: np.ndarray, labels: str = "signed") -> np.ndarray:
+    return target if labels == "as_given" else np.where(target == 0, -1.0, target)
 
 
 @register(
@@ -421,17 +499,20 @@ def _sign(target: np.ndarray) -> np.ndarray:
     elementwise=True,
     formula="max(0, 1 - y s)",
     reference="sklearn.metrics.hinge_loss",
-    params=[REDUCTION],
+    params=[LABELS, REDUCTION],
     statistic=_signed,
     requires=[SIGNED_LABELS],
-    examples=[Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, (0.5 + 3 + 3) / 3, HAND)],
+    examples=[
+        Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, (0.5 + 3 + 3) / 3, HAND),
+        Example({"pred": [0.5, 2.0], "target": [1, 0]}, 0.75, HAND, {"labels": "as_given"}),
+    ],
     notes="pred is a raw decision score (not a probability). " + LABEL_NOTE + " scikit-learn "
     "maps any two labels to {-1, 1} the same way; PyTorch's HingeEmbeddingLoss is a different "
     "loss (see hinge_embedding).",
 )
-def hinge(pred, target):
+def hinge(pred, target, *, labels):
     """Margin loss of a linear classifier: zero once y s >= 1."""
-    return np.maximum(0.0, 1.0 - _sign(target) * pred)
+    return np.maximum(0.0, 1.0 - _sign(target, labels) * pred)
 
 
 @register(
@@ -440,15 +521,15 @@ def hinge(pred, target):
     elementwise=True,
     formula="max(0, 1 - y s)^2",
     reference="keras.losses.SquaredHinge",
-    params=[REDUCTION],
+    params=[LABELS, REDUCTION],
     statistic=_signed,
     requires=[SIGNED_LABELS],
     examples=[Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND)],
     notes=LABEL_NOTE + " Keras also converts {0, 1} labels to {-1, 1}.",
 )
-def squared_hinge(pred, target):
+def squared_hinge(pred, target, *, labels):
     """The hinge loss squared: smooth at the margin, harsher on large violations."""
-    return np.maximum(0.0, 1.0 - _sign(target) * pred) ** 2
+    return np.maximum(0.0, 1.0 - _sign(target, labels) * pred) ** 2
 
 
 @register(

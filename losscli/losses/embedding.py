@@ -101,7 +101,7 @@ def contrastive(target, pred=None, x1=None, x2=None, *, margin, similar_label, p
     family=FAMILY,
     formula="1 - p.t / (max(||p||, eps) max(||t||, eps))",
     reference="torch.nn.functional.cosine_similarity",
-    params=[Param("eps", float, 1e-8, "floor on each norm", gt=0)],
+    params=[Param("eps", float, 1e-8, "floor on each norm (0: a zero vector gives NaN)", ge=0)],
     examples=[
         Example({"pred": [[1.0, 0.0], [1.0, 1.0]], "target": [[0.0, 1.0], [2.0, 2.0]]}, 0.5, HAND)
     ],
@@ -150,6 +150,14 @@ def cosine_embedding(x1, x2, target, *, margin):
         Param("p", float, 2.0, "the norm", gt=0),
         Param("eps", float, 1e-6, "added to the difference, as PyTorch does", ge=0),
         Param("swap", bool, False, "use the closer of anchor and positive to the negative"),
+        Param(
+            "eps_in",
+            str,
+            "difference",
+            "where eps goes: difference, ||u - v + eps||_p (PyTorch); or sum, "
+            "(sum |u - v|^p + eps)^(1/p) (optax)",
+            choices=("difference", "sum"),
+        ),
     ],
     examples=[
         Example(
@@ -161,12 +169,18 @@ def cosine_embedding(x1, x2, target, *, margin):
     ],
     notes="Roles anchor, positive and negative (--col anchor=... etc.). " + WIDTH_NOTE,
 )
-def triplet(anchor, positive, negative, *, margin, p, eps, swap):
+def triplet(anchor, positive, negative, *, margin, p, eps, swap, eps_in):
     """The anchor must be closer to the positive than to the negative by the margin."""
-    to_positive = _norm(anchor - positive + eps, p)
-    to_negative = _norm(anchor - negative + eps, p)
+
+    def distance(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        if eps_in == "sum":
+            return ((np.abs(_vectors(u) - _vectors(v)) ** p).sum(axis=1) + eps) ** (1.0 / p)
+        return _norm(u - v + eps, p)
+
+    to_positive = distance(anchor, positive)
+    to_negative = distance(anchor, negative)
     if swap:
-        to_negative = np.minimum(to_negative, _norm(positive - negative + eps, p))
+        to_negative = np.minimum(to_negative, distance(positive, negative))
     return np.maximum(0.0, to_positive - to_negative + margin)
 
 

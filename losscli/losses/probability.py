@@ -223,8 +223,13 @@ def _log_sum_text(row: np.ndarray) -> str:
     return f"has probabilities summing to {np.exp(row).sum():.9g}"
 
 
-def probability_checks(role: str = "pred", rows: bool = True) -> tuple[Requirement, ...]:
-    """``role`` holds probabilities in [0, 1] (K-wide rows summing to 1) when input=probs."""
+def probability_checks(
+    role: str = "pred",
+    rows: bool = True,
+    rows_when: Callable[[Mapping[str, Any]], bool] = lambda params: True,
+) -> tuple[Requirement, ...]:
+    """``role`` holds probabilities in [0, 1] (K-wide rows summing to 1, where ``rows_when``
+    holds) when input=probs."""
     active = _is("probs")
     checks = [
         Requirement(
@@ -238,7 +243,9 @@ def probability_checks(role: str = "pred", rows: bool = True) -> tuple[Requireme
         checks.append(
             Requirement(
                 role,
-                lambda v, params: not active(params) or v.ndim < 2 or _row_sums(v),
+                lambda v, params: (
+                    not (active(params) and rows_when(params)) or v.ndim < 2 or _row_sums(v)
+                ),
                 "rows to sum to 1 (input=probs)",
                 "pass input=logits if these are scores; otherwise normalise each row",
                 rowwise=_sum_text,
@@ -289,8 +296,13 @@ def log_target_row_checks(
     )
 
 
-def log_probability_checks(role: str = "pred", always: bool = False) -> tuple[Requirement, ...]:
-    """``role`` holds log-probabilities (<= 0, rows whose exponentials sum to 1)."""
+def log_probability_checks(
+    role: str = "pred",
+    always: bool = False,
+    rows_when: Callable[[Mapping[str, Any]], bool] = lambda params: True,
+) -> tuple[Requirement, ...]:
+    """``role`` holds log-probabilities (<= 0, rows whose exponentials sum to 1 where
+    ``rows_when`` holds)."""
     active = (lambda params: True) if always else _is("logprobs")
     return (
         *logit_checks(role),
@@ -302,7 +314,9 @@ def log_probability_checks(role: str = "pred", always: bool = False) -> tuple[Re
         ),
         Requirement(
             role,
-            lambda v, params: not active(params) or v.ndim < 2 or _row_log_sums(v),
+            lambda v, params: (
+                not (active(params) and rows_when(params)) or v.ndim < 2 or _row_log_sums(v)
+            ),
             "rows of log-probabilities (their exponentials summing to 1)",
             "apply log_softmax first, or pass input=logits if these are scores",
             rowwise=_log_sum_text,

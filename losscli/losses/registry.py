@@ -72,6 +72,8 @@ class Param:
             if self.kind is bool:
                 return _to_bool(text)
             if self.kind is float:
+                if self.default is None and str(text).lower() == "none":
+                    return None  # an optional number: 'none' leaves it out
                 value = float(text)
                 if not math.isfinite(value):
                     raise UsageError(
@@ -262,14 +264,21 @@ REDUCTION = Param(
     "reduction",
     str,
     "mean",
-    "mean: weighted mean of the per-row losses; sum: their weighted sum",
-    choices=("mean", "sum"),
+    "mean: weighted mean of the per-row losses; sum: their weighted sum; sum_over_rows: their "
+    "weighted sum divided by the number of rows (Keras' default with sample weights)",
+    choices=("mean", "sum", "sum_over_rows"),
 )
+
+
+def reduced(params: Mapping[str, Any]) -> dict[str, bool]:
+    """The keywords of ``Mean`` that a ``reduction`` parameter asks for."""
+    reduction = params.get("reduction")
+    return {"total": reduction == "sum", "over_rows": reduction == "sum_over_rows"}
 
 
 def mean_of_rows(params: Mapping[str, Any]) -> Statistic:
     """The default statistic: a weighted mean (or sum) of the per-row values."""
-    return Mean(total=params.get("reduction") == "sum")
+    return Mean(**reduced(params))
 
 
 def register(
@@ -377,6 +386,14 @@ def load_installed() -> None:
                 "Fix or uninstall that package (pip uninstall); built-in losses work without it.",
             ) from None
         _installed.append(point.name)
+
+
+def is_loss_name(name: str) -> bool:
+    """Whether ``name`` is a loss or an alias (built in or of an installed plugin)."""
+    key = name.strip().lower()
+    if key not in _ALIASES:
+        load_installed()
+    return key in _ALIASES
 
 
 def get_loss(name: str) -> LossDef:

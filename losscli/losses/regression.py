@@ -259,8 +259,22 @@ def symmetric_percentage_error(pred, target, *, abs_error):
 
 ABOVE_MINUS_ONE = "log1p is undefined there; shift the values or use mse"
 LOG1P_DOMAIN = (
-    Requirement("pred", lambda p, params: p > -1, "> -1", ABOVE_MINUS_ONE),
-    Requirement("target", lambda t, params: t > -1, "> -1", ABOVE_MINUS_ONE),
+    Requirement(
+        "pred", lambda p, params: params.get("floor") is not None or p > -1, "> -1", ABOVE_MINUS_ONE
+    ),
+    Requirement(
+        "target",
+        lambda t, params: params.get("floor") is not None or t > -1,
+        "> -1",
+        ABOVE_MINUS_ONE,
+    ),
+)
+FLOOR = Param(
+    "floor",
+    float,
+    None,
+    "raise p and t to at least this before log1p (Keras' msle: 1e-7); none refuses values <= -1",
+    ge=-1,
 )
 
 
@@ -272,6 +286,7 @@ LOG1P_DOMAIN = (
     reference="sklearn.metrics.root_mean_squared_log_error",
     statistic=root_of_mean,
     summary="Root of the mean squared log error.",
+    params=[FLOOR],
     requires=LOG1P_DOMAIN,
     examples=[
         Example({"pred": [math.e - 1, 0.0], "target": [0.0, 0.0]}, math.sqrt(0.5), HAND),
@@ -284,11 +299,24 @@ LOG1P_DOMAIN = (
     elementwise=True,
     formula="(log1p(p) - log1p(t))^2",
     reference="sklearn.metrics.mean_squared_log_error",
+    params=[FLOOR],
     requires=LOG1P_DOMAIN,
-    examples=[Example({"pred": [math.e - 1, 0.0], "target": [0.0, 0.0]}, 0.5, HAND)],
+    examples=[
+        Example({"pred": [math.e - 1, 0.0], "target": [0.0, 0.0]}, 0.5, HAND),
+        Example(
+            {"pred": [math.e - 1], "target": [-5.0]},
+            1.0,
+            "hand-worked: the target raised to floor=0 first (Keras floors at 1e-7)",
+            {"floor": 0.0},
+        ),
+    ],
+    notes="floor=f computes (log1p(max(p, f)) - log1p(max(t, f)))^2 and accepts any values, as "
+    "Keras' mean_squared_logarithmic_error does with f = 1e-7.",
 )
-def squared_log_error(pred, target):
+def squared_log_error(pred, target, *, floor):
     """Squared difference of log(1 + x): relative error for positive quantities."""
+    if floor is not None:
+        pred, target = np.maximum(pred, floor), np.maximum(target, floor)
     return (np.log1p(pred) - np.log1p(target)) ** 2
 
 

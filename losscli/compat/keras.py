@@ -1,0 +1,130 @@
+"""Keras 3's losses by their function names, class names and short aliases.
+
+Every Keras loss averages the last axis into one value per sample and then reduces the samples:
+``sum_over_batch_size`` (the default) divides the weighted sum by the number of rows, whatever
+the weights; ``mean_with_sample_weight`` by the sum of the weights. Probabilities are clipped to
+[1e-7, 1 - 1e-7] and rows of class probabilities renormalised. Keras computes in float32 even
+with floatx float64: its numbers agree with these to about 1e-7 relative.
+"""
+
+from losscli.compat import Arg, Entry, Profile
+
+EPSILON = 1e-7  # keras.config.epsilon()
+REDUCTION = Arg(
+    "sum_over_batch_size",
+    kind=str,
+    help="how the per-sample values are reduced",
+    values={
+        "sum_over_batch_size": {"reduction": "sum_over_rows"},
+        "mean_with_sample_weight": {"reduction": "mean"},
+        "sum": {"reduction": "sum"},
+        "none": "reduction='none' gives one value per row: write them with --per-row PATH",
+    },
+)
+FROM_LOGITS = {True: {"input": "logits"}, False: {"input": "probs"}}
+
+
+def _entry(loss: str, rule: str, *names: str, fixed=None, **args: Arg) -> Entry:  # type: ignore[no-untyped-def]
+    return Entry(loss, rule, fixed=fixed or {}, args={"reduction": REDUCTION, **args}, names=names)
+
+
+ENTRIES = {
+    "mean_squared_error": _entry("mse", "mean (p - t)^2", "MeanSquaredError", "mse"),
+    "mean_absolute_error": _entry("mae", "mean |p - t|", "MeanAbsoluteError", "mae"),
+    "mean_absolute_percentage_error": Entry(
+        "mape",
+        "100 |p - t| / max(|t|, 1e-7): in percent",
+        fixed={"eps": EPSILON},
+        args={"reduction": REDUCTION},
+        scale=100.0,
+        names=("MeanAbsolutePercentageError", "mape"),
+    ),
+    "mean_squared_logarithmic_error": _entry(
+        "msle",
+        "(log(max(p, 1e-7) + 1) - log(max(t, 1e-7) + 1))^2: negatives are floored, not refused",
+        "MeanSquaredLogarithmicError",
+        "msle",
+        fixed={"floor": EPSILON},
+    ),
+    "huber": _entry("huber", "Huber with delta", "Huber", delta=Arg(1.0, to="delta")),
+    "log_cosh": _entry("log_cosh", "log(cosh(p - t))", "LogCosh", "logcosh"),
+    "cosine_similarity": Entry(
+        "cosine",
+        "-cos(p, t): the negative similarity (losscli's cosine - 1), each vector divided by "
+        "its norm floored at 1e-12",
+        fixed={"eps": 1e-12},
+        args={"reduction": REDUCTION},
+        scale=-1.0,
+        shift=1.0,
+        names=("CosineSimilarity",),
+    ),
+    "hinge": _entry(
+        "hinge",
+        "max(0, 1 - y s), labels {0, 1} read as {-1, 1}; labels mixing 0 and -1 are refused "
+        "(Keras would keep them as they are)",
+        "Hinge",
+    ),
+    "squared_hinge": _entry(
+        "squared_hinge", "max(0, 1 - y s)^2, labels as for hinge", "SquaredHinge"
+    ),
+    "kl_divergence": _entry(
+        "kl_div",
+        "sum t log(t / q) with t and q clipped to [1e-7, 1]; rows are not checked",
+        "KLDivergence",
+        "kld",
+        "kullback_leibler_divergence",
+        fixed={"input": "probs", "rows": "as_given", "clip": EPSILON},
+    ),
+    "poisson": _entry(
+        "poisson_nll",
+        "p - t log(p + 1e-7)",
+        "Poisson",
+        fixed={"log_input": False, "eps": EPSILON},
+    ),
+    "binary_crossentropy": _entry(
+        "bce",
+        "p clipped to [1e-7, 1 - 1e-7], then -[t log p + (1 - t) log(1 - p)]; "
+        "from_logits=true: the logits form",
+        "BinaryCrossentropy",
+        fixed={"clip": EPSILON},
+        from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
+        label_smoothing=Arg(0.0, to="label_smoothing"),
+    ),
+    "categorical_crossentropy": _entry(
+        "ce",
+        "probability rows renormalised and clipped to [1e-7, 1 - 1e-7], -sum y log p; "
+        "from_logits=true: log-softmax",
+        "CategoricalCrossentropy",
+        fixed={"rows": "renormalize", "clip": EPSILON},
+        from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
+        label_smoothing=Arg(0.0, to="label_smoothing"),
+    ),
+    "sparse_categorical_crossentropy": _entry(
+        "ce",
+        "as categorical_crossentropy with a class index target",
+        "SparseCategoricalCrossentropy",
+        fixed={"rows": "renormalize", "clip": EPSILON},
+        from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
+    ),
+}
+
+PROFILE = Profile(
+    name="keras",
+    title="Keras",
+    checked_with="keras 3.15 (torch backend)",
+    entries=ENTRIES,
+    missing={
+        "ctc": "it aligns sequences, and a table row holds no sequence of probabilities",
+        "categorical_hinge": "losscli has no categorical hinge yet",
+        "circle": "losscli has no circle loss yet",
+        "binary_focal_crossentropy": "losscli's focal loss does not clip at 1e-7 yet",
+        "categorical_focal_crossentropy": "losscli's softmax_focal does not clip at 1e-7 yet",
+        "categorical_generalized_cross_entropy": "losscli's gce does not clip at 1e-7 yet",
+        "dice": "Keras pools one Dice over the whole batch with a 1e-7 floor, which losscli's "
+        "dice does not have yet",
+        "tversky": "Keras pools one Tversky index over the whole batch with a 1e-7 floor, "
+        "which losscli's tversky does not have yet",
+    },
+    weights="-w is sample_weight; with the default reduction sum_over_batch_size the weighted "
+    "sum is divided by the number of rows, with reduction=mean_with_sample_weight by sum(w).",
+)

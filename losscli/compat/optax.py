@@ -1,0 +1,116 @@
+"""optax's ``optax.losses`` functions by their own names.
+
+optax returns unreduced values, one per example (or per element); ``--compat optax`` reports
+their mean, or with ``reduction=sum`` their sum. optax takes no sample weights: with ``-w`` the
+value is losscli's weighted mean of optax's values, sum(w l) / sum(w).
+"""
+
+from losscli.compat import Arg, Entry, Profile
+
+REDUCTION = Arg(
+    "mean",
+    kind=str,
+    help="how optax's unreduced values are reduced here: mean or sum",
+    values={
+        "mean": {"reduction": "mean"},
+        "sum": {"reduction": "sum"},
+        "none": "optax's unreduced values are the per-row values: write them with --per-row PATH",
+    },
+)
+
+
+def _entry(loss: str, rule: str, fixed=None, scale: float = 1.0, shift: float = 0.0,  # type: ignore[no-untyped-def]
+           **args: Arg) -> Entry:
+    return Entry(
+        loss, rule, fixed=fixed or {}, args={"reduction": REDUCTION, **args}, scale=scale,
+        shift=shift,
+    )
+
+
+LOGITS = {"input": "logits"}
+ENTRIES = {
+    "squared_error": _entry("mse", "(p - t)^2 per element"),
+    "l2_loss": _entry("mse", "0.5 (p - t)^2 per element", scale=0.5),
+    "huber_loss": _entry("huber", "Huber with delta", delta=Arg(1.0, to="delta")),
+    "log_cosh": _entry("log_cosh", "log(cosh(p - t))"),
+    "sigmoid_binary_cross_entropy": _entry("bce", "the logits form of bce", fixed=LOGITS),
+    "softmax_cross_entropy": _entry("ce", "-sum q log softmax(s) against label rows", LOGITS),
+    "softmax_cross_entropy_with_integer_labels": _entry(
+        "ce", "-log softmax(s)_y against class indices", LOGITS
+    ),
+    "safe_softmax_cross_entropy": _entry("ce", "-sum q log softmax(s), -inf logits allowed", LOGITS),
+    "kl_divergence": _entry(
+        "kl_div",
+        "pred is log q: sum t (log t - log q), 0 log 0 = 0; rows are not checked",
+        fixed={"input": "logprobs", "rows": "as_given"},
+    ),
+    "kl_divergence_with_log_targets": _entry(
+        "kl_div",
+        "pred and target are logs: sum exp(t) (t - log q); rows are not checked",
+        fixed={"input": "logprobs", "log_target": True, "rows": "as_given"},
+    ),
+    "multiclass_hinge_loss": _entry(
+        "multiclass_hinge", "max(0, 1 + max_{j != y} s_j - s_y)", {"variant": "crammer_singer"}
+    ),
+    "multiclass_perceptron_loss": _entry(
+        "multiclass_hinge",
+        "max(0, max_{j != y} s_j - s_y)",
+        {"variant": "crammer_singer", "margin": 0.0},
+    ),
+    "cosine_distance": _entry(
+        "cosine", "1 - cos(p, t), each norm floored at epsilon", epsilon=Arg(0.0, to="eps", ge=0)
+    ),
+    "cosine_similarity": _entry(
+        "cosine",
+        "cos(p, t) = 1 - losscli's cosine, each norm floored at epsilon",
+        scale=-1.0,
+        shift=1.0,
+        epsilon=Arg(0.0, to="eps", ge=0),
+    ),
+    "sigmoid_focal_loss": _entry(
+        "focal",
+        "bce of logits times (1 - p_t)^gamma, times alpha_t when alpha is given",
+        LOGITS,
+        alpha=Arg(None, to="alpha", none=-1.0, help="none: no class balancing"),
+        gamma=Arg(2.0, to="gamma"),
+    ),
+    "poly_loss_cross_entropy": _entry(
+        "poly1", "ce + epsilon (1 - p_y)", LOGITS, epsilon=Arg(2.0, to="epsilon")
+    ),
+    "hinge_loss": _entry(
+        "hinge", "max(0, 1 - y s) with y as given: a label 0 costs 1", {"labels": "as_given"}
+    ),
+    "triplet_margin_loss": _entry(
+        "triplet",
+        "max(0, D(a, p) - D(a, n) + margin), D = (sum |u - v|^p + eps)^(1/p)",
+        {"eps_in": "sum"},
+        norm_degree=Arg(2.0, to="p"),
+        margin=Arg(1.0, to="margin"),
+        eps=Arg(1e-6, to="eps"),
+    ),
+}
+
+PROFILE = Profile(
+    name="optax",
+    title="optax",
+    checked_with="optax 0.2.8 (jax, x64)",
+    entries=ENTRIES,
+    missing={
+        "ctc_loss": "it aligns sequences, and a table row holds no sequence of log-probabilities",
+        "ctc_loss_with_forward_probs": "it aligns sequences",
+        "make_fenchel_young_loss": "a factory of losses, not a loss",
+        "smooth_labels": "a transform of labels, not a loss",
+        "perceptron_loss": "losscli has no perceptron loss yet",
+        "sparsemax_loss": "losscli has no sparsemax loss yet",
+        "multiclass_sparsemax_loss": "losscli has no sparsemax loss yet",
+        "ntxent": "losscli has no NT-Xent loss yet",
+        "ranking_softmax_loss": "losscli has no ranking softmax loss yet",
+        "dice_loss": "losscli has no per-class optax dice yet",
+        "binary_dice_loss": "losscli has no optax binary dice yet",
+        "multiclass_generalized_dice_loss": "losscli has no generalized dice yet",
+        "generalized_kl_divergence": "losscli has no generalized KL divergence yet",
+        "convex_kl_divergence": "losscli has no convex KL divergence yet",
+    },
+    weights="optax takes no sample weights: -w gives losscli's weighted mean sum(w l) / sum(w) "
+    "of optax's values.",
+)
