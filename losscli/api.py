@@ -287,7 +287,10 @@ def compare(
 
 
 def check(
-    names: str | Sequence[str] = (), *, config: str | PathLike[str] | None = None
+    names: str | Sequence[str] = (),
+    *,
+    config: str | PathLike[str] | None = None,
+    compat: str | None = None,
 ) -> CheckRun:
     """Run the checks declared in a configuration file and return their reports.
 
@@ -295,21 +298,25 @@ def check(
     when none is given). ``config`` is the file, ``losscli.toml`` or ``pyproject.toml`` with a
     ``[tool.losscli]`` table; without it, the first of those in the current directory. Every check
     is read and validated before any data is; each is ``evaluate`` on its files with its bounds
-    or baseline applied. ``run.passed`` is False when any of them failed.
+    or baseline applied. ``run.passed`` is False when any of them failed. ``compat`` reads the
+    losses of every check without its own ``compat = "..."`` as that library's names.
     """
     # Here, not at the top: an ``eval`` run need not read configurations.
     from losscli.config import load_config
     from losscli.report.checkrun import CheckRun
 
-    loaded = load_config(config)
+    loaded = load_config(config, compat)
     chosen = loaded.select([names] if isinstance(names, str) else names)
-    return CheckRun(str(loaded.path), {named.name: _checked(named) for named in chosen})
+    return CheckRun(str(loaded.path), {named.name: _checked(named, compat) for named in chosen})
 
 
-def _checked(named: NamedCheck) -> Report:
+def _checked(named: NamedCheck, compat: str | None = None) -> Report:
     """One named check's report with its checks applied; an error says which check it is."""
+    arguments = named.arguments()
+    if compat is not None:
+        arguments.setdefault("compat", compat)
     try:
-        return named.gate.apply(evaluate(**named.arguments()))
+        return named.gate.apply(evaluate(**arguments))
     except LossCliError as error:
         raise type(error)(f"check {named.name}: {error.message}", error.hint) from None
 

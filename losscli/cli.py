@@ -137,6 +137,16 @@ LossOption = Annotated[
         autocompletion=_complete_losses,
     ),
 ]
+CompatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--compat",
+        metavar="LIBRARY",
+        help="Read --loss as this library's names and keywords and give its numbers: torch, "
+        "keras, sklearn, optax or torchmetrics.",
+        show_default=False,
+    ),
+]
 PluginOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -489,6 +499,7 @@ def eval_command(
         ),
     ] = False,
     scheduler: SchedulerOption = None,
+    compat: CompatOption = None,
 ) -> None:
     """Compute losses over a file of predictions and targets, and check them if asked."""
     from losscli.gates import CheckOptions
@@ -498,7 +509,14 @@ def eval_command(
     _load_plugins(plugin)
     assert loss  # refused above when missing
     gate = CheckOptions.parse(
-        loss, max_ or [], min_ or [], baseline, tolerance or [], allow_missing, allow_other_rows
+        loss,
+        max_ or [],
+        min_ or [],
+        baseline,
+        tolerance or [],
+        allow_missing,
+        allow_other_rows,
+        compat=compat,
     )
     from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
     from losscli.engine.tally import DEFAULT_REPLICATES
@@ -542,6 +560,7 @@ def eval_command(
             pos_label=pos_label,
             scheduler=scheduler or None,
             on_units=progress.units,
+            compat=compat,
         )
     report = gate.apply(report)
     _emit(report, output_format, destination)
@@ -585,6 +604,16 @@ def check_command(
     mlflow: MlflowOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
     scheduler: SchedulerOption = None,
+    compat: Annotated[
+        str | None,
+        typer.Option(
+            "--compat",
+            metavar="LIBRARY",
+            help="Read the checks' losses as this library's names (a check's own compat = "
+            "wins): torch, keras, sklearn, optax or torchmetrics.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the checks declared in losscli.toml or [tool.losscli] of pyproject.toml."""
     from losscli.api import check
@@ -599,7 +628,7 @@ def check_command(
         _chosen_format(output_format, output)  # an unknown extension, before anything is read
     tracker = _tracker(mlflow)
     runtime.start_run()
-    run = check(names or (), config=config)
+    run = check(names or (), config=config, compat=compat)
     read = [name for r in run.reports.values() for name in r.inputs["files"]]
     read += [name for r in run.reports.values() for name in r.inputs.get("targets") or []]
     destination = _destination(output, read, [run.config])
@@ -904,6 +933,7 @@ def compare_command(
     decimal: DecimalOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
     scheduler: SchedulerOption = None,
+    compat: CompatOption = None,
 ) -> None:
     """Compare two models on the same rows: the difference per loss, its paired interval and
     p-value."""
@@ -950,6 +980,7 @@ def compare_command(
             csv=_dialect(delimiter, no_header, skip_rows, comment, decimal),
             scheduler=scheduler or None,
             on_units=progress.units,
+            compat=compat,
         )
     _emit(result, output_format, destination, fail_if_worse=fail_if_worse)
     _log_mlflow(tracker, result, quiet)
@@ -1265,10 +1296,33 @@ def list_command(
         typer.Option("--format", "-f", metavar="FORMAT", help="table, json or markdown."),
     ] = "table",
     plugin: PluginOption = None,
+    compat: Annotated[
+        str | None,
+        typer.Option(
+            "--compat",
+            metavar="LIBRARY",
+            help="List this library's loss names instead, with the losscli loss each maps to.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """List every loss: name, aliases, family, parameters, direction."""
     _load_plugins(plugin)
     from losscli.report.catalogue import catalogue_json, catalogue_markdown, catalogue_table
+
+    if compat is not None:
+        from losscli.report.catalogue import compat_json, compat_table
+
+        if output_format not in ("table", "json"):
+            raise UsageError(
+                f"--format {output_format} is unknown for list --compat.", "Use table or json."
+            )
+        if output_format == "json":
+            _write(compat_json(compat))
+        else:
+            console = _console()
+            _write(_rendered(compat_table(compat), console))
+        return
 
     if output_format in ("json", "markdown"):
         _write(catalogue_json() if output_format == "json" else catalogue_markdown())
@@ -1285,12 +1339,27 @@ def list_command(
 def describe_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="A loss name or alias, e.g. huber.")],
     plugin: PluginOption = None,
+    compat: Annotated[
+        str | None,
+        typer.Option(
+            "--compat",
+            metavar="LIBRARY",
+            help="NAME is this library's: show its exact rule and how it differs from losscli's.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Show one loss: formula, parameters, input roles, conventions and an example."""
     _load_plugins(plugin)
     from losscli.losses import get_loss
-    from losscli.report.catalogue import description
+    from losscli.report.catalogue import compat_description, description
 
+    if compat is not None:
+        _write(compat_description(compat, name))
+        return
+    from losscli.compat import refuse_library_name
+
+    refuse_library_name(name)
     _write(description(get_loss(name)))
 
 

@@ -50,7 +50,7 @@ CONFIG_FILES = ("losscli.toml", "pyproject.toml")
 PYPROJECT_SECTION = ("tool", "losscli")
 TOP_KEYS = ("checks", "plugins")
 # The keys of one named check that are passed on to ``evaluate`` as they are.
-TEXT_OPTIONS = ("pred", "target", "weight", "targets", "nan", "input_format")
+TEXT_OPTIONS = ("pred", "target", "weight", "targets", "nan", "input_format", "compat")
 CHECK_KEYS = (
     "files",
     "loss",
@@ -125,8 +125,9 @@ def _has_section(path: Path) -> bool:
     return re.search(r"^\s*\[\s*tool\s*\.\s*losscli\b", _read(path), re.MULTILINE) is not None
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """The checks of a configuration file (found in the current directory when ``path`` is None)."""
+def load_config(path: str | os.PathLike[str] | None = None, compat: str | None = None) -> Config:
+    """The checks of a configuration file (found in the current directory when ``path`` is None);
+    ``compat`` is the library whose names a check without its own ``compat`` uses."""
     if path is not None and not str(path):
         # Path('') is '.', and 'Cannot read the configuration .' says nothing useful.
         raise UsageError(
@@ -151,7 +152,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     for name, table in tables.items():
         if not isinstance(table, dict):
             raise source.error(("checks", name), "is not a table.", EXAMPLE)
-        checks[name] = _named_check(source, name, table)
+        checks[name] = _named_check(source, name, table, compat)
     return Config(source.path, checks, plugins)
 
 
@@ -215,7 +216,9 @@ def _read(path: Path) -> str:
         raise UsageError(f"Cannot read the configuration {path}: {reason}.") from None
 
 
-def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck:
+def _named_check(
+    source: Source, name: str, table: dict[str, Any], compat: str | None = None
+) -> NamedCheck:
     from losscli.losses import parse_specs
 
     at = ("checks", name)
@@ -226,7 +229,8 @@ def _named_check(source: Source, name: str, table: dict[str, Any]) -> NamedCheck
     files = [source.resolve(path) for path in _strings(source, table, at, "files")]
     loss = _strings(source, table, at, "loss")
     try:
-        labels = Labels.of_requests(parse_specs(loss))
+        compat = table.get("compat", compat)
+        labels = Labels.of_requests(parse_specs(loss, compat if isinstance(compat, str) else None))
     except UsageError as error:
         raise source.error((*at, "loss"), error.message, error.hint) from None
     bounds = {kind: _bounds(source, table, at, kind, labels) for kind in ("max", "min")}

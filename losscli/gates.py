@@ -92,6 +92,7 @@ class CheckOptions:
         tolerance: Sequence[str] = (),
         allow_missing: bool = False,
         other_rows: bool = False,
+        compat: str | None = None,
     ) -> CheckOptions:
         """``--max LABEL=VALUE``, ``--min``, ``--baseline FILE``, ``--tolerance [LABEL=]TOL``."""
         from losscli.losses import parse_specs
@@ -102,7 +103,7 @@ class CheckOptions:
                 f"{option(given or 'allow_other_rows')} applies to a baseline.",
                 f"Add {option('baseline')} FILE.",
             )
-        labels = Labels.of_requests(parse_specs(losses))
+        labels = Labels.of_requests(parse_specs(losses, compat))
         bounds = {}
         for kind, entries in (("max", max), ("min", min)):
             bounds[kind] = parse_bounds(parse_assignments(entries, option(kind)), option(kind))

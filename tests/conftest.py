@@ -54,12 +54,15 @@ SIMPLE_MSE = (0.25 + 0 + 4) / 3
 COMMAND = (sys.executable, "-m", "losscli")
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
-# Every reference case (id, loss, params, inputs, weight, expected, source) of every family.
-REFERENCE_CASES: list[dict[str, Any]] = [
+_EVERY_CASE = [
     case
     for path in sorted(REFERENCE_DIR.glob("*.json"))
     for case in json.loads(path.read_text())["cases"]
 ]
+# Every reference case (id, loss, params, inputs, weight, expected, source) of every family.
+REFERENCE_CASES: list[dict[str, Any]] = [case for case in _EVERY_CASE if "compat" not in case]
+# The cases of compat.json: a library's own name and keywords, read with --compat LIBRARY.
+COMPAT_CASES: list[dict[str, Any]] = [case for case in _EVERY_CASE if "compat" in case]
 
 Data = Mapping[str, Any]
 

@@ -23,7 +23,7 @@ from losscli.losses.spec import LossRequest, build_request, split_spec
 
 LIBRARIES = ("torch", "keras", "sklearn", "optax", "torchmetrics")
 # What a library keyword's value may change besides losscli parameters: the row values' shape.
-SHAPE_KEYS = ("scale", "shift", "per_width", "loss")
+SHAPE_KEYS = ("scale", "shift", "per_width", "sum_elements", "loss")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Entry:
         """The losscli parameters and the row shape for the library keywords ``given``."""
         params: dict[str, Any] = dict(self.fixed)
         shape: dict[str, Any] = {"scale": self.scale, "shift": self.shift}
-        shape.update(per_width=self.per_width, loss=self.loss)
+        shape.update(per_width=self.per_width, sum_elements=False, loss=self.loss)
         for name, arg in self.args.items():
             value = given.get(name, arg.default)
             if arg.to is not None:
@@ -185,11 +185,18 @@ def _library_keywords(
 
 
 def adapted(
-    definition: LossDef, scale: float, shift: float, per_width: bool, swap: bool = False
+    definition: LossDef,
+    scale: float,
+    shift: float,
+    per_width: bool,
+    sum_elements: bool = False,
+    swap: bool = False,
 ) -> LossDef:
-    """``definition`` with pred and target swapped, and row values divided by the row's width,
-    scaled and shifted."""
-    if scale == 1 and shift == 0 and not per_width and not swap:
+    """``definition`` with pred and target swapped, and row values divided by the row's width
+    (``per_width``), scaled and shifted. ``sum_elements``: a vector row of an element-by-element
+    loss counts as the sum of its elements, not their mean (PyTorch's reduction='sum')."""
+    sum_elements = sum_elements and definition.elementwise
+    if scale == 1 and shift == 0 and not per_width and not swap and not sum_elements:
         return definition
     inner = definition.function
 
@@ -199,6 +206,8 @@ def adapted(
         values = inner(*roles, **keywords)
         if per_width and roles[0].ndim == 2:
             values = values / roles[0].shape[1]
+        if sum_elements and roles[0].ndim == 2:
+            values = values * roles[0].shape[1]
         return values * scale + shift if (scale != 1 or shift) else values
 
     return replace(definition, function=function)

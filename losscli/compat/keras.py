@@ -10,6 +10,8 @@ with floatx float64: its numbers agree with these to about 1e-7 relative.
 from losscli.compat import Arg, Entry, Profile
 
 EPSILON = 1e-7  # keras.config.epsilon()
+# 1 - 1e-7 as Keras computes it, in float32: 1 - 2^-23 (it clips a probability of 1 there).
+BELOW_ONE = 0.9999998807907104
 REDUCTION = Arg(
     "sum_over_batch_size",
     kind=str,
@@ -54,8 +56,7 @@ ENTRIES = {
         "its norm floored at 1e-12",
         fixed={"eps": 1e-12},
         args={"reduction": REDUCTION},
-        scale=-1.0,
-        shift=1.0,
+        shift=-1.0,
         names=("CosineSimilarity",),
     ),
     "hinge": _entry(
@@ -83,19 +84,19 @@ ENTRIES = {
     ),
     "binary_crossentropy": _entry(
         "bce",
-        "p clipped to [1e-7, 1 - 1e-7], then -[t log p + (1 - t) log(1 - p)]; "
+        "p clipped to [1e-7, 1 - 2^-23] (1 - 1e-7 in float32), then -[t log p + (1 - t) log(1 - p)]; "
         "from_logits=true: the logits form",
         "BinaryCrossentropy",
-        fixed={"clip": EPSILON},
+        fixed={"clip": EPSILON, "clip_high": BELOW_ONE},
         from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
         label_smoothing=Arg(0.0, to="label_smoothing"),
     ),
     "categorical_crossentropy": _entry(
         "ce",
-        "probability rows renormalised and clipped to [1e-7, 1 - 1e-7], -sum y log p; "
+        "probability rows renormalised and clipped to [1e-7, 1 - 2^-23], -sum y log p; "
         "from_logits=true: log-softmax",
         "CategoricalCrossentropy",
-        fixed={"rows": "renormalize", "clip": EPSILON},
+        fixed={"rows": "renormalize", "clip": EPSILON, "clip_high": BELOW_ONE},
         from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
         label_smoothing=Arg(0.0, to="label_smoothing"),
     ),
@@ -103,7 +104,7 @@ ENTRIES = {
         "ce",
         "as categorical_crossentropy with a class index target",
         "SparseCategoricalCrossentropy",
-        fixed={"rows": "renormalize", "clip": EPSILON},
+        fixed={"rows": "renormalize", "clip": EPSILON, "clip_high": BELOW_ONE},
         from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
     ),
 }

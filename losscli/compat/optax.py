@@ -13,7 +13,7 @@ REDUCTION = Arg(
     help="how optax's unreduced values are reduced here: mean or sum",
     values={
         "mean": {"reduction": "mean"},
-        "sum": {"reduction": "sum"},
+        "sum": {"reduction": "sum", "sum_elements": True},
         "none": "optax's unreduced values are the per-row values: write them with --per-row PATH",
     },
 )

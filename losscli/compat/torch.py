@@ -9,11 +9,11 @@ default ``reduction='mean'`` divides by rows x classes.
 from losscli.compat import Arg, Entry, Profile
 
 NONE = "reduction='none' gives one value per row: write them with --per-row PATH"
-MEAN_OR_SUM = Arg("mean", values={"mean": {"reduction": "mean"}, "sum": {"reduction": "sum"},
+MEAN_OR_SUM = Arg("mean", values={"mean": {"reduction": "mean"}, "sum": {"reduction": "sum", "sum_elements": True},
                                   "none": NONE}, kind=str, help="mean or sum")
 # torch's weight= of these multiplies each element and the mean still divides by the count.
 OVER_ROWS = Arg("mean", values={"mean": {"reduction": "sum_over_rows"},
-                                "sum": {"reduction": "sum"}, "none": NONE}, kind=str,
+                                "sum": {"reduction": "sum", "sum_elements": True}, "none": NONE}, kind=str,
                 help="mean (the weighted sum over the number of rows) or sum")
 
 
@@ -74,7 +74,7 @@ ENTRIES = {
                 values={
                     "mean": {"reduction": "mean", "per_width": True},
                     "batchmean": {"reduction": "mean"},
-                    "sum": {"reduction": "sum"},
+                    "sum": {"reduction": "sum", "sum_elements": True},
                     "none": NONE,
                 },
             ),

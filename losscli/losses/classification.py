@@ -61,6 +61,14 @@ CLIP = Param(
     ge=0,
     lt=0.5,
 )
+CLIP_HIGH = Param(
+    "clip_high",
+    float,
+    None,
+    "the upper end of clip= instead of 1 - clip (Keras: 1 - 2^-23, its float32 1 - 1e-7)",
+    gt=0.5,
+    le=1,
+)
 ROWS = Param(
     "rows",
     str,
@@ -101,6 +109,7 @@ def _binary_target_checks() -> tuple[Requirement, ...]:
         Param("pos_weight", float, 1.0, "weight of the positive term", ge=0),
         SMOOTHING,
         CLIP,
+        CLIP_HIGH,
     ],
     requires=[
         *probability_checks(rows=False),
@@ -119,11 +128,13 @@ def _binary_target_checks() -> tuple[Requirement, ...]:
     "(Keras) or clip=2.220446049250313e-16 (scikit-learn) moves probabilities into "
     "[clip, 1 - clip] before the plain logs, as they do.",
 )
-def binary_cross_entropy(pred, target, *, input, pos_weight, label_smoothing, clip):
+def binary_cross_entropy(
+    pred, target, *, input, pos_weight, label_smoothing, clip, clip_high
+):
     """Negative log-likelihood of binary (or soft) labels under predicted probabilities."""
     if input == "probs" and clip:
         t = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
-        p = np.clip(pred, clip, 1.0 - clip)
+        p = np.clip(pred, clip, 1.0 - clip if clip_high is None else clip_high)
         return binary_nll(t, np.log(p), np.log(1.0 - p), pos_weight)
     if input == "probs" and pos_weight == 1 and not label_smoothing:
         hard = _hard_label_bce(pred, target)
@@ -192,8 +203,10 @@ CE_NOTES = (
 )
 
 
-def _cross_entropy(pred, target, input, weight, ignore_index, label_smoothing, loss, rows, clip):
-    log_p = _clipped_log_probs(pred, input, loss, rows, clip)
+def _cross_entropy(
+    pred, target, input, weight, ignore_index, label_smoothing, loss, rows, clip, clip_high=None
+):
+    log_p = _clipped_log_probs(pred, input, loss, rows, clip, clip_high)
     classes = log_p.shape[1]
     w = class_weights(weight, classes, loss)
     if target.ndim == 2:
@@ -212,7 +225,7 @@ def _index_nll(log_p, target, w, ignore_index, label_smoothing=0.0):
     return np.where(counted, nll, np.where(np.isnan(target), np.nan, 0.0))
 
 
-def _clipped_log_probs(pred, input, loss, rows, clip):
+def _clipped_log_probs(pred, input, loss, rows, clip, clip_high=None):
     """Log-probabilities of class scores; with input=probs, rows renormalised (or taken as
     given) and clipped to [clip, 1 - clip] first, as Keras and scikit-learn do."""
     if input != "probs" or (rows == "check" and not clip):
@@ -223,7 +236,8 @@ def _clipped_log_probs(pred, input, loss, rows, clip):
     p = class_scores(pred, loss)
     if rows != "as_given":
         p = p / p.sum(axis=1, keepdims=True)
-    return np.log(np.clip(p, clip, 1.0 - clip)) if clip else np.log(p)
+    high = 1.0 - clip if clip_high is None else clip_high
+    return np.log(np.clip(p, clip, high)) if clip else np.log(p)
 
 
 def _rows_checked(params: Mapping[str, Any]) -> bool:
@@ -245,7 +259,7 @@ CE_CHECKS = [
     formula="-sum_c w_c q_c log softmax(s)_c, q = one-hot of the class (or given rows), "
     "smoothed q = (1 - eps) q + eps / K",
     reference="torch.nn.CrossEntropyLoss",
-    params=[*CE_PARAMS, SMOOTHING, ROWS, CLIP, REDUCTION],
+    params=[*CE_PARAMS, SMOOTHING, ROWS, CLIP, CLIP_HIGH, REDUCTION],
     statistic=_class_weighted,
     requires=CE_CHECKS,
     examples=[
@@ -270,10 +284,12 @@ CE_CHECKS = [
     "probability to [c, 1 - c] before the log: Keras is rows=renormalize,clip=1e-7, "
     "scikit-learn's log_loss rows=as_given,clip=2.220446049250313e-16.",
 )
-def cross_entropy(pred, target, *, input, weight, ignore_index, label_smoothing, rows, clip):
+def cross_entropy(
+    pred, target, *, input, weight, ignore_index, label_smoothing, rows, clip, clip_high
+):
     """Softmax cross-entropy of class scores against class indices or probability rows."""
     return _cross_entropy(
-        pred, target, input, weight, ignore_index, label_smoothing, "ce", rows, clip
+        pred, target, input, weight, ignore_index, label_smoothing, "ce", rows, clip, clip_high
     )
 
 

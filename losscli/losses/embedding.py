@@ -155,7 +155,7 @@ def cosine_embedding(x1, x2, target, *, margin):
             str,
             "difference",
             "where eps goes: difference, ||u - v + eps||_p (PyTorch); or sum, "
-            "(sum |u - v|^p + eps)^(1/p) (optax)",
+            "(sum (u - v)^p + eps)^(1/p), the differences not made absolute (optax)",
             choices=("difference", "sum"),
         ),
     ],
@@ -174,7 +174,8 @@ def triplet(anchor, positive, negative, *, margin, p, eps, swap, eps_in):
 
     def distance(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         if eps_in == "sum":
-            return ((np.abs(_vectors(u) - _vectors(v)) ** p).sum(axis=1) + eps) ** (1.0 / p)
+            # optax's form, signed differences and all: (a - b)^1 sums with their signs.
+            return (((_vectors(u) - _vectors(v)) ** p).sum(axis=1) + eps) ** (1.0 / p)
         return _norm(u - v + eps, p)
 
     to_positive = distance(anchor, positive)

@@ -180,3 +180,94 @@ def _reduction_text(loss: LossDef) -> str:
             "elements); reduction=sum gives the weighted sum"
         )
     return "its own finalize step (see formula); weights as in the formula"
+
+
+# ------------------------------------------------------------------ convention profiles
+
+
+def compat_rows(library: str) -> list[dict[str, Any]]:
+    """A library's names (``--compat``) with the losscli spec each computes."""
+    from losscli.compat import profile
+
+    found = profile(library)
+    rows = [
+        {
+            "name": name,
+            "also": list(entry.names),
+            "losscli": entry.spec_text(),
+            "keywords": {key: arg.default for key, arg in entry.args.items()},
+            "rule": entry.rule,
+        }
+        for name, entry in found.entries.items()
+    ]
+    rows += [
+        {"name": name, "also": [], "losscli": None, "keywords": {}, "rule": f"not yet: {why}"}
+        for name, why in found.missing.items()
+    ]
+    return rows
+
+
+def compat_json(library: str) -> str:
+    return json.dumps(compat_rows(library), indent=2) + "\n"
+
+
+def compat_table(library: str) -> Any:
+    """A library's names as a rich table: the name, its other spellings, the losscli loss."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from losscli.compat import profile
+
+    found = profile(library)
+    table = Table(header_style="bold", title=f"--compat {found.name}: {found.title}'s names")
+    table.add_column("name", no_wrap=True)
+    table.add_column("also")
+    table.add_column("keywords (default)")
+    table.add_column("losscli", ratio=1, min_width=16)
+    for row in compat_rows(library):
+        keywords = "\n".join(f"{k}={format_value(v)}" for k, v in row["keywords"].items())
+        losscli = row["losscli"] if row["losscli"] is not None else row["rule"]
+        cells = (row["name"], ", ".join(row["also"]), keywords, losscli)
+        table.add_row(*map(Text, cells))
+    return table
+
+
+def compat_description(library: str, name: str) -> str:
+    """One library name: its exact rule, its keywords and what they map to, and the losscli
+    loss it runs with how that loss differs when used without ``--compat``."""
+    from losscli.compat import profile
+    from losscli.losses import get_loss
+
+    found = profile(library)
+    key, entry = found.find(name)
+    loss = get_loss(entry.translate({})[1]["loss"])
+    lines = [f"{key} ({found.title}, --compat {found.name}): {entry.rule}"]
+    if entry.names:
+        lines.append(_field("also", ", ".join(entry.names)))
+    lines.append(_field("computes", entry.spec_text(), wrap=False))
+    for keyword, arg in entry.args.items():
+        if arg.to is not None:
+            meaning = f"losscli's {arg.to}"
+        else:
+            meaning = "; ".join(
+                f"{format_value(v)}: {s if isinstance(s, str) else _setting_text(s)}"
+                for v, s in arg.values.items()
+            )
+        lines.append(_field("keyword", f"{keyword} (default {format_value(arg.default)}): {meaning}"))
+    lines.append(_field("weights", found.weights))
+    if found.notes:
+        lines.append(_field("notes", found.notes))
+    lines.append(_field("checked", f"against {found.checked_with}: reference cases in "
+                        "tests/reference/compat.json"))
+    lines.append(
+        _field(
+            "differs from",
+            f"losscli's own {loss.name} with its defaults ({loss.formula}); the parameters "
+            "above are what makes the library's number. " + loss.notes,
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _setting_text(setting: Any) -> str:
+    return ", ".join(f"{k}={format_value(v)}" for k, v in setting.items()) or "as is"
