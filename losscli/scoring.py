@@ -83,8 +83,9 @@ def compute(
     ``weight`` are arrays, pandas Series, lists or Arrow arrays (2-D: a vector per row). Other
     keywords are the loss's parameters, or the values of its other input roles (``var=`` for
     ``gaussian_nll``). ``compat`` reads ``spec`` and the parameters as that library's
-    (``compute("huber_loss", p, t, compat="torch", delta=2.0)``). The value is ``evaluate``'s, NaN included (``nan="propagate"`` is a keyword
-    of ``evaluate``, not of a loss: here a missing value is an error).
+    (``compute("huber_loss", p, t, compat="torch", delta=2.0)``). The value is ``evaluate``'s,
+    NaN included (``nan="propagate"`` is a keyword of ``evaluate``, not of a loss: here a
+    missing value is an error).
     """
     from losscli.losses.registry import format_value
 

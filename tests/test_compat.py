@@ -74,8 +74,9 @@ def test_every_library_has_forty_cases_and_every_entry_is_exercised():
 def test_cli_compat_gives_the_library_number(tmp_path, capsys):
     path = tmp_path / "p.csv"
     path.write_text("pred,target\n0,1\n1,1\n0.5,0\n")
-    outcome = run(capsys, "eval", "--compat", "keras", "-l", "binary_crossentropy", str(path),
-                  "-f", "json")
+    outcome = run(
+        capsys, "eval", "--compat", "keras", "-l", "binary_crossentropy", str(path), "-f", "json"
+    )
     assert outcome.code == 0, outcome.err
     result = json.loads(outcome.out)["results"][0]
     expected = -(math.log(1e-7) + math.log(0.9999998807907104) + math.log(0.5)) / 3

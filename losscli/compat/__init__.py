@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from losscli.errors import UsageError, option
-from losscli.losses.registry import LossDef, Param, format_value, get_loss, is_loss_name
+from losscli.losses.registry import LossDef, Param, format_value, is_loss_name
 from losscli.losses.spec import LossRequest, build_request, split_spec
 
 LIBRARIES = ("torch", "keras", "sklearn", "optax", "torchmetrics")

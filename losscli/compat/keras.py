@@ -84,8 +84,8 @@ ENTRIES = {
     ),
     "binary_crossentropy": _entry(
         "bce",
-        "p clipped to [1e-7, 1 - 2^-23] (1 - 1e-7 in float32), then -[t log p + (1 - t) log(1 - p)]; "
-        "from_logits=true: the logits form",
+        "p clipped to [1e-7, 1 - 2^-23] (1 - 1e-7 in float32), then "
+        "-[t log p + (1 - t) log(1 - p)]; from_logits=true: the logits form",
         "BinaryCrossentropy",
         fixed={"clip": EPSILON, "clip_high": BELOW_ONE},
         from_logits=Arg(False, kind=bool, values=FROM_LOGITS),

@@ -19,10 +19,20 @@ REDUCTION = Arg(
 )
 
 
-def _entry(loss: str, rule: str, fixed=None, scale: float = 1.0, shift: float = 0.0,  # type: ignore[no-untyped-def]
-           **args: Arg) -> Entry:
+def _entry(
+    loss: str,
+    rule: str,
+    fixed=None,
+    scale: float = 1.0,
+    shift: float = 0.0,  # type: ignore[no-untyped-def]
+    **args: Arg,
+) -> Entry:
     return Entry(
-        loss, rule, fixed=fixed or {}, args={"reduction": REDUCTION, **args}, scale=scale,
+        loss,
+        rule,
+        fixed=fixed or {},
+        args={"reduction": REDUCTION, **args},
+        scale=scale,
         shift=shift,
     )
 
@@ -38,7 +48,9 @@ ENTRIES = {
     "softmax_cross_entropy_with_integer_labels": _entry(
         "ce", "-log softmax(s)_y against class indices", LOGITS
     ),
-    "safe_softmax_cross_entropy": _entry("ce", "-sum q log softmax(s), -inf logits allowed", LOGITS),
+    "safe_softmax_cross_entropy": _entry(
+        "ce", "-sum q log softmax(s), -inf logits allowed", LOGITS
+    ),
     "kl_divergence": _entry(
         "kl_div",
         "pred is log q: sum t (log t - log q), 0 log 0 = 0; rows are not checked",

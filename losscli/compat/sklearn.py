@@ -45,7 +45,9 @@ ENTRIES = {
     "brier_score_loss": _entry("brier", "(p - t)^2 of the positive class's probability"),
     "hinge_loss": _entry("hinge", "max(0, 1 - y s), the two labels read as {-1, 1}"),
     "zero_one_loss": _entry(
-        "zero_one", "the share (normalize=false: the count) of misclassified rows", normalize=NORMALIZE
+        "zero_one",
+        "the share (normalize=false: the count) of misclassified rows",
+        normalize=NORMALIZE,
     ),
     "hamming_loss": _entry("zero_one", "the share of wrong labels (one label per row)"),
     "log_loss": Entry(

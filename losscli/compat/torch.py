@@ -9,12 +9,27 @@ default ``reduction='mean'`` divides by rows x classes.
 from losscli.compat import Arg, Entry, Profile
 
 NONE = "reduction='none' gives one value per row: write them with --per-row PATH"
-MEAN_OR_SUM = Arg("mean", values={"mean": {"reduction": "mean"}, "sum": {"reduction": "sum", "sum_elements": True},
-                                  "none": NONE}, kind=str, help="mean or sum")
+MEAN_OR_SUM = Arg(
+    "mean",
+    values={
+        "mean": {"reduction": "mean"},
+        "sum": {"reduction": "sum", "sum_elements": True},
+        "none": NONE,
+    },
+    kind=str,
+    help="mean or sum",
+)
 # torch's weight= of these multiplies each element and the mean still divides by the count.
-OVER_ROWS = Arg("mean", values={"mean": {"reduction": "sum_over_rows"},
-                                "sum": {"reduction": "sum", "sum_elements": True}, "none": NONE}, kind=str,
-                help="mean (the weighted sum over the number of rows) or sum")
+OVER_ROWS = Arg(
+    "mean",
+    values={
+        "mean": {"reduction": "sum_over_rows"},
+        "sum": {"reduction": "sum", "sum_elements": True},
+        "none": NONE,
+    },
+    kind=str,
+    help="mean (the weighted sum over the number of rows) or sum",
+)
 
 
 def _entry(loss: str, rule: str, *names: str, **args: Arg) -> Entry:

@@ -128,9 +128,7 @@ def _binary_target_checks() -> tuple[Requirement, ...]:
     "(Keras) or clip=2.220446049250313e-16 (scikit-learn) moves probabilities into "
     "[clip, 1 - clip] before the plain logs, as they do.",
 )
-def binary_cross_entropy(
-    pred, target, *, input, pos_weight, label_smoothing, clip, clip_high
-):
+def binary_cross_entropy(pred, target, *, input, pos_weight, label_smoothing, clip, clip_high):
     """Negative log-likelihood of binary (or soft) labels under predicted probabilities."""
     if input == "probs" and clip:
         t = target * (1.0 - label_smoothing) + 0.5 * label_smoothing

@@ -270,7 +270,7 @@ REDUCTION = Param(
 )
 
 
-def reduced(params: Mapping[str, Any]) -> dict[str, bool]:
+def reduced(params: Mapping[str, Any]) -> dict[str, Any]:
     """The keywords of ``Mean`` that a ``reduction`` parameter asks for."""
     reduction = params.get("reduction")
     return {"total": reduction == "sum", "over_rows": reduction == "sum_over_rows"}

@@ -190,7 +190,7 @@ def compat_rows(library: str) -> list[dict[str, Any]]:
     from losscli.compat import profile
 
     found = profile(library)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": name,
             "also": list(entry.names),
@@ -253,12 +253,18 @@ def compat_description(library: str, name: str) -> str:
                 f"{format_value(v)}: {s if isinstance(s, str) else _setting_text(s)}"
                 for v, s in arg.values.items()
             )
-        lines.append(_field("keyword", f"{keyword} (default {format_value(arg.default)}): {meaning}"))
+        lines.append(
+            _field("keyword", f"{keyword} (default {format_value(arg.default)}): {meaning}")
+        )
     lines.append(_field("weights", found.weights))
     if found.notes:
         lines.append(_field("notes", found.notes))
-    lines.append(_field("checked", f"against {found.checked_with}: reference cases in "
-                        "tests/reference/compat.json"))
+    lines.append(
+        _field(
+            "checked",
+            f"against {found.checked_with}: reference cases in tests/reference/compat.json",
+        )
+    )
     lines.append(
         _field(
             "differs from",

@@ -80,8 +80,14 @@ def binary(n: int, k: int = 0, pred: str = "probs", labels: str = "01", edge: bo
     return build
 
 
-def classes(n: int, k: int, pred: str = "probs", target: str = "index", loose: bool = False,
-            edge: bool = False) -> Builder:
+def classes(
+    n: int,
+    k: int,
+    pred: str = "probs",
+    target: str = "index",
+    loose: bool = False,
+    edge: bool = False,
+) -> Builder:
     """Class scores (logits, probability rows or log-probability rows) and targets (an index,
     one-hot rows or probability rows); ``loose`` rows do not sum to 1; ``edge`` puts exact 0
     and 1 probabilities in."""
@@ -183,7 +189,11 @@ def torch_pointwise(function: str) -> Reference:
             kwargs["pos_weight"] = _t(np.array(kwargs["pos_weight"]))
         value = getattr(F, function)(_t(p), _t(t), **kwargs)
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        return float(value), f"torch.nn.functional.{function}(pred, target{', ' if shown else ''}{shown}" + (", weight=w per row)" if weight is not None else ")")
+        return float(
+            value
+        ), f"torch.nn.functional.{function}(pred, target{', ' if shown else ''}{shown}" + (
+            ", weight=w per row)" if weight is not None else ")"
+        )
 
     return compute
 
@@ -212,11 +222,15 @@ def torch_roles(function: str, roles: tuple[str, ...]) -> Reference:
 
 def torch_cosine_similarity(inputs: Inputs, weight: Any, params: dict[str, Any]):
     value = F.cosine_similarity(_t(inputs["pred"]), _t(inputs["target"]), dim=1, **params).mean()
-    return float(value), f"torch.nn.functional.cosine_similarity(pred, target, dim=1, **{params!r}).mean()"
+    return float(
+        value
+    ), f"torch.nn.functional.cosine_similarity(pred, target, dim=1, **{params!r}).mean()"
 
 
 def torch_gaussian(inputs: Inputs, weight: Any, params: dict[str, Any]):
-    value = F.gaussian_nll_loss(_t(inputs["pred"]), _t(inputs["target"]), _t(inputs["var"]), **params)
+    value = F.gaussian_nll_loss(
+        _t(inputs["pred"]), _t(inputs["target"]), _t(inputs["var"]), **params
+    )
     return float(value), f"torch.nn.functional.gaussian_nll_loss(pred, target, var, **{params!r})"
 
 
@@ -306,7 +320,9 @@ def sklearn_log_loss(inputs: Inputs, weight: Any, params: dict[str, Any]):
     p, t = inputs["pred"], inputs["target"].astype(np.int64)
     k = 2 if p.ndim == 1 else p.shape[1]
     value = metrics.log_loss(t, p, sample_weight=weight, labels=list(range(k)), **params)
-    return float(value), f"sklearn.metrics.log_loss(target, pred, labels=range(K), **{params!r})" + (
+    return float(
+        value
+    ), f"sklearn.metrics.log_loss(target, pred, labels=range(K), **{params!r})" + (
         " with sample_weight=w" if weight is not None else ""
     )
 
@@ -446,26 +462,57 @@ def specs() -> list[Spec]:
     add("torch-binary_cross_entropy-multilabel", "binary_cross_entropy", binary(20, 3))
     add("torch-binary_cross_entropy-sum", "binary_cross_entropy", binary(20), reduction="sum")
     add("torch-bce_logits", "binary_cross_entropy_with_logits", binary(30, pred="logits"))
-    add("torch-bce_logits-pos_weight", "binary_cross_entropy_with_logits",
-        binary(30, pred="logits"), pos_weight=2.5)
-    add("torch-bce_logits-weighted", "binary_cross_entropy_with_logits",
-        binary(30, pred="logits"), weighted=True)
+    add(
+        "torch-bce_logits-pos_weight",
+        "binary_cross_entropy_with_logits",
+        binary(30, pred="logits"),
+        pos_weight=2.5,
+    )
+    add(
+        "torch-bce_logits-weighted",
+        "binary_cross_entropy_with_logits",
+        binary(30, pred="logits"),
+        weighted=True,
+    )
     add("torch-cross_entropy", "cross_entropy", classes(30, 4, pred="logits"))
-    add("torch-cross_entropy-class-weights", "cross_entropy", classes(30, 3, pred="logits"),
-        weight=[1.0, 2.0, 0.5])
-    add("torch-cross_entropy-smoothing", "cross_entropy", classes(30, 3, pred="logits"),
-        label_smoothing=0.1)
-    add("torch-cross_entropy-prob-target", "cross_entropy",
-        classes(20, 3, pred="logits", target="probs"))
+    add(
+        "torch-cross_entropy-class-weights",
+        "cross_entropy",
+        classes(30, 3, pred="logits"),
+        weight=[1.0, 2.0, 0.5],
+    )
+    add(
+        "torch-cross_entropy-smoothing",
+        "cross_entropy",
+        classes(30, 3, pred="logits"),
+        label_smoothing=0.1,
+    )
+    add(
+        "torch-cross_entropy-prob-target",
+        "cross_entropy",
+        classes(20, 3, pred="logits", target="probs"),
+    )
     add("torch-cross_entropy-sum", "cross_entropy", classes(20, 3, pred="logits"), reduction="sum")
     add("torch-nll_loss", "nll_loss", classes(30, 4, pred="logprobs"))
     add("torch-kl_div-mean", "kl_div", classes(20, 4, pred="logprobs", target="probs"))
-    add("torch-kl_div-batchmean", "kl_div", classes(20, 4, pred="logprobs", target="probs"),
-        reduction="batchmean")
-    add("torch-kl_div-sum", "kl_div", classes(20, 3, pred="logprobs", target="probs"),
-        reduction="sum")
-    add("torch-kl_div-loose", "kl_div",
-        classes(20, 3, pred="logprobs", target="probs", loose=True), reduction="batchmean")
+    add(
+        "torch-kl_div-batchmean",
+        "kl_div",
+        classes(20, 4, pred="logprobs", target="probs"),
+        reduction="batchmean",
+    )
+    add(
+        "torch-kl_div-sum",
+        "kl_div",
+        classes(20, 3, pred="logprobs", target="probs"),
+        reduction="sum",
+    )
+    add(
+        "torch-kl_div-loose",
+        "kl_div",
+        classes(20, 3, pred="logprobs", target="probs", loose=True),
+        reduction="batchmean",
+    )
     add("torch-kl_div-onehot-zeros", "kl_div", classes(20, 3, pred="logprobs", target="onehot"))
     add("torch-poisson_nll_loss", "poisson_nll_loss", counts(30))
     add("torch-poisson_nll_loss-rates", "poisson_nll_loss", counts(30), log_input=False)
@@ -473,34 +520,65 @@ def specs() -> list[Spec]:
     add("torch-gaussian_nll_loss", "gaussian_nll_loss", with_var(30))
     add("torch-gaussian_nll_loss-full", "gaussian_nll_loss", with_var(30), full=True)
     add("torch-soft_margin_loss", "soft_margin_loss", binary(30, pred="logits", labels="pm1"))
-    add("torch-multilabel_soft_margin_loss", "multilabel_soft_margin_loss",
-        binary(20, 3, pred="logits"))
-    add("torch-hinge_embedding_loss", "hinge_embedding_loss",
-        binary(30, pred="logits", labels="pm1"), margin=0.5)
+    add(
+        "torch-multilabel_soft_margin_loss",
+        "multilabel_soft_margin_loss",
+        binary(20, 3, pred="logits"),
+    )
+    add(
+        "torch-hinge_embedding_loss",
+        "hinge_embedding_loss",
+        binary(30, pred="logits", labels="pm1"),
+        margin=0.5,
+    )
     add("torch-margin_ranking_loss", "margin_ranking_loss", pairs_with("target", 30), margin=0.2)
-    add("torch-cosine_embedding_loss", "cosine_embedding_loss", pairs_with("target", 20, 4),
-        margin=0.1)
+    add(
+        "torch-cosine_embedding_loss",
+        "cosine_embedding_loss",
+        pairs_with("target", 20, 4),
+        margin=0.1,
+    )
     add("torch-triplet_margin_loss", "triplet_margin_loss", triplets(20, 4))
-    add("torch-triplet_margin_loss-p1-swap", "triplet_margin_loss", triplets(20, 4), p=1.0,
-        swap=True)
+    add(
+        "torch-triplet_margin_loss-p1-swap",
+        "triplet_margin_loss",
+        triplets(20, 4),
+        p=1.0,
+        swap=True,
+    )
     add("torch-multi_margin_loss", "multi_margin_loss", classes(30, 4, pred="logits"))
-    add("torch-multi_margin_loss-p2", "multi_margin_loss", classes(30, 4, pred="logits"), p=2,
-        margin=0.5)
+    add(
+        "torch-multi_margin_loss-p2",
+        "multi_margin_loss",
+        classes(30, 4, pred="logits"),
+        p=2,
+        margin=0.5,
+    )
     add("torch-cosine_similarity", "cosine_similarity", vectors(20, 4))
 
     # keras
     add("keras-mean_squared_error", "mean_squared_error", pair(30))
     add("keras-mse-weighted", "mse", pair(30), weighted=True)
-    add("keras-MeanSquaredError-weighted-mean", "MeanSquaredError", pair(30), weighted=True,
-        reduction="mean_with_sample_weight")
+    add(
+        "keras-MeanSquaredError-weighted-mean",
+        "MeanSquaredError",
+        pair(30),
+        weighted=True,
+        reduction="mean_with_sample_weight",
+    )
     add("keras-mean_squared_error-sum", "mean_squared_error", pair(20, 3), reduction="sum")
-    add("keras-mean_squared_error-vector-weighted", "mean_squared_error", pair(20, 3),
-        weighted=True)
+    add(
+        "keras-mean_squared_error-vector-weighted", "mean_squared_error", pair(20, 3), weighted=True
+    )
     add("keras-mean_absolute_error-vector", "mean_absolute_error", pair(20, 3))
     add("keras-mean_absolute_error-weighted", "mean_absolute_error", pair(30), weighted=True)
     add("keras-mape-zeros", "mean_absolute_percentage_error", pair(30, zeros=True))
-    add("keras-MeanAbsolutePercentageError-weighted", "MeanAbsolutePercentageError", pair(30),
-        weighted=True)
+    add(
+        "keras-MeanAbsolutePercentageError-weighted",
+        "MeanAbsolutePercentageError",
+        pair(30),
+        weighted=True,
+    )
     add("keras-mape-alias", "mape", pair(20, 2))
     add("keras-msle-negatives", "mean_squared_logarithmic_error", pair(30, zeros=True))
     add("keras-msle-positive", "mean_squared_logarithmic_error", pair(30, positive=True))
@@ -522,41 +600,89 @@ def specs() -> list[Spec]:
     add("keras-poisson-weighted", "poisson", counts(30), weighted=True)
     add("keras-binary_crossentropy-edge", "binary_crossentropy", binary(30, edge=True))
     add("keras-BinaryCrossentropy-weighted", "BinaryCrossentropy", binary(30), weighted=True)
-    add("keras-binary_crossentropy-logits", "binary_crossentropy", binary(30, pred="logits"),
-        from_logits=True)
-    add("keras-binary_crossentropy-smoothing", "binary_crossentropy", binary(30, edge=True),
-        label_smoothing=0.1)
+    add(
+        "keras-binary_crossentropy-logits",
+        "binary_crossentropy",
+        binary(30, pred="logits"),
+        from_logits=True,
+    )
+    add(
+        "keras-binary_crossentropy-smoothing",
+        "binary_crossentropy",
+        binary(30, edge=True),
+        label_smoothing=0.1,
+    )
     add("keras-binary_crossentropy-multilabel", "binary_crossentropy", binary(20, 3, edge=True))
     add("keras-binary_crossentropy-soft", "binary_crossentropy", binary(30, labels="soft"))
-    add("keras-categorical_crossentropy", "categorical_crossentropy",
-        classes(30, 4, target="onehot"))
-    add("keras-categorical_crossentropy-edge", "categorical_crossentropy",
-        classes(30, 3, target="onehot", edge=True))
-    add("keras-categorical_crossentropy-loose", "categorical_crossentropy",
-        classes(30, 3, target="onehot", loose=True))
-    add("keras-categorical_crossentropy-logits", "categorical_crossentropy",
-        classes(30, 4, pred="logits", target="probs"), from_logits=True)
-    add("keras-categorical_crossentropy-weighted", "categorical_crossentropy",
-        classes(30, 3, target="probs"), weighted=True)
-    add("keras-categorical_crossentropy-smoothing", "categorical_crossentropy",
-        classes(30, 3, target="onehot"), label_smoothing=0.2)
-    add("keras-sparse_categorical_crossentropy", "sparse_categorical_crossentropy",
-        classes(30, 4, edge=True))
-    add("keras-sparse_categorical_crossentropy-weighted", "sparse_categorical_crossentropy",
-        classes(30, 3, loose=True), weighted=True)
-    add("keras-sparse_categorical_crossentropy-logits", "sparse_categorical_crossentropy",
-        classes(30, 3, pred="logits"), from_logits=True)
+    add(
+        "keras-categorical_crossentropy",
+        "categorical_crossentropy",
+        classes(30, 4, target="onehot"),
+    )
+    add(
+        "keras-categorical_crossentropy-edge",
+        "categorical_crossentropy",
+        classes(30, 3, target="onehot", edge=True),
+    )
+    add(
+        "keras-categorical_crossentropy-loose",
+        "categorical_crossentropy",
+        classes(30, 3, target="onehot", loose=True),
+    )
+    add(
+        "keras-categorical_crossentropy-logits",
+        "categorical_crossentropy",
+        classes(30, 4, pred="logits", target="probs"),
+        from_logits=True,
+    )
+    add(
+        "keras-categorical_crossentropy-weighted",
+        "categorical_crossentropy",
+        classes(30, 3, target="probs"),
+        weighted=True,
+    )
+    add(
+        "keras-categorical_crossentropy-smoothing",
+        "categorical_crossentropy",
+        classes(30, 3, target="onehot"),
+        label_smoothing=0.2,
+    )
+    add(
+        "keras-sparse_categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+        classes(30, 4, edge=True),
+    )
+    add(
+        "keras-sparse_categorical_crossentropy-weighted",
+        "sparse_categorical_crossentropy",
+        classes(30, 3, loose=True),
+        weighted=True,
+    )
+    add(
+        "keras-sparse_categorical_crossentropy-logits",
+        "sparse_categorical_crossentropy",
+        classes(30, 3, pred="logits"),
+        from_logits=True,
+    )
 
     # sklearn
     add("sklearn-mean_absolute_error", "mean_absolute_error", pair(30))
-    add("sklearn-mean_absolute_error-weighted-outputs", "mean_absolute_error", pair(20, 3),
-        weighted=True)
+    add(
+        "sklearn-mean_absolute_error-weighted-outputs",
+        "mean_absolute_error",
+        pair(20, 3),
+        weighted=True,
+    )
     add("sklearn-mean_squared_error-zeros", "mean_squared_error", pair(30, zeros=True))
     add("sklearn-mean_squared_error-weighted", "mean_squared_error", pair(30), weighted=True)
     add("sklearn-mean_squared_error-outputs", "mean_squared_error", pair(20, 3))
     add("sklearn-root_mean_squared_error", "root_mean_squared_error", pair(30))
-    add("sklearn-root_mean_squared_error-weighted", "root_mean_squared_error", pair(30),
-        weighted=True)
+    add(
+        "sklearn-root_mean_squared_error-weighted",
+        "root_mean_squared_error",
+        pair(30),
+        weighted=True,
+    )
     add("sklearn-r2_score", "r2_score", pair(30))
     add("sklearn-r2_score-weighted", "r2_score", pair(30), weighted=True)
     add("sklearn-max_error", "max_error", pair(30))
@@ -565,24 +691,44 @@ def specs() -> list[Spec]:
     add("sklearn-mape-zeros", "mean_absolute_percentage_error", pair(30, zeros=True))
     add("sklearn-mape-weighted", "mean_absolute_percentage_error", pair(30), weighted=True)
     add("sklearn-mean_squared_log_error", "mean_squared_log_error", pair(30, positive=True))
-    add("sklearn-root_mean_squared_log_error", "root_mean_squared_log_error",
-        pair(30, positive=True))
-    add("sklearn-mean_tweedie_deviance", "mean_tweedie_deviance", pair(30, positive=True),
-        power=1.5)
+    add(
+        "sklearn-root_mean_squared_log_error",
+        "root_mean_squared_log_error",
+        pair(30, positive=True),
+    )
+    add(
+        "sklearn-mean_tweedie_deviance", "mean_tweedie_deviance", pair(30, positive=True), power=1.5
+    )
     add("sklearn-mean_poisson_deviance", "mean_poisson_deviance", counts(30))
     add("sklearn-mean_gamma_deviance", "mean_gamma_deviance", pair(30, positive=True))
-    add("sklearn-mean_gamma_deviance-weighted", "mean_gamma_deviance", pair(30, positive=True),
-        weighted=True)
+    add(
+        "sklearn-mean_gamma_deviance-weighted",
+        "mean_gamma_deviance",
+        pair(30, positive=True),
+        weighted=True,
+    )
     add("sklearn-brier_score_loss", "brier_score_loss", binary(30, edge=True))
     add("sklearn-brier_score_loss-weighted", "brier_score_loss", binary(30), weighted=True)
     add("sklearn-hinge_loss-pm1", "hinge_loss", binary(30, pred="logits", labels="pm1"))
-    add("sklearn-hinge_loss-weighted", "hinge_loss", binary(30, pred="logits", labels="pm1"),
-        weighted=True)
+    add(
+        "sklearn-hinge_loss-weighted",
+        "hinge_loss",
+        binary(30, pred="logits", labels="pm1"),
+        weighted=True,
+    )
     add("sklearn-zero_one_loss", "zero_one_loss", lambda rng: _labels(rng, 30))
-    add("sklearn-zero_one_loss-count", "zero_one_loss", lambda rng: _labels(rng, 30),
-        normalize=False)
-    add("sklearn-zero_one_loss-weighted", "zero_one_loss", lambda rng: _labels(rng, 30),
-        weighted=True)
+    add(
+        "sklearn-zero_one_loss-count",
+        "zero_one_loss",
+        lambda rng: _labels(rng, 30),
+        normalize=False,
+    )
+    add(
+        "sklearn-zero_one_loss-weighted",
+        "zero_one_loss",
+        lambda rng: _labels(rng, 30),
+        weighted=True,
+    )
     add("sklearn-hamming_loss", "hamming_loss", lambda rng: _labels(rng, 30))
     add("sklearn-log_loss-binary-edge", "log_loss", binary(30, edge=True))
     add("sklearn-log_loss-binary-weighted", "log_loss", binary(30, edge=True), weighted=True)
@@ -605,57 +751,119 @@ def specs() -> list[Spec]:
     add("optax-huber_loss", "huber_loss", pair(30))
     add("optax-huber_loss-delta", "huber_loss", pair(20, 3), delta=0.3)
     add("optax-log_cosh", "log_cosh", pair(30))
-    add("optax-sigmoid_binary_cross_entropy", "sigmoid_binary_cross_entropy",
-        binary(30, pred="logits"))
-    add("optax-sigmoid_binary_cross_entropy-soft", "sigmoid_binary_cross_entropy",
-        binary(30, pred="logits", labels="soft"))
-    add("optax-sigmoid_binary_cross_entropy-multilabel", "sigmoid_binary_cross_entropy",
-        binary(20, 3, pred="logits"))
-    add("optax-softmax_cross_entropy", "softmax_cross_entropy",
-        classes(30, 4, pred="logits", target="onehot"))
-    add("optax-softmax_cross_entropy-probs", "softmax_cross_entropy",
-        classes(30, 3, pred="logits", target="probs"))
-    add("optax-softmax_cross_entropy-sum", "softmax_cross_entropy",
-        classes(30, 3, pred="logits", target="probs"), reduction="sum")
-    add("optax-softmax_cross_entropy_with_integer_labels",
-        "softmax_cross_entropy_with_integer_labels", classes(30, 4, pred="logits"))
-    add("optax-safe_softmax_cross_entropy", "safe_softmax_cross_entropy",
-        classes(30, 3, pred="logits", target="onehot"))
+    add(
+        "optax-sigmoid_binary_cross_entropy",
+        "sigmoid_binary_cross_entropy",
+        binary(30, pred="logits"),
+    )
+    add(
+        "optax-sigmoid_binary_cross_entropy-soft",
+        "sigmoid_binary_cross_entropy",
+        binary(30, pred="logits", labels="soft"),
+    )
+    add(
+        "optax-sigmoid_binary_cross_entropy-multilabel",
+        "sigmoid_binary_cross_entropy",
+        binary(20, 3, pred="logits"),
+    )
+    add(
+        "optax-softmax_cross_entropy",
+        "softmax_cross_entropy",
+        classes(30, 4, pred="logits", target="onehot"),
+    )
+    add(
+        "optax-softmax_cross_entropy-probs",
+        "softmax_cross_entropy",
+        classes(30, 3, pred="logits", target="probs"),
+    )
+    add(
+        "optax-softmax_cross_entropy-sum",
+        "softmax_cross_entropy",
+        classes(30, 3, pred="logits", target="probs"),
+        reduction="sum",
+    )
+    add(
+        "optax-softmax_cross_entropy_with_integer_labels",
+        "softmax_cross_entropy_with_integer_labels",
+        classes(30, 4, pred="logits"),
+    )
+    add(
+        "optax-safe_softmax_cross_entropy",
+        "safe_softmax_cross_entropy",
+        classes(30, 3, pred="logits", target="onehot"),
+    )
     add("optax-kl_divergence", "kl_divergence", classes(20, 4, pred="logprobs", target="probs"))
-    add("optax-kl_divergence-onehot", "kl_divergence",
-        classes(20, 3, pred="logprobs", target="onehot"))
-    add("optax-kl_divergence-loose", "kl_divergence",
-        classes(20, 3, pred="logprobs", target="probs", loose=True))
-    add("optax-kl_divergence_with_log_targets", "kl_divergence_with_log_targets",
-        lambda rng: _log_targets(rng, 20, 4))
+    add(
+        "optax-kl_divergence-onehot",
+        "kl_divergence",
+        classes(20, 3, pred="logprobs", target="onehot"),
+    )
+    add(
+        "optax-kl_divergence-loose",
+        "kl_divergence",
+        classes(20, 3, pred="logprobs", target="probs", loose=True),
+    )
+    add(
+        "optax-kl_divergence_with_log_targets",
+        "kl_divergence_with_log_targets",
+        lambda rng: _log_targets(rng, 20, 4),
+    )
     add("optax-multiclass_hinge_loss", "multiclass_hinge_loss", classes(30, 4, pred="logits"))
-    add("optax-multiclass_perceptron_loss", "multiclass_perceptron_loss",
-        classes(30, 4, pred="logits"))
+    add(
+        "optax-multiclass_perceptron_loss",
+        "multiclass_perceptron_loss",
+        classes(30, 4, pred="logits"),
+    )
     add("optax-cosine_distance", "cosine_distance", vectors(20, 4))
     add("optax-cosine_distance-epsilon", "cosine_distance", vectors(20, 3), epsilon=1e-6)
     add("optax-cosine_similarity", "cosine_similarity", vectors(20, 4))
     add("optax-sigmoid_focal_loss", "sigmoid_focal_loss", binary(30, pred="logits"))
-    add("optax-sigmoid_focal_loss-alpha", "sigmoid_focal_loss", binary(30, pred="logits"),
-        alpha=0.25, gamma=1.5)
+    add(
+        "optax-sigmoid_focal_loss-alpha",
+        "sigmoid_focal_loss",
+        binary(30, pred="logits"),
+        alpha=0.25,
+        gamma=1.5,
+    )
     add("optax-sigmoid_focal_loss-multilabel", "sigmoid_focal_loss", binary(20, 3, "logits"))
-    add("optax-poly_loss_cross_entropy", "poly_loss_cross_entropy",
-        classes(30, 4, pred="logits", target="onehot"))
-    add("optax-poly_loss_cross_entropy-epsilon", "poly_loss_cross_entropy",
-        classes(30, 3, pred="logits", target="probs"), epsilon=-0.5)
+    add(
+        "optax-poly_loss_cross_entropy",
+        "poly_loss_cross_entropy",
+        classes(30, 4, pred="logits", target="onehot"),
+    )
+    add(
+        "optax-poly_loss_cross_entropy-epsilon",
+        "poly_loss_cross_entropy",
+        classes(30, 3, pred="logits", target="probs"),
+        epsilon=-0.5,
+    )
     add("optax-hinge_loss-pm1", "hinge_loss", binary(30, pred="logits", labels="pm1"))
     add("optax-hinge_loss-01", "hinge_loss", binary(30, pred="logits"))
     add("optax-triplet_margin_loss", "triplet_margin_loss", triplets(20, 4))
-    add("optax-triplet_margin_loss-norm1", "triplet_margin_loss", triplets(20, 3),
-        norm_degree=1.0, margin=0.5)
+    add(
+        "optax-triplet_margin_loss-norm1",
+        "triplet_margin_loss",
+        triplets(20, 3),
+        norm_degree=1.0,
+        margin=0.5,
+    )
     add("optax-squared_error-weighted", "squared_error", pair(30), weighted=True)
     add("optax-huber_loss-weighted", "huber_loss", pair(30), weighted=True)
-    add("optax-sigmoid_binary_cross_entropy-weighted", "sigmoid_binary_cross_entropy",
-        binary(30, pred="logits"), weighted=True)
+    add(
+        "optax-sigmoid_binary_cross_entropy-weighted",
+        "sigmoid_binary_cross_entropy",
+        binary(30, pred="logits"),
+        weighted=True,
+    )
     add("optax-log_cosh-zeros", "log_cosh", pair(30, zeros=True))
     add("optax-hinge_loss-sum", "hinge_loss", binary(30, pred="logits"), reduction="sum")
     add("optax-l2_loss-vector", "l2_loss", pair(20, 2))
-    add("optax-multiclass_hinge_loss-sum", "multiclass_hinge_loss", classes(30, 3, pred="logits"),
-        reduction="sum")
+    add(
+        "optax-multiclass_hinge_loss-sum",
+        "multiclass_hinge_loss",
+        classes(30, 3, pred="logits"),
+        reduction="sum",
+    )
     add("optax-cosine_distance-weighted", "cosine_distance", vectors(20, 3), weighted=True)
 
     # torchmetrics
@@ -671,25 +879,49 @@ def specs() -> list[Spec]:
     add("torchmetrics-mape", "mean_absolute_percentage_error", pair(30))
     add("torchmetrics-mape-zeros", "mean_absolute_percentage_error", pair(30, zeros=True))
     add("torchmetrics-smape", "symmetric_mean_absolute_percentage_error", pair(30))
-    add("torchmetrics-smape-zeros", "symmetric_mean_absolute_percentage_error",
-        pair(30, zeros=True))
+    add(
+        "torchmetrics-smape-zeros", "symmetric_mean_absolute_percentage_error", pair(30, zeros=True)
+    )
     add("torchmetrics-tweedie_deviance_score", "tweedie_deviance_score", pair(30))
-    add("torchmetrics-tweedie_deviance_score-poisson", "tweedie_deviance_score", counts(30),
-        power=1.0)
-    add("torchmetrics-tweedie_deviance_score-gamma", "tweedie_deviance_score",
-        pair(30, positive=True), power=2.0)
+    add(
+        "torchmetrics-tweedie_deviance_score-poisson",
+        "tweedie_deviance_score",
+        counts(30),
+        power=1.0,
+    )
+    add(
+        "torchmetrics-tweedie_deviance_score-gamma",
+        "tweedie_deviance_score",
+        pair(30, positive=True),
+        power=2.0,
+    )
     add("torchmetrics-cosine_similarity", "cosine_similarity", vectors(20, 4))
-    add("torchmetrics-cosine_similarity-mean", "cosine_similarity", vectors(20, 3),
-        reduction="mean")
+    add(
+        "torchmetrics-cosine_similarity-mean", "cosine_similarity", vectors(20, 3), reduction="mean"
+    )
     add("torchmetrics-kl_divergence", "kl_divergence", classes(20, 4, target="probs"))
-    add("torchmetrics-kl_divergence-loose", "kl_divergence",
-        classes(20, 3, target="probs", loose=True))
-    add("torchmetrics-kl_divergence-sum", "kl_divergence", classes(20, 3, target="probs"),
-        reduction="sum")
-    add("torchmetrics-kl_divergence-logs", "kl_divergence",
-        lambda rng: _both_logs(rng, 20, 4), log_prob=True)
-    add("torchmetrics-jensen_shannon_divergence", "jensen_shannon_divergence",
-        classes(20, 4, target="probs"))
+    add(
+        "torchmetrics-kl_divergence-loose",
+        "kl_divergence",
+        classes(20, 3, target="probs", loose=True),
+    )
+    add(
+        "torchmetrics-kl_divergence-sum",
+        "kl_divergence",
+        classes(20, 3, target="probs"),
+        reduction="sum",
+    )
+    add(
+        "torchmetrics-kl_divergence-logs",
+        "kl_divergence",
+        lambda rng: _both_logs(rng, 20, 4),
+        log_prob=True,
+    )
+    add(
+        "torchmetrics-jensen_shannon_divergence",
+        "jensen_shannon_divergence",
+        classes(20, 4, target="probs"),
+    )
     add("torchmetrics-r2_score-zeros", "r2_score", pair(30, zeros=True))
     add("torchmetrics-rmse-zeros", "mean_squared_error", pair(30, zeros=True), squared=False)
     for k in (2, 3):
@@ -700,8 +932,11 @@ def specs() -> list[Spec]:
         add(f"torchmetrics-mape-{k}", "mean_absolute_percentage_error", pair(15, k))
         add(f"torchmetrics-msle-{k}", "mean_squared_log_error", pair(15, k, positive=True))
         add(f"torchmetrics-cosine_similarity-{k}", "cosine_similarity", vectors(15, k + 1))
-        add(f"torchmetrics-jensen_shannon_divergence-{k}", "jensen_shannon_divergence",
-            classes(15, k + 1, target="probs"))
+        add(
+            f"torchmetrics-jensen_shannon_divergence-{k}",
+            "jensen_shannon_divergence",
+            classes(15, k + 1, target="probs"),
+        )
     return cases
 
 
