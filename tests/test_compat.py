@@ -108,7 +108,7 @@ def test_a_library_function_without_equivalent_is_refused_in_one_line(tmp_path, 
     [
         ("keras", "bce", "not a Keras loss name (losscli's own bce: leave out"),
         ("torch", "huber_loss:beta=2", "has no keyword 'beta'"),
-        ("torch", "l1_loss:reduction=none", "--per-row"),
+        ("torch", "l1_loss:reduction=none", "write them with per_row PATH"),
         ("keras", "huber:reduction=avg", "reduction=avg is out of range"),
         ("tensorflow", "mse", "is not a library losscli has a profile of"),
     ],
@@ -141,3 +141,29 @@ def test_every_profile_entry_names_a_registered_loss_and_parameters():
         for name, entry in profile(library).entries.items():
             assert entry.rule, name
             assert entry.spec_text()
+
+
+def test_a_check_in_losscli_toml_takes_compat(tmp_path, capsys):
+    (tmp_path / "p.csv").write_text("pred,target\n110,100\n45,50\n")
+    (tmp_path / "losscli.toml").write_text(
+        '[checks.percent]\nfiles = "p.csv"\nloss = "mape"\ncompat = "keras"\n'
+        "max = { mape = 11 }\n"
+        '[checks.plain]\nfiles = "p.csv"\nloss = "mean_absolute_error"\n'
+        "max = { mean_absolute_error = 8 }\n"
+    )
+    run_ = losscli.check(config=tmp_path / "losscli.toml", compat="sklearn")
+    assert run_.reports["percent"].overall[0].value == pytest.approx(10.0)
+    assert run_.reports["plain"].overall[0].value == pytest.approx(7.5)
+    outcome = run(capsys, "check", "--config", tmp_path / "losscli.toml", "-f", "json")
+    assert outcome.code == 2 and "mean_absolute_error" in outcome.err and "--compat" in outcome.err
+
+
+def test_list_and_describe_show_the_profile(capsys):
+    outcome = run(capsys, "list", "--compat", "keras", "-f", "json")
+    rows = {row["name"]: row for row in json.loads(outcome.out)}
+    assert rows["mean_absolute_percentage_error"]["losscli"].startswith("100 x mape:eps=1e-07")
+    assert "MeanAbsolutePercentageError" in rows["mean_absolute_percentage_error"]["also"]
+    assert rows["ctc"]["losscli"] is None
+    outcome = run(capsys, "describe", "--compat", "sklearn", "log_loss")
+    assert outcome.code == 0
+    assert "clip=2.220446049250313e-16" in outcome.out and "losscli's own ce" in outcome.out

@@ -105,7 +105,7 @@ def test_the_check_command_runs_losscli_check(capsys, monkeypatch):
     monkeypatch.setattr(api, "check", spy)
     outcome = run(capsys, "check", "--config", str(SAMPLE_CONFIG), "-f", "json", "demand")
     assert outcome.code == 0
-    assert calls == [((["demand"],), {"config": str(SAMPLE_CONFIG)})]
+    assert calls == [((["demand"],), {"config": str(SAMPLE_CONFIG), "compat": None})]
 
 
 def test_the_config_module_reads_checks_but_never_runs_them():
@@ -201,7 +201,14 @@ def test_a_spelled_flag_never_makes_a_cli_line_longer_than_the_cap(capsys, tmp_p
 COMMAND_LINE_TEXT = ("losscli/report/catalogue.py",)
 # Other programs' command lines quoted in hints: their flags are theirs, not losscli's.
 # A whole losscli command line quoted as one (how to write a baseline) keeps its flags too.
-OTHER_PROGRAMS = ("mkdir -p", "unzip -p", "iconv -f", "losscli eval --loss")
+OTHER_PROGRAMS = (
+    "mkdir -p",
+    "unzip -p",
+    "iconv -f",
+    "losscli eval --loss",
+    "losscli list --compat",
+    "losscli describe --compat",
+)
 
 
 def _documentation(tree: ast.AST) -> set[int]:

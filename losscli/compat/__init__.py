@@ -23,6 +23,9 @@ from losscli.losses.spec import LossRequest, build_request, split_spec
 
 LIBRARIES = ("torch", "keras", "sklearn", "optax", "torchmetrics")
 # What a library keyword's value may change besides losscli parameters: the row values' shape.
+# Why reduction='none' is refused: losscli gives one number per loss, and each row's values
+# go to a file.
+PER_ROW = f"reduction='none' gives one value per row: write them with {option('per_row')} PATH"
 SHAPE_KEYS = ("scale", "shift", "per_width", "sum_elements", "loss")
 
 

@@ -7,7 +7,7 @@ the weights; ``mean_with_sample_weight`` by the sum of the weights. Probabilitie
 with floatx float64: its numbers agree with these to about 1e-7 relative.
 """
 
-from losscli.compat import Arg, Entry, Profile
+from losscli.compat import PER_ROW, Arg, Entry, Profile
 
 EPSILON = 1e-7  # keras.config.epsilon()
 # 1 - 1e-7 as Keras computes it, in float32: 1 - 2^-23 (it clips a probability of 1 there).
@@ -20,7 +20,7 @@ REDUCTION = Arg(
         "sum_over_batch_size": {"reduction": "sum_over_rows"},
         "mean_with_sample_weight": {"reduction": "mean"},
         "sum": {"reduction": "sum"},
-        "none": "reduction='none' gives one value per row: write them with --per-row PATH",
+        "none": PER_ROW,
     },
 )
 FROM_LOGITS = {True: {"input": "logits"}, False: {"input": "probs"}}
@@ -126,6 +126,7 @@ PROFILE = Profile(
         "tversky": "Keras pools one Tversky index over the whole batch with a 1e-7 floor, "
         "which losscli's tversky does not have yet",
     },
-    weights="-w is sample_weight; with the default reduction sum_over_batch_size the weighted "
-    "sum is divided by the number of rows, with reduction=mean_with_sample_weight by sum(w).",
+    weights="The weight column is sample_weight; with the default reduction "
+    "sum_over_batch_size the weighted sum is divided by the number of rows, with "
+    "reduction=mean_with_sample_weight by sum(w).",
 )

@@ -5,7 +5,7 @@ their mean, or with ``reduction=sum`` their sum. optax takes no sample weights: 
 value is losscli's weighted mean of optax's values, sum(w l) / sum(w).
 """
 
-from losscli.compat import Arg, Entry, Profile
+from losscli.compat import PER_ROW, Arg, Entry, Profile
 
 REDUCTION = Arg(
     "mean",
@@ -14,7 +14,7 @@ REDUCTION = Arg(
     values={
         "mean": {"reduction": "mean"},
         "sum": {"reduction": "sum", "sum_elements": True},
-        "none": "optax's unreduced values are the per-row values: write them with --per-row PATH",
+        "none": PER_ROW,
     },
 )
 
@@ -123,6 +123,6 @@ PROFILE = Profile(
         "generalized_kl_divergence": "losscli has no generalized KL divergence yet",
         "convex_kl_divergence": "losscli has no convex KL divergence yet",
     },
-    weights="optax takes no sample weights: -w gives losscli's weighted mean sum(w l) / sum(w) "
-    "of optax's values.",
+    weights="optax takes no sample weights: a weight column gives losscli's weighted mean "
+    "sum(w l) / sum(w) of optax's values.",
 )

@@ -75,5 +75,5 @@ PROFILE = Profile(
         "label_ranking_loss": "losscli has no label ranking loss yet",
         "roc_auc_score": "a rank statistic, not a mean of per-row losses",
     },
-    weights="-w is sample_weight: weighted sums divided by sum(w).",
+    weights="The weight column is sample_weight: weighted sums divided by sum(w).",
 )

@@ -6,9 +6,9 @@ weighted sum by the number of rows rather than by the sum of the weights, and ``
 default ``reduction='mean'`` divides by rows x classes.
 """
 
-from losscli.compat import Arg, Entry, Profile
+from losscli.compat import PER_ROW, Arg, Entry, Profile
 
-NONE = "reduction='none' gives one value per row: write them with --per-row PATH"
+NONE = PER_ROW
 MEAN_OR_SUM = Arg(
     "mean",
     values={
@@ -178,7 +178,8 @@ PROFILE = Profile(
         "triplet_margin_with_distance_loss": "its distance is a Python function",
         "pdist": "a distance matrix is no loss of a row",
     },
-    weights="-w is the weight= of l1_loss and mse_loss (divided by sum(w)), of huber_loss and "
-    "binary_cross_entropy[_with_logits] (sum(w l) / N); the other functions take no sample "
-    "weight, and -w gives losscli's weighted mean sum(w l) / sum(w).",
+    weights="The weight column is the weight= of l1_loss and mse_loss (divided by sum(w)), "
+    "of huber_loss and binary_cross_entropy[_with_logits] (sum(w l) / N); the other "
+    "functions take no sample weight, and a weight column gives losscli's weighted mean "
+    "sum(w l) / sum(w).",
 )

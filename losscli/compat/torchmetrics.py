@@ -6,7 +6,7 @@ losscli's ``kl_div`` (and PyTorch's), so the profile swaps the roles; it also re
 the value is losscli's weighted mean.
 """
 
-from losscli.compat import Arg, Entry, Profile
+from losscli.compat import PER_ROW, Arg, Entry, Profile
 
 TM_EPS = 1.17e-06  # torchmetrics' floor on |t| in mean_absolute_percentage_error
 
@@ -50,8 +50,7 @@ ENTRIES = {
                 values={
                     "sum": {"reduction": "sum"},
                     "mean": {"reduction": "mean"},
-                    "none": "reduction='none' gives one value per row: write them with "
-                    "--per-row PATH",
+                    "none": PER_ROW,
                 },
             )
         },
@@ -78,8 +77,7 @@ ENTRIES = {
                 values={
                     "mean": {"reduction": "mean"},
                     "sum": {"reduction": "sum"},
-                    "none": "reduction='none' gives one value per row: write them with "
-                    "--per-row PATH",
+                    "none": PER_ROW,
                 },
             ),
         },
@@ -106,6 +104,6 @@ PROFILE = Profile(
         "losscli's multiclass_hinge does not have yet",
         "continuous_ranked_probability_score": "it scores ensembles, not a prediction per row",
     },
-    weights="torchmetrics takes no sample weights: -w gives losscli's weighted mean "
+    weights="torchmetrics takes no sample weights: a weight column gives losscli's weighted mean "
     "sum(w l) / sum(w).",
 )
