@@ -93,7 +93,7 @@ class GcsServer:
         storage = Storage(use_memory_fs=True)
         handler = functools.partial(Handler, storage)
         # One request at a time, as the emulator serves them (each on its own connection).
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+        self.server = _QuietServer(("127.0.0.1", 0), handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -104,6 +104,11 @@ class GcsServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class _QuietServer(http.server.HTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a reader that has its bytes closes the connection: not worth a traceback
 
 
 def gcs_environment(endpoint: str) -> dict[str, str]:
