@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import REFERENCE_DIR, ROOT, run_script
 
 FIXTURES = sorted(REFERENCE_DIR.glob("*.json"))
-LIBRARIES = ("torch", "sklearn", "scipy")
+LIBRARIES = ("torch", "sklearn", "scipy", "torchmetrics", "keras", "optax", "jax")
 # Imports every generator the way it runs (its own folder on the path) and lists its cases.
 LIST_CASES = """
 import importlib, json, sys
@@ -26,7 +26,8 @@ scripts = {}
 for name in sys.argv[2:]:
     generator = importlib.import_module(name).GENERATOR
     scripts[generator.output.name] = [generator.script, [spec.case_id for spec in generator.specs]]
-imported = sorted(name for name in ("torch", "sklearn", "scipy") if name in sys.modules)
+libraries = ("torch", "sklearn", "scipy", "torchmetrics", "keras", "optax", "jax")
+imported = sorted(name for name in libraries if name in sys.modules)
 print(json.dumps({"scripts": scripts, "imported": imported}))
 """
 
