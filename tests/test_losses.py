@@ -33,7 +33,8 @@ def test_worked_example(loss, example):
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_reference_value(case):
     value = evaluate_arrays(case["loss"], case["inputs"], case["params"], case["weight"])
-    assert close(value, case["expected"], 1e-9), (value, case["expected"], case["source"])
+    tolerance = case.get("tolerance", 1e-9)  # Keras' float32 rounding: 1e-6
+    assert close(value, case["expected"], tolerance), (value, case["expected"], case["source"])
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 3, 64])
@@ -42,7 +43,8 @@ def test_reference_value_in_chunks(chunk_rows):
         value = evaluate_arrays(
             case["loss"], case["inputs"], case["params"], case["weight"], chunk_rows=chunk_rows
         )
-        assert close(value, case["expected"], 1e-9), (case["id"], value, case["expected"])
+        tolerance = case.get("tolerance", 1e-9)
+        assert close(value, case["expected"], tolerance), (case["id"], value, case["expected"])
 
 
 def test_every_loss_has_examples_and_reference_values():

@@ -20,6 +20,7 @@ the repository root (README.md beside this file says more):
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import fixture
 import numpy as np
 from fixture import SETUP, Builder, Inputs, Library, Spec, case_record, case_rng
-from generate_classification import as_array, classes, sigmoid
+from generate_classification import as_array, binary, classes, sigmoid
 from generate_regression import independent, large_pair, pair, positive, r2_columns, tweedie_data
 
 OUTPUT = Path(__file__).with_name("libraries.json")
@@ -40,9 +41,12 @@ jnp = Library("jax.numpy")
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 SETUP["jax"] = lambda jax: jax.config.update("jax_enable_x64", True)
+SETUP["optax"] = lambda optax: sys.modules["jax"].config.update("jax_enable_x64", True)
+SETUP["keras"] = lambda keras: keras.config.set_floatx("float64")
 
 Weight = np.ndarray | None
 Reference = Callable[[dict[str, Any], Inputs, Weight], tuple[float, str]]
+KERAS_TOLERANCE = 1e-6
 WEIGHTED = "; then sum(w * l) / sum(w) over rows in float64"
 
 
@@ -104,6 +108,64 @@ def calibration(n: int, edges: bool = False) -> Builder:
         if edges:
             p[:6] = [0.0, 1.0, 0.5, 0.25, 1.0, 0.0]
         return {"pred": p, "target": target}
+
+    return build
+
+
+def hard_binary(n: int) -> Builder:
+    """One column of 0/1 predictions and labels."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        target = rng.integers(0, 2, n)
+        flip = rng.random(n) < 0.3
+        return {"pred": np.where(flip, 1 - target, target), "target": target}
+
+    return build
+
+
+def label_indices(n: int, k: int) -> Builder:
+    """PyTorch's multi-label targets: distinct class indices, then -1 (and anything after it)."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        target = np.full((n, k), -1, dtype=np.int64)
+        for row in range(n):
+            size = rng.integers(0, k + 1)
+            target[row, :size] = rng.permutation(k)[:size]
+            if size + 1 < k:
+                target[row, size + 1 :] = rng.integers(0, k, k - size - 1)  # ignored after -1
+        return {"pred": rng.normal(0.0, 1.0, (n, k)), "target": target}
+
+    return build
+
+
+def negative_scores(n: int, k: int) -> Builder:
+    """Scores mostly below 0, so Keras' max over (1 - y) s is often the true class's 0."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        inputs = classes(n, k)(rng)
+        inputs["pred"] = inputs["pred"] - 3.0
+        return inputs
+
+    return build
+
+
+def graded(n: int, k: int) -> Builder:
+    """Item scores and relevance grades 0..3 per list."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        return {"pred": rng.normal(0.0, 1.5, (n, k)), "target": rng.integers(0, 4, (n, k))}
+
+    return build
+
+
+def saturated(n: int) -> Builder:
+    """Binary probabilities with some exactly 0 and 1, right and wrong."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        inputs = binary(n)(rng)
+        inputs["pred"][:4] = [0.0, 1.0, 1.0, 0.0]
+        inputs["target"][:4] = [0, 1, 0, 1]
+        return inputs
 
     return build
 
@@ -201,6 +263,68 @@ def specs() -> list[Spec]:
     add("minkowski-default-scalar", "minkowski", pair(22))
     add("minkowski-p1-scalar", "minkowski", pair(22), p=1.0)
     add("minkowski-p3.5-vector", "minkowski", pair(10, 3), p=3.5)
+
+    add("hamming-default-vector", "hamming", multilabel(20, 5))
+    add("hamming-weighted-vector", "hamming", multilabel(18, 4), weighted=True)
+    add("hamming-binary-scalar", "hamming", hard_binary(25))
+    add("label_ranking-default-vector", "label_ranking", multilabel(20, 5, scores=True))
+    add(
+        "label_ranking-zerorows-weighted-vector",
+        "label_ranking",
+        multilabel(18, 4, scores=True, zero_rows=True),
+        weighted=True,
+    )
+    add("multilabel_margin-default-vector", "multilabel_margin", multilabel(16, 5, scores=True))
+    add(
+        "multilabel_margin-weighted-vector",
+        "multilabel_margin",
+        multilabel(14, 4, scores=True, zero_rows=True),
+        weighted=True,
+    )
+    add(
+        "multilabel_margin-indices-vector",
+        "multilabel_margin",
+        label_indices(15, 5),
+        labels="indices",
+    )
+    add("categorical_hinge-default-vector", "categorical_hinge", classes(20, 4))
+    add("categorical_hinge-onehot-vector", "categorical_hinge", classes(18, 3, target="onehot"))
+    add("categorical_hinge-negative-vector", "categorical_hinge", negative_scores(16, 4))
+    add("perceptron-default-scalar", "perceptron", binary(24, pred="logits", labels="pm1"))
+    add(
+        "perceptron-weighted-scalar",
+        "perceptron",
+        binary(20, pred="logits", labels="pm1"),
+        weighted=True,
+    )
+    add("sparsemax-default-scalar", "sparsemax", binary(26, pred="logits"))
+    add("sparsemax-weighted-scalar", "sparsemax", binary(20, pred="logits"), weighted=True)
+    add("multiclass_sparsemax-default-vector", "multiclass_sparsemax", classes(20, 4))
+    add("multiclass_sparsemax-wide-vector", "multiclass_sparsemax", classes(15, 7, scale=0.5))
+    add("ranking_softmax-default-vector", "ranking_softmax", graded(18, 5))
+    add("ranking_softmax-binary-vector", "ranking_softmax", multilabel(16, 6, scores=True))
+
+    add("d2_log_loss-binary-scalar", "d2_log_loss", binary(25))
+    add("d2_log_loss-edges-scalar", "d2_log_loss", saturated(22))
+    add("d2_log_loss-weighted-scalar", "d2_log_loss", binary(20), weighted=True)
+    add("d2_log_loss-default-vector", "d2_log_loss", probability_classes(24, 4))
+    add("d2_log_loss-weighted-vector", "d2_log_loss", probability_classes(20, 3), weighted=True)
+    add("d2_brier-binary-scalar", "d2_brier", binary(25))
+    add("d2_brier-weighted-scalar", "d2_brier", binary(21), weighted=True)
+    add("d2_brier-default-vector", "d2_brier", probability_classes(24, 4))
+    add("d2_brier-weighted-vector", "d2_brier", probability_classes(19, 3), weighted=True)
+
+    add("calibration_error-default-scalar", "calibration_error", calibration(60))
+    add("calibration_error-bins5-scalar", "calibration_error", calibration(40), bins=5)
+    add("calibration_error-l2-scalar", "calibration_error", calibration(50), norm="l2")
+    add("calibration_error-max-scalar", "calibration_error", calibration(50), bins=10, norm="max")
+    add("calibration_error-edges-scalar", "calibration_error", calibration(30, edges=True), bins=4)
+    add(
+        "calibration_error-logits-scalar",
+        "calibration_error",
+        binary(40, pred="logits"),
+        input="logits",
+    )
     return s
 
 
@@ -289,7 +413,105 @@ def minkowski_reference(
     return value, f"torchmetrics.functional.minkowski_distance(pred, target, p={p!r})"
 
 
+def sklearn_classification(name: str, probabilities: bool = False) -> Reference:
+    def reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+        pred, target = inputs["pred"], inputs["target"]
+        kwargs: dict[str, Any] = {}
+        if probabilities and pred.ndim == 2:
+            kwargs["labels"] = list(range(pred.shape[1]))
+        if weight is not None:
+            kwargs["sample_weight"] = weight
+        value = float(getattr(metrics, name)(target, pred, **kwargs))
+        shown = "".join(
+            f", {key}=" + ("weight" if key == "sample_weight" else repr(v))
+            for key, v in kwargs.items()
+        )
+        return value, f"sklearn.metrics.{name}(target, pred{shown})"
+
+    return reference
+
+
+def weighted_rows(rows: np.ndarray, weight: Weight, source: str) -> tuple[float, str]:
+    rows = np.asarray(rows, dtype=np.float64)
+    if weight is None:
+        return float(np.mean(rows)), source + "; mean over rows in float64"
+    return float(np.sum(weight * rows) / np.sum(weight)), source + WEIGHTED
+
+
+def multilabel_margin_reference(
+    params: dict[str, Any], inputs: Inputs, weight: Weight
+) -> tuple[float, str]:
+    target = inputs["target"]
+    note = ""
+    if params.get("labels", "multi_hot") == "multi_hot":
+        indices = np.full(target.shape, -1, dtype=np.int64)
+        for row, labels in enumerate(target):
+            members = np.flatnonzero(labels == 1)
+            indices[row, : len(members)] = members
+        target, note = indices, " (0/1 rows written as class indices padded by -1)"
+    rows = torch.nn.functional.multilabel_margin_loss(
+        tensor(inputs["pred"]), torch.tensor(target), reduction="none"
+    ).numpy()
+    source = f"torch.nn.functional.multilabel_margin_loss(pred, target{note}, reduction='none')"
+    return weighted_rows(rows, weight, source)
+
+
+def categorical_hinge_reference(
+    params: dict[str, Any], inputs: Inputs, weight: Weight
+) -> tuple[float, str]:
+    pred, target = inputs["pred"], inputs["target"]
+    onehot = target if target.ndim == 2 else np.eye(pred.shape[1])[target]
+    rows = keras.losses.categorical_hinge(onehot, pred)
+    rows = np.asarray(keras.ops.convert_to_numpy(rows), dtype=np.float64)
+    source = "keras.losses.categorical_hinge(onehot, pred) per row, floatx float64"
+    return weighted_rows(rows, weight, source)
+
+
+def optax_rows(name: str, labels: Callable[[np.ndarray], Any] = lambda t: t) -> Reference:
+    def reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+        function = getattr(optax.losses, name)
+        pred = jnp.asarray(inputs["pred"], dtype=jnp.float64)
+        rows = np.asarray(function(pred, labels(inputs["target"])), dtype=np.float64)
+        return weighted_rows(rows, weight, f"optax.losses.{name}(pred, target), jax x64")
+
+    return reference
+
+
+def ranking_softmax_reference(
+    params: dict[str, Any], inputs: Inputs, weight: Weight
+) -> tuple[float, str]:
+    value = optax.losses.ranking_softmax_loss(
+        jnp.asarray(inputs["pred"], dtype=jnp.float64),
+        jnp.asarray(inputs["target"], dtype=jnp.float64),
+    )
+    return float(value), "optax.losses.ranking_softmax_loss(pred, target) (reduce_fn=mean), x64"
+
+
+def calibration_reference(
+    params: dict[str, Any], inputs: Inputs, weight: Weight
+) -> tuple[float, str]:
+    bins, norm = params.get("bins", 15), params.get("norm", "l1")
+    value = tm.classification.binary_calibration_error(
+        tensor(inputs["pred"]), torch.tensor(inputs["target"]), n_bins=bins, norm=norm
+    ).item()
+    return value, (
+        f"torchmetrics.functional.classification.binary_calibration_error(pred, target, "
+        f"n_bins={bins}, norm={norm!r}) in float64 (a sigmoid first for scores outside [0, 1])"
+    )
+
+
 REFERENCES: dict[str, Reference] = {
+    "hamming": sklearn_classification("hamming_loss"),
+    "label_ranking": sklearn_classification("label_ranking_loss"),
+    "multilabel_margin": multilabel_margin_reference,
+    "categorical_hinge": categorical_hinge_reference,
+    "perceptron": optax_rows("perceptron_loss"),
+    "sparsemax": optax_rows("sparsemax_loss"),
+    "multiclass_sparsemax": optax_rows("multiclass_sparsemax_loss"),
+    "ranking_softmax": ranking_softmax_reference,
+    "d2_log_loss": sklearn_classification("d2_log_loss_score", probabilities=True),
+    "d2_brier": sklearn_classification("d2_brier_score", probabilities=True),
+    "calibration_error": calibration_reference,
     "median_absolute_error": sklearn_regression("median_absolute_error"),
     "d2_absolute_error": sklearn_regression("d2_absolute_error_score"),
     "d2_pinball": sklearn_regression("d2_pinball_score"),
@@ -309,7 +531,12 @@ def make_case(spec: Spec) -> dict[str, Any]:
     n = len(next(iter(inputs.values())))
     weight = weights_for(rng, n) if spec.weighted else None
     expected, source = REFERENCES[spec.loss](spec.params, inputs, weight)
-    return case_record(spec, inputs, weight, expected, source)
+    record = case_record(spec, inputs, weight, expected, source)
+    if "keras" in record["versions"]:
+        # Keras rounds to float32 on the way even with floatx float64 (its ops.maximum returns
+        # float32): its values are held to 1e-6.
+        record["tolerance"] = KERAS_TOLERANCE
+    return record
 
 
 GENERATOR = fixture.Generator("tests/reference/generate_libraries.py", OUTPUT, specs(), make_case)
