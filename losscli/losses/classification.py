@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.statistics import Contribution, Mean, Statistic, exp_or_inf, ones_or
+from losscli.engine.statistics import Binned, Contribution, Mean, Statistic, exp_or_inf, ones_or
 from losscli.errors import InputError, RowProblem, option
 from losscli.losses.probability import (
     LOG_CLAMP,
@@ -624,39 +624,12 @@ def softmax_focal(pred, target, *, input, alpha, gamma):
     return -alpha * terms.sum(axis=1)
 
 
-class Binned(Statistic):
-    """GHM-C: the mean over non-empty gradient-norm bins of the weighted mean loss in each bin.
-
-    Sums per bin (the inner key): sum w l and sum w of the elements whose gradient norm
-    g = |p - t| falls in it.
-    """
-
-    def __init__(self, bins: int, input: str) -> None:
-        self.edges = np.arange(bins + 1) / bins
-        self.input = input
-
-    def per_row(self, values):
-        return values if values.ndim == 1 else values.mean(axis=1)
-
-    def contribute(self, values, weight, inputs, shifts):
+def _probability_gap(input: str) -> Any:
+    def gradient(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
         pred, target = inputs["pred"], inputs["target"]
-        p = sigmoid(pred) if self.input == "logits" else pred
-        gradient = np.abs(p - target).reshape(-1)
-        bins = len(self.edges) - 1
-        # The edges of the reference: [i / bins, (i + 1) / bins), the last one closed at 1.
-        where = np.clip(np.searchsorted(self.edges, gradient, side="right") - 1, 0, bins - 1)
-        row_weight = ones_or(weight, len(values))
-        w = np.broadcast_to(row_weight.reshape(-1, *([1] * (values.ndim - 1))), values.shape)
-        flat_w, flat_l = w.reshape(-1), values.reshape(-1)
-        row = np.repeat(np.arange(len(values)), values.size // max(1, len(values)))
-        return Contribution([flat_w * flat_l, flat_w.copy()], row, where.astype(np.intp))
+        return np.abs((sigmoid(pred) if input == "logits" else pred) - target)
 
-    def finalize(self, totals):
-        losses, weights = totals.sums[..., 0], totals.sums[..., 1]
-        filled = weights > 0
-        means = np.where(filled, losses / np.where(filled, weights, 1.0), 0.0)
-        count = filled.sum(axis=-1)
-        return np.where(count > 0, means.sum(axis=-1) / np.maximum(count, 1), np.nan)
+    return gradient
 
 
 @register(
@@ -671,7 +644,7 @@ class Binned(Statistic):
         Param("bins", int, 10, "number of equal gradient-norm bins on [0, 1]", ge=1, le=10_000),
         input_param("logits", ("logits", "probs")),
     ],
-    statistic=lambda params: Binned(params["bins"], params["input"]),
+    statistic=lambda params: Binned(params["bins"], _probability_gap(params["input"])),
     requires=[*probability_checks(rows=False), *_binary_target_checks()],
     examples=[
         Example(

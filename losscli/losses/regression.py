@@ -15,6 +15,7 @@ import numpy as np
 
 from losscli.engine.quantiles import Buckets, LogBuckets, bucket_sums
 from losscli.engine.statistics import (
+    Binned,
     Contribution,
     Largest,
     Mean,
@@ -1043,3 +1044,45 @@ def minkowski_distance(pred, target, *, p, abs_error):
     """The p-norm of all the errors together (the Minkowski distance of pred and target)."""
     powered = abs_error**p
     return powered if powered.ndim == 1 else powered.sum(axis=1)
+
+
+@register(
+    name="ghm_r",
+    aliases=("ghmr",),
+    family=FAMILY,
+    elementwise=True,
+    formula="mean over non-empty bins b of [sum_{i in b} w_i asl1_i / sum_{i in b} w_i], "
+    "asl1 = sqrt(d^2 + mu^2) - mu, bins of g = |d| / sqrt(d^2 + mu^2) on [0, 1]",
+    reference="Li et al. 2019 (GHM-R; mmdetection GHMR without momentum)",
+    params=[
+        Param("mu", float, 0.02, "the smoothing of the authentic smooth L1 loss", gt=0),
+        Param("bins", int, 10, "number of equal gradient-norm bins on [0, 1]", ge=1, le=10_000),
+    ],
+    statistic=lambda params: _ghm_bins(params),
+    examples=[
+        Example(
+            {"pred": [0.0, 0.0, 3.0], "target": [0.0, 0.0, 0.0]},
+            (0.0 + math.sqrt(9.0 + 1e-4) - 0.01) / 2,
+            "hand-worked (mu 0.01): two rows in bin 0, one in bin 9",
+            {"mu": 0.01},
+        )
+    ],
+    notes="The regression half of gradient harmonising (the seed articles' GHM loss): each "
+    "error's authentic smooth L1 loss is weighted by the inverse density of its gradient norm "
+    "over the whole input (per-bin sums, one pass), so the many easy and the few outlying "
+    "errors count less. --per-row writes the plain ASL1 loss. No momentum.",
+)
+def gradient_harmonized_regression(pred, target, *, mu):
+    """Authentic smooth L1 re-weighted by gradient density (GHM-R)."""
+    error = pred - target
+    return np.sqrt(error * error + mu * mu) - mu
+
+
+def _ghm_bins(params: Mapping[str, Any]) -> Statistic:
+    mu = params["mu"]
+
+    def gradient(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        error = inputs["pred"] - inputs["target"]
+        return np.abs(error / np.sqrt(error * error + mu * mu))
+
+    return Binned(params["bins"], gradient)

@@ -28,7 +28,7 @@ from typing import Any
 import fixture
 import numpy as np
 from fixture import SETUP, Builder, Inputs, Library, Spec, case_record, case_rng
-from generate_classification import as_array, binary, classes, sigmoid
+from generate_classification import as_array, binary, classes, log_softmax, sigmoid
 from generate_regression import independent, large_pair, pair, positive, r2_columns, tweedie_data
 
 OUTPUT = Path(__file__).with_name("libraries.json")
@@ -166,6 +166,59 @@ def saturated(n: int) -> Builder:
         inputs["pred"][:4] = [0.0, 1.0, 1.0, 0.0]
         inputs["target"][:4] = [0, 1, 0, 1]
         return inputs
+
+    return build
+
+
+NORMS4 = [0.5, 1.25, 2.0, 0.75]
+
+
+def triplets(n: int, e: int) -> Builder:
+    """Anchor, positive (near it) and negative embeddings of width e."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        anchor = rng.normal(0.0, 1.0, (n, e))
+        return {
+            "anchor": anchor,
+            "positive": anchor + rng.normal(0.0, 0.7, (n, e)),
+            "negative": rng.normal(0.0, 1.0, (n, e)),
+        }
+
+    return build
+
+
+def cosines(n: int, k: int, norm: bool = False) -> Builder:
+    """K cosines in [-1, 1] (the true class's higher), a class index and maybe feature norms."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        y = rng.integers(0, k, n)
+        cos = np.clip(rng.normal(0.0, 0.4, (n, k)), -1.0, 1.0)
+        cos[np.arange(n), y] = np.clip(cos[np.arange(n), y] + 0.5, -1.0, 1.0)
+        cos[0, :2] = [1.0, -1.0]
+        inputs: Inputs = {"pred": cos, "target": y}
+        if norm:
+            inputs["norm"] = rng.uniform(0.5, 6.0, n)
+        return inputs
+
+    return build
+
+
+def face_pairs(n: int, k: int, f: int) -> Builder:
+    """Identity logits and class of one face; its feature, a partner's feature and class."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        y = rng.integers(0, k, n)
+        partner = np.where(rng.random(n) < 0.5, y, rng.integers(0, k, n))
+        x1 = rng.normal(0.0, 1.0, (n, f))
+        near = x1 + rng.normal(0.0, 0.3, (n, f))
+        x2 = np.where((partner == y)[:, None], near, rng.normal(0.0, 0.6, (n, f)))
+        return {
+            "pred": rng.normal(0.0, 2.0, (n, k)),
+            "target": y,
+            "x1": x1,
+            "x2": x2,
+            "partner": partner,
+        }
 
     return build
 
@@ -324,6 +377,44 @@ def specs() -> list[Spec]:
         "calibration_error",
         binary(40, pred="logits"),
         input="logits",
+    )
+
+    add("ghm_r-default-scalar", "ghm_r", pair(40, noise=0.5))
+    add("ghm_r-mu0.5-bins5-scalar", "ghm_r", pair(40, noise=2.0), mu=0.5, bins=5)
+    add("ghm_r-weighted-vector", "ghm_r", pair(15, 3), weighted=True)
+    add("triplet-facenet-vector", "triplet", triplets(20, 6), squared=True, margin=0.2)
+    add("triplet-facenet-swap-vector", "triplet", triplets(18, 4), squared=True, swap=True)
+    add(
+        "triplet-facenet-weighted-vector",
+        "triplet",
+        triplets(16, 5),
+        weighted=True,
+        squared=True,
+        eps=0.0,
+        margin=0.5,
+    )
+    add("l2_softmax-default-vector", "l2_softmax", cosines(20, 5))
+    add("l2_softmax-norms-vector", "l2_softmax", cosines(18, 4), alpha=8.0, weight_norms=NORMS4)
+    add("l2_softmax-weighted-vector", "l2_softmax", cosines(16, 3), weighted=True, alpha=4.0)
+    add("l_softmax-default-vector", "l_softmax", cosines(20, 5, norm=True))
+    add(
+        "l_softmax-m4-norms-vector",
+        "l_softmax",
+        cosines(18, 4, norm=True),
+        m=4,
+        weight_norms=NORMS4,
+    )
+    add("l_softmax-m3-weighted-vector", "l_softmax", cosines(16, 3, norm=True), weighted=True, m=3)
+    add("coco-default-vector", "coco", cosines(20, 5))
+    add("coco-alpha5-weighted-vector", "coco", cosines(16, 4), weighted=True, alpha=5.0)
+    add("deepid2-default-vector", "deepid2", face_pairs(20, 5, 4))
+    add(
+        "deepid2-weighted-vector",
+        "deepid2",
+        face_pairs(18, 3, 6),
+        weighted=True,
+        verification=0.5,
+        margin=2.0,
     )
     return s
 
@@ -500,7 +591,127 @@ def calibration_reference(
     )
 
 
+def ghm_r_reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+    mu, bins = params.get("mu", 0.02), params.get("bins", 10)
+    d = (inputs["pred"] - inputs["target"]).reshape(len(inputs["pred"]), -1)
+    loss = np.sqrt(d * d + mu * mu) - mu
+    g = np.abs(d / np.sqrt(mu * mu + d * d))
+    w = np.ones(len(d)) if weight is None else weight
+    w = np.broadcast_to(w[:, None], d.shape)
+    edges = np.arange(bins + 1) / bins
+    edges[-1] += 1e-6  # mmdetection's last edge lies past 1
+    means = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (g >= low) & (g < high) & (w > 0)
+        if inside.any():
+            means.append(np.sum(w[inside] * loss[inside]) / np.sum(w[inside]))
+    source = (
+        f"mmdetection GHMR(mu={mu}, bins={bins}, momentum=0) formula in float64 numpy: the mean "
+        "over non-empty gradient bins of the (weighted) mean ASL1 loss in each bin"
+    )
+    return float(np.mean(means)), source
+
+
+def triplet_reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+    margin, eps, swap = (
+        params.get("margin", 1.0),
+        params.get("eps", 1e-6),
+        params.get("swap", False),
+    )
+    F = torch.nn.functional
+
+    def squared(a: Any, b: Any) -> Any:
+        return F.pairwise_distance(a, b, eps=eps) ** 2
+
+    module = torch.nn.TripletMarginWithDistanceLoss(
+        distance_function=squared, margin=margin, swap=swap, reduction="none"
+    )
+    rows = module(*(tensor(inputs[r]) for r in ("anchor", "positive", "negative"))).numpy()
+    source = (
+        "torch.nn.TripletMarginWithDistanceLoss(distance_function=pairwise_distance(a, b, "
+        f"eps={eps}) ** 2, margin={margin}, swap={swap}, reduction='none')"
+    )
+    return weighted_rows(rows, weight, source)
+
+
+def class_norms(params: dict[str, Any], k: int) -> np.ndarray:
+    norms = params.get("weight_norms")
+    return np.ones(k) if norms is None else np.asarray(norms, dtype=np.float64)
+
+
+def torch_ce_rows(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return torch.nn.functional.cross_entropy(
+        tensor(logits), torch.tensor(target), reduction="none"
+    ).numpy()
+
+
+def l2_softmax_reference(
+    params: dict[str, Any], inputs: Inputs, weight: Weight
+) -> tuple[float, str]:
+    cos = inputs["pred"]
+    alpha = params.get("alpha", 16.0)
+    rows = torch_ce_rows(alpha * class_norms(params, cos.shape[1]) * cos, inputs["target"])
+    source = (
+        "Ranjan et al. 2017: torch.nn.functional.cross_entropy(alpha * ||W_j|| * cos, target, "
+        f"reduction='none') in float64, alpha={alpha}"
+    )
+    return weighted_rows(rows, weight, source)
+
+
+def psi(cos: np.ndarray, m: int) -> np.ndarray:
+    theta = np.arccos(cos)
+    k = np.minimum(np.floor(m * theta / np.pi), m - 1)
+    return (-1.0) ** k * np.cos(m * theta) - 2.0 * k
+
+
+def l_softmax_reference(
+    params: dict[str, Any], inputs: Inputs, weight: Weight
+) -> tuple[float, str]:
+    cos, y, norm = inputs["pred"], inputs["target"], inputs["norm"]
+    m = params.get("m", 2)
+    scale = norm[:, None] * class_norms(params, cos.shape[1])
+    logits = scale * cos
+    rows = np.arange(len(y))
+    logits[rows, y] = scale[rows, y] * psi(cos[rows, y], m)
+    source = (
+        f"Liu et al. 2016 (L-Softmax, m={m}): logits ||W_j|| ||x|| cos_j, the true class's "
+        "||W_y|| ||x|| psi(theta_y) in float64 numpy, then torch.nn.functional.cross_entropy"
+        "(reduction='none')"
+    )
+    return weighted_rows(torch_ce_rows(logits, y), weight, source)
+
+
+def coco_reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+    alpha = params.get("alpha", 30.0)
+    rows = torch_ce_rows(alpha * inputs["pred"], inputs["target"])
+    source = (
+        "Liu et al. 2017 (COCO): torch.nn.functional.cross_entropy(alpha * cos, target, "
+        f"reduction='none') in float64, alpha={alpha}"
+    )
+    return weighted_rows(rows, weight, source)
+
+
+def deepid2_reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+    lam, margin = params.get("verification", 0.05), params.get("margin", 1.0)
+    logits, y = inputs["pred"], inputs["target"]
+    ident = -log_softmax(logits)[np.arange(len(y)), y]
+    distance = np.linalg.norm(inputs["x1"] - inputs["x2"], axis=1)
+    same = inputs["partner"] == y
+    verify = np.where(same, 0.5 * distance**2, 0.5 * np.maximum(0.0, margin - distance) ** 2)
+    source = (
+        f"Sun et al. 2014 (DeepID2) in float64 numpy: -log softmax(pred)_y + {lam} * "
+        f"(same: 0.5 d^2, else 0.5 max(0, {margin} - d)^2), d = ||x1 - x2||"
+    )
+    return weighted_rows(ident + lam * verify, weight, source)
+
+
 REFERENCES: dict[str, Reference] = {
+    "ghm_r": ghm_r_reference,
+    "triplet": triplet_reference,
+    "l2_softmax": l2_softmax_reference,
+    "l_softmax": l_softmax_reference,
+    "coco": coco_reference,
+    "deepid2": deepid2_reference,
     "hamming": sklearn_classification("hamming_loss"),
     "label_ranking": sklearn_classification("label_ranking_loss"),
     "multilabel_margin": multilabel_margin_reference,
