@@ -929,11 +929,11 @@ def _label_sets(target: np.ndarray, labels: str, classes: int) -> np.ndarray:
     known = np.isnan(target) | (target == -1) if labels == "indices" else np.isnan(target)
     if labels == "indices":
         known |= (target == np.floor(target)) & (target >= 0) & (target < classes)
-        other = "labels=multi_hot for 0/1 columns"
+        other = "for 0/1 label columns give labels=multi_hot"
         needs = f"a class index 0..{classes - 1} or -1"
     else:
         known |= (target == 0) | (target == 1)
-        other = "labels=indices for PyTorch's class indices padded by -1"
+        other = "for PyTorch's class indices padded by -1 give labels=indices"
         needs = "a 0/1 label"
     if not known.all():
         row, column = (int(i) for i in np.argwhere(~known)[0])

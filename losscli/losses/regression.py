@@ -1048,7 +1048,6 @@ def minkowski_distance(pred, target, *, p, abs_error):
 
 @register(
     name="ghm_r",
-    aliases=("ghmr",),
     family=FAMILY,
     elementwise=True,
     formula="mean over non-empty bins b of [sum_{i in b} w_i asl1_i / sum_{i in b} w_i], "
