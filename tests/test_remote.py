@@ -200,3 +200,23 @@ def test_a_store_whose_package_is_missing_says_what_to_install(url, package, ext
     )
     outcome = run_script(script)
     assert_user_error(outcome, f"needs {package}", f"pip install 'losscli[{extra}]'")
+
+
+@pytest.mark.parametrize(
+    ("path", "given", "url"),
+    [
+        ("bucket/data/a.parquet", "s3://bucket/data", "s3://bucket/data/a.parquet"),
+        ("bucket/data/a.parquet", "gcs://bucket/data/*.parquet", "gcs://bucket/data/a.parquet"),
+        ("box/data/a.parquet", "az://box/data", "az://box/data/a.parquet"),
+        (
+            "box/data/a.parquet",
+            "abfs://box@account.dfs.core.windows.net/data",
+            "abfs://box@account.dfs.core.windows.net/data/a.parquet",
+        ),
+        ("datasets/acme/p/a.csv", "hf://datasets/acme/p", "hf://datasets/acme/p/a.csv"),
+    ],
+)
+def test_a_listed_file_keeps_the_scheme_and_account_it_was_named_with(path, given, url):
+    from losscli.io.remote import full_url
+
+    assert full_url(path, given) == url

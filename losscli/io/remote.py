@@ -180,9 +180,10 @@ def _probe(url: str) -> None:
             raise OSError(f"HTTP {error.code} {error.reason}") from None
 
 
-def full_url(fs: Any, path: str, given: str) -> str:
-    """``path`` of ``fs`` as a URL written as ``given`` was: its scheme (``az://`` stays
-    ``az://``) and an account named in it (``abfs://container@account.dfs.core.windows.net``)."""
+def full_url(path: str, given: str) -> str:
+    """``path`` (of the filesystem of ``given``) as a URL written as ``given`` was: its scheme
+    (``az://`` stays ``az://``) and an account named in it
+    (``abfs://container@account.dfs.core.windows.net``)."""
     if is_web(given):
         return path
     scheme, rest = given.split("://", 1)
