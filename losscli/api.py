@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from losscli import __version__
 from losscli.engine.run import CANDIDATE, Outcome, evaluate_stream
 from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
-from losscli.errors import InputError, LossCliError, UsageError, option
+from losscli.errors import InputError, LossCliError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
 from losscli.io.dialect import CsvDialect, csv_dialect
-from losscli.io.labels import with_labels
+from losscli.io.labels import label_rule, with_labels
 from losscli.io.memory import takes_in_memory
 from losscli.io.plan import (
     candidate_roles,
@@ -144,9 +144,10 @@ def evaluate(
         side = opened.open(targets) if targets is not None else None
         roles = resolve_beside(job.wanted, job.given, main, side)
         plan = read_plan(roles, job.wanted, main, nan, weight, id_column, by)
-        plan = with_labels(plan, classes, pos_label, side is not None)
+        rule = label_rule(classes, pos_label, plan.roles.get("pred", ()))
+        plan = with_labels(plan, rule)
         group_codes = GroupCodes(plan.groups) if plan.groups else None
-        sides = [targets_side(side, job.wanted, target)] if side is not None else []
+        sides = [targets_side(side, job.wanted, target, rule)] if side is not None else []
         if scheduler is not None:
             from losscli.cluster import on_cluster
 
@@ -199,6 +200,8 @@ def compare(
     per_row: Any = None,
     scheduler: Any = None,
     on_units: Callable[[int, int], None] | None = None,
+    classes: str | Sequence[str] | None = None,
+    pos_label: str | None = None,
     compat: str | None = None,
 ) -> Comparison:
     """Score two models' predictions of the same rows and the paired difference of each loss.
@@ -208,7 +211,7 @@ def compare(
     options apply to both; targets come from each (they must agree), or once from ``targets``.
     ``target`` and ``weight`` may hold the values, read beside the baseline's rows.
     Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
-    ``csv`` reads CSV inputs as for ``evaluate``.
+    ``csv``, ``classes`` and ``pos_label`` read CSV inputs and text labels as for ``evaluate``.
     ``per_row``, an object as ``evaluate`` takes, receives each row's differences by label.
     ``scheduler`` runs it on a Dask cluster as for ``evaluate``: the i-th files of the inputs
     are read together, so each input needs as many files, each pair with the same rows.
@@ -218,38 +221,40 @@ def compare(
     from losscli.engine.compare import summary
     from losscli.report.comparison import Comparison
 
+    inputs = {"the baseline": baseline, "the candidate": candidate, option("targets"): targets}
     job = prepare(
         losses,
         {"pred": pred, "target": target},
         columns,
         (nan, chunk_rows, input_format),
-        {"the baseline": baseline, "the candidate": candidate, option("targets"): targets},
+        inputs,
         (ci, bootstrap, seed, 0, False),
         compat=compat,
     )
     requests, options = job.requests, job.options
     if scheduler is not None:
-        inputs = {"the baseline": baseline, "the candidate": candidate, option("targets"): targets}
-        from losscli import cluster
+        from losscli.cluster import refuse_comparing_on_cluster
 
-        cluster.refuse_on_cluster(inputs, on)
-        cluster.refuse_reading_on_cluster(csv, None, None)
-        if per_row is not None:
-            raise UsageError(
-                f"compare's {option('per_row')} is not available with {option('scheduler')}: "
-                "each row's differences would have to come back to this process.",
-                f"Leave out {option('scheduler')} to get the per-row differences.",
-            )
+        refuse_comparing_on_cluster(inputs, on, (csv, classes, pos_label), per_row)
     with Opened(input_format, csv_dialect(csv)) as opened:
         base = opened.open(baseline)
         other = opened.open(candidate)
         side = opened.open(targets) if targets is not None else None
         roles = resolve(job.wanted, job.given, base, skip_target=side is not None)
         plan = read_plan(roles, job.wanted, base, nan, weight)
+        rule = label_rule(classes, pos_label, plan.roles.get("pred", ()))
+        plan = with_labels(plan, rule)
         own = candidate_roles(roles, plan.keys, job.given, other, CANDIDATE, job.wanted.kinds)
-        sides = [Side(other, ReadPlan(roles=own), "the candidate", CANDIDATE)]
+        sides = [
+            Side(
+                other,
+                with_labels(ReadPlan(roles=own), rule, CANDIDATE + "target"),
+                "the candidate",
+                CANDIDATE,
+            )
+        ]
         if side is not None:
-            sides.append(targets_side(side, job.wanted, target))
+            sides.append(targets_side(side, job.wanted, target, rule))
         shared = [role for role in ("target",) if CANDIDATE + role in own]
         if scheduler is not None:
             from losscli.cluster import on_cluster

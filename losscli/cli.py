@@ -271,6 +271,26 @@ DecimalOption = Annotated[
         show_default=False,
     ),
 ]
+ClassesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--classes",
+        metavar="NAMES",
+        help="Class labels stored as text, in the order of the score columns "
+        "(cat,dog,bird), or auto: from the score columns' names (score_cat: cat).",
+        show_default=False,
+    ),
+]
+PosLabelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--pos-label",
+        metavar="LABEL",
+        help="The positive label of a binary target stored as text (e.g. yes); the other "
+        "label is 0.",
+        show_default=False,
+    ),
+]
 ReportFormatOption = Annotated[
     str,
     typer.Option(
@@ -398,26 +418,8 @@ def eval_command(
     skip_rows: SkipRowsOption = 0,
     comment: CommentOption = None,
     decimal: DecimalOption = None,
-    classes: Annotated[
-        str | None,
-        typer.Option(
-            "--classes",
-            metavar="NAMES",
-            help="Class labels stored as text, in the order of the score columns "
-            "(cat,dog,bird), or auto: from the score columns' names (score_cat: cat).",
-            show_default=False,
-        ),
-    ] = None,
-    pos_label: Annotated[
-        str | None,
-        typer.Option(
-            "--pos-label",
-            metavar="LABEL",
-            help="The positive label of a binary target stored as text (e.g. yes); the other "
-            "label is 0.",
-            show_default=False,
-        ),
-    ] = None,
+    classes: ClassesOption = None,
+    pos_label: PosLabelOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no notes on stderr.")
     ] = False,
@@ -931,6 +933,8 @@ def compare_command(
     skip_rows: SkipRowsOption = 0,
     comment: CommentOption = None,
     decimal: DecimalOption = None,
+    classes: ClassesOption = None,
+    pos_label: PosLabelOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
     scheduler: SchedulerOption = None,
     compat: CompatOption = None,
@@ -980,6 +984,8 @@ def compare_command(
             csv=_dialect(delimiter, no_header, skip_rows, comment, decimal),
             scheduler=scheduler or None,
             on_units=progress.units,
+            classes=classes,
+            pos_label=pos_label,
             compat=compat,
         )
     _emit(result, output_format, destination, fail_if_worse=fail_if_worse)

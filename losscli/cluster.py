@@ -269,6 +269,21 @@ def refuse_reading_on_cluster(csv: Any, classes: Any, pos_label: Any) -> None:
         )
 
 
+def refuse_comparing_on_cluster(
+    inputs: Mapping[str, Any], on: Any, reading: tuple[Any, Any, Any], per_row: Any
+) -> None:
+    """What ``compare`` cannot do on a cluster: ``refuse_on_cluster``'s inputs and keys, the
+    reading options (csv, classes, pos_label), and per-row differences."""
+    refuse_on_cluster(inputs, on)
+    refuse_reading_on_cluster(*reading)
+    if per_row is not None:
+        raise UsageError(
+            f"compare's {option('per_row')} is not available with {option('scheduler')}: "
+            "each row's differences would have to come back to this process.",
+            f"Leave out {option('scheduler')} to get the per-row differences.",
+        )
+
+
 def part_directory(per_row: Any, data: Any, targets: Any) -> str | None:
     """On a cluster, the directory of --per-row part files, checked before any reading."""
     if per_row is None or per_row is False:

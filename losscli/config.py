@@ -8,6 +8,8 @@ max = { mse = 1200, "huber:delta=10" = 250 }
 min = { r2 = 0.9 }
 baseline = "reports/baseline.json"
 tolerance = "2%"                      # or 0.5, or { default = "1%", mse = 0.5 }
+# also: classes = "auto" (or ["cat", "dog"]), pos_label = "yes",
+# csv = { delimiter = ";", header = false, skip_rows = 1, comment = "#", decimal = "," }
 ```
 
 Paths are relative to the configuration file's directory. Every key is checked before any data is
@@ -50,13 +52,24 @@ CONFIG_FILES = ("losscli.toml", "pyproject.toml")
 PYPROJECT_SECTION = ("tool", "losscli")
 TOP_KEYS = ("checks", "plugins")
 # The keys of one named check that are passed on to ``evaluate`` as they are.
-TEXT_OPTIONS = ("pred", "target", "weight", "targets", "nan", "input_format", "compat")
+TEXT_OPTIONS = (
+    "pred",
+    "target",
+    "weight",
+    "targets",
+    "nan",
+    "input_format",
+    "pos_label",
+    "compat",
+)
 CHECK_KEYS = (
     "files",
     "loss",
     *TEXT_OPTIONS,
     "on",
     "columns",
+    "classes",
+    "csv",
     "max",
     "min",
     "baseline",
@@ -314,7 +327,35 @@ def _options(source: Source, table: Mapping[str, Any], at: tuple[str, ...]) -> d
             )
     if columns:
         options["columns"] = dict(columns)
+    if "classes" in table:
+        # "auto", "cat,dog,bird" or ["cat", "dog", "bird"], checked when the check runs
+        classes = _strings(source, table, at, "classes")
+        options["classes"] = classes[0] if isinstance(table["classes"], str) else classes
+    if "csv" in table:
+        options["csv"] = _dialect(source, table["csv"], (*at, "csv"))
     return options
+
+
+def _dialect(source: Source, given: Any, at: tuple[str, ...]) -> Any:
+    """A check's CSV dialect: ``csv = { delimiter = ";", header = false, skip_rows = 1,
+    comment = "#", decimal = "," }``, as ``evaluate``'s ``csv``."""
+    from losscli.io.dialect import CsvDialect
+
+    kinds = {"delimiter": str, "header": bool, "skip_rows": int, "comment": str, "decimal": str}
+    example = 'Example: csv = { delimiter = ";", decimal = "," }'
+    if not isinstance(given, dict):
+        raise source.error(at, "must be a table of CSV options.", example)
+    _no_unknown_keys(source, given, at, tuple(kinds))
+    for key, value in given.items():
+        if not isinstance(value, kinds[key]) or kinds[key] is int and isinstance(value, bool):
+            raise source.error((*at, key), f"must be {_KIND_NAMES[kinds[key]]}.", example)
+    try:
+        return CsvDialect(**given)
+    except UsageError as error:
+        raise source.error(at, error.message, error.hint) from None
+
+
+_KIND_NAMES = {str: "a string", bool: "true or false", int: "a whole number"}
 
 
 def _bounds(

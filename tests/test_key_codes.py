@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from losscli.io import chunks, key_table
+from losscli.io.chunks import KeyCodes
 from losscli.io.key_table import KeyTable, fingerprints
 
 
@@ -309,3 +310,23 @@ def test_ids_close_together_stay_in_a_direct_table_and_far_apart_ones_are_hashed
     assert table.direct is None
     found = table.find(np.array([1000, 500, 2**40, 7], dtype=np.int64).view(np.uint64))
     assert found.tolist() == [0, 2000, 9999, -1]
+
+
+def test_a_million_user_ids_in_random_order_stay_in_one_direct_table():
+    # The room a direct table keeps above its largest key is not counted as the keys' spread:
+    # counted, the second chunk of ids drawn from 0..10^6 turned the table hashed.
+    ids = np.random.default_rng(3).integers(0, 10**6, 300_000)
+    codes = KeyCodes()
+    parts = [codes(pa.array(part)) for part in np.array_split(ids, 6)]
+    assert codes.table is not None and codes.table.direct is not None
+    # Codes in order of first appearance, as a dict numbering keys as it meets them.
+    seen: dict[int, int] = {}
+    expected = [seen.setdefault(key, len(seen)) for key in ids.tolist()]
+    assert np.concatenate(parts).astype(np.int64).tolist() == expected
+
+
+def test_first_places_in_a_direct_table_are_the_first_appearances():
+    table = KeyTable()
+    keys = np.array([7, 3, 7, 9, 3, 3, 12], dtype=np.int64)
+    assert table.first_places(keys.view(np.uint64)).tolist() == [0, 1, 3, 6]
+    assert (table.find(keys.view(np.uint64)) == -1).all()  # found nothing: the caller adds them

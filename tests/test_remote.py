@@ -14,13 +14,13 @@ import logging
 import threading
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import losscli
-from tests.conftest import assert_user_error, process_env, run, run_process, run_script, write
+from tests.conftest import assert_user_error, process_env, run, run_process, run_script
+from tests.stores import write_store_files
 from tests.test_cluster import assert_same
 
 moto_server = pytest.importorskip("moto.server")
@@ -33,23 +33,7 @@ BUCKET = "predictions"
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A hive-partitioned Parquet dataset (2 files of 3 row groups) and a CSV file."""
-    root = tmp_path_factory.mktemp("store")
-    rng = np.random.default_rng(21)
-    for index, region in enumerate(["eu", "us"]):
-        rows = 1500
-        table = pa.table(
-            {
-                "pred": rng.normal(size=rows),
-                "target": rng.normal(size=rows),
-                "model": rng.choice(["a", "b"], size=rows),
-            }
-        )
-        path = root / "dataset" / f"region={region}" / f"part-{index}.parquet"
-        path.parent.mkdir(parents=True)
-        pq.write_table(table, path, row_group_size=500)
-    pairs = zip(rng.normal(size=800).tolist(), rng.normal(size=800).tolist(), strict=True)
-    write(root / "flat.csv", "pred,target\n" + "".join(f"{p!r},{t!r}\n" for p, t in pairs))
-    return root
+    return write_store_files(tmp_path_factory.mktemp("store"))
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +159,7 @@ def test_files_over_http(files, web, capsys):
         remote = losscli.evaluate(f"{web}/{name}", "mse,mae", ci=0.9, seed=1).to_dict()
         assert_same(local["results"], remote["results"])
     outcome = run(capsys, "eval", "-l", "mse", f"{web}/missing.csv")
-    assert_user_error(outcome, f"No such object or bucket: {web}/missing.csv")
+    assert_user_error(outcome, f"No such file: {web}/missing.csv", "404")
     outcome = run(capsys, "eval", "-l", "mse", f"{web}/private/flat.csv")
     assert_user_error(outcome, f"Access denied to {web}/private/flat.csv", "403")
 
@@ -198,10 +182,16 @@ def test_per_row_parts_go_to_object_storage(files, store, client, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("url", "package"),
-    [("gs://bucket/preds.parquet", "gcsfs"), ("az://container/preds.parquet", "adlfs")],
+    ("url", "package", "extra"),
+    [
+        ("gs://bucket/preds.parquet", "gcsfs", "gcs"),
+        ("az://container/preds.parquet", "adlfs", "azure"),
+        ("abfs://container/preds.parquet", "adlfs", "azure"),
+        ("hf://datasets/acme/preds/preds.parquet", "huggingface_hub", "hf"),
+        ("s3://bucket/preds.parquet", "s3fs", "distributed"),
+    ],
 )
-def test_a_store_whose_package_is_missing_says_what_to_install(url, package):
+def test_a_store_whose_package_is_missing_says_what_to_install(url, package, extra):
     # The package is made unimportable in a fresh interpreter, installed here or not.
     script = (
         f"import sys; sys.modules[{package!r}] = None\n"
@@ -209,4 +199,24 @@ def test_a_store_whose_package_is_missing_says_what_to_install(url, package):
         f"sys.exit(main(['eval', '-l', 'mse', {url!r}]))"
     )
     outcome = run_script(script)
-    assert_user_error(outcome, f"needs {package}", f"pip install {package}")
+    assert_user_error(outcome, f"needs {package}", f"pip install 'losscli[{extra}]'")
+
+
+@pytest.mark.parametrize(
+    ("path", "given", "url"),
+    [
+        ("bucket/data/a.parquet", "s3://bucket/data", "s3://bucket/data/a.parquet"),
+        ("bucket/data/a.parquet", "gcs://bucket/data/*.parquet", "gcs://bucket/data/a.parquet"),
+        ("box/data/a.parquet", "az://box/data", "az://box/data/a.parquet"),
+        (
+            "box/data/a.parquet",
+            "abfs://box@account.dfs.core.windows.net/data",
+            "abfs://box@account.dfs.core.windows.net/data/a.parquet",
+        ),
+        ("datasets/acme/p/a.csv", "hf://datasets/acme/p", "hf://datasets/acme/p/a.csv"),
+    ],
+)
+def test_a_listed_file_keeps_the_scheme_and_account_it_was_named_with(path, given, url):
+    from losscli.io.remote import full_url
+
+    assert full_url(path, given) == url

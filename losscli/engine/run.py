@@ -261,19 +261,28 @@ def _sentence(hint: str, request: RequestLike) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
+# Embedding roles are compared among themselves, never element by element with pred: a face's
+# K identity logits (pred) beside its F-wide feature (x1) are both right.
+WIDTH_GROUPS = {"x1": "pair", "x2": "pair", "anchor": "triplet", "positive": "triplet"}
+WIDTH_GROUPS["negative"] = "triplet"
+
+
 def check_widths(chunk: ChunkLike) -> None:
-    """Vector roles must agree in width; a scalar role applies to every element of a row."""
+    """Vector roles must agree in width (embedding roles within their pair or triplet); a scalar
+    role applies to every element of a row."""
     widths = {role: values.shape[1] for role, values in chunk.roles.items() if values.ndim > 1}
-    if len(set(widths.values())) > 1:
-        described = ", ".join(
-            f"{role} has {width} ({', '.join(chunk.columns[role][:4])}"
-            f"{', ...' if len(chunk.columns[role]) > 4 else ''})"
-            for role, width in widths.items()
-        )
-        raise InputError(
-            f"Vector roles differ in width: {described}.",
-            "Select the same number of columns for each role (check the globs).",
-        )
+    for group in set(WIDTH_GROUPS.get(role, "") for role in widths):
+        among = {r: w for r, w in widths.items() if WIDTH_GROUPS.get(r, "") == group}
+        if len(set(among.values())) > 1:
+            described = ", ".join(
+                f"{role} has {width} ({', '.join(chunk.columns[role][:4])}"
+                f"{', ...' if len(chunk.columns[role]) > 4 else ''})"
+                for role, width in among.items()
+            )
+            raise InputError(
+                f"Vector roles differ in width: {described}.",
+                "Select the same number of columns for each role (check the globs).",
+            )
 
 
 def candidate_views(chunk: Any) -> tuple[Any, Any]:

@@ -188,6 +188,40 @@ class Mean(Statistic):
         return out
 
 
+class Binned(Statistic):
+    """GHM: the mean over non-empty gradient-norm bins of the weighted mean loss in each bin.
+
+    Sums per bin (the inner key): sum w l and sum w of the elements whose gradient norm
+    g = ``gradient(inputs)`` (in [0, 1]) falls in it. GHM-C takes g = |p - t|, GHM-R (in the
+    regression losses) g = |d| / sqrt(d^2 + mu^2).
+    """
+
+    def __init__(self, bins: int, gradient: Callable[[Inputs], np.ndarray]) -> None:
+        self.edges = np.arange(bins + 1) / bins
+        self.gradient = gradient
+
+    def per_row(self, values):
+        return values if values.ndim == 1 else values.mean(axis=1)
+
+    def contribute(self, values, weight, inputs, shifts):
+        gradient = self.gradient(inputs).reshape(-1)
+        bins = len(self.edges) - 1
+        # The edges of the reference: [i / bins, (i + 1) / bins), the last one closed at 1.
+        where = np.clip(np.searchsorted(self.edges, gradient, side="right") - 1, 0, bins - 1)
+        row_weight = ones_or(weight, len(values))
+        w = np.broadcast_to(row_weight.reshape(-1, *([1] * (values.ndim - 1))), values.shape)
+        flat_w, flat_l = w.reshape(-1), values.reshape(-1)
+        row = np.repeat(np.arange(len(values)), values.size // max(1, len(values)))
+        return Contribution([flat_w * flat_l, flat_w.copy()], row, where.astype(np.intp))
+
+    def finalize(self, totals):
+        losses, weights = totals.sums[..., 0], totals.sums[..., 1]
+        filled = weights > 0
+        means = np.where(filled, losses / np.where(filled, weights, 1.0), 0.0)
+        count = filled.sum(axis=-1)
+        return np.where(count > 0, means.sum(axis=-1) / np.maximum(count, 1), np.nan)
+
+
 def square_root(value: np.ndarray) -> np.ndarray:
     return np.sqrt(value)
 

@@ -401,8 +401,11 @@ class KeyCodes:
         codes = table.find(prints)
         new = np.flatnonzero(codes < 0)
         if len(new):
-            _, first = np.unique(prints[new], return_index=True)
-            fresh = new[np.sort(first)]
+            first = table.first_places(prints[new])
+            if first is None:
+                _, first = np.unique(prints[new], return_index=True)
+                first.sort()
+            fresh = new[first]
             numbers = np.arange(self.size, self.size + len(fresh))
             table.add(prints[fresh], numbers)
             codes[new] = table.find(prints[new])

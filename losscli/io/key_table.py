@@ -40,6 +40,7 @@ class KeyTable:
     def __init__(self) -> None:
         self.direct: np.ndarray | None = np.zeros(0, dtype=np.int64)  # None: hashed
         self.low = 0
+        self.high = -1  # the largest key in the direct table (its slots above are room to grow)
         self.keys = np.zeros(0, dtype=np.uint64)
         self.codes = np.zeros(0, dtype=np.int64)  # code + 1; 0: empty
         self.count = 0
@@ -70,6 +71,23 @@ class KeyTable:
         self._place(keys, codes + 1)
         self.count += len(keys)
 
+    def first_places(self, keys: np.ndarray) -> np.ndarray | None:
+        """Where each distinct one of ``keys`` (none of them in the table) first appears, in
+        order, found in the direct table itself: one pass, no sort. None when the table is
+        hashed, or turns hashed to take them."""
+        if self.direct is None or not len(keys):
+            return None
+        ints = keys.view(np.int64)
+        places = np.arange(1, len(keys) + 1, dtype=np.int64)
+        if not self._add_direct(ints, np.full(len(keys), len(keys) + 1, dtype=np.int64)):
+            return None
+        assert self.direct is not None
+        offsets = ints - np.int64(self.low)
+        np.minimum.at(self.direct, offsets, places)  # each key's slot: its first place + 1
+        firsts = np.flatnonzero(self.direct[offsets] == places)
+        self.direct[offsets] = 0  # empty again: the caller adds the keys with their codes
+        return firsts
+
     def _find_direct(self, keys: np.ndarray) -> np.ndarray:
         assert self.direct is not None
         # As unsigned, an offset below the table wraps round to a huge one: outside too.
@@ -89,16 +107,18 @@ class KeyTable:
             return True
         known = len(self.direct) > 0
         low = min(int(keys.min()), self.low) if known else int(keys.min())
-        high = max(int(keys.max()), self.low + len(self.direct) - 1) if known else int(keys.max())
-        span = high - low + 1
+        high = max(int(keys.max()), self.high) if known else int(keys.max())
+        span = high - low + 1  # of the keys: the room above them is not counted
         if span > max(DIRECT_PER_KEY * (self.count + len(keys)), DIRECT_SLOTS):
             self._hash_all()
             return False
-        if low < self.low or span > len(self.direct) or not known:
+        if low < self.low or high >= self.low + len(self.direct) or not known:
             # Room for half as much again above: ids that grow need not copy at every chunk.
             grown = np.zeros(span + span // 2, dtype=np.int64)
-            grown[self.low - low : self.low - low + len(self.direct)] = self.direct
+            kept = min(len(self.direct), len(grown) - (self.low - low))
+            grown[self.low - low : self.low - low + kept] = self.direct[:kept]
             self.direct, self.low = grown, low
+        self.high = high
         self.direct[keys - np.int64(self.low)] = stored
         return True
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from losscli.io.chunks import ReadPlan
 
 SHOWN_LABELS = 5
+# How text labels become numbers: (classes, pos_label), from ``label_rule``.
+LabelRule = tuple[tuple[str, ...], str | None]
 
 
 @dataclass
@@ -62,8 +64,9 @@ class LabelCoding:
             labels = sorted({str(text) for text in texts[unknown]})
             first = where(int(np.flatnonzero(unknown)[0]))
             raise InputError(
-                f"Column '{self.column}' holds {_labels(labels)} (first at {first}) that match "
-                f"no class of {option('classes')} ({', '.join(self.classes)}).",
+                f"Column '{self.column}' holds {_labels(labels)} (first at {first}) that "
+                f"{'matches' if len(labels) == 1 else 'match'} no class of "
+                f"{option('classes')} ({', '.join(self.classes)}).",
                 "Name every class, in the order of the score columns, or fix the labels.",
             )
         return codes
@@ -139,26 +142,18 @@ def _common_prefix(columns: Sequence[str]) -> str:
     return first[:size]
 
 
-def with_labels(
-    plan: ReadPlan, classes: str | Sequence[str] | None, pos_label: str | None, apart: bool
-) -> ReadPlan:
-    """The plan with its target column read as class labels, when ``classes`` or ``pos_label``
-    asks; ``apart`` is a target from a second input."""
+def label_rule(
+    classes: str | Sequence[str] | None, pos_label: str | None, pred: Sequence[str]
+) -> LabelRule | None:
+    """How text labels become numbers: (classes, pos_label), or None when neither is asked.
+    ``pred`` are the score columns, whose names ``classes="auto"`` reads."""
     if classes is None and pos_label is None:
-        return plan
+        return None
     if classes is not None and pos_label is not None:
         raise UsageError(
             f"{option('classes')} names the classes of class labels, {option('pos_label')} the "
             "positive one of binary labels: give one of them.",
         )
-    target = plan.roles.get("target", ())
-    if apart or len(target) != 1:
-        raise UsageError(
-            f"{option('classes')} and {option('pos_label')} read one target column of labels "
-            "in the predictions' input.",
-            "Name it with the target option, or write the labels as numbers.",
-        )
-    pred = plan.roles.get("pred", ())
     if classes == "auto":
         names = suffix_classes(pred)
         if names is None:
@@ -171,5 +166,21 @@ def with_labels(
         names = class_names(classes)
         if len(pred) > 1 and names:
             check_suffixes(names, pred)
+    return names, pos_label
+
+
+def with_labels(plan: ReadPlan, rule: LabelRule | None, role: str = "target") -> ReadPlan:
+    """The plan with its target column (of ``role``), if it reads one, read as class labels by
+    ``rule`` (``label_rule``): the predictions' input, a targets file or a candidate's own."""
+    target = plan.roles.get(role, ())
+    if rule is None or not target:
+        return plan
+    if len(target) != 1:
+        raise UsageError(
+            f"{option('classes')} and {option('pos_label')} read one target column of labels; "
+            f"the targets are {len(target)} columns ({', '.join(target)}).",
+            "Name one column with the target option, or write the labels as numbers.",
+        )
+    names, pos_label = rule
     coding = LabelCoding(target[0], classes=names, pos_label=pos_label)
     return replace(plan, labels={target[0]: coding})

@@ -21,6 +21,7 @@ from losscli.io.columns import (
     resolve_roles,
     select,
 )
+from losscli.io.labels import LabelRule, with_labels
 from losscli.io.stream import TARGETS, Inputs, Side
 
 
@@ -179,8 +180,10 @@ def candidate_roles(
     return own
 
 
-def targets_side(side: Inputs, wanted: Wanted, target: str | None) -> Side:
-    """The targets file, read for the target column alone."""
+def targets_side(
+    side: Inputs, wanted: Wanted, target: str | None, labels: LabelRule | None = None
+) -> Side:
+    """The targets file, read for the target column alone (as class labels by ``labels``)."""
     plan = ReadPlan(
         roles=resolve_roles(
             {"target": wanted.needed["target"]},
@@ -189,7 +192,7 @@ def targets_side(side: Inputs, wanted: Wanted, target: str | None) -> Side:
             side.display,
         ),
     )
-    return Side(side, plan, "the targets file", TARGETS)
+    return Side(side, with_labels(plan, labels), "the targets file", TARGETS)
 
 
 def key_columns(on: str | Sequence[str] | None, main: Inputs) -> tuple[str, ...]:

@@ -198,7 +198,7 @@ def _url_inputs(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
     if not paths:
         raise InputError(f"No file matches '{item}'.", "Check the pattern and quote it.")
     if _has_magic(root):
-        return [(full_url(fs, path, item), ()) for path in sorted(paths, key=natural_key)]
+        return [(full_url(path, item), ()) for path in sorted(paths, key=natural_key)]
     folders = [path[len(root) :].split("/") for path in paths]
     data = [
         path
@@ -206,7 +206,7 @@ def _url_inputs(item: str) -> list[tuple[str, tuple[Partition, ...]]]:
         if _is_data_file(parts[-1]) and not any(p.startswith((".", "_")) for p in parts[:-1])
     ]
     keyed = _keyed(root, data, item)
-    return [(full_url(fs, path, item), keys) for path, keys in keyed]
+    return [(full_url(path, item), keys) for path, keys in keyed]
 
 
 def _has_magic(path: str) -> bool:

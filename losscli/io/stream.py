@@ -29,6 +29,7 @@ from losscli.io.chunks import (
     assemble,
     frames,
     rebatch,
+    to_numbers,
 )
 from losscli.io.columns import select
 from losscli.io.memory import MemoryReader, is_in_memory
@@ -288,12 +289,8 @@ def _by_position(
     )
     streams, locators = [], []
     for side in sides:
-        side_numeric = side.plan.numeric_columns()
         side_locator = RowLocator(name_files=True)
-        columns = side_numeric + [n for n in ids[side.prefix] if n not in side_numeric]
-        side_frames = frames(
-            side.inputs.readers(), columns, set(side_numeric), side_locator, first_row
-        )
+        side_frames = _side_frames(side, ids[side.prefix], side_locator, first_row)
         side_stream, side_width = _peek_width(_renamed(side_frames, side.prefix))
         streams.append(side_stream)
         locators.append(side_locator)
@@ -383,12 +380,11 @@ def _indexed(
     """A side read whole and indexed by its key columns, for the main input's keys to find."""
     from losscli.io.join import KeyedJoin, KeyIndex, as_key, common_key_type
 
-    numeric = side.plan.numeric_columns()
+    numeric = side.plan.numeric_columns() + list(side.plan.labels)
     side_locator = RowLocator(name_files=True)
-    columns = numeric + [name for name in on if name not in numeric]
     for name in on:  # each key column in this input too, once
         select(name, side.inputs.first.names, "on", side.where)
-    parts = list(frames(side.inputs.readers(), columns, set(numeric), side_locator))
+    parts = list(_side_frames(side, on, side_locator))
     kinds = [
         common_key_type(
             _key_type(parts, name), _key_type([first] if first else [], name), name, side.where
@@ -405,6 +401,33 @@ def _indexed(
     }
     index = KeyIndex(on, keys, side.where)
     return KeyedJoin(index, held, streamed, side_locator, streamed_locator)
+
+
+def _side_frames(
+    side: Side, extra: Sequence[str], locator: RowLocator, first_row: int = 0
+) -> Iterator[dict[str, Any]]:
+    """A second input's frames: its role columns as numbers, a column of class labels coded
+    (``plan.labels``) as it is read, and ``extra`` columns as written."""
+    numeric = side.plan.numeric_columns()
+    labels = list(side.plan.labels)
+    columns = numeric + [name for name in [*labels, *extra] if name not in numeric]
+    stream = frames(side.inputs.readers(), columns, set(numeric), locator, first_row)
+    return _labels_coded(stream, side.plan, locator, first_row) if labels else stream
+
+
+def _labels_coded(
+    stream: Iterator[dict[str, Any]], plan: ReadPlan, locator: RowLocator, start: int
+) -> Iterator[dict[str, Any]]:
+    for frame in stream:
+        rows = _rows(frame)
+        for column, coding in plan.labels.items():
+            frame[column] = coding.encode(
+                frame[column],
+                lambda row, first=start: locator.describe(first + row),
+                lambda values, name=column: to_numbers(values, name, "input"),
+            )
+        start += rows
+        yield frame
 
 
 def _key_type(parts: list[dict[str, Any]], name: str) -> pa.DataType:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.statistics import Contribution, Mean, Statistic, exp_or_inf, ones_or
+from losscli.engine.statistics import Binned, Contribution, Mean, Statistic, exp_or_inf, ones_or
 from losscli.errors import InputError, RowProblem, option
 from losscli.losses.probability import (
     LOG_CLAMP,
@@ -30,6 +30,7 @@ from losscli.losses.probability import (
     input_param,
     log_probability_checks,
     log_sigmoid,
+    log_softmax,
     log_target_row_checks,
     pick,
     probability_checks,
@@ -718,39 +719,12 @@ def softmax_focal(pred, target, *, input, alpha, gamma):
     return -alpha * terms.sum(axis=1)
 
 
-class Binned(Statistic):
-    """GHM-C: the mean over non-empty gradient-norm bins of the weighted mean loss in each bin.
-
-    Sums per bin (the inner key): sum w l and sum w of the elements whose gradient norm
-    g = |p - t| falls in it.
-    """
-
-    def __init__(self, bins: int, input: str) -> None:
-        self.edges = np.arange(bins + 1) / bins
-        self.input = input
-
-    def per_row(self, values):
-        return values if values.ndim == 1 else values.mean(axis=1)
-
-    def contribute(self, values, weight, inputs, shifts):
+def _probability_gap(input: str) -> Any:
+    def gradient(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
         pred, target = inputs["pred"], inputs["target"]
-        p = sigmoid(pred) if self.input == "logits" else pred
-        gradient = np.abs(p - target).reshape(-1)
-        bins = len(self.edges) - 1
-        # The edges of the reference: [i / bins, (i + 1) / bins), the last one closed at 1.
-        where = np.clip(np.searchsorted(self.edges, gradient, side="right") - 1, 0, bins - 1)
-        row_weight = ones_or(weight, len(values))
-        w = np.broadcast_to(row_weight.reshape(-1, *([1] * (values.ndim - 1))), values.shape)
-        flat_w, flat_l = w.reshape(-1), values.reshape(-1)
-        row = np.repeat(np.arange(len(values)), values.size // max(1, len(values)))
-        return Contribution([flat_w * flat_l, flat_w.copy()], row, where.astype(np.intp))
+        return np.abs((sigmoid(pred) if input == "logits" else pred) - target)
 
-    def finalize(self, totals):
-        losses, weights = totals.sums[..., 0], totals.sums[..., 1]
-        filled = weights > 0
-        means = np.where(filled, losses / np.where(filled, weights, 1.0), 0.0)
-        count = filled.sum(axis=-1)
-        return np.where(count > 0, means.sum(axis=-1) / np.maximum(count, 1), np.nan)
+    return gradient
 
 
 @register(
@@ -765,7 +739,7 @@ class Binned(Statistic):
         Param("bins", int, 10, "number of equal gradient-norm bins on [0, 1]", ge=1, le=10_000),
         input_param("logits", ("logits", "probs")),
     ],
-    statistic=lambda params: Binned(params["bins"], params["input"]),
+    statistic=lambda params: Binned(params["bins"], _probability_gap(params["input"])),
     requires=[*probability_checks(rows=False), *_binary_target_checks()],
     examples=[
         Example(
@@ -925,3 +899,474 @@ def perplexity(pred, target=None, *, input):
         log_p = class_log_probs(pred, input, "perplexity")
     index, counted = class_index(target, log_p.shape[1])
     return np.where(counted, -pick(log_p, index), np.nan)
+
+
+# ------------------------------------------------------------------- multi-label rows
+
+
+MULTI_HOT = Requirement(
+    "target",
+    lambda t, params: (t == 0) | (t == 1),
+    "labels in {0, 1}",
+    "give one 0/1 column per label (1: the label applies)",
+)
+
+
+@register(
+    name="hamming",
+    aliases=("hamming_loss",),
+    family=FAMILY,
+    elementwise=True,
+    formula="mean_k [ [p_k >= threshold] != t_k ]",
+    reference="sklearn.metrics.hamming_loss (multi-label indicator rows)",
+    params=[Param("threshold", float, 0.5, "pred >= threshold counts as label 1")],
+    requires=[MULTI_HOT],
+    examples=[
+        Example({"pred": [[1, 0, 1], [0, 0, 0]], "target": [[1, 1, 1], [0, 0, 0]]}, 1 / 6, HAND),
+        Example({"pred": [[0.7, 0.2]], "target": [[1, 1]]}, 0.5, HAND),
+    ],
+    notes="The share of wrong labels: pred and target hold K 0/1 columns per row (pred may hold "
+    "probabilities, cut at threshold; threshold=0 for logits). With one column it is zero_one's "
+    "binary error. torchmetrics' binary_hamming_distance cuts at p > 0.5, the same for 0/1 "
+    "predictions.",
+)
+def hamming(pred, target, *, threshold):
+    """Share of labels predicted wrongly (multi-label Hamming loss)."""
+    wrong = ((pred >= threshold) != (target == 1)).astype(float)
+    return np.where(np.isnan(pred) | np.isnan(target), np.nan, wrong)
+
+
+def _label_rows(pred: np.ndarray, target: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    """K scores and K labels per row (a single column is a list of one)."""
+    scores = pred if pred.ndim == 2 else pred[:, None]
+    labels = target if target.ndim == 2 else target[:, None]
+    if labels.shape != scores.shape:
+        raise InputError(
+            f"{loss} needs one target column per score column ({scores.shape[1]}).",
+            f"Give one target column per label with {option('target')}.",
+        )
+    return scores, labels
+
+
+@register(
+    name="label_ranking",
+    aliases=("label_ranking_loss",),
+    family=FAMILY,
+    elementwise=True,
+    formula="|{(j, k): t_j = 1, t_k = 0, s_j <= s_k}| / (|relevant| |irrelevant|); 0 for a row "
+    "whose labels are all 0 or all 1",
+    reference="sklearn.metrics.label_ranking_loss",
+    requires=[MULTI_HOT],
+    examples=[
+        Example({"pred": [[0.9, 0.5, 0.1]], "target": [[0, 1, 0]]}, 0.5, HAND),
+        Example({"pred": [[0.2, 0.2], [1.0, 0.0]], "target": [[1, 0], [1, 1]]}, 0.5, HAND),
+    ],
+    notes="pred holds K scores per row, target K 0/1 labels. A tie between a relevant and an "
+    "irrelevant label counts as wrongly ordered, as in scikit-learn. Each row costs K^2 "
+    "comparisons.",
+)
+def label_ranking(pred, target):
+    """Share of (relevant, irrelevant) label pairs that the scores order wrongly."""
+    scores, target = _label_rows(pred, target, "label_ranking")
+    relevant, irrelevant = target == 1, target == 0
+    wrong = scores[:, :, None] <= scores[:, None, :]  # [i, j, k]: s_j <= s_k
+    pairs = relevant[:, :, None] & irrelevant[:, None, :]
+    count = (wrong & pairs).sum(axis=(1, 2))
+    total = relevant.sum(axis=1) * irrelevant.sum(axis=1)
+    loss = np.divide(count, total, out=np.zeros(len(scores)), where=total > 0)
+    missing = np.isnan(scores).any(axis=1) | np.isnan(target).any(axis=1)
+    return np.where(missing, np.nan, loss)
+
+
+@register(
+    name="multilabel_margin",
+    aliases=("multilabel_margin_loss",),
+    family=FAMILY,
+    elementwise=True,
+    formula="sum_{j in Y} sum_{k not in Y} max(0, 1 - (s_j - s_k)) / K",
+    reference="torch.nn.MultiLabelMarginLoss",
+    params=[
+        Param(
+            "labels",
+            str,
+            "multi_hot",
+            "how target gives the set Y: multi_hot (K 0/1 columns) or indices (PyTorch's form: "
+            "class indices, then -1 after the last one)",
+            choices=("multi_hot", "indices"),
+        )
+    ],
+    examples=[
+        Example({"pred": [[0.1, 0.2, 0.4, 0.8]], "target": [[1, 0, 0, 1]]}, 0.85, "torch docs"),
+        Example(
+            {"pred": [[0.1, 0.2, 0.4, 0.8]], "target": [[3, 0, -1, 1]]},
+            0.85,
+            "torch docs: MultiLabelMarginLoss()(x, [[3, 0, -1, 1]]) = 0.85",
+            {"labels": "indices"},
+        ),
+    ],
+    notes="pred holds K scores per row. target holds K columns: 0/1 labels (multi_hot), or "
+    "with labels=indices PyTorch's class indices padded by -1 (everything from the first -1 "
+    "on is ignored). Both read the same columns, so a target that fits neither form is an "
+    "error that names the other.",
+)
+def multilabel_margin(pred, target, *, labels):
+    """Every relevant label's score must beat every irrelevant one's by 1 (PyTorch)."""
+    scores, target = _label_rows(pred, target, "multilabel_margin")
+    member = _label_sets(target, labels, scores.shape[1])
+    gaps = np.maximum(0.0, 1.0 - (scores[:, :, None] - scores[:, None, :]))
+    pairs = member[:, :, None] & ~member[:, None, :]
+    loss = np.where(pairs, gaps, 0.0).sum(axis=(1, 2)) / scores.shape[1]
+    return np.where(np.isnan(target).any(axis=1), np.nan, loss)
+
+
+def _label_sets(target: np.ndarray, labels: str, classes: int) -> np.ndarray:
+    """Membership (n, K) of each row's label set."""
+    known = np.isnan(target) | (target == -1) if labels == "indices" else np.isnan(target)
+    if labels == "indices":
+        known |= (target == np.floor(target)) & (target >= 0) & (target < classes)
+        other = "for 0/1 label columns give labels=multi_hot"
+        needs = f"a class index 0..{classes - 1} or -1"
+    else:
+        known |= (target == 0) | (target == 1)
+        other = "for PyTorch's class indices padded by -1 give labels=indices"
+        needs = "a 0/1 label"
+    if not known.all():
+        row, column = (int(i) for i in np.argwhere(~known)[0])
+        raise RowProblem(row, "target", f"holds {target[row, column]:g}, not {needs}", other)
+    if labels == "multi_hot":
+        return target == 1
+    ended = np.cumsum(target == -1, axis=1) > 0
+    member = np.zeros(target.shape, dtype=bool)
+    rows, columns = np.nonzero(~ended & ~np.isnan(target))
+    member[rows, target[rows, columns].astype(np.intp)] = True
+    return member
+
+
+# ---------------------------------------------------------------- Keras and optax margins
+
+
+@register(
+    name="categorical_hinge",
+    family=FAMILY,
+    formula="max(0, 1 + max_c (1 - y_c) s_c - sum_c y_c s_c)",
+    reference="keras.losses.CategoricalHinge",
+    requires=[*target_row_checks()],
+    examples=[
+        Example({"pred": [[2.0, 1.5, 0.0]], "target": [0]}, 0.5, HAND),
+        Example(
+            {"pred": [[2.0, -1.5, -3.0]], "target": [[0, 1, 0]]},
+            4.5,
+            "hand-worked: 1 + max(2, 0, -3) - (-1.5)",
+        ),
+    ],
+    notes="pred holds K scores, target a class index or one-hot rows. As Keras computes it, the "
+    "rival maximum runs over (1 - y) s, in which the true class counts 0: with every rival "
+    "score below 0 the maximum is 0 (multiclass_hinge takes the largest rival score).",
+)
+def categorical_hinge(pred, target):
+    """Keras' multi-class hinge: 1 + the largest of (1 - y) s over the true class's score."""
+    scores = class_scores(pred, "categorical_hinge")
+    rows = target_rows(target, scores.shape[1])
+    positive = (rows * scores).sum(axis=1)
+    negative = ((1.0 - rows) * scores).max(axis=1)
+    return np.maximum(0.0, negative - positive + 1.0)
+
+
+@register(
+    name="perceptron",
+    aliases=("perceptron_loss",),
+    family=FAMILY,
+    elementwise=True,
+    formula="max(0, -y s)",
+    reference="optax.losses.perceptron_loss",
+    params=[REDUCTION],
+    statistic=_signed,
+    requires=[SIGNED_LABELS],
+    examples=[Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, 4 / 3, HAND)],
+    notes="pred is a raw score. " + LABEL_NOTE + " optax uses the labels as given, so there a "
+    "label 0 costs nothing.",
+)
+def perceptron(pred, target):
+    """The perceptron's loss: the score's size when its sign is wrong."""
+    return np.maximum(0.0, -_sign(target) * pred)
+
+
+def _sparse_plus(x: np.ndarray) -> np.ndarray:
+    """0 below -1, x above 1, (x + 1)^2 / 4 between: a smoothed ReLU (jax.nn.sparse_plus)."""
+    return np.where(x <= -1.0, 0.0, np.where(x >= 1.0, x, (x + 1.0) ** 2 / 4.0))
+
+
+@register(
+    name="sparsemax",
+    aliases=("sparsemax_loss",),
+    family=FAMILY,
+    elementwise=True,
+    formula="sparse_plus(-s) for t = 1, sparse_plus(s) for t = 0; sparse_plus(x) = 0 (x <= -1), "
+    "(x + 1)^2 / 4 (|x| < 1), x (x >= 1)",
+    reference="optax.losses.sparsemax_loss",
+    requires=[*_binary_target_checks()],
+    examples=[
+        Example({"pred": [0.0, 3.0, -3.0], "target": [1, 1, 1]}, (0.25 + 0 + 3) / 3, HAND),
+    ],
+    notes="Binary: pred holds logits, target labels in {0, 1} (soft labels mix the two terms). "
+    "The loss is exactly 0 once the logit passes 1 on the right side.",
+)
+def sparsemax(pred, target):
+    """Binary sparsemax loss: a logistic-like loss that reaches 0 at a finite margin."""
+    return target * _sparse_plus(-pred) + (1.0 - target) * _sparse_plus(pred)
+
+
+def sparsemax_projection(scores: np.ndarray) -> np.ndarray:
+    """The Euclidean projection of each row onto the probability simplex (sparsemax)."""
+    ordered = -np.sort(-scores, axis=1)
+    cumulative = np.cumsum(ordered, axis=1)
+    k = np.arange(1, scores.shape[1] + 1)
+    support = (1.0 + k * ordered > cumulative).sum(axis=1)
+    tau = (np.take_along_axis(cumulative, support[:, None] - 1, axis=1)[:, 0] - 1.0) / support
+    return np.maximum(scores - tau[:, None], 0.0)
+
+
+@register(
+    name="multiclass_sparsemax",
+    aliases=("multiclass_sparsemax_loss",),
+    family=FAMILY,
+    formula="sum_c p_c (s_c - s_y) + (1 - sum_c p_c^2) / 2, p = sparsemax(s)",
+    reference="optax.losses.multiclass_sparsemax_loss",
+    requires=[*target_row_checks()],
+    examples=[
+        Example({"pred": [[0.0, 0.0]], "target": [0]}, 0.25, HAND),
+        Example({"pred": [[5.0, 0.0, 0.0]], "target": [0]}, 0.0, HAND),
+    ],
+    notes="pred holds K scores, target a class index or one-hot rows. 0 once the true class "
+    "leads every other by 1 (sparsemax gives it probability 1).",
+)
+def multiclass_sparsemax(pred, target):
+    """Sparsemax loss: the Fenchel-Young loss of sparsemax, zero beyond a finite margin."""
+    scores = class_scores(pred, "multiclass_sparsemax")
+    index, counted = hard_class(target, scores.shape[1])
+    p = sparsemax_projection(scores)
+    gaps = scores - pick(scores, index)[:, None]
+    loss = (p * gaps).sum(axis=1) + 0.5 * (1.0 - (p * p).sum(axis=1))
+    return np.where(counted, loss, np.nan)
+
+
+@register(
+    name="ranking_softmax",
+    aliases=("ranking_softmax_loss", "listnet"),
+    family=FAMILY,
+    elementwise=True,
+    formula="-sum_k r_k log softmax(s)_k over a list's K items",
+    reference="optax.losses.ranking_softmax_loss",
+    requires=[
+        Requirement(
+            "target",
+            lambda t, params: t >= 0,
+            ">= 0",
+            "relevance labels are grades 0, 1, 2, ... (0: not relevant)",
+        )
+    ],
+    examples=[Example({"pred": [[0.0, 0.0]], "target": [[1, 0]]}, LOG_2, HAND)],
+    notes="Each row is a list: pred holds its K item scores, target K relevance labels (not "
+    "normalised, as optax does). The mean over rows is optax's default reduce_fn=mean.",
+)
+def ranking_softmax(pred, target):
+    """Listwise softmax cross-entropy of item scores against relevance labels."""
+    scores, target = _label_rows(pred, target, "ranking_softmax")
+    terms = np.where(target > 0, target * log_softmax(scores), 0.0)
+    return -terms.sum(axis=1)
+
+
+# ------------------------------------------------------- D^2 scores and calibration
+
+
+class NullRatio(Statistic):
+    """1 - sum w l / (the same loss of always predicting the weighted class frequencies): per
+    class (the inner key) sum w l and sum w, from which the null loss follows exactly."""
+
+    width = 2
+
+    def __init__(self, null: str) -> None:
+        self.null = null  # "log_loss" or "brier"
+
+    def contribute(self, values, weight, inputs, shifts):
+        pred, target = inputs["pred"], inputs["target"]
+        if pred.ndim == 1:
+            index = np.where(target == 1, 1, 0).astype(np.intp)
+        else:
+            index, _ = hard_class(target, pred.shape[1])
+        w = ones_or(weight, len(values))
+        return Contribution([np.where(w == 0, 0.0, w * values), w], None, index)
+
+    def finalize(self, totals):
+        sums = totals.sums
+        loss, per_class = sums[..., 0].sum(axis=-1), sums[..., 1]
+        total = per_class.sum(axis=-1)
+        with np.errstate(all="ignore"):
+            share = per_class / total[..., None]
+            if self.null == "log_loss":
+                null = -np.where(per_class > 0, per_class * np.log(share), 0.0).sum(axis=-1)
+            else:
+                # sum_i w_i sum_c (e_{y_i c} - pi_c)^2 = W (1 - sum_c pi_c^2); with one pred
+                # column (binary) the loss counts the positive class only: half of that.
+                null = total * (1.0 - (share * share).sum(axis=-1))
+                null = null / 2.0 if self.binary else null
+            score = 1.0 - loss / null
+        return np.where(totals.counts[..., 1] < 2, np.nan, score)
+
+    def layout(self, values, inputs):
+        self.binary = inputs["pred"].ndim == 1
+
+
+D2_CLASS_NOTE = (
+    "Higher is better: 1 - loss / the loss of always predicting the input's (weighted) class "
+    "frequencies, which per-class sums give exactly. pred holds one probability column with "
+    "0/1 targets, or K probability columns with a class index (or one-hot) target. NaN below "
+    "two rows. Has no per-row value. "
+)
+
+
+def _clipped_log_loss(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    eps = np.finfo(np.float64).eps
+    if pred.ndim == 1:
+        require_labels(target, (0.0, 1.0), "d2_log_loss")
+        p = np.clip(pred, eps, 1.0 - eps)
+        return -np.where(target == 1, np.log(p), np.log1p(-p))
+    index, counted = hard_class(target, pred.shape[1])
+    loss = -np.log(np.clip(pick(pred, index), eps, 1.0 - eps))
+    return np.where(counted, loss, np.nan)
+
+
+@register(
+    name="d2_log_loss",
+    aliases=("d2_log_loss_score",),
+    family=FAMILY,
+    formula="1 - sum w log_loss / sum w log_loss(class frequencies), probabilities clipped to "
+    "[eps, 1 - eps] (eps = 2.2e-16)",
+    reference="sklearn.metrics.d2_log_loss_score",
+    direction="higher",
+    statistic=lambda params: NullRatio("log_loss"),
+    requires=[*probability_checks()],
+    examples=[
+        Example({"pred": [0.5, 0.5], "target": [1, 0]}, 0.0, "hand-worked: the null model"),
+        Example(
+            {"pred": [[1.0, 0.0], [0.0, 1.0]], "target": [0, 1]},
+            1 - 2 * -math.log(1 - np.finfo(float).eps) / (2 * LOG_2),
+            "hand-worked: clipped at 1 - eps",
+        ),
+    ],
+    notes=D2_CLASS_NOTE + "Probabilities are clipped as scikit-learn's log_loss does, not "
+    "floored at log -100 as bce.",
+)
+def d2_log_loss(pred, target):
+    """D^2 of the log loss: the share of the class-frequency log loss the predictions remove."""
+    return _clipped_log_loss(pred, target)
+
+
+@register(
+    name="d2_brier",
+    aliases=("d2_brier_score",),
+    family=FAMILY,
+    formula="1 - sum w brier / sum w brier(class frequencies)",
+    reference="sklearn.metrics.d2_brier_score",
+    direction="higher",
+    statistic=lambda params: NullRatio("brier"),
+    requires=[*probability_checks(), *target_row_checks()],
+    examples=[
+        Example({"pred": [0.5, 0.5], "target": [1, 0]}, 0.0, "hand-worked: the null model"),
+        Example({"pred": [0.75, 0.25], "target": [1, 0]}, 0.75, HAND),
+    ],
+    notes=D2_CLASS_NOTE,
+)
+def d2_brier(pred, target):
+    """D^2 of the Brier score: the share of the class-frequency Brier score removed."""
+    if pred.ndim == 1:
+        require_labels(target, (0.0, 1.0), "d2_brier")
+        return (pred - target) ** 2
+    index, counted = hard_class(target, pred.shape[1])
+    rows = np.zeros(pred.shape)
+    rows[np.arange(len(pred)), index] = 1.0
+    return np.where(counted, ((pred - rows) ** 2).sum(axis=1), np.nan)
+
+
+def _torch_linspace(bins: int) -> np.ndarray:
+    """0..1 in ``bins`` steps as torch.linspace computes it (from each end toward the middle),
+    so probabilities on an edge fall in the same bin as in torchmetrics."""
+    step = 1.0 / bins
+    index = np.arange(bins + 1)
+    halfway = (bins + 1) // 2
+    return np.where(index < halfway, index * step, 1.0 - (bins - index) * step)
+
+
+class Calibration(Statistic):
+    """Per confidence bin (the inner key): sum w, sum w p, sum w t; the gaps |acc - conf| per
+    bin, combined by the norm."""
+
+    width = 3
+
+    def __init__(self, bins: int, norm: str, input: str) -> None:
+        self.edges, self.norm, self.input = _torch_linspace(bins), norm, input
+
+    def contribute(self, values, weight, inputs, shifts):
+        pred, target = inputs["pred"], inputs["target"]
+        p = sigmoid(pred) if self.input == "logits" else pred
+        where = np.searchsorted(self.edges, p, side="right") - 1
+        where = np.clip(where, 0, len(self.edges) - 1).astype(np.intp)
+        w = ones_or(weight, len(p))
+        return Contribution([w, np.where(w == 0, 0.0, w * p), w * target], None, where)
+
+    def finalize(self, totals):
+        w, confidence, accuracy = (totals.sums[..., j] for j in range(3))
+        filled = w > 0
+        safe = np.where(filled, w, 1.0)
+        gap = np.where(filled, np.abs(accuracy / safe - confidence / safe), 0.0)
+        share = w / w.sum(axis=-1, keepdims=True)
+        if self.norm == "l1":
+            return (gap * share).sum(axis=-1)
+        if self.norm == "l2":
+            return np.sqrt((gap * gap * share).sum(axis=-1))
+        return gap.max(axis=-1)
+
+
+@register(
+    name="calibration_error",
+    aliases=("binary_calibration_error", "ece"),
+    family=FAMILY,
+    elementwise=True,
+    formula="l1: sum_b (W_b / W) |acc_b - conf_b|; l2: its root mean square; max: max_b, over "
+    "equal-width bins b of the predicted probability",
+    reference="torchmetrics binary_calibration_error",
+    params=[
+        Param("bins", int, 15, "number of equal-width probability bins", ge=1, le=10_000),
+        Param(
+            "norm",
+            str,
+            "l1",
+            "l1 (expected calibration error), l2 (root mean square) or max (maximum)",
+            choices=("l1", "l2", "max"),
+        ),
+        input_param("probs", ("probs", "logits")),
+    ],
+    statistic=lambda params: Calibration(params["bins"], params["norm"], params["input"]),
+    requires=[*probability_checks(rows=False), *_binary_target_checks()],
+    examples=[
+        Example(
+            {"pred": [0.25, 0.25, 0.55, 0.75, 0.75], "target": [0, 0, 1, 1, 1]},
+            0.29,
+            "torchmetrics docs: binary_calibration_error(n_bins=2, norm='l1') = 0.2900",
+            {"bins": 2},
+        ),
+        Example(
+            {"pred": [0.25, 0.25, 0.55, 0.75, 0.75], "target": [0, 0, 1, 1, 1]},
+            0.31666666666666665,
+            "torchmetrics docs: norm='max' = 0.3167",
+            {"bins": 2, "norm": "max"},
+        ),
+    ],
+    notes="Binary: pred is the probability of class 1 (input=logits applies a sigmoid, as "
+    "torchmetrics does for scores outside [0, 1]), target 0/1. Bin b is [b/B, (b+1)/B); a "
+    "probability of exactly 1 has a bin of its own, as in torchmetrics. Weights weigh the bins' "
+    "means and shares. Has no per-row value.",
+)
+def calibration_error(pred, target, *, input):
+    """Expected calibration error: how far predicted probabilities are from observed rates."""
+    return np.zeros(np.shape(pred))

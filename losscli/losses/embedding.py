@@ -143,13 +143,14 @@ def cosine_embedding(x1, x2, target, *, margin):
     aliases=("triplet_margin",),
     family=FAMILY,
     formula="max(0, D(a, p) - D(a, n) + margin), D(u, v) = ||u - v + eps||_p; "
-    "swap: D(a, n) -> min(D(a, n), D(p, n))",
+    "swap: D(a, n) -> min(D(a, n), D(p, n)); squared: D^2 in place of D",
     reference="torch.nn.TripletMarginLoss",
     params=[
         Param("margin", float, 1.0, "the required gap between negative and positive", ge=0),
         Param("p", float, 2.0, "the norm", gt=0),
         Param("eps", float, 1e-6, "added to the difference, as PyTorch does", ge=0),
         Param("swap", bool, False, "use the closer of anchor and positive to the negative"),
+        Param("squared", bool, False, "compare squared distances D^2, as FaceNet does"),
         Param(
             "eps_in",
             str,
@@ -165,11 +166,20 @@ def cosine_embedding(x1, x2, target, *, margin):
             5.0,
             HAND,
             {"eps": 0},
-        )
+        ),
+        Example(
+            {"anchor": [[0.0, 0.0]], "positive": [[3.0, 4.0]], "negative": [[1.0, 0.0]]},
+            24.2,
+            "hand-worked: FaceNet's 25 - 1 + 0.2",
+            {"eps": 0, "squared": True, "margin": 0.2},
+        ),
     ],
-    notes="Roles anchor, positive and negative (--col anchor=... etc.). " + WIDTH_NOTE,
+    notes="Roles anchor, positive and negative (--col anchor=... etc.). " + WIDTH_NOTE + " "
+    "squared=true is FaceNet's triplet loss (Schroff et al. 2015), [||a - p||^2 - ||a - n||^2 "
+    "+ margin]_+, whose margin was 0.2 on L2-normalised embeddings; give eps=0 for its exact "
+    "distances.",
 )
-def triplet(anchor, positive, negative, *, margin, p, eps, swap, eps_in):
+def triplet(anchor, positive, negative, *, margin, p, eps, swap, squared, eps_in):
     """The anchor must be closer to the positive than to the negative by the margin."""
 
     def distance(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -182,6 +192,8 @@ def triplet(anchor, positive, negative, *, margin, p, eps, swap, eps_in):
     to_negative = distance(anchor, negative)
     if swap:
         to_negative = np.minimum(to_negative, distance(positive, negative))
+    if squared:
+        to_positive, to_negative = to_positive * to_positive, to_negative * to_negative
     return np.maximum(0.0, to_positive - to_negative + margin)
 
 
