@@ -68,6 +68,11 @@ ENTRIES = {
     "squared_hinge": _entry(
         "squared_hinge", "max(0, 1 - y s)^2, labels as for hinge", "SquaredHinge"
     ),
+    "categorical_hinge": _entry(
+        "categorical_hinge",
+        "max(0, 1 + max((1 - y) s) - sum(y s))",
+        "CategoricalHinge",
+    ),
     "kl_divergence": _entry(
         "kl_div",
         "sum t log(t / q) with t and q clipped to [1e-7, 1]; rows are not checked",
@@ -116,7 +121,6 @@ PROFILE = Profile(
     entries=ENTRIES,
     missing={
         "ctc": "it aligns sequences, and a table row holds no sequence of probabilities",
-        "categorical_hinge": "losscli has no categorical hinge yet",
         "circle": "losscli has no circle loss yet",
         "binary_focal_crossentropy": "losscli's focal loss does not clip at 1e-7 yet",
         "categorical_focal_crossentropy": "losscli's softmax_focal does not clip at 1e-7 yet",

@@ -92,6 +92,14 @@ ENTRIES = {
     "hinge_loss": _entry(
         "hinge", "max(0, 1 - y s) with y as given: a label 0 costs 1", {"labels": "as_given"}
     ),
+    "perceptron_loss": _entry("perceptron", "max(0, -y s), labels {0, 1} read as {-1, 1}"),
+    "sparsemax_loss": _entry("sparsemax", "the binary sparsemax loss of a score"),
+    "multiclass_sparsemax_loss": _entry(
+        "multiclass_sparsemax", "the sparsemax loss of K scores against a class index"
+    ),
+    "ranking_softmax_loss": _entry(
+        "ranking_softmax", "softmax cross-entropy of item scores against relevance labels"
+    ),
     "triplet_margin_loss": _entry(
         "triplet",
         "max(0, D(a, p) - D(a, n) + margin), D = (sum |u - v|^p + eps)^(1/p)",
@@ -112,11 +120,7 @@ PROFILE = Profile(
         "ctc_loss_with_forward_probs": "it aligns sequences",
         "make_fenchel_young_loss": "a factory of losses, not a loss",
         "smooth_labels": "a transform of labels, not a loss",
-        "perceptron_loss": "losscli has no perceptron loss yet",
-        "sparsemax_loss": "losscli has no sparsemax loss yet",
-        "multiclass_sparsemax_loss": "losscli has no sparsemax loss yet",
         "ntxent": "losscli has no NT-Xent loss yet",
-        "ranking_softmax_loss": "losscli has no ranking softmax loss yet",
         "dice_loss": "losscli has no per-class optax dice yet",
         "binary_dice_loss": "losscli has no optax binary dice yet",
         "multiclass_generalized_dice_loss": "losscli has no generalized dice yet",

@@ -25,8 +25,23 @@ ENTRIES = {
     "mean_absolute_error": _entry("mae", "mean |p - t|"),
     "mean_squared_error": _entry("mse", "mean (p - t)^2"),
     "root_mean_squared_error": _entry(
-        "rmse", "sqrt of the mean (p - t)^2 (one output; several are refused by losscli for now)"
+        "rmse",
+        "sqrt of the mean (p - t)^2 per output, the outputs averaged (multioutput="
+        "'uniform_average')",
+        {"multioutput": "uniform_average"},
     ),
+    "median_absolute_error": _entry(
+        "median_absolute_error", "the (weighted) median of |p - t|, from losscli's quantile sketch"
+    ),
+    "explained_variance_score": _entry("explained_variance", "1 - Var(t - p) / Var(t)"),
+    "d2_absolute_error_score": _entry("d2_absolute_error", "1 - sum |t - p| / sum |t - median(t)|"),
+    "d2_pinball_score": _entry("d2_pinball", "D2 of the pinball loss", alpha=Arg(0.5, to="alpha")),
+    "d2_tweedie_score": _entry(
+        "d2_tweedie", "D2 of the Tweedie deviance", power=Arg(0.0, to="power")
+    ),
+    "d2_log_loss_score": _entry("d2_log_loss", "1 - log_loss / log_loss of the class frequencies"),
+    "d2_brier_score": _entry("d2_brier", "1 - brier / brier of the class frequencies"),
+    "label_ranking_loss": _entry("label_ranking", "the share of misordered label pairs"),
     "r2_score": _entry("r2", "1 - SS_res / SS_tot (one output)"),
     "max_error": _entry("max_error", "max |p - t|"),
     "mean_pinball_loss": _entry(
@@ -49,7 +64,7 @@ ENTRIES = {
         "the share (normalize=false: the count) of misclassified rows",
         normalize=NORMALIZE,
     ),
-    "hamming_loss": _entry("zero_one", "the share of wrong labels (one label per row)"),
+    "hamming_loss": _entry("hamming", "the share of wrong labels (multi-label rows too)"),
     "log_loss": Entry(
         "ce",
         "probabilities clipped to [2.2e-16, 1 - 2.2e-16], rows not renormalised, -sum y log p; "
@@ -65,14 +80,6 @@ PROFILE = Profile(
     checked_with="scikit-learn 1.9",
     entries=ENTRIES,
     missing={
-        "median_absolute_error": "losscli has no median absolute error yet",
-        "explained_variance_score": "losscli has no explained variance yet",
-        "d2_absolute_error_score": "losscli has no D2 scores yet",
-        "d2_pinball_score": "losscli has no D2 scores yet",
-        "d2_tweedie_score": "losscli has no D2 scores yet",
-        "d2_log_loss_score": "losscli has no D2 scores yet",
-        "d2_brier_score": "losscli has no D2 scores yet",
-        "label_ranking_loss": "losscli has no label ranking loss yet",
         "roc_auc_score": "a rank statistic, not a mean of per-row losses",
     },
     weights="The weight column is sample_weight: weighted sums divided by sum(w).",

@@ -157,6 +157,13 @@ ENTRIES = {
         },
         names=("MultiMarginLoss",),
     ),
+    "multilabel_margin_loss": Entry(
+        "multilabel_margin",
+        "target holds class indices padded with -1 (labels=indices)",
+        fixed={"labels": "indices"},
+        args={"reduction": MEAN_OR_SUM},
+        names=("MultiLabelMarginLoss",),
+    ),
     "cosine_similarity": Entry(
         "cosine",
         "the mean cosine similarity cos(p, t) = 1 - cosine, each norm floored at eps",
@@ -174,7 +181,6 @@ PROFILE = Profile(
     entries=ENTRIES,
     missing={
         "ctc_loss": "it aligns sequences, and a table row holds no sequence of log-probabilities",
-        "multilabel_margin_loss": "losscli has no multi-label margin loss yet",
         "triplet_margin_with_distance_loss": "its distance is a Python function",
         "pdist": "a distance matrix is no loss of a row",
     },

@@ -26,7 +26,7 @@ ENTRIES = {
     "r2_score": _entry(
         "r2",
         "1 - SS_res / SS_tot",
-        adjusted=Arg(0, kind=int, values={0: {}}, help="only 0: losscli has no adjusted r2 yet"),
+        adjusted=Arg(0, to="adjusted", kind=int, help="the number of regressors"),
     ),
     "mean_squared_log_error": _entry("msle", "(log1p(p) - log1p(t))^2"),
     "mean_absolute_percentage_error": _entry(
@@ -84,6 +84,24 @@ ENTRIES = {
         swap=True,
     ),
     "jensen_shannon_divergence": _entry("js_div", "the Jensen-Shannon divergence in nats"),
+    "explained_variance": _entry("explained_variance", "1 - Var(t - p) / Var(t)"),
+    "minkowski_distance": _entry(
+        "minkowski", "(sum |p - t|^p)^(1/p) over every element", p=Arg(2.0, to="p")
+    ),
+    "normalized_root_mean_squared_error": _entry(
+        "nrmse",
+        "RMSE over a scale of the target: mean, std or l2",
+        normalization=Arg(
+            "mean", to="normalization", kind=str, values={"mean": {}, "std": {}, "l2": {}}
+        ),
+    ),
+    "weighted_mean_absolute_percentage_error": _entry("wmape", "sum |p - t| / sum |t|"),
+    "binary_calibration_error": _entry(
+        "calibration_error",
+        "the expected calibration error over equal-width bins",
+        n_bins=Arg(15, to="bins", kind=int),
+        norm=Arg("l1", to="norm", kind=str, values={"l1": {}, "l2": {}, "max": {}}),
+    ),
 }
 
 PROFILE = Profile(
@@ -93,11 +111,6 @@ PROFILE = Profile(
     entries=ENTRIES,
     missing={
         "relative_squared_error": "losscli has no relative squared error yet (it is 1 - r2)",
-        "explained_variance": "losscli has no explained variance yet",
-        "minkowski_distance": "losscli has no Minkowski distance yet",
-        "normalized_root_mean_squared_error": "losscli has no normalised RMSE yet",
-        "weighted_mean_absolute_percentage_error": "losscli has no weighted MAPE yet",
-        "binary_calibration_error": "losscli has no calibration error yet",
         "binary_hinge_loss": "torchmetrics applies a sigmoid when scores leave [0, 1], a rule "
         "losscli's hinge does not have yet",
         "multiclass_hinge_loss": "torchmetrics applies a softmax when scores leave [0, 1], a rule "

@@ -35,6 +35,7 @@ metrics = Library("sklearn.metrics")
 jax = Library("jax")
 optax = Library("optax")
 tm = Library("torchmetrics.functional.regression")
+tmc = Library("torchmetrics.functional.classification")
 Reference = Callable[[Inputs, Any, dict[str, Any]], tuple[float, str]]
 
 
@@ -204,7 +205,8 @@ def torch_classes(function: str) -> Reference:
         kwargs = dict(params)
         if kwargs.get("weight") is not None:
             kwargs["weight"] = _t(np.array(kwargs["weight"]))
-        target = torch.tensor(t.astype(np.int64)) if t.ndim == 1 else _t(t)
+        indices = t.ndim == 1 or function == "multilabel_margin_loss"  # -1-padded classes
+        target = torch.tensor(t.astype(np.int64)) if indices else _t(t)
         value = getattr(F, function)(_t(p), target, **kwargs)
         return float(value), f"torch.nn.functional.{function}(pred, target, **{params!r})"
 
@@ -254,6 +256,7 @@ TORCH: dict[str, Reference] = {
     "cosine_embedding_loss": torch_roles("cosine_embedding_loss", ("x1", "x2", "target")),
     "triplet_margin_loss": torch_roles("triplet_margin_loss", ("anchor", "positive", "negative")),
     "cosine_similarity": torch_cosine_similarity,
+    "multilabel_margin_loss": torch_classes("multilabel_margin_loss"),
 }
 
 
@@ -297,6 +300,7 @@ KERAS: dict[str, Reference] = {
     "BinaryCrossentropy": keras_loss("BinaryCrossentropy"),
     "categorical_crossentropy": keras_loss("CategoricalCrossentropy"),
     "sparse_categorical_crossentropy": keras_loss("SparseCategoricalCrossentropy", sparse=True),
+    "categorical_hinge": keras_loss("CategoricalHinge"),
 }
 
 
@@ -344,11 +348,19 @@ SKLEARN: dict[str, Reference] = {
         "mean_gamma_deviance",
         "brier_score_loss",
         "hinge_loss",
+        "median_absolute_error",
+        "explained_variance_score",
+        "d2_absolute_error_score",
+        "d2_pinball_score",
+        "d2_tweedie_score",
     )
 }
 SKLEARN.update(
     zero_one_loss=sklearn_metric("zero_one_loss", labels=True),
     hamming_loss=sklearn_metric("hamming_loss", labels=True),
+    label_ranking_loss=sklearn_metric("label_ranking_loss", labels=True),
+    d2_log_loss_score=sklearn_metric("d2_log_loss_score", labels=True),
+    d2_brier_score=sklearn_metric("d2_brier_score", labels=True),
     log_loss=sklearn_log_loss,
 )
 
@@ -363,13 +375,15 @@ def optax_values(function: str, roles: tuple[str, ...] = ("pred", "target"), int
         if ints:
             args[1] = jax.numpy.asarray(inputs["target"].astype(np.int64))
         values = np.asarray(getattr(optax.losses, function)(*args, **kwargs), dtype=np.float64)
+        shown = f"optax.losses.{function}({', '.join(roles)}, **{kwargs!r})"
+        if values.ndim == 0:  # reduced by optax itself (its reduce_fn=mean)
+            return float(values), shown
         rows = values if values.ndim == 1 else values.mean(axis=1)
         w = np.ones(len(rows)) if weight is None else weight
         if params.get("reduction") == "sum":  # every value, each element of a vector row
             value, how = float((_wcol(w, values) * values).sum()), "summed"
         else:
             value, how = float((w * rows).sum() / w.sum()), "averaged"
-        shown = f"optax.losses.{function}({', '.join(roles)}, **{kwargs!r})"
         return value, shown + f", {how}" + (" with weights w" if weight is not None else "")
 
     return compute
@@ -396,6 +410,10 @@ OPTAX: dict[str, Reference] = {
     "poly_loss_cross_entropy": optax_values("poly_loss_cross_entropy"),
     "hinge_loss": optax_values("hinge_loss"),
     "triplet_margin_loss": optax_values("triplet_margin_loss", ("anchor", "positive", "negative")),
+    "perceptron_loss": optax_values("perceptron_loss"),
+    "sparsemax_loss": optax_values("sparsemax_loss"),
+    "multiclass_sparsemax_loss": optax_values("multiclass_sparsemax_loss", ints=True),
+    "ranking_softmax_loss": optax_values("ranking_softmax_loss"),
 }
 
 
@@ -425,8 +443,22 @@ TORCHMETRICS: dict[str, Reference] = {
         "cosine_similarity",
         "kl_divergence",
         "jensen_shannon_divergence",
+        "explained_variance",
+        "minkowski_distance",
+        "normalized_root_mean_squared_error",
+        "weighted_mean_absolute_percentage_error",
     )
 }
+
+
+def torchmetrics_calibration(inputs: Inputs, weight: Any, params: dict[str, Any]):
+    p, t = _t(inputs["pred"]), torch.tensor(inputs["target"].astype(np.int64))
+    value = tmc.binary_calibration_error(p, t, **params)
+    source = "torchmetrics.functional.classification.binary_calibration_error"
+    return float(value), f"{source}(pred, target, **{params!r})"
+
+
+TORCHMETRICS["binary_calibration_error"] = torchmetrics_calibration
 REFERENCES = {
     "torch": TORCH,
     "keras": KERAS,
@@ -555,6 +587,7 @@ def specs() -> list[Spec]:
         margin=0.5,
     )
     add("torch-cosine_similarity", "cosine_similarity", vectors(20, 4))
+    add("torch-multilabel_margin_loss", "multilabel_margin_loss", lambda rng: _indices(rng, 20, 4))
 
     # keras
     add("keras-mean_squared_error", "mean_squared_error", pair(30))
@@ -665,6 +698,12 @@ def specs() -> list[Spec]:
         from_logits=True,
     )
 
+    add(
+        "keras-categorical_hinge",
+        "categorical_hinge",
+        classes(30, 4, pred="logits", target="onehot"),
+    )
+
     # sklearn
     add("sklearn-mean_absolute_error", "mean_absolute_error", pair(30))
     add(
@@ -742,6 +781,16 @@ def specs() -> list[Spec]:
     add("sklearn-mean_pinball_loss-outputs", "mean_pinball_loss", pair(20, 3), alpha=0.2)
     add("sklearn-max_error-zeros", "max_error", pair(30, zeros=True))
     add("sklearn-mape-outputs", "mean_absolute_percentage_error", pair(20, 2))
+    add("sklearn-root_mean_squared_error-outputs", "root_mean_squared_error", pair(20, 3))
+    add("sklearn-median_absolute_error", "median_absolute_error", pair(31))
+    add("sklearn-explained_variance_score", "explained_variance_score", pair(30))
+    add("sklearn-d2_absolute_error_score", "d2_absolute_error_score", pair(31))
+    add("sklearn-d2_pinball_score", "d2_pinball_score", pair(31), alpha=0.8)
+    add("sklearn-d2_tweedie_score", "d2_tweedie_score", pair(30, positive=True), power=1.0)
+    add("sklearn-d2_log_loss_score", "d2_log_loss_score", binary(30))
+    add("sklearn-d2_brier_score", "d2_brier_score", binary(30))
+    add("sklearn-hamming_loss-multilabel", "hamming_loss", lambda rng: _multilabel(rng, 20, 4))
+    add("sklearn-label_ranking_loss", "label_ranking_loss", binary(20, 4, pred="logits"))
 
     # optax
     add("optax-squared_error", "squared_error", pair(30))
@@ -865,6 +914,14 @@ def specs() -> list[Spec]:
         reduction="sum",
     )
     add("optax-cosine_distance-weighted", "cosine_distance", vectors(20, 3), weighted=True)
+    add("optax-perceptron_loss", "perceptron_loss", binary(30, pred="logits", labels="pm1"))
+    add("optax-sparsemax_loss", "sparsemax_loss", binary(30, pred="logits"))
+    add(
+        "optax-multiclass_sparsemax_loss",
+        "multiclass_sparsemax_loss",
+        classes(30, 4, pred="logits"),
+    )
+    add("optax-ranking_softmax_loss", "ranking_softmax_loss", lambda rng: _relevance(rng, 20, 5))
 
     # torchmetrics
     add("torchmetrics-mean_squared_error", "mean_squared_error", pair(30))
@@ -924,6 +981,25 @@ def specs() -> list[Spec]:
     )
     add("torchmetrics-r2_score-zeros", "r2_score", pair(30, zeros=True))
     add("torchmetrics-rmse-zeros", "mean_squared_error", pair(30, zeros=True), squared=False)
+    add("torchmetrics-explained_variance", "explained_variance", pair(30))
+    add("torchmetrics-minkowski_distance", "minkowski_distance", pair(30), p=3.0)
+    add("torchmetrics-nrmse", "normalized_root_mean_squared_error", pair(30, positive=True))
+    add(
+        "torchmetrics-nrmse-std",
+        "normalized_root_mean_squared_error",
+        pair(30),
+        normalization="std",
+    )
+    add("torchmetrics-wmape", "weighted_mean_absolute_percentage_error", pair(30, zeros=True))
+    add("torchmetrics-r2_score-adjusted", "r2_score", pair(30), adjusted=3)
+    add("torchmetrics-binary_calibration_error", "binary_calibration_error", binary(60), n_bins=5)
+    add(
+        "torchmetrics-binary_calibration_error-max",
+        "binary_calibration_error",
+        binary(60, edge=True),
+        n_bins=10,
+        norm="max",
+    )
     for k in (2, 3):
         add(f"torchmetrics-mean_squared_error-{k}", "mean_squared_error", pair(15, k, zeros=True))
         add(f"torchmetrics-mean_absolute_error-{k}", "mean_absolute_error", pair(15, k))
@@ -944,6 +1020,25 @@ def _labels(rng: np.random.Generator, n: int) -> Inputs:
     target = (rng.random(n) < 0.5).astype(np.float64)
     pred = np.where(rng.random(n) < 0.7, target, 1 - target)
     return {"pred": pred, "target": target}
+
+
+def _multilabel(rng: np.random.Generator, n: int, k: int) -> Inputs:
+    target = (rng.random((n, k)) < 0.4).astype(np.float64)
+    pred = np.where(rng.random((n, k)) < 0.75, target, 1 - target)
+    return {"pred": pred, "target": target}
+
+
+def _relevance(rng: np.random.Generator, n: int, k: int) -> Inputs:
+    return {"pred": rng.normal(0, 1, (n, k)), "target": rng.integers(0, 3, (n, k)).astype(float)}
+
+
+def _indices(rng: np.random.Generator, n: int, k: int) -> Inputs:
+    """torch's multilabel_margin targets: each row's classes first, then -1."""
+    target = -np.ones((n, k))
+    for row in range(n):
+        chosen = rng.choice(k, size=rng.integers(1, k), replace=False)
+        target[row, : len(chosen)] = chosen
+    return {"pred": rng.normal(0, 1, (n, k)), "target": target}
 
 
 def _log_targets(rng: np.random.Generator, n: int, k: int) -> Inputs:
