@@ -207,15 +207,14 @@ def compare(
     """Score two models' predictions of the same rows and the paired difference of each loss.
 
     ``baseline`` and ``candidate`` are inputs as for ``evaluate``, aligned row by row (or by the
-    key columns ``on``). Column
-    options apply to both; targets come from each (they must agree), or once from ``targets``.
-    ``target`` and ``weight`` may hold the values, read beside the baseline's rows.
-    Every difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
-    ``csv``, ``classes`` and ``pos_label`` read CSV inputs and text labels as for ``evaluate``.
+    key columns ``on``). Column options apply to both; targets come from each (they must agree),
+    or once from ``targets``.
+    ``target`` and ``weight`` may hold the values, read beside the baseline's rows. Every
+    difference (candidate - baseline) gets a ``ci``-level paired interval and a p-value.
+    ``csv``, ``classes``, ``pos_label`` and ``compat`` work as for ``evaluate``.
     ``per_row``, an object as ``evaluate`` takes, receives each row's differences by label.
     ``scheduler`` runs it on a Dask cluster as for ``evaluate``: the i-th files of the inputs
     are read together, so each input needs as many files, each pair with the same rows.
-    ``compat`` reads ``losses`` as that library's names, as for ``evaluate``.
     """
     # Here, not at the top: an ``eval`` run need not import what only comparing uses.
     from losscli.engine.compare import summary
@@ -237,8 +236,7 @@ def compare(
 
         refuse_comparing_on_cluster(inputs, on, (csv, classes, pos_label), per_row)
     with Opened(input_format, csv_dialect(csv)) as opened:
-        base = opened.open(baseline)
-        other = opened.open(candidate)
+        base, other = opened.open(baseline), opened.open(candidate)
         side = opened.open(targets) if targets is not None else None
         roles = resolve(job.wanted, job.given, base, skip_target=side is not None)
         plan = read_plan(roles, job.wanted, base, nan, weight)

@@ -232,7 +232,7 @@ def _read(path: Path) -> str:
 def _named_check(
     source: Source, name: str, table: dict[str, Any], compat: str | None = None
 ) -> NamedCheck:
-    from losscli.losses import parse_specs
+    from losscli.compat import requests as parse_specs
 
     at = ("checks", name)
     _no_unknown_keys(source, table, at, CHECK_KEYS)

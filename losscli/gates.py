@@ -95,7 +95,7 @@ class CheckOptions:
         compat: str | None = None,
     ) -> CheckOptions:
         """``--max LABEL=VALUE``, ``--min``, ``--baseline FILE``, ``--tolerance [LABEL=]TOL``."""
-        from losscli.losses import parse_specs
+        from losscli.compat import requests as parse_specs
 
         if baseline is None and (tolerance or allow_missing or other_rows):
             given = "tolerance" if tolerance else "allow_missing" if allow_missing else ""

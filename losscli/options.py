@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 
 from losscli import runtime
+from losscli.compat import requests as parse_specs
 from losscli.engine.tally import DEFAULT_REPLICATES, Options
 from losscli.errors import UsageError, option
 from losscli.io.chunks import NAN_POLICIES
 from losscli.io.plan import Wanted, refuse_unread_roles
 from losscli.io.sources import FORMATS
 from losscli.io.stream import stdin_once, with_files_read
-from losscli.losses import LossRequest, parse_specs
+from losscli.losses import LossRequest
 from losscli.losses.registry import KEY_ROLES
 
 # Each replicate is a pass of additions over every row: more than this is hours, not a setting.

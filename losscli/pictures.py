@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from losscli import __version__
+from losscli.compat import requests as parse_specs
 from losscli.engine.pictures import Reliability, Residuals, RowValues
 from losscli.errors import UsageError, option
-from losscli.losses import LossRequest, parse_specs
+from losscli.losses import LossRequest
 from losscli.losses.probability import class_log_probs, sigmoid
 from losscli.report import Report
 

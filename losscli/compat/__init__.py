@@ -216,7 +216,7 @@ def adapted(
     return replace(definition, function=function)
 
 
-def requests(specs: Iterable[str], compat: str | None) -> list[LossRequest]:
+def requests(specs: Iterable[str], compat: str | None = None) -> list[LossRequest]:
     """Every loss the SPEC strings name, read as ``compat``'s names (losscli's own without)."""
     library = None if compat is None else profile(compat)
     found: dict[str, LossRequest] = {}

@@ -38,12 +38,16 @@ def build_request(name: str, given: Mapping[str, Any]) -> LossRequest:
     return LossRequest(definition, params, label)
 
 
-def parse_specs(specs: Iterable[str], compat: str | None = None) -> list[LossRequest]:
-    """Every loss named by the SPEC strings, in order, without repeating an identical label;
-    with ``compat`` the names and parameters are that library's (``losscli.compat``)."""
-    from losscli.compat import requests  # the profiles read this module: imported on use
+def parse_specs(specs: Iterable[str]) -> list[LossRequest]:
+    """Every loss named by the SPEC strings, in order, without repeating an identical label.
 
-    return requests(specs, compat)
+    ``losscli.compat.requests`` is this with a library's names, and hints for them without."""
+    requests: dict[str, LossRequest] = {}
+    for spec in specs:
+        for name, given in split_spec(spec):
+            request = build_request(name, given)
+            requests.setdefault(request.label, request)
+    return list(requests.values())
 
 
 def split_spec(spec: str) -> list[tuple[str, dict[str, str]]]:
