@@ -20,6 +20,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from losscli import runtime
+from losscli.engine.batches import batch_losses
 from losscli.engine.partial import Partial, combined
 from losscli.engine.run import Outcome, evaluate_stream
 from losscli.engine.tally import Options
@@ -333,6 +334,13 @@ def on_cluster(
     """The run's outcomes from a Dask cluster; ``reading`` is (main, sides, chunk_rows);
     ``shared`` as ``evaluate_stream`` takes it (compare)."""
     main, sides, chunk_rows = reading
+    batched = batch_losses(requests)
+    if batched:
+        raise UsageError(
+            f"{batched[0]} compares the rows of each batch with one another, which cannot run "
+            "on a cluster yet: one batch's rows may be read by several workers.",
+            f"Leave out {option('scheduler')} for it.",
+        )
     if plan.keys:
         role = sorted(plan.keys)[0]
         flag = option('columns["' + role + '"]')

@@ -123,6 +123,9 @@ def split(rows: int, cuts: list[int]) -> list[np.ndarray]:
 @given(data=st.data())
 def test_chunking_merging_and_row_order_do_not_change_the_result(name, data):
     TESTED.add(name)
+    if "batch" in REGISTRY[name].roles:
+        batch_invariance(name, data)
+        return
     params, rows = data.draw(datasets(name))
     cuts = data.draw(st.lists(st.integers(0, 1000), max_size=6))
     everything = [np.arange(rows.rows)]
@@ -141,6 +144,34 @@ def test_chunking_merging_and_row_order_do_not_change_the_result(name, data):
     )
 
 
+def batch_invariance(name: str, data: st.DataObject) -> None:
+    """A loss over whole batches depends on the order of rows within a batch (Keras' diagonal,
+    optax's pairs do not, but nothing promises it) and on which rows share a batch, so rows are
+    not shuffled or merged across parts: its value must not change with the chunk size (a batch
+    split between chunks), with the order of the batches, or with the batches' ids."""
+    params, inputs = data.draw(st.sampled_from(valid_inputs(name)))
+    arrays = {role: np.asarray(values, dtype=float) for role, values in inputs.items()}
+    rows = len(arrays["pred"])
+    batch = arrays.get("batch", np.zeros(rows))
+    starts = np.flatnonzero(np.r_[True, batch[1:] != batch[:-1]])
+    runs = [np.arange(a, b) for a, b in zip(starts, [*starts[1:], rows], strict=True)]
+    weight = np.random.default_rng(data.draw(st.integers(0, 99))).uniform(0.1, 3.0, rows)
+    weight = weight if data.draw(st.booleans()) else None
+    whole = evaluate_arrays(name, arrays, params, weight, chunk_rows=1 << 16)
+    chunk_rows = data.draw(st.integers(1, rows + 1))
+    assert close(evaluate_arrays(name, arrays, params, weight, chunk_rows=chunk_rows), whole, 1e-12)
+    permuted = [runs[i] for i in data.draw(st.permutations(range(len(runs))))]
+    order = np.concatenate(permuted)
+    moved = {role: values[order] for role, values in arrays.items()}
+    if "batch" in arrays:  # new ids, still one run per batch
+        moved["batch"] = np.repeat(
+            np.arange(len(runs))[::-1] * 10.0 + 3, [len(r) for r in permuted]
+        )
+    moved_weight = None if weight is None else weight[order]
+    value = evaluate_arrays(name, moved, params, moved_weight, chunk_rows=chunk_rows)
+    assert close(value, whole, 1e-12)
+
+
 def test_no_loss_escapes_the_invariance_tests():
     # Runs after the parametrised test above (file order); every registered loss must be in it.
     assert set(REGISTRY) == TESTED
@@ -153,6 +184,8 @@ def test_chunk_size_through_the_api(name):
     rng = np.random.default_rng(3)
     size = len(next(iter(inputs.values())))
     picked = rng.integers(size, size=1000)
+    if "batch" in inputs:  # a batch is one run of rows
+        picked = picked[np.argsort(np.asarray(inputs["batch"])[picked], kind="stable")]
     rows = {role: np.asarray(values, dtype=float)[picked] for role, values in inputs.items()}
     weight = rng.uniform(0.0, 2.0, 1000)
     whole = evaluate_arrays(name, rows, params, weight=weight, chunk_rows=1000)

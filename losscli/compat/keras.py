@@ -112,6 +112,30 @@ ENTRIES = {
         fixed={"rows": "renormalize", "clip": EPSILON, "clip_high": BELOW_ONE},
         from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
     ),
+    "circle": Entry(
+        "circle",
+        "per anchor, softplus of the log-sum-exps of its weighted positive and negative "
+        "similarities over its batch (embeddings L2-normalised by the caller); a batch's value "
+        "is the mean over the anchors whose loss is > 0 (Keras' mask), then the mean over "
+        "batches (--col batch=COLUMN); ref_labels and ref_embeddings are the batch itself",
+        args={
+            "reduction": Arg(
+                "sum_over_batch_size",
+                kind=str,
+                help="how an anchor's values are reduced within a batch",
+                values={
+                    "sum_over_batch_size": {},
+                    "none": PER_ROW,
+                    "sum": "losscli averages the circle loss over each batch's anchors",
+                    "mean_with_sample_weight": "a weight column weighs batches, not anchors",
+                },
+            ),
+            "gamma": Arg(80.0, to="gamma"),
+            "margin": Arg(0.4, to="margin"),
+            "remove_diagonal": Arg(True, to="remove_diagonal", kind=bool),
+        },
+        names=("Circle",),
+    ),
 }
 
 PROFILE = Profile(
@@ -121,7 +145,6 @@ PROFILE = Profile(
     entries=ENTRIES,
     missing={
         "ctc": "it aligns sequences, and a table row holds no sequence of probabilities",
-        "circle": "losscli has no circle loss yet",
         "binary_focal_crossentropy": "losscli's focal loss does not clip at 1e-7 yet",
         "categorical_focal_crossentropy": "losscli's softmax_focal does not clip at 1e-7 yet",
         "categorical_generalized_cross_entropy": "losscli's gce does not clip at 1e-7 yet",
@@ -130,7 +153,8 @@ PROFILE = Profile(
         "tversky": "Keras pools one Tversky index over the whole batch with a 1e-7 floor, "
         "which losscli's tversky does not have yet",
     },
-    weights="The weight column is sample_weight; with the default reduction "
+    weights="The weight column is sample_weight (for circle it weighs whole batches); with the "
+    "default reduction "
     "sum_over_batch_size the weighted sum is divided by the number of rows, with "
     "reduction=mean_with_sample_weight by sum(w).",
 )

@@ -108,6 +108,14 @@ ENTRIES = {
         margin=Arg(1.0, to="margin"),
         eps=Arg(1e-6, to="eps"),
     ),
+    "ntxent": Entry(
+        "ntxent",
+        "NT-Xent over each batch (--col batch=COLUMN; without it the whole input): the mean over "
+        "positive pairs (same label) of -log(e^s_ij / (e^s_ij + sum of e^s_ik over the other "
+        "labels)), s = cos / temperature with norms floored at sqrt(eps); then the mean over "
+        "batches",
+        args={"temperature": Arg(0.07, to="temperature")},
+    ),
 }
 
 PROFILE = Profile(
@@ -120,7 +128,6 @@ PROFILE = Profile(
         "ctc_loss_with_forward_probs": "it aligns sequences",
         "make_fenchel_young_loss": "a factory of losses, not a loss",
         "smooth_labels": "a transform of labels, not a loss",
-        "ntxent": "losscli has no NT-Xent loss yet",
         "dice_loss": "losscli has no per-class optax dice yet",
         "binary_dice_loss": "losscli has no optax binary dice yet",
         "multiclass_generalized_dice_loss": "losscli has no generalized dice yet",

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from losscli.engine.batches import batch_losses, whole_batches
 from losscli.engine.statistics import Statistic
 from losscli.engine.tally import Options, Rows, Tally
 from losscli.engine.worst import Worst
@@ -78,6 +79,9 @@ def evaluate_stream(
     options = options or Options()
     compare = shared is not None
     outcomes = [_outcome(request, options, compare) for request in requests]
+    batched = batch_losses(requests)
+    if batched:
+        chunks = whole_batches(chunks, batched[0])
     for chunk in chunks:
         if chunk.rows == 0:
             # Every row was dropped (--nan drop); the per-row file still gets its empty rows.

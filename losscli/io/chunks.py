@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,62 @@ class Chunk:
         if self.kept is not None:
             index = int(np.flatnonzero(self.kept)[index])
         return self.locate(self.start + index, role)
+
+    def split(self, index: int) -> tuple[Chunk, Chunk]:
+        """The chunk before its ``index``-th kept row, and from it on (dropped rows go with the
+        kept row after them, so each part is a run of whole input rows)."""
+        cut = index if self.kept is None else _raw_position(self.kept, index)
+        return self._part(slice(0, index), slice(0, cut)), self._part(
+            slice(index, None), slice(cut, self.size)
+        )
+
+    def _part(self, rows: slice, raw: slice) -> Chunk:
+        return replace(
+            self,
+            start=self.start + raw.start,
+            size=raw.stop - raw.start,
+            roles={role: values[rows] for role, values in self.roles.items()},
+            weight=None if self.weight is None else self.weight[rows],
+            kept=None if self.kept is None else self.kept[raw],
+            ids=None if self.ids is None else self.ids[raw],
+            groups=None if self.groups is None else self.groups[rows],
+        )
+
+    def then(self, after: Chunk) -> Chunk:
+        """This chunk and the one that follows it in the input, as one."""
+        kept = None
+        if self.kept is not None or after.kept is not None:
+            kept = np.concatenate([_kept_mask(self), _kept_mask(after)])
+        return replace(
+            self,
+            size=self.size + after.size,
+            roles={
+                role: np.concatenate([values, after.roles[role]])
+                for role, values in self.roles.items()
+            },
+            weight=_joined(self.weight, after.weight),
+            kept=kept,
+            ids=_joined(self.ids, after.ids),
+            groups=_joined(self.groups, after.groups),
+        )
+
+
+def _raw_position(kept: np.ndarray, index: int) -> int:
+    """Where the ``index``-th kept row is among all rows (past the end: the size)."""
+    positions = np.flatnonzero(kept)
+    return int(positions[index]) if index < len(positions) else len(kept)
+
+
+def _kept_mask(chunk: Chunk) -> np.ndarray:
+    return np.ones(chunk.size, dtype=bool) if chunk.kept is None else chunk.kept
+
+
+def _joined(first: Any, second: Any) -> Any:
+    if first is None or second is None:
+        return None
+    if isinstance(first, np.ndarray):
+        return np.concatenate([first, second])
+    return pa.concat_arrays([_as_array(first), _as_array(second)])
 
 
 def frames(

@@ -334,3 +334,194 @@ def center(pred, target, *, centers):
             "Row k of the centers file is the center of class k",
         )
     return 0.5 * ((x - table[classes]) ** 2).sum(axis=1)
+
+
+# ------------------------------------------------------------------ losses over a whole batch
+#
+# A batch loss's value for a row depends on every other row of its batch (every pair is
+# compared), so the engine hands it whole batches (losscli.engine.batches): the rows sharing a
+# value of role ``batch``, one run of consecutive rows each, or the whole input without one.
+# Anchors are compared with their batch in blocks of rows, so memory grows with the batch, not
+# with its square.
+ANCHOR_BLOCK = 512
+BATCH_NOTE = (
+    "A batch is the rows sharing a value of role batch (--col batch=COLUMN), one run of "
+    "consecutive rows each (sorted by batch; a batch id that comes back after other rows is "
+    "refused), of at most 20,000 rows; without a batch column the whole input is one batch "
+    "(at most 20,000 rows). The value is the mean over batches of each batch's value as the "
+    "library computes it on that batch alone; a weight column weighs batches (a batch counts "
+    "with the mean weight of its rows), not rows inside a batch. Results do not depend on "
+    "chunking or on the order of batches."
+)
+WHOLE_LABELS = Requirement(
+    "target",
+    lambda t, params: t == np.round(t),
+    "whole-number labels (rows with the same label are a positive pair)",
+    "give each row the integer id of its class or group",
+)
+
+
+def _batch_runs(batch: np.ndarray | None, rows: int) -> list[tuple[int, int]]:
+    """(start, stop) of each batch in a chunk of whole batches (one run each)."""
+    if batch is None or rows == 0:
+        return [(0, rows)] if rows else []
+    edges = np.flatnonzero(batch[1:] != batch[:-1]) + 1
+    bounds = [0, *edges.tolist(), rows]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _per_anchor(function: Any, pred: np.ndarray, target: np.ndarray, batch: Any, **params: Any):
+    """Each row's (loss part, count) from ``function`` applied batch by batch, block by block."""
+    vectors = _vectors(pred)
+    parts, counts = np.zeros(len(vectors)), np.zeros(len(vectors))
+    for start, stop in _batch_runs(batch, len(vectors)):
+        embeddings, labels = vectors[start:stop], target[start:stop]
+        for first in range(0, stop - start, ANCHOR_BLOCK):
+            rows = slice(first, min(first + ANCHOR_BLOCK, stop - start))
+            part, count = function(embeddings, labels, rows, **params)
+            parts[start + rows.start : start + rows.stop] = part
+            counts[start + rows.start : start + rows.stop] = count
+    return parts, counts
+
+
+class Batches(Statistic):
+    """Per batch (the inner key): sum of the rows' loss parts, sum of their counts, sum of the
+    rows' weights and the number of rows. A batch's value is parts / counts (``empty`` where the
+    counts are 0); the loss is the mean of the batch values, each batch weighing the mean weight
+    of its rows."""
+
+    width = 4
+    inner_units = True  # an interval resamples whole batches
+
+    def __init__(self, empty: float, rows_have_values: bool) -> None:
+        self.empty, self.rows_have_values = empty, rows_have_values
+
+    def per_row(self, values):
+        return values[0] if self.rows_have_values else None
+
+    def contribute(self, values, weight, inputs, shifts):
+        part, count = values
+        batch = inputs.get("batch")
+        inner = np.zeros(len(part), np.intp) if batch is None else batch.astype(np.intp)
+        return Contribution([part, count, ones_or(weight, len(part)), None], inner=inner)
+
+    def finalize(self, totals):
+        sums = totals.sums
+        seen = sums[..., 3] > 0
+        batch_weight = np.where(seen, sums[..., 2] / np.where(seen, sums[..., 3], 1.0), 0.0)
+        if totals.draws is not None:  # a bootstrap replicate: a batch drawn k times counts k times
+            batch_weight = batch_weight * totals.draws
+        counted = sums[..., 1] > 0
+        values = np.where(counted, sums[..., 0] / np.where(counted, sums[..., 1], 1.0), self.empty)
+        values = np.where(seen, values, 0.0)
+        return (batch_weight * values).sum(axis=-1) / batch_weight.sum(axis=-1)
+
+
+def _circle_block(embeddings, labels, rows, *, gamma, margin, remove_diagonal):
+    """Keras' circle loss of the anchors ``rows`` against their whole batch."""
+    distance = np.maximum(1.0 - embeddings[rows] @ embeddings.T, 0.0)
+    positive = labels[rows, None] == labels[None, :]
+    negative = ~positive
+    if remove_diagonal:
+        positive[np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop)] = False
+    pos_weight = np.maximum((margin + distance) * positive, 0.0)
+    neg_weight = np.maximum((1.0 + margin - distance) * negative, 0.0)
+    pos_logits = np.where(positive, -gamma * pos_weight * (margin - distance), -np.inf)
+    neg_logits = np.where(negative, gamma * neg_weight * (1.0 - margin - distance), -np.inf)
+    total = _logsumexp(pos_logits) + _logsumexp(neg_logits)
+    loss = np.logaddexp(0.0, total)  # softplus; an anchor without a positive or negative: 0
+    return loss, (loss > 0).astype(float)
+
+
+def _logsumexp(values: np.ndarray) -> np.ndarray:
+    """Row-wise log-sum-exp; -inf for a row of nothing but -inf."""
+    top = values.max(axis=1)
+    finite = np.isfinite(top)
+    shift = np.where(finite, top, 0.0)
+    return np.where(finite, np.log(np.exp(values - shift[:, None]).sum(axis=1)) + shift, top)
+
+
+@register(
+    name="circle",
+    aliases=("circle_loss",),
+    family=FAMILY,
+    formula="per anchor i of a batch, d_ij = max(1 - x_i . x_j, 0): softplus(LSE_pos(-gamma "
+    "max(margin + d, 0) (margin - d)) + LSE_neg(gamma max(1 + margin - d, 0) (1 - margin - d))); "
+    "a batch's value is the mean over its anchors whose loss is > 0 (0 if none)",
+    reference="Sun et al. 2020; keras.losses.Circle (the mean over the anchors it keeps)",
+    params=[
+        Param("gamma", float, 80.0, "the scale of the similarities", gt=0),
+        Param("margin", float, 0.4, "the relaxation margin", ge=0),
+        Param("remove_diagonal", bool, True, "leave each row out of its own positives"),
+    ],
+    statistic=lambda params: Batches(empty=0.0, rows_have_values=True),
+    requires=[WHOLE_LABELS],
+    examples=[
+        Example(
+            {"pred": [[1.0, 0.0], [1.0, 0.0]], "target": [0, 1]},
+            math.log1p(math.exp(-80 * 0.4 * 0.4 + 80 * 1.4 * 0.6)),
+            "hand-worked: two equal unit vectors with different labels (d = 0 for every pair); "
+            "with remove_diagonal=false each row is its own positive: LSE_pos = -80 * 0.4 * 0.4, "
+            "LSE_neg = 80 * 1.4 * 0.6",
+            {"remove_diagonal": False},
+        ),
+    ],
+    notes="pred holds each row's embedding (L2-normalised, as Keras expects: losscli does not "
+    "normalise), target its integer label. Keras' mask keeps only anchors with a loss > 0 in "
+    "the mean. " + BATCH_NOTE,
+)
+def circle(pred, target, batch=None, *, gamma, margin, remove_diagonal):
+    """Circle loss of L2-normalised embeddings against integer labels, pairwise over each batch."""
+    return _per_anchor(
+        _circle_block,
+        pred,
+        target,
+        batch,
+        gamma=gamma,
+        margin=margin,
+        remove_diagonal=remove_diagonal,
+    )
+
+
+def _ntxent_block(embeddings, labels, rows, *, temperature):
+    """NT-Xent of the anchors ``rows``: per anchor, the sum over its positive pairs of
+    -log(e^s_ij / (e^s_ij + sum over negatives k of e^s_ik)), and the number of those pairs."""
+    eps = np.finfo(np.float64).eps
+    norms = np.sqrt(np.maximum((embeddings * embeddings).sum(axis=1), eps))
+    unit = embeddings / norms[:, None]
+    similarity = unit[rows] @ unit.T / temperature
+    positive = labels[rows, None] == labels[None, :]
+    negative = ~positive
+    positive[np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop)] = False
+    negatives = _logsumexp(np.where(negative, similarity, -np.inf))
+    pair_loss = np.logaddexp(similarity, negatives[:, None]) - similarity
+    return np.where(positive, pair_loss, 0.0).sum(axis=1), positive.sum(axis=1).astype(float)
+
+
+@register(
+    name="ntxent",
+    aliases=("nt_xent",),
+    family=FAMILY,
+    formula="s_ij = cos(x_i, x_j) / temperature; per positive pair (i, j), same label, j != i: "
+    "log(e^s_ij + sum_{k: other label} e^s_ik) - s_ij; a batch's value is the mean over its "
+    "positive pairs",
+    reference="Chen et al. 2020 (SimCLR); optax.losses.ntxent",
+    params=[Param("temperature", float, 0.07, "divides the cosine similarities", gt=0)],
+    statistic=lambda params: Batches(empty=math.nan, rows_have_values=False),
+    requires=[WHOLE_LABELS],
+    examples=[
+        Example(
+            {"pred": [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], "target": [0, 0, 1]},
+            (math.log(math.exp(10) + 1) - 10) * 2 / 2,
+            "hand-worked: rows 1 and 2 are a positive pair (cos 1), row 3 their negative "
+            "(cos 0); temperature 0.1: each pair costs log(e^10 + e^0) - 10",
+            {"temperature": 0.1},
+        ),
+    ],
+    notes="pred holds each row's embedding (cosines are taken: no need to normalise), target "
+    "the label that makes rows positive pairs. A batch without a positive pair is 0/0 (NaN), "
+    "as in optax. " + BATCH_NOTE,
+)
+def ntxent(pred, target, batch=None, *, temperature):
+    """NT-Xent (normalised temperature-scaled cross-entropy) of embeddings, over each batch."""
+    return _per_anchor(_ntxent_block, pred, target, batch, temperature=temperature)

@@ -257,7 +257,7 @@ DERIVED: dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
 }
 # Roles whose values name a group rather than measure anything: read as written (strings too) and
 # handed to the losses as dense integer codes 0, 1, 2, ... (NaN for a missing one).
-KEY_ROLES = frozenset({"sample"})
+KEY_ROLES = frozenset({"sample", "batch"})
 _ALIASES: dict[str, str] = {}
 
 REDUCTION = Param(

@@ -169,6 +169,22 @@ def counts(n: int) -> Builder:
     return build
 
 
+def embedding_batches(sizes: tuple[int, ...], e: int, k: int, unit: bool = True) -> Builder:
+    """Batches of embeddings near their class's center (L2-normalised with ``unit``), integer
+    labels and each row's batch id (ids not in sorted order: they only name the runs)."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        n = sum(sizes)
+        labels = rng.integers(0, k, n)
+        x = rng.normal(0.0, 1.0, (k, e))[labels] + rng.normal(0.0, 0.8, (n, e))
+        if unit:
+            x = x / np.linalg.norm(x, axis=1, keepdims=True)
+        batch = np.repeat(rng.permutation(len(sizes)) * 3 + 1, sizes).astype(np.float64)
+        return {"pred": x, "target": labels.astype(np.float64), "batch": batch}
+
+    return build
+
+
 # ---------------------------------------------------------------------------- references
 
 
@@ -260,6 +276,38 @@ TORCH: dict[str, Reference] = {
 }
 
 
+def per_batch(call: Callable[[np.ndarray, np.ndarray, dict[str, Any]], tuple[float, str]]):
+    """The library's value on each batch alone (a run of equal batch ids), then their mean,
+    each batch weighing the mean weight of its rows."""
+
+    def compute(inputs: Inputs, weight: Any, params: dict[str, Any]) -> tuple[float, str]:
+        batch, n = inputs["batch"], len(inputs["batch"])
+        edges = [0, *(np.flatnonzero(batch[1:] != batch[:-1]) + 1).tolist(), n]
+        values, weights, text = [], [], ""
+        for start, stop in zip(edges[:-1], edges[1:], strict=True):
+            value, text = call(inputs["pred"][start:stop], inputs["target"][start:stop], params)
+            values.append(value)
+            weights.append(1.0 if weight is None else float(np.mean(weight[start:stop])))
+        w, v = np.asarray(weights), np.asarray(values)
+        how = "weighted by each batch's mean weight" if weight is not None else "mean"
+        return float((w * v).sum() / w.sum()), f"{text} on each batch, then their {how}"
+
+    return compute
+
+
+def keras_circle(x: np.ndarray, labels: np.ndarray, params: dict[str, Any]) -> tuple[float, str]:
+    value = keras.losses.Circle(**params)(labels.astype(np.int64), x)
+    return float(value), f"keras.losses.Circle(**{params!r})(labels, embeddings)"
+
+
+def optax_ntxent(x: np.ndarray, labels: np.ndarray, params: dict[str, Any]) -> tuple[float, str]:
+    jax.config.update("jax_enable_x64", True)
+    value = optax.losses.ntxent(
+        jax.numpy.asarray(x), jax.numpy.asarray(labels.astype(np.int64)), **params
+    )
+    return float(value), f"optax.losses.ntxent(embeddings, labels, **{params!r}), x64"
+
+
 def keras_loss(cls: str, sparse: bool = False) -> Reference:
     """A Keras loss class called on (target, pred) with sample_weight: float64 arrays in, and
     Keras' float32 arithmetic inside."""
@@ -301,6 +349,8 @@ KERAS: dict[str, Reference] = {
     "categorical_crossentropy": keras_loss("CategoricalCrossentropy"),
     "sparse_categorical_crossentropy": keras_loss("SparseCategoricalCrossentropy", sparse=True),
     "categorical_hinge": keras_loss("CategoricalHinge"),
+    "circle": per_batch(keras_circle),
+    "Circle": per_batch(keras_circle),
 }
 
 
@@ -414,6 +464,7 @@ OPTAX: dict[str, Reference] = {
     "sparsemax_loss": optax_values("sparsemax_loss"),
     "multiclass_sparsemax_loss": optax_values("multiclass_sparsemax_loss", ints=True),
     "ranking_softmax_loss": optax_values("ranking_softmax_loss"),
+    "ntxent": per_batch(optax_ntxent),
 }
 
 
@@ -704,6 +755,16 @@ def specs() -> list[Spec]:
         classes(30, 4, pred="logits", target="onehot"),
     )
 
+    add("keras-circle", "circle", embedding_batches((12, 10, 9), 4, 3))
+    add("keras-Circle-params", "Circle", embedding_batches((14,), 3, 4), gamma=40.0, margin=0.3)
+    add(
+        "keras-circle-diagonal",
+        "circle",
+        embedding_batches((9, 9), 4, 6),
+        remove_diagonal=False,
+    )
+    add("keras-circle-weighted", "circle", embedding_batches((8, 10, 7), 4, 3), weighted=True)
+
     # sklearn
     add("sklearn-mean_absolute_error", "mean_absolute_error", pair(30))
     add(
@@ -922,6 +983,9 @@ def specs() -> list[Spec]:
         classes(30, 4, pred="logits"),
     )
     add("optax-ranking_softmax_loss", "ranking_softmax_loss", lambda rng: _relevance(rng, 20, 5))
+    add("optax-ntxent", "ntxent", embedding_batches((12, 9, 10), 4, 3, unit=False))
+    add("optax-ntxent-temperature", "ntxent", embedding_batches((16,), 3, 2), temperature=0.3)
+    add("optax-ntxent-weighted", "ntxent", embedding_batches((8, 8, 6), 4, 2), weighted=True)
 
     # torchmetrics
     add("torchmetrics-mean_squared_error", "mean_squared_error", pair(30))

@@ -203,6 +203,25 @@ def cosines(n: int, k: int, norm: bool = False) -> Builder:
     return build
 
 
+def embedding_batches(
+    sizes: tuple[int, ...], e: int, k: int, ids: tuple[int, ...] | None = None, unit: bool = True
+) -> Builder:
+    """Batches of embeddings near their class's center (L2-normalised with ``unit``), integer
+    labels from k classes, and each row's batch id (``ids``, in the order the batches come)."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        n = sum(sizes)
+        labels = rng.integers(0, k, n)
+        centers = rng.normal(0.0, 1.0, (k, e))
+        x = centers[labels] + rng.normal(0.0, 0.8, (n, e))
+        if unit:
+            x = x / np.linalg.norm(x, axis=1, keepdims=True)
+        batch = np.repeat(ids if ids is not None else range(len(sizes)), sizes)
+        return {"pred": x, "target": labels.astype(float), "batch": batch.astype(float)}
+
+    return build
+
+
 def face_pairs(n: int, k: int, f: int) -> Builder:
     """Identity logits and class of one face; its feature, a partner's feature and class."""
 
@@ -415,6 +434,32 @@ def specs() -> list[Spec]:
         weighted=True,
         verification=0.5,
         margin=2.0,
+    )
+    add("circle-one-batch-vector", "circle", embedding_batches((24,), 4, 3))
+    add("circle-batches-vector", "circle", embedding_batches((10, 7, 12), 5, 4, ids=(7, 2, 5)))
+    add(
+        "circle-params-vector",
+        "circle",
+        embedding_batches((9, 9), 3, 3),
+        gamma=32.0,
+        margin=0.25,
+        remove_diagonal=False,
+    )
+    add("circle-lonely-vector", "circle", embedding_batches((8, 6), 4, 7))
+    add("circle-weighted-vector", "circle", embedding_batches((8, 11, 5), 4, 3), weighted=True)
+    add("ntxent-one-batch-vector", "ntxent", embedding_batches((20,), 4, 4, unit=False))
+    add(
+        "ntxent-batches-vector",
+        "ntxent",
+        embedding_batches((10, 8, 12), 5, 3, ids=(3, 1, 2), unit=False),
+    )
+    add("ntxent-temperature-vector", "ntxent", embedding_batches((12, 9), 3, 2), temperature=0.5)
+    add(
+        "ntxent-weighted-vector",
+        "ntxent",
+        embedding_batches((9, 12, 7), 4, 2, unit=False),
+        weighted=True,
+        temperature=0.2,
     )
     return s
 
@@ -705,7 +750,48 @@ def deepid2_reference(params: dict[str, Any], inputs: Inputs, weight: Weight) ->
     return weighted_rows(ident + lam * verify, weight, source)
 
 
+def batch_runs(inputs: Inputs) -> list[slice]:
+    """Each batch's rows (runs of equal batch ids; the whole input without a batch column)."""
+    batch = inputs.get("batch")
+    n = len(inputs["pred"])
+    if batch is None:
+        return [slice(0, n)]
+    edges = [0, *(np.flatnonzero(batch[1:] != batch[:-1]) + 1).tolist(), n]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def per_batch(call: Callable[[np.ndarray, np.ndarray, dict[str, Any]], tuple[float, str]]):
+    """The library's value on each batch alone, then their mean (weighted by each batch's mean
+    row weight) in float64."""
+
+    def reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+        values, weights, text = [], [], ""
+        for rows in batch_runs(inputs):
+            value, text = call(inputs["pred"][rows], inputs["target"][rows], params)
+            values.append(value)
+            weights.append(1.0 if weight is None else float(np.mean(weight[rows])))
+        w, v = np.asarray(weights), np.asarray(values)
+        mean = "weighted by each batch's mean weight" if weight is not None else "mean"
+        return float((w * v).sum() / w.sum()), f"{text} on each batch, then their {mean}"
+
+    return reference
+
+
+def keras_circle(x: np.ndarray, labels: np.ndarray, params: dict[str, Any]) -> tuple[float, str]:
+    value = keras.losses.Circle(**params)(labels.astype(np.int64), x)
+    return float(value), f"keras.losses.Circle({kwargs_text(params)[2:]})(labels, embeddings)"
+
+
+def optax_ntxent(x: np.ndarray, labels: np.ndarray, params: dict[str, Any]) -> tuple[float, str]:
+    value = optax.losses.ntxent(
+        jnp.asarray(x, dtype=jnp.float64), jnp.asarray(labels.astype(np.int64)), **params
+    )
+    return float(value), f"optax.losses.ntxent(embeddings, labels{kwargs_text(params)}), x64"
+
+
 REFERENCES: dict[str, Reference] = {
+    "circle": per_batch(keras_circle),
+    "ntxent": per_batch(optax_ntxent),
     "ghm_r": ghm_r_reference,
     "triplet": triplet_reference,
     "l2_softmax": l2_softmax_reference,
