@@ -160,7 +160,7 @@ def evaluate(
             results = _results(requests, outcomes, group_codes, options)
         else:
             keys = key_columns(on, main)
-            folds = None if sides else fold_plan(requests, plan, getattr(main.first, "types", {}))
+            folds = None if sides else fold_plan(requests, plan, main.first)
             counter, chunks = counted_chunks(
                 main, sides, plan, chunk_rows, keys, group_codes, on_progress, folds=folds
             )

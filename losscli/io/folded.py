@@ -71,15 +71,17 @@ class FoldedRows:
         return self.folds[label].finish(self.states[label], target, self.width)
 
 
-def fold_plan(requests: Sequence[Any], plan: ReadPlan, types: Mapping[str, pa.DataType]):
+def fold_plan(requests: Sequence[Any], plan: ReadPlan, reader: Any):
     """Each request's fold (by label) when the run can fold ``pred``; else None.
 
     Only when every loss has a fold for its parameters, ``pred`` is a group of at least
-    FOLD_COLUMNS scalar number columns and the target one column of numbers.
+    FOLD_COLUMNS scalar number columns of a file (``reader``, the first) and the target one
+    column of numbers.
     """
     pred, target = plan.roles.get("pred", ()), plan.roles.get("target", ())
     if len(pred) < FOLD_COLUMNS or len(target) != 1 or plan.labels or plan.keys:
         return None
+    types = reader.types if isinstance(getattr(reader, "types", None), dict) else {}
     if set(plan.roles) - {"pred", "target"} or not all(_scalar(types.get(c)) for c in pred):
         return None
     folds = {}
