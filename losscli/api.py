@@ -18,6 +18,7 @@ from losscli.engine.tally import DEFAULT_REPLICATES, GroupColumns, Options
 from losscli.errors import InputError, LossCliError, option
 from losscli.io.chunks import GroupCodes, ReadPlan
 from losscli.io.dialect import CsvDialect, csv_dialect
+from losscli.io.folded import fold_plan
 from losscli.io.labels import label_rule, with_labels
 from losscli.io.memory import takes_in_memory
 from losscli.io.plan import (
@@ -159,8 +160,9 @@ def evaluate(
             results = _results(requests, outcomes, group_codes, options)
         else:
             keys = key_columns(on, main)
+            folds = None if sides else fold_plan(requests, plan, main.first)
             counter, chunks = counted_chunks(
-                main, sides, plan, chunk_rows, keys, group_codes, on_progress
+                main, sides, plan, chunk_rows, keys, group_codes, on_progress, folds=folds
             )
             writer = _per_row_sink(per_row, [r.label for r in requests], plan.id_column)
             with writer if writer else contextlib.nullcontext():

@@ -253,7 +253,9 @@ def test_a_wide_parquet_file_is_read_with_buffers_sized_to_its_width(tmp_path, m
 
     monkeypatch.setattr(arrow_readers, "open_parquet", open_parquet)
     watch = Watch(monkeypatch)
-    report = losscli.evaluate(str(path), "ce", pred="logit_*", target="label")
+    # With a loss that has no fold beside it, ce reads whole rows (ce alone folds: see below).
+    losses = ["ce", "multiclass_hinge"]
+    report = losscli.evaluate(str(path), losses, pred="logit_*", target="label")
     exact = logits.astype(np.float64)
     shifted = exact - exact.max(axis=1, keepdims=True)
     picked = shifted[np.arange(rows), table["label"]]
@@ -261,3 +263,43 @@ def test_a_wide_parquet_file_is_read_with_buffers_sized_to_its_width(tmp_path, m
     assert report.results[0].value == pytest.approx(expected, rel=1e-12)
     assert opened[-1] * (classes + 1) <= arrow_readers.READ_BUFFERS
     assert max(watch.batches) * classes <= 2 * arrow_readers.BATCH_NUMBERS
+
+
+FOLDED_SCRIPT = """
+import sys, tracemalloc, pyarrow as pa, losscli
+tracemalloc.start()
+report = losscli.evaluate(sys.argv[1], "ce", pred="logit_*", target="label")
+peak = tracemalloc.get_traced_memory()[1]
+print(report.results[0].value, peak, pa.default_memory_pool().max_memory())
+"""
+
+
+@pytest.mark.parametrize("classes, rows", [(1000, 20_000), (10_000, 2_000)])
+def test_a_wide_parquet_file_is_folded_a_block_of_columns_at_a_time(tmp_path, classes, rows):
+    """ce over 1000 and 10,000 class columns in one row group (pyarrow's defaults): read a
+    block of columns at a time, Arrow holds about BLOCK_BYTES of pages and NumPy a few
+    per-row arrays and a block of rows x block width, never rows x classes (160 MB here)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from losscli.io import arrow_readers
+
+    rng = np.random.default_rng(5)
+    logits = rng.normal(0, 2, size=(rows, classes)).astype(np.float32)
+    label = rng.integers(0, classes, rows)
+    columns = {f"logit_{k}": logits[:, k] for k in range(classes)} | {"label": label}
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table(columns), path)
+    outcome = run_script(FOLDED_SCRIPT, str(path))
+    assert outcome.code == 0, outcome.err
+    value, numpy_peak, arrow_peak = (float(word) for word in outcome.out.split())
+    exact = logits.astype(np.float64)
+    top = exact.max(axis=1)
+    lse = top + np.log(np.exp(exact - top[:, None]).sum(axis=1))
+    assert value == pytest.approx(np.mean(lse - exact[np.arange(rows), label]), rel=1e-12)
+    whole = rows * classes * 8
+    per_row = 16 * 8  # the fold's state, the target and its copies: a few numbers per row
+    block = 4 * arrow_readers.BLOCK_NUMBERS * 8  # a block of rows, its temporaries, one ahead
+    python = 8 << 20  # modules imported on the way, 10,000 column names, the report
+    assert numpy_peak <= python + rows * per_row + block < whole / 4
+    assert arrow_peak <= 2 * arrow_readers.BLOCK_BYTES + rows * 8 < whole / 4

@@ -445,6 +445,9 @@ def stopped_mid_run(
             stderr=stderr,
             cwd=ROOT,
             env=process_env(TMPDIR=str(tmpdir)),
+            # The run must see the signal as a terminal sends it, even when these tests run under
+            # nohup (losscli keeps a signal its parent ignores ignored, as nohup intends).
+            preexec_fn=lambda: signal.signal(number, signal.SIG_DFL),
         )
     assert process.stdin is not None
     try:

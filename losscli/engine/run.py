@@ -170,10 +170,16 @@ def compute(
     inputs = {role: chunk.roles[role] for role in definition.roles if role in chunk.roles}
     if definition.elementwise:
         inputs = _paired(inputs, request, chunk)
+    # A wide pred folded as it was read (io.folded) holds each loss's per-row state; its fold
+    # makes the checks on pred's whole rows.
+    pred: Any = inputs.get("pred")
+    folded = pred is not None and not isinstance(pred, np.ndarray)
     for requirement in definition.requires:
-        if requirement.role in inputs:
+        if requirement.role in inputs and not (folded and requirement.role == "pred"):
             _check(requirement, inputs[requirement.role], request, chunk)
     with np.errstate(all="ignore"):
+        if folded:
+            return pred.folded_values(request.label, inputs["target"]), inputs
         return definition.compute(inputs, request.params, shared), inputs
 
 

@@ -36,7 +36,7 @@ class Worst:
             if chunk.ids is not None:
                 row["id"] = _identifier(chunk.ids[int(positions[i])])
             for role in ("pred", "target"):
-                if role in inputs:
+                if isinstance(inputs.get(role), np.ndarray):  # not a folded pred (io.folded)
                     row[role] = _plain(inputs[role][i])
             loss = float(rows[i])
             row["loss"] = loss

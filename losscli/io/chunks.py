@@ -30,6 +30,8 @@ NAN = option("nan")  # the missing-value policy, as messages name it
 
 NAN_POLICIES = ("error", "drop", "propagate")
 Frame = dict[str, Any]  # column name -> np.ndarray (numbers) or pa.Array (ids); same length
+# A frame's folded pred (``folded.FoldedRows``) goes by this name, which no column can have.
+FOLDED = "\0pred"
 
 
 class RowLocator:
@@ -136,13 +138,17 @@ def frames(
     numeric: set[str],
     locator: RowLocator,
     first_row: int = 0,
+    read: Callable[..., Iterator[Frame]] | None = None,
 ) -> Iterator[Frame]:
     """Every reader's rows in order as frames of ``columns``; a missing column names its file.
 
-    ``first_row`` is the global number of the first row read (a part of a larger input)."""
+    ``first_row`` is the global number of the first row read (a part of a larger input).
+    ``read(reader, columns, numeric, kinds, where, first row in file)`` reads one file's frames
+    (``folded_read``); by default its batches, converted."""
     seen = first_row
     widths = ListWidths()
     kinds = ColumnKinds()
+    read = read or _converted_batches
     for reader in readers:
         where = reader.source.display
         try:
@@ -156,19 +162,39 @@ def frames(
             # A part of a file (some of its row groups) starts after the rows before it.
             file_rows = reader.source.rows_before
             locator.begin(seen - file_rows, where)
-            for batch in reader.batches(columns, numeric):
-                frame = {
-                    name: to_numbers(batch.column(name), name, where, file_rows)
-                    if name in numeric
-                    else kinds.same(name, batch.column(name), where)
-                    for name in columns
-                }
+            for frame in read(reader, columns, numeric, kinds, where, file_rows):
                 widths.check(frame, where, file_rows)
-                seen += batch.num_rows
-                file_rows += batch.num_rows
+                rows = _length(frame)
+                seen += rows
+                file_rows += rows
                 yield frame
         finally:
             reader.close()
+
+
+def _converted_batches(
+    reader: Any, columns: list[str], numeric: set[str], kinds: ColumnKinds, where: str, row: int
+) -> Iterator[Frame]:
+    for batch in reader.batches(columns, numeric):
+        yield converted(batch, columns, numeric, kinds, where, row)
+        row += batch.num_rows
+
+
+def converted(
+    batch: pa.RecordBatch,
+    columns: list[str],
+    numeric: set[str],
+    kinds: ColumnKinds,
+    where: str,
+    file_rows: int,
+) -> Frame:
+    """A batch as a frame: ``numeric`` columns as float64 arrays, the others as written."""
+    return {
+        name: to_numbers(batch.column(name), name, where, file_rows)
+        if name in numeric
+        else kinds.same(name, batch.column(name), where)
+        for name in columns
+    }
 
 
 class ListWidths:
@@ -500,7 +526,7 @@ class KeyCodes:
             return np.ones(len(keys), dtype=bool)
         import pyarrow.compute as pc
 
-        lengths = _numbers(pc.binary_length(keys))
+        lengths = stored_values(pc.binary_length(keys))
         assert lengths is not None
         return ~((lengths == 0) & _valid(keys))
 
@@ -609,7 +635,7 @@ def run_starts(values: Any) -> np.ndarray:
     """
     numbers = values if isinstance(values, np.ndarray) else None
     if numbers is None and not values.null_count:
-        numbers = _numbers(values)
+        numbers = stored_values(values)
     # NumPy compares numbers ~6x faster than Arrow's two kernels.
     after = _changes(values) if numbers is None else np.flatnonzero(numbers[1:] != numbers[:-1])
     starts = np.zeros(len(after) + 1 if len(values) else 0, dtype=np.int64)
@@ -635,7 +661,7 @@ def _changes(values: pa.Array) -> np.ndarray:
     return after[found.offset : found.offset + len(found)]
 
 
-def _numbers(values: pa.Array) -> np.ndarray | None:
+def stored_values(values: pa.Array) -> np.ndarray | None:
     """An integer or floating Arrow array's values as NumPy, without a copy; else None."""
     kind = values.type
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)) or pa.types.is_float16(kind):
@@ -797,7 +823,7 @@ def _distinct(
 
 def _positions(indices: pa.Array) -> np.ndarray:
     """An Arrow integer array as NumPy positions, -1 for a null."""
-    stored = _numbers(indices)
+    stored = stored_values(indices)
     assert stored is not None
     positions = stored.astype(np.intp)
     if indices.null_count:
@@ -847,6 +873,8 @@ def assemble(
     roles = {
         role: coded(key_codes, frame[columns[0]], f"Column '{columns[0]}' (for {option_for(role)})")
         if role in plan.keys and key_codes is not None
+        else frame[FOLDED]
+        if role == "pred" and FOLDED in frame
         else _labelled(frame, columns[0], plan, functools.partial(_row_of, locate, start, role))
         if columns[0] in plan.labels
         else _role_array(frame, columns)
@@ -918,6 +946,9 @@ def _missing_rows(chunk: Chunk) -> np.ndarray | None:
     arrays = list(chunk.roles.values()) + ([chunk.weight] if chunk.weight is not None else [])
     missing = None
     for values in arrays:
+        if not isinstance(values, np.ndarray):  # folded pred: its rows that miss a score
+            missing = values.missing if missing is None else missing | values.missing
+            continue
         with contextlib.suppress(TypeError):
             # NaN propagates through min: one quick pass, no mask, in the usual case of none.
             if not values.size or not np.isnan(values.min()):
@@ -939,6 +970,11 @@ def _missing_error(chunk: Chunk, missing: np.ndarray, plan: ReadPlan) -> InputEr
     for role, columns in named.items():
         values = chunk.roles.get(role, chunk.weight)
         assert values is not None
+        if not isinstance(values, np.ndarray):  # folded pred
+            if values.missing[row]:
+                column, where = columns[int(values.first_missing[row])], role
+                break
+            continue
         cell = np.isnan(values[row])
         if np.any(cell):
             column = (

@@ -56,6 +56,15 @@ class SourceReader:
         """Record batches of the file's ``columns``; see ``batches``."""
         raise NotImplementedError
 
+    def column_blocks(
+        self, columns: list[str], wide: list[str], numeric: set[str]
+    ) -> Iterator[tuple[pa.RecordBatch, Iterator[tuple[int, int, pa.RecordBatch]]]]:
+        """Batches of ``columns``, each with its rows of the ``wide`` columns as blocks of
+        columns ``(first row, first column, batch)``: here all of them in one block (a text
+        file is parsed by rows); Parquet reads a row group's wide columns a block at a time."""
+        for batch in self.batches(columns + wide, numeric):
+            yield batch.select(columns), iter([(0, 0, batch.select(wide))])
+
     def _partition_names(self) -> list[str]:
         keys = [key.name for key in self.source.partitions]
         both = next((name for name in keys if name in self.file_names), None)

@@ -32,6 +32,7 @@ from losscli.io.chunks import (
     to_numbers,
 )
 from losscli.io.columns import select
+from losscli.io.folded import folded_read
 from losscli.io.memory import MemoryReader, is_in_memory
 from losscli.io.readers import open_reader
 from losscli.io.sources import Source, expand_inputs
@@ -199,13 +200,15 @@ def chunk_stream(
     group_codes: GroupCodes | None = None,
     on: tuple[str, ...] = (),
     part: Part | None = None,
+    folds: Mapping[str, Any] | None = None,
 ) -> Iterator[Chunk]:
     """The input's chunks, read and assembled on a second thread while the losses run.
 
     Not from standard input or a pipe: a thread waiting there for data cannot be stopped when a
-    run ends early (on a bad row, say), so streams are read on this thread.
+    run ends early (on a bad row, say), so streams are read on this thread. With ``folds``
+    (``folded.fold_plan``) the chunks' pred is folded as it is read.
     """
-    chunks = _assembled(main, sides, plan, chunk_rows, group_codes, on, part or Part())
+    chunks = _assembled(main, sides, plan, chunk_rows, group_codes, on, part or Part(), folds)
     if main.streamed or any(side.inputs.streamed for side in sides):
         return chunks
     main.ahead = ReadAhead(chunks)
@@ -221,11 +224,12 @@ def counted_chunks(
     group_codes: GroupCodes | None = None,
     on_progress: Callable[[int], None] | None = None,
     part: Part | None = None,
+    folds: Mapping[str, Any] | None = None,
 ) -> tuple[RowCounter, Iterator[Any]]:
     """``chunk_stream``'s chunks, passing a ``RowCounter`` that counts them as they go."""
     counter = RowCounter()
     chunks = counter.watch(
-        chunk_stream(main, sides, plan, chunk_rows, group_codes, on, part), on_progress
+        chunk_stream(main, sides, plan, chunk_rows, group_codes, on, part, folds), on_progress
     )
     return counter, chunks
 
@@ -238,13 +242,15 @@ def _assembled(
     group_codes: GroupCodes | None = None,
     on: tuple[str, ...] = (),
     part: Part = Part(),
+    folds: Mapping[str, Any] | None = None,
 ) -> Iterator[Chunk]:
     locator = RowLocator(name_files=len(main.names) > 1 or bool(sides) or part.name_files)
     numeric = plan.numeric_columns()
     if not sides:
         columns = numeric + plan.other_columns()
+        read = folded_read(plan, folds) if folds else None
         stream, width = _peek_width(
-            frames(main.readers(), columns, set(numeric), locator, part.first_row)
+            frames(main.readers(), columns, set(numeric), locator, part.first_row, read)
         )
         batches: Iterable[dict[str, Any]] = rebatch(stream, _chunk_rows(chunk_rows, width), False)
         locate: Callable[[int, str | None], str] = locator.describe

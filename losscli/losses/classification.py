@@ -19,12 +19,14 @@ from losscli.engine.statistics import Binned, Contribution, Mean, Statistic, exp
 from losscli.errors import InputError, RowProblem, option
 from losscli.losses.probability import (
     LOG_CLAMP,
+    ROW_SUM_TOLERANCE,
     binary_logs,
     binary_nll,
     class_index,
     class_log_probs,
     class_scores,
     class_weights,
+    default_logits,
     hard_class,
     in_unit,
     input_param,
@@ -41,7 +43,15 @@ from losscli.losses.probability import (
     target_rows,
     unit_interval,
 )
-from losscli.losses.registry import REDUCTION, Example, Param, Requirement, reduced, register
+from losscli.losses.registry import (
+    REDUCTION,
+    ColumnFold,
+    Example,
+    Param,
+    Requirement,
+    reduced,
+    register,
+)
 
 FAMILY = "classification"
 HAND = "hand-worked"
@@ -239,6 +249,110 @@ def _clipped_log_probs(pred, input, loss, rows, clip, clip_high=None):
     return np.log(np.clip(p, clip, high)) if clip else np.log(p)
 
 
+class SoftmaxFold(ColumnFold):
+    """ce on logits against class indices, a block of columns at a time.
+
+    Each row keeps a running log-sum-exp (its largest logit so far and the sum of exp(s - top),
+    rescaled when the top rises), the target's logit once its column has passed, and for
+    label smoothing the class-weighted sum of its logits. Logits read by default are also
+    watched for rows that all look like probabilities (in [0, 1], summing to 1), which the
+    whole-row path refuses too (``logit_checks``).
+    """
+
+    def __init__(self, params: Mapping[str, Any], loss: str) -> None:
+        self.weight = params.get("weight")
+        self.ignore_index = params.get("ignore_index")
+        self.label_smoothing = params.get("label_smoothing", 0.0)
+        self.watch = default_logits(params)
+        self.loss = loss
+
+    def start(self, target: np.ndarray, classes: int) -> dict[str, np.ndarray]:
+        self.w = class_weights(self.weight, classes, self.loss)
+        rows = len(target)
+        whole = np.isfinite(target) & (target == np.floor(target)) & (target >= 0)
+        whole &= target < classes
+        state = {
+            "index": np.where(whole, target, -1).astype(np.int64),
+            "top": np.full(rows, -np.inf),
+            "total": np.zeros(rows),
+            "picked": np.full(rows, np.nan),
+        }
+        if self.label_smoothing:
+            state["weighted"] = np.zeros(rows)
+        if self.watch:
+            state |= {"sum": np.zeros(rows), "unit": np.ones(rows, bool)}
+            state["fractional"] = np.zeros(rows, bool)
+        return state
+
+    def add(self, state: dict[str, np.ndarray], block: np.ndarray, offset: int) -> None:
+        top = state["top"]
+        high = np.maximum(top, block.max(axis=1))
+        # A row of -inf so far adds nothing yet: exp(-inf - -inf) would be NaN.
+        shift = np.where(high == -np.inf, 0.0, high)
+        total = state["total"]
+        total *= np.exp(top - shift)
+        shifted = np.subtract(block, shift[:, None], order="F")
+        total += np.exp(shifted, out=shifted).sum(axis=1)
+        top[...] = high
+        index = state["index"] - offset
+        here = np.flatnonzero((index >= 0) & (index < block.shape[1]))
+        state["picked"][here] = block[here, index[here]]
+        if self.label_smoothing:
+            w = self.w[offset : offset + block.shape[1]]
+            state["weighted"] += block @ w if self.weight is not None else block.sum(axis=1)
+        if self.watch:
+            self._watch(state, block)
+
+    def _watch(self, state: dict[str, np.ndarray], block: np.ndarray) -> None:
+        unit = state["unit"]
+        if not unit.any():
+            return
+        state["sum"] += block.sum(axis=1)
+        unit &= (block.min(axis=1) >= 0) & (block.max(axis=1) <= 1)
+        state["fractional"] |= ((block > 0) & (block < 1)).any(axis=1)
+
+    def finish(
+        self, state: Mapping[str, np.ndarray], target: np.ndarray, classes: int
+    ) -> np.ndarray:
+        if self.watch:
+            self._refuse_probabilities(state)
+        w = class_weights(self.weight, classes, self.loss)
+        index, counted = class_index(target, classes, self.ignore_index)
+        log_sum = state["top"] + np.log(state["total"])
+        nll = w[index] * (log_sum - state["picked"])
+        if self.label_smoothing:
+            smooth = (log_sum * w.sum() - state["weighted"]) / classes
+            nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        return np.where(counted, nll, np.where(np.isnan(target), np.nan, 0.0))
+
+    def _refuse_probabilities(self, state: Mapping[str, np.ndarray]) -> None:
+        """Default logits whose rows (two or more, not all one-hot) all look like probabilities
+        are refused, as ``logit_checks`` refuses them on whole rows."""
+        valid = ~np.isnan(state["sum"])
+        if valid.sum() < 2 or not state["unit"][valid].all():
+            return
+        sums = np.abs(state["sum"][valid] - 1.0) <= ROW_SUM_TOLERANCE
+        if state["fractional"][valid].any() and sums.all():
+            raise RowProblem(
+                0,
+                "pred",
+                "holds rows that sum to 1 with every value in [0, 1], as probabilities do, "
+                "not logits (input=logits, the default)",
+                f"These look like probabilities: add input=probs (e.g. {option('losses')} "
+                f"{self.loss}:input=probs), or write input=logits if they are logits",
+            )
+
+
+def _softmax_fold(loss: str):
+    """ce's fold where its parameters allow one: logits (given or by default); probabilities
+    and log-probabilities keep whole rows (their checks and clipping are per row)."""
+
+    def fold(params: Mapping[str, Any]) -> ColumnFold | None:
+        return SoftmaxFold(params, loss) if params.get("input") == "logits" else None
+
+    return fold
+
+
 def _rows_checked(params: Mapping[str, Any]) -> bool:
     return params.get("rows", "check") == "check"
 
@@ -261,6 +375,7 @@ CE_CHECKS = [
     params=[*CE_PARAMS, SMOOTHING, ROWS, CLIP, CLIP_HIGH, REDUCTION],
     statistic=_class_weighted,
     requires=CE_CHECKS,
+    fold=_softmax_fold("ce"),
     examples=[
         Example({"pred": [[0.0, 0.0]], "target": [1]}, LOG_2, HAND),
         Example(
@@ -300,6 +415,7 @@ def cross_entropy(
     params=[*CE_PARAMS, replace(SMOOTHING, default=0.1), REDUCTION],
     statistic=_class_weighted,
     requires=CE_CHECKS,
+    fold=_softmax_fold("label_smoothing_ce"),
     examples=[
         Example(
             {"pred": [[0.0, math.log(3)]], "target": [1]},

@@ -335,7 +335,7 @@ def logit_checks(role: str = "pred") -> tuple[Requirement, ...]:
     return (
         Requirement(
             role,
-            lambda v, params: not _default_logits(params) or not _all_probability_rows(v),
+            lambda v, params: not default_logits(params) or not _all_probability_rows(v),
             "to be logits (input=logits, the default)",
             "these look like probabilities: add input=probs (e.g. "
             + LOSSES
@@ -346,7 +346,8 @@ def logit_checks(role: str = "pred") -> tuple[Requirement, ...]:
     )
 
 
-def _default_logits(params: Mapping[str, Any]) -> bool:
+def default_logits(params: Mapping[str, Any]) -> bool:
+    """Logits taken by default, not written out: the input checked to look like logits."""
     return params.get("input") == "logits" and "input" not in getattr(params, "given", ())
 
 

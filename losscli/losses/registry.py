@@ -21,6 +21,31 @@ from losscli.errors import UsageError, option
 
 Pointwise = Callable[..., np.ndarray]
 StatisticFactory = Callable[[Mapping[str, Any]], Statistic]
+# A loss over rows of K class scores may also be computed a block of columns at a time (a wide
+# Parquet file is read so): given its parameters, a fold, or None where they need whole rows.
+FoldFactory = Callable[[Mapping[str, Any]], "ColumnFold | None"]
+
+
+class ColumnFold:
+    """A loss over ``pred``'s rows of K scores, folded over blocks of its columns.
+
+    ``start`` gives the per-row state (arrays of one value per row: a block of rows is a slice
+    of it); ``add`` folds in a block of the columns ``offset`` .. ``offset + width``, updating
+    the state's arrays in place; ``finish`` gives the per-row values the loss's own function
+    gives on whole rows, from the state of the rows kept. ``finish`` also makes the checks on
+    ``pred`` the loss's requirements make on whole rows.
+    """
+
+    def start(self, target: np.ndarray, classes: int) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def add(self, state: dict[str, np.ndarray], block: np.ndarray, offset: int) -> None:
+        raise NotImplementedError
+
+    def finish(
+        self, state: Mapping[str, np.ndarray], target: np.ndarray, classes: int
+    ) -> np.ndarray:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -206,6 +231,7 @@ class LossDef:
     summary: str
     elementwise: bool = False  # pred and target pair up value by value: equal widths required
     derived: tuple[str, ...] = ()  # arrays of ``DERIVED`` the function takes by keyword
+    fold: FoldFactory | None = None  # the loss a block of pred's columns at a time
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -296,6 +322,7 @@ def register(
     notes: str = "",
     summary: str | None = None,
     elementwise: bool = False,
+    fold: FoldFactory | None = None,
 ) -> Callable[[Pointwise], Pointwise]:
     """Record a pure per-element loss function under ``name``: ``losscli.loss`` for plugins.
 
@@ -304,7 +331,9 @@ def register(
     described by a ``Param``. A loss without its own ``statistic`` is a weighted mean of per-row
     values and gains ``reduction``.
     ``summary`` defaults to the first line of the function's docstring. An ``elementwise`` loss
-    pairs pred and target value by value, so the engine requires them to be equally wide.
+    pairs pred and target value by value, so the engine requires them to be equally wide. A
+    loss over rows of class scores may give a ``fold`` (``ColumnFold``): a wide file is then
+    read a block of columns at a time.
     """
 
     def decorate(function: Pointwise) -> Pointwise:
@@ -337,6 +366,7 @@ def register(
             notes=notes,
             summary=summary or (function.__doc__ or "").strip().splitlines()[0],
             elementwise=elementwise,
+            fold=fold,
         )
         if direction not in ("lower", "higher"):
             raise ValueError(f"{name}: direction is 'lower' or 'higher', not {direction!r}")
