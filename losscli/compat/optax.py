@@ -38,6 +38,7 @@ def _entry(
 
 
 LOGITS = {"input": "logits"}
+SOFTMAX = {True: {"input": "logits"}, False: {"input": "probs"}}
 ENTRIES = {
     "squared_error": _entry("mse", "(p - t)^2 per element"),
     "l2_loss": _entry("mse", "0.5 (p - t)^2 per element", scale=0.5),
@@ -116,6 +117,51 @@ ENTRIES = {
         "batches",
         args={"temperature": Arg(0.07, to="temperature")},
     ),
+    "dice_loss": Entry(
+        "class_dice",
+        "per image (--col sample=COLUMN, or each row) and class: 1 - (I + smooth) / (I + alpha "
+        "(P - I) + beta (T - I) + smooth) on softmax(s) (sigmoid for one class), times "
+        "class_weights, the classes averaged (reduction=sum: summed); the mean over images",
+        args={
+            "class_weights": Arg(None, to="class_weights", kind=list),
+            "smooth": Arg(1.0, to="smooth", ge=0),
+            "alpha": Arg(0.5, to="alpha", ge=0),
+            "beta": Arg(0.5, to="beta", ge=0),
+            "apply_softmax": Arg(True, kind=bool, values=SOFTMAX),
+            "reduction": Arg(
+                "mean",
+                kind=str,
+                help="how an image's class losses are reduced",
+                values={
+                    "mean": {"classes": "mean"},
+                    "sum": {"classes": "sum"},
+                    "none": "per-class values are not one number per image",
+                },
+            ),
+            "ignore_background": Arg(False, to="ignore_background", kind=bool),
+        },
+    ),
+    "binary_dice_loss": Entry(
+        "class_dice",
+        "1 - (I + smooth) / ((P + T) / 2 + smooth) on sigmoid(s) per image: a vector row is one "
+        "image's pixels, or rows sharing a sample are; the mean over images",
+        fixed={"layout": "pixels"},
+        args={
+            "smooth": Arg(1.0, to="smooth", ge=0),
+            "apply_sigmoid": Arg(True, kind=bool, values=SOFTMAX),
+        },
+    ),
+    "multiclass_generalized_dice_loss": Entry(
+        "generalized_dice",
+        "per-class Dice of each image on softmax(s), weighted by 1 / (F_c^2 + 1e-7) normalised "
+        "to sum to K (F_c: the target's class totals over the whole input), averaged over "
+        "images and classes",
+        args={
+            "smooth": Arg(1.0, to="smooth", ge=0),
+            "apply_softmax": Arg(True, kind=bool, values=SOFTMAX),
+            "ignore_background": Arg(False, to="ignore_background", kind=bool),
+        },
+    ),
 }
 
 PROFILE = Profile(
@@ -128,9 +174,6 @@ PROFILE = Profile(
         "ctc_loss_with_forward_probs": "it aligns sequences",
         "make_fenchel_young_loss": "a factory of losses, not a loss",
         "smooth_labels": "a transform of labels, not a loss",
-        "dice_loss": "losscli has no per-class optax dice yet",
-        "binary_dice_loss": "losscli has no optax binary dice yet",
-        "multiclass_generalized_dice_loss": "losscli has no generalized dice yet",
         "generalized_kl_divergence": "losscli has no generalized KL divergence yet",
         "convex_kl_divergence": "losscli has no convex KL divergence yet",
     },

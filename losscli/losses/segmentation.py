@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from losscli.engine.statistics import Contribution, Statistic, ones_or
-from losscli.errors import RowProblem, option
-from losscli.losses.probability import in_unit
+from losscli.errors import RowProblem, UsageError, option
+from losscli.losses.probability import in_unit, log_softmax, sigmoid
 from losscli.losses.registry import Example, Param, Requirement, register
 
 FAMILY = "segmentation"
@@ -261,3 +261,257 @@ def tversky(pred, target, sample=None):
 def focal_tversky(pred, target, sample=None):
     """Tversky loss raised to gamma, to focus on hard samples."""
     return _element_sums(pred, target)  # summed per sample by Overlap
+
+
+# ------------------------------------------------------------------ Dice per class (optax)
+#
+# optax's dice_loss scores each class of an image on its own and then reduces the classes; its
+# multiclass_generalized_dice_loss weighs each class by 1 / (its frequency^2 + 1e-7) over the
+# whole input, normalised to sum to K. An image is the rows sharing role ``sample``, or each row
+# alone (optax sums over the axes between the batch and the classes: a table row has none).
+# A pixel's K class scores are a vector row (layout=classes); layout=pixels reads a vector row
+# as one image's pixels of a single binary channel, as optax's binary_dice_loss does.
+FREQUENCY_FLOOR = 1e-7  # optax's epsilon in 1 / (frequency^2 + epsilon)
+
+
+def _class_sums(pred, target, *, input, layout):
+    """Each row's I = sum p t, P = sum p and T = sum t per class: three (n, K) arrays."""
+    scores = pred if pred.ndim == 2 else pred[:, None]
+    if layout == "pixels" or scores.shape[1] == 1:
+        p = sigmoid(scores) if input == "logits" else scores
+    else:
+        p = np.exp(log_softmax(scores)) if input == "logits" else scores
+    if target.ndim == 1 and scores.shape[1] > 1 and layout == "classes":
+        t = np.zeros_like(p)
+        known = (target >= 0) & (target < p.shape[1]) & (target == np.round(target))
+        t[np.flatnonzero(known), target[known].astype(np.intp)] = 1.0
+        t[~known] = np.nan  # refused by the requirement before this runs
+    else:
+        t = target if target.ndim == 2 else target[:, None]
+    if layout == "pixels":
+        return (p * t).sum(axis=1)[:, None], p.sum(axis=1)[:, None], t.sum(axis=1)[:, None]
+    return p * t, p, t
+
+
+def _class_losses(sums: np.ndarray, k: int, params: Mapping[str, Any]) -> np.ndarray:
+    """1 - (I + s) / (I + alpha (P - I) + beta (T - I) + s) per class: (..., K)."""
+    i, p, t = sums[..., :k], sums[..., k : 2 * k], sums[..., 2 * k : 3 * k]
+    alpha, beta = params.get("alpha", 0.5), params.get("beta", 0.5)
+    smooth = params["smooth"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 - (i + smooth) / (i + alpha * (p - i) + beta * (t - i) + smooth)
+
+
+class ClassOverlap(Statistic):
+    """Per image (inner key: the sample; without one, each row is an image of its own) the sums
+    I, P, T of every class, the image's weight and its rows. ``generalized``: the class weights
+    come from the target's class totals over the whole input (each image counted with its
+    weight); else from ``class_weights`` (1 each by default), and the classes are averaged or
+    summed (``classes``)."""
+
+    def __init__(self, params: Mapping[str, Any], generalized: bool) -> None:
+        self.params, self.generalized = dict(params), generalized
+        self.k, self.keyed = 1, False
+
+    def layout(self, values, inputs):
+        self.k = values[0].shape[1]
+        self.keyed = inputs.get("sample") is not None
+        self.inner_units = self.keyed
+        # Keyed: I, P, T per class, weight, rows. Each row an image: its weighted class
+        # losses, its weighted T per class, weight, rows.
+        self.width = (3 if self.keyed else 2) * self.k + 2
+        given = self.params.get("class_weights")
+        if given is not None and len(given) != self.k:
+            raise UsageError(
+                f"class_weights has {len(given)} values, but pred has {self.k} classes.",
+                f"Give one weight per class: class_weights=[{','.join(['1'] * self.k)}].",
+            )
+
+    def contribute(self, values, weight, inputs, shifts):
+        columns = [column for part in values for column in part.T]
+        inner = _sample_codes(inputs.get("sample"))
+        if self.keyed:
+            return Contribution([*columns, weight, None], inner=inner)
+        # Each row an image: its class losses now, weighted; T weighted for the class weights.
+        w = ones_or(weight, len(values[0]))
+        losses = _class_losses(np.concatenate(values, axis=1), self.k, self.params)
+        targets = values[2] * w[:, None]
+        return Contribution([*(w[:, None] * losses).T, *targets.T, w, None])
+
+    def per_row(self, values):
+        if self.keyed or self.generalized:
+            return None
+        return self._reduce(_class_losses(np.concatenate(values, axis=1), self.k, self.params))
+
+    def _weights(self, totals: np.ndarray) -> np.ndarray:
+        """The class weights (..., K) from the weighted class totals of the target."""
+        if not self.generalized:
+            given = self.params.get("class_weights")
+            return np.ones(self.k) if given is None else np.asarray(given, dtype=float)
+        raw = 1.0 / (totals * totals + FREQUENCY_FLOOR)
+        return raw / raw.sum(axis=-1, keepdims=True) * self.k
+
+    def _reduce(self, weighted: np.ndarray) -> np.ndarray:
+        """The classes of each image reduced: background left out, then mean (or sum)."""
+        if self.params["ignore_background"] and self.k > 1:
+            weighted = weighted[..., 1:]
+        if self.params.get("classes", "mean") == "sum":
+            return weighted.sum(axis=-1)
+        return weighted.mean(axis=-1)
+
+    def finalize(self, totals):
+        sums, k = totals.sums, self.k
+        if not self.keyed:
+            pooled = sums[..., 0, :]
+            weight = pooled[..., 2 * k]
+            class_weights = self._weights(pooled[..., k : 2 * k])
+            means = pooled[..., :k] / weight[..., None]
+            return self._reduce(means * class_weights)
+        seen = sums[..., -1] > 0
+        image_weight = np.where(seen, sums[..., -2] / np.where(seen, sums[..., -1], 1.0), 0.0)
+        if totals.draws is not None:
+            image_weight = image_weight * totals.draws
+        class_totals = (image_weight[..., None] * sums[..., 2 * k : 3 * k]).sum(axis=-2)
+        class_weights = self._weights(class_totals)[..., None, :]
+        losses = self._reduce(_class_losses(sums, k, self.params) * class_weights)
+        losses = np.where(seen, losses, 0.0)
+        return (image_weight * losses).sum(axis=-1) / image_weight.sum(axis=-1)
+
+
+def _class_target_ok(t: np.ndarray, params: Mapping[str, Any]) -> Any:
+    return in_unit(t) if t.ndim == 2 or params["layout"] == "pixels" else t >= 0
+
+
+SCORES = Param(
+    "input",
+    str,
+    "logits",
+    "logits: softmax over the classes (a sigmoid for one class or layout=pixels); probs: "
+    "used as given",
+    choices=("logits", "probs"),
+)
+CLASS_CHECKS = [
+    Requirement(
+        "pred",
+        lambda v, params: True if params["input"] == "logits" else in_unit(v),
+        "in [0, 1] with input=probs",
+        "write input=logits for raw scores",
+    ),
+    Requirement(
+        "target",
+        _class_target_ok,
+        "one-hot rows in [0, 1] (or a class index)",
+        "give K target columns beside the K scores, or a class index column",
+    ),
+]
+IGNORE_BACKGROUND = Param(
+    "ignore_background", bool, False, "leave class 0 (the background) out of the mean"
+)
+CLASS_NOTE = (
+    "pred holds each pixel's K class scores (a vector row), target its one-hot row or class "
+    "index. An image is the rows sharing role sample (--col sample=COLUMN), or each row alone, "
+    "as optax sees a (batch, classes) array; the value is the mean over images (an image weighs "
+    "the mean weight of its rows)."
+)
+TWO_PIXELS: dict[str, Any] = {"pred": [[1.0, 0.0], [0.5, 0.5]], "target": [[1, 0], [0, 1]]}
+THREE_PIXELS: dict[str, Any] = {
+    "pred": [[1.0, 0.0], [0.5, 0.5], [0.2, 0.8]],
+    "target": [[1, 0], [0, 1], [0, 1]],
+}
+
+
+def _generalized_by_hand() -> float:
+    raw = [1 / (1 + FREQUENCY_FLOOR), 1 / (4 + FREQUENCY_FLOOR)]
+    w0, w1 = (2 * r / sum(raw) for r in raw)
+    # Each class 1 - (I + 1) / (P / 2 + T / 2 + 1); rows 2 and 3 as (I, P, T) per class.
+    background = (1 - 1 / 1.25) + (1 - 1 / 1.1)
+    foreground = (1 - 1.5 / 1.75) + (1 - 1.8 / 1.9)
+    return (w0 * background + w1 * foreground) / 6
+
+
+@register(
+    name="class_dice",
+    aliases=("per_class_dice",),
+    family=FAMILY,
+    formula="per image and class c: 1 - (I_c + smooth) / (I_c + alpha (P_c - I_c) + beta "
+    "(T_c - I_c) + smooth), times class_weights_c; the classes averaged (or summed)",
+    reference="Milletari et al. 2016; optax.losses.dice_loss",
+    params=[
+        SCORES,
+        Param("smooth", float, 1.0, "added to numerator and denominator", ge=0),
+        ALPHA,
+        BETA,
+        Param("class_weights", list, None, "a weight per class (none: 1 each)"),
+        IGNORE_BACKGROUND,
+        Param(
+            "classes",
+            str,
+            "mean",
+            "how an image's class losses are reduced",
+            choices=("mean", "sum"),
+        ),
+        Param(
+            "layout",
+            str,
+            "classes",
+            "classes: a vector row is a pixel's K class scores; pixels: a vector row is an "
+            "image's pixels of one binary channel (optax's binary_dice_loss)",
+            choices=("classes", "pixels"),
+        ),
+    ],
+    statistic=lambda params: ClassOverlap(params, generalized=False),
+    requires=CLASS_CHECKS,
+    examples=[
+        Example(
+            TWO_PIXELS,
+            ((1 - 2 / 2) + (1 - 1 / 1) + (1 - 1 / 1.25) + (1 - 1.5 / 1.75)) / 4,
+            "hand-worked, smooth=1, probabilities: each class 1 - (I + 1) / (P / 2 + T / 2 + 1); "
+            "row 1 costs 0 and 0, row 2 (I, P, T) = (0, 0.5, 0) and (0.5, 0.5, 1)",
+            {"input": "probs"},
+        ),
+    ],
+    notes=CLASS_NOTE + " layout=pixels reads a vector row as one image's pixels instead.",
+)
+def class_dice(pred, target, sample=None, *, input, layout):
+    """Dice loss of each class of an image, then averaged over the classes (optax's dice_loss)."""
+    return _class_sums(pred, target, input=input, layout=layout)
+
+
+@register(
+    name="generalized_dice",
+    aliases=("gdl",),
+    family=FAMILY,
+    formula="mean over images and classes of w_c (1 - (I_c + smooth) / ((P_c + T_c) / 2 + "
+    "smooth)), w_c = 1 / (F_c^2 + 1e-7) normalised to sum to K, F_c the target's total of "
+    "class c over the whole input",
+    reference="Sudre et al. 2017; optax.losses.multiclass_generalized_dice_loss",
+    params=[
+        SCORES,
+        Param("smooth", float, 1.0, "added to numerator and denominator", ge=0),
+        IGNORE_BACKGROUND,
+    ],
+    statistic=lambda params: ClassOverlap({**params, "layout": "classes"}, generalized=True),
+    requires=CLASS_CHECKS[:1]
+    + [
+        Requirement(
+            "target",
+            lambda t, params: in_unit(t) if t.ndim == 2 else t >= 0,
+            "one-hot rows in [0, 1] (or a class index)",
+            "give K target columns beside the K scores, or a class index column",
+        )
+    ],
+    examples=[
+        Example(
+            THREE_PIXELS,
+            _generalized_by_hand(),
+            "hand-worked, smooth=1, probabilities: class totals 1 and 2 weigh 1 / (1 + 1e-7) "
+            "and 1 / (4 + 1e-7), scaled to sum to 2; the mean of the six weighted class losses",
+            {"input": "probs"},
+        ),
+    ],
+    notes=CLASS_NOTE + " The class weights come from the whole input's class totals (each "
+    "image counted with its weight), as optax computes them over the batch it is given.",
+)
+def generalized_dice(pred, target, sample=None, *, input):
+    """Generalised Dice loss: per-class Dice weighted by inverse squared class frequency."""
+    return _class_sums(pred, target, input=input, layout="classes")

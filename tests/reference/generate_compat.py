@@ -276,6 +276,30 @@ TORCH: dict[str, Reference] = {
 }
 
 
+def segments(images: int, pixels: int, k: int, keyed: bool = True, wide: bool = False) -> Builder:
+    """Images of ``pixels`` rows each (role sample; without ``keyed`` each row is an image): K
+    class logits and a one-hot target per pixel (k=1: one logit, a 0/1 target); ``wide``: one
+    row per image holding its pixels (k=1)."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        n = images * pixels
+        y = rng.integers(0, max(k, 2), n)
+        z = rng.normal(0.0, 1.5, (n, k))
+        if k == 1:
+            z, target = z[:, 0] + 1.5 * (2 * y - 1), y.astype(float)
+        else:
+            z[np.arange(n), y] += 1.5
+            target = np.eye(k)[y]
+        if wide:
+            return {"pred": z.reshape(images, pixels), "target": target.reshape(images, pixels)}
+        inputs: Inputs = {"pred": z, "target": target}
+        if keyed:
+            inputs["sample"] = np.repeat(rng.permutation(images) * 2 + 5, pixels).astype(float)
+        return inputs
+
+    return build
+
+
 def per_batch(call: Callable[[np.ndarray, np.ndarray, dict[str, Any]], tuple[float, str]]):
     """The library's value on each batch alone (a run of equal batch ids), then their mean,
     each batch weighing the mean weight of its rows."""
@@ -306,6 +330,38 @@ def optax_ntxent(x: np.ndarray, labels: np.ndarray, params: dict[str, Any]) -> t
         jax.numpy.asarray(x), jax.numpy.asarray(labels.astype(np.int64)), **params
     )
     return float(value), f"optax.losses.ntxent(embeddings, labels, **{params!r}), x64"
+
+
+def optax_images(name: str) -> Reference:
+    """optax's segmentation loss on the images as one (images, pixels, ...) array (each row an
+    image without role sample; a wide row is an image already); per-image values averaged."""
+
+    def compute(inputs: Inputs, weight: Any, params: dict[str, Any]) -> tuple[float, str]:
+        jax.config.update("jax_enable_x64", True)
+        pred, target, n = inputs["pred"], inputs["target"], len(inputs["pred"])
+        sample = inputs.get("sample")
+        if sample is not None:
+            if pred.ndim == 1:
+                pred, target = pred[:, None], target[:, None]
+            images = len(np.unique(sample))
+            pred = pred.reshape(images, n // images, -1)
+            target = target.reshape(images, n // images, -1)
+        elif pred.ndim == 2 and name != "binary_dice_loss":
+            pred, target = pred[:, None], target[:, None]
+        kwargs = dict(params)
+        if "class_weights" in kwargs:
+            kwargs["class_weights"] = jax.numpy.asarray(kwargs["class_weights"])
+        value = np.asarray(
+            getattr(optax.losses, name)(
+                jax.numpy.asarray(pred), jax.numpy.asarray(target), **kwargs
+            )
+        )
+        shown = f"optax.losses.{name}(pred (images, pixels, ...), target, **{params!r}), x64"
+        if value.ndim == 0:
+            return float(value), shown
+        return float(value.mean()), shown + ", per-image values averaged"
+
+    return compute
 
 
 def keras_loss(cls: str, sparse: bool = False) -> Reference:
@@ -465,6 +521,9 @@ OPTAX: dict[str, Reference] = {
     "multiclass_sparsemax_loss": optax_values("multiclass_sparsemax_loss", ints=True),
     "ranking_softmax_loss": optax_values("ranking_softmax_loss"),
     "ntxent": per_batch(optax_ntxent),
+    "dice_loss": optax_images("dice_loss"),
+    "binary_dice_loss": optax_images("binary_dice_loss"),
+    "multiclass_generalized_dice_loss": optax_images("multiclass_generalized_dice_loss"),
 }
 
 
@@ -983,6 +1042,29 @@ def specs() -> list[Spec]:
         classes(30, 4, pred="logits"),
     )
     add("optax-ranking_softmax_loss", "ranking_softmax_loss", lambda rng: _relevance(rng, 20, 5))
+    add("optax-dice_loss-images", "dice_loss", segments(4, 6, 3))
+    add("optax-dice_loss-rows", "dice_loss", segments(1, 16, 4, keyed=False), reduction="sum")
+    add(
+        "optax-dice_loss-params",
+        "dice_loss",
+        segments(3, 7, 3),
+        class_weights=[0.5, 1.0, 2.0],
+        alpha=0.7,
+        beta=0.3,
+        smooth=0.0,
+        ignore_background=True,
+    )
+    add("optax-binary_dice_loss-images", "binary_dice_loss", segments(4, 6, 1))
+    add("optax-binary_dice_loss-wide", "binary_dice_loss", segments(5, 8, 1, wide=True))
+    add("optax-binary_dice_loss-pixels", "binary_dice_loss", segments(1, 12, 1, keyed=False))
+    add("optax-generalized_dice", "multiclass_generalized_dice_loss", segments(4, 6, 3))
+    add(
+        "optax-generalized_dice-rows",
+        "multiclass_generalized_dice_loss",
+        segments(1, 20, 4, keyed=False),
+        smooth=0.5,
+        ignore_background=True,
+    )
     add("optax-ntxent", "ntxent", embedding_batches((12, 9, 10), 4, 3, unit=False))
     add("optax-ntxent-temperature", "ntxent", embedding_batches((16,), 3, 2), temperature=0.3)
     add("optax-ntxent-weighted", "ntxent", embedding_batches((8, 8, 6), 4, 2), weighted=True)

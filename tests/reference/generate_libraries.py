@@ -222,6 +222,29 @@ def embedding_batches(
     return build
 
 
+def segments(images: int, pixels: int, k: int, keyed: bool = True, edge: bool = False) -> Builder:
+    """Images of ``pixels`` rows each (role sample; without ``keyed`` each row is an image): K
+    class logits per pixel (one logit for k=1) and one-hot targets (0/1 for k=1); ``edge``
+    leaves the last class out of every target."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        n = images * pixels
+        classes_present = k - 1 if edge and k > 1 else k
+        y = rng.integers(0, max(classes_present, 2 if k == 1 else 1), n)
+        z = rng.normal(0.0, 1.5, (n, max(k, 1)))
+        if k == 1:
+            z, target = z[:, 0] + 1.5 * (2 * y - 1), y.astype(float)
+        else:
+            z[np.arange(n), y] += 1.5
+            target = np.eye(k)[y]
+        inputs: Inputs = {"pred": z, "target": target}
+        if keyed:
+            inputs["sample"] = np.repeat(rng.permutation(images) + 10, pixels).astype(float)
+        return inputs
+
+    return build
+
+
 def face_pairs(n: int, k: int, f: int) -> Builder:
     """Identity logits and class of one face; its feature, a partner's feature and class."""
 
@@ -460,6 +483,35 @@ def specs() -> list[Spec]:
         embedding_batches((9, 12, 7), 4, 2, unit=False),
         weighted=True,
         temperature=0.2,
+    )
+    add("class_dice-images-vector", "class_dice", segments(4, 6, 3))
+    add("class_dice-rows-vector", "class_dice", segments(1, 18, 3, keyed=False))
+    add(
+        "class_dice-params-vector",
+        "class_dice",
+        segments(3, 8, 4, edge=True),
+        smooth=0.5,
+        alpha=0.3,
+        beta=0.7,
+        class_weights=[1.0, 2.0, 0.5, 1.5],
+        ignore_background=True,
+    )
+    add(
+        "class_dice-sum-weighted-vector",
+        "class_dice",
+        segments(5, 4, 3),
+        weighted=True,
+        classes="sum",
+    )
+    add("class_dice-binary-scalar", "class_dice", segments(4, 7, 1))
+    add("generalized_dice-images-vector", "generalized_dice", segments(4, 6, 3))
+    add("generalized_dice-rows-vector", "generalized_dice", segments(1, 20, 4, keyed=False))
+    add(
+        "generalized_dice-absent-vector",
+        "generalized_dice",
+        segments(3, 8, 4, edge=True),
+        smooth=0.1,
+        ignore_background=True,
     )
     return s
 
@@ -789,7 +841,65 @@ def optax_ntxent(x: np.ndarray, labels: np.ndarray, params: dict[str, Any]) -> t
     return float(value), f"optax.losses.ntxent(embeddings, labels{kwargs_text(params)}), x64"
 
 
+def images_of(inputs: Inputs) -> tuple[np.ndarray, np.ndarray, list[slice]]:
+    """pred and target as (images, pixels, ...) arrays (rows of one sample together, as the
+    builders write them; each row an image without role sample), and each image's rows."""
+    n = len(inputs["pred"])
+    sample = inputs.get("sample")
+    if inputs["pred"].ndim == 1:  # one logit per pixel: a channel axis of 1
+        inputs = {**inputs, "pred": inputs["pred"][:, None], "target": inputs["target"][:, None]}
+    if sample is None:
+        return (
+            inputs["pred"][:, None],
+            inputs["target"][:, None],
+            [slice(i, i + 1) for i in range(n)],
+        )
+    edges = [0, *(np.flatnonzero(sample[1:] != sample[:-1]) + 1).tolist(), n]
+    runs = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    size = runs[0].stop
+    return (
+        inputs["pred"].reshape(len(runs), size, *inputs["pred"].shape[1:]),
+        inputs["target"].reshape(len(runs), size, *inputs["target"].shape[1:]),
+        runs,
+    )
+
+
+def optax_images(name: str, **fixed: Any) -> Reference:
+    """optax's segmentation loss on the images as one array; its per-image values (dice_loss,
+    binary_dice_loss) averaged, each image weighing the mean weight of its rows."""
+
+    def reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+        pred, target, runs = images_of(inputs)
+        params = {"reduction" if k == "classes" else k: v for k, v in params.items()}
+        written = kwargs_text({**fixed, **params})
+        if "class_weights" in params:
+            params["class_weights"] = jnp.asarray(params["class_weights"], dtype=jnp.float64)
+        value = np.asarray(
+            getattr(optax.losses, name)(
+                jnp.asarray(pred, dtype=jnp.float64),
+                jnp.asarray(target, dtype=jnp.float64),
+                **fixed,
+                **params,
+            ),
+            dtype=np.float64,
+        )
+        shown = f"optax.losses.{name}(pred (images, pixels, ...), target{written}), x64"
+        if value.ndim == 0:
+            return float(value), shown
+        w = np.ones(len(runs)) if weight is None else np.array([weight[r].mean() for r in runs])
+        how = (
+            ", per-image values weighted by each image's mean weight"
+            if weight is not None
+            else ", per-image values averaged"
+        )
+        return float((w * value).sum() / w.sum()), shown + how
+
+    return reference
+
+
 REFERENCES: dict[str, Reference] = {
+    "class_dice": optax_images("dice_loss"),
+    "generalized_dice": optax_images("multiclass_generalized_dice_loss"),
     "circle": per_batch(keras_circle),
     "ntxent": per_batch(optax_ntxent),
     "ghm_r": ghm_r_reference,
