@@ -117,6 +117,17 @@ ENTRIES = {
         "batches",
         args={"temperature": Arg(0.07, to="temperature")},
     ),
+    "generalized_kl_divergence": _entry(
+        "kl_div",
+        "pred is log q: sum t (log t - log q) + sum (q - t), 0 log 0 = 0: rows need not be "
+        "distributions",
+        fixed={"input": "logprobs", "rows": "as_given", "generalized": True},
+    ),
+    "convex_kl_divergence": _entry(
+        "kl_div",
+        "the same as generalized_kl_divergence (optax's older name for it)",
+        fixed={"input": "logprobs", "rows": "as_given", "generalized": True},
+    ),
     "dice_loss": Entry(
         "class_dice",
         "per image (--col sample=COLUMN, or each row) and class: 1 - (I + smooth) / (I + alpha "
@@ -174,8 +185,6 @@ PROFILE = Profile(
         "ctc_loss_with_forward_probs": "it aligns sequences",
         "make_fenchel_young_loss": "a factory of losses, not a loss",
         "smooth_labels": "a transform of labels, not a loss",
-        "generalized_kl_divergence": "losscli has no generalized KL divergence yet",
-        "convex_kl_divergence": "losscli has no convex KL divergence yet",
     },
     weights="optax takes no sample weights: a weight column gives losscli's weighted mean "
     "sum(w l) / sum(w) of optax's values.",

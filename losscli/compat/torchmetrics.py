@@ -83,6 +83,12 @@ ENTRIES = {
         },
         swap=True,
     ),
+    "relative_squared_error": _entry(
+        "rse",
+        "sum (t - p)^2 / max(sum (t - mean t)^2, float eps) per output, averaged; "
+        "squared=false: each output's root first. Not 1 - r2 for a constant target",
+        squared=Arg(True, to="squared", kind=bool),
+    ),
     "jensen_shannon_divergence": _entry("js_div", "the Jensen-Shannon divergence in nats"),
     "explained_variance": _entry("explained_variance", "1 - Var(t - p) / Var(t)"),
     "minkowski_distance": _entry(
@@ -110,7 +116,6 @@ PROFILE = Profile(
     checked_with="torchmetrics 1.9",
     entries=ENTRIES,
     missing={
-        "relative_squared_error": "losscli has no relative squared error yet (it is 1 - r2)",
         "binary_hinge_loss": "torchmetrics applies a sigmoid when scores leave [0, 1], a rule "
         "losscli's hinge does not have yet",
         "multiclass_hinge_loss": "torchmetrics applies a softmax when scores leave [0, 1], a rule "

@@ -487,6 +487,13 @@ def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np
             "them (torchmetrics) or take them as_given (PyTorch, Keras)",
         ),
         replace(CLIP, help="clip target and pred probabilities to [clip, 1] first (Keras 1e-7)"),
+        Param(
+            "generalized",
+            bool,
+            False,
+            "add sum_c (q_c - t_c): the divergence of unnormalised measures (optax's "
+            "generalized_kl_divergence)",
+        ),
     ],
     requires=[
         *probability_checks(rows_when=_rows_checked),
@@ -499,6 +506,12 @@ def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np
     examples=[
         Example({"pred": [[0.5, 0.5]], "target": [[1.0, 0.0]]}, LOG_2, HAND),
         Example({"pred": [[0.25, 0.75]], "target": [[0.25, 0.75]]}, 0.0, HAND),
+        Example(
+            {"pred": [[0.5, 0.25]], "target": [[1.0, 0.5]]},
+            1.5 * LOG_2 - 0.75,
+            "hand-worked: 1 log(1 / 0.5) + 0.5 log(0.5 / 0.25), plus (0.75 - 1.5)",
+            {"rows": "as_given", "generalized": True},
+        ),
     ],
     notes="KL(target || pred): pred is the model's distribution q (probabilities, or "
     "input=logprobs), target the true one (log_target=true if it is in logs; a class index "
@@ -506,14 +519,24 @@ def _relative_entropy(t: np.ndarray, log_t: np.ndarray, log_q: np.ndarray) -> np
     "averaged: PyTorch's reduction='batchmean'. PyTorch's default reduction='mean' divides by "
     "the number of elements (rows x K) instead, which is not a divergence. rows=as_given "
     "takes rows that are no distributions as they are, and clip=c clips both to [c, 1] "
-    "first (Keras' kl_divergence is clip=1e-7).",
+    "first (Keras' kl_divergence is clip=1e-7). generalized=true adds sum_c (q_c - t_c), "
+    "the divergence of unnormalised measures (use it with rows=as_given).",
 )
-def kl_divergence(pred, target, *, input, log_target, rows, clip):
+def kl_divergence(pred, target, *, input, log_target, rows, clip, generalized):
     """Kullback-Leibler divergence of the predicted distribution from the target one."""
-    # One column is no distribution: its pointwise t log(t / q) can even be negative.
-    log_q = _log_of(class_scores(pred, "kl_div"), input)
     if target.ndim == 1 and pred.ndim == 2:
         target = target_rows(target, pred.shape[1])
+    value = _kl_rows(pred, target, input=input, log_target=log_target, rows=rows, clip=clip)
+    if not generalized:
+        return value
+    q = np.exp(_log_of(class_scores(pred, "kl_div"), input))
+    t = np.exp(target) if log_target else target
+    return value + (q - t if q.ndim == 1 else (q - t).sum(axis=1))
+
+
+def _kl_rows(pred, target, *, input, log_target, rows, clip):
+    # One column is no distribution: its pointwise t log(t / q) can even be negative.
+    log_q = _log_of(class_scores(pred, "kl_div"), input)
     if rows == "renormalize" and input == "probs" and not log_target:
         log_q = np.log(pred / pred.sum(axis=1, keepdims=True))
         target = target / target.sum(axis=1, keepdims=True)

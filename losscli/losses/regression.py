@@ -596,6 +596,52 @@ def r2_residual(pred, target):
     return (pred - target) ** 2
 
 
+class RelativeSquaredError(ExplainedVariance):
+    """SS_res / max(SS_tot, eps) per output column (its root with ``squared`` false), averaged:
+    torchmetrics' relative_squared_error, which floors SS_tot at the float64 epsilon where 1 - r2
+    has scikit-learn's rule for a constant target."""
+
+    def __init__(self, squared: bool) -> None:
+        super().__init__()
+        self.squared = squared
+
+    def finalize(self, totals):
+        m = self.outputs
+        sums = totals.sums[..., 0, :]
+        residual, w = sums[..., :m], sums[..., m : m + 1]
+        first, second = sums[..., m + 1 : 2 * m + 1], sums[..., 2 * m + 1 :]
+        total = np.maximum(second - first * first / w, np.finfo(np.float64).eps)
+        ratio = residual / total
+        return (ratio if self.squared else np.sqrt(ratio)).mean(axis=-1)
+
+
+@register(
+    name="rse",
+    aliases=("relative_squared_error",),
+    family=FAMILY,
+    elementwise=True,
+    formula="sum w (t - p)^2 / max(sum w (t - mean_w(t))^2, eps) per output column, averaged; "
+    "squared=false: the root of each column's ratio (RRSE)",
+    reference="torchmetrics.functional.relative_squared_error",
+    statistic=lambda params: RelativeSquaredError(params["squared"]),
+    params=[Param("squared", bool, True, "false: the root relative squared error")],
+    examples=[
+        Example({"pred": [1.0, 2.0, 4.0], "target": [1.0, 2.0, 3.0]}, 0.5, HAND),
+        Example(
+            {"pred": [1.0, 2.0, 4.0], "target": [1.0, 2.0, 3.0]},
+            math.sqrt(0.5),
+            HAND,
+            {"squared": False},
+        ),
+    ],
+    notes="1 - r2 where the target varies; a constant target divides by the float64 epsilon "
+    "(a huge number unless predicted exactly), as torchmetrics does. Has no per-row value.",
+)
+def rse_residual(pred, target):
+    """Relative squared error: the residual sum of squares over the target's total."""
+    return (pred - target) ** 2
+
+
 # ------------------------------------------------------------ medians and quantiles (a sketch)
 
 ACCURACY = Param(

@@ -521,6 +521,8 @@ OPTAX: dict[str, Reference] = {
     "multiclass_sparsemax_loss": optax_values("multiclass_sparsemax_loss", ints=True),
     "ranking_softmax_loss": optax_values("ranking_softmax_loss"),
     "ntxent": per_batch(optax_ntxent),
+    "generalized_kl_divergence": optax_values("generalized_kl_divergence"),
+    "convex_kl_divergence": optax_values("convex_kl_divergence"),
     "dice_loss": optax_images("dice_loss"),
     "binary_dice_loss": optax_images("binary_dice_loss"),
     "multiclass_generalized_dice_loss": optax_images("multiclass_generalized_dice_loss"),
@@ -557,6 +559,7 @@ TORCHMETRICS: dict[str, Reference] = {
         "minkowski_distance",
         "normalized_root_mean_squared_error",
         "weighted_mean_absolute_percentage_error",
+        "relative_squared_error",
     )
 }
 
@@ -1042,6 +1045,22 @@ def specs() -> list[Spec]:
         classes(30, 4, pred="logits"),
     )
     add("optax-ranking_softmax_loss", "ranking_softmax_loss", lambda rng: _relevance(rng, 20, 5))
+    add(
+        "optax-generalized_kl_divergence",
+        "generalized_kl_divergence",
+        classes(20, 4, pred="logprobs", target="probs", loose=True),
+    )
+    add(
+        "optax-generalized_kl_divergence-onehot",
+        "generalized_kl_divergence",
+        classes(20, 3, pred="logprobs", target="onehot", loose=True),
+        weighted=True,
+    )
+    add(
+        "optax-convex_kl_divergence",
+        "convex_kl_divergence",
+        classes(15, 3, pred="logprobs", target="probs"),
+    )
     add("optax-dice_loss-images", "dice_loss", segments(4, 6, 3))
     add("optax-dice_loss-rows", "dice_loss", segments(1, 16, 4, keyed=False), reduction="sum")
     add(
@@ -1073,6 +1092,8 @@ def specs() -> list[Spec]:
     add("torchmetrics-mean_squared_error", "mean_squared_error", pair(30))
     add("torchmetrics-mean_squared_error-outputs", "mean_squared_error", pair(20, 3))
     add("torchmetrics-rmse", "mean_squared_error", pair(30), squared=False)
+    add("torchmetrics-relative_squared_error", "relative_squared_error", pair(30, zeros=True))
+    add("torchmetrics-rrse", "relative_squared_error", pair(20, 3), squared=False)
     add("torchmetrics-rmse-outputs", "mean_squared_error", pair(20, 3), squared=False)
     add("torchmetrics-mean_absolute_error", "mean_absolute_error", pair(30, zeros=True))
     add("torchmetrics-mean_absolute_error-outputs", "mean_absolute_error", pair(20, 2))
@@ -1149,6 +1170,7 @@ def specs() -> list[Spec]:
     for k in (2, 3):
         add(f"torchmetrics-mean_squared_error-{k}", "mean_squared_error", pair(15, k, zeros=True))
         add(f"torchmetrics-mean_absolute_error-{k}", "mean_absolute_error", pair(15, k))
+        add(f"torchmetrics-relative_squared_error-{k}", "relative_squared_error", pair(15, k))
         add(f"torchmetrics-log_cosh_error-{k}", "log_cosh_error", pair(15, k, zeros=True))
         add(f"torchmetrics-smape-{k}", "symmetric_mean_absolute_percentage_error", pair(15, k))
         add(f"torchmetrics-mape-{k}", "mean_absolute_percentage_error", pair(15, k))

@@ -355,6 +355,8 @@ def specs() -> list[Spec]:
     add("wmape-default-vector", "wmape", positive(11, 3))
     add("wmape-zeros-scalar", "wmape", ties(23))
 
+    add("rse-default-scalar", "rse", pair(24, loc=2.0, scale=3.0))
+    add("rse-root-vector", "rse", r2_columns(14), squared=False)
     add("minkowski-default-scalar", "minkowski", pair(22))
     add("minkowski-p1-scalar", "minkowski", pair(22), p=1.0)
     add("minkowski-p3.5-vector", "minkowski", pair(10, 3), p=3.5)
@@ -599,6 +601,14 @@ def minkowski_reference(
     p = params.get("p", 2.0)
     value = tm.minkowski_distance(tensor(inputs["pred"]), tensor(inputs["target"]), p=p).item()
     return value, f"torchmetrics.functional.minkowski_distance(pred, target, p={p!r})"
+
+
+def rse_reference(params: dict[str, Any], inputs: Inputs, weight: Weight) -> tuple[float, str]:
+    squared = params.get("squared", True)
+    value = tm.relative_squared_error(
+        tensor(inputs["pred"]), tensor(inputs["target"]), squared=squared
+    ).item()
+    return value, f"torchmetrics.functional.relative_squared_error(pred, target, squared={squared})"
 
 
 def sklearn_classification(name: str, probabilities: bool = False) -> Reference:
@@ -929,6 +939,7 @@ REFERENCES: dict[str, Reference] = {
     "nrmse": nrmse_reference,
     "wmape": wmape_reference,
     "minkowski": minkowski_reference,
+    "rse": rse_reference,
 }
 
 
