@@ -117,7 +117,8 @@ ENTRIES = {
         "per anchor, softplus of the log-sum-exps of its weighted positive and negative "
         "similarities over its batch (embeddings L2-normalised by the caller); a batch's value "
         "is the mean over the anchors whose loss is > 0 (Keras' mask), then the mean over "
-        "batches (--col batch=COLUMN); ref_labels and ref_embeddings are the batch itself",
+        "batches (the rows sharing a value of role batch); ref_labels and ref_embeddings are "
+        "the batch itself",
         args={
             "reduction": Arg(
                 "sum_over_batch_size",

@@ -111,7 +111,8 @@ ENTRIES = {
     ),
     "ntxent": Entry(
         "ntxent",
-        "NT-Xent over each batch (--col batch=COLUMN; without it the whole input): the mean over "
+        "NT-Xent over each batch (the rows sharing a value of role batch; without one the "
+        "whole input): the mean over "
         "positive pairs (same label) of -log(e^s_ij / (e^s_ij + sum of e^s_ik over the other "
         "labels)), s = cos / temperature with norms floored at sqrt(eps); then the mean over "
         "batches",
@@ -130,7 +131,8 @@ ENTRIES = {
     ),
     "dice_loss": Entry(
         "class_dice",
-        "per image (--col sample=COLUMN, or each row) and class: 1 - (I + smooth) / (I + alpha "
+        "per image (the rows sharing a value of role sample, or each row) and class: "
+        "1 - (I + smooth) / (I + alpha "
         "(P - I) + beta (T - I) + smooth) on softmax(s) (sigmoid for one class), times "
         "class_weights, the classes averaged (reduction=sum: summed); the mean over images",
         args={

@@ -408,8 +408,10 @@ IGNORE_BACKGROUND = Param(
     "ignore_background", bool, False, "leave class 0 (the background) out of the mean"
 )
 CLASS_NOTE = (
-    "pred holds each pixel's K class scores (a vector row), target its one-hot row or class "
-    "index. An image is the rows sharing role sample (--col sample=COLUMN), or each row alone, "
+    "pred holds each pixel's K class scores (a vector row): logits by default (input=logits: "
+    "a softmax over the classes, a sigmoid for one class), or probabilities with input=probs; "
+    "target its one-hot row or class index. An image is the rows sharing role sample "
+    "(--col sample=COLUMN), or each row alone, "
     "as optax sees a (batch, classes) array; the value is the mean over images (an image weighs "
     "the mean weight of its rows)."
 )
