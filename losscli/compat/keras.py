@@ -24,6 +24,8 @@ REDUCTION = Arg(
     },
 )
 FROM_LOGITS = {True: {"input": "logits"}, False: {"input": "probs"}}
+# A table row is one sample: its last axis is its only axis besides the rows.
+AXIS = Arg(-1, kind=int, values={-1: {}, 1: {}}, help="the axis averaged (the row's columns)")
 
 
 def _entry(loss: str, rule: str, *names: str, fixed=None, **args: Arg) -> Entry:  # type: ignore[no-untyped-def]
@@ -112,6 +114,40 @@ ENTRIES = {
         fixed={"rows": "renormalize", "clip": EPSILON, "clip_high": BELOW_ONE},
         from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
     ),
+    "binary_focal_crossentropy": _entry(
+        "focal",
+        "t smoothed to t (1 - ls) + ls / 2; bce on p clipped to [1e-7, 1 - 2^-23], times "
+        "(1 - p_t)^gamma with p_t from the unclipped p (the sigmoid's with from_logits=true); "
+        "times alpha_t only with apply_class_balancing=true",
+        "BinaryFocalCrossentropy",
+        fixed={"clip": EPSILON, "clip_high": BELOW_ONE},
+        alpha=Arg(0.25, to="alpha", help="weight of positives (with apply_class_balancing)"),
+        apply_class_balancing=Arg(False, kind=bool, values={False: {"alpha": -1.0}, True: {}}),
+        gamma=Arg(2.0, to="gamma", ge=0),
+        from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
+        label_smoothing=Arg(0.0, to="label_smoothing"),
+        axis=AXIS,
+    ),
+    "categorical_focal_crossentropy": _entry(
+        "softmax_focal",
+        "target rows smoothed to y (1 - ls) + ls / K; p (the softmax with from_logits=true) "
+        "renormalised and clipped to [1e-7, 1 - 2^-23]; -alpha sum_c y_c (1 - p_c)^gamma log p_c",
+        "CategoricalFocalCrossentropy",
+        fixed={"rows": "renormalize", "clip": EPSILON, "clip_high": BELOW_ONE},
+        alpha=Arg(0.25, to="alpha", ge=0),
+        gamma=Arg(2.0, to="gamma", ge=0),
+        from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
+        label_smoothing=Arg(0.0, to="label_smoothing"),
+        axis=AXIS,
+    ),
+    "categorical_generalized_cross_entropy": _entry(
+        "gce",
+        "(1 - p_y^q) / q on the probability of the target class index as given: no clip, no "
+        "renormalisation (p_y = 0 gives 1 / q)",
+        "CategoricalGeneralizedCrossEntropy",
+        fixed={"input": "probs", "rows": "as_given"},
+        q=Arg(0.5, to="q"),
+    ),
     "circle": Entry(
         "circle",
         "per anchor, softplus of the log-sum-exps of its weighted positive and negative "
@@ -146,9 +182,6 @@ PROFILE = Profile(
     entries=ENTRIES,
     missing={
         "ctc": "it aligns sequences, and a table row holds no sequence of probabilities",
-        "binary_focal_crossentropy": "losscli's focal loss does not clip at 1e-7 yet",
-        "categorical_focal_crossentropy": "losscli's softmax_focal does not clip at 1e-7 yet",
-        "categorical_generalized_cross_entropy": "losscli's gce does not clip at 1e-7 yet",
         "dice": "Keras pools one Dice over the whole batch with a 1e-7 floor, which losscli's "
         "dice does not have yet",
         "tversky": "Keras pools one Tversky index over the whole batch with a 1e-7 floor, "

@@ -808,31 +808,64 @@ def multilabel_soft_margin(pred, target, *, weight):
         input_param("logits", ("logits", "probs")),
         Param("alpha", float, 0.25, "weight of positives; -1 turns the balancing off", ge=-1, le=1),
         Param("gamma", float, 2.0, "focusing exponent; 0 gives (balanced) bce", ge=0),
+        SMOOTHING,
+        replace(
+            CLIP,
+            help="bce's probabilities (after the sigmoid with input=logits) are "
+            "clipped to [clip, 1 - clip] and logged plainly, as Keras' "
+            "binary_focal_crossentropy does with 1e-7; p_t keeps the unclipped p; 0: no clip",
+        ),
+        CLIP_HIGH,
     ],
     requires=[*probability_checks(rows=False), *_binary_target_checks()],
     examples=[
         Example({"pred": [0.0], "target": [1]}, 0.25 * 0.25 * LOG_2, HAND),
         Example({"pred": [0.0], "target": [0]}, LOG_2, HAND, {"alpha": -1, "gamma": 0}),
+        Example(
+            {"pred": [1.0], "target": [0]},
+            -(0.1 * math.log(0.9) + 0.9 * math.log(0.1)) * 0.9**2,
+            "hand-worked: clip 0.1, t smoothed to 0.1, p_t = 0.1 from the unclipped p",
+            {"input": "probs", "alpha": -1, "clip": 0.1, "label_smoothing": 0.2},
+        ),
     ],
     notes="Binary or multi-label (K columns, averaged per element as torchvision's mean). pred "
     "holds logits unless input=probs. alpha weights positives and 1 - alpha negatives; "
-    "alpha=-1 disables it as torchvision does.",
+    "alpha=-1 disables it as torchvision does. label_smoothing=eps moves targets to "
+    "t (1 - eps) + eps / 2 before everything else (alpha_t and p_t too, as Keras does). "
+    "Keras' binary_focal_crossentropy is alpha=-1 (alpha only with apply_class_balancing), "
+    "input=probs and clip=1e-7.",
 )
-def sigmoid_focal(pred, target, *, input, alpha, gamma):
+def sigmoid_focal(pred, target, *, input, alpha, gamma, label_smoothing, clip, clip_high):
     """Binary cross-entropy down-weighted on well-classified examples (RetinaNet)."""
-    log_p, log_not_p = binary_logs(pred, input)
-    bce = binary_nll(target, log_p, log_not_p)
+    t = target * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else target
     p = sigmoid(pred) if input == "logits" else pred
-    p_t = p * target + (1.0 - p) * (1.0 - target)
+    if clip:
+        clipped = np.clip(p, clip, 1.0 - clip if clip_high is None else clip_high)
+        bce = binary_nll(t, np.log(clipped), np.log(1.0 - clipped))
+    else:
+        bce = binary_nll(t, *binary_logs(pred, input))
+    p_t = p * t + (1.0 - p) * (1.0 - t)
     loss = bce * (1.0 - p_t) ** gamma
     if alpha >= 0:
-        loss = loss * (alpha * target + (1.0 - alpha) * (1.0 - target))
+        loss = loss * (alpha * t + (1.0 - alpha) * (1.0 - t))
     return loss
 
 
 def _log_probs_and_rows(pred, target, input, loss):
     log_p = class_log_probs(pred, input, loss)
     return log_p, target_rows(target, log_p.shape[1])
+
+
+def _clipped_class_probs(pred, input, loss, rows, clip, clip_high):
+    """Class probabilities (a softmax of logits; probability rows renormalised unless taken
+    as_given), clipped to [clip, 1 - clip] even after a softmax, as Keras' focal loss does."""
+    if input == "probs":
+        p = class_scores(pred, loss)
+        if rows != "as_given":
+            p = p / p.sum(axis=1, keepdims=True)
+    else:
+        p = np.exp(class_log_probs(pred, input, loss))
+    return np.clip(p, clip, 1.0 - clip if clip_high is None else clip_high) if clip else p
 
 
 @register(
@@ -844,17 +877,43 @@ def _log_probs_and_rows(pred, target, input, loss):
         input_param("logits"),
         Param("alpha", float, 1.0, "overall weight", ge=0),
         Param("gamma", float, 2.0, "focusing exponent; 0 gives alpha * ce", ge=0),
+        SMOOTHING,
+        ROWS,
+        replace(
+            CLIP,
+            help="p (the softmax of logits, or the probability rows) is clipped to "
+            "[clip, 1 - clip] before the log and the focal factor (Keras 1e-7); 0: no clip",
+        ),
+        CLIP_HIGH,
     ],
     requires=[*CE_CHECKS],
-    examples=[Example({"pred": [[0.0, 0.0]], "target": [1]}, 0.25 * LOG_2, HAND)],
+    examples=[
+        Example({"pred": [[0.0, 0.0]], "target": [1]}, 0.25 * LOG_2, HAND),
+        Example(
+            {"pred": [[0.0, 1.0]], "target": [1]},
+            -(0.95 * 0.1**2 * math.log(0.9) + 0.05 * 0.9**2 * math.log(0.1)),
+            "hand-worked: p clipped to [0.1, 0.9], target smoothed to [0.05, 0.95]",
+            {"input": "probs", "clip": 0.1, "label_smoothing": 0.1},
+        ),
+    ],
     notes="pred holds K logits (or input=probs/logprobs); target a class index, one-hot or "
-    "probability rows (the sum over classes). Keras' default alpha is 0.25; here it is 1 "
-    "unless given.",
+    "probability rows (the sum over classes). label_smoothing=eps mixes eps / K into the "
+    "target rows. Keras' default alpha is 0.25; here it is 1 unless given. Keras' "
+    "categorical_focal_crossentropy also renormalises rows and clips at 1e-7 "
+    "(rows=renormalize, clip=1e-7), after its softmax too.",
 )
-def softmax_focal(pred, target, *, input, alpha, gamma):
+def softmax_focal(pred, target, *, input, alpha, gamma, label_smoothing, rows, clip, clip_high):
     """Multi-class focal loss: cross-entropy scaled by (1 - p_y)^gamma."""
-    log_p, rows = _log_probs_and_rows(pred, target, input, "softmax_focal")
-    terms = np.where(rows > 0, rows * (1.0 - np.exp(log_p)) ** gamma * log_p, 0.0)
+    if clip or (input == "probs" and rows == "as_given"):
+        p = _clipped_class_probs(pred, input, "softmax_focal", rows, clip, clip_high)
+        log_p = np.log(p)
+        q = target_rows(target, p.shape[1])
+    else:
+        log_p, q = _log_probs_and_rows(pred, target, input, "softmax_focal")
+        p = np.exp(log_p)
+    if label_smoothing:
+        q = _smoothed_rows(q, label_smoothing)
+    terms = np.where(q > 0, q * (1.0 - p) ** gamma * log_p, 0.0)
     return -alpha * terms.sum(axis=1)
 
 
@@ -981,17 +1040,37 @@ def poly1(pred, target, *, input, epsilon):
     params=[
         input_param("logits"),
         Param("q", float, 0.7, "between ce (q -> 0) and mae (q = 1)", gt=0, le=1),
+        replace(
+            ROWS,
+            help="input=probs rows: check that each sums to 1, or take them as_given (p_y as "
+            "it is: Keras)",
+            choices=("check", "as_given"),
+        ),
     ],
-    requires=[*probability_checks(), *log_probability_checks()],
-    examples=[Example({"pred": [[0.0, 0.0]], "target": [1]}, (1 - 0.5**0.7) / 0.7, HAND)],
+    requires=[*probability_checks(rows_when=_rows_checked), *log_probability_checks()],
+    examples=[
+        Example({"pred": [[0.0, 0.0]], "target": [1]}, (1 - 0.5**0.7) / 0.7, HAND),
+        Example(
+            {"pred": [[0.2, 0.0]], "target": [1]},
+            2.0,
+            "hand-worked: p_y = 0 taken as given",
+            {"input": "probs", "q": 0.5, "rows": "as_given"},
+        ),
+    ],
     notes="Robust to noisy labels. pred holds K logits (or input=probs/logprobs); target a "
-    "class index or one-hot rows.",
+    "class index or one-hot rows. Keras' categorical_generalized_cross_entropy is "
+    "input=probs, rows=as_given, q=0.5: no clip, no renormalisation, p_y = 0 gives 1 / q.",
 )
-def generalized_cross_entropy(pred, target, *, input, q):
+def generalized_cross_entropy(pred, target, *, input, q, rows):
     """Box-Cox cross-entropy: ce as q -> 0, mean absolute error on p at q = 1."""
-    log_p = class_log_probs(pred, input, "gce")
-    index, counted = hard_class(target, log_p.shape[1])
-    loss = (1.0 - np.exp(q * pick(log_p, index))) / q
+    if input == "probs" and rows == "as_given":
+        p = class_scores(pred, "gce")
+        index, counted = hard_class(target, p.shape[1])
+        loss = (1.0 - pick(p, index) ** q) / q
+    else:
+        log_p = class_log_probs(pred, input, "gce")
+        index, counted = hard_class(target, log_p.shape[1])
+        loss = (1.0 - np.exp(q * pick(log_p, index))) / q
     return np.where(counted, loss, np.nan)
 
 

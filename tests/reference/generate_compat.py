@@ -405,6 +405,16 @@ KERAS: dict[str, Reference] = {
     "categorical_crossentropy": keras_loss("CategoricalCrossentropy"),
     "sparse_categorical_crossentropy": keras_loss("SparseCategoricalCrossentropy", sparse=True),
     "categorical_hinge": keras_loss("CategoricalHinge"),
+    "binary_focal_crossentropy": keras_loss("BinaryFocalCrossentropy"),
+    "BinaryFocalCrossentropy": keras_loss("BinaryFocalCrossentropy"),
+    "categorical_focal_crossentropy": keras_loss("CategoricalFocalCrossentropy"),
+    "CategoricalFocalCrossentropy": keras_loss("CategoricalFocalCrossentropy"),
+    "categorical_generalized_cross_entropy": keras_loss(
+        "CategoricalGeneralizedCrossEntropy", sparse=True
+    ),
+    "CategoricalGeneralizedCrossEntropy": keras_loss(
+        "CategoricalGeneralizedCrossEntropy", sparse=True
+    ),
     "circle": per_batch(keras_circle),
     "Circle": per_batch(keras_circle),
 }
@@ -817,6 +827,51 @@ def specs() -> list[Spec]:
         classes(30, 4, pred="logits", target="onehot"),
     )
 
+    bfc, cfc = "binary_focal_crossentropy", "categorical_focal_crossentropy"
+    add(f"keras-{bfc}-edge", bfc, binary(30, edge=True))
+    add(
+        "keras-BinaryFocalCrossentropy-balanced-weighted",
+        "BinaryFocalCrossentropy",
+        binary(30, edge=True),
+        weighted=True,
+        apply_class_balancing=True,
+        alpha=0.4,
+    )
+    add(f"keras-{bfc}-logits", bfc, binary(30, pred="logits"), from_logits=True, gamma=1.5)
+    add(f"keras-{bfc}-smoothing", bfc, binary(30, edge=True), label_smoothing=0.1)
+    add(
+        f"keras-{bfc}-multilabel-weighted-mean",
+        bfc,
+        binary(20, 3, edge=True),
+        weighted=True,
+        reduction="mean_with_sample_weight",
+    )
+    add(f"keras-{bfc}-soft-sum", bfc, binary(30, labels="soft"), reduction="sum", axis=1)
+    add(f"keras-{cfc}-edge", cfc, classes(20, 4, target="onehot", edge=True))
+    add(f"keras-{cfc}-loose", cfc, classes(20, 3, target="onehot", loose=True), gamma=0.5)
+    add(
+        f"keras-{cfc}-logits-smoothing",
+        cfc,
+        classes(20, 4, pred="logits", target="onehot"),
+        from_logits=True,
+        label_smoothing=0.1,
+    )
+    add(
+        "keras-CategoricalFocalCrossentropy-weighted",
+        "CategoricalFocalCrossentropy",
+        classes(20, 3, target="probs", edge=True),
+        weighted=True,
+        alpha=1.0,
+        gamma=3.0,
+    )
+    gce = "categorical_generalized_cross_entropy"
+    add(f"keras-{gce}-edge", gce, classes(20, 4, edge=True))
+    add(f"keras-{gce}-loose-weighted", gce, classes(20, 3, loose=True), weighted=True, q=0.3)
+    add(
+        "keras-CategoricalGeneralizedCrossEntropy",
+        "CategoricalGeneralizedCrossEntropy",
+        classes(20, 3),
+    )
     add("keras-circle", "circle", embedding_batches((12, 10, 9), 4, 3))
     add("keras-Circle-params", "Circle", embedding_batches((14,), 3, 4), gamma=40.0, margin=0.3)
     add(
