@@ -111,6 +111,8 @@ def test_a_library_function_without_equivalent_is_refused_in_one_line(tmp_path, 
         ("torch", "l1_loss:reduction=none", "write them with per_row PATH"),
         ("keras", "huber:reduction=avg", "reduction=avg is out of range"),
         ("tensorflow", "mse", "is not a library losscli has a profile of"),
+        ("keras", "dice:reduction=sum", "Dice x sum(w) with them"),
+        ("keras", "binary_focal_crossentropy:axis=0", "Use axis=-1, 1"),
     ],
 )
 def test_bad_compat_requests_are_usage_errors(library, spec, message):

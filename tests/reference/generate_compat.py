@@ -117,6 +117,22 @@ def classes(
     return build
 
 
+def masks(n: int, k: int, soft: bool = False) -> Builder:
+    """Predicted masks in [0, 1] with exact 0s and 1s and true masks (0/1, or soft); row 0 is
+    empty in both, row 1 predicted exactly."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        target = (rng.random((n, k)) < 0.4).astype(np.float64)
+        pred = np.clip(target * 0.7 + rng.normal(0.15, 0.3, (n, k)), 0.0, 1.0)
+        if soft:
+            target = np.clip(target + rng.normal(0.0, 0.2, (n, k)), 0.0, 1.0)
+        pred[0], target[0] = 0.0, 0.0
+        pred[1] = target[1]
+        return {"pred": pred, "target": target}
+
+    return build
+
+
 def vectors(n: int, k: int, zero: bool = False) -> Builder:
     def build(rng: np.random.Generator) -> Inputs:
         pred, target = rng.normal(0, 1, (n, k)), rng.normal(0, 1, (n, k))
@@ -415,6 +431,10 @@ KERAS: dict[str, Reference] = {
     "CategoricalGeneralizedCrossEntropy": keras_loss(
         "CategoricalGeneralizedCrossEntropy", sparse=True
     ),
+    "dice": keras_loss("Dice"),
+    "Dice": keras_loss("Dice"),
+    "tversky": keras_loss("Tversky"),
+    "Tversky": keras_loss("Tversky"),
     "circle": per_batch(keras_circle),
     "Circle": per_batch(keras_circle),
 }
@@ -872,6 +892,38 @@ def specs() -> list[Spec]:
         "CategoricalGeneralizedCrossEntropy",
         classes(20, 3),
     )
+    add("keras-dice-pooled", "dice", masks(10, 6))
+    add("keras-dice-pooled-weighted", "dice", masks(10, 6), weighted=True)
+    add(
+        "keras-Dice-pooled-weighted-mean",
+        "Dice",
+        masks(10, 4, soft=True),
+        weighted=True,
+        reduction="mean_with_sample_weight",
+    )
+    add("keras-dice-column", "dice", binary(30, edge=True))
+    add("keras-dice-rows-weighted", "dice", masks(12, 5), weighted=True, axis=-1)
+    add("keras-dice-rows-column", "dice", binary(20, edge=True), axis=-1)
+    add(
+        "keras-Dice-rows-weighted-mean",
+        "Dice",
+        masks(12, 5, soft=True),
+        weighted=True,
+        axis=-1,
+        reduction="mean_with_sample_weight",
+    )
+    add("keras-tversky-pooled", "tversky", masks(10, 6), alpha=0.3, beta=0.7)
+    add("keras-tversky-pooled-weighted", "tversky", masks(10, 5, soft=True), weighted=True)
+    add(
+        "keras-Tversky-rows-weighted",
+        "Tversky",
+        masks(12, 5),
+        weighted=True,
+        axis=-1,
+        alpha=0.8,
+        beta=0.1,
+    )
+    add("keras-tversky-column", "tversky", binary(30, edge=True), alpha=0.6, beta=0.4)
     add("keras-circle", "circle", embedding_batches((12, 10, 9), 4, 3))
     add("keras-Circle-params", "Circle", embedding_batches((14,), 3, 4), gamma=40.0, margin=0.3)
     add(
