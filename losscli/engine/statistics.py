@@ -138,7 +138,11 @@ class Mean(Statistic):
     def contribute(self, values, weight, inputs, shifts):
         rows = mean_over_elements(values)
         shares = None if self.divisor is None or self.total else self.divisor(inputs)
-        if self.over_rows:
+        ones = self.over_rows or (weight is None and shares is None)
+        if not self.spread and ones:
+            # Each row's share 1: the table counts the rows (a None column) without an array.
+            return Contribution([weighted(rows, weight), None])
+        if ones:
             wd = np.ones(len(rows))
         else:
             wd = ones_or(weight, len(rows)) if shares is None else weighted(shares, weight)
