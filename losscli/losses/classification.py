@@ -15,7 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.statistics import Binned, Contribution, Mean, Statistic, exp_or_inf, ones_or
+from losscli.engine.statistics import (
+    Binned,
+    Contribution,
+    Mean,
+    Statistic,
+    exp_or_inf,
+    mean_over_elements,
+    ones_or,
+    weighted,
+)
 from losscli.errors import InputError, RowProblem, option
 from losscli.losses.probability import (
     LOG_CLAMP,
@@ -57,6 +66,7 @@ FAMILY = "classification"
 HAND = "hand-worked"
 LOG_2 = math.log(2.0)
 LOG_3 = math.log(3.0)
+SOFTMAX_TOTAL = math.exp(0.2) + math.exp(0.5) + math.exp(0.3)  # of an example's row
 
 CLASS_WEIGHT = Param("weight", list, None, "one weight per class, e.g. [1,2,0.5]", ge=0)
 IGNORE_INDEX = Param("ignore_index", int, -100, "target class whose rows are left out")
@@ -617,8 +627,49 @@ def _mixed(row: int) -> RowProblem:
     )
 
 
+class SquashedWhenOutside(Statistic):
+    """torchmetrics' rule for scores: when any score of the input lies outside [0, 1], every
+    score is read as a logit and squashed (a sigmoid, or a softmax per row) first.
+
+    The loss function gives each row's loss on the raw scores, its loss on the squashed scores
+    and whether a score of the row lies outside [0, 1]; both losses are summed, and the count
+    of rows outside picks one at the end, so one pass decides it for the whole input (for
+    each group of --by on its own rows, as the library run on them would). No value per row:
+    which one counts is known only at the end.
+    """
+
+    width = 4
+
+    def __init__(self, params: Mapping[str, Any], signed: bool) -> None:
+        keywords = reduced(params)
+        self.total, self.over_rows = keywords["total"], keywords["over_rows"]
+        self.labels = SignedMean() if signed else None
+
+    def observe(self, inputs, bits):
+        return bits if self.labels is None else self.labels.observe(inputs, bits)
+
+    def contribute(self, values, weight, inputs, shifts):
+        raw, squashed, outside = values
+        rows = len(outside)
+        shares = np.ones(rows) if self.over_rows else ones_or(weight, rows)
+        columns = [mean_over_elements(raw), mean_over_elements(squashed)]
+        return Contribution([*(weighted(c, weight) for c in columns), shares, outside * 1.0])
+
+    def finalize(self, totals):
+        sums = totals.sums[..., 0, :]
+        value = np.where(sums[..., 3] > 0, sums[..., 1], sums[..., 0])
+        return value if self.total else value / sums[..., 2]
+
+
+def _outside_unit(pred: np.ndarray) -> np.ndarray:
+    outside: np.ndarray = (pred < 0) | (pred > 1)
+    return outside if outside.ndim == 1 else np.any(outside, axis=1)
+
+
 def _signed(params: Mapping[str, Any]) -> Statistic:
-    if params.get("labels") == "as_given":
+    if params.get("squash") == "auto":
+        return SquashedWhenOutside(params, signed=params.get("labels") == "signed")
+    if params.get("labels", "signed") != "signed":
         return Mean(**reduced(params))
     return SignedMean(**reduced(params))
 
@@ -627,20 +678,52 @@ LABELS = Param(
     "labels",
     str,
     "signed",
-    "signed: {-1, 1} or {0, 1} with 0 read as -1; as_given: y used as it is (optax)",
-    choices=("signed", "as_given"),
+    "signed: {-1, 1} or {0, 1} with 0 read as -1; zero_one: {0, 1} only, 0 read as -1 "
+    "(torchmetrics); as_given: y used as it is (optax)",
+    choices=("signed", "zero_one", "as_given"),
 )
+SQUASH = Param(
+    "squash",
+    str,
+    "none",
+    "none: scores as given; auto: when any score of the input lies outside [0, 1], a sigmoid "
+    "on every score first (torchmetrics' rule)",
+    choices=("none", "auto"),
+)
+
+
+def _labels_allowed(t: np.ndarray, params: Mapping[str, Any]) -> Any:
+    labels = params.get("labels")
+    if labels == "as_given":
+        return True
+    if labels == "zero_one":
+        return (t == 1) | (t == 0)
+    return (t == 1) | (t == -1) | (t == 0)
+
+
 SIGNED_LABELS = Requirement(
     "target",
-    lambda t, params: params.get("labels") == "as_given" or ((t == 1) | (t == -1) | (t == 0)),
-    "labels in {-1, 1} or {0, 1}",
+    _labels_allowed,
+    "labels in {-1, 1} or {0, 1} (labels=zero_one: {0, 1})",
     "0 is read as -1; recode other labels (such as 1/2) as -1/1, with 1 for the positive class",
 )
 LABEL_NOTE = (
     "Labels are {-1, 1} or {0, 1} (0 is read as -1); an input holding both 0 and -1 is an "
-    "error, since the convention would be ambiguous. labels=as_given takes y as it is (optax's "
-    "hinge_loss: a label 0 costs 1 whatever the score)."
+    "error, since the convention would be ambiguous. labels=zero_one takes {0, 1} only "
+    "(torchmetrics, which would read -1 as the positive class); labels=as_given takes y as it "
+    "is (optax's hinge_loss: a label 0 costs 1 whatever the score). squash=auto is "
+    "torchmetrics' rule: when any score of the input lies outside [0, 1], all are read as "
+    "logits and go through a sigmoid first (then no value per row is written)."
 )
+
+
+def _hinge_terms(pred, target, labels, squash, power):
+    """max(0, 1 - y s)^power; with squash=auto also on sigmoid(s), and the rows outside [0, 1]."""
+    y = _sign(target, labels)
+    raw = np.maximum(0.0, 1.0 - y * pred) ** power
+    if squash == "none":
+        return raw
+    return raw, np.maximum(0.0, 1.0 - y * sigmoid(pred)) ** power, _outside_unit(pred)
 
 
 def _sign(target: np.ndarray, labels: str = "signed") -> np.ndarray:
@@ -653,20 +736,32 @@ def _sign(target: np.ndarray, labels: str = "signed") -> np.ndarray:
     elementwise=True,
     formula="max(0, 1 - y s)",
     reference="sklearn.metrics.hinge_loss",
-    params=[LABELS, REDUCTION],
+    params=[LABELS, SQUASH, REDUCTION],
     statistic=_signed,
     requires=[SIGNED_LABELS],
     examples=[
         Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, (0.5 + 3 + 3) / 3, HAND),
         Example({"pred": [0.5, 2.0], "target": [1, 0]}, 0.75, HAND, {"labels": "as_given"}),
+        Example(
+            {"pred": [0.5, 0.0], "target": [1, 0]},
+            (0.5 + 1.0) / 2,
+            "hand-worked: every score in [0, 1], none squashed",
+            {"squash": "auto"},
+        ),
+        Example(
+            {"pred": [0.0, 2.0], "target": [1, 0]},
+            (0.5 + 1.0 + 1.0 / (1.0 + math.exp(-2.0))) / 2,
+            "hand-worked: 2 lies outside [0, 1], so both scores go through the sigmoid",
+            {"squash": "auto"},
+        ),
     ],
     notes="pred is a raw decision score (not a probability). " + LABEL_NOTE + " scikit-learn "
     "maps any two labels to {-1, 1} the same way; PyTorch's HingeEmbeddingLoss is a different "
     "loss (see hinge_embedding).",
 )
-def hinge(pred, target, *, labels):
+def hinge(pred, target, *, labels, squash):
     """Margin loss of a linear classifier: zero once y s >= 1."""
-    return np.maximum(0.0, 1.0 - _sign(target, labels) * pred)
+    return _hinge_terms(pred, target, labels, squash, 1)
 
 
 @register(
@@ -675,15 +770,23 @@ def hinge(pred, target, *, labels):
     elementwise=True,
     formula="max(0, 1 - y s)^2",
     reference="keras.losses.SquaredHinge",
-    params=[LABELS, REDUCTION],
+    params=[LABELS, SQUASH, REDUCTION],
     statistic=_signed,
     requires=[SIGNED_LABELS],
-    examples=[Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND)],
+    examples=[
+        Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND),
+        Example(
+            {"pred": [0.0, -1.0], "target": [1, 0]},
+            (0.25 + (1.0 + 1.0 / (1.0 + math.exp(1.0))) ** 2) / 2,
+            "hand-worked: -1 lies outside [0, 1], so both scores go through the sigmoid",
+            {"squash": "auto", "labels": "zero_one"},
+        ),
+    ],
     notes=LABEL_NOTE + " Keras also converts {0, 1} labels to {-1, 1}.",
 )
-def squared_hinge(pred, target, *, labels):
+def squared_hinge(pred, target, *, labels, squash):
     """The hinge loss squared: smooth at the margin, harsher on large violations."""
-    return np.maximum(0.0, 1.0 - _sign(target, labels) * pred) ** 2
+    return _hinge_terms(pred, target, labels, squash, 2)
 
 
 @register(
@@ -730,21 +833,34 @@ def soft_margin(pred, target):
     name="multiclass_hinge",
     aliases=("multi_margin",),
     family=FAMILY,
-    formula="crammer_singer: max(0, margin + max_{j != y} s_j - s_y); "
-    "weston_watkins: sum_{j != y} max(0, margin - s_y + s_j)^power / K",
+    formula="crammer_singer: max(0, margin + max_{j != y} s_j - s_y)^power; "
+    "weston_watkins: sum_{j != y} max(0, margin - s_y + s_j)^power / K; "
+    "one_vs_all: mean_c max(0, margin - m_c)^power, m_y = s_y, m_c = -s_c for c != y",
     reference="sklearn.metrics.hinge_loss (crammer_singer) / torch.nn.MultiMarginLoss "
-    "(weston_watkins)",
+    "(weston_watkins) / torchmetrics multiclass_hinge_loss (crammer_singer, one_vs_all)",
     params=[
         Param(
             "variant",
             str,
             "crammer_singer",
-            "crammer_singer (worst rival) or weston_watkins (every rival)",
-            choices=("crammer_singer", "weston_watkins"),
+            "crammer_singer (worst rival), weston_watkins (every rival) or one_vs_all (each "
+            "class as a binary hinge)",
+            choices=("crammer_singer", "weston_watkins", "one_vs_all"),
         ),
         Param("margin", float, 1.0, "the required gap between the true score and the rivals", ge=0),
-        Param("power", int, 1, "exponent of each weston_watkins term (PyTorch's p)", ge=1, le=2),
+        Param("power", int, 1, "exponent of each term (PyTorch's p; 2: squared)", ge=1, le=2),
+        replace(
+            SQUASH,
+            help="none: scores as given; auto: when any score of the input lies outside "
+            "[0, 1], a softmax on every row first (torchmetrics' rule)",
+        ),
+        REDUCTION,
     ],
+    statistic=lambda params: (
+        SquashedWhenOutside(params, signed=False)
+        if params["squash"] == "auto"
+        else Mean(**reduced(params))
+    ),
     examples=[
         Example({"pred": [[2.0, 1.5, 0.0]], "target": [0]}, 0.5, HAND),
         Example(
@@ -753,20 +869,55 @@ def soft_margin(pred, target):
             HAND,
             {"variant": "weston_watkins"},
         ),
+        Example(
+            {"pred": [[2.0, 1.5, 0.0]], "target": [0]},
+            (0.0 + 2.5 + 1.0) / 3,
+            HAND,
+            {"variant": "one_vs_all"},
+        ),
+        Example(
+            {"pred": [[0.0, 0.0, 5.0], [0.2, 0.5, 0.3]], "target": [2, 1]},
+            (
+                1
+                + (1 - math.exp(5)) / (2 + math.exp(5))
+                + 1
+                + (math.exp(0.3) - math.exp(0.5)) / SOFTMAX_TOTAL
+            )
+            / 2,
+            "hand-worked: 5 lies outside [0, 1], so every row goes through the softmax",
+            {"squash": "auto"},
+        ),
     ],
     notes="pred holds K raw scores, target a class index (or one-hot rows). crammer_singer is "
     "scikit-learn's multiclass hinge_loss; weston_watkins with power 1 or 2 is PyTorch's "
-    "MultiMarginLoss (which divides by K).",
+    "MultiMarginLoss (which divides by K); one_vs_all scores each class as a binary hinge "
+    "(the true class's score against +1, the others' against -1) and averages the K terms. "
+    "squash=auto is torchmetrics' rule: when any score of the input lies outside [0, 1], "
+    "every row goes through a softmax first (then no value per row is written).",
 )
-def multiclass_hinge(pred, target, *, variant, margin, power):
+def multiclass_hinge(pred, target, *, variant, margin, power, squash):
     """Multi-class margin loss: the true class must beat the others by the margin."""
     scores = class_scores(pred, "multiclass_hinge")
     index, counted = hard_class(target, scores.shape[1])
+    raw = _multiclass_margins(scores, index, counted, variant, margin, power)
+    if squash == "none":
+        return raw
+    squashed = np.exp(log_softmax(scores))
+    soft = _multiclass_margins(squashed, index, counted, variant, margin, power)
+    return raw, soft, _outside_unit(scores)
+
+
+def _multiclass_margins(scores, index, counted, variant, margin, power):
     true = pick(scores, index)
+    if variant == "one_vs_all":
+        signs = np.full(scores.shape, -1.0)
+        np.put_along_axis(signs, index[:, None], 1.0, axis=1)
+        loss = (np.maximum(0.0, margin - signs * scores) ** power).mean(axis=1)
+        return np.where(counted, loss, np.nan)
     rivals = scores.copy()
     np.put_along_axis(rivals, index[:, None], -np.inf, axis=1)
     if variant == "crammer_singer":
-        loss = np.maximum(0.0, margin + rivals.max(axis=1) - true)
+        loss = np.maximum(0.0, margin + rivals.max(axis=1) - true) ** power
     else:
         loss = (np.maximum(0.0, margin - true[:, None] + rivals) ** power).sum(axis=1)
         loss = loss / scores.shape[1]

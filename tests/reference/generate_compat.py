@@ -602,6 +602,28 @@ def torchmetrics_calibration(inputs: Inputs, weight: Any, params: dict[str, Any]
 
 
 TORCHMETRICS["binary_calibration_error"] = torchmetrics_calibration
+
+
+def torchmetrics_hinge(function: str) -> Reference:
+    """torchmetrics' classification hinge on float64 scores and integer labels; a multiclass
+    call is given num_classes = pred's width, and one-vs-all's per-class values are averaged."""
+
+    def compute(inputs: Inputs, weight: Any, params: dict[str, Any]) -> tuple[float, str]:
+        p, t = _t(inputs["pred"]), torch.tensor(inputs["target"].astype(np.int64))
+        call = dict(params)
+        if function.startswith("multiclass"):
+            call.setdefault("num_classes", inputs["pred"].shape[1])
+        value = getattr(tmc, function)(p, t, **call)
+        source = f"torchmetrics.functional.classification.{function}(pred, target, **{call!r})"
+        if value.ndim:
+            value, source = value.mean(), source + ".mean() over the classes"
+        return float(value), source
+
+    return compute
+
+
+TORCHMETRICS["binary_hinge_loss"] = torchmetrics_hinge("binary_hinge_loss")
+TORCHMETRICS["multiclass_hinge_loss"] = torchmetrics_hinge("multiclass_hinge_loss")
 REFERENCES = {
     "torch": TORCH,
     "keras": KERAS,
@@ -1288,7 +1310,56 @@ def specs() -> list[Spec]:
             "jensen_shannon_divergence",
             classes(15, k + 1, target="probs"),
         )
+    add("torchmetrics-binary_hinge_loss-probs-edge", "binary_hinge_loss", binary(30, edge=True))
+    add("torchmetrics-binary_hinge_loss-logits", "binary_hinge_loss", binary(30, pred="logits"))
+    add(
+        "torchmetrics-binary_hinge_loss-squared-logits",
+        "binary_hinge_loss",
+        binary(30, pred="logits"),
+        squared=True,
+    )
+    add(
+        "torchmetrics-binary_hinge_loss-squared-probs",
+        "binary_hinge_loss",
+        binary(25, labels="01"),
+        squared=True,
+    )
+    add("torchmetrics-binary_hinge_loss-multilabel", "binary_hinge_loss", binary(15, 3, edge=True))
+    add(
+        "torchmetrics-binary_hinge_loss-one-outside",
+        "binary_hinge_loss",
+        _one_score_outside(30),
+    )
+    mch = "multiclass_hinge_loss"
+    add(f"torchmetrics-{mch}-probs-edge", mch, classes(20, 4, edge=True))
+    add(f"torchmetrics-{mch}-logits", mch, classes(20, 3, pred="logits"), num_classes=3)
+    add(f"torchmetrics-{mch}-squared-logits", mch, classes(20, 4, pred="logits"), squared=True)
+    add(
+        f"torchmetrics-{mch}-one-vs-all-probs",
+        mch,
+        classes(20, 3, loose=True),
+        multiclass_mode="one-vs-all",
+    )
+    add(
+        f"torchmetrics-{mch}-one-vs-all-logits-squared",
+        mch,
+        classes(20, 4, pred="logits"),
+        multiclass_mode="one-vs-all",
+        squared=True,
+    )
     return cases
+
+
+def _one_score_outside(n: int) -> Builder:
+    """Probabilities with exact 0s and 1s, and one score of 1.5: torchmetrics then reads every
+    score as a logit."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        inputs = binary(n, edge=True)(rng)
+        inputs["pred"][n // 2] = 1.5
+        return inputs
+
+    return build
 
 
 def _labels(rng: np.random.Generator, n: int) -> Inputs:
