@@ -692,20 +692,19 @@ SQUASH = Param(
 )
 
 
-def _labels_allowed(t: np.ndarray, params: Mapping[str, Any]) -> Any:
-    labels = params.get("labels")
-    if labels == "as_given":
-        return True
-    if labels == "zero_one":
-        return (t == 1) | (t == 0)
-    return (t == 1) | (t == -1) | (t == 0)
-
-
 SIGNED_LABELS = Requirement(
     "target",
-    _labels_allowed,
-    "labels in {-1, 1} or {0, 1} (labels=zero_one: {0, 1})",
+    lambda t, params: (
+        params.get("labels", "signed") != "signed" or ((t == 1) | (t == -1) | (t == 0))
+    ),
+    "labels in {-1, 1} or {0, 1}",
     "0 is read as -1; recode other labels (such as 1/2) as -1/1, with 1 for the positive class",
+)
+ZERO_ONE_LABELS = Requirement(
+    "target",
+    lambda t, params: params.get("labels") != "zero_one" or ((t == 1) | (t == 0)),
+    "labels in {0, 1} (labels=zero_one)",
+    "torchmetrics would read a -1 as the positive class: recode the negative class as 0",
 )
 LABEL_NOTE = (
     "Labels are {-1, 1} or {0, 1} (0 is read as -1); an input holding both 0 and -1 is an "
@@ -738,7 +737,7 @@ def _sign(target: np.ndarray, labels: str = "signed") -> np.ndarray:
     reference="sklearn.metrics.hinge_loss",
     params=[LABELS, SQUASH, REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
     examples=[
         Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, (0.5 + 3 + 3) / 3, HAND),
         Example({"pred": [0.5, 2.0], "target": [1, 0]}, 0.75, HAND, {"labels": "as_given"}),
@@ -772,7 +771,7 @@ def hinge(pred, target, *, labels, squash):
     reference="keras.losses.SquaredHinge",
     params=[LABELS, SQUASH, REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
     examples=[
         Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND),
         Example(
@@ -798,7 +797,7 @@ def squared_hinge(pred, target, *, labels, squash):
     reference="AdaBoost's exponential loss (Freund & Schapire 1997)",
     params=[REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
     examples=[Example({"pred": [0.0, -math.log(2)], "target": [1, 0]}, (1 + 0.5) / 2, HAND)],
     notes=LABEL_NOTE + " Large negative margins overflow to inf, as the loss itself does.",
 )
@@ -1450,7 +1449,7 @@ def categorical_hinge(pred, target):
     reference="optax.losses.perceptron_loss",
     params=[REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
     examples=[Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, 4 / 3, HAND)],
     notes="pred is a raw score. " + LABEL_NOTE + " optax uses the labels as given, so there a "
     "label 0 costs nothing.",
