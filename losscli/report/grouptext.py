@@ -257,27 +257,34 @@ def csv_rows(
     """The CSV lines of every group result, under the report's header (``columns`` are its --by
     columns; ``with_ci`` and ``with_note`` say whether it has those columns), in blocks."""
     dictionaries = _Dictionaries(_csv_value, {int: int.__repr__}, CSV_PLAIN)
-    templates = [_csv_template(part, columns, with_ci, with_note) for part in groups.parts]
+    templates = [
+        [_csv_template(part, columns, with_ci, with_note, counted) for counted in (False, True)]
+        for part in groups.parts
+    ]
 
     def write(number: int, rows: np.ndarray) -> pa.Array:
         part = groups.parts[number]
         named = {key.name: key for key in part.keys}
         texts = [dictionaries.texts(named[name], rows) for name in columns if name in named]
-        texts += [exact_column(part.value[rows]), exact_column(part.n[rows])]
-        texts.append(exact_column(part.weight_sum[rows]))
+        n = part.n[rows]
+        texts += [exact_column(part.value[rows]), exact_column(n)]
+        # Without weights each weight sum is its row count: its text is the count's and ".0".
+        counted = bool(np.array_equal(part.weight_sum[rows], n))
+        texts.append(texts[-1] if counted else exact_column(part.weight_sum[rows]))
         if with_ci and part.interval is not None:
             interval = part.interval
             texts += [exact_column(interval.low[rows]), exact_column(interval.high[rows])]
         if with_note:
             texts.append(_note_cells(part.notes[rows]))
-        return templates[number].fill(texts)
+        return templates[number][counted].fill(texts)
 
     return _by_block(groups, write, "")
 
 
 def _csv_template(
-    part: GroupArrays, columns: list[str], with_ci: bool, with_note: bool
+    part: GroupArrays, columns: list[str], with_ci: bool, with_note: bool, counted: bool
 ) -> _Template:
+    """A part's CSV line; ``counted``: its weight-sum slot is given the row count's text."""
     names = [key.name for key in part.keys]
     params = json.dumps(json_ready(part.params), allow_nan=False)
     label, loss, params, direction = csv_cells([part.label, part.loss, params, part.direction])
@@ -293,7 +300,7 @@ def _csv_template(
     template.slot()  # n
     template.text(",")
     template.slot()  # weight_sum
-    template.text(f",{direction}")
+    template.text(f"{'.0' if counted else ''},{direction}")
     if with_ci and part.interval is not None:
         template.text(",")
         template.slot()
