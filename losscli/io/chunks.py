@@ -604,6 +604,7 @@ def coded(encode: KeyCodes, values: Any, what: str) -> np.ndarray:
 
 # Keys whose runs of equal values average at least this many rows are coded run by run.
 RUN_LENGTH = 16
+RUN_PROBE = 4096  # rows whose runs are looked at first
 
 
 def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
@@ -615,6 +616,12 @@ def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     if size < 2 * RUN_LENGTH or values.null_count:
         return None
     try:
+        if size > 4 * RUN_PROBE:
+            # Runs a quarter as long as needed in the first rows (ids in random order): the
+            # chunk is coded row by row without comparing all of it (either way, the same codes).
+            probe = run_starts(values.slice(0, RUN_PROBE))
+            if len(probe) * RUN_LENGTH > 4 * RUN_PROBE:
+                return None
         starts = run_starts(values)
     except pa.ArrowNotImplementedError:  # lists, structs: no comparison kernel
         return None
