@@ -151,16 +151,16 @@ class Mean(Statistic):
     def contribute(self, values, weight, inputs, shifts):
         rows = mean_over_elements(values)
         shares = None if self.divisor is None or self.total else self.divisor(inputs)
-        # None: 1 a row, counted by the table without an array of ones to fill and sum.
-        wd: np.ndarray | None = None
-        if shares is not None and not self.over_rows:
-            wd = weighted(shares, weight)
-        elif weight is not None and not self.over_rows:
-            wd = weight
+        ones = self.over_rows or (weight is None and shares is None)
+        if not self.spread and ones:
+            # Each row's share 1: the table counts the rows (a None column) without an array.
+            return Contribution([weighted(rows, weight), None])
+        if ones:
+            wd = np.ones(len(rows))
+        else:
+            wd = ones_or(weight, len(rows)) if shares is None else weighted(shares, weight)
         columns = [weighted(rows, weight), wd]
         if self.spread:
-            wd = ones_or(wd, len(rows))
-            columns[1] = wd
             d = 1.0 if shares is None else shares
             usable = np.isfinite(rows) & (wd > 0)
             shift = shifts(None, None, rows.reshape(-1, 1), usable)[:, 0]

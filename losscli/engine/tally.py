@@ -288,12 +288,14 @@ class Tally:
         totals = self.grouped.view().pooled()
         seen = np.flatnonzero(totals.counts[..., 1] > 0)
         values, notes = self._values(totals)
+        # Every group seen has rows unless all of its rows were left out: then views, not copies.
+        pick = slice(None) if len(seen) == len(values) else seen
         columns = GroupColumns(
             codes=seen,
-            value=values[seen],
-            n=totals.counts[seen, 1].astype(np.int64),
-            weight_sum=totals.counts[seen, 0],
-            reason=notes[seen],
+            value=values[pick],
+            n=totals.counts[pick, 1].astype(np.int64),
+            weight_sum=totals.counts[pick, 0],
+            reason=notes[pick],
         )
         if level is not None and self.method is not None:
             columns.interval = self._interval_columns(totals, values, level, seen)

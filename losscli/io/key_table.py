@@ -94,7 +94,7 @@ class KeyTable:
         offsets = (keys - np.int64(self.low)).view(np.uint64)
         inside = offsets < np.uint64(len(self.direct))
         if inside.all():
-            return self.direct[offsets] - 1
+            return self.direct[offsets.view(np.int64)] - 1  # signed: NumPy indexes it faster
         found = np.full(len(keys), -1, dtype=np.int64)
         found[inside] = self.direct[offsets[inside]] - 1
         return found

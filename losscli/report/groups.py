@@ -290,7 +290,11 @@ class GroupResults(Sequence[Result]):
         row_of = _joined([np.arange(len(p), dtype=np.int64) for p in parts])
         ranks = _joined([p.rank for p in parts])
         order = _report_order(part_of, ranks, len(parts))
-        self.part_of, self.row_of, self.ranks = part_of[order], row_of[order], ranks[order]
+        if len(self.parts) == 1:  # one loss: its rows, in the report's order, are the order
+            self.part_of, self.row_of = part_of, order
+        else:
+            self.part_of, self.row_of = part_of[order], row_of[order]
+        self.ranks = ranks[order]
         self.order = order  # each result's place among the parts' rows, laid end to end
 
     @classmethod
