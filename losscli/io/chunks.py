@@ -152,7 +152,8 @@ def frames(
     for reader in readers:
         where = reader.source.display
         try:
-            absent = [name for name in columns if name not in reader.names]
+            present = set(reader.names)  # 10,000 names each looked up in a list: 10^8 steps
+            absent = [name for name in columns if name not in present]
             if absent:
                 raise InputError(
                     f"{where} has no column {', '.join(repr(n) for n in absent)}, "
