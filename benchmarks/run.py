@@ -16,7 +16,8 @@ a few of them split across row groups; wide (Parquet only) is ce over 60,000 row
 float32 logit columns in one row group, as pyarrow writes by default. For five the peers
 compute the five means in one query (DuckDB) or one select (polars), each value checked; losscli
 is also timed with huber alone and with log_cosh alone (the cheapest and the dearest of the
-five), as information.
+five), as information. The regression file is also timed gzip'd (csv.gz, level 6, made from the
+CSV): huber, mse and five, every tool reading the compressed file itself.
 
 Generates the data once under benchmarks/data/ (seeded), checks that every tool computes the same
 value (1e-9 relative) before timing, then runs each command in turn (losscli, duckdb, polars, ...)
@@ -143,7 +144,7 @@ BY_POLARS = (
     "pl.{}('{}').group_by('grp').agg(mse=((pl.col('prediction') - pl.col('target')) ** 2)"
     ".mean()).sort('grp').collect().write_csv(sys.stdout)"
 )
-FORMATS = {"dice": ("parquet",), "wide": ("parquet",)}
+FORMATS = {"dice": ("parquet",), "wide": ("parquet",), "reg": ("csv", "csv.gz", "parquet")}
 COLUMNS = {
     "bce": ["-p", "prob", "-t", "label"],
     "ce": ["-p", "logit_*", "-t", "label"],
@@ -185,8 +186,15 @@ def make_data(rows: int, dataset: str = "reg") -> dict[str, Path]:
     rows = rows_of(dataset, rows)
     formats = FORMATS.get(dataset, ("csv", "parquet"))
     paths = {fmt: DATA / f"{dataset}_{rows}.{fmt}" for fmt in formats}
-    if all(path.exists() for path in paths.values()):
-        return paths
+    written = {fmt: path for fmt, path in paths.items() if fmt != "csv.gz"}
+    if not all(path.exists() for path in written.values()):
+        generate(written, rows, dataset)
+    if "csv.gz" in paths and not paths["csv.gz"].exists():
+        compress(paths["csv"], paths["csv.gz"])
+    return paths
+
+
+def generate(paths: dict[str, Path], rows: int, dataset: str) -> None:
     # Write in a fresh process: the peak RSS wait4 reports for a child is never below its parent's
     # own peak, so this process must not hold NumPy, Arrow or the generated tables.
     writer = multiprocessing.get_context("spawn").Process(
@@ -198,7 +206,17 @@ def make_data(rows: int, dataset: str = "reg") -> dict[str, Path]:
         for path in paths.values():
             path.unlink(missing_ok=True)
         raise SystemExit(f"generating {dataset} data failed")
-    return paths
+
+
+def compress(source: Path, target: Path) -> None:
+    """``source`` gzip'd at level 6, gzip's own default, as a model's output is often stored."""
+    import gzip
+    import shutil
+
+    partial = target.with_suffix(".partial")
+    with source.open("rb") as raw, gzip.open(partial, "wb", compresslevel=6) as packed:
+        shutil.copyfileobj(raw, packed, 1 << 20)
+    partial.replace(target)
 
 
 def write_data(paths: dict[str, Path], rows: int, dataset: str) -> None:
@@ -290,8 +308,8 @@ def masks(rng, n: int):
 
 def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
     python = sys.executable
-    reader = "read_csv" if fmt == "csv" else "read_parquet"
-    scan = "scan_csv" if fmt == "csv" else "scan_parquet"
+    reader = "read_csv" if fmt.startswith("csv") else "read_parquet"  # .csv.gz too, for both
+    scan = "scan_csv" if fmt.startswith("csv") else "scan_parquet"
     sql = {
         "huber": HUBER_SQL,
         "mse": MSE_SQL,
@@ -467,7 +485,7 @@ def main() -> None:
         "--rows", type=int, default=10_000_000, help="ce reads a tenth of them; dice is fixed"
     )
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--formats", default="csv,csv.gz,parquet")
     parser.add_argument("--losses", default=",".join(DATASET), help=", ".join(DATASET))
     args = parser.parse_args()
     losses = args.losses.split(",")

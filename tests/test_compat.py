@@ -15,7 +15,7 @@ import pytest
 
 import losscli
 from losscli.compat import LIBRARIES, profile
-from losscli.errors import UsageError
+from losscli.errors import LossCliError, UsageError
 from losscli.losses.registry import format_value
 from tests.conftest import COMPAT_CASES, close, run
 
@@ -98,7 +98,7 @@ def test_a_library_function_without_equivalent_is_refused_in_one_line(tmp_path, 
     path.write_text("pred,target\n0,1\n")
     outcome = run(capsys, "eval", "--compat", "torch", "-l", "ctc_loss", str(path))
     assert outcome.code == 2
-    assert "ctc_loss has no losscli equivalent yet" in outcome.err
+    assert "ctc_loss has no losscli equivalent: it aligns" in outcome.err
     outcome = run(capsys, "eval", "-l", "ctc_loss", str(path))
     assert outcome.code == 2 and "no losscli equivalent" in outcome.err
 
@@ -111,6 +111,8 @@ def test_a_library_function_without_equivalent_is_refused_in_one_line(tmp_path, 
         ("torch", "l1_loss:reduction=none", "write them with per_row PATH"),
         ("keras", "huber:reduction=avg", "reduction=avg is out of range"),
         ("tensorflow", "mse", "is not a library losscli has a profile of"),
+        ("keras", "dice:reduction=sum", "Dice x sum(w) with them"),
+        ("keras", "binary_focal_crossentropy:axis=0", "Use axis=-1, 1"),
     ],
 )
 def test_bad_compat_requests_are_usage_errors(library, spec, message):
@@ -167,3 +169,34 @@ def test_list_and_describe_show_the_profile(capsys):
     outcome = run(capsys, "describe", "--compat", "sklearn", "log_loss")
     assert outcome.code == 0
     assert "clip=2.220446049250313e-16" in outcome.out and "losscli's own ce" in outcome.out
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in COMPAT_CASES if c["loss"] in ("binary_hinge_loss", "multiclass_hinge_loss")],
+    ids=lambda c: c["id"],
+)
+def test_torchmetrics_squash_rule_sees_the_whole_input_whatever_the_chunks(case):
+    # One score outside [0, 1] in any chunk squashes every score of every chunk.
+    assert close(value_of(case, chunk_rows=2), case["expected"], rel=1e-9)
+
+
+def test_torchmetrics_hinge_refuses_what_it_would_misread():
+    data = {"pred": [0.2, 0.7], "target": [-1.0, 1.0]}
+    with pytest.raises(LossCliError, match="labels=zero_one"):
+        losscli.evaluate(data, "binary_hinge_loss", compat="torchmetrics")
+    data = {"pred": [0.2, 0.7], "target": [0.0, 1.0]}
+    with pytest.raises(UsageError, match="ignore_index=255 is not one losscli computes"):
+        losscli.evaluate(data, "binary_hinge_loss:ignore_index=255", compat="torchmetrics")
+
+
+def test_torchmetrics_hinge_per_group_decides_the_squash_on_the_group_rows():
+    data = {"pred": [0.2, 0.9, 3.0, -1.0], "target": [0.0, 1.0, 1.0, 0.0], "g": [1, 1, 2, 2]}
+    report = losscli.evaluate(data, "binary_hinge_loss", compat="torchmetrics", by=["g"])
+    values = {row.group["g"] if row.group else None: row.value for row in report.results}
+    assert values[1] == pytest.approx((1.2 + 0.1) / 2, rel=1e-12)  # group 1's scores as given
+    sigmoid = {s: 1 / (1 + math.exp(-s)) for s in (0.2, 0.9, 3.0, -1.0)}
+    second = 1 - sigmoid[3.0] + 1 + sigmoid[-1.0]
+    assert values[2] == pytest.approx(second / 2, rel=1e-12)
+    whole = 1 + sigmoid[0.2] + 1 - sigmoid[0.9] + second  # the whole input has scores outside
+    assert values[None] == pytest.approx(whole / 4, rel=1e-12)

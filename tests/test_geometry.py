@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import losscli
 from losscli.engine.run import update
 from losscli.engine.tally import Options, Tally
-from losscli.errors import DomainError, InputError
+from losscli.errors import DomainError, InputError, UsageError
 from losscli.losses import build_request
 from tests.conftest import (
     SAMPLE_DATA,
@@ -42,6 +42,9 @@ MASK_LOSSES = [
     "focal_tversky",
     "dice:aggregate=global",
     "dice:smooth=1",
+    "dice:reduction=sum_over_rows,floor=1e-7,smooth=0",
+    "tversky:reduction=sum,alpha=0.2",
+    "dice:aggregate=global,pool_weights=none,reduction=sum_over_rows",
 ]
 
 
@@ -128,6 +131,31 @@ def test_the_whole_input_is_one_sample_without_a_sample_role():
     pred, target = np.array([1.0, 1, 0, 0.5]), np.array([1.0, 0, 0, 1])
     expected = 1 - (2 * 1.5 + 1e-6) / (2.5 + 2 + 1e-6)
     assert close(evaluate_arrays("dice", {"pred": pred, "target": target}), expected, 1e-15)
+
+
+def test_aggregate_row_scores_each_row_alone_with_the_floor_in_the_denominator():
+    data = {"pred": [1.0, 0.0, 0.5], "target": [1.0, 0.0, 0.0], "w": [1.0, 3.0, 2.0]}
+    spec = "dice:aggregate=row,smooth=0,floor=1e-7,reduction=sum_over_rows"
+    value = losscli.evaluate(data, spec, weight="w").overall[0].value
+    # row 1: 1 - 2/2; row 2: nothing in either, 1 - 0 / 1e-7; row 3: 1 - 0 / 0.5
+    assert close(value, (1.0 * (1 - 2 / (2 + 1e-7)) + 3.0 * 1 + 2.0 * 1) / 3, 1e-15)
+
+
+def test_aggregate_row_with_a_sample_column_is_refused():
+    data = {"pred": [1.0, 0.0], "target": [1.0, 0.0], "image": [1.0, 1.0]}
+    with pytest.raises(UsageError, match="aggregate=row scores each row alone"):
+        losscli.evaluate(data, "dice:aggregate=row", columns={"sample": "image"})
+
+
+def test_pool_weights_none_pools_elements_alike_and_scales_the_one_value():
+    data = {"pred": [[1.0, 0.0], [0.5, 0.5]], "target": [[1.0, 1.0], [0.0, 1.0]], "w": [0.0, 4.0]}
+    pooled = 1 - 2 * 1.5 / (2.0 + 3.0)
+    spec = "dice:aggregate=global,smooth=0,pool_weights=none"
+    assert close(losscli.evaluate(data, spec, weight="w").overall[0].value, pooled, 1e-15)
+    over_rows = losscli.evaluate(data, spec + ",reduction=sum_over_rows", weight="w")
+    assert close(over_rows.overall[0].value, pooled * 4.0 / 2, 1e-15)
+    by_elements = losscli.evaluate(data, "dice:aggregate=global,smooth=0", weight="w")
+    assert close(by_elements.overall[0].value, 1 - 2 * 0.5 / (1.0 + 1.0), 1e-15)
 
 
 def test_mask_values_outside_zero_one_are_an_error():

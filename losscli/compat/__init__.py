@@ -45,6 +45,7 @@ class Arg:
     help: str = ""
     ge: float | None = None
     none: Any = None  # the losscli value of ``to`` when the library's value is None
+    ignored: str = ""  # why any value of this keyword changes nothing losscli computes
 
     def losscli_value(self, value: Any) -> Any:
         return self.none if value is None and self.none is not None else value
@@ -92,6 +93,8 @@ class Entry:
         shape.update(per_width=self.per_width, sum_elements=False, loss=self.loss)
         for name, arg in self.args.items():
             value = given.get(name, arg.default)
+            if arg.ignored:
+                continue
             if arg.to is not None:
                 params[arg.to] = arg.losscli_value(value)
                 continue
@@ -117,7 +120,7 @@ class Profile:
     title: str  # as people write it: scikit-learn, Keras
     checked_with: str  # the version whose numbers the reference fixture holds
     entries: Mapping[str, Entry]
-    missing: Mapping[str, str]  # library names losscli has no loss for yet -> why
+    missing: Mapping[str, str]  # library names that are no loss of a table -> why
     weights: str  # what -w stands for in this library
     notes: str = ""
 
@@ -133,7 +136,7 @@ class Profile:
         for library_name, why in self.missing.items():
             if key.lower() == library_name.lower():
                 raise UsageError(
-                    f"{self.title}'s {library_name} has no losscli equivalent yet: {why}.",
+                    f"{self.title}'s {library_name} has no losscli equivalent: {why}.",
                     f"'losscli list --compat {self.name}' shows the {self.title} names losscli "
                     "computes.",
                 )

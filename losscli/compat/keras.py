@@ -24,6 +24,31 @@ REDUCTION = Arg(
     },
 )
 FROM_LOGITS = {True: {"input": "logits"}, False: {"input": "probs"}}
+# Dice and Tversky: axis=None pools every element of the input; -1 scores each row alone.
+OVERLAP_AXIS = Arg(
+    "none",
+    kind=str,
+    help="none: one value pooled over the whole input; -1 (or 1): one value per row",
+    values={
+        "none": {"aggregate": "global", "pool_weights": "none"},
+        "-1": {"aggregate": "row"},
+        "1": {"aggregate": "row"},
+    },
+)
+OVERLAP_REDUCTION = Arg(
+    "sum_over_batch_size",
+    kind=str,
+    help="how the per-row values (or the one pooled value, counted once per row) are reduced",
+    values={
+        "sum_over_batch_size": {"reduction": "sum_over_rows"},
+        "mean_with_sample_weight": {"reduction": "mean"},
+        "sum": "Keras' sum of its Dice is the pooled value itself without weights but "
+        "Dice x sum(w) with them: use sum_over_batch_size",
+        "none": PER_ROW,
+    },
+)
+# A table row is one sample: its last axis is its only axis besides the rows.
+AXIS = Arg(-1, kind=int, values={-1: {}, 1: {}}, help="the axis averaged (the row's columns)")
 
 
 def _entry(loss: str, rule: str, *names: str, fixed=None, **args: Arg) -> Entry:  # type: ignore[no-untyped-def]
@@ -112,6 +137,63 @@ ENTRIES = {
         fixed={"rows": "renormalize", "clip": EPSILON, "clip_high": BELOW_ONE},
         from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
     ),
+    "binary_focal_crossentropy": _entry(
+        "focal",
+        "t smoothed to t (1 - ls) + ls / 2; bce on p clipped to [1e-7, 1 - 2^-23], times "
+        "(1 - p_t)^gamma with p_t from the unclipped p (the sigmoid's with from_logits=true); "
+        "times alpha_t only with apply_class_balancing=true",
+        "BinaryFocalCrossentropy",
+        fixed={"clip": EPSILON, "clip_high": BELOW_ONE},
+        alpha=Arg(0.25, to="alpha", help="weight of positives (with apply_class_balancing)"),
+        apply_class_balancing=Arg(False, kind=bool, values={False: {"alpha": -1.0}, True: {}}),
+        gamma=Arg(2.0, to="gamma", ge=0),
+        from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
+        label_smoothing=Arg(0.0, to="label_smoothing"),
+        axis=AXIS,
+    ),
+    "categorical_focal_crossentropy": _entry(
+        "softmax_focal",
+        "target rows smoothed to y (1 - ls) + ls / K; p (the softmax with from_logits=true) "
+        "renormalised and clipped to [1e-7, 1 - 2^-23]; -alpha sum_c y_c (1 - p_c)^gamma log p_c",
+        "CategoricalFocalCrossentropy",
+        fixed={"rows": "renormalize", "clip": EPSILON, "clip_high": BELOW_ONE},
+        alpha=Arg(0.25, to="alpha", ge=0),
+        gamma=Arg(2.0, to="gamma", ge=0),
+        from_logits=Arg(False, kind=bool, values=FROM_LOGITS),
+        label_smoothing=Arg(0.0, to="label_smoothing"),
+        axis=AXIS,
+    ),
+    "categorical_generalized_cross_entropy": _entry(
+        "gce",
+        "(1 - p_y^q) / q on the probability of the target class index as given: no clip, no "
+        "renormalisation (p_y = 0 gives 1 / q)",
+        "CategoricalGeneralizedCrossEntropy",
+        fixed={"input": "probs", "rows": "as_given"},
+        q=Arg(0.5, to="q"),
+    ),
+    "dice": _entry(
+        "dice",
+        "axis=none (the default): 1 - 2 sum(p t) / (sum p + sum t + 1e-7) over every element of "
+        "the input, unweighted; a weight column scales that one value by sum(w) / N "
+        "(mean_with_sample_weight: by 1). axis=-1: the same per row, then reduced as any Keras "
+        "loss",
+        "Dice",
+        fixed={"smooth": 0.0, "floor": EPSILON},
+        axis=OVERLAP_AXIS,
+        reduction=OVERLAP_REDUCTION,
+    ),
+    "tversky": _entry(
+        "tversky",
+        "1 - TP / (TP + alpha FN + beta FP + 1e-7), FN = sum t (1 - p), FP = sum p (1 - t): "
+        "Keras' alpha weighs what losscli's beta does (false negatives), and the other way "
+        "round; pooled or per row as for dice",
+        "Tversky",
+        fixed={"smooth": 0.0, "floor": EPSILON},
+        alpha=Arg(0.5, to="beta", ge=0, help="weight of false negatives (losscli's beta)"),
+        beta=Arg(0.5, to="alpha", ge=0, help="weight of false positives (losscli's alpha)"),
+        axis=OVERLAP_AXIS,
+        reduction=OVERLAP_REDUCTION,
+    ),
     "circle": Entry(
         "circle",
         "per anchor, softplus of the log-sum-exps of its weighted positive and negative "
@@ -146,13 +228,6 @@ PROFILE = Profile(
     entries=ENTRIES,
     missing={
         "ctc": "it aligns sequences, and a table row holds no sequence of probabilities",
-        "binary_focal_crossentropy": "losscli's focal loss does not clip at 1e-7 yet",
-        "categorical_focal_crossentropy": "losscli's softmax_focal does not clip at 1e-7 yet",
-        "categorical_generalized_cross_entropy": "losscli's gce does not clip at 1e-7 yet",
-        "dice": "Keras pools one Dice over the whole batch with a 1e-7 floor, which losscli's "
-        "dice does not have yet",
-        "tversky": "Keras pools one Tversky index over the whole batch with a 1e-7 floor, "
-        "which losscli's tversky does not have yet",
     },
     weights="The weight column is sample_weight (for circle it weighs whole batches); with the "
     "default reduction "

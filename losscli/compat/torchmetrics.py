@@ -11,6 +11,20 @@ from losscli.compat import PER_ROW, Arg, Entry, Profile
 TM_EPS = 1.17e-06  # torchmetrics' floor on |t| in mean_absolute_percentage_error
 
 
+IGNORE_INDEX = Arg(
+    None,
+    kind=float,
+    help="none only: losscli's hinge keeps every row",
+    values={None: {}},
+)
+VALIDATE_ARGS = Arg(
+    False,
+    kind=bool,
+    ignored="losscli always checks the input (labels, widths) and refuses what it cannot read",
+)
+SQUARED = Arg(False, kind=bool, values={False: {"power": 1}, True: {"power": 2}})
+
+
 def _entry(loss: str, rule: str, fixed=None, **args: Arg) -> Entry:  # type: ignore[no-untyped-def]
     return Entry(loss, rule, fixed=fixed or {}, args=args)
 
@@ -102,6 +116,40 @@ ENTRIES = {
         ),
     ),
     "weighted_mean_absolute_percentage_error": _entry("wmape", "sum |p - t| / sum |t|"),
+    "binary_hinge_loss": _entry(
+        "hinge",
+        "mean max(0, 1 - y s) over every element, y = 2t - 1 with labels {0, 1} (a -1 is refused: "
+        "torchmetrics would read it as the positive class); when any score of the input lies "
+        "outside [0, 1], s is the sigmoid of every score; squared=true: the terms squared",
+        fixed={"labels": "zero_one", "squash": "auto"},
+        squared=Arg(False, kind=bool, values={False: {}, True: {"loss": "squared_hinge"}}),
+        ignore_index=IGNORE_INDEX,
+        validate_args=VALIDATE_ARGS,
+    ),
+    "multiclass_hinge_loss": _entry(
+        "multiclass_hinge",
+        "crammer-singer: mean max(0, 1 - s_y + max_{j != y} s_j); one-vs-all: each class's "
+        "binary hinge (s_y against +1, the others against -1) averaged over the K classes, the "
+        "mean of torchmetrics' K per-class values; when any score of the input lies outside "
+        "[0, 1], every row goes through a softmax first; squared=true: the terms squared",
+        fixed={"squash": "auto"},
+        num_classes=Arg(
+            None,
+            kind=int,
+            ignored="the classes are pred's columns (torchmetrics reads them from pred too)",
+        ),
+        squared=SQUARED,
+        multiclass_mode=Arg(
+            "crammer-singer",
+            kind=str,
+            values={
+                "crammer-singer": {"variant": "crammer_singer"},
+                "one-vs-all": {"variant": "one_vs_all"},
+            },
+        ),
+        ignore_index=IGNORE_INDEX,
+        validate_args=VALIDATE_ARGS,
+    ),
     "binary_calibration_error": _entry(
         "calibration_error",
         "the expected calibration error over equal-width bins",
@@ -116,10 +164,6 @@ PROFILE = Profile(
     checked_with="torchmetrics 1.9",
     entries=ENTRIES,
     missing={
-        "binary_hinge_loss": "torchmetrics applies a sigmoid when scores leave [0, 1], a rule "
-        "losscli's hinge does not have yet",
-        "multiclass_hinge_loss": "torchmetrics applies a softmax when scores leave [0, 1], a rule "
-        "losscli's multiclass_hinge does not have yet",
         "continuous_ranked_probability_score": "it scores ensembles, not a prediction per row",
     },
     weights="torchmetrics takes no sample weights: a weight column gives losscli's weighted mean "

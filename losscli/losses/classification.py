@@ -15,7 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.statistics import Binned, Contribution, Mean, Statistic, exp_or_inf, ones_or
+from losscli.engine.statistics import (
+    Binned,
+    Contribution,
+    Mean,
+    Statistic,
+    exp_or_inf,
+    mean_over_elements,
+    ones_or,
+    weighted,
+)
 from losscli.errors import InputError, RowProblem, option
 from losscli.losses.probability import (
     LOG_CLAMP,
@@ -57,6 +66,7 @@ FAMILY = "classification"
 HAND = "hand-worked"
 LOG_2 = math.log(2.0)
 LOG_3 = math.log(3.0)
+SOFTMAX_TOTAL = math.exp(0.2) + math.exp(0.5) + math.exp(0.3)  # of an example's row
 
 CLASS_WEIGHT = Param("weight", list, None, "one weight per class, e.g. [1,2,0.5]", ge=0)
 IGNORE_INDEX = Param("ignore_index", int, -100, "target class whose rows are left out")
@@ -617,8 +627,49 @@ def _mixed(row: int) -> RowProblem:
     )
 
 
+class SquashedWhenOutside(Statistic):
+    """torchmetrics' rule for scores: when any score of the input lies outside [0, 1], every
+    score is read as a logit and squashed (a sigmoid, or a softmax per row) first.
+
+    The loss function gives each row's loss on the raw scores, its loss on the squashed scores
+    and whether a score of the row lies outside [0, 1]; both losses are summed, and the count
+    of rows outside picks one at the end, so one pass decides it for the whole input (for
+    each group of --by on its own rows, as the library run on them would). No value per row:
+    which one counts is known only at the end.
+    """
+
+    width = 4
+
+    def __init__(self, params: Mapping[str, Any], signed: bool) -> None:
+        keywords = reduced(params)
+        self.total, self.over_rows = keywords["total"], keywords["over_rows"]
+        self.labels = SignedMean() if signed else None
+
+    def observe(self, inputs, bits):
+        return bits if self.labels is None else self.labels.observe(inputs, bits)
+
+    def contribute(self, values, weight, inputs, shifts):
+        raw, squashed, outside = values
+        rows = len(outside)
+        shares = np.ones(rows) if self.over_rows else ones_or(weight, rows)
+        columns = [mean_over_elements(raw), mean_over_elements(squashed)]
+        return Contribution([*(weighted(c, weight) for c in columns), shares, outside * 1.0])
+
+    def finalize(self, totals):
+        sums = totals.sums[..., 0, :]
+        value = np.where(sums[..., 3] > 0, sums[..., 1], sums[..., 0])
+        return value if self.total else value / sums[..., 2]
+
+
+def _outside_unit(pred: np.ndarray) -> np.ndarray:
+    outside: np.ndarray = (pred < 0) | (pred > 1)
+    return outside if outside.ndim == 1 else np.any(outside, axis=1)
+
+
 def _signed(params: Mapping[str, Any]) -> Statistic:
-    if params.get("labels") == "as_given":
+    if params.get("squash") == "auto":
+        return SquashedWhenOutside(params, signed=params.get("labels") == "signed")
+    if params.get("labels", "signed") != "signed":
         return Mean(**reduced(params))
     return SignedMean(**reduced(params))
 
@@ -627,20 +678,51 @@ LABELS = Param(
     "labels",
     str,
     "signed",
-    "signed: {-1, 1} or {0, 1} with 0 read as -1; as_given: y used as it is (optax)",
-    choices=("signed", "as_given"),
+    "signed: {-1, 1} or {0, 1} with 0 read as -1; zero_one: {0, 1} only, 0 read as -1 "
+    "(torchmetrics); as_given: y used as it is (optax)",
+    choices=("signed", "zero_one", "as_given"),
 )
+SQUASH = Param(
+    "squash",
+    str,
+    "none",
+    "none: scores as given; auto: when any score of the input lies outside [0, 1], a sigmoid "
+    "on every score first (torchmetrics' rule)",
+    choices=("none", "auto"),
+)
+
+
 SIGNED_LABELS = Requirement(
     "target",
-    lambda t, params: params.get("labels") == "as_given" or ((t == 1) | (t == -1) | (t == 0)),
+    lambda t, params: (
+        params.get("labels", "signed") != "signed" or ((t == 1) | (t == -1) | (t == 0))
+    ),
     "labels in {-1, 1} or {0, 1}",
     "0 is read as -1; recode other labels (such as 1/2) as -1/1, with 1 for the positive class",
 )
+ZERO_ONE_LABELS = Requirement(
+    "target",
+    lambda t, params: params.get("labels") != "zero_one" or ((t == 1) | (t == 0)),
+    "labels in {0, 1} (labels=zero_one)",
+    "torchmetrics would read a -1 as the positive class: recode the negative class as 0",
+)
 LABEL_NOTE = (
     "Labels are {-1, 1} or {0, 1} (0 is read as -1); an input holding both 0 and -1 is an "
-    "error, since the convention would be ambiguous. labels=as_given takes y as it is (optax's "
-    "hinge_loss: a label 0 costs 1 whatever the score)."
+    "error, since the convention would be ambiguous. labels=zero_one takes {0, 1} only "
+    "(torchmetrics, which would read -1 as the positive class); labels=as_given takes y as it "
+    "is (optax's hinge_loss: a label 0 costs 1 whatever the score). squash=auto is "
+    "torchmetrics' rule: when any score of the input lies outside [0, 1], all are read as "
+    "logits and go through a sigmoid first (then no value per row is written)."
 )
+
+
+def _hinge_terms(pred, target, labels, squash, power):
+    """max(0, 1 - y s)^power; with squash=auto also on sigmoid(s), and the rows outside [0, 1]."""
+    y = _sign(target, labels)
+    raw = np.maximum(0.0, 1.0 - y * pred) ** power
+    if squash == "none":
+        return raw
+    return raw, np.maximum(0.0, 1.0 - y * sigmoid(pred)) ** power, _outside_unit(pred)
 
 
 def _sign(target: np.ndarray, labels: str = "signed") -> np.ndarray:
@@ -653,20 +735,32 @@ def _sign(target: np.ndarray, labels: str = "signed") -> np.ndarray:
     elementwise=True,
     formula="max(0, 1 - y s)",
     reference="sklearn.metrics.hinge_loss",
-    params=[LABELS, REDUCTION],
+    params=[LABELS, SQUASH, REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
     examples=[
         Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, (0.5 + 3 + 3) / 3, HAND),
         Example({"pred": [0.5, 2.0], "target": [1, 0]}, 0.75, HAND, {"labels": "as_given"}),
+        Example(
+            {"pred": [0.5, 0.0], "target": [1, 0]},
+            (0.5 + 1.0) / 2,
+            "hand-worked: every score in [0, 1], none squashed",
+            {"squash": "auto"},
+        ),
+        Example(
+            {"pred": [0.0, 2.0], "target": [1, 0]},
+            (0.5 + 1.0 + 1.0 / (1.0 + math.exp(-2.0))) / 2,
+            "hand-worked: 2 lies outside [0, 1], so both scores go through the sigmoid",
+            {"squash": "auto"},
+        ),
     ],
     notes="pred is a raw decision score (not a probability). " + LABEL_NOTE + " scikit-learn "
     "maps any two labels to {-1, 1} the same way; PyTorch's HingeEmbeddingLoss is a different "
     "loss (see hinge_embedding).",
 )
-def hinge(pred, target, *, labels):
+def hinge(pred, target, *, labels, squash):
     """Margin loss of a linear classifier: zero once y s >= 1."""
-    return np.maximum(0.0, 1.0 - _sign(target, labels) * pred)
+    return _hinge_terms(pred, target, labels, squash, 1)
 
 
 @register(
@@ -675,15 +769,23 @@ def hinge(pred, target, *, labels):
     elementwise=True,
     formula="max(0, 1 - y s)^2",
     reference="keras.losses.SquaredHinge",
-    params=[LABELS, REDUCTION],
+    params=[LABELS, SQUASH, REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
-    examples=[Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND)],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
+    examples=[
+        Example({"pred": [0.5, 2.0], "target": [1, 0]}, (0.25 + 9) / 2, HAND),
+        Example(
+            {"pred": [0.0, -1.0], "target": [1, 0]},
+            (0.25 + (1.0 + 1.0 / (1.0 + math.exp(1.0))) ** 2) / 2,
+            "hand-worked: -1 lies outside [0, 1], so both scores go through the sigmoid",
+            {"squash": "auto", "labels": "zero_one"},
+        ),
+    ],
     notes=LABEL_NOTE + " Keras also converts {0, 1} labels to {-1, 1}.",
 )
-def squared_hinge(pred, target, *, labels):
+def squared_hinge(pred, target, *, labels, squash):
     """The hinge loss squared: smooth at the margin, harsher on large violations."""
-    return np.maximum(0.0, 1.0 - _sign(target, labels) * pred) ** 2
+    return _hinge_terms(pred, target, labels, squash, 2)
 
 
 @register(
@@ -695,7 +797,7 @@ def squared_hinge(pred, target, *, labels):
     reference="AdaBoost's exponential loss (Freund & Schapire 1997)",
     params=[REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
     examples=[Example({"pred": [0.0, -math.log(2)], "target": [1, 0]}, (1 + 0.5) / 2, HAND)],
     notes=LABEL_NOTE + " Large negative margins overflow to inf, as the loss itself does.",
 )
@@ -730,21 +832,34 @@ def soft_margin(pred, target):
     name="multiclass_hinge",
     aliases=("multi_margin",),
     family=FAMILY,
-    formula="crammer_singer: max(0, margin + max_{j != y} s_j - s_y); "
-    "weston_watkins: sum_{j != y} max(0, margin - s_y + s_j)^power / K",
+    formula="crammer_singer: max(0, margin + max_{j != y} s_j - s_y)^power; "
+    "weston_watkins: sum_{j != y} max(0, margin - s_y + s_j)^power / K; "
+    "one_vs_all: mean_c max(0, margin - m_c)^power, m_y = s_y, m_c = -s_c for c != y",
     reference="sklearn.metrics.hinge_loss (crammer_singer) / torch.nn.MultiMarginLoss "
-    "(weston_watkins)",
+    "(weston_watkins) / torchmetrics multiclass_hinge_loss (crammer_singer, one_vs_all)",
     params=[
         Param(
             "variant",
             str,
             "crammer_singer",
-            "crammer_singer (worst rival) or weston_watkins (every rival)",
-            choices=("crammer_singer", "weston_watkins"),
+            "crammer_singer (worst rival), weston_watkins (every rival) or one_vs_all (each "
+            "class as a binary hinge)",
+            choices=("crammer_singer", "weston_watkins", "one_vs_all"),
         ),
         Param("margin", float, 1.0, "the required gap between the true score and the rivals", ge=0),
-        Param("power", int, 1, "exponent of each weston_watkins term (PyTorch's p)", ge=1, le=2),
+        Param("power", int, 1, "exponent of each term (PyTorch's p; 2: squared)", ge=1, le=2),
+        replace(
+            SQUASH,
+            help="none: scores as given; auto: when any score of the input lies outside "
+            "[0, 1], a softmax on every row first (torchmetrics' rule)",
+        ),
+        REDUCTION,
     ],
+    statistic=lambda params: (
+        SquashedWhenOutside(params, signed=False)
+        if params["squash"] == "auto"
+        else Mean(**reduced(params))
+    ),
     examples=[
         Example({"pred": [[2.0, 1.5, 0.0]], "target": [0]}, 0.5, HAND),
         Example(
@@ -753,20 +868,55 @@ def soft_margin(pred, target):
             HAND,
             {"variant": "weston_watkins"},
         ),
+        Example(
+            {"pred": [[2.0, 1.5, 0.0]], "target": [0]},
+            (0.0 + 2.5 + 1.0) / 3,
+            HAND,
+            {"variant": "one_vs_all"},
+        ),
+        Example(
+            {"pred": [[0.0, 0.0, 5.0], [0.2, 0.5, 0.3]], "target": [2, 1]},
+            (
+                1
+                + (1 - math.exp(5)) / (2 + math.exp(5))
+                + 1
+                + (math.exp(0.3) - math.exp(0.5)) / SOFTMAX_TOTAL
+            )
+            / 2,
+            "hand-worked: 5 lies outside [0, 1], so every row goes through the softmax",
+            {"squash": "auto"},
+        ),
     ],
     notes="pred holds K raw scores, target a class index (or one-hot rows). crammer_singer is "
     "scikit-learn's multiclass hinge_loss; weston_watkins with power 1 or 2 is PyTorch's "
-    "MultiMarginLoss (which divides by K).",
+    "MultiMarginLoss (which divides by K); one_vs_all scores each class as a binary hinge "
+    "(the true class's score against +1, the others' against -1) and averages the K terms. "
+    "squash=auto is torchmetrics' rule: when any score of the input lies outside [0, 1], "
+    "every row goes through a softmax first (then no value per row is written).",
 )
-def multiclass_hinge(pred, target, *, variant, margin, power):
+def multiclass_hinge(pred, target, *, variant, margin, power, squash):
     """Multi-class margin loss: the true class must beat the others by the margin."""
     scores = class_scores(pred, "multiclass_hinge")
     index, counted = hard_class(target, scores.shape[1])
+    raw = _multiclass_margins(scores, index, counted, variant, margin, power)
+    if squash == "none":
+        return raw
+    squashed = np.exp(log_softmax(scores))
+    soft = _multiclass_margins(squashed, index, counted, variant, margin, power)
+    return raw, soft, _outside_unit(scores)
+
+
+def _multiclass_margins(scores, index, counted, variant, margin, power):
     true = pick(scores, index)
+    if variant == "one_vs_all":
+        signs = np.full(scores.shape, -1.0)
+        np.put_along_axis(signs, index[:, None], 1.0, axis=1)
+        loss = (np.maximum(0.0, margin - signs * scores) ** power).mean(axis=1)
+        return np.where(counted, loss, np.nan)
     rivals = scores.copy()
     np.put_along_axis(rivals, index[:, None], -np.inf, axis=1)
     if variant == "crammer_singer":
-        loss = np.maximum(0.0, margin + rivals.max(axis=1) - true)
+        loss = np.maximum(0.0, margin + rivals.max(axis=1) - true) ** power
     else:
         loss = (np.maximum(0.0, margin - true[:, None] + rivals) ** power).sum(axis=1)
         loss = loss / scores.shape[1]
@@ -808,31 +958,64 @@ def multilabel_soft_margin(pred, target, *, weight):
         input_param("logits", ("logits", "probs")),
         Param("alpha", float, 0.25, "weight of positives; -1 turns the balancing off", ge=-1, le=1),
         Param("gamma", float, 2.0, "focusing exponent; 0 gives (balanced) bce", ge=0),
+        SMOOTHING,
+        replace(
+            CLIP,
+            help="bce's probabilities (after the sigmoid with input=logits) are "
+            "clipped to [clip, 1 - clip] and logged plainly, as Keras' "
+            "binary_focal_crossentropy does with 1e-7; p_t keeps the unclipped p; 0: no clip",
+        ),
+        CLIP_HIGH,
     ],
     requires=[*probability_checks(rows=False), *_binary_target_checks()],
     examples=[
         Example({"pred": [0.0], "target": [1]}, 0.25 * 0.25 * LOG_2, HAND),
         Example({"pred": [0.0], "target": [0]}, LOG_2, HAND, {"alpha": -1, "gamma": 0}),
+        Example(
+            {"pred": [1.0], "target": [0]},
+            -(0.1 * math.log(0.9) + 0.9 * math.log(0.1)) * 0.9**2,
+            "hand-worked: clip 0.1, t smoothed to 0.1, p_t = 0.1 from the unclipped p",
+            {"input": "probs", "alpha": -1, "clip": 0.1, "label_smoothing": 0.2},
+        ),
     ],
     notes="Binary or multi-label (K columns, averaged per element as torchvision's mean). pred "
     "holds logits unless input=probs. alpha weights positives and 1 - alpha negatives; "
-    "alpha=-1 disables it as torchvision does.",
+    "alpha=-1 disables it as torchvision does. label_smoothing=eps moves targets to "
+    "t (1 - eps) + eps / 2 before everything else (alpha_t and p_t too, as Keras does). "
+    "Keras' binary_focal_crossentropy is alpha=-1 (alpha only with apply_class_balancing), "
+    "input=probs and clip=1e-7.",
 )
-def sigmoid_focal(pred, target, *, input, alpha, gamma):
+def sigmoid_focal(pred, target, *, input, alpha, gamma, label_smoothing, clip, clip_high):
     """Binary cross-entropy down-weighted on well-classified examples (RetinaNet)."""
-    log_p, log_not_p = binary_logs(pred, input)
-    bce = binary_nll(target, log_p, log_not_p)
+    t = target * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else target
     p = sigmoid(pred) if input == "logits" else pred
-    p_t = p * target + (1.0 - p) * (1.0 - target)
+    if clip:
+        clipped = np.clip(p, clip, 1.0 - clip if clip_high is None else clip_high)
+        bce = binary_nll(t, np.log(clipped), np.log(1.0 - clipped))
+    else:
+        bce = binary_nll(t, *binary_logs(pred, input))
+    p_t = p * t + (1.0 - p) * (1.0 - t)
     loss = bce * (1.0 - p_t) ** gamma
     if alpha >= 0:
-        loss = loss * (alpha * target + (1.0 - alpha) * (1.0 - target))
+        loss = loss * (alpha * t + (1.0 - alpha) * (1.0 - t))
     return loss
 
 
 def _log_probs_and_rows(pred, target, input, loss):
     log_p = class_log_probs(pred, input, loss)
     return log_p, target_rows(target, log_p.shape[1])
+
+
+def _clipped_class_probs(pred, input, loss, rows, clip, clip_high):
+    """Class probabilities (a softmax of logits; probability rows renormalised unless taken
+    as_given), clipped to [clip, 1 - clip] even after a softmax, as Keras' focal loss does."""
+    if input == "probs":
+        p = class_scores(pred, loss)
+        if rows != "as_given":
+            p = p / p.sum(axis=1, keepdims=True)
+    else:
+        p = np.exp(class_log_probs(pred, input, loss))
+    return np.clip(p, clip, 1.0 - clip if clip_high is None else clip_high) if clip else p
 
 
 @register(
@@ -844,17 +1027,43 @@ def _log_probs_and_rows(pred, target, input, loss):
         input_param("logits"),
         Param("alpha", float, 1.0, "overall weight", ge=0),
         Param("gamma", float, 2.0, "focusing exponent; 0 gives alpha * ce", ge=0),
+        SMOOTHING,
+        ROWS,
+        replace(
+            CLIP,
+            help="p (the softmax of logits, or the probability rows) is clipped to "
+            "[clip, 1 - clip] before the log and the focal factor (Keras 1e-7); 0: no clip",
+        ),
+        CLIP_HIGH,
     ],
     requires=[*CE_CHECKS],
-    examples=[Example({"pred": [[0.0, 0.0]], "target": [1]}, 0.25 * LOG_2, HAND)],
+    examples=[
+        Example({"pred": [[0.0, 0.0]], "target": [1]}, 0.25 * LOG_2, HAND),
+        Example(
+            {"pred": [[0.0, 1.0]], "target": [1]},
+            -(0.95 * 0.1**2 * math.log(0.9) + 0.05 * 0.9**2 * math.log(0.1)),
+            "hand-worked: p clipped to [0.1, 0.9], target smoothed to [0.05, 0.95]",
+            {"input": "probs", "clip": 0.1, "label_smoothing": 0.1},
+        ),
+    ],
     notes="pred holds K logits (or input=probs/logprobs); target a class index, one-hot or "
-    "probability rows (the sum over classes). Keras' default alpha is 0.25; here it is 1 "
-    "unless given.",
+    "probability rows (the sum over classes). label_smoothing=eps mixes eps / K into the "
+    "target rows. Keras' default alpha is 0.25; here it is 1 unless given. Keras' "
+    "categorical_focal_crossentropy also renormalises rows and clips at 1e-7 "
+    "(rows=renormalize, clip=1e-7), after its softmax too.",
 )
-def softmax_focal(pred, target, *, input, alpha, gamma):
+def softmax_focal(pred, target, *, input, alpha, gamma, label_smoothing, rows, clip, clip_high):
     """Multi-class focal loss: cross-entropy scaled by (1 - p_y)^gamma."""
-    log_p, rows = _log_probs_and_rows(pred, target, input, "softmax_focal")
-    terms = np.where(rows > 0, rows * (1.0 - np.exp(log_p)) ** gamma * log_p, 0.0)
+    if clip or (input == "probs" and rows == "as_given"):
+        p = _clipped_class_probs(pred, input, "softmax_focal", rows, clip, clip_high)
+        log_p = np.log(p)
+        q = target_rows(target, p.shape[1])
+    else:
+        log_p, q = _log_probs_and_rows(pred, target, input, "softmax_focal")
+        p = np.exp(log_p)
+    if label_smoothing:
+        q = _smoothed_rows(q, label_smoothing)
+    terms = np.where(q > 0, q * (1.0 - p) ** gamma * log_p, 0.0)
     return -alpha * terms.sum(axis=1)
 
 
@@ -981,17 +1190,37 @@ def poly1(pred, target, *, input, epsilon):
     params=[
         input_param("logits"),
         Param("q", float, 0.7, "between ce (q -> 0) and mae (q = 1)", gt=0, le=1),
+        replace(
+            ROWS,
+            help="input=probs rows: check that each sums to 1, or take them as_given (p_y as "
+            "it is: Keras)",
+            choices=("check", "as_given"),
+        ),
     ],
-    requires=[*probability_checks(), *log_probability_checks()],
-    examples=[Example({"pred": [[0.0, 0.0]], "target": [1]}, (1 - 0.5**0.7) / 0.7, HAND)],
+    requires=[*probability_checks(rows_when=_rows_checked), *log_probability_checks()],
+    examples=[
+        Example({"pred": [[0.0, 0.0]], "target": [1]}, (1 - 0.5**0.7) / 0.7, HAND),
+        Example(
+            {"pred": [[0.2, 0.0]], "target": [1]},
+            2.0,
+            "hand-worked: p_y = 0 taken as given",
+            {"input": "probs", "q": 0.5, "rows": "as_given"},
+        ),
+    ],
     notes="Robust to noisy labels. pred holds K logits (or input=probs/logprobs); target a "
-    "class index or one-hot rows.",
+    "class index or one-hot rows. Keras' categorical_generalized_cross_entropy is "
+    "input=probs, rows=as_given, q=0.5: no clip, no renormalisation, p_y = 0 gives 1 / q.",
 )
-def generalized_cross_entropy(pred, target, *, input, q):
+def generalized_cross_entropy(pred, target, *, input, q, rows):
     """Box-Cox cross-entropy: ce as q -> 0, mean absolute error on p at q = 1."""
-    log_p = class_log_probs(pred, input, "gce")
-    index, counted = hard_class(target, log_p.shape[1])
-    loss = (1.0 - np.exp(q * pick(log_p, index))) / q
+    if input == "probs" and rows == "as_given":
+        p = class_scores(pred, "gce")
+        index, counted = hard_class(target, p.shape[1])
+        loss = (1.0 - pick(p, index) ** q) / q
+    else:
+        log_p = class_log_probs(pred, input, "gce")
+        index, counted = hard_class(target, log_p.shape[1])
+        loss = (1.0 - np.exp(q * pick(log_p, index))) / q
     return np.where(counted, loss, np.nan)
 
 
@@ -1220,7 +1449,7 @@ def categorical_hinge(pred, target):
     reference="optax.losses.perceptron_loss",
     params=[REDUCTION],
     statistic=_signed,
-    requires=[SIGNED_LABELS],
+    requires=[SIGNED_LABELS, ZERO_ONE_LABELS],
     examples=[Example({"pred": [0.5, -2.0, 2.0], "target": [1, 1, -1]}, 4 / 3, HAND)],
     notes="pred is a raw score. " + LABEL_NOTE + " optax uses the labels as given, so there a "
     "label 0 costs nothing.",

@@ -28,16 +28,16 @@ Score = Callable[..., np.ndarray]  # (tp, sp, st, **params) -> loss
 RUN_LENGTH = 16
 
 
-def dice_score(tp, sp, st, *, smooth, **_):
-    return 1.0 - (2.0 * tp + smooth) / (sp + st + smooth)
+def dice_score(tp, sp, st, *, smooth, floor=0.0, **_):
+    return 1.0 - (2.0 * tp + smooth) / (sp + st + smooth + floor)
 
 
 def iou_score(tp, sp, st, *, smooth, **_):
     return 1.0 - (tp + smooth) / (sp + st - tp + smooth)
 
 
-def tversky_score(tp, sp, st, *, smooth, alpha, beta, **_):
-    return 1.0 - (tp + smooth) / (tp + alpha * (sp - tp) + beta * (st - tp) + smooth)
+def tversky_score(tp, sp, st, *, smooth, alpha, beta, floor=0.0, **_):
+    return 1.0 - (tp + smooth) / (tp + alpha * (sp - tp) + beta * (st - tp) + smooth + floor)
 
 
 def focal_tversky_score(tp, sp, st, *, gamma, **params):
@@ -52,29 +52,42 @@ def _element_sums(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...
 
 
 class Overlap(Statistic):
-    """TP, SP, ST per sample (aggregate=sample) or pooled over every element (aggregate=global).
+    """TP, SP, ST per sample (aggregate=sample), per row (aggregate=row) or pooled over every
+    element (aggregate=global).
 
     The loss function gives each row's TP, SP and ST. With role ``sample`` they are summed per
     sample (the inner key: an interval then resamples whole samples), and a sample's weight in the
     mean over samples is the mean weight of its rows; vector rows are samples of their own (a
     weighted mean of per-row losses); with neither, the whole input is one sample. Pooled sums
-    count each element with its row's weight.
+    count each element with its row's weight (pool_weights=elements), or count them alike, the
+    weights then scaling the one pooled loss through ``reduction`` (pool_weights=none, Keras).
+    ``reduction`` reduces the per-sample losses: their weighted mean, their weighted sum divided
+    by the number of samples (sum_over_rows), or their weighted sum.
     """
 
     def __init__(self, score: Score, params: Mapping[str, Any]) -> None:
         self.score = score
         self.params = dict(params)
+        self.reduction = self.params.get("reduction", "mean")
+        self.total = self.reduction == "sum"
         self.mode = "pooled"  # until ``layout`` sees the first chunk
 
     def layout(self, values, inputs):
         keyed = inputs.get("sample") is not None
         self.inner_units = keyed
-        if self.params["aggregate"] == "global":
-            self.mode, self.width = "pooled", 3
+        aggregate = self.params["aggregate"]
+        if aggregate == "row" and keyed:
+            raise UsageError(
+                f"aggregate=row scores each row alone, but {option('sample')} groups rows into "
+                "samples.",
+                "Leave out the sample column, or use aggregate=sample.",
+            )
+        if aggregate == "global" or (
+            aggregate == "sample" and not keyed and inputs["pred"].ndim == 1
+        ):
+            self.mode, self.width = "pooled", 5
         elif keyed:
             self.mode, self.width = "samples", 5
-        elif inputs["pred"].ndim == 1:
-            self.mode, self.width = "pooled", 3
         else:
             self.mode, self.width = "rows", 2
         # A sample's sums are finite only when its values are; a row's loss may be finite anyway
@@ -96,8 +109,11 @@ class Overlap(Statistic):
         inner = _sample_codes(inputs.get("sample"))
         w = ones_or(weight, len(values[0]))
         if self.mode == "rows":
-            return Contribution([w * self._loss(*values), w])
-        return Contribution([w * column for column in values], inner=inner)
+            shares = np.ones(len(w)) if self.reduction == "sum_over_rows" else w
+            return Contribution([w * self._loss(*values), shares])
+        if self.params.get("pool_weights", "elements") == "none":
+            return Contribution([*values, w, None], inner=inner)
+        return Contribution([*(w * column for column in values), w, None], inner=inner)
 
     def _by_sample(self, values, weight, sample) -> Contribution:
         """Each run of a sample's rows (an image's pixels, one after another) summed here, in one
@@ -117,18 +133,32 @@ class Overlap(Statistic):
     def finalize(self, totals):
         sums = totals.sums
         if self.mode == "rows":
-            return sums[..., 0, 0] / sums[..., 0, 1]
+            return sums[..., 0, 0] if self.total else sums[..., 0, 0] / sums[..., 0, 1]
         if self.mode == "pooled":
             pooled = sums.sum(axis=-2)
-            return self._loss(pooled[..., 0], pooled[..., 1], pooled[..., 2])
+            loss = self._loss(pooled[..., 0], pooled[..., 1], pooled[..., 2])
+            return loss * self._pooled_scale(pooled[..., 3], pooled[..., 4])
         seen = sums[..., 4] > 0
         sample_weight = np.where(seen, sums[..., 3] / np.where(seen, sums[..., 4], 1.0), 0.0)
+        counted = seen.astype(float)
         if totals.draws is not None:  # a bootstrap replicate: a sample drawn k times counts k times
-            sample_weight = sample_weight * totals.draws
+            sample_weight, counted = sample_weight * totals.draws, counted * totals.draws
         losses = self._loss(sums[..., 0], sums[..., 1], sums[..., 2])
-        losses = np.where(seen, losses, 0.0)
+        weighted = (sample_weight * np.where(seen, losses, 0.0)).sum(axis=-1)
+        if self.total:
+            return weighted
+        divisor = counted if self.reduction == "sum_over_rows" else sample_weight
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (sample_weight * losses).sum(axis=-1) / sample_weight.sum(axis=-1)
+            return weighted / divisor.sum(axis=-1)
+
+    def _pooled_scale(self, weights: Any, rows: Any) -> Any:
+        """The one pooled loss counted once per row with the row's weight, then reduced."""
+        if self.reduction == "sum":
+            return weights
+        if self.reduction == "sum_over_rows":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return weights / rows
+        return 1.0
 
 
 def _sample_codes(sample: np.ndarray | None) -> np.ndarray | None:
@@ -168,8 +198,33 @@ AGGREGATE = Param(
     "aggregate",
     str,
     "sample",
-    "sample: mean of per-sample losses; global: one loss over all elements pooled",
-    choices=("sample", "global"),
+    "sample: mean of per-sample losses; row: each row a sample of its own, even a row of one "
+    "value (Keras' axis=-1); global: one loss over all elements pooled",
+    choices=("sample", "row", "global"),
+)
+FLOOR = Param(
+    "floor",
+    float,
+    0.0,
+    "added to the denominator only (Keras' 1e-7): an empty mask scores 1, not 0/0",
+    ge=0,
+)
+POOL_WEIGHTS = Param(
+    "pool_weights",
+    str,
+    "elements",
+    "aggregate=global: elements: each element counts with its row's weight; none: the "
+    "elements count alike, and the one pooled loss counts once per row with the row's weight "
+    "(Keras' sample_weight on its pooled Dice)",
+    choices=("elements", "none"),
+)
+OVERLAP_REDUCTION = Param(
+    "reduction",
+    str,
+    "mean",
+    "mean: weighted mean of the per-sample losses; sum: their weighted sum; sum_over_rows: "
+    "their weighted sum divided by the number of samples (Keras' sum_over_batch_size)",
+    choices=("mean", "sum", "sum_over_rows"),
 )
 ALPHA = Param("alpha", float, 0.5, "weight of false positives", ge=0)
 BETA = Param("beta", float, 0.5, "weight of false negatives", ge=0)
@@ -195,7 +250,7 @@ TWO_IMAGES: dict[str, Any] = {
     elementwise=True,
     formula="1 - (2 sum(p t) + smooth) / (sum p + sum t + smooth) per sample",
     reference="soft Dice loss (Milletari et al. 2016)",
-    params=[SMOOTH, AGGREGATE],
+    params=[SMOOTH, AGGREGATE, FLOOR, POOL_WEIGHTS, OVERLAP_REDUCTION],
     statistic=_overlap(dice_score),
     requires=MASK_CHECKS,
     examples=[
@@ -239,7 +294,7 @@ def iou(pred, target, sample=None):
     formula="1 - (TP + smooth) / (TP + alpha FP + beta FN + smooth), TP = sum p t, "
     "FP = sum p (1 - t), FN = sum (1 - p) t",
     reference="Salehi et al. 2017",
-    params=[ALPHA, BETA, SMOOTH, AGGREGATE],
+    params=[ALPHA, BETA, SMOOTH, AGGREGATE, FLOOR, POOL_WEIGHTS, OVERLAP_REDUCTION],
     statistic=_overlap(tversky_score),
     requires=MASK_CHECKS,
     examples=[

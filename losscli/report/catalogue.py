@@ -201,7 +201,7 @@ def compat_rows(library: str) -> list[dict[str, Any]]:
         for name, entry in found.entries.items()
     ]
     rows += [
-        {"name": name, "also": [], "losscli": None, "keywords": {}, "rule": f"not yet: {why}"}
+        {"name": name, "also": [], "losscli": None, "keywords": {}, "rule": f"not computed: {why}"}
         for name, why in found.missing.items()
     ]
     return rows
@@ -246,7 +246,9 @@ def compat_description(library: str, name: str) -> str:
         lines.append(_field("also", ", ".join(entry.names)))
     lines.append(_field("computes", entry.spec_text(), wrap=False))
     for keyword, arg in entry.args.items():
-        if arg.to is not None:
+        if arg.ignored:
+            meaning = f"any value: {arg.ignored}"
+        elif arg.to is not None:
             meaning = f"losscli's {arg.to}"
         else:
             meaning = "; ".join(

@@ -117,6 +117,22 @@ def classes(
     return build
 
 
+def masks(n: int, k: int, soft: bool = False) -> Builder:
+    """Predicted masks in [0, 1] with exact 0s and 1s and true masks (0/1, or soft); row 0 is
+    empty in both, row 1 predicted exactly."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        target = (rng.random((n, k)) < 0.4).astype(np.float64)
+        pred = np.clip(target * 0.7 + rng.normal(0.15, 0.3, (n, k)), 0.0, 1.0)
+        if soft:
+            target = np.clip(target + rng.normal(0.0, 0.2, (n, k)), 0.0, 1.0)
+        pred[0], target[0] = 0.0, 0.0
+        pred[1] = target[1]
+        return {"pred": pred, "target": target}
+
+    return build
+
+
 def vectors(n: int, k: int, zero: bool = False) -> Builder:
     def build(rng: np.random.Generator) -> Inputs:
         pred, target = rng.normal(0, 1, (n, k)), rng.normal(0, 1, (n, k))
@@ -405,6 +421,20 @@ KERAS: dict[str, Reference] = {
     "categorical_crossentropy": keras_loss("CategoricalCrossentropy"),
     "sparse_categorical_crossentropy": keras_loss("SparseCategoricalCrossentropy", sparse=True),
     "categorical_hinge": keras_loss("CategoricalHinge"),
+    "binary_focal_crossentropy": keras_loss("BinaryFocalCrossentropy"),
+    "BinaryFocalCrossentropy": keras_loss("BinaryFocalCrossentropy"),
+    "categorical_focal_crossentropy": keras_loss("CategoricalFocalCrossentropy"),
+    "CategoricalFocalCrossentropy": keras_loss("CategoricalFocalCrossentropy"),
+    "categorical_generalized_cross_entropy": keras_loss(
+        "CategoricalGeneralizedCrossEntropy", sparse=True
+    ),
+    "CategoricalGeneralizedCrossEntropy": keras_loss(
+        "CategoricalGeneralizedCrossEntropy", sparse=True
+    ),
+    "dice": keras_loss("Dice"),
+    "Dice": keras_loss("Dice"),
+    "tversky": keras_loss("Tversky"),
+    "Tversky": keras_loss("Tversky"),
     "circle": per_batch(keras_circle),
     "Circle": per_batch(keras_circle),
 }
@@ -572,6 +602,28 @@ def torchmetrics_calibration(inputs: Inputs, weight: Any, params: dict[str, Any]
 
 
 TORCHMETRICS["binary_calibration_error"] = torchmetrics_calibration
+
+
+def torchmetrics_hinge(function: str) -> Reference:
+    """torchmetrics' classification hinge on float64 scores and integer labels; a multiclass
+    call is given num_classes = pred's width, and one-vs-all's per-class values are averaged."""
+
+    def compute(inputs: Inputs, weight: Any, params: dict[str, Any]) -> tuple[float, str]:
+        p, t = _t(inputs["pred"]), torch.tensor(inputs["target"].astype(np.int64))
+        call = dict(params)
+        if function.startswith("multiclass"):
+            call.setdefault("num_classes", inputs["pred"].shape[1])
+        value = getattr(tmc, function)(p, t, **call)
+        source = f"torchmetrics.functional.classification.{function}(pred, target, **{call!r})"
+        if value.ndim:
+            value, source = value.mean(), source + ".mean() over the classes"
+        return float(value), source
+
+    return compute
+
+
+TORCHMETRICS["binary_hinge_loss"] = torchmetrics_hinge("binary_hinge_loss")
+TORCHMETRICS["multiclass_hinge_loss"] = torchmetrics_hinge("multiclass_hinge_loss")
 REFERENCES = {
     "torch": TORCH,
     "keras": KERAS,
@@ -817,6 +869,83 @@ def specs() -> list[Spec]:
         classes(30, 4, pred="logits", target="onehot"),
     )
 
+    bfc, cfc = "binary_focal_crossentropy", "categorical_focal_crossentropy"
+    add(f"keras-{bfc}-edge", bfc, binary(30, edge=True))
+    add(
+        "keras-BinaryFocalCrossentropy-balanced-weighted",
+        "BinaryFocalCrossentropy",
+        binary(30, edge=True),
+        weighted=True,
+        apply_class_balancing=True,
+        alpha=0.4,
+    )
+    add(f"keras-{bfc}-logits", bfc, binary(30, pred="logits"), from_logits=True, gamma=1.5)
+    add(f"keras-{bfc}-smoothing", bfc, binary(30, edge=True), label_smoothing=0.1)
+    add(
+        f"keras-{bfc}-multilabel-weighted-mean",
+        bfc,
+        binary(20, 3, edge=True),
+        weighted=True,
+        reduction="mean_with_sample_weight",
+    )
+    add(f"keras-{bfc}-soft-sum", bfc, binary(30, labels="soft"), reduction="sum", axis=1)
+    add(f"keras-{cfc}-edge", cfc, classes(20, 4, target="onehot", edge=True))
+    add(f"keras-{cfc}-loose", cfc, classes(20, 3, target="onehot", loose=True), gamma=0.5)
+    add(
+        f"keras-{cfc}-logits-smoothing",
+        cfc,
+        classes(20, 4, pred="logits", target="onehot"),
+        from_logits=True,
+        label_smoothing=0.1,
+    )
+    add(
+        "keras-CategoricalFocalCrossentropy-weighted",
+        "CategoricalFocalCrossentropy",
+        classes(20, 3, target="probs", edge=True),
+        weighted=True,
+        alpha=1.0,
+        gamma=3.0,
+    )
+    gce = "categorical_generalized_cross_entropy"
+    add(f"keras-{gce}-edge", gce, classes(20, 4, edge=True))
+    add(f"keras-{gce}-loose-weighted", gce, classes(20, 3, loose=True), weighted=True, q=0.3)
+    add(
+        "keras-CategoricalGeneralizedCrossEntropy",
+        "CategoricalGeneralizedCrossEntropy",
+        classes(20, 3),
+    )
+    add("keras-dice-pooled", "dice", masks(10, 6))
+    add("keras-dice-pooled-weighted", "dice", masks(10, 6), weighted=True)
+    add(
+        "keras-Dice-pooled-weighted-mean",
+        "Dice",
+        masks(10, 4, soft=True),
+        weighted=True,
+        reduction="mean_with_sample_weight",
+    )
+    add("keras-dice-column", "dice", binary(30, edge=True))
+    add("keras-dice-rows-weighted", "dice", masks(12, 5), weighted=True, axis=-1)
+    add("keras-dice-rows-column", "dice", binary(20, edge=True), axis=-1)
+    add(
+        "keras-Dice-rows-weighted-mean",
+        "Dice",
+        masks(12, 5, soft=True),
+        weighted=True,
+        axis=-1,
+        reduction="mean_with_sample_weight",
+    )
+    add("keras-tversky-pooled", "tversky", masks(10, 6), alpha=0.3, beta=0.7)
+    add("keras-tversky-pooled-weighted", "tversky", masks(10, 5, soft=True), weighted=True)
+    add(
+        "keras-Tversky-rows-weighted",
+        "Tversky",
+        masks(12, 5),
+        weighted=True,
+        axis=-1,
+        alpha=0.8,
+        beta=0.1,
+    )
+    add("keras-tversky-column", "tversky", binary(30, edge=True), alpha=0.6, beta=0.4)
     add("keras-circle", "circle", embedding_batches((12, 10, 9), 4, 3))
     add("keras-Circle-params", "Circle", embedding_batches((14,), 3, 4), gamma=40.0, margin=0.3)
     add(
@@ -1181,7 +1310,56 @@ def specs() -> list[Spec]:
             "jensen_shannon_divergence",
             classes(15, k + 1, target="probs"),
         )
+    add("torchmetrics-binary_hinge_loss-probs-edge", "binary_hinge_loss", binary(30, edge=True))
+    add("torchmetrics-binary_hinge_loss-logits", "binary_hinge_loss", binary(30, pred="logits"))
+    add(
+        "torchmetrics-binary_hinge_loss-squared-logits",
+        "binary_hinge_loss",
+        binary(30, pred="logits"),
+        squared=True,
+    )
+    add(
+        "torchmetrics-binary_hinge_loss-squared-probs",
+        "binary_hinge_loss",
+        binary(25, labels="01"),
+        squared=True,
+    )
+    add("torchmetrics-binary_hinge_loss-multilabel", "binary_hinge_loss", binary(15, 3, edge=True))
+    add(
+        "torchmetrics-binary_hinge_loss-one-outside",
+        "binary_hinge_loss",
+        _one_score_outside(30),
+    )
+    mch = "multiclass_hinge_loss"
+    add(f"torchmetrics-{mch}-probs-edge", mch, classes(20, 4, edge=True))
+    add(f"torchmetrics-{mch}-logits", mch, classes(20, 3, pred="logits"), num_classes=3)
+    add(f"torchmetrics-{mch}-squared-logits", mch, classes(20, 4, pred="logits"), squared=True)
+    add(
+        f"torchmetrics-{mch}-one-vs-all-probs",
+        mch,
+        classes(20, 3, loose=True),
+        multiclass_mode="one-vs-all",
+    )
+    add(
+        f"torchmetrics-{mch}-one-vs-all-logits-squared",
+        mch,
+        classes(20, 4, pred="logits"),
+        multiclass_mode="one-vs-all",
+        squared=True,
+    )
     return cases
+
+
+def _one_score_outside(n: int) -> Builder:
+    """Probabilities with exact 0s and 1s, and one score of 1.5: torchmetrics then reads every
+    score as a logit."""
+
+    def build(rng: np.random.Generator) -> Inputs:
+        inputs = binary(n, edge=True)(rng)
+        inputs["pred"][n // 2] = 1.5
+        return inputs
+
+    return build
 
 
 def _labels(rng: np.random.Generator, n: int) -> Inputs:
