@@ -384,3 +384,90 @@ def test_grouped_tables_with_intervals_merge_to_the_one_pass_result(name, level)
     if level is not None:
         assert np.allclose(one.interval["low"], two.interval["low"], rtol=1e-9, atol=0)
         assert np.allclose(one.interval["high"], two.interval["high"], rtol=1e-9, atol=0)
+
+
+# -- per-sample overlap sums: an image's pixels summed run by run ---------------------------------
+
+
+def _pixels(images=6, pixels=400, seed=5):
+    """One row per pixel, each image's rows together, the images in a shuffled order."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(images)
+    return {
+        "image": np.repeat(order * 10 + 3, pixels),
+        "pred": rng.uniform(size=images * pixels),
+        "target": (rng.uniform(size=images * pixels) < 0.3).astype(float),
+        "w": rng.uniform(0.5, 2, images * pixels),
+    }
+
+
+def _by_sample(data, loss, monkeypatch, run_length, **options):
+    from losscli.api import evaluate
+    from losscli.losses import segmentation
+
+    monkeypatch.setattr(segmentation, "RUN_LENGTH", run_length)
+    report = evaluate(
+        data, loss, pred="pred", target="target", columns={"sample": "image"}, **options
+    )
+    return report
+
+
+@pytest.mark.parametrize("loss", ["dice", "iou", "tversky:alpha=0.3,beta=0.7", "focal_tversky"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_overlap_sums_of_runs_equal_those_row_by_row(monkeypatch, loss, weighted):
+    """Runs summed in the loss, across chunk cuts inside an image, give the row-by-row value."""
+    data = _pixels()
+    weight = {"weight": "w"} if weighted else {}
+    by_row = _by_sample(data, loss, monkeypatch, 10**9, chunk_rows=10**6, **weight)
+    for chunk_rows in (97, 400, 1000, 10**6):
+        by_run = _by_sample(data, loss, monkeypatch, 16, chunk_rows=chunk_rows, **weight)
+        assert by_run.results[0].n == by_row.results[0].n == 2400
+        assert math.isclose(by_run.results[0].value, by_row.results[0].value, rel_tol=1e-13)
+
+
+def test_overlap_runs_agree_with_a_hand_computed_mean():
+    data = _pixels()
+    p, t, image = data["pred"], data["target"], data["image"]
+    expected = np.mean(
+        [
+            1 - (2 * (p * t)[at].sum() + 1e-6) / (p[at].sum() + t[at].sum() + 1e-6)
+            for at in (image == k for k in np.unique(image))
+        ]
+    )
+    report = _by_sample(data, "dice", pytest.MonkeyPatch(), 16, chunk_rows=300)
+    assert math.isclose(report.results[0].value, expected, rel_tol=1e-12)
+
+
+def test_overlap_runs_with_groups_keep_groups_apart(monkeypatch):
+    """--by: a run of one image's rows may cross two groups; each group gets its own rows."""
+    data = _pixels(images=3, pixels=200)
+    data["g"] = np.repeat([0, 1, 0, 1], 150)  # groups change inside images
+    grouped = _by_sample(data, "dice", monkeypatch, 16, chunk_rows=128, by="g")
+    groups = {r.group["g"]: r.value for r in grouped.results if r.group is not None}
+    for g in (0, 1):
+        alone = {k: v[data["g"] == g] for k, v in data.items()}
+        single = _by_sample(alone, "dice", monkeypatch, 16, chunk_rows=128)
+        assert math.isclose(groups[g], single.results[0].value, rel_tol=1e-13)
+    row_by_row = _by_sample(data, "dice", monkeypatch, 10**9, chunk_rows=128)
+    assert math.isclose(grouped.results[0].value, row_by_row.results[0].value, rel_tol=1e-13)
+
+
+def test_overlap_runs_note_a_missing_prediction(monkeypatch):
+    """A run's sum that is not finite sends the engine to the rows for its note."""
+    data = _pixels(images=2, pixels=100)
+    data["pred"][130] = math.nan
+    report = _by_sample(data, "dice", monkeypatch, 16, nan="propagate")
+    row_by_row = _by_sample(data, "dice", monkeypatch, 10**9, nan="propagate")
+    assert math.isnan(report.results[0].value)
+    assert report.results[0].note == row_by_row.results[0].note
+    assert "missing" in report.results[0].note
+
+
+def test_overlap_runs_name_the_row_without_a_sample(monkeypatch):
+    data = _pixels(images=2, pixels=100)
+    image = data.pop("image").tolist()
+    image[150] = None
+    data = pa.table({"image": pa.array(image, pa.int64()), **data})
+    with pytest.raises(InputError) as failure:
+        _by_sample(data, "dice", monkeypatch, 16, nan="propagate")
+    assert "row 151" in str(failure.value)

@@ -303,3 +303,44 @@ def test_a_wide_parquet_file_is_folded_a_block_of_columns_at_a_time(tmp_path, cl
     python = 8 << 20  # modules imported on the way, 10,000 column names, the report
     assert numpy_peak <= python + rows * per_row + block < whole / 4
     assert arrow_peak <= 2 * arrow_readers.BLOCK_BYTES + rows * 8 < whole / 4
+
+
+def test_wide_text_blocks_are_parsed_on_fewer_threads(tmp_path, monkeypatch):
+    """Arrow's CSV parser holds about COLUMN_PARSE_BYTES per column of each block in parsing
+    (100 MB at 10,000 columns, outside its pool): wide rows are parsed on fewer threads at once,
+    narrow ones on every thread. The value is the same either way."""
+    from losscli.io import ahead, text_readers
+
+    monkeypatch.setattr(text_readers, "parse_workers", lambda: 4)
+    assert text_readers.parsers_for(3) == 4
+    assert text_readers.parsers_for(2_000) == 3
+    assert text_readers.parsers_for(10_001) == 1
+    classes, rows = 2_000, 400
+    rng = np.random.default_rng(8)
+    logits = rng.normal(0, 2, size=(rows, classes))
+    label = rng.integers(0, classes, rows)
+    header = ",".join([f"logit_{k}" for k in range(classes)] + ["label"])
+    lines = [
+        ",".join([*map(repr, row.tolist()), str(c)]) for row, c in zip(logits, label, strict=True)
+    ]
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join([header, *lines]) + "\n")
+    used: list[int] = []
+    real = ahead.ordered_map
+
+    def ordered_map(function, items, workers):
+        used.append(workers)
+        return real(function, items, workers)
+
+    monkeypatch.setattr(text_readers, "ordered_map", ordered_map)
+    monkeypatch.setattr(text_readers, "BLOCK_BYTES", 1 << 20)  # several blocks
+    values = {}
+    for budget in (text_readers.PARSING_BYTES, 1):
+        monkeypatch.setattr(text_readers, "PARSING_BYTES", budget)
+        report = losscli.evaluate(str(path), "ce", pred="logit_*", target="label")
+        values[budget] = report.results[0].value
+    assert used == [3, 1]
+    top = logits.max(axis=1)
+    lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+    expected = np.mean(lse - logits[np.arange(rows), label])
+    assert values[1] == values[text_readers.PARSING_BYTES] == pytest.approx(expected, rel=1e-12)

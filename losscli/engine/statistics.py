@@ -45,6 +45,12 @@ class Statistic(ABC):
     keeps_largest = False  # the table keeps each cell's largest per-row value
     inner_units = False  # an interval resamples inner keys (whole samples), not rows
     method = "bootstrap"  # how an interval is made: "normal" (from the spread) or "bootstrap"
+    # The run keeps a table per --by group (set by the engine): a contribution may then stand for
+    # one row only, never for a run of rows that could span two groups.
+    grouped = False
+    # Every column of a contribution sums loss values, so finite sums mean finite values: the
+    # engine then looks at each row's values only when a sum is not finite.
+    flags_from_sums = False
 
     def layout(self, values: Any, inputs: Inputs) -> None:  # noqa: B027 (most need none)
         """Fix the shape of the sums from the first chunk (the number of target columns, ...)."""
@@ -78,6 +84,13 @@ class Statistic(ABC):
     def largest(self, values: Any, weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """The per-row values a maximum looks at, and their rows (with ``keeps_largest``)."""
         raise TypeError(f"{type(self).__name__} keeps no largest value")
+
+
+def run_heads(codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal consecutive codes starts (a NaN starts a run of its own)."""
+    starts = np.flatnonzero(codes[1:] != codes[:-1])
+    starts += 1
+    return np.concatenate([[0], starts]) if len(codes) else starts
 
 
 def mean_over_elements(values: np.ndarray) -> np.ndarray:

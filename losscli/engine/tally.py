@@ -78,14 +78,21 @@ class Tally:
             self._start(values, inputs)
         assert self.whole is not None
         self.whole.bits = self.statistic.observe(inputs, self.whole.bits)
-        flags = row_flags(values, inputs)
+        late = self.statistic.flags_from_sums
+        flags = None if late else row_flags(values, inputs)
         part = self._add(self.whole, None, values, weight, inputs, rows, flags)
+        if late and not _finite_sums(part.columns):
+            # A value that is not finite makes its sum so: only then are the rows looked at.
+            flags = row_flags(values, inputs)
+            if flags is not None:
+                self.whole.flag(flags, None)
         if self.grouped is not None:
             # Centred columns depend on each table's shifts; any others are the same for both.
             same = None if self.statistic.shift_width else part
             self._add(self.grouped, rows.groups, values, weight, inputs, rows, flags, same)
 
     def _start(self, values: Any, inputs: Inputs) -> None:
+        self.statistic.grouped = self.options.grouped
         self.statistic.layout(values, inputs)
         blocked = self.method == "bootstrap" and not self.statistic.inner_units
         blocks = BLOCKS if blocked else 1
@@ -338,6 +345,11 @@ def _nan_for_none(value: float | None) -> float:
 def _size(values: Any) -> int:
     """The number of rows of a chunk's loss values (an array, or a tuple such as dice's sums)."""
     return len(values[0]) if isinstance(values, tuple) else len(values)
+
+
+def _finite_sums(columns: list[np.ndarray | None]) -> bool:
+    with np.errstate(all="ignore"):
+        return all(math.isfinite(column.sum()) for column in columns if column is not None)
 
 
 def _at(codes: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:

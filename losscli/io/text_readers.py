@@ -38,6 +38,11 @@ from losscli.io.source_reader import READ_ERRORS, SourceReader, cannot_read, fir
 from losscli.io.sources import arrow_buffer
 
 BLOCK_BYTES = 4 << 20
+# Arrow's CSV parser keeps about 10 KB of its own per column of a block it parses (outside its
+# memory pool, whatever the block's rows): 100 MB a block at 10,000 columns. Blocks are parsed
+# on as many threads at once as PARSING_BYTES of that allows, and on one at least.
+COLUMN_PARSE_BYTES = 10 << 10
+PARSING_BYTES = 64 << 20
 # The Arrow type of a JSON field that is not read as a number, from its value in the first row.
 JSON_TYPES = ((bool, pa.bool_()), (int, pa.int64()), (float, pa.float64()))
 # Text that is a missing number in CSV/TSV. Every spelling of NaN is one too: the float parser
@@ -73,7 +78,8 @@ class TextReader(SourceReader):
         blocks = (Block(data, header and index == 0) for index, data in enumerate(texts))
         rows = 0
         parse = self._parse
-        parsed = ordered_map(lambda block: parse(block, columns, numeric), blocks, parse_workers())
+        workers = parsers_for(len(columns))
+        parsed = ordered_map(lambda block: parse(block, columns, numeric), blocks, workers)
         # Closed here, not when the garbage collector gets to it: an error's traceback keeps this
         # frame alive, and with it the parser threads.
         with contextlib.closing(parsed):
@@ -279,6 +285,11 @@ class JsonLinesReader(TextReader):
             f"is needed{row}.",
             f"Fix that value, or select other fields with {ROLE_OPTIONS}.",
         )
+
+
+def parsers_for(width: int) -> int:
+    """Threads parsing blocks of ``width`` columns at once: fewer for wide rows (see above)."""
+    return max(1, min(parse_workers(), PARSING_BYTES // (width * COLUMN_PARSE_BYTES)))
 
 
 def _line_blocks(stream: Any) -> Iterator[pa.Buffer]:

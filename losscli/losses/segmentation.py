@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.statistics import Contribution, Statistic, ones_or
+from losscli.engine.statistics import Contribution, Statistic, ones_or, run_heads
 from losscli.errors import RowProblem, UsageError, option
 from losscli.losses.probability import in_unit, log_softmax, sigmoid
 from losscli.losses.registry import Example, Param, Requirement, register
@@ -24,6 +24,8 @@ FAMILY = "segmentation"
 HAND = "hand-worked"
 
 Score = Callable[..., np.ndarray]  # (tp, sp, st, **params) -> loss
+# Samples whose rows come in runs at least this long on average are summed run by run.
+RUN_LENGTH = 16
 
 
 def dice_score(tp, sp, st, *, smooth, floor=0.0, **_):
@@ -88,6 +90,9 @@ class Overlap(Statistic):
             self.mode, self.width = "samples", 5
         else:
             self.mode, self.width = "rows", 2
+        # A sample's sums are finite only when its values are; a row's loss may be finite anyway
+        # (1 - x / inf), and pooled sums take as long as the rows' own check.
+        self.flags_from_sums = self.mode == "samples"
 
     def _loss(self, tp: Any, sp: Any, st: Any) -> np.ndarray:
         # smooth=0 on a sample with nothing in pred or target is 0/0: NaN, as the formula says,
@@ -99,9 +104,9 @@ class Overlap(Statistic):
         return self._loss(*values) if self.mode == "rows" else None
 
     def contribute(self, values, weight, inputs, shifts):
-        inner = _sample_codes(inputs.get("sample"))
         if self.mode == "samples":
-            return Contribution([*values, weight, None], inner=inner)
+            return self._by_sample(values, weight, inputs["sample"])
+        inner = _sample_codes(inputs.get("sample"))
         w = ones_or(weight, len(values[0]))
         if self.mode == "rows":
             shares = np.ones(len(w)) if self.reduction == "sum_over_rows" else w
@@ -109,6 +114,21 @@ class Overlap(Statistic):
         if self.params.get("pool_weights", "elements") == "none":
             return Contribution([*values, w, None], inner=inner)
         return Contribution([*(w * column for column in values), w, None], inner=inner)
+
+    def _by_sample(self, values, weight, sample) -> Contribution:
+        """Each run of a sample's rows (an image's pixels, one after another) summed here, in one
+        contribution: the rows' sample codes need no conversion and no table pass of their own.
+        Rows of a --by run stay apart (a run may cross groups), as do samples in short runs."""
+        starts = None if self.grouped else run_heads(sample)
+        if starts is None or len(starts) * RUN_LENGTH > len(sample):
+            return Contribution([*values, weight, None], inner=_sample_codes(sample))
+        heads = sample[starts]
+        if np.isnan(heads.min()):  # a NaN differs from the row before it: a head of its own
+            _sample_codes(sample)  # says which row
+        columns = [np.add.reduceat(column, starts) for column in values]
+        rows = np.diff(starts, append=len(sample)).astype(float)
+        weights = rows if weight is None else np.add.reduceat(weight, starts)
+        return Contribution([*columns, weights, rows], row=starts, inner=heads.astype(np.intp))
 
     def finalize(self, totals):
         sums = totals.sums
