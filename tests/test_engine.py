@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from losscli.engine import table as tables
 from losscli.engine.run import update
 from losscli.engine.table import CompensatedSum, KeyedTable
 from losscli.engine.tally import Options, Tally
@@ -268,7 +267,7 @@ def test_tables_centred_on_different_shifts_merge_to_the_exact_value():
 
 
 def _keyed(keys, columns, weight, run_length, monkeypatch):
-    monkeypatch.setattr(tables, "RUN_LENGTH", run_length)
+    monkeypatch.setattr(chunks, "RUN_LENGTH", run_length)
     state = KeyedTable(len(columns))
     for part in (slice(0, 700), slice(700, None)):  # two chunks, a run across the cut
         codes = keys[part].astype(np.intp)
@@ -284,8 +283,8 @@ def test_keyed_sums_of_runs_equal_those_row_by_row(monkeypatch, weighted):
     keys = np.repeat([3.0, 0, 5, 3, 1], [250, 300, 150, 200, 100])  # a key back in a later run
     columns = [rng.normal(size=1000), rng.uniform(size=1000)]
     weight = rng.uniform(size=1000) if weighted else None
-    assert len(chunks.run_starts(keys[:700])) * tables.RUN_LENGTH <= 700
-    by_run = _keyed(keys, columns, weight, tables.RUN_LENGTH, monkeypatch)
+    assert len(chunks.run_starts(keys[:700])) * chunks.RUN_LENGTH <= 700
+    by_run = _keyed(keys, columns, weight, chunks.RUN_LENGTH, monkeypatch)
     by_row = _keyed(keys, columns, weight, 10**9, monkeypatch)
     assert np.array_equal(by_run.counts[..., 1], by_row.counts[..., 1])
     assert np.array_equal(by_run.counts[:, 0, 1], [300, 100, 0, 450, 0, 150])
@@ -319,6 +318,29 @@ def test_key_codes_of_runs_equal_those_row_by_row(monkeypatch, values, in_runs):
     first_seen = {str(value): None for value in values.to_pylist() if value is not None}
     # One NaN is one key, in every chunk.
     assert np.nanmax(by_run) == len(first_seen) - 1
+
+
+def test_long_runs_are_probed_in_the_first_rows_only():
+    """Ids in random order are found out by their first RUN_PROBE rows; runs there are looked
+    for in the whole chunk; either way, KeyedTable and KeyCodes give the same sums and codes."""
+    size = 5 * chunks.RUN_PROBE
+    rng = np.random.default_rng(8)
+    shuffled = rng.integers(0, 1000, size)
+    assert chunks.long_run_starts(shuffled) is None
+    # Long runs after a shuffled start: the probe sends the chunk down the row-by-row path.
+    late = np.concatenate(
+        [shuffled[: chunks.RUN_PROBE], np.repeat(np.arange(40), 20 * chunks.RUN_PROBE // 40)]
+    )
+    assert chunks.long_run_starts(late) is None
+    assert len(chunks.run_starts(late)) * chunks.RUN_LENGTH < len(late)  # though runs are long
+    sorted_ids = np.sort(shuffled)
+    starts = chunks.long_run_starts(sorted_ids)
+    assert starts is not None and np.array_equal(starts, chunks.run_starts(sorted_ids))
+    for keys in (shuffled, late, sorted_ids):
+        distinct, first = np.unique(keys, return_index=True)
+        appearance = np.argsort(np.argsort(first))  # each distinct key's place by first row
+        expected = appearance[np.searchsorted(distinct, keys)]
+        assert np.array_equal(chunks.KeyCodes()(pa.array(keys)), expected)
 
 
 def test_keys_arrow_cannot_compare_are_not_cut_into_runs():

@@ -17,8 +17,6 @@ import numpy as np
 
 from losscli.errors import InputError
 
-# Keys whose runs average at least this many rows are summed run by run.
-RUN_LENGTH = 16
 # Keyed rows are folded in passes of at least PENDING_ROWS rows (or as many as there are cells),
 # never more than MAX_PENDING_ROWS at once: the memory they wait in stays bounded.
 PENDING_ROWS = 1 << 20
@@ -100,9 +98,12 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return total, lost
 
 
-def _dense_columns(parts: list[tuple[Any, ...]], used: int, rows: int) -> Iterator[np.ndarray]:
+def _dense_columns(
+    parts: list[tuple[Any, ...]], used: int, rows: int, shared: dict[Any, Any]
+) -> Iterator[np.ndarray]:
     """Each column of the parts summed into each of ``used`` cells, one column at a time (a
-    column of ones, the rows per cell, counted once)."""
+    column of ones, the rows per cell, counted once). ``shared`` keeps joined cells and their
+    counts for parts of the same rows (a chunk's sums and its counts share their cells)."""
     width = len(parts[0][1])
     if len(parts) * used < rows:
         # Fewer cells than rows per part: part by part, without a copy of the waiting rows.
@@ -113,14 +114,18 @@ def _dense_columns(parts: list[tuple[Any, ...]], used: int, rows: int) -> Iterat
             yield sums
         return
     # Many cells (a million groups): the parts joined, one pass over the cells per column.
-    cells, columns = _joined_parts(parts)
-    counted = None
-    for column in columns:
+    key = (used, *(id(part[0]) for part in parts))
+    if key not in shared:
+        shared[key] = [_joined_parts([(part[0], []) for part in parts])[0], None]
+    cells = shared[key][0]
+    for j in range(width):
+        column = _joined_parts([(part[0], [part[1][j]]) for part in parts])[1][0]
         if column is not None:
             yield np.bincount(cells, column, used)
             continue
-        counted = np.bincount(cells, None, used).astype(float) if counted is None else counted
-        yield counted
+        if shared[key][1] is None:
+            shared[key][1] = np.bincount(cells, None, used).astype(float)
+        yield shared[key][1]
 
 
 def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
@@ -173,7 +178,7 @@ class KeyedTable:
         # cells then folds them all, instead of one pass (or a sort) per chunk.
         self.pending: list[tuple[CompensatedSum, np.ndarray, list[np.ndarray], int]] = []
         self.pending_rows = 0
-        self._runs: tuple[np.ndarray, np.ndarray] | None = None  # the last cells' run starts
+        self._runs: tuple[np.ndarray, np.ndarray | None] | None = None  # last cells' long runs
 
     @property
     def capacity(self) -> tuple[int, int]:
@@ -289,13 +294,13 @@ class KeyedTable:
         self, total: CompensatedSum, cells: np.ndarray, columns: list[Any], width: int
     ) -> None:
         # Here, not at the top: the losses import this module and must not load the readers.
-        from losscli.io.chunks import run_starts
+        from losscli.io.chunks import long_run_starts
 
         # A chunk's sums and counts share their cells: their runs are found once.
         if self._runs is None or self._runs[0] is not cells:
-            self._runs = (cells, run_starts(cells))
-        starts = self._runs[1]
-        if len(starts) * RUN_LENGTH <= len(cells):
+            self._runs = (cells, long_run_starts(cells))
+        starts = self._runs[1]  # None: runs too short to sum first
+        if starts is not None:
             # Keys that come in runs (an image's pixels, rows sorted by group): each run is
             # summed now, and only the runs wait.
             runs = np.diff(starts, append=len(cells)).astype(float)
@@ -316,12 +321,15 @@ class KeyedTable:
     def flush(self) -> None:
         """Fold the pending rows into the sums."""
         pending, self.pending, self.pending_rows = self.pending, [], 0
+        shared: dict[Any, Any] = {}  # held while ``pending`` holds the cells it is keyed by
         for total in (self.sums, self.counts):
             parts = [part[1:] for part in pending if part[0] is total]
             if parts:
-                self._add_parts(total, parts)
+                self._add_parts(total, parts, shared)
 
-    def _add_parts(self, total: CompensatedSum, parts: list[tuple[Any, ...]]) -> None:
+    def _add_parts(
+        self, total: CompensatedSum, parts: list[tuple[Any, ...]], shared: dict[Any, Any]
+    ) -> None:
         """Add the parts' (cells, columns, width) rows to ``total``, compensated once."""
         width = parts[0][2]
         # The cells of the groups seen come first: the capacity past them is still zero.
@@ -330,7 +338,7 @@ class KeyedTable:
         flat_lost = total.compensation.reshape(-1, width)[:used]
         rows = sum(len(part[0]) for part in parts)
         if 4 * rows >= used:
-            for j, sums in enumerate(_dense_columns(parts, used, rows)):
+            for j, sums in enumerate(_dense_columns(parts, used, rows, shared)):
                 if all(part[1][j] is None for part in parts):
                     # Counts of rows: whole numbers below 2^53 add exactly, nothing is lost.
                     flat_total[:, j] += sums

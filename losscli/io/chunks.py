@@ -617,18 +617,29 @@ def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     if size < 2 * RUN_LENGTH or values.null_count:
         return None
     try:
-        if size > 4 * RUN_PROBE:
-            # Runs a quarter as long as needed in the first rows (ids in random order): the
-            # chunk is coded row by row without comparing all of it (either way, the same codes).
-            probe = run_starts(values.slice(0, RUN_PROBE))
-            if len(probe) * RUN_LENGTH > 4 * RUN_PROBE:
-                return None
-        starts = run_starts(values)
+        starts = long_run_starts(values)
     except pa.ArrowNotImplementedError:  # lists, structs: no comparison kernel
         return None
-    if len(starts) * RUN_LENGTH > size:
+    if starts is None:
         return None
     return _taken(values, starts), np.diff(starts, append=size)
+
+
+def long_run_starts(values: Any) -> np.ndarray | None:
+    """``run_starts(values)`` when the runs average RUN_LENGTH rows or more, else None.
+
+    Runs a quarter as long as that in the first RUN_PROBE rows (ids in random order) give None
+    without comparing the rest: a caller then takes the rows one by one, to the same result.
+    """
+    size = len(values)
+    if size > 4 * RUN_PROBE:
+        probe = run_starts(
+            values[:RUN_PROBE] if isinstance(values, np.ndarray) else values.slice(0, RUN_PROBE)
+        )
+        if len(probe) * RUN_LENGTH > 4 * RUN_PROBE:
+            return None
+    starts = run_starts(values)
+    return None if len(starts) * RUN_LENGTH > size else starts
 
 
 def run_starts(values: Any) -> np.ndarray:
