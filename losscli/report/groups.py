@@ -179,11 +179,23 @@ class GroupArrays:
     def notes(self) -> np.ndarray:
         """Each group's note (object, None where there is none), as Result.note says it."""
         notes = self.reason.copy()
-        missing = ~notes.astype(bool)
+        missing = self._no_reason()
         notes[missing] = None
         notes[missing & np.isnan(self.value)] = NAN_NOTE
         notes[missing & np.isinf(self.value)] = INFINITE_NOTE
         return notes
+
+    def has_notes(self) -> bool:
+        """Whether any group has a note, without making ``notes`` (a million groups' take 70 ms)."""
+        return not (np.isfinite(self.value).all() and self._no_reason().all())
+
+    def _no_reason(self) -> np.ndarray:
+        """Where ``reason`` holds no text (None or empty): None is found by identity in C, and
+        only the few other values are asked for their truth."""
+        missing = is_none(self.reason)
+        given = np.flatnonzero(~missing)
+        missing[given] = [not reason for reason in self.reason[given].tolist()]
+        return missing
 
     def result(self, row: int) -> Result:
         """Group ``row`` as a Result, as the report's Python API shows it."""
@@ -337,7 +349,7 @@ class GroupResults(Sequence[Result]):
         return any(part.interval is not None and len(part) for part in self.parts)
 
     def any_note(self) -> bool:
-        return any(not is_none(part.notes).all() for part in self.parts)
+        return any(part.has_notes() for part in self.parts)
 
     def column(self, name: str, by: bool = False) -> list[Any]:
         """One field of every group result, in order, as plain Python: ``label``, ``loss``,
