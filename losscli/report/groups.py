@@ -299,12 +299,12 @@ class GroupResults(Sequence[Result]):
     def __init__(self, parts: Sequence[GroupArrays]) -> None:
         self.parts = list(parts)
         part_of = _joined([np.full(len(p), i, np.int64) for i, p in enumerate(parts)])
-        row_of = _joined([np.arange(len(p), dtype=np.int64) for p in parts])
         ranks = _joined([p.rank for p in parts])
         order = _report_order(part_of, ranks, len(parts))
         if len(self.parts) == 1:  # one loss: its rows, in the report's order, are the order
             self.part_of, self.row_of = part_of, order
         else:
+            row_of = _joined([np.arange(len(p), dtype=np.int64) for p in parts])
             self.part_of, self.row_of = part_of[order], row_of[order]
         self.ranks = ranks[order]
         self.order = order  # each result's place among the parts' rows, laid end to end
@@ -402,7 +402,7 @@ def _key_values(part: GroupArrays, name: str) -> np.ndarray:
 
 def _report_order(part_of: np.ndarray, ranks: np.ndarray, parts: int) -> np.ndarray:
     """The rows in order of rank, then of part (a stable sort: rows equal in both keep theirs)."""
-    key = ranks * parts + part_of
+    key = ranks if parts == 1 else ranks * parts + part_of
     if len(key) and int(key.min()) >= 0 and int(key.max()) < 4 * len(key):
         # Each (rank, part) once, as always from the engine: placed by key, without a sort.
         slots = np.full(int(key.max()) + 1, -1, dtype=np.int64)
