@@ -99,11 +99,16 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
 
 
 def _dense_columns(
-    parts: list[tuple[Any, ...]], used: int, rows: int, shared: dict[Any, Any]
+    parts: list[tuple[Any, ...]],
+    used: int,
+    rows: int,
+    shared: dict[Any, Any],
+    spare: dict[str, np.ndarray],
 ) -> Iterator[np.ndarray]:
     """Each column of the parts summed into each of ``used`` cells, one column at a time (a
     column of ones, the rows per cell, counted once). ``shared`` keeps joined cells and their
-    counts for parts of the same rows (a chunk's sums and its counts share their cells)."""
+    counts for parts of the same rows (a chunk's sums and its counts share their cells);
+    ``spare`` holds the arrays parts are joined in, from one flush to the next."""
     width = len(parts[0][1])
     if len(parts) * used < rows:
         # Fewer cells than rows per part: part by part, without a copy of the waiting rows.
@@ -116,16 +121,32 @@ def _dense_columns(
     # Many cells (a million groups): the parts joined, one pass over the cells per column.
     key = (used, *(id(part[0]) for part in parts))
     if key not in shared:
-        shared[key] = [_joined_parts([(part[0], []) for part in parts])[0], None]
+        shared[key] = [_joined([part[0] for part in parts], spare, "cells"), None]
     cells = shared[key][0]
     for j in range(width):
-        column = _joined_parts([(part[0], [part[1][j]]) for part in parts])[1][0]
-        if column is not None:
-            yield np.bincount(cells, column, used)
+        each = [part[1][j] for part in parts]
+        if any(column is not None for column in each):
+            pieces = [
+                np.ones(len(p[0])) if c is None else c for p, c in zip(parts, each, strict=True)
+            ]
+            yield np.bincount(cells, _joined(pieces, spare, "column"), used)
             continue
         if shared[key][1] is None:
             shared[key][1] = np.bincount(cells, None, used).astype(float)
         yield shared[key][1]
+
+
+def _joined(arrays: list[np.ndarray], spare: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """``arrays`` end to end, in ``spare[name]`` (grown as needed): a flush writes into the pages
+    the one before it faulted in, not into fresh ones (16 MB a million rows)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    rows = sum(len(array) for array in arrays)
+    dtype = np.result_type(*arrays)
+    held = spare.get(name)
+    if held is None or len(held) < rows or held.dtype != dtype:
+        held = spare[name] = np.empty(rows, dtype)
+    return np.concatenate(arrays, out=held[:rows])
 
 
 def _joined_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
@@ -179,6 +200,7 @@ class KeyedTable:
         self.pending: list[tuple[CompensatedSum, np.ndarray, list[np.ndarray], int]] = []
         self.pending_rows = 0
         self._runs: tuple[np.ndarray, np.ndarray | None] | None = None  # last cells' long runs
+        self._spare: dict[str, np.ndarray] = {}  # where pending rows are joined (_dense_columns)
 
     @property
     def capacity(self) -> tuple[int, int]:
@@ -338,7 +360,7 @@ class KeyedTable:
         flat_lost = total.compensation.reshape(-1, width)[:used]
         rows = sum(len(part[0]) for part in parts)
         if 4 * rows >= used:
-            for j, sums in enumerate(_dense_columns(parts, used, rows, shared)):
+            for j, sums in enumerate(_dense_columns(parts, used, rows, shared, self._spare)):
                 if all(part[1][j] is None for part in parts):
                     # Counts of rows: whole numbers below 2^53 add exactly, nothing is lost.
                     flat_total[:, j] += sums
@@ -414,6 +436,7 @@ class KeyedTable:
         self.flush()
         g, i = self.groups, self.inner
         state = dict(self.__dict__)
+        state["_spare"], state["_runs"] = {}, None  # working arrays, not state
         for name, cut in (("sums", (slice(g), slice(None), slice(i))), ("counts", (slice(g),))):
             whole, trimmed = getattr(self, name), CompensatedSum()
             trimmed.total = whole.total[cut].copy()

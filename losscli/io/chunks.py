@@ -451,6 +451,16 @@ class KeyCodes:
         self.size = 0
 
     def __call__(self, values: Any) -> np.ndarray:
+        return self._found(values).astype(np.float64, copy=False)
+
+    def integers(self, values: Any) -> np.ndarray:
+        """The codes as int64, for keys whose nulls have a code of their own (``nulls``): the
+        codes of integer keys are never made floats on the way."""
+        assert self.nulls == "encode"
+        return self._found(values).astype(np.int64, copy=False)
+
+    def _found(self, values: Any) -> np.ndarray:
+        """The codes: int64 when integer keys were looked up directly, else float64."""
         if isinstance(values, np.ndarray):
             values = pa.array(values, from_pandas=True)
         values = _as_array(values)
@@ -493,7 +503,7 @@ class KeyCodes:
             table.add(prints[fresh], numbers)
             codes[new] = table.find(prints[new])
             self._remember(_taken(values, fresh), np.zeros(len(fresh), bool), numbers)
-        return codes.astype(np.float64)
+        return codes  # int64: no null among them
 
     def _lookup(self, keys: pa.Array, repeats: bool) -> np.ndarray:
         """The code of each of a chunk's distinct ``keys``; new keys numbered on, in order."""
@@ -591,7 +601,7 @@ class KeyCodes:
         return [_whole(value) for value in known.to_pylist()]
 
 
-def coded(encode: KeyCodes, values: Any, what: str) -> np.ndarray:
+def coded(encode: Callable[[Any], np.ndarray], values: Any, what: str) -> np.ndarray:
     """``encode(values)``; Arrow has no codes for a column of lists or structs."""
     try:
         return encode(values)
@@ -704,7 +714,7 @@ class GroupCodes:
 
     def __call__(self, frame: Frame) -> np.ndarray:
         codes = [
-            coded(encode, frame[name], f"{option('by')} column '{name}'").astype(np.int64)
+            coded(encode.integers, frame[name], f"{option('by')} column '{name}'")
             for encode, name in zip(self.each, self.columns, strict=True)
         ]
         if len(codes) == 1:
