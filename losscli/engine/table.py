@@ -132,7 +132,7 @@ def _dense_columns(
             yield np.bincount(cells, _joined(pieces, spare, "column"), used)
             continue
         if shared[key][1] is None:
-            shared[key][1] = np.bincount(cells, None, used).astype(float)
+            shared[key][1] = np.bincount(cells, None, used)  # whole numbers, added as they are
         yield shared[key][1]
 
 
