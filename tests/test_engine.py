@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
+from losscli.engine import runs
 from losscli.engine.run import update
 from losscli.engine.table import CompensatedSum, KeyedTable
 from losscli.engine.tally import Options, Tally
@@ -267,7 +268,7 @@ def test_tables_centred_on_different_shifts_merge_to_the_exact_value():
 
 
 def _keyed(keys, columns, weight, run_length, monkeypatch):
-    monkeypatch.setattr(chunks, "RUN_LENGTH", run_length)
+    monkeypatch.setattr(runs, "RUN_LENGTH", run_length)
     state = KeyedTable(len(columns))
     for part in (slice(0, 700), slice(700, None)):  # two chunks, a run across the cut
         codes = keys[part].astype(np.intp)
@@ -283,8 +284,8 @@ def test_keyed_sums_of_runs_equal_those_row_by_row(monkeypatch, weighted):
     keys = np.repeat([3.0, 0, 5, 3, 1], [250, 300, 150, 200, 100])  # a key back in a later run
     columns = [rng.normal(size=1000), rng.uniform(size=1000)]
     weight = rng.uniform(size=1000) if weighted else None
-    assert len(chunks.run_starts(keys[:700])) * chunks.RUN_LENGTH <= 700
-    by_run = _keyed(keys, columns, weight, chunks.RUN_LENGTH, monkeypatch)
+    assert len(chunks.run_starts(keys[:700])) * runs.RUN_LENGTH <= 700
+    by_run = _keyed(keys, columns, weight, runs.RUN_LENGTH, monkeypatch)
     by_row = _keyed(keys, columns, weight, 10**9, monkeypatch)
     assert np.array_equal(by_run.counts[..., 1], by_row.counts[..., 1])
     assert np.array_equal(by_run.counts[:, 0, 1], [300, 100, 0, 450, 0, 150])
@@ -309,11 +310,11 @@ def test_key_codes_of_runs_equal_those_row_by_row(monkeypatch, values, in_runs):
     assert (chunks._runs(values.slice(0, 90)) is not None) == in_runs
 
     def codes(run_length):
-        monkeypatch.setattr(chunks, "RUN_LENGTH", run_length)
+        monkeypatch.setattr(runs, "RUN_LENGTH", run_length)
         encode = chunks.KeyCodes()
         return np.concatenate([encode(values.slice(0, 90)), encode(values.slice(90))])
 
-    by_run, by_row = codes(chunks.RUN_LENGTH), codes(10**9)
+    by_run, by_row = codes(runs.RUN_LENGTH), codes(10**9)
     assert np.array_equal(by_run, by_row, equal_nan=True)
     first_seen = {str(value): None for value in values.to_pylist() if value is not None}
     # One NaN is one key, in every chunk.
@@ -322,19 +323,19 @@ def test_key_codes_of_runs_equal_those_row_by_row(monkeypatch, values, in_runs):
 
 def test_long_runs_are_probed_in_the_first_rows_only():
     """Ids in random order are found out by their first RUN_PROBE rows; runs there are looked
-    for in the whole chunk; either way, KeyedTable and KeyCodes give the same sums and codes."""
-    size = 5 * chunks.RUN_PROBE
+    for in the whole chunk; either way, KeyCodes numbers keys in order of first appearance."""
+    size = 5 * runs.RUN_PROBE
     rng = np.random.default_rng(8)
     shuffled = rng.integers(0, 1000, size)
-    assert chunks.long_run_starts(shuffled) is None
+    assert runs.long_runs(shuffled) is None
     # Long runs after a shuffled start: the probe sends the chunk down the row-by-row path.
     late = np.concatenate(
-        [shuffled[: chunks.RUN_PROBE], np.repeat(np.arange(40), 20 * chunks.RUN_PROBE // 40)]
+        [shuffled[: runs.RUN_PROBE], np.repeat(np.arange(40), 20 * runs.RUN_PROBE // 40)]
     )
-    assert chunks.long_run_starts(late) is None
-    assert len(chunks.run_starts(late)) * chunks.RUN_LENGTH < len(late)  # though runs are long
+    assert runs.long_runs(late) is None
+    assert len(chunks.run_starts(late)) * runs.RUN_LENGTH < len(late)  # though runs are long
     sorted_ids = np.sort(shuffled)
-    starts = chunks.long_run_starts(sorted_ids)
+    starts = runs.long_runs(sorted_ids)
     assert starts is not None and np.array_equal(starts, chunks.run_starts(sorted_ids))
     for keys in (shuffled, late, sorted_ids):
         distinct, first = np.unique(keys, return_index=True)

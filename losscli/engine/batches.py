@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from losscli.engine.runs import run_heads
 from losscli.errors import InputError, option
 
 # A batch's pairwise work and memory grow with its rows squared: 20,000 rows are 400 million
@@ -67,9 +68,7 @@ def _run_starts(codes: np.ndarray, chunk: Any) -> np.ndarray:
             "so the row belongs to no batch.",
             f"Fill in its batch, or drop such rows ({option('nan')} drop).",
         )
-    if not len(codes):
-        return np.zeros(0, dtype=np.intp)
-    return np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+    return run_heads(codes)
 
 
 def _check_runs(

@@ -86,13 +86,6 @@ class Statistic(ABC):
         raise TypeError(f"{type(self).__name__} keeps no largest value")
 
 
-def run_heads(codes: np.ndarray) -> np.ndarray:
-    """Where each run of equal consecutive codes starts (a NaN starts a run of its own)."""
-    starts = np.flatnonzero(codes[1:] != codes[:-1])
-    starts += 1
-    return np.concatenate([[0], starts]) if len(codes) else starts
-
-
 def mean_over_elements(values: np.ndarray) -> np.ndarray:
     """A vector row counts as the mean of its elements, as torch's ``reduction='mean'`` does."""
     return values if values.ndim == 1 else values.mean(axis=1)

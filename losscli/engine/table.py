@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from losscli.engine.runs import long_runs
 from losscli.errors import InputError
 
 # Keyed rows are folded in passes of at least PENDING_ROWS rows (or as many as there are cells),
@@ -315,12 +316,9 @@ class KeyedTable:
     def _pend(
         self, total: CompensatedSum, cells: np.ndarray, columns: list[Any], width: int
     ) -> None:
-        # Here, not at the top: the losses import this module and must not load the readers.
-        from losscli.io.chunks import long_run_starts
-
         # A chunk's sums and counts share their cells: their runs are found once.
         if self._runs is None or self._runs[0] is not cells:
-            self._runs = (cells, long_run_starts(cells))
+            self._runs = (cells, long_runs(cells))
         starts = self._runs[1]  # None: runs too short to sum first
         if starts is not None:
             # Keys that come in runs (an image's pixels, rows sorted by group): each run is
@@ -476,6 +474,7 @@ class KeyedTable:
     def view(self) -> Totals:
         """The sums of the groups and inner keys seen, as plain arrays."""
         self.flush()
+        self._spare = {}  # the sums are read: the rows they were joined in are let go
         g, i = self.groups, self.inner
         return Totals(
             sums=self.sums.value_of((slice(0, g), slice(None), slice(0, i))),

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from losscli.engine import runs
+from losscli.engine.runs import long_runs, run_heads
 from losscli.errors import InputError, UsageError, option
 from losscli.io.columns import ROLE_OPTIONS, option_for
 from losscli.io.key_table import (
@@ -613,43 +615,21 @@ def coded(encode: Callable[[Any], np.ndarray], values: Any, what: str) -> np.nda
         ) from None
 
 
-# Keys whose runs of equal values average at least this many rows are coded run by run.
-RUN_LENGTH = 16
-RUN_PROBE = 4096  # rows whose runs are looked at first
-
-
 def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     """The first value of each run of equal values and the runs' lengths; None if runs are short.
 
     Only without nulls (a null equals nothing), and for types Arrow can compare.
     """
     size = len(values)
-    if size < 2 * RUN_LENGTH or values.null_count:
+    if size < 2 * runs.RUN_LENGTH or values.null_count:
         return None
     try:
-        starts = long_run_starts(values)
+        starts = long_runs(values, run_starts)
     except pa.ArrowNotImplementedError:  # lists, structs: no comparison kernel
         return None
     if starts is None:
         return None
     return _taken(values, starts), np.diff(starts, append=size)
-
-
-def long_run_starts(values: Any) -> np.ndarray | None:
-    """``run_starts(values)`` when the runs average RUN_LENGTH rows or more, else None.
-
-    Runs a quarter as long as that in the first RUN_PROBE rows (ids in random order) give None
-    without comparing the rest: a caller then takes the rows one by one, to the same result.
-    """
-    size = len(values)
-    if size > 4 * RUN_PROBE:
-        probe = run_starts(
-            values[:RUN_PROBE] if isinstance(values, np.ndarray) else values.slice(0, RUN_PROBE)
-        )
-        if len(probe) * RUN_LENGTH > 4 * RUN_PROBE:
-            return None
-    starts = run_starts(values)
-    return None if len(starts) * RUN_LENGTH > size else starts
 
 
 def run_starts(values: Any) -> np.ndarray:
@@ -663,8 +643,9 @@ def run_starts(values: Any) -> np.ndarray:
     numbers = values if isinstance(values, np.ndarray) else None
     if numbers is None and not values.null_count:
         numbers = stored_values(values)
-    # NumPy compares numbers ~6x faster than Arrow's two kernels.
-    after = _changes(values) if numbers is None else np.flatnonzero(numbers[1:] != numbers[:-1])
+    if numbers is not None:  # NumPy compares numbers ~6x faster than Arrow's two kernels
+        return run_heads(numbers)
+    after = _changes(values)
     starts = np.zeros(len(after) + 1 if len(values) else 0, dtype=np.int64)
     starts[1:] = after
     starts[1:] += 1

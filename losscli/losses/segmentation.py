@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from losscli.engine.statistics import Contribution, Statistic, ones_or, run_heads
+from losscli.engine.runs import RUN_LENGTH, run_heads
+from losscli.engine.statistics import Contribution, Statistic, ones_or
 from losscli.errors import RowProblem, UsageError, option
 from losscli.losses.probability import in_unit, log_softmax, sigmoid
 from losscli.losses.registry import Example, Param, Requirement, register
@@ -24,8 +25,6 @@ FAMILY = "segmentation"
 HAND = "hand-worked"
 
 Score = Callable[..., np.ndarray]  # (tp, sp, st, **params) -> loss
-# Samples whose rows come in runs at least this long on average are summed run by run.
-RUN_LENGTH = 16
 
 
 def dice_score(tp, sp, st, *, smooth, floor=0.0, **_):
