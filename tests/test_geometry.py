@@ -8,6 +8,7 @@ samples only, boxes in every format and layout, width checks, centers from the d
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from types import SimpleNamespace
@@ -109,6 +110,59 @@ def test_pixels_of_one_image_may_span_several_files(tmp_path, capsys):
     found = results_of(run(capsys, "eval", "-l", "dice", "--col", "sample=image", tmp_path))
     expected = evaluate_arrays("dice", {"pred": pred, "target": target})
     assert close(found["dice"]["value"], expected, 1e-12)
+
+
+@pytest.mark.parametrize("order", ["runs", "shuffled"])
+@pytest.mark.parametrize("by", [False, True])
+def test_masks_as_stored_give_the_numbers_of_float64_masks(tmp_path, capsys, order, by):
+    """Overlap losses read float32 pred, uint8 and int32 masks as stored (no widened copy in the
+    reader) and take their products and sums in float64: the same numbers as float64 columns of
+    the same values, whatever the chunks, with weights and groups; an mse beside them gets its
+    float64 columns as ever."""
+    pred, target, weight = masks(11, 9, 400)
+    rng = np.random.default_rng(3)
+    rows = np.arange(pred.size) if order == "runs" else rng.permutation(pred.size)
+    image = np.repeat(np.arange(9, dtype=np.int32), 400)[rows]
+    columns = {
+        "image": image,
+        "pred": pred.reshape(-1).astype(np.float32)[rows],
+        "target": target.reshape(-1).astype(np.uint8)[rows],
+        "mask32": target.reshape(-1).astype(np.int32)[rows],
+        "w": np.repeat(weight, 400)[rows],
+        "site": image % 2,
+    }
+    stored = tmp_path / "stored.parquet"
+    pq.write_table(pa.table(columns), stored, row_group_size=777)
+    wide = tmp_path / "wide.parquet"
+    pq.write_table(
+        pa.table({k: v.astype(np.float64) if k != "image" else v for k, v in columns.items()}),
+        wide,
+    )
+    common = ["--col", "sample=image", "-w", "w", "--chunk-rows", "1000"]
+    common += ["--by", "site"] if by else []
+    for target_column in ("target", "mask32"):
+        for losses, count in ((",".join(MASK_LOSSES), len(MASK_LOSSES)), ("dice,mse", 2)):
+            args = ["eval", "-l", losses, "-p", "pred", "-t", target_column, *common]
+            found = run(capsys, *args, stored, "--format", "json")
+            expected = run(capsys, *args, wide, "--format", "json")
+            assert found.code == expected.code == 0, found
+            mine, theirs = json.loads(found.out)["results"], json.loads(expected.out)["results"]
+            assert len(mine) == len(theirs) == (3 if by else 1) * count
+            for result, other in zip(mine, theirs, strict=True):
+                assert close(result["value"], other["value"], 1e-13), (result, other)
+
+
+def test_stored_columns_stay_as_stored_only_when_narrow_and_whole():
+    """float32 and integers of 32 bits or fewer without a null keep their type (no copy); int64
+    (past 2^53 a float64 rounds) and a column with a null are made float64 as ever."""
+    from losscli.io.chunks import to_numbers
+
+    assert to_numbers(pa.array([0.5, 1.0], pa.float32()), "p", "f", stored=True).dtype == np.float32
+    assert to_numbers(pa.array([0, 1], pa.uint8()), "t", "f", stored=True).dtype == np.uint8
+    assert to_numbers(pa.array([0, 1], pa.int64()), "t", "f", stored=True).dtype == np.float64
+    with_null = to_numbers(pa.array([0.5, None], pa.float32()), "p", "f", stored=True)
+    assert with_null.dtype == np.float64 and np.isnan(with_null[1])
+    assert to_numbers(pa.array([0.5, 1.0], pa.float32()), "p", "f").dtype == np.float64
 
 
 def test_per_sample_state_grows_with_samples_not_pixels():

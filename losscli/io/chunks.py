@@ -176,11 +176,23 @@ def frames(
 
 
 def _converted_batches(
-    reader: Any, columns: list[str], numeric: set[str], kinds: ColumnKinds, where: str, row: int
+    reader: Any,
+    columns: list[str],
+    numeric: set[str],
+    kinds: ColumnKinds,
+    where: str,
+    row: int,
+    stored: frozenset[str] = frozenset(),
 ) -> Iterator[Frame]:
     for batch in reader.batches(columns, numeric):
-        yield converted(batch, columns, numeric, kinds, where, row)
+        yield converted(batch, columns, numeric, kinds, where, row, stored)
         row += batch.num_rows
+
+
+def stored_read(stored: frozenset[str]) -> Callable[..., Iterator[Frame]] | None:
+    """How ``frames`` reads each file when the ``stored`` columns may keep their stored type
+    (None, the default, when there are none)."""
+    return functools.partial(_converted_batches, stored=stored) if stored else None
 
 
 def converted(
@@ -190,10 +202,12 @@ def converted(
     kinds: ColumnKinds,
     where: str,
     file_rows: int,
+    stored: frozenset[str] = frozenset(),
 ) -> Frame:
-    """A batch as a frame: ``numeric`` columns as float64 arrays, the others as written."""
+    """A batch as a frame: ``numeric`` columns as float64 arrays (the ``stored`` ones as stored,
+    when narrow and whole), the others as written."""
     return {
-        name: to_numbers(batch.column(name), name, where, file_rows)
+        name: to_numbers(batch.column(name), name, where, file_rows, name in stored)
         if name in numeric
         else kinds.same(name, batch.column(name), where)
         for name in columns
@@ -266,10 +280,13 @@ def column_family(kind: pa.DataType) -> str | None:
     return None
 
 
-def to_numbers(column: pa.Array, name: str, where: str, first_row: int = 0) -> np.ndarray:
+def to_numbers(
+    column: pa.Array, name: str, where: str, first_row: int = 0, stored: bool = False
+) -> np.ndarray:
     """float64 values of a numeric or list column; nulls become NaN.
 
-    ``first_row`` is the 0-based row of ``column[0]`` within its file, for messages.
+    ``first_row`` is the 0-based row of ``column[0]`` within its file, for messages. ``stored``:
+    float32 and integers of 32 bits or fewer without a null stay as stored (no copy).
     """
     kind = column.type
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
@@ -285,11 +302,21 @@ def to_numbers(column: pa.Array, name: str, where: str, first_row: int = 0) -> n
             f"Column '{name}' of {where} holds {kind} values, not numbers.",
             f"Select numeric columns with {ROLE_OPTIONS}/{option('columns')}.",
         )
+    if stored and kind in NARROW and not column.null_count:
+        values = stored_values(column)
+        assert values is not None  # a number type
+        return values
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         # Converted by NumPy: Arrow's cast would import pyarrow.compute (0.05 s a run) for the
         # integer labels of every classification file. Integers beyond 2^53 round to nearest.
         return float_values(column, np.dtype(kind.to_pandas_dtype()))
     return float_values(column.cast(pa.float64()))
+
+
+# Types whose every value float64 holds exactly: a stored loss reads them without a copy.
+NARROW = frozenset(
+    [pa.float32(), pa.int8(), pa.int16(), pa.int32(), pa.uint8(), pa.uint16(), pa.uint32()]
+)
 
 
 def float_values(column: pa.Array, stored: np.dtype | None = None) -> np.ndarray:
@@ -404,6 +431,9 @@ class ReadPlan:
     # Target columns of class labels as text: column -> labels.LabelCoding, read as written and
     # coded as numbers chunk by chunk.
     labels: Mapping[str, Any] = field(default_factory=dict)
+    # Numeric columns read as stored when they are float32 or integers of 32 bits or fewer, and
+    # hold no null: the losses that read them compute in float64 themselves (``LossDef.stored``).
+    stored: frozenset[str] = frozenset()
 
     def shown_roles(self) -> dict[str, tuple[str, ...]]:
         """Role -> columns as the user named them, for messages."""
@@ -453,26 +483,26 @@ class KeyCodes:
         self.size = 0
 
     def __call__(self, values: Any) -> np.ndarray:
-        return self._found(values).astype(np.float64, copy=False)
+        return self._found(values, np.float64)
 
     def integers(self, values: Any) -> np.ndarray:
         """The codes as int64, for keys whose nulls have a code of their own (``nulls``): the
         codes of integer keys are never made floats on the way."""
         assert self.nulls == "encode"
-        return self._found(values).astype(np.int64, copy=False)
+        return self._found(values, np.int64)
 
-    def _found(self, values: Any) -> np.ndarray:
-        """The codes: int64 when integer keys were looked up directly, else float64."""
+    def _found(self, values: Any, kind: type) -> np.ndarray:
+        """The codes as ``kind``; a run's code is made so before it is repeated."""
         if isinstance(values, np.ndarray):
             values = pa.array(values, from_pandas=True)
         values = _as_array(values)
         runs = _runs(values)
         if runs is None:
-            return self._codes(values)
+            return self._codes(values).astype(kind, copy=False)
         # An image's pixels, rows sorted by group: code each run's value once (the same codes,
         # in the same order of first appearance), then repeat it. Hashing every row took ~9 ns.
         first, lengths = runs
-        return np.repeat(self._codes(first), lengths)
+        return np.repeat(self._codes(first).astype(kind, copy=False), lengths)
 
     def _codes(self, values: pa.Array) -> np.ndarray:
         table = self.table

@@ -33,12 +33,15 @@ class Wanted:
     optional: Sequence[str]  # roles some loss reads where they are there, and none needs
     kinds: Mapping[str, str]  # what a role holds where every loss agrees (pred: probs, logits)
     keys: frozenset[str] = frozenset()  # roles whose columns name a group, read as written
+    stored: frozenset[str] = frozenset()  # roles every loss takes as stored (float32, int8-32)
 
     @classmethod
     def of(cls, requests: Sequence[Any], keys: frozenset[str] = frozenset()) -> Wanted:
         """The roles of parsed loss requests (each with a label, params and a definition)."""
         needed = _roles_needed(requests)
-        return cls(needed, _optional_roles(requests, needed), _pred_kind(requests), keys)
+        stored = all(request.definition.stored for request in requests)
+        roles = frozenset({"pred", "target"} if requests and stored else ())
+        return cls(needed, _optional_roles(requests, needed), _pred_kind(requests), keys, roles)
 
 
 def _roles_needed(requests: Sequence[Any]) -> dict[str, str]:
@@ -147,6 +150,7 @@ def read_plan(
         id_column=select(id_column, names, "id", main.display)[0] if id_column else None,
         nan=nan,
         groups=_group_columns(by, main) if by is not None else (),
+        stored=frozenset(name for role in wanted.stored for name in roles.get(role, ())),
     )
     refuse_shared(_with_weight(plan), main.display)
     return plan

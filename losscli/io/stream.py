@@ -29,6 +29,7 @@ from losscli.io.chunks import (
     assemble,
     frames,
     rebatch,
+    stored_read,
     to_numbers,
 )
 from losscli.io.columns import select
@@ -248,7 +249,7 @@ def _assembled(
     numeric = plan.numeric_columns()
     if not sides:
         columns = numeric + plan.other_columns()
-        read = folded_read(plan, folds) if folds else None
+        read = folded_read(plan, folds) if folds else stored_read(plan.stored)
         stream, width = _peek_width(
             frames(main.readers(), columns, set(numeric), locator, part.first_row, read)
         )

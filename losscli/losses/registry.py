@@ -232,6 +232,9 @@ class LossDef:
     elementwise: bool = False  # pred and target pair up value by value: equal widths required
     derived: tuple[str, ...] = ()  # arrays of ``DERIVED`` the function takes by keyword
     fold: FoldFactory | None = None  # the loss a block of pred's columns at a time
+    # pred and target come as stored (float32, integers of 32 bits or fewer) when every loss of a
+    # run takes them so: the loss computes in float64 itself, without a widened copy of each.
+    stored: bool = False
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -323,6 +326,7 @@ def register(
     summary: str | None = None,
     elementwise: bool = False,
     fold: FoldFactory | None = None,
+    stored: bool = False,
 ) -> Callable[[Pointwise], Pointwise]:
     """Record a pure per-element loss function under ``name``: ``losscli.loss`` for plugins.
 
@@ -333,7 +337,8 @@ def register(
     ``summary`` defaults to the first line of the function's docstring. An ``elementwise`` loss
     pairs pred and target value by value, so the engine requires them to be equally wide. A
     loss over rows of class scores may give a ``fold`` (``ColumnFold``): a wide file is then
-    read a block of columns at a time.
+    read a block of columns at a time. A ``stored`` loss takes pred and target as the file
+    stores them (float32, small integers), for it computes and sums in float64 itself.
     """
 
     def decorate(function: Pointwise) -> Pointwise:
@@ -367,6 +372,7 @@ def register(
             summary=summary or (function.__doc__ or "").strip().splitlines()[0],
             elementwise=elementwise,
             fold=fold,
+            stored=stored,
         )
         if direction not in ("lower", "higher"):
             raise ValueError(f"{name}: direction is 'lower' or 'higher', not {direction!r}")

@@ -44,10 +44,18 @@ def focal_tversky_score(tp, sp, st, *, gamma, **params):
 
 
 def _element_sums(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...]:
-    """TP, SP, ST of each row's elements: three (n,) arrays."""
+    """TP, SP, ST of each row's elements: three (n,) arrays of float64. Pixels come as stored
+    (float32 pred, uint8 masks: ``stored`` losses) and are widened here, where the copy is summed
+    while still in cache."""
     if pred.ndim == 1:
+        pred, target = pred.astype(np.float64, copy=False), target.astype(np.float64, copy=False)
         return pred * target, pred, target
     return (pred * target).sum(axis=1), pred.sum(axis=1), target.sum(axis=1)
+
+
+def _widened(values: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """TP, SP, ST as float64 (pred and target may come as stored) for sums made elsewhere."""
+    return [column.astype(np.float64, copy=False) for column in values]
 
 
 class Overlap(Statistic):
@@ -100,11 +108,12 @@ class Overlap(Statistic):
             return self.score(tp, sp, st, **self.params)
 
     def per_row(self, values):
-        return self._loss(*values) if self.mode == "rows" else None
+        return self._loss(*_widened(values)) if self.mode == "rows" else None
 
     def contribute(self, values, weight, inputs, shifts):
         if self.mode == "samples":
             return self._by_sample(values, weight, inputs["sample"])
+        values = _widened(values)
         inner = _sample_codes(inputs.get("sample"))
         w = ones_or(weight, len(values[0]))
         if self.mode == "rows":
@@ -120,7 +129,7 @@ class Overlap(Statistic):
         Rows of a --by run stay apart (a run may cross groups), as do samples in short runs."""
         starts = None if self.grouped else run_heads(sample)
         if starts is None or len(starts) * RUN_LENGTH > len(sample):
-            return Contribution([*values, weight, None], inner=_sample_codes(sample))
+            return Contribution([*_widened(values), weight, None], inner=_sample_codes(sample))
         heads = sample[starts]
         if np.isnan(heads.min()):  # a NaN differs from the row before it: a head of its own
             _sample_codes(sample)  # says which row
@@ -251,6 +260,7 @@ TWO_IMAGES: dict[str, Any] = {
     reference="soft Dice loss (Milletari et al. 2016)",
     params=[SMOOTH, AGGREGATE, FLOOR, POOL_WEIGHTS, OVERLAP_REDUCTION],
     statistic=_overlap(dice_score),
+    stored=True,
     requires=MASK_CHECKS,
     examples=[
         Example(TWO_IMAGES, ((1 - 2 / 3) + (1 - 1 / 3)) / 2, HAND, {"smooth": 0}),
@@ -277,6 +287,7 @@ def dice(pred, target, sample=None):
     reference="soft Jaccard loss",
     params=[SMOOTH, AGGREGATE],
     statistic=_overlap(iou_score),
+    stored=True,
     requires=MASK_CHECKS,
     examples=[Example(TWO_IMAGES, ((1 - 1 / 2) + (1 - 1 / 5)) / 2, HAND, {"smooth": 0})],
     notes=LAYOUT_NOTE,
@@ -295,6 +306,7 @@ def iou(pred, target, sample=None):
     reference="Salehi et al. 2017",
     params=[ALPHA, BETA, SMOOTH, AGGREGATE, FLOOR, POOL_WEIGHTS, OVERLAP_REDUCTION],
     statistic=_overlap(tversky_score),
+    stored=True,
     requires=MASK_CHECKS,
     examples=[
         Example(TWO_IMAGES, ((1 - 2 / 3) + (1 - 1 / 3)) / 2, HAND, {"smooth": 0}),
@@ -320,6 +332,7 @@ def tversky(pred, target, sample=None):
         AGGREGATE,
     ],
     statistic=_overlap(focal_tversky_score),
+    stored=True,
     requires=MASK_CHECKS,
     examples=[
         Example(
