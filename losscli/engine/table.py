@@ -200,6 +200,7 @@ class KeyedTable:
         # cells then folds them all, instead of one pass (or a sort) per chunk.
         self.pending: list[tuple[CompensatedSum, np.ndarray, list[np.ndarray], int]] = []
         self.pending_rows = 0
+        self._waiting = [0, 0]  # rows waiting for the counts, for the sums
         self._runs: tuple[np.ndarray, np.ndarray | None] | None = None  # last cells' long runs
         self._spare: dict[str, np.ndarray] = {}  # where pending rows are joined (_dense_columns)
 
@@ -328,19 +329,21 @@ class KeyedTable:
             cells = cells[starts]
         self.pending.append((total, cells, columns, width))  # a None column: 1 per row
         # Rows may wait twice (their sums and their counts): count the larger share.
-        self.pending_rows = max(
-            self.pending_rows, sum(len(part[1]) for part in self.pending if part[0] is total)
-        )
+        waiting = self._waiting[total is self.sums] + len(cells)
+        self._waiting[total is self.sums] = waiting
+        self.pending_rows = max(self.pending_rows, waiting)
         size = self.groups * self.blocks * self.capacity[1]
-        # A small table (an interval's 1024 blocks) is folded chunk by chunk: a pass over its
-        # cells costs less than keeping the rows.
-        limit = 0 if size <= SMALL_TABLE else min(max(size, PENDING_ROWS), MAX_PENDING_ROWS)
+        # A small table waits until it has as many rows as cells, then costs one pass over its
+        # cells: an interval's 1024 blocks fold chunk by chunk, as many rows come in each; a few
+        # images' sums, a few rows a chunk, fold seldom.
+        limit = size if size <= SMALL_TABLE else min(max(size, PENDING_ROWS), MAX_PENDING_ROWS)
         if self.pending_rows >= limit:
             self.flush()
 
     def flush(self) -> None:
         """Fold the pending rows into the sums."""
         pending, self.pending, self.pending_rows = self.pending, [], 0
+        self._waiting = [0, 0]
         shared: dict[Any, Any] = {}  # held while ``pending`` holds the cells it is keyed by
         for total in (self.sums, self.counts):
             parts = [part[1:] for part in pending if part[0] is total]
