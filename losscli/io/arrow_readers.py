@@ -18,7 +18,9 @@ from losscli.io.source_reader import SourceReader
 # Twice a chunk's rows: the chunks are slices of a batch (no copy), and each batch costs Arrow's
 # reader about 0.3 ms however small. Per-pixel masks (float32, uint8) ran 10-15% faster.
 BATCH_ROWS = 1 << 18
-BATCH_NUMBERS = 1 << 21  # a Parquet batch of wide rows (1000 class scores) gets fewer rows
+# A batch of wider rows gets fewer: 10 class scores about 2^17 rows (as before 2^18 batches, whose
+# 2^21 numbers took ce's peak from 220 MB to 235 MB), 1000 of them about 1,500.
+BATCH_NUMBERS = 3 << 19
 # Each column read from a Parquet file has a buffer of its own: 1 MiB each, but no more than
 # READ_BUFFERS in all (1000 class scores: 32 KiB each), and no less than 16 KiB.
 COLUMN_BUFFER = 1 << 20
