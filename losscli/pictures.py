@@ -186,6 +186,13 @@ def scores_and_outcomes(request: LossRequest, pred: np.ndarray, target: np.ndarr
     return confidence, np.where(known, (target == top).astype(np.float64), np.nan)
 
 
+def _numbers(chunk: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A chunk's pred and target as float64: a run of ``stored`` losses (dice, iou, ...) reads
+    them as the file stores them, where uint8 masks would subtract modulo 256."""
+    pred, target = (chunk.roles[role].astype(np.float64, copy=False) for role in ("pred", "target"))
+    return pred, target
+
+
 class _Sink:
     """Receives each chunk and its per-row values during the pass (``evaluate(per_row=...)``)
     and feeds the accumulators of every picture in ``kinds``."""
@@ -214,7 +221,7 @@ class _Sink:
         if not chunk.rows:
             return
         if "residuals" in self.kinds:
-            self.residuals.add(chunk.roles["pred"], chunk.roles["target"])
+            self.residuals.add(*_numbers(chunk))
         for request in self.requests:
             if "calibration" in self.kinds and request.label in self.reliability:
                 self._calibrate(request, chunk)
@@ -225,7 +232,7 @@ class _Sink:
                 self.values[request.label].add(values, chunk.weight)
 
     def _calibrate(self, request: LossRequest, chunk: Any) -> None:
-        prob, outcome = scores_and_outcomes(request, chunk.roles["pred"], chunk.roles["target"])
+        prob, outcome = scores_and_outcomes(request, *_numbers(chunk))
         weight = chunk.weight
         if weight is not None and len(weight) != len(prob):  # a multi-label row's elements
             weight = np.repeat(weight, len(prob) // max(len(weight), 1))

@@ -205,6 +205,26 @@ def test_residual_grids_count_every_row():
     assert panel["points"]["prediction"] == pred.tolist()
 
 
+def test_residuals_of_masks_read_as_stored_are_those_of_float64(tmp_path):
+    """dice reads uint8 masks as stored; the residuals are still target - pred in float64 (in
+    uint8, 0 - 1 would be 255)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pred, target = np.array([0, 1, 1, 0, 1]), np.array([1, 1, 0, 0, 0])
+    pictures = []
+    for kind in (np.uint8, np.float64):
+        path = tmp_path / f"masks_{np.dtype(kind).name}.parquet"
+        pq.write_table(pa.table({"pred": pred.astype(kind), "target": target.astype(kind)}), path)
+        (panel,) = plot(str(path), "dice", "residuals", pred="pred", target="target").to_dict()[
+            "panels"
+        ]
+        pictures.append(panel)
+    assert pictures[0] == pictures[1]
+    grid = pictures[0]["residual_vs_prediction"]
+    assert min(grid["y_edges"]) <= -1 and max(grid["y_edges"]) < 2
+
+
 def test_compare_draws_the_per_row_differences_candidate_minus_baseline():
     picture = plot(str(HOUSES), "mae", "compare", candidate=str(CANDIDATE))
     (panel,) = picture.to_dict()["panels"]

@@ -40,11 +40,9 @@ OVERLAP_REDUCTION = Arg(
     kind=str,
     help="how the per-row values (or the one pooled value, counted once per row) are reduced",
     values={
-        "sum_over_batch_size": {"reduction": "sum_over_rows"},
-        "mean_with_sample_weight": {"reduction": "mean"},
+        **REDUCTION.values,
         "sum": "Keras' sum of its Dice is the pooled value itself without weights but "
         "Dice x sum(w) with them: use sum_over_batch_size",
-        "none": PER_ROW,
     },
 )
 # A table row is one sample: its last axis is its only axis besides the rows.

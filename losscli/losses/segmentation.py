@@ -53,11 +53,6 @@ def _element_sums(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...
     return (pred * target).sum(axis=1), pred.sum(axis=1), target.sum(axis=1)
 
 
-def _widened(values: tuple[np.ndarray, ...]) -> list[np.ndarray]:
-    """TP, SP, ST as float64 (pred and target may come as stored) for sums made elsewhere."""
-    return [column.astype(np.float64, copy=False) for column in values]
-
-
 class Overlap(Statistic):
     """TP, SP, ST per sample (aggregate=sample), per row (aggregate=row) or pooled over every
     element (aggregate=global).
@@ -108,12 +103,11 @@ class Overlap(Statistic):
             return self.score(tp, sp, st, **self.params)
 
     def per_row(self, values):
-        return self._loss(*_widened(values)) if self.mode == "rows" else None
+        return self._loss(*values) if self.mode == "rows" else None
 
     def contribute(self, values, weight, inputs, shifts):
         if self.mode == "samples":
             return self._by_sample(values, weight, inputs["sample"])
-        values = _widened(values)
         inner = _sample_codes(inputs.get("sample"))
         w = ones_or(weight, len(values[0]))
         if self.mode == "rows":
@@ -129,7 +123,7 @@ class Overlap(Statistic):
         Rows of a --by run stay apart (a run may cross groups), as do samples in short runs."""
         starts = None if self.grouped else run_heads(sample)
         if starts is None or len(starts) * RUN_LENGTH > len(sample):
-            return Contribution([*_widened(values), weight, None], inner=_sample_codes(sample))
+            return Contribution([*values, weight, None], inner=_sample_codes(sample))
         heads = sample[starts]
         if np.isnan(heads.min()):  # a NaN differs from the row before it: a head of its own
             _sample_codes(sample)  # says which row
