@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -104,7 +105,7 @@ def run_on_cluster(
     """Every unit of the input run on the cluster ``scheduler`` names, and added up;
     ``on_units(finished, units)`` hears of each unit done."""
     distributed = _distributed()
-    with connected(scheduler, distributed) as client:
+    with _quiet_once_stopped(connected(scheduler, distributed)) as client:
         count = _counter(client) if _needs_row_numbers(job.options) else None
         units = units_of(sources, sides, count, _footers(client))
         if job.per_row is not None:
@@ -115,6 +116,27 @@ def run_on_cluster(
         return _reduced(client, distributed, futures, on_units)
 
 
+# Dask's client logs the tasks it could not gather after they were cancelled, on stderr.
+CLIENT_LOG = "distributed.client"
+
+
+@contextlib.contextmanager
+def _quiet_once_stopped(client: contextlib.AbstractContextManager[Any]) -> Iterator[Any]:
+    """The client ``client`` gives; a run stopped (Ctrl-C, a failed unit) says so once: while
+    its client closes, gathers in flight that find their tasks cancelled are not logged."""
+    logger = logging.getLogger(CLIENT_LOG)
+    level = logger.level
+    try:
+        with client as entered:
+            try:
+                yield entered
+            except BaseException:
+                logger.setLevel(logging.ERROR)
+                raise
+    finally:
+        logger.setLevel(level)
+
+
 def _needs_row_numbers(options: Options) -> bool:
     """Whether rows must carry their global number: resampled blocks, or the worst rows."""
     return options.level is not None or options.worst > 0
@@ -122,7 +144,7 @@ def _needs_row_numbers(options: Options) -> bool:
 
 def _counter(client: Any) -> Callable[[list[Source]], list[int]]:
     def count(sources: list[Source]) -> list[int]:
-        return client.gather(client.map(count_rows, sources, pure=False))
+        return _gathered(client, count_rows, sources)
 
     return count
 
@@ -134,9 +156,19 @@ def _footers(client: Any) -> Callable[[list[Source]], list[list[int] | None]]:
     def read(sources: list[Source]) -> list[list[int] | None]:
         if len(sources) < 2:
             return [parquet_row_groups(source) for source in sources]
-        return client.gather(client.map(parquet_row_groups, sources, pure=False))
+        return _gathered(client, parquet_row_groups, sources)
 
     return read
+
+
+def _gathered(client: Any, function: Callable[[Source], Any], sources: list[Source]) -> list[Any]:
+    """``function`` of each source, on the workers; stopped, the cluster drops what is left."""
+    futures = client.map(function, sources, pure=False)
+    try:
+        return client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        raise
 
 
 def _reduced(

@@ -384,6 +384,34 @@ def test_ctrl_c_stops_the_run_and_the_cluster_drops_its_tasks(client, tmp_path):
     assert _scheduler_tasks(client) == 0
 
 
+def test_a_stopped_run_says_so_once_while_its_client_closes(caplog):
+    """Dask's client logs the gathers it finds cancelled while it closes (a Ctrl-C while the
+    workers read Parquet footers): after a stop that is not logged; a run that goes on is."""
+    import contextlib
+    import logging
+
+    logger = logging.getLogger(cluster.CLIENT_LOG)
+
+    @contextlib.contextmanager
+    def closing_client():
+        try:
+            yield "client"
+        finally:
+            logger.warning("Couldn't gather 8 keys, rescheduling")
+
+    level = logger.level
+    caplog.set_level(logging.WARNING, logger=cluster.CLIENT_LOG)
+    with pytest.raises(KeyboardInterrupt), cluster._quiet_once_stopped(closing_client()) as entered:
+        assert entered == "client"
+        raise KeyboardInterrupt
+    assert "rescheduling" not in caplog.text
+    assert logger.level == logging.WARNING  # as it was before the run
+    with cluster._quiet_once_stopped(closing_client()):
+        pass
+    assert "rescheduling" in caplog.text
+    caplog.set_level(level, logger=cluster.CLIENT_LOG)
+
+
 def test_a_worker_killed_mid_run_still_gives_the_right_answer(client, dataset):
     import os
     import signal
