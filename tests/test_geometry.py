@@ -116,9 +116,10 @@ def test_pixels_of_one_image_may_span_several_files(tmp_path, capsys):
 @pytest.mark.parametrize("by", [False, True])
 def test_masks_as_stored_give_the_numbers_of_float64_masks(tmp_path, capsys, order, by):
     """Overlap losses read float32 pred, uint8 and int32 masks as stored (no widened copy in the
-    reader) and take their products and sums in float64: the same numbers as float64 columns of
-    the same values, whatever the chunks, with weights and groups; an mse beside them gets its
-    float64 columns as ever."""
+    reader) and take their products and sums exactly or in float64: the same numbers as float64
+    columns of the same values, whatever the chunks, with weights and groups, for soft float32
+    masks (whose float32 product would round) and hard uint8 predictions too; an mse beside them
+    gets its float64 columns as ever."""
     pred, target, weight = masks(11, 9, 400)
     rng = np.random.default_rng(3)
     rows = np.arange(pred.size) if order == "runs" else rng.permutation(pred.size)
@@ -128,6 +129,8 @@ def test_masks_as_stored_give_the_numbers_of_float64_masks(tmp_path, capsys, ord
         "pred": pred.reshape(-1).astype(np.float32)[rows],
         "target": target.reshape(-1).astype(np.uint8)[rows],
         "mask32": target.reshape(-1).astype(np.int32)[rows],
+        "soft32": rng.uniform(size=pred.size).astype(np.float32)[rows],
+        "hard8": (pred.reshape(-1) > 0.5).astype(np.uint8)[rows],
         "w": np.repeat(weight, 400)[rows],
         "site": image % 2,
     }
@@ -140,9 +143,10 @@ def test_masks_as_stored_give_the_numbers_of_float64_masks(tmp_path, capsys, ord
     )
     common = ["--col", "sample=image", "-w", "w", "--chunk-rows", "1000"]
     common += ["--by", "site"] if by else []
-    for target_column in ("target", "mask32"):
+    pairs = [("pred", "target"), ("pred", "mask32"), ("pred", "soft32"), ("hard8", "target")]
+    for pred_column, target_column in pairs:
         for losses, count in ((",".join(MASK_LOSSES), len(MASK_LOSSES)), ("dice,mse", 2)):
-            args = ["eval", "-l", losses, "-p", "pred", "-t", target_column, *common]
+            args = ["eval", "-l", losses, "-p", pred_column, "-t", target_column, *common]
             found = run(capsys, *args, stored, "--format", "json")
             expected = run(capsys, *args, wide, "--format", "json")
             assert found.code == expected.code == 0, found

@@ -44,13 +44,42 @@ def focal_tversky_score(tp, sp, st, *, gamma, **params):
 
 
 def _element_sums(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...]:
-    """TP, SP, ST of each row's elements: three (n,) arrays of float64. Pixels come as stored
-    (float32 pred, uint8 masks: ``stored`` losses) and are widened here, where the copy is summed
-    while still in cache."""
+    """Each row's TP, SP and ST: three (n,) arrays of float64 for rows of many elements. Rows of
+    one value (a pixel each) give pred and target as they came (float32 pred and uint8 masks for
+    ``stored`` losses): ``Overlap`` sums them by sample before it widens what it can."""
     if pred.ndim == 1:
-        pred, target = pred.astype(np.float64, copy=False), target.astype(np.float64, copy=False)
-        return pred * target, pred, target
+        return pred, target
     return (pred * target).sum(axis=1), pred.sum(axis=1), target.sum(axis=1)
+
+
+def _row_sums(values: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """TP, SP and ST of each row, in float64: pixels (pred, target) are widened first."""
+    if len(values) == 3:
+        return values
+    pred, target = (column.astype(np.float64, copy=False) for column in values)
+    return pred * target, pred, target
+
+
+def _run_sums(values: tuple[np.ndarray, ...], starts: np.ndarray) -> list[np.ndarray]:
+    """TP, SP and ST of each run of rows (from each start to the next), in float64.
+
+    Pixels are summed from pred and target as read: p t is exact in their narrower common type
+    when a mask holds integers (0 or 1 by the [0, 1] check, so p t is p or 0), and integers are
+    summed as integers. This widens one float32 column, the product, not three.
+    """
+    if len(values) == 3:
+        return [np.add.reduceat(column, starts) for column in values]
+    pred, target = values
+    integers = pred.dtype.kind in "iu" or target.dtype.kind in "iu"
+    kind = np.result_type(pred, target) if integers else np.float64
+    product = pred.astype(kind, copy=False) * target.astype(kind, copy=False)
+    return [_summed(column, starts) for column in (product, pred, target)]
+
+
+def _summed(column: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    if column.dtype.kind in "iu":  # exactly, without a float copy
+        return np.add.reduceat(column, starts, dtype=np.int64).astype(np.float64)
+    return np.add.reduceat(column.astype(np.float64, copy=False), starts)
 
 
 class Overlap(Statistic):
@@ -103,11 +132,12 @@ class Overlap(Statistic):
             return self.score(tp, sp, st, **self.params)
 
     def per_row(self, values):
-        return self._loss(*values) if self.mode == "rows" else None
+        return self._loss(*_row_sums(values)) if self.mode == "rows" else None
 
     def contribute(self, values, weight, inputs, shifts):
         if self.mode == "samples":
             return self._by_sample(values, weight, inputs["sample"])
+        values = _row_sums(values)
         inner = _sample_codes(inputs.get("sample"))
         w = ones_or(weight, len(values[0]))
         if self.mode == "rows":
@@ -123,11 +153,11 @@ class Overlap(Statistic):
         Rows of a --by run stay apart (a run may cross groups), as do samples in short runs."""
         starts = None if self.grouped else run_heads(sample)
         if starts is None or len(starts) * RUN_LENGTH > len(sample):
-            return Contribution([*values, weight, None], inner=_sample_codes(sample))
+            return Contribution([*_row_sums(values), weight, None], inner=_sample_codes(sample))
         heads = sample[starts]
         if np.isnan(heads.min()):  # a NaN differs from the row before it: a head of its own
             _sample_codes(sample)  # says which row
-        columns = [np.add.reduceat(column, starts) for column in values]
+        columns = _run_sums(values, starts)
         rows = np.diff(starts, append=len(sample)).astype(float)
         weights = rows if weight is None else np.add.reduceat(weight, starts)
         return Contribution([*columns, weights, rows], row=starts, inner=heads.astype(np.intp))
