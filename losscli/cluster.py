@@ -15,6 +15,8 @@ import contextlib
 import copy
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
@@ -118,6 +120,9 @@ def run_on_cluster(
 
 # Dask's client logs the tasks it could not gather after they were cancelled, on stderr.
 CLIENT_LOG = "distributed.client"
+# What the workers of a cluster started for a run print on its stderr: their errors only, not
+# the warnings of tasks cancelled by a Ctrl-C (a failed task's error comes back to the run).
+WORKER_LOGS = logging.ERROR
 
 
 @contextlib.contextmanager
@@ -234,19 +239,35 @@ def connected(scheduler: Any, distributed: Any) -> Iterator[Any]:
     text = str(scheduler).strip()
     if text == LOCAL or text.startswith(LOCAL + ":"):
         workers = _local_workers(text)
-        with (
-            distributed.LocalCluster(
+        with _ctrl_c_held():
+            cluster = distributed.LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
+                silence_logs=WORKER_LOGS,
+            )
+        with cluster, distributed.Client(cluster) as client:
             yield client
         return
     with _client_at(text, distributed) as client:
         yield client
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C ignored while a local cluster starts: its worker processes inherit it ignored. A
+    terminal sends Ctrl-C to every process of the job, and each worker would print a traceback;
+    this process stops the run and its cluster. A Ctrl-C while the workers start (about a
+    second) is not seen, a trade for that: the run stops at the next one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def _local_workers(text: str) -> int:

@@ -384,6 +384,57 @@ def test_ctrl_c_stops_the_run_and_the_cluster_drops_its_tasks(client, tmp_path):
     assert _scheduler_tasks(client) == 0
 
 
+def test_ctrl_c_in_a_terminal_stops_a_local_cluster_in_one_line(tmp_path):
+    """A terminal sends Ctrl-C to every process of the job: the workers of the cluster a run
+    started (--scheduler local) ignore it, so the run alone answers, in one line, and its
+    workers are gone after it."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import time
+
+    psutil = pytest.importorskip("psutil")  # installed with Dask's distributed
+    from tests.conftest import COMMAND, process_env
+
+    rng = np.random.default_rng(14)
+    for index in range(8):
+        table = pa.table({"pred": rng.normal(size=200_000), "target": rng.normal(size=200_000)})
+        pq.write_table(table, tmp_path / f"part-{index}.parquet")
+    # Small chunks keep every unit busy for seconds: the run is still going when stopped.
+    args = ["eval", "-l", "mse,r2,max_error", "--ci", "0.9", "--chunk-rows", "200", str(tmp_path)]
+    process = subprocess.Popen(
+        [*COMMAND, *args, "--scheduler", "local:2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=process_env(),
+        start_new_session=True,  # a job of its own, as a terminal starts one
+    )
+    me = psutil.Process(process.pid)
+
+    def reading() -> list:
+        """The workers with an input file open: the cluster has started and works on units."""
+        found = []
+        for child in me.children():
+            with contextlib.suppress(psutil.Error):
+                if any(f.path.endswith(".parquet") for f in child.open_files()):
+                    found.append(child)
+        return found
+
+    deadline = time.monotonic() + 60
+    while not reading() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    workers = [c for c in me.children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(workers) == 2 and process.poll() is None, "the run never reached its workers"
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.decode().strip() == "losscli: error: interrupted."
+    assert out == b""
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
+
+
 def test_a_stopped_run_says_so_once_while_its_client_closes(caplog):
     """Dask's client logs the gathers it finds cancelled while it closes (a Ctrl-C while the
     workers read Parquet footers): after a stop that is not logged; a run that goes on is."""
