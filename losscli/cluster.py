@@ -120,9 +120,11 @@ def run_on_cluster(
 
 # Dask's client logs the tasks it could not gather after they were cancelled, on stderr.
 CLIENT_LOG = "distributed.client"
-# What the workers of a cluster started for a run print on its stderr: their errors only, not
-# the warnings of tasks cancelled by a Ctrl-C (a failed task's error comes back to the run).
-WORKER_LOGS = logging.ERROR
+# What a cluster started for a run (its scheduler, and workers printing on the run's stderr)
+# logs: nothing short of critical. A failed task's error comes back to the run, which says it in
+# its own words; the worker's log of it ('Compute Failed', a traceback) and the warnings of tasks
+# a Ctrl-C cancelled would only bury that line.
+WORKER_LOGS = logging.CRITICAL
 
 
 @contextlib.contextmanager

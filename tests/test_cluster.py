@@ -156,6 +156,23 @@ def test_a_bad_row_on_a_worker_is_the_same_one_line_error(client, tmp_path, caps
     assert "row 2 of" in str(clustered.value)
 
 
+def test_a_bad_row_on_a_local_cluster_is_the_one_line_error_alone(tmp_path):
+    """Workers of a cluster the run starts print on its stderr: the one that meets the bad row
+    must not add its log of the failed task (a traceback) to the run's message."""
+    import subprocess
+
+    from tests.conftest import COMMAND, process_env
+
+    write(tmp_path / "a.csv", "pred,target\n0.5,1\n0.2,0\n")
+    write(tmp_path / "b.csv", "pred,target\n0.5,1\n2,0\n")
+    args = ["eval", "-l", "bce", str(tmp_path), "--scheduler", "local:2"]
+    found = subprocess.run([*COMMAND, *args], capture_output=True, env=process_env(), timeout=120)
+    local = subprocess.run([*COMMAND, *args[:-2]], capture_output=True, env=process_env())
+    assert found.returncode == local.returncode == 2
+    assert found.stderr.decode() == local.stderr.decode()
+    assert found.stderr.decode().startswith("losscli: error: bce needs pred")
+
+
 def test_the_command_line_reads_the_scheduler_from_its_option_and_the_environment(
     client, dataset, capsys, monkeypatch
 ):
