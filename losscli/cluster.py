@@ -124,7 +124,7 @@ CLIENT_LOG = "distributed.client"
 # logs: nothing short of critical. A failed task's error comes back to the run, which says it in
 # its own words; the worker's log of it ('Compute Failed', a traceback) and the warnings of tasks
 # a Ctrl-C cancelled would only bury that line.
-WORKER_LOGS = logging.CRITICAL
+CLUSTER_LOGS = logging.CRITICAL
 
 
 @contextlib.contextmanager
@@ -241,13 +241,13 @@ def connected(scheduler: Any, distributed: Any) -> Iterator[Any]:
     text = str(scheduler).strip()
     if text == LOCAL or text.startswith(LOCAL + ":"):
         workers = _local_workers(text)
-        with _ctrl_c_held():
+        with _ctrl_c_ignored():
             cluster = distributed.LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",
-                silence_logs=WORKER_LOGS,
+                silence_logs=CLUSTER_LOGS,
             )
         with cluster, distributed.Client(cluster) as client:
             yield client
@@ -257,7 +257,7 @@ def connected(scheduler: Any, distributed: Any) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _ctrl_c_held() -> Iterator[None]:
+def _ctrl_c_ignored() -> Iterator[None]:
     """Ctrl-C ignored while a local cluster starts: its worker processes inherit it ignored. A
     terminal sends Ctrl-C to every process of the job, and each worker would print a traceback;
     this process stops the run and its cluster. A Ctrl-C while the workers start (about a
