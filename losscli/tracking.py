@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,14 @@ METRICS_PER_BATCH = 1000
 PARAMS_PER_BATCH = 100
 # MLflow keeps a parameter's value up to this many characters (6000 since 2.x; 500 before).
 PARAM_LENGTH = 500
+# How hard the first contact with a tracking server tries, where the environment does not say:
+# MLflow's own retries ride out a server's rate limits for about 4 minutes, which a server that is
+# not there would cost every run (a CI job) before it stops. Logging the results keeps MLflow's.
+CONNECTING = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class Tracker:
 
     def __init__(self) -> None:
         client_class, self.entities = _client()
-        with _quiet_mlflow(), _mlflow_errors():
+        with _quiet_mlflow(), _mlflow_errors(), _connecting():
             self.client = client_class()
             run_id = os.environ.get("MLFLOW_RUN_ID", "").strip()
             self.run = self.client.get_run(run_id).info if run_id else None
@@ -96,12 +105,26 @@ class Tracker:
 
 def _experiment(client: Any) -> str:
     """``MLFLOW_EXPERIMENT_NAME``'s id (made when missing), else ``MLFLOW_EXPERIMENT_ID``, else
-    MLflow's default experiment."""
+    MLflow's default experiment; asked of the store, which so answers before any data is read."""
     name = os.environ.get("MLFLOW_EXPERIMENT_NAME", "").strip()
     if name:
         experiment = client.get_experiment_by_name(name)
         return str(experiment.experiment_id if experiment else client.create_experiment(name))
-    return os.environ.get("MLFLOW_EXPERIMENT_ID", "").strip() or "0"
+    wanted = os.environ.get("MLFLOW_EXPERIMENT_ID", "").strip() or "0"
+    return str(client.get_experiment(wanted).experiment_id)
+
+
+@contextlib.contextmanager
+def _connecting() -> Iterator[None]:
+    """MLflow's HTTP retries as ``CONNECTING`` says, for the variables the environment leaves
+    unset, then as they were."""
+    unset = [name for name in CONNECTING if name not in os.environ]
+    os.environ.update({name: CONNECTING[name] for name in unset})
+    try:
+        yield
+    finally:
+        for name in unset:
+            os.environ.pop(name, None)
 
 
 SOURCE_TAG = {"mlflow.source.name": "losscli"}
@@ -161,11 +184,20 @@ def _mlflow_errors() -> Iterator[None]:
         yield
     except MlflowException as error:
         uri = os.environ.get("MLFLOW_TRACKING_URI") or "MLflow's default store"
-        first = str(error.message).strip().splitlines()[0] if error.message else type(error)
+        first = _reason(str(error.message).strip().splitlines()[0] if error.message else "")
         raise UsageError(
             f"Cannot log to MLflow at {uri}: {first}",
-            "Check MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME and MLFLOW_RUN_ID.",
+            "Check MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME (or _ID) and MLFLOW_RUN_ID.",
         ) from None
+
+
+def _reason(message: str) -> str:
+    """MLflow's message; for a request that never reached the server, what the system said
+    (``Connection refused``) instead of the whole chain of exceptions around it."""
+    found = re.search(r"\[Errno -?\d+\] ([^'\"()]+)", message)
+    if message.startswith("API request to") and found:
+        return f"the tracking server does not answer ({found.group(1).strip()})"
+    return message or "MLflow gave no reason"
 
 
 @contextlib.contextmanager

@@ -128,6 +128,27 @@ def test_a_run_that_does_not_exist_stops_before_anything_is_read(store, tmp_path
     assert_user_error(outcome, "Cannot log to MLflow at sqlite:", "not found", "MLFLOW_RUN_ID")
 
 
+def test_a_tracking_server_that_is_not_there_stops_the_run_first_and_soon(tmp_path):
+    """MLflow retries a refused connection for minutes (to ride out rate limits): the run's first
+    contact tries briefly and says so in a line, before reading any data (the default
+    experiment, too, is asked of the store). run_process gives up after 60 s."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = f"http://127.0.0.1:{port}"
+    outcome = logged(store, tmp_path, "eval", "-l", "mse", "--mlflow", HOUSES)
+    assert_user_error(outcome, f"Cannot log to MLflow at {store}", "does not answer")
+
+
+def test_an_experiment_id_that_does_not_exist_stops_before_anything_is_read(store, tmp_path):
+    outcome = logged(
+        store, tmp_path, "eval", "-l", "mse", "--mlflow", HOUSES, MLFLOW_EXPERIMENT_ID="12345"
+    )
+    assert_user_error(outcome, "Cannot log to MLflow at sqlite:", "12345", "MLFLOW_EXPERIMENT")
+
+
 def test_without_mlflow_the_option_says_what_to_install():
     outcome = run_script(
         "import sys; sys.modules['mlflow'] = None  # as if not installed\n"
