@@ -192,11 +192,14 @@ def _mlflow_errors() -> Iterator[None]:
 
 
 def _reason(message: str) -> str:
-    """MLflow's message; for a request that never reached the server, what the system said
-    (``Connection refused``) instead of the whole chain of exceptions around it."""
-    found = re.search(r"\[Errno -?\d+\] ([^'\"()]+)", message)
-    if message.startswith("API request to") and found:
-        return f"the tracking server does not answer ({found.group(1).strip()})"
+    """MLflow's message; for a request the server never answered, what went wrong (``Connection
+    refused``, ``timed out``) instead of the whole chain of exceptions around it."""
+    if message.startswith("API request to"):
+        found = re.search(r"\[Errno -?\d+\] ([^'\"()]+)", message)
+        if found:
+            return f"the tracking server does not answer ({found.group(1).strip()})"
+        if "timed out" in message:
+            return "the tracking server does not answer (timed out; MLFLOW_HTTP_REQUEST_TIMEOUT)"
     return message or "MLflow gave no reason"
 
 

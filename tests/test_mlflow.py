@@ -142,6 +142,25 @@ def test_a_tracking_server_that_is_not_there_stops_the_run_first_and_soon(tmp_pa
     assert_user_error(outcome, f"Cannot log to MLflow at {store}", "does not answer")
 
 
+def test_a_tracking_server_that_never_answers_times_out_as_the_environment_says(tmp_path):
+    """A server that takes the connection and says nothing: the user's own MLflow settings (one
+    attempt, a 1 s timeout) hold over losscli's, and the message says it timed out."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepted by the kernel, never read nor answered
+        store = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        outcome = logged(
+            store,
+            tmp_path,
+            *("eval", "-l", "mse", "--mlflow", HOUSES),
+            MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+            MLFLOW_HTTP_REQUEST_TIMEOUT="1",
+        )
+    assert_user_error(outcome, f"Cannot log to MLflow at {store}", "does not answer (timed out")
+
+
 def test_an_experiment_id_that_does_not_exist_stops_before_anything_is_read(store, tmp_path):
     outcome = logged(
         store, tmp_path, "eval", "-l", "mse", "--mlflow", HOUSES, MLFLOW_EXPERIMENT_ID="12345"
