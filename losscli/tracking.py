@@ -189,6 +189,16 @@ def _mlflow_errors() -> Iterator[None]:
             f"Cannot log to MLflow at {uri}: {first}",
             "Check MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME (or _ID) and MLFLOW_RUN_ID.",
         ) from None
+    except ValueError as error:
+        # One of MLflow's settings that does not parse (MLFLOW_HTTP_REQUEST_MAX_RETRIES=x):
+        # MLflow says which; anything else is not the environment's doing.
+        found = re.search(r"Failed to convert '.*' for (MLFLOW_\w+)", str(error))
+        if found is None:
+            raise
+        raise UsageError(
+            f"Cannot log to MLflow: {str(error).splitlines()[0]}",
+            f"Give {found.group(1)} a valid value, or unset it.",
+        ) from None
 
 
 def _reason(message: str) -> str:

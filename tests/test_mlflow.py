@@ -161,6 +161,19 @@ def test_a_tracking_server_that_never_answers_times_out_as_the_environment_says(
     assert_user_error(outcome, f"Cannot log to MLflow at {store}", "does not answer (timed out")
 
 
+def test_an_mlflow_setting_that_does_not_parse_is_named(tmp_path):
+    """MLflow reads its HTTP settings at the first request to a tracking server."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        store = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    outcome = logged(
+        store, tmp_path, "eval", "-l", "mse", "--mlflow", HOUSES, MLFLOW_HTTP_REQUEST_TIMEOUT="x"
+    )
+    assert_user_error(outcome, "Cannot log to MLflow", "MLFLOW_HTTP_REQUEST_TIMEOUT", "unset it")
+
+
 def test_an_experiment_id_that_does_not_exist_stops_before_anything_is_read(store, tmp_path):
     outcome = logged(
         store, tmp_path, "eval", "-l", "mse", "--mlflow", HOUSES, MLFLOW_EXPERIMENT_ID="12345"

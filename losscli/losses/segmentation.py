@@ -67,13 +67,12 @@ def _run_sums(values: tuple[np.ndarray, ...], starts: np.ndarray) -> list[np.nda
     when a mask holds integers (0 or 1 by the [0, 1] check, so p t is p or 0), and integers are
     summed as integers. This widens one float32 column, the product, not three.
     """
-    if len(values) == 3:
-        return [np.add.reduceat(column, starts) for column in values]
-    pred, target = values
-    integers = pred.dtype.kind in "iu" or target.dtype.kind in "iu"
-    kind = np.result_type(pred, target) if integers else np.float64
-    product = pred.astype(kind, copy=False) * target.astype(kind, copy=False)
-    return [_summed(column, starts) for column in (product, pred, target)]
+    if len(values) == 2:
+        pred, target = values
+        integers = pred.dtype.kind in "iu" or target.dtype.kind in "iu"
+        kind = np.result_type(pred, target) if integers else np.float64
+        values = (pred.astype(kind, copy=False) * target.astype(kind, copy=False), pred, target)
+    return [_summed(column, starts) for column in values]
 
 
 def _summed(column: np.ndarray, starts: np.ndarray) -> np.ndarray:
