@@ -449,6 +449,8 @@ LAUNCH = (
 def measure(command: list[str]) -> tuple[float, float, str]:
     """The command's wall time in seconds, its peak resident memory in MB, and its output."""
     done = subprocess.run([sys.executable, "-c", LAUNCH, *command], capture_output=True)
+    if done.returncode != 0:  # the command could not start (not installed, say)
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr.decode()}")
     wall, peak, code, err = json.loads(done.stderr)
     if code != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{err}")
