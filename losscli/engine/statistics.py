@@ -120,6 +120,10 @@ class Mean(Statistic):
     sum e^2, sum e w d and sum (w d)^2 (the ratio estimator's linearised variance).
     """
 
+    # A row of weight 0 adds 0 whatever its loss, so an infinite loss there leaves the sums
+    # finite and is not flagged: it cannot reach the value a note would explain.
+    flags_from_sums = True
+
     def __init__(
         self,
         total: bool = False,

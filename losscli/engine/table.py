@@ -259,17 +259,19 @@ class KeyedTable:
         block: np.ndarray | None,
         inner: np.ndarray | None,
         size: int,
-    ) -> None:
+    ) -> list[float] | None:
         """Fold ``size`` contributions: ``columns`` of (size,) values (None: 1 each), and each
-        one's codes (None: all 0)."""
+        one's codes (None: all 0). Gives the columns' sums when it took them whole (all in one
+        cell), else None."""
         if not size:
-            return
+            return None
         if group is None and block is None and inner is None:
             totals = [float(size) if c is None else float(c.sum()) for c in columns]
             self.sums.add(np.array(totals).reshape(1, 1, 1, -1))
-            return
+            return totals
         cells = self._cells(group, block, inner, size)
         self._pend(self.sums, cells, list(columns), self.width)
+        return None
 
     def count(self, weight: np.ndarray | None, rows: int, group: Any, block: Any) -> None:
         """Fold the weight and the number of a chunk's rows into their (group, block)."""

@@ -80,8 +80,8 @@ class Tally:
         self.whole.bits = self.statistic.observe(inputs, self.whole.bits)
         late = self.statistic.flags_from_sums
         flags = None if late else row_flags(values, inputs)
-        part = self._add(self.whole, None, values, weight, inputs, rows, flags)
-        if late and not _finite_sums(part.columns):
+        part, sums = self._add(self.whole, None, values, weight, inputs, rows, flags)
+        if late and not _finite_sums(part.columns, sums):
             # A value that is not finite makes its sum so: only then are the rows looked at.
             flags = row_flags(values, inputs)
             if flags is not None:
@@ -102,7 +102,8 @@ class Tally:
         self.grouped = KeyedTable(*shape, keeps_largest=largest) if self.options.grouped else None
 
     def _add(self, table, groups, values, weight, inputs, rows, flags, part=None) -> Any:
-        """Fold a chunk into ``table`` (its rows' ``groups``, or None); gives the contribution."""
+        """Fold a chunk into ``table`` (its rows' ``groups``, or None); gives the contribution
+        and its columns' sums when the table took them whole (else None)."""
         blocks = rows.blocks() if table.blocks > 1 else None
         if groups is not None and len(groups):
             size = int(groups.max()) + 1
@@ -124,19 +125,20 @@ class Tally:
 
         if part is None:
             part = self.statistic.contribute(values, weight, inputs, shifts)
+        sums = None
         if part.columns:
             if part.inner is not None and len(part.inner):
                 table.reserve(1, int(part.inner.max()) + 1)
             size = _size(values) if part.row is None else len(part.row)
             at = part.row
-            table.add(part.columns, _at(groups, at), _at(blocks, at), part.inner, size)
+            sums = table.add(part.columns, _at(groups, at), _at(blocks, at), part.inner, size)
         table.count(weight, _size(values), groups, blocks)
         if self.statistic.keeps_largest:
             largest, kept = self.statistic.largest(values, weight)
             table.observe_largest(largest, _at(groups, kept), _at(blocks, kept))
         if flags is not None:
             table.flag(flags, groups)
-        return part
+        return part, sums
 
     def _check_replicates(self, groups: int) -> None:
         replicates = self.options.replicates
@@ -347,7 +349,10 @@ def _size(values: Any) -> int:
     return len(values[0]) if isinstance(values, tuple) else len(values)
 
 
-def _finite_sums(columns: list[np.ndarray | None]) -> bool:
+def _finite_sums(columns: list[np.ndarray | None], sums: list[float] | None = None) -> bool:
+    """Whether the columns' sums are finite; ``sums`` are the sums, when already taken."""
+    if sums is not None:
+        return all(math.isfinite(total) for total in sums)
     with np.errstate(all="ignore"):
         return all(math.isfinite(column.sum()) for column in columns if column is not None)
 
