@@ -197,6 +197,55 @@ def test_texts_sharing_a_fingerprint_are_still_told_apart(parts, nulls):
         key_table._text_hash = real
 
 
+# Ids read from a CSV are text: those written plainly as integers are found by their numbers,
+# the others by a hash of their text, and '007' is never 7.
+PLAIN = ["0", "1", "-1", "2", "7", "42", "999999999999999999", "-999999999999999999"]
+NOT_PLAIN = ["007", "-0", "+5", "0x1f", "1000000000000000000", "abc", "", " 1", "٣", None]
+
+
+@st.composite
+def integer_text_chunks(draw):
+    """Chunks of text ids, each either all written plainly as integers or a mix."""
+    kind = draw(st.sampled_from([pa.string(), pa.large_string()]))
+    parts = []
+    for _ in range(draw(st.integers(1, 5))):
+        pool = PLAIN if draw(st.booleans()) else PLAIN + NOT_PLAIN
+        parts.append(pa.array(draw(st.lists(st.sampled_from(pool), max_size=30)), kind))
+    return parts
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@settings(max_examples=150, deadline=None)
+@given(integer_text_chunks(), st.booleans())
+def test_integer_texts_are_coded_as_a_dict_codes_them(collide, parts, nulls):
+    """Whichever chunks come first; with ``collide``, every text hash is 0, 1 or 2, the very
+    fingerprints of the integers 0, 1 and 2."""
+    real = key_table._text_hash
+    if collide:
+        key_table._text_hash = lambda values: real(values) % np.uint64(3)
+    try:
+        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
+        for part in parts:
+            assert np.array_equal(encode(part), reference(part), equal_nan=True)
+        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
+    finally:
+        key_table._text_hash = real
+
+
+def test_text_ids_written_plainly_are_never_hashed(monkeypatch):
+    def hashed(values):
+        raise AssertionError("hashed")
+
+    monkeypatch.setattr(key_table, "_text_hash", hashed)
+    encode = chunks.KeyCodes(nulls=True)
+    for part in (["10", "3", "10", "-4"], ["3", "999999999999999999", "0"]):
+        encode(pa.array(part))
+    assert encode.values() == ["10", "3", "-4", "999999999999999999", "0"]
+    assert encode.texts == "integers"
+    for written in ("007", "-0", "+5", "0x1f", "1000000000000000000"):
+        assert key_table.plain_integers(pa.array(["1", written])) is None, written
+
+
 def test_numeric_key_columns_arrive_as_numpy():
     encode, reference = chunks.KeyCodes(), DictCodes()
     for values in (np.array([1.0, np.nan, 2.0, -0.0]), np.array([0.0, 3.0, np.nan])):

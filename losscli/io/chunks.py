@@ -25,6 +25,8 @@ from losscli.io.key_table import (
     Numbering,
     fingerprints,
     float_repeats,
+    integer_prints,
+    plain_integers,
     stored_numbers,
 )
 
@@ -472,7 +474,8 @@ class KeyCodes:
     Codes follow the order of first appearance over all chunks. The keys are held in one Arrow
     array in code order and found by fingerprint (``KeyTable``): a chunk costs time for its own
     distinct keys only, however many were seen before. Keys Arrow treats as distinct but Python
-    as equal are one key: every NaN, and 0.0 and -0.0.
+    as equal are one key: every NaN, and 0.0 and -0.0. Text written plainly as integers (a CSV's
+    ids) is found by those numbers, not by hashing it, and kept as the text it was.
     """
 
     def __init__(self, nulls: bool = False) -> None:
@@ -481,6 +484,10 @@ class KeyCodes:
         self.table: KeyTable | None = KeyTable()  # None: keys found by Arrow instead (see _exact)
         self.null_code = -1
         self.size = 0
+        # How texts were found so far: None (none yet), "integers" (each an integer written
+        # plainly, found by its number: a CSV's ids), "hashed" (by a hash of its text), "mixed"
+        # (plain integers by their number, other texts by their hash).
+        self.texts: str | None = None
 
     def __call__(self, values: Any) -> np.ndarray:
         return self._found(values, np.float64)
@@ -506,20 +513,38 @@ class KeyCodes:
 
     def _codes(self, values: pa.Array) -> np.ndarray:
         table = self.table
+        written = None  # the type to keep keys as, when they are found by numbers they wrote
+        numbers = self._integer_texts(values) if table is not None else None
+        if numbers is not None:
+            values, written = numbers, values.type
         if table is not None and table.direct is not None and _plain_integers(values):
-            return self._direct_codes(values, table)
+            return self._direct_codes(values, table, written)
         import pyarrow.compute as pc  # here: integer keys (image ids) never need it
 
         encoded = pc.dictionary_encode(values, null_encoding=self.nulls)
         # A dictionary column comes back as it is: its dictionary may repeat a value.
         repeats = pa.types.is_dictionary(values.type)
-        codes = np.append(self._lookup(encoded.dictionary, repeats), np.nan)
+        codes = np.append(self._lookup(encoded.dictionary, repeats, written), np.nan)
         return codes[_positions(encoded.indices)]  # a null row: -1, the NaN at the end
 
-    def _direct_codes(self, values: pa.Array, table: KeyTable) -> np.ndarray:
+    def _integer_texts(self, values: pa.Array) -> pa.Array | None:
+        """Text keys as int64, when every one is an integer written plainly and no text was
+        found by its hash before (the table then holds numbers only, which find these exactly).
+        A CSV's integer ids are text (read as written: '007' is not 7), and hashing them cost
+        most of a --by run's time."""
+        if self.texts not in (None, "integers") or not _plain_texts(values):
+            return None
+        numbers = plain_integers(values)
+        if numbers is not None:
+            self.texts = "integers"
+        return numbers
+
+    def _direct_codes(
+        self, values: pa.Array, table: KeyTable, written: pa.DataType | None = None
+    ) -> np.ndarray:
         """Integer keys without a null, while they lie close together: each row looked up in the
         direct table, and only the new keys, each once in order of first appearance, added (no
-        hashing of every row first)."""
+        hashing of every row first). ``written``: the text type the keys were written as."""
         marks = fingerprints(values)
         assert marks is not None
         prints = marks[0]
@@ -534,16 +559,25 @@ class KeyCodes:
             numbers = np.arange(self.size, self.size + len(fresh))
             table.add(prints[fresh], numbers)
             codes[new] = table.find(prints[new])
-            self._remember(_taken(values, fresh), np.zeros(len(fresh), bool), numbers)
+            self._remember(
+                _as_written(_taken(values, fresh), written), np.zeros(len(fresh), bool), numbers
+            )
         return codes  # int64: no null among them
 
-    def _lookup(self, keys: pa.Array, repeats: bool) -> np.ndarray:
+    def _lookup(
+        self, keys: pa.Array, repeats: bool, written: pa.DataType | None = None
+    ) -> np.ndarray:
         """The code of each of a chunk's distinct ``keys``; new keys numbered on, in order."""
         counted = self._counted(keys)
         marks = None if self.table is None else fingerprints(keys)
         if marks is None or self.table is None:
             return self._exact(keys, counted)
         prints, exact = marks
+        if _plain_texts(keys, nulls=True):
+            if self.texts in ("integers", "mixed"):  # keys found by their number before
+                prints, self.texts = integer_prints(keys, prints), "mixed"
+            else:
+                self.texts = "hashed"
         nulls = ~_valid(keys)
         codes = np.where(nulls, self.null_code, self.table.find(prints))
         new = np.flatnonzero(counted & (codes < 0))
@@ -560,7 +594,7 @@ class KeyCodes:
             self.table = None  # two keys share a fingerprint: from now on, compare values
             return self._exact(keys, counted)
         codes[new] = numbers if rank is None else numbers[rank]
-        self._remember(keys.take(_indices(fresh)), nulls[fresh], numbers)
+        self._remember(_as_written(keys.take(_indices(fresh)), written), nulls[fresh], numbers)
         return np.where(counted, codes, np.nan)
 
     def _counted(self, keys: pa.Array) -> np.ndarray:
@@ -801,6 +835,18 @@ def _key_objects(codes: KeyCodes) -> np.ndarray:
 def _plain_integers(values: pa.Array) -> bool:
     """Integers (not a dictionary of them), none of them null."""
     return pa.types.is_integer(values.type) and not values.null_count and len(values) > 0
+
+
+def _as_written(keys: pa.Array, written: pa.DataType | None) -> pa.Array:
+    """Keys found by the integers they wrote (``plain_integers``) as that text again."""
+    return keys if written is None else keys.cast(written)
+
+
+def _plain_texts(values: pa.Array, nulls: bool = False) -> bool:
+    """Text (not a dictionary of it), none of it null unless ``nulls``."""
+    kind = values.type
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return text and (nulls or not values.null_count) and len(values) > 0
 
 
 def _texts(codes: KeyCodes) -> pa.Array | None:

@@ -205,6 +205,46 @@ def fingerprints(values: pa.Array) -> tuple[np.ndarray, bool] | None:
     return None
 
 
+# Text read as the integer it writes: an optional minus, then digits without a leading zero, at
+# most 18 of them (so it fits in int64). A CSV's ids are text (read as written: '007' is not 7),
+# and hashing them costs far more than finding them by their numbers.
+PLAIN_INTEGER = r"^(0|-?[1-9][0-9]{0,17})$"
+PLAIN_LIMIT = 10**18
+
+
+def plain_integers(values: pa.Array) -> pa.Array | None:
+    """Text without a null as int64 when every value is an integer written plainly
+    (``PLAIN_INTEGER``), else None."""
+    import pyarrow.compute as pc
+
+    try:
+        numbers = pc.cast(values, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    stored = stored_numbers(numbers, np.int64)
+    if stored.max() >= PLAIN_LIMIT or stored.min() <= -PLAIN_LIMIT:
+        return None
+    # Arrow reads '007', '-0' and '0x1f' as integers too: plain is what int64 writes back.
+    same = pc.equal(pc.cast(numbers, values.type), values)
+    return numbers if pc.all(same).as_py() is True else None
+
+
+def integer_prints(keys: pa.Array, prints: np.ndarray) -> np.ndarray:
+    """The fingerprints of text ``keys``, those written plainly as integers (``PLAIN_INTEGER``)
+    printed as their numbers, as ``plain_integers`` reads them; the others' hashes kept."""
+    import pyarrow.compute as pc
+
+    plain = pc.match_substring_regex(keys, PLAIN_INTEGER).fill_null(False)
+    found = pc.indices_nonzero(plain)
+    if not len(found):
+        return prints
+    where = np.frombuffer(found.buffers()[1], dtype=np.uint64)[: len(found)].astype(np.intp)
+    numbers = pc.cast(keys.take(found), pa.int64())
+    prints = prints.copy()
+    prints[where] = stored_numbers(numbers, np.int64).view(np.uint64)
+    return prints
+
+
 ZERO_PRINT = np.zeros(1).view(np.uint64)[0]
 NAN_PRINT = np.full(1, np.nan).view(np.uint64)[0]
 
