@@ -22,7 +22,9 @@ from losscli.io.folded import fold_plan
 from losscli.io.labels import label_rule, with_labels
 from losscli.io.memory import takes_in_memory
 from losscli.io.plan import (
+    CHUNK_ROWS,
     candidate_roles,
+    chunk_rows_of,
     key_columns,
     read_plan,
     resolve,
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from losscli.report.checkrun import CheckRun
     from losscli.report.comparison import Comparison
 
-DEFAULT_CHUNK_ROWS = 1 << 17
+DEFAULT_CHUNK_ROWS = CHUNK_ROWS  # twice as many when every number is read as stored
 
 
 @takes_in_memory("data")
@@ -65,7 +67,7 @@ def evaluate(
     columns: Mapping[str, str | Any] | None = None,
     targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     per_row: bool | str | PathLike[str] | Any = None,
     id_column: str | None = None,
     input_format: str | None = None,
@@ -145,6 +147,7 @@ def evaluate(
         side = opened.open(targets) if targets is not None else None
         roles = resolve_beside(job.wanted, job.given, main, side)
         plan = read_plan(roles, job.wanted, main, nan, weight, id_column, by)
+        chunk_rows = chunk_rows_of(plan, chunk_rows)
         rule = label_rule(classes, pos_label, plan.roles.get("pred", ()))
         plan = with_labels(plan, rule)
         group_codes = GroupCodes(plan.groups) if plan.groups else None
@@ -191,7 +194,7 @@ def compare(
     columns: Mapping[str, str | Any] | None = None,
     targets: str | PathLike[str] | Sequence[str] | Any = None,
     nan: str = "error",
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     input_format: str | None = None,
     ci: float = 0.95,
     bootstrap: int = DEFAULT_REPLICATES,
@@ -242,17 +245,12 @@ def compare(
         side = opened.open(targets) if targets is not None else None
         roles = resolve(job.wanted, job.given, base, skip_target=side is not None)
         plan = read_plan(roles, job.wanted, base, nan, weight)
+        chunk_rows = chunk_rows_of(plan, chunk_rows)
         rule = label_rule(classes, pos_label, plan.roles.get("pred", ()))
         plan = with_labels(plan, rule)
         own = candidate_roles(roles, plan.keys, job.given, other, CANDIDATE, job.wanted.kinds)
-        sides = [
-            Side(
-                other,
-                with_labels(ReadPlan(roles=own), rule, CANDIDATE + "target"),
-                "the candidate",
-                CANDIDATE,
-            )
-        ]
+        theirs = with_labels(ReadPlan(roles=own), rule, CANDIDATE + "target")
+        sides = [Side(other, theirs, "the candidate", CANDIDATE)]
         if side is not None:
             sides.append(targets_side(side, job.wanted, target, rule))
         shared = [role for role in ("target",) if CANDIDATE + role in own]

@@ -520,7 +520,7 @@ def eval_command(
         allow_other_rows,
         compat=compat,
     )
-    from losscli.api import DEFAULT_CHUNK_ROWS, evaluate
+    from losscli.api import evaluate
     from losscli.engine.tally import DEFAULT_REPLICATES
     from losscli.io.outputs import check_per_row
 
@@ -546,7 +546,7 @@ def eval_command(
             columns=_roles(col or []),
             targets=targets,
             nan=nan,
-            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+            chunk_rows=chunk_rows,
             per_row=per_row,
             id_column=id_column,
             input_format=input_format,
@@ -954,7 +954,7 @@ def compare_command(
         )
     tracker = _tracker(mlflow)
     _load_plugins(plugin)
-    from losscli.api import DEFAULT_CHUNK_ROWS, compare
+    from losscli.api import compare
     from losscli.engine.tally import DEFAULT_REPLICATES
 
     destination = _destination(output, [baseline, candidate], targets)
@@ -974,7 +974,7 @@ def compare_command(
             columns=_roles(col or []),
             targets=targets,
             nan=nan,
-            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+            chunk_rows=chunk_rows,
             input_format=input_format,
             ci=level,
             bootstrap=DEFAULT_REPLICATES if bootstrap is None else bootstrap,
@@ -1083,7 +1083,6 @@ def plot_command(
         )
         if output.lower().endswith((".png", ".svg", ".pdf", ".html")):
             pyplot()  # a missing extra is said before anything is read
-    from losscli.api import DEFAULT_CHUNK_ROWS
     from losscli.engine.tally import DEFAULT_REPLICATES
     from losscli.pictures import plot
 
@@ -1095,7 +1094,7 @@ def plot_command(
         "columns": _roles(col or []),
         "targets": targets,
         "nan": nan,
-        "chunk_rows": DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+        "chunk_rows": chunk_rows,
         "input_format": input_format,
         "on": on or None,
     }
@@ -1236,7 +1235,6 @@ def report_command(
         output, (".html", ".htm"), option("output"), [*inputs, *([targets] if targets else [])]
     )
     pyplot()  # a missing extra is said before anything is read
-    from losscli.api import DEFAULT_CHUNK_ROWS
     from losscli.engine.tally import DEFAULT_REPLICATES
     from losscli.io.outputs import replace_atomically
     from losscli.pictures import report
@@ -1253,7 +1251,7 @@ def report_command(
             columns=_roles(col or []),
             targets=targets,
             nan=nan,
-            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+            chunk_rows=chunk_rows,
             input_format=input_format,
             on_progress=progress.rows,
             by=by,

@@ -35,15 +35,17 @@ def _whole_number(value: Any, name: str) -> None:
         )
 
 
-def check_reading(nan: str, chunk_rows: int, input_format: str | None) -> None:
-    """The options of how inputs are read: a missing-value policy, a chunk size, a format."""
-    _whole_number(chunk_rows, "chunk_rows")
+def check_reading(nan: str, chunk_rows: int | None, input_format: str | None) -> None:
+    """The options of how inputs are read: a missing-value policy, a chunk size (None: the
+    plan's), a format."""
+    if chunk_rows is not None:
+        _whole_number(chunk_rows, "chunk_rows")
     if not isinstance(nan, str) or nan not in NAN_POLICIES:
         raise UsageError(
             f"{option('nan')} {nan} is not a policy.",
             f"Use {option('nan')} error, drop or propagate.",
         )
-    if chunk_rows < 1:
+    if chunk_rows is not None and chunk_rows < 1:
         raise UsageError(
             f"{option('chunk_rows')} {chunk_rows} must be at least 1.",
             "Leave it out for the default.",
@@ -104,7 +106,7 @@ def prepare(
     losses: str | Sequence[str],
     roles: Mapping[str, Any],
     columns: Any,
-    reading: tuple[str, int, str | None],
+    reading: tuple[str, int | None, str | None],
     inputs: Mapping[str, Any],
     analysis: tuple[float | None, int, int, int, bool],
     lone_on: bool = False,
