@@ -448,6 +448,30 @@ def test_overlap_sums_of_runs_equal_those_row_by_row(monkeypatch, loss, weighted
         assert math.isclose(by_run.results[0].value, by_row.results[0].value, rel_tol=1e-13)
 
 
+@pytest.mark.parametrize("long_run", [64, 10**9])
+@pytest.mark.parametrize("stored", [False, True])
+def test_overlap_sums_of_long_runs_slice_by_slice_equal_those_row_by_row(
+    monkeypatch, long_run, stored
+):
+    """Runs of LONG_RUN rows or more are summed a slice at a time (a mask's ones counted): the
+    value of the row-by-row path, with float64 columns and with float32 scores and uint8 masks."""
+    from losscli.losses import segmentation
+
+    data = _pixels(images=5, pixels=700)
+    if stored:
+        data = {**data, "pred": data["pred"].astype(np.float32)}
+        data["target"] = data["target"].astype(np.uint8)
+    summed = []
+    real = segmentation._summed
+    monkeypatch.setattr(segmentation, "_summed", lambda c, s: summed.append(c.dtype) or real(c, s))
+    monkeypatch.setattr(segmentation, "LONG_RUN", long_run)
+    by_row = _by_sample(data, "dice", monkeypatch, 10**9, chunk_rows=10**6, weight="w")
+    for chunk_rows in (300, 1750, 10**6):
+        by_run = _by_sample(data, "dice", monkeypatch, 16, chunk_rows=chunk_rows, weight="w")
+        assert math.isclose(by_run.results[0].value, by_row.results[0].value, rel_tol=1e-13)
+    assert (np.dtype(np.uint8) in summed) == stored
+
+
 def test_overlap_runs_agree_with_a_hand_computed_mean():
     data = _pixels()
     p, t, image = data["pred"], data["target"], data["image"]
