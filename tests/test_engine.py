@@ -321,6 +321,42 @@ def test_key_codes_of_runs_equal_those_row_by_row(monkeypatch, values, in_runs):
     assert np.nanmax(by_run) == len(first_seen) - 1
 
 
+def test_codes_of_runs_are_int32_unless_a_key_is_missing_or_too_large(monkeypatch):
+    """A chunk in runs gets its sample codes as int32 (half the bytes to repeat and compare),
+    the same numbers as row by row; a missing key (an empty text: NaN) or a code of 2^31 keeps
+    float64, and a loss reading the codes gives the same value either way."""
+    ids = pa.array(np.repeat(["b", "a", "c"], 60))
+    encode = chunks.KeyCodes()
+    codes = encode(ids)
+    assert codes.dtype == np.int32
+    monkeypatch.setattr(runs, "RUN_LENGTH", 10**9)
+    assert np.array_equal(codes, chunks.KeyCodes()(ids))
+    assert chunks.KeyCodes()(ids).dtype == np.float64
+    monkeypatch.undo()
+    missing = chunks.KeyCodes()(pa.array(np.repeat(["b", "", "c"], 60)))
+    assert missing.dtype == np.float64 and np.isnan(missing[60:120]).all()
+    assert chunks._narrow(np.array([5.0, 2.0**31 - 1]), np.float64).dtype == np.int32
+    large = chunks._narrow(np.array([5.0, 2.0**31]), np.float64)
+    assert large.dtype == np.float64 and large[1] == 2**31
+    assert chunks._narrow(np.array([5.0, 7.0]), np.int64).dtype == np.int64  # --by's codes
+    seen = []
+    real = chunks.KeyCodes._found
+    monkeypatch.setattr(
+        chunks.KeyCodes, "_found", lambda *a: (lambda c: seen.append(c.dtype) or c)(real(*a))
+    )
+    data = _pixels(images=5, pixels=700)
+    for loss in ("dice", "tversky:alpha=0.3,beta=0.7"):
+        narrow = _by_sample(data, loss, monkeypatch, 16, chunk_rows=1000, weight="w")
+        assert seen and set(seen) == {np.dtype(np.int32)}
+        seen.clear()
+        monkeypatch.setattr(runs, "RUN_LENGTH", 10**9)  # the reader codes rows one by one
+        wide = _by_sample(data, loss, monkeypatch, 16, chunk_rows=1000, weight="w")
+        assert set(seen) == {np.dtype(np.float64)}
+        assert narrow.results[0].value == wide.results[0].value
+        seen.clear()
+        monkeypatch.setattr(runs, "RUN_LENGTH", 16)
+
+
 def test_long_runs_are_probed_in_the_first_rows_only():
     """Ids in random order are found out by their first RUN_PROBE rows; runs there are looked
     for in the whole chunk; either way, KeyCodes numbers keys in order of first appearance."""
