@@ -1054,6 +1054,8 @@ def _missing_rows(chunk: Chunk) -> np.ndarray | None:
         if not isinstance(values, np.ndarray):  # folded pred: its rows that miss a score
             missing = values.missing if missing is None else missing | values.missing
             continue
+        if values.dtype.kind in "iub":  # integers as stored, run codes: no NaN to hold
+            continue
         with contextlib.suppress(TypeError):
             # NaN propagates through min: one quick pass, no mask, in the usual case of none.
             if not values.size or not np.isnan(values.min()):
