@@ -380,6 +380,77 @@ def test_long_runs_are_probed_in_the_first_rows_only():
         assert np.array_equal(chunks.KeyCodes()(pa.array(keys)), expected)
 
 
+def test_a_dictionary_that_repeats_a_value_cuts_runs_that_code_the_same():
+    """Runs of a dictionary array are read from its indices: a repeated dictionary value starts
+    a run of its own, and both runs get the one code the plain texts get."""
+    values = pa.DictionaryArray.from_arrays(
+        pa.array(np.repeat([0, 2, 1, 0], 40), pa.int32()), pa.array(["a", "b", "a"])
+    )
+    assert chunks.run_starts(values).tolist() == [0, 40, 80, 120]
+    plain = values.cast(pa.string())
+    assert chunks.run_starts(plain).tolist() == [0, 80, 120]
+    by_index, by_text = chunks.KeyCodes()(values), chunks.KeyCodes()(plain)
+    assert by_index.dtype == np.int32 and np.array_equal(by_index, by_text)
+    assert np.array_equal(by_text, np.repeat([0, 1, 0], [80, 40, 40]))
+
+
+def _scans(tmp_path, names, files=1):
+    """Per-pixel rows of images named ``names`` (runs of 700 rows), over ``files`` Parquet files
+    cut inside an image; their paths."""
+    import pyarrow.parquet as pq
+
+    data = _pixels(images=len(names), pixels=700)
+    data["image"] = np.repeat(np.asarray(names, dtype=object), 700)
+    table = pa.table(data)
+    cuts = np.linspace(0, len(table), files + 1).astype(int)
+    paths = []
+    for index, (start, stop) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        paths.append(str(tmp_path / f"scans_{index}.parquet"))
+        pq.write_table(table.slice(start, stop - start), paths[-1], row_group_size=1000)
+    return paths
+
+
+@pytest.mark.parametrize("files", [1, 3])
+def test_text_image_ids_in_parquet_are_read_by_dictionary_for_the_same_value(
+    tmp_path, monkeypatch, files
+):
+    """A Parquet file's text sample ids come as dictionary arrays (each text once, runs from the
+    indices) where row groups are long: the value of the same images with integer ids, at any
+    chunk size, over files cut inside an image, and when the column is also --by's (then read
+    as texts). Row groups shorter than DICTIONARY_GROUP_ROWS keep texts (and long batches)."""
+    from losscli.api import evaluate
+    from losscli.io import arrow_readers
+
+    names = ["scan_b", "scan_a", "scan_c", "scan_b2", "scan_d"]
+    (tmp_path / "texts").mkdir()
+    texts = _scans(tmp_path / "texts", names, files)  # row groups of 1,000 rows
+    numbers = _scans(tmp_path, list(range(5)))
+    seen = []
+    real = chunks.KeyCodes._found
+    monkeypatch.setattr(
+        chunks.KeyCodes, "_found", lambda s, v, k: seen.append(v.type) or real(s, v, k)
+    )
+    options = {"pred": "pred", "target": "target", "columns": {"sample": "image"}}
+    expected = evaluate(numbers, "dice", weight="w", **options).results[0].value
+    for group_rows, dictionary in ((arrow_readers.DICTIONARY_GROUP_ROWS, False), (500, True)):
+        monkeypatch.setattr(arrow_readers, "DICTIONARY_GROUP_ROWS", group_rows)
+        for chunk_rows in (300, 1750, 10**6):
+            seen.clear()
+            found = evaluate(texts, "dice", weight="w", chunk_rows=chunk_rows, **options)
+            assert found.results[0].value == pytest.approx(expected, rel=1e-13)
+            assert seen and {pa.types.is_dictionary(kind) for kind in seen} == {dictionary}
+    grouped = evaluate(texts, "dice", by="image", **options)
+    assert {r.group["image"] for r in grouped.results if r.group is not None} == set(names)
+
+
+def test_an_empty_text_image_id_read_by_dictionary_is_a_missing_sample(tmp_path):
+    from losscli.api import evaluate
+
+    paths = _scans(tmp_path, ["scan_a", "", "scan_c"])
+    with pytest.raises(InputError, match="Column 'image' has a missing value .* at row 701"):
+        evaluate(paths, "dice", pred="pred", target="target", columns={"sample": "image"})
+
+
 def test_keys_arrow_cannot_compare_are_not_cut_into_runs():
     assert chunks._runs(pa.array([[1]] * 100 + [[2]] * 60)) is None
 

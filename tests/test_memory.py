@@ -47,8 +47,8 @@ class Watch:
         real = SourceReader.batches
         watch = self
 
-        def batches(reader, columns, numeric):
-            for batch in real(reader, columns, numeric):
+        def batches(reader, columns, numeric, coded=frozenset()):
+            for batch in real(reader, columns, numeric, coded):
                 with watch.lock:
                     watch.produced += batch.num_rows
                     watch.batches.append(batch.num_rows)
@@ -247,9 +247,9 @@ def test_a_wide_parquet_file_is_read_with_buffers_sized_to_its_width(tmp_path, m
     opened: list[int] = []
     real = arrow_readers.open_parquet
 
-    def open_parquet(path, buffer=arrow_readers.COLUMN_BUFFER):
+    def open_parquet(path, buffer=arrow_readers.COLUMN_BUFFER, dictionary=()):
         opened.append(buffer)
-        return real(path, buffer)
+        return real(path, buffer, dictionary)
 
     monkeypatch.setattr(arrow_readers, "open_parquet", open_parquet)
     watch = Watch(monkeypatch)

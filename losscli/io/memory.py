@@ -474,7 +474,9 @@ class MemoryReader:
         types = self.base.types() if self.base is not None else {}
         return {**types, **{name: array.type for name, array in self.arrays.items()}}
 
-    def batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+    ) -> Iterator[pa.RecordBatch]:
         own = [name for name in columns if name not in self.arrays]
         if self.base is None:
             yield self._joined(None, columns, 0, self.rows)

@@ -52,7 +52,9 @@ class SourceReader:
         """The file's column names, from its first bytes (``head``) or its metadata."""
         raise NotImplementedError
 
-    def _batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
+    def _batches(
+        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+    ) -> Iterator[pa.RecordBatch]:
         """Record batches of the file's ``columns``; see ``batches``."""
         raise NotImplementedError
 
@@ -77,18 +79,22 @@ class SourceReader:
         self.types.update({key.name: PARTITION_TYPES[key.kind] for key in self.source.partitions})
         return keys
 
-    def batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+    ) -> Iterator[pa.RecordBatch]:
         """Record batches of ``columns``; CSV/JSON columns in ``numeric`` are parsed as float64.
 
-        A partition key among ``columns`` is a column of its value on every row of the file.
+        ``coded`` columns are only ever turned into codes (keys: an image's id); a format that
+        stores them by dictionary (Parquet) gives them as dictionary arrays, each text once. A
+        partition key among ``columns`` is a column of its value on every row of the file.
         """
         keys = {key.name: key for key in self.source.partitions if key.name in columns}
         with self._translate_errors():
             if not keys:
-                yield from self._batches(columns, numeric)
+                yield from self._batches(columns, numeric, coded)
                 return
             inner = [name for name in columns if name not in keys] or self.file_names[:1]
-            for batch in self._batches(inner, numeric):
+            for batch in self._batches(inner, numeric, coded):
                 for start in range(0, max(batch.num_rows, 1), PARTITION_ROWS):
                     yield self._with_keys(batch.slice(start, PARTITION_ROWS), columns, keys)
 

@@ -28,8 +28,8 @@ from losscli.io.chunks import (
     RowLocator,
     assemble,
     frames,
+    plan_read,
     rebatch,
-    stored_read,
     to_numbers,
 )
 from losscli.io.columns import select
@@ -249,7 +249,7 @@ def _assembled(
     numeric = plan.numeric_columns()
     if not sides:
         columns = numeric + plan.other_columns()
-        read = folded_read(plan, folds) if folds else stored_read(plan.stored)
+        read = folded_read(plan, folds) if folds else plan_read(plan)
         stream, width = _peek_width(
             frames(main.readers(), columns, set(numeric), locator, part.first_row, read)
         )

@@ -66,7 +66,9 @@ class TextReader(SourceReader):
     def _parse(self, block: Block, columns: list[str], numeric: set[str]) -> pa.Table:
         raise NotImplementedError
 
-    def _batches(self, columns: list[str], numeric: set[str]) -> Iterator[pa.RecordBatch]:
+    def _batches(
+        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+    ) -> Iterator[pa.RecordBatch]:
         # Blocks are cut here, on this thread, and parsed on several at once (one each).
         opened = self.opened
         mapped = MappedText.open(self.source.name) if opened.mappable else None
