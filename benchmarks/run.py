@@ -8,16 +8,17 @@
 Losses: huber, mse and five (mse, mae, huber, log_cosh, smooth_l1 in one run) on a regression file
 of --rows rows; bce on --rows probabilities (a few exactly 0 or 1, so the -100 log clamp counts)
 with 0/1 labels; ce on a tenth of --rows rows of ten logits (logit_0 .. logit_9) and a class label;
-by (mse --by grp) on --rows rows of the regression file with a key of 10^5 distinct ids, every
-group written out (losscli as CSV, the peers sorted by key as CSV) and checked by the sum of the
-group values; dice (Parquet only, whatever --rows says) on 1,000 images of 256x256 pixels, one row
-per pixel (image, pred, target), each image's rows together but the images in a shuffled order and
-a few of them split across row groups; wide (Parquet only) is ce over 60,000 rows of 10,000
-float32 logit columns in one row group, as pyarrow writes by default. For five the peers
-compute the five means in one query (DuckDB) or one select (polars), each value checked; losscli
-is also timed with huber alone and with log_cosh alone (the cheapest and the dearest of the
-five), as information. The regression file is also timed gzip'd (csv.gz, level 6, made from the
-CSV): huber, mse and five, every tool reading the compressed file itself.
+by (mse --by grp) on --rows rows of the regression file with a key of 10^5 distinct ids, every group
+written out (losscli as CSV, the peers sorted by key as CSV) and checked by the sum of the group
+values; by_text is by with the ids written as text (id_000000 .. id_099999, as a file of user ids
+has them); dice (Parquet only, whatever --rows says) on 1,000 images of 256x256 pixels, one row per
+pixel (image, pred, target), each image's rows together but the images in a shuffled order and a few
+of them split across row groups; wide (Parquet only) is ce over 60,000 rows of 10,000 float32 logit
+columns in one row group, as pyarrow writes by default. For five the peers compute the five means in
+one query (DuckDB) or one select (polars), each value checked; losscli is also timed with huber
+alone and with log_cosh alone (the cheapest and the dearest of the five), as information. The
+regression file is also timed gzip'd (csv.gz, level 6, made from the CSV): huber, mse and five,
+every tool reading the compressed file itself.
 
 Generates the data once under benchmarks/data/ (seeded), checks that every tool computes the same
 value (1e-9 relative) before timing, then runs each command in turn (losscli, duckdb, polars, ...)
@@ -130,6 +131,7 @@ DATASET = {
     "bce": "bce",
     "ce": "ce",
     "by": "grp",
+    "by_text": "grp_text",
     "dice": "dice",
     "wide": "wide",
 }
@@ -150,7 +152,9 @@ COLUMNS = {
     "wide": ["-l", "ce", "-p", "logit_*", "-t", "label"],
     "dice": ["-p", "pred", "-t", "target", "--col", "sample=image"],
     "by": ["-l", "mse", "--by", "grp"],
+    "by_text": ["-l", "mse", "--by", "grp"],
 }
+GROUPED = ("by", "by_text")
 
 
 def rows_of(dataset: str, rows: int) -> int:
@@ -178,6 +182,11 @@ def columns_of(dataset: str, rng, n: int) -> dict[str, object]:
     found = {"prediction": target + rng.standard_t(3, n), "target": target}
     if dataset == "grp":
         found["grp"] = rng.integers(0, GROUPS, n)
+    if dataset == "grp_text":
+        import pyarrow as pa
+
+        names = pa.array([f"id_{k:06d}" for k in range(GROUPS)])
+        found["grp"] = names.take(pa.array(rng.integers(0, GROUPS, n)))
     return found
 
 
@@ -328,7 +337,7 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
     found = {"losscli": losscli_command(FIVE if loss == "five" else loss, path)}
     if loss == "wide":
         return found | wide_commands(path)
-    if loss == "by":
+    if loss in GROUPED:
         return found | by_commands(path, reader, scan)
     # Five prints its five values as a JSON list, in losscli's order.
     row = "list(_.fetchall()[0])" if loss == "five" else "_.fetchall()[0][0]"
@@ -405,9 +414,9 @@ def by_commands(path: Path, reader: str, scan: str) -> dict[str, list[str]]:
 
 
 def losscli_command(loss: str, path: Path) -> list[str]:
-    if loss == "by":
+    if loss in GROUPED:
         grouped = [sys.executable, "-m", "losscli", "eval", "-q", "-f", "csv"]
-        return [*grouped, *COLUMNS["by"], str(path)]
+        return [*grouped, *COLUMNS[loss], str(path)]
     eval_ = [sys.executable, "-m", "losscli", "eval", "-q", "-f", "json"]
     if loss not in COLUMNS or "-l" not in COLUMNS[loss]:
         eval_ += ["--loss", loss]
