@@ -25,10 +25,11 @@ from losscli.io.labels import LabelRule, with_labels
 from losscli.io.stream import TARGETS, Inputs, Side
 
 # Rows per chunk when not asked: 2^17 (1 MiB a float64 column; five losses' temporaries stay in
-# cache), or 2^18, a whole Parquet batch, when every number is read as stored: per-pixel dice took
-# 0.85x the time, as each chunk has a fixed cost in both threads.
+# cache), or 2^18, a whole Parquet batch, when every number is read as stored or rows are grouped
+# (--by), as each chunk has a fixed cost in both threads: per-pixel dice took 0.85x the time, mse
+# per group of 10^5 ids on Parquet 0.91x (integers) and 0.86x (texts, coded once per chunk).
 CHUNK_ROWS = 1 << 17
-STORED_CHUNK_ROWS = 1 << 18
+LONG_CHUNK_ROWS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -163,12 +164,14 @@ def read_plan(
 
 
 def chunk_rows_of(plan: ReadPlan, asked: int | None) -> int:
-    """Rows per chunk: as asked, else CHUNK_ROWS, or STORED_CHUNK_ROWS when every number is read
-    as stored (``ReadPlan.stored``: float32 scores and integer masks, half the bytes or less)."""
+    """Rows per chunk: as asked, else CHUNK_ROWS, or LONG_CHUNK_ROWS when every number is read
+    as stored (``ReadPlan.stored``: float32 scores and integer masks, half the bytes or less) or
+    the rows are grouped (``--by``: each chunk codes its keys and folds its groups' sums)."""
     if asked is not None:
         return asked
     numeric = plan.numeric_columns()
-    return STORED_CHUNK_ROWS if numeric and plan.stored.issuperset(numeric) else CHUNK_ROWS
+    stored = bool(numeric) and plan.stored.issuperset(numeric)
+    return LONG_CHUNK_ROWS if stored or plan.groups else CHUNK_ROWS
 
 
 def _with_weight(plan: ReadPlan) -> dict[str, tuple[str, ...]]:
