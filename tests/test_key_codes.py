@@ -186,15 +186,15 @@ def test_group_codes_of_three_columns_across_chunks():
 @given(keyed_chunks(("string", "large_string", "binary")), st.booleans())
 def test_texts_sharing_a_fingerprint_are_still_told_apart(parts, nulls):
     """A hash that gives many texts one fingerprint: codes are still those of the dict."""
-    real = key_table._text_hash
-    key_table._text_hash = lambda values: real(values) % np.uint64(3)
+    real = key_table._text_print
+    key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
     try:
         encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
         for part in parts:
             assert np.array_equal(encode(part), reference(part), equal_nan=True)
         assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
     finally:
-        key_table._text_hash = real
+        key_table._text_print = real
 
 
 # Ids read from a CSV are text: those written plainly as integers are found by their numbers,
@@ -220,23 +220,23 @@ def integer_text_chunks(draw):
 def test_integer_texts_are_coded_as_a_dict_codes_them(collide, parts, nulls):
     """Whichever chunks come first; with ``collide``, every text hash is 0, 1 or 2, the very
     fingerprints of the integers 0, 1 and 2."""
-    real = key_table._text_hash
+    real = key_table._text_print
     if collide:
-        key_table._text_hash = lambda values: real(values) % np.uint64(3)
+        key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
     try:
         encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
         for part in parts:
             assert np.array_equal(encode(part), reference(part), equal_nan=True)
         assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
     finally:
-        key_table._text_hash = real
+        key_table._text_print = real
 
 
 def test_text_ids_written_plainly_are_never_hashed(monkeypatch):
-    def hashed(values):
+    def hashed(sums, lengths):
         raise AssertionError("hashed")
 
-    monkeypatch.setattr(key_table, "_text_hash", hashed)
+    monkeypatch.setattr(key_table, "_text_print", hashed)
     encode = chunks.KeyCodes(nulls=True)
     for part in (["10", "3", "10", "-4"], ["3", "999999999999999999", "0"]):
         encode(pa.array(part))
@@ -311,6 +311,96 @@ def test_text_hashes_depend_on_the_text_alone(monkeypatch, slice_bytes):
     by_word = dict(zip(words, hashes.tolist(), strict=True))
     assert len(set(by_word.values())) == len(by_word)
     assert hashes[0] == hashes[7] and hashes[2] == hashes[8]
+
+
+TEXTS = ["", "a", "ab", "a\x00", "\x00a", "é", "x" * 8, "x" * 16, "x" * 17, "y" * 32, "y" * 33]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([*TEXTS, None]), max_size=40),
+    st.sampled_from([pa.string(), pa.large_string(), pa.binary(), pa.large_binary()]),
+    st.integers(0, 5),
+)
+def test_text_words_hold_each_text_exactly(texts, kind, offset):
+    values = pa.array(
+        [t if t is None or not pa.types.is_binary(kind) else t.encode() for t in texts], kind
+    ).slice(offset)
+    marks = key_table.text_words(values)
+    given = [None if t is None else t.encode() for t in texts[offset:]]
+    if any(t is not None and len(t) > key_table.SHORT_BYTES for t in given):
+        assert marks is None
+        return
+    assert marks is not None
+    words, lengths = marks
+    for text, row, length in zip(given, words, lengths.tolist(), strict=True):
+        if text is None:
+            assert length == -1
+            continue
+        assert length == len(text)
+        assert row.tobytes() == text.ljust(8 * len(row), b"\x00")
+
+
+def test_text_words_of_one_length_and_of_other_types():
+    ids = pa.array(["id_01", "id_02", "id_03"]).slice(1)
+    words, lengths = key_table.text_words(ids)
+    assert lengths.tolist() == [5, 5] and words[:, 0].tobytes() == b"id_02\0\0\0id_03\0\0\0"
+    assert key_table.text_words(pa.array([1, 2])) is None
+    assert key_table.text_words(pa.array(["a"], pa.string_view())) is None
+
+
+def test_a_text_hashes_alike_among_short_and_long_texts():
+    """Texts of at most SHORT_BYTES are hashed from their words, longer ones a slice at a time:
+    either way a text's hash is the same."""
+    for text in TEXTS:
+        among_short = key_table._text_hash(pa.array([text, "b"]))[0]
+        among_long = key_table._text_hash(pa.array(["z" * 100, text], pa.large_string()))[1]
+        alone = key_table._text_hash(pa.array([text], pa.binary()))[0]
+        assert among_short == among_long == alone, text
+
+
+@st.composite
+def short_text_chunks(draw):
+    """Chunks of texts without a null, some every one as long, some of many lengths."""
+    kind = draw(st.sampled_from([pa.string(), pa.large_string()]))
+    parts = []
+    for _ in range(draw(st.integers(1, 5))):
+        pool = ["id_01", "id_02", "id_03", "ab_01"] if draw(st.booleans()) else TEXTS
+        texts = draw(st.lists(st.sampled_from(pool), max_size=30))
+        offset = draw(st.integers(0, 2))
+        parts.append(pa.array(["a"] * offset + texts, kind).slice(offset))
+    return parts
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@settings(max_examples=150, deadline=None)
+@given(short_text_chunks(), st.booleans())
+def test_short_texts_are_coded_as_a_dict_codes_them(collide, parts, nulls):
+    """Texts found by their words in NumPy; with ``collide``, every text's fingerprint is 0, 1
+    or 2, and those that share one are still told apart."""
+    real = key_table._text_print
+    if collide:
+        key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
+    try:
+        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
+        for part in parts:
+            assert np.array_equal(encode(part), reference(part), equal_nan=True)
+        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
+    finally:
+        key_table._text_print = real
+
+
+def test_short_texts_are_coded_without_a_dictionary_of_the_chunk(monkeypatch):
+    def encoded(*args, **kwargs):
+        raise AssertionError("dictionary_encode")
+
+    encode = chunks.KeyCodes(nulls=True)
+    encode.integers(pa.array(["id_1", "id_2"]))  # Arrow's compute functions imported
+    monkeypatch.setattr(pc, "dictionary_encode", encoded)
+    parts = [["id_2", "id_10", "id_2", "b"], ["b", "id_3", "", "id_10"]]
+    codes = [encode.integers(pa.array(part)).tolist() for part in parts]
+    assert codes == [[1, 2, 1, 3], [3, 4, 5, 2]]
+    assert encode.values() == ["id_1", "id_2", "id_10", "b", "id_3", ""]
 
 
 def test_fingerprints_of_equal_keys_are_equal():

@@ -23,16 +23,20 @@ from losscli.io.key_table import (
     TEXT_TYPES,
     KeyTable,
     Numbering,
+    TextWords,
     fingerprints,
     float_repeats,
     integer_prints,
     plain_integers,
     stored_numbers,
+    text_words,
+    word_prints,
 )
 
 NAN = option("nan")  # the missing-value policy, as messages name it
 
 NAN_POLICIES = ("error", "drop", "propagate")
+HEAD_ROWS = 64  # text keys whose first rows are not plain integers are not read as integers
 Frame = dict[str, Any]  # column name -> np.ndarray (numbers) or pa.Array (ids); same length
 # A frame's folded pred (``folded.FoldedRows``) goes by this name, which no column can have.
 FOLDED = "\0pred"
@@ -496,7 +500,9 @@ class KeyCodes:
     array in code order and found by fingerprint (``KeyTable``): a chunk costs time for its own
     distinct keys only, however many were seen before. Keys Arrow treats as distinct but Python
     as equal are one key: every NaN, and 0.0 and -0.0. Text written plainly as integers (a CSV's
-    ids) is found by those numbers, not by hashing it, and kept as the text it was.
+    ids) is found by those numbers, not by hashing it, and kept as the text it was. A chunk of
+    short texts (ids like 'user_0042') is found row by row, each text held as a few integers
+    (``text_words``), with no dictionary of the chunk made first.
     """
 
     def __init__(self, nulls: bool = False) -> None:
@@ -509,6 +515,9 @@ class KeyCodes:
         # plainly, found by its number: a CSV's ids), "hashed" (by a hash of its text), "mixed"
         # (plain integers by their number, other texts by their hash).
         self.texts: str | None = None
+        # Every key's text as words, while every key is a text of at most SHORT_BYTES: a chunk
+        # of such texts is then coded by ``_short_codes``. None once a key is not.
+        self.words: TextWords | None = TextWords()
 
     def __call__(self, values: Any) -> np.ndarray:
         return self._found(values, np.float64)
@@ -540,6 +549,10 @@ class KeyCodes:
             values, written = numbers, values.type
         if table is not None and table.direct is not None and _plain_integers(values):
             return self._direct_codes(values, table, written)
+        if table is not None and self.words is not None and self.texts in (None, "hashed"):
+            codes = self._short_codes(values, table, self.words) if _plain_texts(values) else None
+            if codes is not None:
+                return codes
         import pyarrow.compute as pc  # here: integer keys (image ids) never need it
 
         encoded = pc.dictionary_encode(values, null_encoding=self.nulls)
@@ -555,10 +568,56 @@ class KeyCodes:
         most of a --by run's time."""
         if self.texts not in (None, "integers") or not _plain_texts(values):
             return None
+        # A few first: Arrow reads every text before it says one is not a number (79 ms for
+        # 2^18 ids like 'id_000001').
+        if len(values) > HEAD_ROWS and plain_integers(values.slice(0, HEAD_ROWS)) is None:
+            return None
         numbers = plain_integers(values)
         if numbers is not None:
-            self.texts = "integers"
+            self.texts, self.words = "integers", None  # found by number from now on
         return numbers
+
+    def _short_codes(
+        self, values: pa.Array, table: KeyTable, known: TextWords
+    ) -> np.ndarray | None:
+        """Texts without a null, none longer than SHORT_BYTES: each row's fingerprint found in
+        the table, and its words compared with its code's (exact), with no dictionary of the
+        chunk made first: Arrow's took as long as all the rest of a --by chunk of 10^5 ids.
+        None, for the dictionary's way to decide, when a text is longer, an empty text is a
+        null here, or two texts share a fingerprint."""
+        marks = text_words(values)
+        if marks is None:
+            return None
+        words, lengths = marks
+        if self.nulls == "mask" and not lengths.all():
+            return None
+        prints = word_prints(words, lengths)
+        codes = table.find(prints)
+        if not known.same(codes, words, lengths):
+            return None
+        new = np.flatnonzero(codes < 0)
+        if new.size:
+            distinct, firsts, inverse = np.unique(
+                prints[new], return_index=True, return_inverse=True
+            )
+            inverse = inverse.reshape(-1)
+            rows = new[firsts][inverse]  # the first new row with each new row's fingerprint
+            if not (
+                np.array_equal(lengths[rows], lengths[new])
+                and np.array_equal(words[rows], words[new])
+            ):
+                return None
+            order = np.argsort(firsts)  # numbered in order of first appearance
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            numbers = np.arange(self.size, self.size + len(order))
+            table.add(distinct[order], numbers)
+            codes[new] = numbers[rank[inverse]]
+            fresh = new[firsts[order]]
+            marks = (words[fresh], lengths[fresh])
+            self._remember(_taken(values, fresh), np.zeros(len(fresh), bool), numbers, marks)
+        self.texts = "hashed"
+        return codes
 
     def _direct_codes(
         self, values: pa.Array, table: KeyTable, written: pa.DataType | None = None
@@ -650,9 +709,22 @@ class KeyCodes:
             for known, given in pairs
         )
 
-    def _remember(self, fresh: pa.Array, nulls: np.ndarray, numbers: np.ndarray) -> None:
+    def _remember(
+        self,
+        fresh: pa.Array,
+        nulls: np.ndarray,
+        numbers: np.ndarray,
+        marks: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Keep new keys with their codes ``numbers``; ``marks``: their ``text_words``."""
         if not len(fresh):
             return
+        if self.words is not None:
+            marks = marks or text_words(fresh)
+            if marks is None:
+                self.words = None
+            else:
+                self.words.add(*marks)
         self.pieces.append(fresh)
         self.size += len(fresh)
         if nulls.any():

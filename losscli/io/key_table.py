@@ -20,7 +20,7 @@ import pyarrow as pa
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: spreads neighbouring keys apart
 MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 BASE = np.uint64(0x100000001B3)  # odd, and its powers spread over all 64 bits
-SLICE_BYTES = 1 << 20  # text hashed in slices: the tables of powers stay 8 MB each
+SLICE_BYTES = 1 << 20  # long texts hashed in slices: a slice's words stay 1 MB
 FIRST_SLOTS = 1 << 10
 # A direct table spans at most this many slots per key, or DIRECT_SLOTS (8 MB) for few keys.
 DIRECT_PER_KEY = 8
@@ -49,9 +49,19 @@ class KeyTable:
         """The code of each of ``keys``, -1 where it has none."""
         if self.direct is not None:
             return self._find_direct(keys.view(np.int64))
+        # Most keys are in their first slot, or it is empty: all keys looked at there at once.
+        slots = self._home(keys)
+        codes = self.codes[slots]
+        found = codes - 1  # -1 at an empty slot
+        other = np.flatnonzero((self.keys[slots] != keys) & (codes > 0))
+        if other.size:
+            found[other] = self._probe(keys[other], self._next(slots[other]))
+        return found
+
+    def _probe(self, keys: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """The code of each of ``keys``, -1 where it has none, looking from ``slots`` on."""
         found = np.full(len(keys), -1, dtype=np.int64)
         pending = np.arange(len(keys))
-        slots = self._home(keys)
         while pending.size:
             codes = self.codes[slots]
             occupied = codes > 0
@@ -201,7 +211,7 @@ def fingerprints(values: pa.Array) -> tuple[np.ndarray, bool] | None:
     if _fixed_width(kind):
         return _bits(values, kind), True
     if any(test(kind) for test in TEXT_TYPES):
-        return _text_hash(values.cast(pa.large_binary())), False
+        return _text_hash(values), False
     return None
 
 
@@ -302,12 +312,15 @@ def _float_bits(values: pa.Array) -> np.ndarray:
 
 
 def _text_hash(values: pa.Array) -> np.ndarray:
-    """A hash of each value's bytes (of a large_binary array), its length mixed in.
+    """A hash of each value's bytes (of a text or bytes array), its length mixed in.
 
-    A polynomial in the bytes, over slices of the data of at most SLICE_BYTES (but whole values).
+    A polynomial in the value's 8-byte words (``text_words``), over slices of the data of at
+    most SLICE_BYTES (but whole values) when a value is longer than SHORT_BYTES.
     """
-    if not len(values):
-        return np.zeros(0, dtype=np.uint64)
+    words = text_words(values)
+    if words is not None:
+        return word_prints(*words)
+    values = values.cast(pa.large_binary())
     offsets = _stored_offsets(values)
     data = values.buffers()[2]
     stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
@@ -318,40 +331,128 @@ def _text_hash(values: pa.Array) -> np.ndarray:
         last = max(first + 1, int(fits))
         sums[first:last] = _polynomial(stored, offsets[first : last + 1])
         first = last
-    return _mixed(sums + np.diff(offsets).astype(np.uint64) * GOLDEN)
+    return _text_print(sums, np.diff(offsets))
+
+
+# Texts at most this long are compared as words in NumPy: a chunk's texts are found among the
+# keys without Arrow making a dictionary of them first.
+SHORT_BYTES = 32
+# The low i bytes of a word (i = 0 .. 8).
+LOW_BYTES = np.array([(1 << (8 * i)) - 1 for i in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
+def text_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each value's bytes as little-endian 64-bit words, zeros past its end (a row of words per
+    value), and its length in bytes, -1 for a null; None for texts longer than SHORT_BYTES and
+    for types other than text and bytes with offsets (string, binary and their large forms).
+
+    Two texts are equal when their lengths and words are: an exact key in a few integers.
+    """
+    kind = values.type
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        width: Any = np.int32
+    elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
+        width = np.int64
+    else:
+        return None
+    ends = np.frombuffer(values.buffers()[1], dtype=width)
+    offsets = ends[values.offset : values.offset + len(values) + 1].astype(np.int64)
+    lengths = np.diff(offsets)
+    longest = int(lengths.max()) if len(lengths) else 0
+    if longest > SHORT_BYTES:
+        return None
+    data = values.buffers()[2]
+    stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    count = max(1, -(-longest // 8))
+    first, end = (int(offsets[0]), int(offsets[-1])) if len(values) else (0, 0)
+    if end - first == longest * len(values):  # every value as long as the longest: a table
+        table = np.zeros((len(values), 8 * count), dtype=np.uint8)
+        table[:, :longest] = stored[first:end].reshape(len(values), longest)
+        words = table.view(np.uint64)
+    else:
+        words = _words_at(stored, offsets, lengths, count)
+    if values.null_count:
+        valid = np.unpackbits(
+            np.frombuffer(values.buffers()[0], dtype=np.uint8),
+            count=values.offset + len(values),
+            bitorder="little",
+        )[values.offset :]
+        lengths[valid == 0] = -1
+    return words, lengths
+
+
+def _words_at(
+    stored: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, count: int
+) -> np.ndarray:
+    """The ``count`` words from each value's first byte on, the bytes past its end cleared.
+
+    A word at any byte is the aligned word it starts in shifted down, with the next aligned
+    word's low bytes shifted up above it.
+    """
+    base = int(offsets[0]) & ~7
+    end = int(offsets[-1])
+    aligned = np.zeros((end - base) // 8 + count + 2, dtype=np.uint64)
+    aligned.view(np.uint8)[: end - base] = stored[base:end]
+    starts = offsets[:-1] - base
+    at = (starts >> 3).astype(np.intp)
+    down = ((starts & 7) << 3).astype(np.uint64)
+    up = np.uint64(63) - down  # then one more: 64 - down, which is 64 (all gone) when down is 0
+    words = np.empty((count, len(starts)), dtype=np.uint64)
+    below = aligned[at]
+    for k in range(count):
+        at += 1
+        above = aligned[at]
+        np.right_shift(below, down, out=words[k])
+        below = above
+        above = np.left_shift(above, up)
+        above <<= np.uint64(1)
+        words[k] |= above
+        left = lengths - 8 * k
+        if len(left) and left.min() < 8:
+            words[k] &= LOW_BYTES[np.clip(left, 0, 8)]
+    return words.T
+
+
+def word_prints(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The hash of texts given as ``text_words``: what ``_text_hash`` gives for them."""
+    powers = _powers(words.shape[1])
+    sums = words[:, 0].copy()
+    for k in range(1, words.shape[1]):
+        sums += words[:, k] * powers[k]
+    return _text_print(sums, lengths)
+
+
+def _text_print(sums: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A text's fingerprint from the polynomial of its words and its length."""
+    return _mixed(sums + lengths.astype(np.uint64) * GOLDEN)
 
 
 def _polynomial(stored: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Sum of (byte + 1) * BASE^i over each value's bytes, i counted from the value's start.
-
-    Each byte is weighted by its place in the slice, all at once; a value's sum is then shifted
-    back to its own start by BASE's inverse power (BASE is odd: invertible modulo 2^64).
-    """
-    base = offsets[0]
-    starts = offsets[:-1] - base
+    """Sum of word * BASE^i over each value's 8-byte words, i counted from the value's start."""
     lengths = np.diff(offsets)
-    up, down = _powers(int(offsets[-1] - base))
-    terms = stored[base : offsets[-1]].astype(np.uint64)
-    terms += np.uint64(1)
-    terms *= up[: len(terms)]
-    sums = np.zeros(len(starts), dtype=np.uint64)
-    filled = lengths > 0
+    counts = (lengths + 7) // 8
+    firsts = np.cumsum(counts) - counts
+    value = np.repeat(np.arange(len(counts)), counts)
+    place = np.arange(int(counts.sum())) - firsts[value]  # each word's number in its value
+    starts = offsets[:-1][value] + 8 * place
+    words = _words_at(stored, np.append(starts, offsets[-1]), lengths[value] - 8 * place, 1)
+    terms = words[:, 0] * _powers(int(counts.max(initial=0)))[place]
+    sums = np.zeros(len(counts), dtype=np.uint64)
+    filled = counts > 0
     if filled.any():
-        sums[filled] = np.add.reduceat(terms, starts[filled])
-    return sums * down[starts]
+        sums[filled] = np.add.reduceat(terms, firsts[filled])
+    return sums
 
 
 @functools.lru_cache(maxsize=2)
-def _power_table(size: int) -> tuple[np.ndarray, np.ndarray]:
+def _power_table(size: int) -> np.ndarray:
     factors = np.full(size, BASE, dtype=np.uint64)
     factors[0] = 1
-    inverse = np.full(size, pow(int(BASE), -1, 1 << 64), dtype=np.uint64)
-    inverse[0] = 1
-    return np.cumprod(factors), np.cumprod(inverse)
+    return np.cumprod(factors)
 
 
-def _powers(count: int) -> tuple[np.ndarray, np.ndarray]:
-    """BASE^i and BASE^-i for i below ``count`` at least, modulo 2^64."""
+def _powers(count: int) -> np.ndarray:
+    """BASE^i for i below ``count`` at least, modulo 2^64."""
     return _power_table(max(1024, 1 << max(count - 1, 0).bit_length()))
 
 
@@ -367,6 +468,40 @@ def _mixed(keys: np.ndarray) -> np.ndarray:
     keys ^= keys >> np.uint64(27)
     keys *= MIX[1]
     return keys ^ (keys >> np.uint64(31))
+
+
+class TextWords:
+    """The texts of codes 0, 1, 2, ... as ``text_words``: a chunk's texts are checked against the
+    texts of the codes their fingerprints found with a few array comparisons, exactly."""
+
+    def __init__(self) -> None:
+        self.words: list[np.ndarray] = []  # word k of every code's text; as many as the longest
+        self.lengths = np.zeros(0, dtype=np.int64)
+        self.size = 0
+
+    def add(self, words: np.ndarray, lengths: np.ndarray) -> None:
+        """The texts of the next codes, in order."""
+        start, self.size = self.size, self.size + len(lengths)
+        if self.size > len(self.lengths):  # room for twice as many: chunks add few at a time
+            room = max(2 * self.size, 1024)
+            self.lengths = np.resize(self.lengths, room)
+            self.words = [np.resize(column, room) for column in self.words]
+        for _ in range(len(self.words), words.shape[1]):
+            self.words.append(np.zeros(len(self.lengths), dtype=np.uint64))
+        self.lengths[start : self.size] = lengths
+        for k, column in enumerate(self.words):
+            column[start : self.size] = words[:, k] if k < words.shape[1] else 0
+
+    def same(self, codes: np.ndarray, words: np.ndarray, lengths: np.ndarray) -> bool:
+        """Whether each text is the text of its code (codes of -1 aside)."""
+        found = np.maximum(codes, 0)
+        if not self.size:
+            return bool((codes < 0).all())
+        same = self.lengths[found] == lengths
+        # Equal lengths: as many words, no more than the fewer of the two kept.
+        for k in range(min(len(self.words), words.shape[1])):
+            same &= self.words[k][found] == words[:, k]
+        return bool((same | (codes < 0)).all())
 
 
 class Numbering:
