@@ -16,6 +16,7 @@ import pytest
 
 import losscli
 import losscli.io.arrow_readers
+import losscli.io.chunks
 import losscli.io.text_readers
 from losscli.errors import InputError
 from losscli.io.source_reader import SourceReader
@@ -344,3 +345,77 @@ def test_wide_text_blocks_are_parsed_on_fewer_threads(tmp_path, monkeypatch):
     lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
     expected = np.mean(lse - logits[np.arange(rows), label])
     assert values[1] == values[text_readers.PARSING_BYTES] == pytest.approx(expected, rel=1e-12)
+
+
+class Threads:
+    """The threads that produce batches and that code --by keys, by ident."""
+
+    def __init__(self, monkeypatch):
+        self.reading: set[int] = set()
+        self.coding: set[int] = set()
+        batches, codes = SourceReader.batches, losscli.io.chunks.GroupCodes.__call__
+        threads = self
+
+        def read(reader, columns, numeric, coded=frozenset()):
+            for batch in batches(reader, columns, numeric, coded):
+                threads.reading.add(threading.get_ident())
+                yield batch
+
+        def code(group_codes, frame):
+            threads.coding.add(threading.get_ident())
+            return codes(group_codes, frame)
+
+        monkeypatch.setattr(SourceReader, "batches", read)
+        monkeypatch.setattr(losscli.io.chunks.GroupCodes, "__call__", code)
+
+
+def test_text_by_keys_are_coded_on_a_thread_of_their_own_a_bounded_way_ahead(
+    tmp_path, monkeypatch, data
+):
+    """Text --by keys from Parquet: frames are read on one thread and their keys coded on
+    another, ahead of the losses by a bounded number of rows; the groups' values are those of
+    a plain per-group mean, and both threads end with the run."""
+    monkeypatch.setattr(losscli.io.arrow_readers, "BATCH_ROWS", 2_000)
+    rng = np.random.default_rng(11)
+    ids = np.array([f"user_{i:04d}" for i in range(500)])[rng.integers(0, 500, ROWS)]
+    path = write(tmp_path, {**data, "grp": ids}, "parquet")
+    watch, threads = Watch(monkeypatch), Threads(monkeypatch)
+    report = losscli.evaluate(
+        path, "mse", "pred", "target", by="grp", chunk_rows=CHUNK_ROWS, on_progress=watch.progress
+    )
+    squares = (data["pred"] - data["target"]) ** 2
+    values = {r.group["grp"]: r.value for r in report.results if r.group is not None}
+    assert len(values) == 500
+    for name in ("user_0000", "user_0123", "user_0499"):
+        assert math.isclose(values[name], float(np.mean(squares[ids == name])), rel_tol=1e-12)
+    # (The first batch is read where keys are coded: it tells the frames' width.)
+    assert len(threads.coding) == 1 and len(threads.reading - threads.coding) == 1
+    assert threading.get_ident() not in threads.reading | threads.coding
+    assert watch.produced == ROWS == watch.consumed[-1]
+    # Two stages ahead of the losses, each holding a bounded number of rows.
+    assert max(watch.ahead) <= 6 * max(watch.batches) + 3 * CHUNK_ROWS
+    assert max(watch.ahead) < ROWS // 20
+    assert not [t for t in threading.enumerate() if t.name == "losscli-read"]
+
+
+@pytest.mark.parametrize(("fmt", "ids"), [("parquet", "integers"), ("csv", "texts")])
+def test_other_by_keys_are_read_and_coded_on_one_thread(tmp_path, monkeypatch, data, fmt, ids):
+    """Integer keys cost little to code, and a CSV is parsed on threads of its own already."""
+    monkeypatch.setattr(losscli.io.arrow_readers, "BATCH_ROWS", 2_000)
+    monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", 64 << 10)
+    groups = np.arange(ROWS) % 97
+    keys = groups if ids == "integers" else np.array([f"g{g}" for g in groups])
+    path = write(tmp_path, {**data, "grp": keys}, fmt)
+    threads = Threads(monkeypatch)
+    report = losscli.evaluate(path, "mse", "pred", "target", by="grp", chunk_rows=CHUNK_ROWS)
+    assert len([r for r in report.results if r.group is not None]) == 97
+    assert threads.reading == threads.coding and len(threads.coding) == 1
+
+
+def test_a_text_by_run_that_stops_early_stops_both_reading_threads(tmp_path, data):
+    data["target"][150_000] = np.nan
+    ids = np.array([f"user_{i % 300:04d}" for i in range(ROWS)])
+    path = write(tmp_path, {**data, "grp": ids}, "parquet")
+    with pytest.raises(InputError, match="row 150001"):
+        losscli.evaluate(path, "mse", "pred", "target", by="grp", chunk_rows=CHUNK_ROWS)
+    assert not [t for t in threading.enumerate() if t.name == "losscli-read"]

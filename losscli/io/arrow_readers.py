@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from losscli.io.key_table import TEXT_TYPES
+from losscli.io.key_table import is_text
 from losscli.io.source_reader import SourceReader
 
 # Twice a chunk's rows: the chunks are slices of a batch (no copy), and each batch costs Arrow's
@@ -55,7 +55,7 @@ class ParquetReader(SourceReader):
         # Texts only ever coded (an image's id) are read as the file's dictionary, not as a text
         # per row: a scan id column of 20 M rows took 0.30 s to read as texts, 0.04 s so. Such
         # batches end with their row group, so only where row groups are long.
-        texts = [name for name in columns if name in coded and _text(self.types.get(name))]
+        texts = [name for name in columns if name in coded and is_text(self.types.get(name))]
         if texts and self._group_rows() < DICTIONARY_GROUP_ROWS:
             texts = []
         if buffer < COLUMN_BUFFER or texts:  # opened again: smaller buffers, dictionaries
@@ -170,11 +170,6 @@ class ArrowStreamReader(SourceReader):
     ) -> Iterator[pa.RecordBatch]:
         for batch in self.arrow_stream:
             yield batch.select(columns)
-
-
-def _text(kind: pa.DataType | None) -> bool:
-    """A text or binary column, which Parquet stores as byte arrays (by dictionary, often)."""
-    return kind is not None and any(test(kind) for test in TEXT_TYPES)
 
 
 def open_parquet(path: Any, buffer: int = COLUMN_BUFFER, dictionary: Sequence[str] = ()) -> Any:

@@ -444,6 +444,9 @@ class ReadPlan:
     # Numeric columns read as stored when they are float32 or integers of 32 bits or fewer, and
     # hold no null: the losses that read them compute in float64 themselves (``LossDef.stored``).
     stored: frozenset[str] = frozenset()
+    # A --by column is text in a file that says its types (Parquet, Arrow): coding its keys takes
+    # about as long as reading the rows, so each is done on a thread of its own (``chunk_stream``).
+    grouped_texts: bool = False
 
     def shown_roles(self) -> dict[str, tuple[str, ...]]:
         """Role -> columns as the user named them, for messages."""

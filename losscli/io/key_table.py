@@ -210,7 +210,7 @@ def fingerprints(values: pa.Array) -> tuple[np.ndarray, bool] | None:
         values, kind = values.cast(pa.uint8()), pa.uint8()
     if _fixed_width(kind):
         return _bits(values, kind), True
-    if any(test(kind) for test in TEXT_TYPES):
+    if is_text(kind):
         return _text_hash(values), False
     return None
 
@@ -277,6 +277,11 @@ TEXT_TYPES = (
     pa.types.is_string_view,
     pa.types.is_binary_view,
 )
+
+
+def is_text(kind: pa.DataType | None) -> bool:
+    """A text or bytes type (not a dictionary of them)."""
+    return kind is not None and any(test(kind) for test in TEXT_TYPES)
 
 
 def _fixed_width(kind: pa.DataType) -> bool:

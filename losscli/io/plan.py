@@ -8,7 +8,7 @@ column read as two roles) before any row is read.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from losscli.errors import InputError, UsageError, option
@@ -21,7 +21,9 @@ from losscli.io.columns import (
     resolve_roles,
     select,
 )
+from losscli.io.key_table import is_text
 from losscli.io.labels import LabelRule, with_labels
+from losscli.io.source_reader import SourceReader
 from losscli.io.stream import TARGETS, Inputs, Side
 
 # Rows per chunk when not asked: 2^17 (1 MiB a float64 column; five losses' temporaries stay in
@@ -159,6 +161,10 @@ def read_plan(
         groups=_group_columns(by, main) if by is not None else (),
         stored=frozenset(name for role in wanted.stored for name in roles.get(role, ())),
     )
+    # A file's types (an in-memory table's would convert every column to tell them).
+    types = main.first.types if isinstance(main.first, SourceReader) else {}
+    if any(is_text(types.get(name)) for name in plan.groups):
+        plan = replace(plan, grouped_texts=True)
     refuse_shared(_with_weight(plan), main.display)
     return plan
 
@@ -171,7 +177,8 @@ def chunk_rows_of(plan: ReadPlan, asked: int | None) -> int:
         return asked
     numeric = plan.numeric_columns()
     stored = bool(numeric) and plan.stored.issuperset(numeric)
-    return LONG_CHUNK_ROWS if stored or plan.groups else CHUNK_ROWS
+    grouped = plan.groups and not plan.grouped_texts  # texts: 2^17 rows a stage, less memory
+    return LONG_CHUNK_ROWS if stored or grouped else CHUNK_ROWS
 
 
 def _with_weight(plan: ReadPlan) -> dict[str, tuple[str, ...]]:
