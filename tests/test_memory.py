@@ -17,6 +17,7 @@ import pytest
 import losscli
 import losscli.io.arrow_readers
 import losscli.io.chunks
+import losscli.io.stream
 import losscli.io.text_readers
 from losscli.errors import InputError
 from losscli.io.source_reader import SourceReader
@@ -348,12 +349,12 @@ def test_wide_text_blocks_are_parsed_on_fewer_threads(tmp_path, monkeypatch):
 
 
 class Threads:
-    """The threads that produce batches and that code --by keys, by ident."""
+    """The threads that produce batches and that assemble chunks (code their keys), by ident."""
 
     def __init__(self, monkeypatch):
         self.reading: set[int] = set()
         self.coding: set[int] = set()
-        batches, codes = SourceReader.batches, losscli.io.chunks.GroupCodes.__call__
+        batches, assemble = SourceReader.batches, losscli.io.stream.assemble
         threads = self
 
         def read(reader, columns, numeric, coded=frozenset()):
@@ -361,12 +362,12 @@ class Threads:
                 threads.reading.add(threading.get_ident())
                 yield batch
 
-        def code(group_codes, frame):
+        def assembled(*args, **kwargs):
             threads.coding.add(threading.get_ident())
-            return codes(group_codes, frame)
+            return assemble(*args, **kwargs)
 
         monkeypatch.setattr(SourceReader, "batches", read)
-        monkeypatch.setattr(losscli.io.chunks.GroupCodes, "__call__", code)
+        monkeypatch.setattr(losscli.io.stream, "assemble", assembled)
 
 
 def test_text_by_keys_are_coded_on_a_thread_of_their_own_a_bounded_way_ahead(
@@ -410,6 +411,27 @@ def test_other_by_keys_are_read_and_coded_on_one_thread(tmp_path, monkeypatch, d
     report = losscli.evaluate(path, "mse", "pred", "target", by="grp", chunk_rows=CHUNK_ROWS)
     assert len([r for r in report.results if r.group is not None]) == 97
     assert threads.reading == threads.coding and len(threads.coding) == 1
+
+
+def test_images_of_a_parquet_file_are_assembled_apart_from_its_decoding(
+    tmp_path, monkeypatch, data
+):
+    """A sample key (per-image dice): the rows' image codes are made on their own thread too."""
+    monkeypatch.setattr(losscli.io.arrow_readers, "BATCH_ROWS", 2_000)
+    images = np.arange(ROWS) // 4_000
+    pred = (data["pred"] > 0).astype(float)
+    mask = (data["target"] > 0).astype(float)
+    path = write(tmp_path, {"pred": pred, "target": mask, "image": images}, "parquet")
+    threads = Threads(monkeypatch)
+    report = losscli.evaluate(
+        path, "dice", "pred", "target", columns={"sample": "image"}, chunk_rows=CHUNK_ROWS
+    )
+    scores = []
+    for image in range(ROWS // 4_000):
+        p, t = pred[images == image], mask[images == image]
+        scores.append(1 - (2 * np.sum(p * t) + 1e-6) / (np.sum(p) + np.sum(t) + 1e-6))  # smooth
+    assert math.isclose(report.results[0].value, float(np.mean(scores)), rel_tol=1e-12)
+    assert len(threads.coding) == 1 and len(threads.reading - threads.coding) == 1
 
 
 def test_a_text_by_run_that_stops_early_stops_both_reading_threads(tmp_path, data):

@@ -40,6 +40,8 @@ DICTIONARY_GROUP_ROWS = 1 << 16
 class ParquetReader(SourceReader):
     """A Parquet file, in batches of at most BATCH_ROWS rows and about BATCH_NUMBERS numbers."""
 
+    decoded = True
+
     def _read_names(self, head: bytes) -> list[str]:
         self.path = self.opened.seekable_path()
         self.parquet = self.opened.closing(open_parquet(self.path))

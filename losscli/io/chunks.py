@@ -444,9 +444,10 @@ class ReadPlan:
     # Numeric columns read as stored when they are float32 or integers of 32 bits or fewer, and
     # hold no null: the losses that read them compute in float64 themselves (``LossDef.stored``).
     stored: frozenset[str] = frozenset()
-    # A --by column is text in a file that says its types (Parquet, Arrow): coding its keys takes
-    # about as long as reading the rows, so each is done on a thread of its own (``chunk_stream``).
-    grouped_texts: bool = False
+    # Frames read on a thread of their own, and assembled on the one ahead of the losses
+    # (``chunk_stream``): a decoded file (Parquet) whose --by keys are text or that has a
+    # sample or batch key, whose coding takes about as long as decoding the rows.
+    apart: bool = False
 
     def shown_roles(self) -> dict[str, tuple[str, ...]]:
         """Role -> columns as the user named them, for messages."""

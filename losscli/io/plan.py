@@ -161,10 +161,9 @@ def read_plan(
         groups=_group_columns(by, main) if by is not None else (),
         stored=frozenset(name for role in wanted.stored for name in roles.get(role, ())),
     )
-    # A file's types (an in-memory table's would convert every column to tell them).
-    types = main.first.types if isinstance(main.first, SourceReader) else {}
-    if any(is_text(types.get(name)) for name in plan.groups):
-        plan = replace(plan, grouped_texts=True)
+    if isinstance(main.first, SourceReader) and main.first.decoded:
+        texts = any(is_text(main.first.types.get(name)) for name in plan.groups)
+        plan = replace(plan, apart=texts or bool(plan.keys))
     refuse_shared(_with_weight(plan), main.display)
     return plan
 
@@ -172,12 +171,13 @@ def read_plan(
 def chunk_rows_of(plan: ReadPlan, asked: int | None) -> int:
     """Rows per chunk: as asked, else CHUNK_ROWS, or LONG_CHUNK_ROWS when every number is read
     as stored (``ReadPlan.stored``: float32 scores and integer masks, half the bytes or less) or
-    the rows are grouped (``--by``: each chunk codes its keys and folds its groups' sums)."""
+    the rows are grouped (``--by``: each chunk codes its keys and folds its groups' sums) on the
+    thread that reads them (read apart, ``ReadPlan.apart``, each stage holds a chunk)."""
     if asked is not None:
         return asked
     numeric = plan.numeric_columns()
     stored = bool(numeric) and plan.stored.issuperset(numeric)
-    grouped = plan.groups and not plan.grouped_texts  # texts: 2^17 rows a stage, less memory
+    grouped = plan.groups and not plan.apart  # read apart: 2^17 rows a stage, less memory
     return LONG_CHUNK_ROWS if stored or grouped else CHUNK_ROWS
 
 

@@ -36,6 +36,10 @@ class SourceReader:
     (``_batches``), and may explain its parser's errors better (``_explain``).
     """
 
+    # Whether the file's columns are decoded (Parquet), on the reading thread alone: text is
+    # parsed on threads of its own, and Arrow's IPC formats are read as they are stored.
+    decoded = False
+
     def __init__(self, opened: SourceStream) -> None:
         self.opened = opened
         self.source = opened.source

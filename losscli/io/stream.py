@@ -210,11 +210,12 @@ def chunk_stream(
     (``folded.fold_plan``) the chunks' pred is folded as it is read.
     """
     streamed = main.streamed or any(side.inputs.streamed for side in sides)
-    # Text --by keys from Parquet or Arrow: coding a chunk's keys takes about as long as reading
-    # it, so frames are read on a thread of their own and assembled (keys coded) on the one that
-    # runs ahead of the losses. (Integer keys are coded in a fraction of that; a CSV's blocks
-    # are parsed on threads of their own already.)
-    split = group_codes is not None and plan.grouped_texts and not streamed
+    # Text --by keys or sample keys from Parquet (``ReadPlan.apart``): coding a chunk's
+    # keys takes about as long as decoding it, so frames are read on a thread of their own and
+    # assembled on the one that runs ahead of the losses. (Integer --by keys are coded in a
+    # fraction of that, and a CSV's blocks are parsed on threads of their own already; a third
+    # thread made those runs slower: five losses on Parquet 1.06x.)
+    split = plan.apart and not streamed
     chunks = _assembled(
         main, sides, plan, chunk_rows, group_codes, on, part or Part(), folds, split
     )
