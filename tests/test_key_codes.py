@@ -469,3 +469,31 @@ def test_first_places_in_a_direct_table_are_the_first_appearances():
     keys = np.array([7, 3, 7, 9, 3, 3, 12], dtype=np.int64)
     assert table.first_places(keys.view(np.uint64)).tolist() == [0, 1, 3, 6]
     assert (table.find(keys.view(np.uint64)) == -1).all()  # found nothing: the caller adds them
+
+
+@pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary(), pa.binary(2)])
+def test_by_keys_stored_as_bytes_are_grouped_as_their_text(tmp_path, kind):
+    """Some writers store Parquet text as plain bytes: groups are the texts, as with strings."""
+    import pyarrow.parquet as pq
+
+    import losscli
+    from losscli.errors import InputError
+
+    fixed = pa.types.is_fixed_size_binary(kind)  # every value two bytes ("é!" is three)
+    keys = ["ab", "cd", "ab", "xy" if fixed else "é!", "cd", "ab"]
+    written = {"pred": np.arange(6.0), "target": np.zeros(6)}
+    as_text, as_bytes = tmp_path / "text.parquet", tmp_path / "bytes.parquet"
+    pq.write_table(pa.table({**written, "g": pa.array(keys)}), as_text)
+    pq.write_table(pa.table({**written, "g": pa.array([k.encode() for k in keys], kind)}), as_bytes)
+
+    def groups(path):
+        report = losscli.evaluate(path, "mse", by="g")
+        return {r.group["g"]: r.value for r in report.results if r.group is not None}
+
+    assert groups(as_bytes) == groups(as_text)
+    assert all(isinstance(key, str) for key in groups(as_bytes))
+    bad = tmp_path / "bad.parquet"
+    raw = pa.array([b"ab", b"cd", b"\xff\xfe", b"ab", b"cd", b"ab"], kind)
+    pq.write_table(pa.table({**written, "g": raw}), bad)
+    with pytest.raises(InputError, match=r"not UTF-8 text \(row 3\)"):
+        losscli.evaluate(bad, "mse", by="g")

@@ -776,6 +776,45 @@ def coded(encode: Callable[[Any], np.ndarray], values: Any, what: str) -> np.nda
         ) from None
 
 
+BYTES_AS_TEXT = {
+    "binary": pa.string(),
+    "large_binary": pa.large_string(),
+    "binary_view": pa.string_view(),
+}
+
+
+def _bytes_as_text(values: Any, what: str, where: Callable[[int], str] | None) -> Any:
+    """A --by column of bytes as the text they hold: a group is written out as text (JSON, CSV),
+    and some writers store Parquet text as plain bytes. Bytes that are not UTF-8 are refused."""
+    kind = getattr(values, "type", None)
+    if kind is None or not (
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_binary_view(kind)
+        or pa.types.is_fixed_size_binary(kind)
+    ):
+        return values
+    try:
+        return values.cast(BYTES_AS_TEXT.get(str(kind), pa.string()))
+    except pa.ArrowInvalid:
+        row = next(i for i, value in enumerate(values.to_pylist()) if not _utf8(value))
+        place = f" ({where(row)})" if where is not None else ""
+        raise InputError(
+            f"{what} holds bytes that are not UTF-8 text{place}; a group is written as text.",
+            "Group by a column of text or numbers: decode these bytes to text first.",
+        ) from None
+
+
+def _utf8(value: bytes | None) -> bool:
+    if value is None:
+        return True
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _runs(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     """The first value of each run of equal values and the runs' lengths; None if runs are short.
 
@@ -859,11 +898,12 @@ class GroupCodes:
         self.combined = Numbering()
         self.combinations: list[np.ndarray] = []  # each code's columns' codes, in code order
 
-    def __call__(self, frame: Frame) -> np.ndarray:
-        codes = [
-            coded(encode.integers, frame[name], f"{option('by')} column '{name}'")
-            for encode, name in zip(self.each, self.columns, strict=True)
-        ]
+    def __call__(self, frame: Frame, where: Callable[[int], str] | None = None) -> np.ndarray:
+        """Each row's group code; ``where`` names a row of the frame (for messages)."""
+        codes = []
+        for encode, name in zip(self.each, self.columns, strict=True):
+            what = f"{option('by')} column '{name}'"
+            codes.append(coded(encode.integers, _bytes_as_text(frame[name], what, where), what))
         if len(codes) == 1:
             return codes[0]
         key = codes[0]
@@ -1092,7 +1132,9 @@ def assemble(
         plan.shown_roles() if plan.shown else plan.roles,
         locate,
         ids=frame[plan.id_column] if plan.id_column else None,
-        groups=group_codes(frame) if group_codes is not None else None,
+        groups=None
+        if group_codes is None
+        else group_codes(frame, functools.partial(_row_of, locate, start, None)),
     )
     missing = _missing_rows(chunk)
     if missing is not None:
@@ -1109,7 +1151,9 @@ def assemble(
     return chunk
 
 
-def _row_of(locate: Callable[[int, str | None], str], start: int, role: str, row: int) -> str:
+def _row_of(
+    locate: Callable[[int, str | None], str], start: int, role: str | None, row: int
+) -> str:
     return locate(start + row, role)
 
 
