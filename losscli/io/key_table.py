@@ -18,7 +18,6 @@ import numpy as np
 import pyarrow as pa
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: spreads neighbouring keys apart
-MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 BASE = np.uint64(0x100000001B3)  # odd, and its powers spread over all 64 bits
 SLICE_BYTES = 1 << 20  # long texts hashed in slices: a slice's words stay 1 MB
 FIRST_SLOTS = 1 << 10
@@ -428,8 +427,12 @@ def word_prints(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def _text_print(sums: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """A text's fingerprint from the polynomial of its words and its length."""
-    return _mixed(sums + lengths.astype(np.uint64) * GOLDEN)
+    """A text's fingerprint from the polynomial of its words and its length.
+
+    Not mixed further: mixing is one-to-one, so it makes no two texts' fingerprints equal or
+    unequal, and the table spreads keys by the top bits of their product with GOLDEN anyway
+    (--by over 10^5 text ids: 0.955x the time without it, paired, 11 runs)."""
+    return sums + lengths.astype(np.uint64) * GOLDEN
 
 
 def _polynomial(stored: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -464,15 +467,6 @@ def _powers(count: int) -> np.ndarray:
 def _stored_offsets(values: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
     return offsets[values.offset : values.offset + len(values) + 1]
-
-
-def _mixed(keys: np.ndarray) -> np.ndarray:
-    """Each bit of the result depends on every bit of the key (a 64-bit finaliser)."""
-    keys = keys ^ (keys >> np.uint64(30))
-    keys = keys * MIX[0]
-    keys ^= keys >> np.uint64(27)
-    keys *= MIX[1]
-    return keys ^ (keys >> np.uint64(31))
 
 
 class TextWords:
