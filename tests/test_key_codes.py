@@ -497,3 +497,57 @@ def test_by_keys_stored_as_bytes_are_grouped_as_their_text(tmp_path, kind):
     pq.write_table(pa.table({**written, "g": raw}), bad)
     with pytest.raises(InputError, match=r"not UTF-8 text \(row 3\)"):
         losscli.evaluate(bad, "mse", by="g")
+
+
+# Texts of one length that differ in digits only fit a template: each is found by its number.
+FITTING = ["id_001", "id_002", "id_010", "id_999", "id_000"]
+UNFITTING = ["id_0a1", "ix_001", "id_0001", "id_01", "", "2024-01-05", "id_00\u00e9"]
+
+
+@st.composite
+def template_chunks(draw):
+    kind = draw(st.sampled_from([pa.string(), pa.large_string()]))
+    parts = []
+    for _ in range(draw(st.integers(1, 5))):
+        pool = FITTING if draw(st.booleans()) else FITTING + UNFITTING + [None]
+        texts = draw(st.lists(st.sampled_from(pool), max_size=30))
+        offset = draw(st.integers(0, 2))
+        parts.append(pa.array(["id_555"] * offset + texts, kind).slice(offset))
+    return parts
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@settings(max_examples=200, deadline=None)
+@given(template_chunks(), st.booleans())
+def test_texts_of_a_template_are_coded_as_a_dict_codes_them(collide, parts, nulls):
+    """Whether every chunk fits the first one's template or one leaves it (then every key so far
+    is found by its text's fingerprint, forced with ``collide`` to be 0, 1 or 2)."""
+    real = key_table._text_print
+    if collide:
+        key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
+    try:
+        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
+        for part in parts:
+            assert np.array_equal(encode(part), reference(part), equal_nan=True)
+        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
+    finally:
+        key_table._text_print = real
+
+
+def test_texts_of_a_template_are_found_by_their_numbers(monkeypatch):
+    def hashed(sums, lengths):
+        raise AssertionError("hashed")
+
+    monkeypatch.setattr(key_table, "_text_print", hashed)
+    encode = chunks.KeyCodes(nulls=True)
+    parts = [["2024-01-05", "2024-01-06", "2024-01-05"], ["2023-12-31", "2024-01-06"]]
+    codes = [encode.integers(pa.array(part)).tolist() for part in parts]
+    assert codes == [[0, 1, 0], [2, 1]] and encode.texts == "template"
+    assert encode.values() == ["2024-01-05", "2024-01-06", "2023-12-31"]
+    monkeypatch.undo()
+    assert encode.integers(pa.array(["2024-1-5", "2024-01-06"])).tolist() == [3, 1]
+    assert encode.texts == "hashed"
+    template = key_table.DigitTemplate(np.frombuffer(b"id_007", dtype=np.uint8))
+    assert template.numbers(pa.array(["id_042", "id_900"])).tolist() == [42, 900]
+    for unfitting in (["id_04x"], ["ix_042"], ["id_0042"], ["id_/42"], ["id_:42"]):
+        assert template.numbers(pa.array(unfitting)) is None, unfitting

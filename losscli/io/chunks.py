@@ -21,6 +21,7 @@ from losscli.errors import InputError, UsageError, option
 from losscli.io.columns import ROLE_OPTIONS, option_for
 from losscli.io.key_table import (
     TEXT_TYPES,
+    DigitTemplate,
     KeyTable,
     Numbering,
     TextWords,
@@ -522,6 +523,8 @@ class KeyCodes:
         # Every key's text as words, while every key is a text of at most SHORT_BYTES: a chunk
         # of such texts is then coded by ``_short_codes``. None once a key is not.
         self.words: TextWords | None = TextWords()
+        # While texts is "template": the texts' template, each key found by its number there.
+        self.template: DigitTemplate | None = None
 
     def __call__(self, values: Any) -> np.ndarray:
         return self._found(values, np.float64)
@@ -551,6 +554,11 @@ class KeyCodes:
         numbers = self._integer_texts(values) if table is not None else None
         if numbers is not None:
             values, written = numbers, values.type
+        elif table is not None and self.texts in (None, "template"):
+            codes = self._template_codes(values, table)
+            if codes is not None:
+                return codes
+            table = self.table  # a new one, if the texts left their template
         if table is not None and table.direct is not None and _plain_integers(values):
             return self._direct_codes(values, table, written)
         if table is not None and self.words is not None and self.texts in (None, "hashed"):
@@ -631,7 +639,15 @@ class KeyCodes:
         hashing of every row first). ``written``: the text type the keys were written as."""
         marks = fingerprints(values)
         assert marks is not None
-        prints = marks[0]
+        return self._exact_codes(
+            marks[0], table, lambda rows: _as_written(_taken(values, rows), written)
+        )
+
+    def _exact_codes(
+        self, prints: np.ndarray, table: KeyTable, keys: Callable[[np.ndarray], pa.Array]
+    ) -> np.ndarray:
+        """Codes of keys whose fingerprints are exact (equal only for equal keys); ``keys``
+        gives the keys of some rows, to keep those new here."""
         codes = table.find(prints)
         new = np.flatnonzero(codes < 0)
         if len(new):
@@ -643,10 +659,44 @@ class KeyCodes:
             numbers = np.arange(self.size, self.size + len(fresh))
             table.add(prints[fresh], numbers)
             codes[new] = table.find(prints[new])
-            self._remember(
-                _as_written(_taken(values, fresh), written), np.zeros(len(fresh), bool), numbers
-            )
+            self._remember(keys(fresh), np.zeros(len(fresh), bool), numbers)
         return codes  # int64: no null among them
+
+    def _template_codes(self, values: pa.Array, table: KeyTable) -> np.ndarray | None:
+        """Texts that fit one ``DigitTemplate`` (the first chunk's, if its texts have one): each
+        found by its number, an exact key. A chunk that does not fit ends the template: the keys
+        so far are found by their texts' fingerprints from then on (``_leave_template``)."""
+        fits = _plain_texts(values)
+        if self.texts is None:
+            made = DigitTemplate.of(values) if fits and not self.size else None
+            if made is None:
+                return None
+            self.template, numbers = made
+            self.texts, self.words = "template", None
+        else:
+            assert self.template is not None
+            found = self.template.numbers(values) if fits else None
+            if found is None:
+                self._leave_template()
+                return None
+            numbers = found
+        return self._exact_codes(numbers.view(np.uint64), table, lambda rows: _taken(values, rows))
+
+    def _leave_template(self) -> None:
+        """Keys found by their texts' fingerprints (and words) from now on, as if never by
+        their numbers; by comparing texts if two of them share a fingerprint."""
+        self.texts, self.template = "hashed", None
+        self.table, self.words = KeyTable(), TextWords()
+        if not self.size:
+            return
+        marks = text_words(self.known())
+        assert marks is not None  # a template's texts are short
+        prints = word_prints(*marks)
+        if len(np.unique(prints)) < len(prints):
+            self.table, self.words = None, None
+            return
+        self.table.add(prints, np.arange(self.size))
+        self.words.add(*marks)
 
     def _lookup(
         self, keys: pa.Array, repeats: bool, written: pa.DataType | None = None

@@ -469,6 +469,67 @@ def _stored_offsets(values: pa.Array) -> np.ndarray:
     return offsets[values.offset : values.offset + len(values) + 1]
 
 
+class DigitTemplate:
+    """Texts of one length that differ only in some of their digits: ids like 'id_000042',
+    'scan_0117.png' or '000731', dates like '2024-01-05'. The places that hold a digit in the
+    first text (at most 18) are read as one decimal number, and every other byte must be the
+    first text's: two texts that fit are equal exactly when their numbers are, so the number is
+    an exact key (found in the direct table, as integer ids are, with no hash and no check).
+    """
+
+    def __init__(self, first: np.ndarray) -> None:
+        self.length = len(first)
+        digit = (first >= ord("0")) & (first <= ord("9"))
+        self.digits = np.flatnonzero(digit)
+        self.fixed = np.flatnonzero(~digit)
+        self.bytes = first[self.fixed]
+
+    @classmethod
+    def of(cls, values: pa.Array) -> tuple[DigitTemplate, np.ndarray] | None:
+        """The template of ``values`` (text without a null) and their numbers, or None when they
+        have none."""
+        table = _same_lengths(values)
+        if table is None or not 0 < table.shape[1] <= SHORT_BYTES:
+            return None
+        template = cls(table[0])
+        if not 0 < len(template.digits) <= 18:
+            return None
+        numbers = template.numbers(values, table)
+        return None if numbers is None else (template, numbers)
+
+    def numbers(self, values: pa.Array, table: np.ndarray | None = None) -> np.ndarray | None:
+        """Each text's number (int64), or None unless every text fits the template."""
+        table = _same_lengths(values) if table is None else table
+        if table is None or table.shape[1] != self.length:
+            return None
+        if len(self.fixed) and not (table[:, self.fixed] == self.bytes).all():
+            return None
+        digits = table[:, self.digits] - np.uint8(ord("0"))  # past '9' or below '0': above 9
+        if (digits > 9).any():
+            return None
+        numbers = np.zeros(len(table), dtype=np.int64)
+        for place in range(digits.shape[1]):
+            numbers *= 10
+            numbers += digits[:, place]
+        return numbers
+
+
+def _same_lengths(values: pa.Array) -> np.ndarray | None:
+    """The bytes of texts (string or large_string, no null) all of one length, a row each (a
+    view of Arrow's buffer); None when their lengths differ."""
+    kind = values.type
+    width = np.int32 if pa.types.is_string(kind) else np.int64
+    offsets = np.frombuffer(values.buffers()[1], dtype=width)
+    offsets = offsets[values.offset : values.offset + len(values) + 1]
+    first, end = int(offsets[0]), int(offsets[-1])
+    length = (end - first) // max(len(values), 1)
+    if not len(values) or not np.array_equal(offsets, first + length * np.arange(len(offsets))):
+        return None
+    data = values.buffers()[2]
+    stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return stored[first:end].reshape(len(values), length)
+
+
 class TextWords:
     """The texts of codes 0, 1, 2, ... as ``text_words``: a chunk's texts are checked against the
     texts of the codes their fingerprints found with a few array comparisons, exactly."""
