@@ -72,9 +72,9 @@ def test_several_losses_read_the_input_once(tmp_path, monkeypatch):
     calls = []
     original = SourceReader.batches
 
-    def counted(self, columns, numeric, coded=frozenset()):
+    def counted(self, columns, numeric, coded=frozenset(), rows=None):
         calls.append(tuple(columns))
-        yield from original(self, columns, numeric, coded)
+        yield from original(self, columns, numeric, coded, rows)
 
     monkeypatch.setattr(SourceReader, "batches", counted)
     report = losscli.evaluate(str(path), "mse,mae,huber,log_cosh,r2,max_error")

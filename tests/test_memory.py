@@ -49,8 +49,8 @@ class Watch:
         real = SourceReader.batches
         watch = self
 
-        def batches(reader, columns, numeric, coded=frozenset()):
-            for batch in real(reader, columns, numeric, coded):
+        def batches(reader, columns, numeric, coded=frozenset(), rows=None):
+            for batch in real(reader, columns, numeric, coded, rows):
                 with watch.lock:
                     watch.produced += batch.num_rows
                     watch.batches.append(batch.num_rows)
@@ -357,8 +357,8 @@ class Threads:
         batches, assemble = SourceReader.batches, losscli.io.stream.assemble
         threads = self
 
-        def read(reader, columns, numeric, coded=frozenset()):
-            for batch in batches(reader, columns, numeric, coded):
+        def read(reader, columns, numeric, coded=frozenset(), rows=None):
+            for batch in batches(reader, columns, numeric, coded, rows):
                 threads.reading.add(threading.get_ident())
                 yield batch
 
@@ -393,7 +393,9 @@ def test_text_by_keys_are_coded_on_a_thread_of_their_own_a_bounded_way_ahead(
     assert len(threads.coding) == 1 and len(threads.reading - threads.coding) == 1
     assert threading.get_ident() not in threads.reading | threads.coding
     assert watch.produced == ROWS == watch.consumed[-1]
-    # Two stages ahead of the losses, each holding a bounded number of rows.
+    # Two stages ahead of the losses, each holding a bounded number of rows: Parquet's batches
+    # no longer than a chunk (not BATCH_ROWS).
+    assert max(watch.batches) <= CHUNK_ROWS
     assert max(watch.ahead) <= 6 * max(watch.batches) + 3 * CHUNK_ROWS
     assert max(watch.ahead) < ROWS // 20
     assert not [t for t in threading.enumerate() if t.name == "losscli-read"]

@@ -50,9 +50,13 @@ class ParquetReader(SourceReader):
         return list(schema.names)
 
     def _batches(
-        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+        self,
+        columns: list[str],
+        numeric: set[str],
+        coded: frozenset[str] = frozenset(),
+        rows: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
-        rows = max(1, min(BATCH_ROWS, BATCH_NUMBERS // self._width(columns)))
+        rows = max(1, min(rows or BATCH_ROWS, BATCH_NUMBERS // self._width(columns)))
         buffer = max(16 << 10, min(COLUMN_BUFFER, READ_BUFFERS // max(1, len(columns))))
         # Texts only ever coded (an image's id) are read as the file's dictionary, not as a text
         # per row: a scan id column of 20 M rows took 0.30 s to read as texts, 0.04 s so. Such
@@ -153,7 +157,11 @@ class ArrowFileReader(SourceReader):
         return list(self.arrow_file.schema.names)
 
     def _batches(
-        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+        self,
+        columns: list[str],
+        numeric: set[str],
+        coded: frozenset[str] = frozenset(),
+        rows: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         for index in range(self.arrow_file.num_record_batches):
             yield self.arrow_file.get_batch(index).select(columns)
@@ -168,7 +176,11 @@ class ArrowStreamReader(SourceReader):
         return list(self.arrow_stream.schema.names)
 
     def _batches(
-        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+        self,
+        columns: list[str],
+        numeric: set[str],
+        coded: frozenset[str] = frozenset(),
+        rows: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         for batch in self.arrow_stream:
             yield batch.select(columns)

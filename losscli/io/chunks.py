@@ -191,19 +191,21 @@ def _converted_batches(
     row: int,
     stored: frozenset[str] = frozenset(),
     coded: frozenset[str] = frozenset(),
+    rows: int | None = None,
 ) -> Iterator[Frame]:
-    for batch in reader.batches(columns, numeric, coded):
+    for batch in reader.batches(columns, numeric, coded, rows):
         yield converted(batch, columns, numeric, kinds, where, row, stored)
         row += batch.num_rows
 
 
-def plan_read(plan: ReadPlan) -> Callable[..., Iterator[Frame]] | None:
+def plan_read(plan: ReadPlan, rows: int | None = None) -> Callable[..., Iterator[Frame]] | None:
     """How ``frames`` reads each file when the plan's ``stored`` columns may keep their stored
-    type and its key columns may come as dictionaries (None, the default, when neither)."""
+    type, its key columns may come as dictionaries, or batches are held to ``rows`` rows (None,
+    the default, when none of these)."""
     coded = plan.coded_columns()
-    if not plan.stored and not coded:
+    if not plan.stored and not coded and rows is None:
         return None
-    return functools.partial(_converted_batches, stored=plan.stored, coded=coded)
+    return functools.partial(_converted_batches, stored=plan.stored, coded=coded, rows=rows)
 
 
 def converted(

@@ -475,7 +475,11 @@ class MemoryReader:
         return {**types, **{name: array.type for name, array in self.arrays.items()}}
 
     def batches(
-        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+        self,
+        columns: list[str],
+        numeric: set[str],
+        coded: frozenset[str] = frozenset(),
+        rows: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         own = [name for name in columns if name not in self.arrays]
         if self.base is None:

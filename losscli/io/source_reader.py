@@ -57,7 +57,11 @@ class SourceReader:
         raise NotImplementedError
 
     def _batches(
-        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+        self,
+        columns: list[str],
+        numeric: set[str],
+        coded: frozenset[str] = frozenset(),
+        rows: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """Record batches of the file's ``columns``; see ``batches``."""
         raise NotImplementedError
@@ -84,21 +88,26 @@ class SourceReader:
         return keys
 
     def batches(
-        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+        self,
+        columns: list[str],
+        numeric: set[str],
+        coded: frozenset[str] = frozenset(),
+        rows: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """Record batches of ``columns``; CSV/JSON columns in ``numeric`` are parsed as float64.
 
         ``coded`` columns are only ever turned into codes (keys: an image's id); a format that
         stores them by dictionary (Parquet) gives them as dictionary arrays, each text once. A
         partition key among ``columns`` is a column of its value on every row of the file.
+        ``rows``: at most so many rows a batch, where the format decodes batches (Parquet).
         """
         keys = {key.name: key for key in self.source.partitions if key.name in columns}
         with self._translate_errors():
             if not keys:
-                yield from self._batches(columns, numeric, coded)
+                yield from self._batches(columns, numeric, coded, rows)
                 return
             inner = [name for name in columns if name not in keys] or self.file_names[:1]
-            for batch in self._batches(inner, numeric, coded):
+            for batch in self._batches(inner, numeric, coded, rows):
                 for start in range(0, max(batch.num_rows, 1), PARTITION_ROWS):
                     yield self._with_keys(batch.slice(start, PARTITION_ROWS), columns, keys)
 

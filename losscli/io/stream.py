@@ -259,7 +259,10 @@ def _assembled(
     numeric = plan.numeric_columns()
     if not sides:
         columns = numeric + plan.other_columns()
-        read = folded_read(plan, folds) if folds else plan_read(plan)
+        # Read apart: a Parquet batch no longer than a chunk, which each thread holds one of
+        # (text --by keys in 2^17-row batches: 0.9x the time and 20-30 MB less than 2^18).
+        rows = chunk_rows if split else None
+        read = folded_read(plan, folds) if folds else plan_read(plan, rows)
         stream, width = _peek_width(
             frames(main.readers(), columns, set(numeric), locator, part.first_row, read)
         )

@@ -67,7 +67,11 @@ class TextReader(SourceReader):
         raise NotImplementedError
 
     def _batches(
-        self, columns: list[str], numeric: set[str], coded: frozenset[str] = frozenset()
+        self,
+        columns: list[str],
+        numeric: set[str],
+        coded: frozenset[str] = frozenset(),
+        rows: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         # Blocks are cut here, on this thread, and parsed on several at once (one each).
         opened = self.opened
