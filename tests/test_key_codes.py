@@ -88,6 +88,32 @@ def same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
+def coded_as_a_dict(parts, nulls: bool, collide: bool) -> None:
+    """KeyCodes codes ``parts`` as a dict does; with ``collide``, every text's fingerprint is
+    0, 1 or 2 (the very fingerprints of the integers 0, 1 and 2)."""
+    real = key_table._text_print
+    if collide:
+        key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
+    try:
+        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
+        for part in parts:
+            assert np.array_equal(encode(part), reference(part), equal_nan=True)
+        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
+    finally:
+        key_table._text_print = real
+
+
+@pytest.fixture
+def unhashed(monkeypatch):
+    """Hashing a text fails the test."""
+
+    def hashed(sums, lengths):
+        raise AssertionError("hashed")
+
+    monkeypatch.setattr(key_table, "_text_print", hashed)
+    return monkeypatch
+
+
 NAN_BITS = np.array([0x7FF8000000000001, 0xFFF8000000000000], dtype=np.uint64).view(np.float64)
 POOLS = {
     "int64": (pa.int64(), [0, 1, -1, 7, 2**40, -(2**62), None]),
@@ -186,15 +212,7 @@ def test_group_codes_of_three_columns_across_chunks():
 @given(keyed_chunks(("string", "large_string", "binary")), st.booleans())
 def test_texts_sharing_a_fingerprint_are_still_told_apart(parts, nulls):
     """A hash that gives many texts one fingerprint: codes are still those of the dict."""
-    real = key_table._text_print
-    key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
-    try:
-        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
-        for part in parts:
-            assert np.array_equal(encode(part), reference(part), equal_nan=True)
-        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
-    finally:
-        key_table._text_print = real
+    coded_as_a_dict(parts, nulls, collide=True)
 
 
 # Ids read from a CSV are text: those written plainly as integers are found by their numbers,
@@ -220,23 +238,10 @@ def integer_text_chunks(draw):
 def test_integer_texts_are_coded_as_a_dict_codes_them(collide, parts, nulls):
     """Whichever chunks come first; with ``collide``, every text hash is 0, 1 or 2, the very
     fingerprints of the integers 0, 1 and 2."""
-    real = key_table._text_print
-    if collide:
-        key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
-    try:
-        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
-        for part in parts:
-            assert np.array_equal(encode(part), reference(part), equal_nan=True)
-        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
-    finally:
-        key_table._text_print = real
+    coded_as_a_dict(parts, nulls, collide)
 
 
-def test_text_ids_written_plainly_are_never_hashed(monkeypatch):
-    def hashed(sums, lengths):
-        raise AssertionError("hashed")
-
-    monkeypatch.setattr(key_table, "_text_print", hashed)
+def test_text_ids_written_plainly_are_never_hashed(unhashed):
     encode = chunks.KeyCodes(nulls=True)
     for part in (["10", "3", "10", "-4"], ["3", "999999999999999999", "0"]):
         encode(pa.array(part))
@@ -360,34 +365,26 @@ def test_a_text_hashes_alike_among_short_and_long_texts():
 
 
 @st.composite
-def short_text_chunks(draw):
-    """Chunks of texts without a null, some every one as long, some of many lengths."""
+def text_chunks(draw, narrow, wide):
+    """Chunks of texts, each from the ``narrow`` pool or the ``wide`` one, some cut from a
+    longer array."""
     kind = draw(st.sampled_from([pa.string(), pa.large_string()]))
     parts = []
     for _ in range(draw(st.integers(1, 5))):
-        pool = ["id_01", "id_02", "id_03", "ab_01"] if draw(st.booleans()) else TEXTS
+        pool = narrow if draw(st.booleans()) else wide
         texts = draw(st.lists(st.sampled_from(pool), max_size=30))
         offset = draw(st.integers(0, 2))
-        parts.append(pa.array(["a"] * offset + texts, kind).slice(offset))
+        parts.append(pa.array([narrow[0]] * offset + texts, kind).slice(offset))
     return parts
 
 
 @pytest.mark.parametrize("collide", [False, True])
 @settings(max_examples=150, deadline=None)
-@given(short_text_chunks(), st.booleans())
+@given(text_chunks(["id_01", "id_02", "id_03", "ab_01"], TEXTS), st.booleans())
 def test_short_texts_are_coded_as_a_dict_codes_them(collide, parts, nulls):
     """Texts found by their words in NumPy; with ``collide``, every text's fingerprint is 0, 1
     or 2, and those that share one are still told apart."""
-    real = key_table._text_print
-    if collide:
-        key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
-    try:
-        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
-        for part in parts:
-            assert np.array_equal(encode(part), reference(part), equal_nan=True)
-        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
-    finally:
-        key_table._text_print = real
+    coded_as_a_dict(parts, nulls, collide)
 
 
 def test_short_texts_are_coded_without_a_dictionary_of_the_chunk(monkeypatch):
@@ -504,47 +501,22 @@ FITTING = ["id_001", "id_002", "id_010", "id_999", "id_000"]
 UNFITTING = ["id_0a1", "ix_001", "id_0001", "id_01", "", "2024-01-05", "id_00\u00e9"]
 
 
-@st.composite
-def template_chunks(draw):
-    kind = draw(st.sampled_from([pa.string(), pa.large_string()]))
-    parts = []
-    for _ in range(draw(st.integers(1, 5))):
-        pool = FITTING if draw(st.booleans()) else FITTING + UNFITTING + [None]
-        texts = draw(st.lists(st.sampled_from(pool), max_size=30))
-        offset = draw(st.integers(0, 2))
-        parts.append(pa.array(["id_555"] * offset + texts, kind).slice(offset))
-    return parts
-
-
 @pytest.mark.parametrize("collide", [False, True])
 @settings(max_examples=200, deadline=None)
-@given(template_chunks(), st.booleans())
+@given(text_chunks(FITTING, [*FITTING, *UNFITTING, None]), st.booleans())
 def test_texts_of_a_template_are_coded_as_a_dict_codes_them(collide, parts, nulls):
     """Whether every chunk fits the first one's template or one leaves it (then every key so far
     is found by its text's fingerprint, forced with ``collide`` to be 0, 1 or 2)."""
-    real = key_table._text_print
-    if collide:
-        key_table._text_print = lambda sums, lengths: real(sums, lengths) % np.uint64(3)
-    try:
-        encode, reference = chunks.KeyCodes(nulls=nulls), DictCodes(nulls=nulls)
-        for part in parts:
-            assert np.array_equal(encode(part), reference(part), equal_nan=True)
-        assert same(dict(enumerate(encode.values())), dict(enumerate(reference.values())))
-    finally:
-        key_table._text_print = real
+    coded_as_a_dict(parts, nulls, collide)
 
 
-def test_texts_of_a_template_are_found_by_their_numbers(monkeypatch):
-    def hashed(sums, lengths):
-        raise AssertionError("hashed")
-
-    monkeypatch.setattr(key_table, "_text_print", hashed)
+def test_texts_of_a_template_are_found_by_their_numbers(unhashed):
     encode = chunks.KeyCodes(nulls=True)
     parts = [["2024-01-05", "2024-01-06", "2024-01-05"], ["2023-12-31", "2024-01-06"]]
     codes = [encode.integers(pa.array(part)).tolist() for part in parts]
     assert codes == [[0, 1, 0], [2, 1]] and encode.texts == "template"
     assert encode.values() == ["2024-01-05", "2024-01-06", "2023-12-31"]
-    monkeypatch.undo()
+    unhashed.undo()
     assert encode.integers(pa.array(["2024-1-5", "2024-01-06"])).tolist() == [3, 1]
     assert encode.texts == "hashed"
     template = key_table.DigitTemplate(np.frombuffer(b"id_007", dtype=np.uint8))
