@@ -523,3 +523,29 @@ def test_texts_of_a_template_are_found_by_their_numbers(unhashed):
     assert template.numbers(pa.array(["id_042", "id_900"])).tolist() == [42, 900]
     for unfitting in (["id_04x"], ["ix_042"], ["id_0042"], ["id_/42"], ["id_:42"]):
         assert template.numbers(pa.array(unfitting)) is None, unfitting
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"\A(0|-?[1-9][0-9]{0,17})\Z"),
+            st.text(alphabet="-0123456789a+ \u0663", max_size=21),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([pa.string(), pa.large_string()]),
+    st.integers(0, 3),
+)
+def test_texts_are_plain_integers_exactly_when_the_pattern_says_so(texts, kind, offset):
+    """Read from the bytes, as ``PLAIN_INTEGER`` reads each text; then as Python's int."""
+    import re
+
+    values = pa.array(["7"] * offset + texts, kind).slice(offset)
+    plain = all(re.fullmatch(key_table.PLAIN_INTEGER, text) for text in texts)
+    assert key_table._written_plainly(values) == plain
+    numbers = key_table.plain_integers(values)
+    assert (numbers is not None) == plain
+    if numbers is not None:
+        assert numbers.to_pylist() == [int(text) for text in texts]

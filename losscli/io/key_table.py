@@ -218,7 +218,6 @@ def fingerprints(values: pa.Array) -> tuple[np.ndarray, bool] | None:
 # most 18 of them (so it fits in int64). A CSV's ids are text (read as written: '007' is not 7),
 # and hashing them costs far more than finding them by their numbers.
 PLAIN_INTEGER = r"^(0|-?[1-9][0-9]{0,17})$"
-PLAIN_LIMIT = 10**18
 
 
 def plain_integers(values: pa.Array) -> pa.Array | None:
@@ -226,16 +225,40 @@ def plain_integers(values: pa.Array) -> pa.Array | None:
     (``PLAIN_INTEGER``), else None."""
     import pyarrow.compute as pc
 
+    # Arrow reads '007', '-0' and '0x1f' as integers too: the bytes are checked first.
+    if not _written_plainly(values):
+        return None
     try:
-        numbers = pc.cast(values, pa.int64())
+        return pc.cast(values, pa.int64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    stored = stored_numbers(numbers, np.int64)
-    if stored.max() >= PLAIN_LIMIT or stored.min() <= -PLAIN_LIMIT:
-        return None
-    # Arrow reads '007', '-0' and '0x1f' as integers too: plain is what int64 writes back.
-    same = pc.equal(pc.cast(numbers, values.type), values)
-    return numbers if pc.all(same).as_py() is True else None
+
+
+def _written_plainly(values: pa.Array) -> bool:
+    """Whether every text (string or large_string, no null) matches ``PLAIN_INTEGER``, read from
+    its bytes: digits and minus signs only, a sign only first, 1 to 18 digits, the first not 0
+    unless the text is '0'. (Writing the numbers back as text to compare took twice as long.)"""
+    kind = values.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)) or values.null_count:
+        return False
+    width = np.int32 if pa.types.is_string(kind) else np.int64
+    offsets = np.frombuffer(values.buffers()[1], dtype=width)
+    offsets = offsets[values.offset : values.offset + len(values) + 1].astype(np.int64)
+    lengths = np.diff(offsets)
+    if not len(values) or lengths.min() < 1 or lengths.max() > 19:
+        return False
+    data = values.buffers()[2]
+    text = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    minus = text == ord("-")
+    if not (((text - np.uint8(ord("0"))) <= 9) | minus).all():
+        return False
+    starts = offsets[:-1] - offsets[0]
+    signed = minus[starts]
+    digits = lengths - signed
+    if np.count_nonzero(minus) != np.count_nonzero(signed) or digits.min() < 1 or digits.max() > 18:
+        return False
+    zero = text[starts + signed] == ord("0")
+    return not (zero & ((lengths > 1) | signed)).any()
 
 
 def integer_prints(keys: pa.Array, prints: np.ndarray) -> np.ndarray:
