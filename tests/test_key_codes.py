@@ -549,3 +549,23 @@ def test_texts_are_plain_integers_exactly_when_the_pattern_says_so(texts, kind, 
     assert (numbers is not None) == plain
     if numbers is not None:
         assert numbers.to_pylist() == [int(text) for text in texts]
+
+
+def test_by_keys_of_a_dictionary_of_bytes_are_grouped_as_their_text(tmp_path):
+    import pyarrow.feather as feather
+
+    import losscli
+    from losscli.errors import InputError
+
+    written = {"pred": np.arange(4.0), "target": np.zeros(4)}
+    path = tmp_path / "keys.arrow"
+    feather.write_feather(
+        pa.table({**written, "g": pa.array([b"a", b"b", b"a", b"c"]).dictionary_encode()}), path
+    )
+    report = losscli.evaluate(path, "mse", by="g")
+    values = {r.group["g"]: r.value for r in report.results if r.group is not None}
+    assert values == {"a": 2.0, "b": 1.0, "c": 9.0}
+    bad = pa.array([b"a", b"\xff", b"a", b"c"]).dictionary_encode()
+    feather.write_feather(pa.table({**written, "g": bad}), path)
+    with pytest.raises(InputError, match=r"not UTF-8 text \(row 2"):
+        losscli.evaluate(path, "mse", by="g")

@@ -37,7 +37,6 @@ from losscli.io.key_table import (
 NAN = option("nan")  # the missing-value policy, as messages name it
 
 NAN_POLICIES = ("error", "drop", "propagate")
-HEAD_ROWS = 64  # text keys whose first rows are not plain integers are not read as integers
 Frame = dict[str, Any]  # column name -> np.ndarray (numbers) or pa.Array (ids); same length
 # A frame's folded pred (``folded.FoldedRows``) goes by this name, which no column can have.
 FOLDED = "\0pred"
@@ -582,10 +581,6 @@ class KeyCodes:
         most of a --by run's time."""
         if self.texts not in (None, "integers") or not _plain_texts(values):
             return None
-        # A few first: Arrow reads every text before it says one is not a number (79 ms for
-        # 2^18 ids like 'id_000001').
-        if len(values) > HEAD_ROWS and plain_integers(values.slice(0, HEAD_ROWS)) is None:
-            return None
         numbers = plain_integers(values)
         if numbers is not None:
             self.texts, self.words = "integers", None  # found by number from now on
@@ -828,26 +823,27 @@ def coded(encode: Callable[[Any], np.ndarray], values: Any, what: str) -> np.nda
         ) from None
 
 
+# Bytes types and the text types with the same layout.
 BYTES_AS_TEXT = {
-    "binary": pa.string(),
-    "large_binary": pa.large_string(),
-    "binary_view": pa.string_view(),
+    pa.binary(): pa.string(),
+    pa.large_binary(): pa.large_string(),
+    pa.binary_view(): pa.string_view(),
 }
 
 
 def _bytes_as_text(values: Any, what: str, where: Callable[[int], str] | None) -> Any:
-    """A --by column of bytes as the text they hold: a group is written out as text (JSON, CSV),
-    and some writers store Parquet text as plain bytes. Bytes that are not UTF-8 are refused."""
+    """A --by column of bytes (or a dictionary of them) as the text they hold: a group is written
+    out as text (JSON, CSV), and some writers store Parquet text as plain bytes. Bytes that are
+    not UTF-8 are refused."""
     kind = getattr(values, "type", None)
-    if kind is None or not (
-        pa.types.is_binary(kind)
-        or pa.types.is_large_binary(kind)
-        or pa.types.is_binary_view(kind)
-        or pa.types.is_fixed_size_binary(kind)
-    ):
+    if not isinstance(kind, pa.DataType):
+        return values
+    inner = kind.value_type if pa.types.is_dictionary(kind) else kind
+    text = pa.string() if pa.types.is_fixed_size_binary(inner) else BYTES_AS_TEXT.get(inner)
+    if text is None:
         return values
     try:
-        return values.cast(BYTES_AS_TEXT.get(str(kind), pa.string()))
+        return values.cast(pa.dictionary(kind.index_type, text) if inner is not kind else text)
     except pa.ArrowInvalid:
         row = next(i for i, value in enumerate(values.to_pylist()) if not _utf8(value))
         place = f" ({where(row)})" if where is not None else ""

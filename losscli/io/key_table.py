@@ -239,16 +239,15 @@ def _written_plainly(values: pa.Array) -> bool:
     its bytes: digits and minus signs only, a sign only first, 1 to 18 digits, the first not 0
     unless the text is '0'. (Writing the numbers back as text to compare took twice as long.)"""
     kind = values.type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)) or values.null_count:
+    text_type = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    buffers = _text_buffers(values) if text_type and not values.null_count else None
+    if buffers is None or not len(values):
         return False
-    width = np.int32 if pa.types.is_string(kind) else np.int64
-    offsets = np.frombuffer(values.buffers()[1], dtype=width)
-    offsets = offsets[values.offset : values.offset + len(values) + 1].astype(np.int64)
+    offsets, stored = buffers
     lengths = np.diff(offsets)
-    if not len(values) or lengths.min() < 1 or lengths.max() > 19:
+    if lengths.min() < 1 or lengths.max() > 19:
         return False
-    data = values.buffers()[2]
-    text = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    text = stored[offsets[0] : offsets[-1]]
     minus = text == ord("-")
     if not (((text - np.uint8(ord("0"))) <= 9) | minus).all():
         return False
@@ -347,10 +346,10 @@ def _text_hash(values: pa.Array) -> np.ndarray:
     words = text_words(values)
     if words is not None:
         return word_prints(*words)
-    values = values.cast(pa.large_binary())
-    offsets = _stored_offsets(values)
-    data = values.buffers()[2]
-    stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    # Text views have no offsets: as bytes with offsets first.
+    buffers = _text_buffers(values) or _text_buffers(values.cast(pa.large_binary()))
+    assert buffers is not None
+    offsets, stored = buffers
     sums = np.zeros(len(values), dtype=np.uint64)
     first = 0
     while first < len(values):
@@ -368,13 +367,9 @@ SHORT_BYTES = 32
 LOW_BYTES = np.array([(1 << (8 * i)) - 1 for i in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
-def text_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each value's bytes as little-endian 64-bit words, zeros past its end (a row of words per
-    value), and its length in bytes, -1 for a null; None for texts longer than SHORT_BYTES and
-    for types other than text and bytes with offsets (string, binary and their large forms).
-
-    Two texts are equal when their lengths and words are: an exact key in a few integers.
-    """
+def _text_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The offsets (int64) of a string, binary or large array's values, and the bytes they point
+    into, without a copy of the bytes; None for other types."""
     kind = values.type
     if pa.types.is_string(kind) or pa.types.is_binary(kind):
         width: Any = np.int32
@@ -384,12 +379,26 @@ def text_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     ends = np.frombuffer(values.buffers()[1], dtype=width)
     offsets = ends[values.offset : values.offset + len(values) + 1].astype(np.int64)
+    data = values.buffers()[2]
+    stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return offsets, stored
+
+
+def text_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each value's bytes as little-endian 64-bit words, zeros past its end (a row of words per
+    value), and its length in bytes, -1 for a null; None for texts longer than SHORT_BYTES and
+    for types other than text and bytes with offsets (string, binary and their large forms).
+
+    Two texts are equal when their lengths and words are: an exact key in a few integers.
+    """
+    buffers = _text_buffers(values)
+    if buffers is None:
+        return None
+    offsets, stored = buffers
     lengths = np.diff(offsets)
     longest = int(lengths.max()) if len(lengths) else 0
     if longest > SHORT_BYTES:
         return None
-    data = values.buffers()[2]
-    stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     count = max(1, -(-longest // 8))
     first, end = (int(offsets[0]), int(offsets[-1])) if len(values) else (0, 0)
     if end - first == longest * len(values):  # every value as long as the longest: a table
@@ -487,11 +496,6 @@ def _powers(count: int) -> np.ndarray:
     return _power_table(max(1024, 1 << max(count - 1, 0).bit_length()))
 
 
-def _stored_offsets(values: pa.Array) -> np.ndarray:
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
-    return offsets[values.offset : values.offset + len(values) + 1]
-
-
 class DigitTemplate:
     """Texts of one length that differ only in some of their digits: ids like 'id_000042',
     'scan_0117.png' or '000731', dates like '2024-01-05'. The places that hold a digit in the
@@ -540,16 +544,14 @@ class DigitTemplate:
 def _same_lengths(values: pa.Array) -> np.ndarray | None:
     """The bytes of texts (string or large_string, no null) all of one length, a row each (a
     view of Arrow's buffer); None when their lengths differ."""
-    kind = values.type
-    width = np.int32 if pa.types.is_string(kind) else np.int64
-    offsets = np.frombuffer(values.buffers()[1], dtype=width)
-    offsets = offsets[values.offset : values.offset + len(values) + 1]
-    first, end = int(offsets[0]), int(offsets[-1])
-    length = (end - first) // max(len(values), 1)
-    if not len(values) or not np.array_equal(offsets, first + length * np.arange(len(offsets))):
+    buffers = _text_buffers(values)
+    if buffers is None or not len(values):
         return None
-    data = values.buffers()[2]
-    stored = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    offsets, stored = buffers
+    first, end = int(offsets[0]), int(offsets[-1])
+    length = (end - first) // len(values)
+    if not np.array_equal(offsets, first + length * np.arange(len(offsets))):
+        return None
     return stored[first:end].reshape(len(values), length)
 
 
