@@ -604,6 +604,24 @@ def test_no_command_shows_help_on_stderr(capsys):
     assert "error" not in outcome.err.splitlines()[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "built"),
+    [
+        (["eval", "--loss", "mse", "x.csv"], ["eval"]),
+        (["-V", "list"], ["list"]),
+        (["evl"], None),  # no such command: every command, for click's "Did you mean"
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_a_run_builds_only_the_command_it_names(args, built):
+    from losscli.cli import _command
+
+    every = list(typer.main.get_command(app).commands)
+    assert list(_command(args).commands) == (built or every)
+    assert len(every) >= 7 and list(typer.main.get_command(app).commands) == every
+
+
 def walk(command, path="losscli"):
     yield path, command
     for name, child in getattr(command, "commands", {}).items():
