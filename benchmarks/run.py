@@ -18,7 +18,10 @@ columns in one row group, as pyarrow writes by default. For five the peers compu
 one query (DuckDB) or one select (polars), each value checked; losscli is also timed with huber
 alone and with log_cosh alone (the cheapest and the dearest of the five), as information. The
 regression file is also timed gzip'd (csv.gz, level 6, made from the CSV): huber, mse and five,
-every tool reading the compressed file itself.
+every tool reading the compressed file itself, and read from a pipe (stdin.csv, stdin.parquet:
+`cat FILE | TOOL`, losscli given `-`, polars reading `sys.stdin.buffer`); DuckDB is not timed there:
+it cannot read Parquet from a pipe (the footer is at the end), and DuckDB 2.0.1 counted 171,509 of
+the 1,000,000 rows of a piped CSV (`read_csv('/dev/stdin')`, with or without `parallel = false`).
 
 Generates the data once under benchmarks/data/ (seeded), checks that every tool computes the same
 value (1e-9 relative) before timing, then runs each command in turn (losscli, duckdb, polars, ...)
@@ -142,10 +145,16 @@ BY_SQL = (
 )
 BY_POLARS = (
     "import sys; "
-    "pl.{}('{}').group_by('grp').agg(mse=((pl.col('prediction') - pl.col('target')) ** 2)"
+    "{}.group_by('grp').agg(mse=((pl.col('prediction') - pl.col('target')) ** 2)"
     ".mean()).sort('grp').collect().write_csv(sys.stdout)"
 )
-FORMATS = {"dice": ("parquet",), "wide": ("parquet",), "reg": ("csv", "csv.gz", "parquet")}
+FORMATS = {
+    "dice": ("parquet",),
+    "wide": ("parquet",),
+    "reg": ("csv", "csv.gz", "parquet", "stdin.csv", "stdin.parquet"),
+}
+# A file read from a pipe: the file of the format after the dot.
+PIPED = "stdin."
 COLUMNS = {
     "bce": ["-p", "prob", "-t", "label"],
     "ce": ["-p", "logit_*", "-t", "label"],
@@ -193,8 +202,8 @@ def columns_of(dataset: str, rng, n: int) -> dict[str, object]:
 def make_data(rows: int, dataset: str = "reg") -> dict[str, Path]:
     rows = rows_of(dataset, rows)
     formats = FORMATS.get(dataset, ("csv", "parquet"))
-    paths = {fmt: DATA / f"{dataset}_{rows}.{fmt}" for fmt in formats}
-    written = {fmt: path for fmt, path in paths.items() if fmt != "csv.gz"}
+    paths = {fmt: DATA / f"{dataset}_{rows}.{fmt.removeprefix(PIPED)}" for fmt in formats}
+    written = {fmt: path for fmt, path in paths.items() if fmt in ("csv", "parquet")}
     if not all(path.exists() for path in written.values()):
         generate(written, rows, dataset)
     if "csv.gz" in paths and not paths["csv.gz"].exists():
@@ -315,9 +324,32 @@ def masks(rng, n: int):
 
 
 def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
-    python = sys.executable
+    if fmt.startswith(PIPED):
+        return piped(path, fmt.removeprefix(PIPED), loss)
     reader = "read_csv" if fmt.startswith("csv") else "read_parquet"  # .csv.gz too, for both
     scan = "scan_csv" if fmt.startswith("csv") else "scan_parquet"
+    return queries(path, loss, f"{reader}('{path}')", f"pl.{scan}('{path}')")
+
+
+def piped(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
+    """Each tool's command reading ``path`` from a pipe: ``cat path | command``."""
+    found = queries(Path("-"), loss, None, f"pl.read_{fmt}(sys.stdin.buffer).lazy()")
+    # The pipeline's status is the tool's; cat's peak memory is far below any tool's.
+    return {
+        tool: ["sh", "-c", 'cat "$0" | "$@"', str(path), *command]
+        for tool, command in found.items()
+    }
+
+
+def queries(
+    path: Path,
+    loss: str,
+    source: str | None,
+    frame: str,
+) -> dict[str, list[str]]:
+    """losscli's command on ``path``, DuckDB's query FROM ``source`` (None: not timed) and
+    polars' select on the lazy frame ``frame``."""
+    python = sys.executable
     sql = {
         "huber": HUBER_SQL,
         "mse": MSE_SQL,
@@ -338,11 +370,10 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
     if loss == "wide":
         return found | wide_commands(path)
     if loss in GROUPED:
-        return found | by_commands(path, reader, scan)
+        return found | by_commands(source, frame)
     # Five prints its five values as a JSON list, in losscli's order.
     row = "list(_.fetchall()[0])" if loss == "five" else "_.fetchall()[0][0]"
-    if sql and _has("duckdb"):
-        source = f"{reader}('{path}')"
+    if sql and source is not None and _has("duckdb"):
         if loss in ("ce", "wide", "dice", "five"):
             wide_from = ce_queries(WIDE_CLASSES)[1] if loss == "wide" else CE_FROM
             around = {"dice": DICE_FROM, "five": FIVE_FROM}.get(loss, wide_from)
@@ -360,8 +391,8 @@ def commands(path: Path, fmt: str, loss: str) -> dict[str, list[str]]:
         found["polars"] = [
             python,
             "-c",
-            f"import polars as pl, json; {expression}; "
-            f"_ = pl.{scan}('{path}'){by}.select(expr).collect(); print(json.dumps({value}))",
+            f"import polars as pl, json, sys; {expression}; "
+            f"_ = {frame}{by}.select(expr).collect(); print(json.dumps({value}))",
         ]
     if loss == "five":
         found |= {alone: losscli_command(alone, path) for alone in ALONE}
@@ -394,11 +425,11 @@ def wide_commands(path: Path) -> dict[str, list[str]]:
     return found
 
 
-def by_commands(path: Path, reader: str, scan: str) -> dict[str, list[str]]:
+def by_commands(source: str | None, frame: str) -> dict[str, list[str]]:
     """The peers' mse per group, every group written as CSV."""
     found = {}
-    if _has("duckdb"):
-        sql = BY_SQL.format(f"{reader}('{path}')")
+    if source is not None and _has("duckdb"):
+        sql = BY_SQL.format(source)
         found["duckdb"] = [
             sys.executable,
             "-c",
@@ -408,7 +439,7 @@ def by_commands(path: Path, reader: str, scan: str) -> dict[str, list[str]]:
         found["polars"] = [
             sys.executable,
             "-c",
-            "import polars as pl; " + BY_POLARS.format(scan, path),
+            "import polars as pl; " + BY_POLARS.format(frame),
         ]
     return found
 
@@ -504,7 +535,7 @@ def main() -> None:
         "--rows", type=int, default=10_000_000, help="ce reads a tenth of them; dice is fixed"
     )
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--formats", default="csv,csv.gz,parquet")
+    parser.add_argument("--formats", default="csv,csv.gz,parquet,stdin.csv,stdin.parquet")
     parser.add_argument("--losses", default=",".join(DATASET), help=", ".join(DATASET))
     args = parser.parse_args()
     losses = args.losses.split(",")
@@ -515,7 +546,7 @@ def main() -> None:
     compile_losscli()
     print(f"{os.cpu_count()} cores; medians of {args.runs} alternating runs")
     print(
-        f"{'file':8} {'loss':6} {'rows':>10} {'tool':8} {'wall s':>8} {'peak MB':>8} {'ratio':>6}"
+        f"{'file':13} {'loss':6} {'rows':>10} {'tool':8} {'wall s':>8} {'peak MB':>8} {'ratio':>6}"
     )
     for fmt in args.formats.split(","):
         for loss in losses:
@@ -531,7 +562,7 @@ def main() -> None:
                     if tool == "losscli":
                         raise
                     # DuckDB 2.0 dies on the 10,000-term sums of wide: say so, time the rest.
-                    print(f"{fmt:8} {loss:6} {tool} failed: {str(failure).splitlines()[-1]}")
+                    print(f"{fmt:13} {loss:6} {tool} failed: {str(failure).splitlines()[-1]}")
                     del table[tool]
             for tool, output in outputs.items():
                 check(loss, tool, output, outputs["losscli"])
@@ -548,7 +579,7 @@ def main() -> None:
             for tool in table:
                 ratio = medians[tool] / best if peers else float("nan")
                 print(
-                    f"{fmt:8} {loss:6} {rows:>10,} {tool:8} {medians[tool]:8.2f} "
+                    f"{fmt:13} {loss:6} {rows:>10,} {tool:8} {medians[tool]:8.2f} "
                     f"{statistics.median(peaks[tool]):8.0f} {ratio:6.2f}"
                 )
 
