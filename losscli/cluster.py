@@ -212,6 +212,11 @@ def _reduced(
         return ready.result()
     except BaseException:
         client.cancel(list(live))  # Ctrl-C or a failed unit: the cluster stops this run
+        # Every future let go here, while the client is open: the error's traceback keeps this
+        # frame, and a future freed once the client has closed printed Dask's own traceback.
+        live.clear()
+        waiting.clear()
+        ready = future = merged = None
         raise
 
 
