@@ -330,6 +330,24 @@ def test_stdin_pipe_is_widened_while_it_is_read():
     assert_close(json.loads(out)["results"][0]["value"], numpy_mse(data))
 
 
+def test_a_piped_csv_gives_the_files_values_to_the_last_digit(tmp_path):
+    # Three 4 MiB blocks and a last line without a line end: the pipe was cut into other blocks
+    # than the mapped file, and log_cosh came out one ulp apart.
+    rng = np.random.default_rng(3)
+    pred = rng.normal(size=300_000)
+    target = pred + rng.standard_t(3, pred.size)
+    lines = [f"{p!r},{t!r}" for p, t in zip(pred.tolist(), target.tolist(), strict=True)]
+    path = tmp_path / "preds.csv"
+    path.write_text("pred,target\n" + "\n".join(lines))
+    args = ["--loss", "mse,log_cosh", "-f", "json"]
+    from_file = run_cli([*args, str(path)], b"")
+    piped = run_cli([*args, "-"], path.read_bytes())
+    assert from_file.code == piped.code == 0, from_file.err + piped.err
+    values = [[r["value"] for r in json.loads(o.out)["results"]] for o in (from_file, piped)]
+    assert values[0] == values[1]
+    assert values[0][0] == pytest.approx(float(np.mean((pred - target) ** 2)), rel=1e-12)
+
+
 def test_only_a_pipe_is_widened(tmp_path):
     # A file, a socket and a stream without a descriptor are left as they are, without an error.
     import socket

@@ -213,10 +213,15 @@ def test_mapped_text_keeps_only_unparsed_blocks_resident(tmp_path, release):
 
 
 @pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
-def test_mapped_blocks_end_at_line_ends_and_join_to_the_file(tmp_path, size):
+@pytest.mark.parametrize("end", [b"9,9", b"9,9\n", b"9," + b"9" * 150])
+def test_mapped_blocks_end_at_line_ends_and_join_to_the_file(tmp_path, monkeypatch, size, end):
+    """A mapped file and the same text read as a stream (a pipe, a decompressor) are cut into
+    the same blocks: their rows are then summed alike, to the last digit."""
+    import io
+
     from losscli.io.mapped import MappedText
 
-    text = b"a,b\r\n1,2\n" + b"".join(b"%d,%d\r" % (k, k * k) for k in range(300)) + b"9,9"
+    text = b"a,b\r\n1,2\n" + b"".join(b"%d,%d\r" % (k, k * k) for k in range(300)) + end
     path = tmp_path / "lines.csv"
     path.write_bytes(text)
     mapped = MappedText.open(str(path))
@@ -229,6 +234,9 @@ def test_mapped_blocks_end_at_line_ends_and_join_to_the_file(tmp_path, size):
     assert b"".join(blocks) == text
     assert all(block[-1:] in (b"\n", b"\r") for block in blocks[:-1])
     assert all(block for block in blocks)
+    monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", size)
+    read = losscli.io.text_readers._line_blocks(io.BytesIO(text))
+    assert [block.to_pybytes() for block in read] == blocks
 
 
 def test_a_wide_parquet_file_is_read_with_buffers_sized_to_its_width(tmp_path, monkeypatch):

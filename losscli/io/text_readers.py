@@ -35,7 +35,6 @@ from losscli.io.dialect import (
 )
 from losscli.io.mapped import MappedText, after_last_line_end
 from losscli.io.source_reader import READ_ERRORS, SourceReader, cannot_read, first_line
-from losscli.io.sources import arrow_buffer
 
 BLOCK_BYTES = 4 << 20
 # Arrow's CSV parser keeps about 10 KB of its own per column of a block it parses (outside its
@@ -299,25 +298,31 @@ def parsers_for(width: int) -> int:
 
 
 def _line_blocks(stream: Any) -> Iterator[pa.Buffer]:
-    """``stream`` in blocks of about BLOCK_BYTES, each ending at a line end.
+    """``stream`` in blocks of about BLOCK_BYTES, each ending at a line end but the last.
+
+    Cut as a mapped file is (``MappedText.blocks``): each block is the whole lines of the
+    BLOCK_BYTES after its start (or of as many BLOCK_BYTES as its first line needs), and the
+    rest of the text is the last block. A file piped in parses into the blocks it would as a
+    file, and sums the same rows in the same order, to the last digit.
 
     Read straight into memory Arrow owns: the one copy of the bytes the parsers need (see
     ``arrow_buffer``). Only the part line after a block's last line end is copied again.
     """
     carry = b""
     while True:
-        buffer = pa.allocate_buffer(len(carry) + BLOCK_BYTES)
+        window = (len(carry) // BLOCK_BYTES + 1) * BLOCK_BYTES
+        buffer = pa.allocate_buffer(window)
         view = memoryview(buffer).cast("B")
         view[: len(carry)] = carry
         filled = len(carry) + _fill(stream, view[len(carry) :])
-        if filled == len(carry):
-            break
+        if filled < window:  # the stream ended inside the window: the rest is one block
+            if filled:
+                yield buffer.slice(0, filled)
+            return
         cut = after_last_line_end(view, len(carry), filled)
         if cut:
             yield buffer.slice(0, cut)
         carry = bytes(view[cut:filled])
-    if carry:
-        yield arrow_buffer(carry)
 
 
 def _fill(stream: Any, view: memoryview) -> int:
