@@ -219,24 +219,52 @@ def test_mapped_blocks_end_at_line_ends_and_join_to_the_file(tmp_path, monkeypat
     the same blocks: their rows are then summed alike, to the last digit."""
     import io
 
-    from losscli.io.mapped import MappedText
-
     text = b"a,b\r\n1,2\n" + b"".join(b"%d,%d\r" % (k, k * k) for k in range(300)) + end
     path = tmp_path / "lines.csv"
     path.write_bytes(text)
-    mapped = MappedText.open(str(path))
-    if mapped is None:
-        pytest.skip("no mapping on this platform: text is read instead")
-    try:
-        blocks = [block.to_pybytes() for block in mapped.blocks(size)]
-    finally:
-        mapped.close()
+    blocks = mapped_blocks(path, size)
     assert b"".join(blocks) == text
     assert all(block[-1:] in (b"\n", b"\r") for block in blocks[:-1])
     assert all(block for block in blocks)
     monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", size)
     read = losscli.io.text_readers._line_blocks(io.BytesIO(text))
     assert [block.to_pybytes() for block in read] == blocks
+
+
+def mapped_blocks(path, size: int) -> list[bytes]:
+    """The blocks a mapping of ``path`` is cut into (the test skips where nothing maps)."""
+    from losscli.io.mapped import MappedText
+
+    mapped = MappedText.open(str(path))
+    if mapped is None:
+        pytest.skip("no mapping on this platform: text is read instead")
+    try:
+        return [block.to_pybytes() for block in mapped.blocks(size)]
+    finally:
+        mapped.close()
+
+
+STREAMED_TEXTS = [
+    b"a,b\n1,2\n33,44\n5,6",
+    b"a,b\r\n1,2\r\n3,4\r\n",
+    b"h\n" + b"x" * 50 + b"\n1,2",
+    b"a,b\n" + b"".join(b"%d,%d\r" % (k, k * k) for k in range(40)) + b"9,9",
+]
+
+
+@pytest.mark.parametrize("text", STREAMED_TEXTS)
+def test_a_stream_is_cut_as_the_mapped_file_at_every_block_size(tmp_path, monkeypatch, text):
+    """Every block size up to past the text's length, so that the text ends at a window's end,
+    inside one, and after a line longer than a window: the stream's blocks are the mapping's."""
+    import io
+
+    path = tmp_path / "lines.csv"
+    path.write_bytes(text)
+    for size in range(1, len(text) + 2):
+        blocks = mapped_blocks(path, size)
+        monkeypatch.setattr(losscli.io.text_readers, "BLOCK_BYTES", size)
+        read = losscli.io.text_readers._line_blocks(io.BytesIO(text))
+        assert [block.to_pybytes() for block in read] == blocks, size
 
 
 def test_a_wide_parquet_file_is_read_with_buffers_sized_to_its_width(tmp_path, monkeypatch):

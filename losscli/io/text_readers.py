@@ -308,21 +308,22 @@ def _line_blocks(stream: Any) -> Iterator[pa.Buffer]:
     Read straight into memory Arrow owns: the one copy of the bytes the parsers need (see
     ``arrow_buffer``). Only the part line after a block's last line end is copied again.
     """
-    carry = b""
+    carry, searched = b"", 0  # carry[:searched] holds no line end
     while True:
-        window = (len(carry) // BLOCK_BYTES + 1) * BLOCK_BYTES
-        buffer = pa.allocate_buffer(window)
+        window = (searched // BLOCK_BYTES + 1) * BLOCK_BYTES
+        # A byte past the window tells whether the text ends with it, as a mapping knows.
+        buffer = pa.allocate_buffer(window + 1)
         view = memoryview(buffer).cast("B")
         view[: len(carry)] = carry
         filled = len(carry) + _fill(stream, view[len(carry) :])
-        if filled < window:  # the stream ended inside the window: the rest is one block
+        if filled <= window:  # the text ends within the window: the rest is one block
             if filled:
                 yield buffer.slice(0, filled)
             return
-        cut = after_last_line_end(view, len(carry), filled)
+        cut = after_last_line_end(view, searched, window)
         if cut:
             yield buffer.slice(0, cut)
-        carry = bytes(view[cut:filled])
+        carry, searched = bytes(view[cut:filled]), window - cut
 
 
 def _fill(stream: Any, view: memoryview) -> int:
